@@ -1,0 +1,33 @@
+//! The `schools` table.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "schools")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub partnership_id: i64,
+    pub urn: i32,
+    pub name: String,
+    pub local_authority_id: i64,
+    pub establishment_number: Option<String>,
+    pub type_name: String,
+    pub type_group: Option<String>,
+    pub gias_phase: String,
+    pub billing_phase: String,
+    pub low_age: Option<i32>,
+    pub high_age: Option<i32>,
+    pub status: String,
+    pub open_date: Option<Date>,
+    pub close_date: Option<Date>,
+    pub trust_id: Option<i64>,
+    pub postcode: Option<String>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,499 @@
+//! Reading the DfE's GIAS establishment CSV into valid register rows.
+//!
+//! Accepts the full 111-column download and any file with the same column names and fewer
+//! columns. Pure: the caller supplies the bytes and the census date to use when a file has none.
+
+use super::billing_phase::{BillingPhase, billing_phase_of};
+use super::pupils::parse_pupils;
+use super::school::{SchoolLink, SchoolStatus, Urn, parse_links};
+use chrono::NaiveDate;
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// One school as a GIAS row describes it, every field checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GiasSchool {
+    /// The row's line number in the file (the header is line 1).
+    pub line: u64,
+    pub urn: Urn,
+    pub la_code: String,
+    pub la_name: String,
+    pub establishment_number: Option<String>,
+    pub name: String,
+    pub type_name: String,
+    pub type_group: Option<String>,
+    pub gias_phase: String,
+    pub billing_phase: BillingPhase,
+    pub low_age: Option<i32>,
+    pub high_age: Option<i32>,
+    pub status: SchoolStatus,
+    pub open_date: Option<NaiveDate>,
+    pub close_date: Option<NaiveDate>,
+    pub pupils: Option<CensusFigure>,
+    pub trust_name: Option<String>,
+    pub postcode: Option<String>,
+    pub links: Vec<SchoolLink>,
+}
+
+/// A number on roll and the census it comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CensusFigure {
+    pub census_date: NaiveDate,
+    pub pupils: i32,
+}
+
+/// Why one row (or the whole file, at line 1) could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RowError {
+    pub line: u64,
+    pub column: String,
+    pub reason: String,
+}
+
+impl std::fmt::Display for RowError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "line {}, column \"{}\": {}",
+            self.line, self.column, self.reason
+        )
+    }
+}
+
+/// Everything read from a file: the good rows and the reasons the others were rejected.
+#[derive(Debug, Default)]
+pub struct ParsedFile {
+    pub schools: Vec<GiasSchool>,
+    pub errors: Vec<RowError>,
+    /// Rows left out because their LA was not one the caller asked for.
+    pub outside_area: usize,
+}
+
+/// What the caller decides for a file.
+#[derive(Debug, Clone, Default)]
+pub struct ParseOptions {
+    /// The census date for pupil numbers when the file has no `CensusDate` (or it is blank).
+    pub default_census_date: Option<NaiveDate>,
+    /// Only keep rows of these LA codes (all rows when empty).
+    pub only_la_codes: Vec<String>,
+}
+
+const URN: &str = "URN";
+const LA_CODE: &str = "LA (code)";
+const LA_NAME: &str = "LA (name)";
+const NAME: &str = "EstablishmentName";
+const TYPE: &str = "TypeOfEstablishment (name)";
+const PHASE: &str = "PhaseOfEducation (name)";
+const STATUS: &str = "EstablishmentStatus (name)";
+const REQUIRED: [&str; 7] = [URN, LA_CODE, LA_NAME, NAME, TYPE, PHASE, STATUS];
+
+const NUMBER: &str = "EstablishmentNumber";
+const TYPE_GROUP: &str = "EstablishmentTypeGroup (name)";
+const LOW_AGE: &str = "StatutoryLowAge";
+const HIGH_AGE: &str = "StatutoryHighAge";
+const OPEN_DATE: &str = "OpenDate";
+const CLOSE_DATE: &str = "CloseDate";
+const PUPILS: &str = "NumberOfPupils";
+const CENSUS_DATE: &str = "CensusDate";
+const TRUST: &str = "Trusts (name)";
+const POSTCODE: &str = "Postcode";
+const LINKS: &str = "Linked establishments";
+
+/// Turns the file's bytes into text: UTF-8 (with or without a byte-order mark) when they are
+/// valid UTF-8, otherwise Windows-1252, the encoding GIAS downloads use.
+pub fn decode(bytes: &[u8]) -> String {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text.to_string(),
+        Err(_) => encoding_rs::WINDOWS_1252
+            .decode_without_bom_handling(bytes)
+            .0
+            .into_owned(),
+    }
+}
+
+/// Reads a GIAS date: DD-MM-YYYY as GIAS writes it, or YYYY-MM-DD.
+pub fn parse_gias_date(text: &str) -> Result<Option<NaiveDate>, String> {
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Ok(None);
+    }
+    NaiveDate::parse_from_str(trimmed, "%d-%m-%Y")
+        .or_else(|_| NaiveDate::parse_from_str(trimmed, "%d/%m/%Y"))
+        .or_else(|_| NaiveDate::parse_from_str(trimmed, "%Y-%m-%d"))
+        .map(Some)
+        .map_err(|_| format!("\"{trimmed}\" is not a date (DD-MM-YYYY)"))
+}
+
+/// Column positions by GIAS name.
+struct Columns(HashMap<String, usize>);
+
+impl Columns {
+    fn get(&self, name: &str) -> Option<usize> {
+        self.0.get(&name.to_ascii_lowercase()).copied()
+    }
+}
+
+/// Reads the whole file. Never fails: problems come back as [`RowError`]s, a missing required
+/// column as one error at line 1 and no rows.
+pub fn parse_file(bytes: &[u8], options: &ParseOptions) -> ParsedFile {
+    parse_text(&decode(bytes), options, |_| {})
+}
+
+/// Like [`parse_file`] on decoded text, calling `progress` with the count of rows read so far.
+pub fn parse_text(
+    text: &str,
+    options: &ParseOptions,
+    mut progress: impl FnMut(usize),
+) -> ParsedFile {
+    let mut parsed = ParsedFile::default();
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let headers = match reader.headers() {
+        Ok(h) => h.clone(),
+        Err(e) => {
+            parsed.errors.push(RowError {
+                line: 1,
+                column: String::new(),
+                reason: e.to_string(),
+            });
+            return parsed;
+        }
+    };
+    let columns = Columns(
+        headers
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                (
+                    h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase(),
+                    i,
+                )
+            })
+            .collect(),
+    );
+    let missing: Vec<&str> = REQUIRED
+        .into_iter()
+        .filter(|c| columns.get(c).is_none())
+        .collect();
+    if !missing.is_empty() {
+        for column in missing {
+            parsed.errors.push(RowError {
+                line: 1,
+                column: column.to_string(),
+                reason: "this column is required and the header row does not have it".into(),
+            });
+        }
+        return parsed;
+    }
+    let wanted_las: Vec<String> = options
+        .only_la_codes
+        .iter()
+        .map(|c| c.trim().to_string())
+        .collect();
+    let mut seen: HashMap<Urn, u64> = HashMap::new();
+    let mut record = csv::StringRecord::new();
+    let mut count = 0usize;
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                parsed.errors.push(RowError {
+                    line,
+                    column: String::new(),
+                    reason: e.to_string(),
+                });
+                break;
+            }
+        }
+        count += 1;
+        if count % 1000 == 0 {
+            progress(count);
+        }
+        let line = record
+            .position()
+            .map(|p| p.line())
+            .unwrap_or(count as u64 + 1);
+        if record.iter().all(|f| f.trim().is_empty()) {
+            continue;
+        }
+        let cell = |name: &str| -> &str {
+            columns
+                .get(name)
+                .and_then(|i| record.get(i))
+                .map(str::trim)
+                .unwrap_or("")
+        };
+        if !wanted_las.is_empty() && !wanted_las.iter().any(|c| c == cell(LA_CODE)) {
+            parsed.outside_area += 1;
+            continue;
+        }
+        match read_row(line, &cell, options) {
+            Ok(school) => {
+                if let Some(first) = seen.insert(school.urn, line) {
+                    parsed.errors.push(RowError {
+                        line,
+                        column: URN.into(),
+                        reason: format!("URN {} appears again (first on line {first})", school.urn),
+                    });
+                } else {
+                    parsed.schools.push(school);
+                }
+            }
+            Err(errors) => parsed.errors.extend(errors),
+        }
+    }
+    progress(count);
+    parsed
+}
+
+fn read_row<'a>(
+    line: u64,
+    cell: &dyn Fn(&str) -> &'a str,
+    options: &ParseOptions,
+) -> Result<GiasSchool, Vec<RowError>> {
+    let mut errors = Vec::new();
+    let mut fail = |column: &str, reason: String| {
+        errors.push(RowError {
+            line,
+            column: column.to_string(),
+            reason,
+        });
+    };
+    let urn = Urn::parse(cell(URN)).map_err(|e| fail(URN, e)).ok();
+    let la_code = cell(LA_CODE).to_string();
+    if la_code.is_empty() || !la_code.chars().all(|c| c.is_ascii_digit()) || la_code.len() > 4 {
+        fail(
+            LA_CODE,
+            format!("\"{la_code}\" is not a local authority code (3 digits)"),
+        );
+    }
+    let la_name = cell(LA_NAME).to_string();
+    if la_name.is_empty() {
+        fail(LA_NAME, "the local authority name is blank".into());
+    }
+    let name = cell(NAME).to_string();
+    if name.is_empty() {
+        fail(NAME, "the school name is blank".into());
+    }
+    let type_name = cell(TYPE).to_string();
+    if type_name.is_empty() {
+        fail(TYPE, "the type of establishment is blank".into());
+    }
+    let gias_phase = cell(PHASE).to_string();
+    let status = SchoolStatus::from_gias(cell(STATUS));
+    if status.is_none() {
+        fail(
+            STATUS,
+            format!("\"{}\" is not a GIAS establishment status", cell(STATUS)),
+        );
+    }
+    let mut age = |column: &str| -> Option<i32> {
+        let text = cell(column);
+        if text.is_empty() {
+            return None;
+        }
+        match text.parse::<i32>() {
+            Ok(v) if (0..=25).contains(&v) => Some(v),
+            _ => {
+                fail(column, format!("\"{text}\" is not an age"));
+                None
+            }
+        }
+    };
+    let low_age = age(LOW_AGE);
+    let high_age = age(HIGH_AGE);
+    let mut date = |column: &str| {
+        parse_gias_date(cell(column)).unwrap_or_else(|e| {
+            fail(column, e);
+            None
+        })
+    };
+    let open_date = date(OPEN_DATE);
+    let close_date = date(CLOSE_DATE);
+    let census_date = date(CENSUS_DATE).or(options.default_census_date);
+    let pupils_text = cell(PUPILS);
+    let pupils = if pupils_text.is_empty() {
+        None
+    } else {
+        match (parse_pupils(pupils_text), census_date) {
+            (Ok(pupils), Some(census_date)) => Some(CensusFigure {
+                census_date,
+                pupils,
+            }),
+            (Ok(_), None) => {
+                fail(
+                    CENSUS_DATE,
+                    "the row has a number of pupils but no census date".into(),
+                );
+                None
+            }
+            (Err(e), _) => {
+                fail(PUPILS, e);
+                None
+            }
+        }
+    };
+    let links = parse_links(cell(LINKS)).unwrap_or_else(|e| {
+        fail(LINKS, e);
+        Vec::new()
+    });
+    let optional = |text: &str| (!text.is_empty()).then(|| text.to_string());
+    match (urn, status) {
+        (Some(urn), Some(status)) if errors.is_empty() => Ok(GiasSchool {
+            line,
+            urn,
+            billing_phase: billing_phase_of(&type_name, &gias_phase),
+            la_code,
+            la_name,
+            establishment_number: optional(cell(NUMBER)),
+            name,
+            type_name,
+            type_group: optional(cell(TYPE_GROUP)),
+            gias_phase,
+            low_age,
+            high_age,
+            status,
+            open_date,
+            close_date,
+            pupils,
+            trust_name: optional(cell(TRUST)),
+            postcode: optional(cell(POSTCODE)),
+            links,
+        }),
+        _ => Err(errors),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEADER: &str = "URN,LA (code),LA (name),EstablishmentName,TypeOfEstablishment (name),PhaseOfEducation (name),EstablishmentStatus (name),NumberOfPupils,CensusDate,Linked establishments,Trusts (name)";
+
+    fn opts() -> ParseOptions {
+        ParseOptions {
+            default_census_date: None,
+            only_la_codes: vec![],
+        }
+    }
+
+    #[test]
+    fn reads_a_good_row() {
+        let file = format!(
+            "{HEADER}\n100001,309,Haringey,\"Park Lane, Primary\",Academy converter,Primary,Open,420,16-01-2025,100000 Predecessor,Big Trust\n"
+        );
+        let parsed = parse_file(file.as_bytes(), &opts());
+        assert_eq!(parsed.errors, vec![]);
+        let s = &parsed.schools[0];
+        assert_eq!(s.line, 2);
+        assert_eq!(s.name, "Park Lane, Primary");
+        assert_eq!(s.billing_phase, BillingPhase::Primary);
+        assert_eq!(s.pupils.unwrap().pupils, 420);
+        assert_eq!(
+            s.pupils.unwrap().census_date,
+            NaiveDate::from_ymd_opt(2025, 1, 16).unwrap()
+        );
+        assert_eq!(s.trust_name.as_deref(), Some("Big Trust"));
+        assert!(s.links[0].is_predecessor());
+    }
+
+    #[test]
+    fn blank_pupils_are_none_not_zero() {
+        let file = format!("{HEADER}\n100001,309,Haringey,A,Community school,Primary,Open,,,,\n");
+        let parsed = parse_file(file.as_bytes(), &opts());
+        assert_eq!(parsed.errors, vec![]);
+        assert_eq!(parsed.schools[0].pupils, None);
+    }
+
+    #[test]
+    fn reports_line_column_and_reason() {
+        let file = format!(
+            "{HEADER}\n100001,309,Haringey,A,Community school,Primary,Open,12x,16-01-2025,,\n100002,309,Haringey,B,Community school,Primary,Gone,1,31-02-2025,,\n"
+        );
+        let parsed = parse_file(file.as_bytes(), &opts());
+        assert!(parsed.schools.is_empty());
+        let shown: Vec<String> = parsed.errors.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            shown,
+            vec![
+                "line 2, column \"NumberOfPupils\": \"12x\" is not a whole number of pupils",
+                "line 3, column \"EstablishmentStatus (name)\": \"Gone\" is not a GIAS establishment status",
+                "line 3, column \"CensusDate\": \"31-02-2025\" is not a date (DD-MM-YYYY)",
+            ]
+        );
+    }
+
+    #[test]
+    fn pupils_without_any_census_date_are_refused_unless_a_default_is_given() {
+        let file = "URN,LA (code),LA (name),EstablishmentName,TypeOfEstablishment (name),PhaseOfEducation (name),EstablishmentStatus (name),NumberOfPupils\n100001,309,Haringey,A,Community school,Primary,Open,300\n";
+        let parsed = parse_file(file.as_bytes(), &opts());
+        assert_eq!(parsed.errors[0].column, "CensusDate");
+        let day = NaiveDate::from_ymd_opt(2025, 1, 16).unwrap();
+        let with_default = ParseOptions {
+            default_census_date: Some(day),
+            only_la_codes: vec![],
+        };
+        let parsed = parse_file(file.as_bytes(), &with_default);
+        assert_eq!(parsed.schools[0].pupils.unwrap().census_date, day);
+    }
+
+    #[test]
+    fn missing_required_columns_reject_the_file() {
+        let parsed = parse_file(b"URN,EstablishmentName\n1,A\n", &opts());
+        assert!(parsed.schools.is_empty());
+        assert_eq!(parsed.errors.len(), 5);
+        assert!(parsed.errors.iter().all(|e| e.line == 1));
+        assert_eq!(parsed.errors[0].column, "LA (code)");
+    }
+
+    #[test]
+    fn a_repeated_urn_is_an_error_on_the_second_line() {
+        let file = format!(
+            "{HEADER}\n100001,309,Haringey,A,Community school,Primary,Open,,,,\n100001,309,Haringey,A,Community school,Primary,Open,,,,\n"
+        );
+        let parsed = parse_file(file.as_bytes(), &opts());
+        assert_eq!(parsed.schools.len(), 1);
+        assert_eq!(parsed.errors[0].line, 3);
+        assert!(parsed.errors[0].reason.contains("first on line 2"));
+    }
+
+    #[test]
+    fn decodes_windows_1252_and_utf8_with_bom() {
+        let cp1252 = b"caf\xe9 \x96 St Mary\x92s";
+        assert_eq!(decode(cp1252), "café – St Mary’s");
+        assert_eq!(decode("\u{feff}café".as_bytes()), "café");
+    }
+
+    #[test]
+    fn keeps_only_the_asked_for_las() {
+        let file = format!(
+            "{HEADER}\n100001,309,Haringey,A,Community school,Primary,Open,,,,\n100002,308,Enfield,B,Community school,Primary,Open,,,,\n"
+        );
+        let only = ParseOptions {
+            default_census_date: None,
+            only_la_codes: vec!["308".into()],
+        };
+        let parsed = parse_file(file.as_bytes(), &only);
+        assert_eq!(parsed.schools.len(), 1);
+        assert_eq!(parsed.schools[0].la_name, "Enfield");
+        assert_eq!(parsed.outside_area, 1);
+    }
+
+    #[test]
+    fn dates_in_gias_form() {
+        assert_eq!(
+            parse_gias_date("01-09-2021").unwrap(),
+            NaiveDate::from_ymd_opt(2021, 9, 1)
+        );
+        assert_eq!(
+            parse_gias_date("2021-09-01").unwrap(),
+            NaiveDate::from_ymd_opt(2021, 9, 1)
+        );
+        assert_eq!(parse_gias_date(" ").unwrap(), None);
+        assert!(parse_gias_date("1 Sept 2021").is_err());
+    }
+}

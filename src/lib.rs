@@ -1,0 +1,10 @@
+//! Partnership Billing: the register, fees, invoices and funding models of an area-based
+//! education partnership.
+//!
+//! Layers point one way: `domain` (pure) <- `services` (database) <- `web`, `cli`.
+
+pub mod cli;
+pub mod domain;
+pub mod services;
+pub mod settings;
+pub mod web;

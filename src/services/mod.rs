@@ -1,0 +1,86 @@
+//! Database work: async functions over a connection; entity <-> domain conversions.
+
+pub mod auth;
+pub mod budgets;
+pub mod demo;
+pub mod import;
+pub mod partnerships;
+pub mod register;
+pub mod users;
+
+use migration::MigratorTrait;
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr};
+use std::time::Duration;
+
+/// What can go wrong in the service layer; only `web` turns these into status codes.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<FieldError>),
+    #[error("database error")]
+    Database(#[from] DbErr),
+}
+
+/// One field of some input that is wrong, and why.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for FieldError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+impl ServiceError {
+    /// A single invalid field.
+    pub fn invalid(field: &str, message: impl Into<String>) -> ServiceError {
+        ServiceError::Invalid(vec![FieldError {
+            field: field.to_string(),
+            message: message.into(),
+        }])
+    }
+}
+
+/// Opens the database; an SQLite file is created when it does not exist yet.
+pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    let url = if url.starts_with("sqlite:") && !url.contains("mode=") && !url.contains(":memory:") {
+        let joiner = if url.contains('?') { '&' } else { '?' };
+        format!("{url}{joiner}mode=rwc")
+    } else {
+        url.to_string()
+    };
+    let mut options = ConnectOptions::new(url);
+    options
+        .max_connections(if options.get_url().starts_with("sqlite:") {
+            4
+        } else {
+            10
+        })
+        .connect_timeout(Duration::from_secs(10))
+        .sqlx_logging(false);
+    let db = Database::connect(options).await?;
+    if db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite {
+        // WAL lets pages read while an import writes; foreign keys are on by default in sqlx.
+        db.execute_unprepared("PRAGMA journal_mode = WAL;").await?;
+        db.execute_unprepared("PRAGMA busy_timeout = 10000;")
+            .await?;
+    }
+    Ok(db)
+}
+
+/// Brings the schema up to date.
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    migration::Migrator::up(db, None).await
+}
+
+/// Whether the database answers.
+pub async fn ping(db: &DatabaseConnection) -> bool {
+    db.ping().await.is_ok()
+}

@@ -1,0 +1,140 @@
+//! Partnerships: the tenants. Every other record belongs to one.
+
+use super::ServiceError;
+use crate::domain::partnership::YearKind;
+use entity::partnership;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
+
+/// A partnership as the rest of the service sees it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Partnership {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub address: String,
+    pub vat_number: Option<String>,
+    pub year_kind: YearKind,
+}
+
+/// What it takes to create a partnership.
+#[derive(Debug, Clone)]
+pub struct NewPartnership {
+    pub slug: String,
+    pub name: String,
+    pub address: String,
+    pub vat_number: Option<String>,
+    pub year_kind: YearKind,
+}
+
+fn from_model(m: partnership::Model) -> Partnership {
+    Partnership {
+        id: m.id,
+        slug: m.slug,
+        name: m.name,
+        address: m.address,
+        vat_number: m.vat_number,
+        year_kind: YearKind::parse(&m.year_kind).unwrap_or(YearKind::Academic),
+    }
+}
+
+/// Checks a slug: lower-case letters, digits and hyphens, 2 to 40 characters.
+pub fn check_slug(slug: &str) -> Result<(), ServiceError> {
+    let ok = (2..=40).contains(&slug.len())
+        && slug
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !slug.starts_with('-');
+    if ok {
+        Ok(())
+    } else {
+        Err(ServiceError::invalid(
+            "slug",
+            format!("\"{slug}\" must be 2 to 40 lower-case letters, digits or hyphens"),
+        ))
+    }
+}
+
+/// Creates a partnership; a slug already in use is a conflict.
+pub async fn create(
+    db: &impl ConnectionTrait,
+    new: NewPartnership,
+) -> Result<Partnership, ServiceError> {
+    check_slug(&new.slug)?;
+    if new.name.trim().is_empty() {
+        return Err(ServiceError::invalid("name", "a partnership needs a name"));
+    }
+    if find_by_slug(db, &new.slug).await?.is_some() {
+        return Err(ServiceError::Conflict(format!(
+            "a partnership with slug \"{}\" already exists",
+            new.slug
+        )));
+    }
+    let model = partnership::ActiveModel {
+        slug: Set(new.slug),
+        name: Set(new.name.trim().to_string()),
+        address: Set(new.address),
+        vat_number: Set(new.vat_number),
+        year_kind: Set(new.year_kind.as_str().to_string()),
+        created_at: Set(chrono::Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(from_model(model))
+}
+
+pub async fn find_by_slug(
+    db: &impl ConnectionTrait,
+    slug: &str,
+) -> Result<Option<Partnership>, ServiceError> {
+    Ok(partnership::Entity::find()
+        .filter(partnership::Column::Slug.eq(slug))
+        .one(db)
+        .await?
+        .map(from_model))
+}
+
+pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<Partnership, ServiceError> {
+    partnership::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .map(from_model)
+        .ok_or_else(|| ServiceError::NotFound(format!("partnership {id}")))
+}
+
+pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<Partnership>, ServiceError> {
+    Ok(partnership::Entity::find()
+        .order_by_asc(partnership::Column::Slug)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(from_model)
+        .collect())
+}
+
+/// The partnership named by `slug`, or the only one when no slug is given.
+pub async fn resolve(
+    db: &impl ConnectionTrait,
+    slug: Option<&str>,
+) -> Result<Partnership, ServiceError> {
+    match slug {
+        Some(slug) => find_by_slug(db, slug)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("partnership \"{slug}\""))),
+        None => {
+            let mut all = list(db).await?;
+            match all.len() {
+                1 => Ok(all.remove(0)),
+                0 => Err(ServiceError::NotFound(
+                    "any partnership (run `demo` or create one)".into(),
+                )),
+                _ => Err(ServiceError::invalid(
+                    "partnership",
+                    "there is more than one partnership: say which with --partnership SLUG",
+                )),
+            }
+        }
+    }
+}

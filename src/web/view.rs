@@ -1,0 +1,121 @@
+//! What every page shares: the header, the menu, the CSRF token, and rendering.
+
+use crate::domain::role::{Action, Role, allows};
+use crate::web::session::PageUser;
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+
+/// The signed-in user as the header shows them.
+pub struct UserChrome {
+    pub name: String,
+    pub role_label: &'static str,
+    pub partnership_name: String,
+}
+
+/// One entry of the service menu.
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub current: bool,
+}
+
+/// The frame around every page.
+pub struct Chrome {
+    pub user: Option<UserChrome>,
+    pub csrf_token: String,
+    pub nav: Vec<NavItem>,
+}
+
+impl Chrome {
+    /// The frame for someone not signed in.
+    pub fn anonymous() -> Chrome {
+        Chrome {
+            user: None,
+            csrf_token: String::new(),
+            nav: Vec::new(),
+        }
+    }
+
+    /// The frame for a signed-in user, with the menu their role allows; `current` is the
+    /// menu entry's href.
+    pub fn for_user(user: &PageUser, current: &str) -> Chrome {
+        let role = user.user.role;
+        let mut entries: Vec<(&'static str, &'static str)> = vec![("/", "Home")];
+        if allows(role, Action::ViewSchools) {
+            entries.push((
+                "/schools",
+                if role == Role::SchoolBusinessManager {
+                    "Your schools"
+                } else {
+                    "Schools"
+                },
+            ));
+        }
+        if allows(role, Action::ImportSchools) {
+            entries.push(("/import", "Import"));
+        }
+        if allows(role, Action::ManageUsers) {
+            entries.push(("/users", "Users"));
+        }
+        Chrome {
+            user: Some(UserChrome {
+                name: user.user.name.clone(),
+                role_label: role.label(),
+                partnership_name: user.partnership.name.clone(),
+            }),
+            csrf_token: user.csrf_token.clone(),
+            nav: entries
+                .into_iter()
+                .map(|(href, label)| NavItem {
+                    href,
+                    label,
+                    current: href == current,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// One option of a select list.
+pub struct SelectOption {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+impl SelectOption {
+    pub fn new(
+        value: impl Into<String>,
+        label: impl Into<String>,
+        chosen: Option<&str>,
+    ) -> SelectOption {
+        let value = value.into();
+        let selected = chosen == Some(value.as_str());
+        SelectOption {
+            value,
+            label: label.into(),
+            selected,
+        }
+    }
+}
+
+/// Renders a template; a template that fails is logged and answered with a plain 500.
+pub fn render<T: Template>(template: &T) -> Response {
+    match template.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed to render");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Sorry, there is a problem with the service.",
+            )
+                .into_response()
+        }
+    }
+}
+
+/// A date as people read it: 16 January 2025.
+pub fn long_date(date: chrono::NaiveDate) -> String {
+    date.format("%-d %B %Y").to_string()
+}

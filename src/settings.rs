@@ -43,14 +43,8 @@ mod tests {
 
     #[test]
     fn passwords_never_reach_logs() {
-        assert_eq!(
-            redact_url("postgres://pb:s3cret@db:5432/pb"),
-            "postgres://pb:***@db:5432/pb"
-        );
+        assert_eq!(redact_url("postgres://pb:s3cret@db:5432/pb"), "postgres://pb:***@db:5432/pb");
         assert_eq!(redact_url("postgres://pb@db/pb"), "postgres://pb@db/pb");
-        assert_eq!(
-            redact_url("sqlite://partnership-billing.db"),
-            "sqlite://partnership-billing.db"
-        );
+        assert_eq!(redact_url("sqlite://partnership-billing.db"), "sqlite://partnership-billing.db");
     }
 }

@@ -6,12 +6,7 @@ use sea_orm_migration::{prelude::*, schema::*};
 pub struct Migration;
 
 /// A foreign key from `table.column` to `target.id`.
-fn fk(
-    table: &str,
-    column: &str,
-    target: &str,
-    on_delete: ForeignKeyAction,
-) -> ForeignKeyCreateStatement {
+fn fk(table: &str, column: &str, target: &str, on_delete: ForeignKeyAction) -> ForeignKeyCreateStatement {
     ForeignKey::create()
         .name(format!("fk_{table}_{column}"))
         .from(table.to_owned(), column.to_owned())
@@ -22,9 +17,7 @@ fn fk(
 
 fn index(table: &str, columns: &[&str], unique: bool) -> IndexCreateStatement {
     let mut statement = Index::create();
-    statement
-        .name(format!("ix_{table}_{}", columns.join("_")))
-        .table(table.to_owned());
+    statement.name(format!("ix_{table}_{}", columns.join("_"))).table(table.to_owned());
     for column in columns {
         statement.col(String::from(*column));
     }
@@ -55,12 +48,7 @@ impl MigrationTrait for Migration {
                 .col(big_integer("partnership_id"))
                 .col(string("code"))
                 .col(string("name"))
-                .foreign_key(&mut fk(
-                    "local_authorities",
-                    "partnership_id",
-                    "partnerships",
-                    Cascade,
-                ))
+                .foreign_key(&mut fk("local_authorities", "partnership_id", "partnerships", Cascade))
                 .to_owned(),
             Table::create()
                 .table("trusts")
@@ -91,18 +79,8 @@ impl MigrationTrait for Migration {
                 .col(string_null("postcode"))
                 .col(timestamp_with_time_zone("created_at"))
                 .col(timestamp_with_time_zone("updated_at"))
-                .foreign_key(&mut fk(
-                    "schools",
-                    "partnership_id",
-                    "partnerships",
-                    Cascade,
-                ))
-                .foreign_key(&mut fk(
-                    "schools",
-                    "local_authority_id",
-                    "local_authorities",
-                    Restrict,
-                ))
+                .foreign_key(&mut fk("schools", "partnership_id", "partnerships", Cascade))
+                .foreign_key(&mut fk("schools", "local_authority_id", "local_authorities", Restrict))
                 .foreign_key(&mut fk("schools", "trust_id", "trusts", SetNull))
                 .to_owned(),
             Table::create()
@@ -131,12 +109,7 @@ impl MigrationTrait for Migration {
                 .foreign_key(&mut fk("users", "partnership_id", "partnerships", Cascade))
                 .foreign_key(&mut fk("users", "school_id", "schools", Restrict))
                 .foreign_key(&mut fk("users", "trust_id", "trusts", Restrict))
-                .foreign_key(&mut fk(
-                    "users",
-                    "local_authority_id",
-                    "local_authorities",
-                    Restrict,
-                ))
+                .foreign_key(&mut fk("users", "local_authority_id", "local_authorities", Restrict))
                 .to_owned(),
             Table::create()
                 .table("pupil_counts")
@@ -149,12 +122,7 @@ impl MigrationTrait for Migration {
                 .col(text_null("reason"))
                 .col(timestamp_with_time_zone("recorded_at"))
                 .foreign_key(&mut fk("pupil_counts", "school_id", "schools", Cascade))
-                .foreign_key(&mut fk(
-                    "pupil_counts",
-                    "entered_by_user_id",
-                    "users",
-                    SetNull,
-                ))
+                .foreign_key(&mut fk("pupil_counts", "entered_by_user_id", "users", SetNull))
                 .to_owned(),
             Table::create()
                 .table("sessions")
@@ -183,12 +151,7 @@ impl MigrationTrait for Migration {
                 .col(string("year"))
                 .col(string("stream"))
                 .col(big_integer("amount_pence"))
-                .foreign_key(&mut fk(
-                    "income_budgets",
-                    "partnership_id",
-                    "partnerships",
-                    Cascade,
-                ))
+                .foreign_key(&mut fk("income_budgets", "partnership_id", "partnerships", Cascade))
                 .to_owned(),
         ];
         for table in tables {
@@ -204,11 +167,7 @@ impl MigrationTrait for Migration {
             index("pupil_counts", &["school_id", "census_date"], false),
             index("users", &["partnership_id"], false),
             index("sessions", &["user_id"], false),
-            index(
-                "income_budgets",
-                &["partnership_id", "year", "stream"],
-                true,
-            ),
+            index("income_budgets", &["partnership_id", "year", "stream"], true),
         ];
         for statement in indexes {
             manager.create_index(statement).await?;
@@ -229,9 +188,7 @@ impl MigrationTrait for Migration {
             "local_authorities",
             "partnerships",
         ] {
-            manager
-                .drop_table(Table::drop().table(table).to_owned())
-                .await?;
+            manager.drop_table(Table::drop().table(table).to_owned()).await?;
         }
         Ok(())
     }

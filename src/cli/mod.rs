@@ -115,24 +115,14 @@ pub enum Command {
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }
 
 async fn open(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
     let db = services::connect(settings.database_url.expose_secret())
         .await
-        .with_context(|| {
-            format!(
-                "cannot open the database at {}",
-                settings.database_for_logs()
-            )
-        })?;
-    services::migrate(&db)
-        .await
-        .context("cannot bring the database schema up to date")?;
+        .with_context(|| format!("cannot open the database at {}", settings.database_for_logs()))?;
+    services::migrate(&db).await.context("cannot bring the database schema up to date")?;
     Ok(db)
 }
 
@@ -150,27 +140,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         demo: std::env::var("PB_DEMO").is_ok_and(|v| v == "true" || v == "1"),
         secure_cookies: std::env::var("SECURE_COOKIES").is_ok_and(|v| v == "true" || v == "1"),
     });
-    let mut settings = Settings {
-        database_url: cli.database_url,
-        bind: DEFAULT_BIND.into(),
-        secure_cookies: false,
-    };
+    let mut settings =
+        Settings { database_url: cli.database_url, bind: DEFAULT_BIND.into(), secure_cookies: false };
     match command {
-        Command::Serve {
-            bind,
-            demo,
-            secure_cookies,
-        } => {
+        Command::Serve { bind, demo, secure_cookies } => {
             settings.bind = bind;
             settings.secure_cookies = secure_cookies;
             serve(settings, demo).await
         }
         Command::Migrate => {
             open(&settings).await?;
-            println!(
-                "The database at {} is up to date.",
-                settings.database_for_logs()
-            );
+            println!("The database at {} is up to date.", settings.database_for_logs());
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo => {
@@ -178,67 +158,31 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             demo(&db).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::ImportSchools {
-            file,
-            partnership,
-            skip_bad_rows,
-            census_date,
-            la,
-            json,
-        } => {
+        Command::ImportSchools { file, partnership, skip_bad_rows, census_date, la, json } => {
             let db = open(&settings).await?;
-            import(
-                &db,
-                &file,
-                partnership.as_deref(),
-                skip_bad_rows,
-                census_date,
-                la,
-                json,
-            )
-            .await
+            import(&db, &file, partnership.as_deref(), skip_bad_rows, census_date, la, json).await
         }
-        Command::CreatePartnership {
-            slug,
-            name,
-            address,
-            vat_number,
-            year_kind,
-        } => {
+        Command::CreatePartnership { slug, name, address, vat_number, year_kind } => {
             let db = open(&settings).await?;
-            let year_kind = YearKind::parse(&year_kind).with_context(|| {
-                format!("--year-kind \"{year_kind}\" must be academic or financial")
-            })?;
+            let year_kind = YearKind::parse(&year_kind)
+                .with_context(|| format!("--year-kind \"{year_kind}\" must be academic or financial"))?;
             let created = partnerships::create(
                 &db,
-                NewPartnership {
-                    slug,
-                    name,
-                    address: address.replace("\\n", "\n"),
-                    vat_number,
-                    year_kind,
-                },
+                NewPartnership { slug, name, address: address.replace("\\n", "\n"), vat_number, year_kind },
             )
             .await
             .map_err(service_error)?;
             println!("Created partnership {} ({}).", created.name, created.slug);
             Ok(ExitCode::SUCCESS)
         }
-        Command::CreateUser {
-            partnership,
-            email,
-            name,
-            role,
-            school,
-            trust,
-            council,
-        } => {
+        Command::CreateUser { partnership, email, name, role, school, trust, council } => {
             let db = open(&settings).await?;
-            let partnership = partnerships::resolve(&db, partnership.as_deref())
-                .await
-                .map_err(service_error)?;
+            let partnership =
+                partnerships::resolve(&db, partnership.as_deref()).await.map_err(service_error)?;
             let role = Role::parse(&role).with_context(|| {
-                format!("--role \"{role}\" must be admin, finance, board, school_business_manager or commissioner")
+                format!(
+                    "--role \"{role}\" must be admin, finance, board, school_business_manager or commissioner"
+                )
             })?;
             let password = read_password()?;
             let created = users::create(
@@ -256,12 +200,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             )
             .await
             .map_err(service_error)?;
-            println!(
-                "Created {} ({}) in {}.",
-                created.email,
-                created.role.label(),
-                partnership.name
-            );
+            println!("Created {} ({}) in {}.", created.email, created.role.label(), partnership.name);
             Ok(ExitCode::SUCCESS)
         }
         Command::CreateToken { email, name } => {
@@ -270,13 +209,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .await
                 .map_err(service_error)?
                 .with_context(|| format!("no user with email {email}"))?;
-            let token = auth::create_api_token(&db, user.id, &name)
-                .await
-                .map_err(service_error)?;
-            println!(
-                "API token for {email} (shown once; keep it secret):\n{}",
-                token.expose_secret()
-            );
+            let token = auth::create_api_token(&db, user.id, &name).await.map_err(service_error)?;
+            println!("API token for {email} (shown once; keep it secret):\n{}", token.expose_secret());
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -286,14 +220,9 @@ fn read_password() -> anyhow::Result<SecretString> {
     if let Ok(p) = std::env::var("PB_PASSWORD") {
         return Ok(SecretString::from(p));
     }
-    eprintln!(
-        "Password (at least {} characters), then Enter:",
-        users::MIN_PASSWORD_LEN
-    );
+    eprintln!("Password (at least {} characters), then Enter:", users::MIN_PASSWORD_LEN);
     let mut line = String::new();
-    std::io::stdin()
-        .read_line(&mut line)
-        .context("cannot read the password from standard input")?;
+    std::io::stdin().read_line(&mut line).context("cannot read the password from standard input")?;
     let password = line.trim_end_matches(['\r', '\n']).to_string();
     if password.is_empty() {
         bail!("no password given: set PB_PASSWORD or type one on standard input");
@@ -304,22 +233,13 @@ fn read_password() -> anyhow::Result<SecretString> {
 async fn demo(db: &DatabaseConnection) -> anyhow::Result<()> {
     let (partnership, created) = load_demo(db).await.map_err(service_error)?;
     if created {
-        println!(
-            "Loaded the demo partnership \"{}\" (slug {}).",
-            partnership.name, partnership.slug
-        );
+        println!("Loaded the demo partnership \"{}\" (slug {}).", partnership.name, partnership.slug);
     } else {
-        println!(
-            "The demo partnership \"{}\" is already loaded.",
-            partnership.name
-        );
+        println!("The demo partnership \"{}\" is already loaded.", partnership.name);
     }
     println!("Demo sign-ins (demo data only; these passwords are public):");
     for login in DEMO_LOGINS {
-        println!(
-            "  {:<22} {:<20} {}",
-            login.email, login.password, login.note
-        );
+        println!("  {:<22} {:<20} {}", login.email, login.password, login.note);
     }
     Ok(())
 }
@@ -329,20 +249,10 @@ async fn serve(settings: Settings, with_demo: bool) -> anyhow::Result<ExitCode> 
     if with_demo {
         demo(&db).await?;
     }
-    let state = AppState::new(
-        db,
-        WebSettings {
-            secure_cookies: settings.secure_cookies,
-        },
-    );
+    let state = AppState::new(db, WebSettings { secure_cookies: settings.secure_cookies });
     let listener = tokio::net::TcpListener::bind(&settings.bind)
         .await
-        .with_context(|| {
-            format!(
-                "cannot listen on {} (set BIND to another address)",
-                settings.bind
-            )
-        })?;
+        .with_context(|| format!("cannot listen on {} (set BIND to another address)", settings.bind))?;
     let address = listener.local_addr()?;
     tracing::info!(database = %settings.database_for_logs(), "database ready");
     println!("Partnership Billing is running at http://{address}/ (Ctrl+C to stop)");
@@ -364,9 +274,7 @@ async fn import(
     la: Option<String>,
     json: bool,
 ) -> anyhow::Result<ExitCode> {
-    let partnership = partnerships::resolve(db, partnership)
-        .await
-        .map_err(service_error)?;
+    let partnership = partnerships::resolve(db, partnership).await.map_err(service_error)?;
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let census = match census_date.as_deref() {
         Some(text) => parse_gias_date(text).map_err(|e| anyhow::anyhow!("--census-date: {e}"))?,
@@ -376,10 +284,7 @@ async fn import(
     let only_la_codes = crate::web::import::parse_la_codes(la.as_deref().unwrap_or(""))
         .map_err(|e| anyhow::anyhow!("--la: {e}"))?;
     let options = ImportOptions {
-        parse: ParseOptions {
-            default_census_date: Some(census),
-            only_la_codes,
-        },
+        parse: ParseOptions { default_census_date: Some(census), only_la_codes },
         skip_bad_rows,
     };
     let bar = indicatif::ProgressBar::new(0);
@@ -393,9 +298,8 @@ async fn import(
         progress_bar.set_length(total);
         progress_bar.set_position(done);
     };
-    let summary = import_schools(db, partnership.id, &bytes, &options, &mut progress)
-        .await
-        .map_err(service_error)?;
+    let summary =
+        import_schools(db, partnership.id, &bytes, &options, &mut progress).await.map_err(service_error)?;
     bar.finish_and_clear();
     if json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
@@ -425,9 +329,5 @@ async fn import(
             );
         }
     }
-    Ok(if summary.committed {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(2)
-    })
+    Ok(if summary.committed { ExitCode::SUCCESS } else { ExitCode::from(2) })
 }

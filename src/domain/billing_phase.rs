@@ -48,9 +48,7 @@ impl BillingPhase {
     /// Reads a label written by [`BillingPhase::label`] (case-insensitive).
     pub fn parse(label: &str) -> Option<BillingPhase> {
         let wanted = label.trim();
-        BillingPhase::ALL
-            .into_iter()
-            .find(|p| p.label().eq_ignore_ascii_case(wanted))
+        BillingPhase::ALL.into_iter().find(|p| p.label().eq_ignore_ascii_case(wanted))
     }
 }
 
@@ -79,11 +77,8 @@ const ALTERNATIVE_PROVISION_TYPES: [&str; 4] = [
 ];
 
 /// GIAS establishment types that only teach 16-19 year olds.
-const POST_16_TYPES: [&str; 3] = [
-    "academy 16-19 converter",
-    "academy 16-19 sponsor led",
-    "free schools 16 to 19",
-];
+const POST_16_TYPES: [&str; 3] =
+    ["academy 16-19 converter", "academy 16-19 sponsor led", "free schools 16 to 19"];
 
 /// Derives the billing phase from a school's GIAS type and GIAS phase (the mapping in the README).
 ///
@@ -123,16 +118,8 @@ mod tests {
             "Academy special sponsor led",
             "Free schools special",
         ] {
-            assert_eq!(
-                billing_phase_of(t, "Not applicable"),
-                BillingPhase::Special,
-                "{t}"
-            );
-            assert_eq!(
-                billing_phase_of(t, "Secondary"),
-                BillingPhase::Special,
-                "{t}"
-            );
+            assert_eq!(billing_phase_of(t, "Not applicable"), BillingPhase::Special, "{t}");
+            assert_eq!(billing_phase_of(t, "Secondary"), BillingPhase::Special, "{t}");
         }
     }
 
@@ -144,50 +131,25 @@ mod tests {
             "Academy alternative provision sponsor led",
             "Free schools alternative provision",
         ] {
-            assert_eq!(
-                billing_phase_of(t, "Not applicable"),
-                BillingPhase::AlternativeProvision,
-                "{t}"
-            );
+            assert_eq!(billing_phase_of(t, "Not applicable"), BillingPhase::AlternativeProvision, "{t}");
         }
     }
 
     #[test]
     fn post_16_by_type_or_phase() {
-        assert_eq!(
-            billing_phase_of("Academy 16-19 converter", "16 plus"),
-            BillingPhase::Post16
-        );
-        assert_eq!(
-            billing_phase_of("Free schools 16 to 19", "16 plus"),
-            BillingPhase::Post16
-        );
-        assert_eq!(
-            billing_phase_of("Further education", "16 plus"),
-            BillingPhase::Post16
-        );
+        assert_eq!(billing_phase_of("Academy 16-19 converter", "16 plus"), BillingPhase::Post16);
+        assert_eq!(billing_phase_of("Free schools 16 to 19", "16 plus"), BillingPhase::Post16);
+        assert_eq!(billing_phase_of("Further education", "16 plus"), BillingPhase::Post16);
     }
 
     #[test]
     fn mainstream_types_follow_the_phase() {
         let cases = [
-            (
-                "Local authority nursery school",
-                "Nursery",
-                BillingPhase::Nursery,
-            ),
+            ("Local authority nursery school", "Nursery", BillingPhase::Nursery),
             ("Community school", "Primary", BillingPhase::Primary),
-            (
-                "Voluntary aided school",
-                "Middle deemed primary",
-                BillingPhase::Primary,
-            ),
+            ("Voluntary aided school", "Middle deemed primary", BillingPhase::Primary),
             ("Academy converter", "Secondary", BillingPhase::Secondary),
-            (
-                "Foundation school",
-                "Middle deemed secondary",
-                BillingPhase::Secondary,
-            ),
+            ("Foundation school", "Middle deemed secondary", BillingPhase::Secondary),
             ("Free schools", "All-through", BillingPhase::AllThrough),
             ("Academy sponsor led", "Not applicable", BillingPhase::Other),
             ("Community school", "", BillingPhase::Other),
@@ -199,29 +161,17 @@ mod tests {
 
     #[test]
     fn matching_ignores_case_and_spaces() {
-        assert_eq!(
-            billing_phase_of(" PUPIL REFERRAL UNIT ", ""),
-            BillingPhase::AlternativeProvision
-        );
-        assert_eq!(
-            billing_phase_of("Community school", " primary "),
-            BillingPhase::Primary
-        );
+        assert_eq!(billing_phase_of(" PUPIL REFERRAL UNIT ", ""), BillingPhase::AlternativeProvision);
+        assert_eq!(billing_phase_of("Community school", " primary "), BillingPhase::Primary);
     }
 
     #[test]
     fn labels_round_trip() {
         for p in BillingPhase::ALL {
             assert_eq!(BillingPhase::parse(p.label()), Some(p));
-            assert_eq!(
-                serde_json::to_string(&p).unwrap(),
-                format!("\"{}\"", p.label())
-            );
+            assert_eq!(serde_json::to_string(&p).unwrap(), format!("\"{}\"", p.label()));
         }
-        assert_eq!(
-            BillingPhase::parse("secondary"),
-            Some(BillingPhase::Secondary)
-        );
+        assert_eq!(BillingPhase::parse("secondary"), Some(BillingPhase::Secondary));
         assert_eq!(BillingPhase::parse("Middle"), None);
     }
 }

@@ -52,11 +52,7 @@ pub struct RowError {
 
 impl std::fmt::Display for RowError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "line {}, column \"{}\": {}",
-            self.line, self.column, self.reason
-        )
+        write!(f, "line {}, column \"{}\": {}", self.line, self.column, self.reason)
     }
 }
 
@@ -105,10 +101,7 @@ pub fn decode(bytes: &[u8]) -> String {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     match std::str::from_utf8(bytes) {
         Ok(text) => text.to_string(),
-        Err(_) => encoding_rs::WINDOWS_1252
-            .decode_without_bom_handling(bytes)
-            .0
-            .into_owned(),
+        Err(_) => encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0.into_owned(),
     }
 }
 
@@ -141,23 +134,13 @@ pub fn parse_file(bytes: &[u8], options: &ParseOptions) -> ParsedFile {
 }
 
 /// Like [`parse_file`] on decoded text, calling `progress` with the count of rows read so far.
-pub fn parse_text(
-    text: &str,
-    options: &ParseOptions,
-    mut progress: impl FnMut(usize),
-) -> ParsedFile {
+pub fn parse_text(text: &str, options: &ParseOptions, mut progress: impl FnMut(usize)) -> ParsedFile {
     let mut parsed = ParsedFile::default();
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(text.as_bytes());
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
     let headers = match reader.headers() {
         Ok(h) => h.clone(),
         Err(e) => {
-            parsed.errors.push(RowError {
-                line: 1,
-                column: String::new(),
-                reason: e.to_string(),
-            });
+            parsed.errors.push(RowError { line: 1, column: String::new(), reason: e.to_string() });
             return parsed;
         }
     };
@@ -165,18 +148,10 @@ pub fn parse_text(
         headers
             .iter()
             .enumerate()
-            .map(|(i, h)| {
-                (
-                    h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase(),
-                    i,
-                )
-            })
+            .map(|(i, h)| (h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase(), i))
             .collect(),
     );
-    let missing: Vec<&str> = REQUIRED
-        .into_iter()
-        .filter(|c| columns.get(c).is_none())
-        .collect();
+    let missing: Vec<&str> = REQUIRED.into_iter().filter(|c| columns.get(c).is_none()).collect();
     if !missing.is_empty() {
         for column in missing {
             parsed.errors.push(RowError {
@@ -187,11 +162,7 @@ pub fn parse_text(
         }
         return parsed;
     }
-    let wanted_las: Vec<String> = options
-        .only_la_codes
-        .iter()
-        .map(|c| c.trim().to_string())
-        .collect();
+    let wanted_las: Vec<String> = options.only_la_codes.iter().map(|c| c.trim().to_string()).collect();
     let mut seen: HashMap<Urn, u64> = HashMap::new();
     let mut record = csv::StringRecord::new();
     let mut count = 0usize;
@@ -201,11 +172,7 @@ pub fn parse_text(
             Ok(true) => {}
             Err(e) => {
                 let line = e.position().map(|p| p.line()).unwrap_or(0);
-                parsed.errors.push(RowError {
-                    line,
-                    column: String::new(),
-                    reason: e.to_string(),
-                });
+                parsed.errors.push(RowError { line, column: String::new(), reason: e.to_string() });
                 break;
             }
         }
@@ -213,19 +180,12 @@ pub fn parse_text(
         if count % 1000 == 0 {
             progress(count);
         }
-        let line = record
-            .position()
-            .map(|p| p.line())
-            .unwrap_or(count as u64 + 1);
+        let line = record.position().map(|p| p.line()).unwrap_or(count as u64 + 1);
         if record.iter().all(|f| f.trim().is_empty()) {
             continue;
         }
         let cell = |name: &str| -> &str {
-            columns
-                .get(name)
-                .and_then(|i| record.get(i))
-                .map(str::trim)
-                .unwrap_or("")
+            columns.get(name).and_then(|i| record.get(i)).map(str::trim).unwrap_or("")
         };
         if !wanted_las.is_empty() && !wanted_las.iter().any(|c| c == cell(LA_CODE)) {
             parsed.outside_area += 1;
@@ -257,19 +217,12 @@ fn read_row<'a>(
 ) -> Result<GiasSchool, Vec<RowError>> {
     let mut errors = Vec::new();
     let mut fail = |column: &str, reason: String| {
-        errors.push(RowError {
-            line,
-            column: column.to_string(),
-            reason,
-        });
+        errors.push(RowError { line, column: column.to_string(), reason });
     };
     let urn = Urn::parse(cell(URN)).map_err(|e| fail(URN, e)).ok();
     let la_code = cell(LA_CODE).to_string();
     if la_code.is_empty() || !la_code.chars().all(|c| c.is_ascii_digit()) || la_code.len() > 4 {
-        fail(
-            LA_CODE,
-            format!("\"{la_code}\" is not a local authority code (3 digits)"),
-        );
+        fail(LA_CODE, format!("\"{la_code}\" is not a local authority code (3 digits)"));
     }
     let la_name = cell(LA_NAME).to_string();
     if la_name.is_empty() {
@@ -286,10 +239,7 @@ fn read_row<'a>(
     let gias_phase = cell(PHASE).to_string();
     let status = SchoolStatus::from_gias(cell(STATUS));
     if status.is_none() {
-        fail(
-            STATUS,
-            format!("\"{}\" is not a GIAS establishment status", cell(STATUS)),
-        );
+        fail(STATUS, format!("\"{}\" is not a GIAS establishment status", cell(STATUS)));
     }
     let mut age = |column: &str| -> Option<i32> {
         let text = cell(column);
@@ -314,21 +264,23 @@ fn read_row<'a>(
     };
     let open_date = date(OPEN_DATE);
     let close_date = date(CLOSE_DATE);
-    let census_date = date(CENSUS_DATE).or(options.default_census_date);
+    let census_cell = parse_gias_date(cell(CENSUS_DATE));
+    let census_unreadable = census_cell.is_err();
+    let census_date = census_cell.unwrap_or_else(|e| {
+        fail(CENSUS_DATE, e);
+        None
+    });
+    let census_date = census_date.or(options.default_census_date);
     let pupils_text = cell(PUPILS);
     let pupils = if pupils_text.is_empty() {
         None
     } else {
         match (parse_pupils(pupils_text), census_date) {
-            (Ok(pupils), Some(census_date)) => Some(CensusFigure {
-                census_date,
-                pupils,
-            }),
+            (Ok(pupils), Some(census_date)) => Some(CensusFigure { census_date, pupils }),
             (Ok(_), None) => {
-                fail(
-                    CENSUS_DATE,
-                    "the row has a number of pupils but no census date".into(),
-                );
+                if !census_unreadable {
+                    fail(CENSUS_DATE, "the row has a number of pupils but no census date".into());
+                }
                 None
             }
             (Err(e), _) => {
@@ -375,10 +327,7 @@ mod tests {
     const HEADER: &str = "URN,LA (code),LA (name),EstablishmentName,TypeOfEstablishment (name),PhaseOfEducation (name),EstablishmentStatus (name),NumberOfPupils,CensusDate,Linked establishments,Trusts (name)";
 
     fn opts() -> ParseOptions {
-        ParseOptions {
-            default_census_date: None,
-            only_la_codes: vec![],
-        }
+        ParseOptions { default_census_date: None, only_la_codes: vec![] }
     }
 
     #[test]
@@ -393,10 +342,7 @@ mod tests {
         assert_eq!(s.name, "Park Lane, Primary");
         assert_eq!(s.billing_phase, BillingPhase::Primary);
         assert_eq!(s.pupils.unwrap().pupils, 420);
-        assert_eq!(
-            s.pupils.unwrap().census_date,
-            NaiveDate::from_ymd_opt(2025, 1, 16).unwrap()
-        );
+        assert_eq!(s.pupils.unwrap().census_date, NaiveDate::from_ymd_opt(2025, 1, 16).unwrap());
         assert_eq!(s.trust_name.as_deref(), Some("Big Trust"));
         assert!(s.links[0].is_predecessor());
     }
@@ -433,10 +379,7 @@ mod tests {
         let parsed = parse_file(file.as_bytes(), &opts());
         assert_eq!(parsed.errors[0].column, "CensusDate");
         let day = NaiveDate::from_ymd_opt(2025, 1, 16).unwrap();
-        let with_default = ParseOptions {
-            default_census_date: Some(day),
-            only_la_codes: vec![],
-        };
+        let with_default = ParseOptions { default_census_date: Some(day), only_la_codes: vec![] };
         let parsed = parse_file(file.as_bytes(), &with_default);
         assert_eq!(parsed.schools[0].pupils.unwrap().census_date, day);
     }
@@ -473,10 +416,7 @@ mod tests {
         let file = format!(
             "{HEADER}\n100001,309,Haringey,A,Community school,Primary,Open,,,,\n100002,308,Enfield,B,Community school,Primary,Open,,,,\n"
         );
-        let only = ParseOptions {
-            default_census_date: None,
-            only_la_codes: vec!["308".into()],
-        };
+        let only = ParseOptions { default_census_date: None, only_la_codes: vec!["308".into()] };
         let parsed = parse_file(file.as_bytes(), &only);
         assert_eq!(parsed.schools.len(), 1);
         assert_eq!(parsed.schools[0].la_name, "Enfield");
@@ -485,14 +425,8 @@ mod tests {
 
     #[test]
     fn dates_in_gias_form() {
-        assert_eq!(
-            parse_gias_date("01-09-2021").unwrap(),
-            NaiveDate::from_ymd_opt(2021, 9, 1)
-        );
-        assert_eq!(
-            parse_gias_date("2021-09-01").unwrap(),
-            NaiveDate::from_ymd_opt(2021, 9, 1)
-        );
+        assert_eq!(parse_gias_date("01-09-2021").unwrap(), NaiveDate::from_ymd_opt(2021, 9, 1));
+        assert_eq!(parse_gias_date("2021-09-01").unwrap(), NaiveDate::from_ymd_opt(2021, 9, 1));
         assert_eq!(parse_gias_date(" ").unwrap(), None);
         assert!(parse_gias_date("1 Sept 2021").is_err());
     }

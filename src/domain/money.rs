@@ -6,9 +6,7 @@ use std::fmt;
 use std::ops::{Add, Neg, Sub};
 
 /// An amount of sterling held exactly. Stored in the database as whole pence.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Money(Decimal);
 
@@ -72,15 +70,8 @@ impl Money {
 
     /// Reads "1234.56", "1,234.56" or "£1,234.56".
     pub fn parse(text: &str) -> Result<Money, MoneyError> {
-        let cleaned: String = text
-            .trim()
-            .trim_start_matches('£')
-            .chars()
-            .filter(|c| *c != ',')
-            .collect();
-        let value: Decimal = cleaned
-            .parse()
-            .map_err(|_| MoneyError::NotANumber(text.to_string()))?;
+        let cleaned: String = text.trim().trim_start_matches('£').chars().filter(|c| *c != ',').collect();
+        let value: Decimal = cleaned.parse().map_err(|_| MoneyError::NotANumber(text.to_string()))?;
         Money::from_decimal(value)
     }
 }
@@ -144,10 +135,7 @@ mod tests {
         assert_eq!(Money::from_pence(5).to_string(), "£0.05");
         assert_eq!(Money::from_pence(-500).to_string(), "-£5.00");
         assert_eq!(Money::from_pence(100_000_000).to_string(), "£1,000,000.00");
-        assert_eq!(
-            Money::from_pence(9_999_999_999_999_999).to_string(),
-            "£99,999,999,999,999.99"
-        );
+        assert_eq!(Money::from_pence(9_999_999_999_999_999).to_string(), "£99,999,999,999,999.99");
     }
 
     #[test]
@@ -155,10 +143,7 @@ mod tests {
         assert_eq!(round_half_up_to_penny(dec!(0.005)), dec!(0.01));
         assert_eq!(round_half_up_to_penny(dec!(0.0049)), dec!(0.00));
         assert_eq!(round_half_up_to_penny(dec!(-0.005)), dec!(-0.01));
-        assert_eq!(
-            Money::from_decimal_rounded(dec!(7979.995)).to_string(),
-            "£7,980.00"
-        );
+        assert_eq!(Money::from_decimal_rounded(dec!(7979.995)).to_string(), "£7,980.00");
     }
 
     #[test]
@@ -166,22 +151,10 @@ mod tests {
         assert_eq!(Money::parse("1234.56").unwrap(), Money::from_pence(123456));
         assert_eq!(Money::parse("£1,234.5").unwrap(), Money::from_pence(123450));
         assert_eq!(Money::parse(" 19 ").unwrap(), Money::from_pence(1900));
-        assert!(matches!(
-            Money::parse("12.345"),
-            Err(MoneyError::FractionOfPenny(_))
-        ));
-        assert!(matches!(
-            Money::parse("abc"),
-            Err(MoneyError::NotANumber(_))
-        ));
-        assert!(matches!(
-            Money::parse("1e40"),
-            Err(MoneyError::NotANumber(_))
-        ));
-        assert!(matches!(
-            Money::parse("999999999999999999999"),
-            Err(MoneyError::TooLarge(_))
-        ));
+        assert!(matches!(Money::parse("12.345"), Err(MoneyError::FractionOfPenny(_))));
+        assert!(matches!(Money::parse("abc"), Err(MoneyError::NotANumber(_))));
+        assert!(matches!(Money::parse("1e40"), Err(MoneyError::NotANumber(_))));
+        assert!(matches!(Money::parse("999999999999999999999"), Err(MoneyError::TooLarge(_))));
     }
 
     #[test]

@@ -45,15 +45,8 @@ impl YearKind {
 
     /// The membership year that contains `date`, e.g. "2025-26".
     pub fn year_containing(self, date: NaiveDate) -> MembershipYear {
-        let start_year = if date.month() >= self.first_month() {
-            date.year()
-        } else {
-            date.year() - 1
-        };
-        MembershipYear {
-            kind: self,
-            start_year,
-        }
+        let start_year = if date.month() >= self.first_month() { date.year() } else { date.year() - 1 };
+        MembershipYear { kind: self, start_year }
     }
 }
 
@@ -70,8 +63,7 @@ impl MembershipYear {
         let (first, second) = text.trim().split_once('-')?;
         let start_year: i32 = first.parse().ok()?;
         let end: i32 = second.parse().ok()?;
-        ((start_year + 1) % 100 == end && second.len() == 2)
-            .then_some(MembershipYear { kind, start_year })
+        ((start_year + 1) % 100 == end && second.len() == 2).then_some(MembershipYear { kind, start_year })
     }
 
     pub fn label(self) -> String {
@@ -84,10 +76,7 @@ impl MembershipYear {
     }
 
     pub fn last_day(self) -> NaiveDate {
-        let next = MembershipYear {
-            kind: self.kind,
-            start_year: self.start_year + 1,
-        };
+        let next = MembershipYear { kind: self.kind, start_year: self.start_year + 1 };
         next.first_day().pred_opt().expect("a year has a last day")
     }
 }
@@ -123,10 +112,7 @@ mod tests {
     #[test]
     fn refuses_malformed_years() {
         for bad in ["2025", "2025-27", "2025-2026", "x-26", ""] {
-            assert!(
-                MembershipYear::parse(YearKind::Academic, bad).is_none(),
-                "{bad}"
-            );
+            assert!(MembershipYear::parse(YearKind::Academic, bad).is_none(), "{bad}");
         }
     }
 }

@@ -59,25 +59,18 @@ pub struct PupilFigure {
 ///
 /// `None` means the school needs a pupil number for that date; it is never treated as zero.
 pub fn figure_in_force(figures: &[PupilFigure], date: NaiveDate) -> Option<&PupilFigure> {
-    figures
-        .iter()
-        .filter(|f| f.census_date <= date)
-        .max_by_key(|f| (f.census_date, f.sequence))
+    figures.iter().filter(|f| f.census_date <= date).max_by_key(|f| (f.census_date, f.sequence))
 }
 
 /// Reads a number on roll typed by a person or found in a file.
 pub fn parse_pupils(text: &str) -> Result<i32, String> {
     let trimmed = text.trim();
-    let value: i64 = trimmed
-        .parse()
-        .map_err(|_| format!("\"{trimmed}\" is not a whole number of pupils"))?;
+    let value: i64 = trimmed.parse().map_err(|_| format!("\"{trimmed}\" is not a whole number of pupils"))?;
     if value < 0 {
         return Err(format!("{value} pupils is negative"));
     }
     if value > i64::from(MAX_PUPILS) {
-        return Err(format!(
-            "{value} pupils is more than the {MAX_PUPILS} any school could have"
-        ));
+        return Err(format!("{value} pupils is more than the {MAX_PUPILS} any school could have"));
     }
     Ok(value as i32)
 }
@@ -91,12 +84,7 @@ mod tests {
     }
 
     fn fig(date: NaiveDate, pupils: i32, sequence: i64) -> PupilFigure {
-        PupilFigure {
-            census_date: date,
-            pupils,
-            source: PupilSource::GiasImport,
-            sequence,
-        }
+        PupilFigure { census_date: date, pupils, source: PupilSource::GiasImport, sequence }
     }
 
     #[test]
@@ -108,35 +96,16 @@ mod tests {
     fn a_figure_counts_from_its_census_date() {
         let figures = [fig(d(2025, 1, 16), 420, 1)];
         assert_eq!(figure_in_force(&figures, d(2025, 1, 15)), None);
-        assert_eq!(
-            figure_in_force(&figures, d(2025, 1, 16)).unwrap().pupils,
-            420
-        );
-        assert_eq!(
-            figure_in_force(&figures, d(2030, 1, 1)).unwrap().pupils,
-            420
-        );
+        assert_eq!(figure_in_force(&figures, d(2025, 1, 16)).unwrap().pupils, 420);
+        assert_eq!(figure_in_force(&figures, d(2030, 1, 1)).unwrap().pupils, 420);
     }
 
     #[test]
     fn the_latest_census_before_the_date_wins() {
-        let figures = [
-            fig(d(2025, 1, 16), 420, 1),
-            fig(d(2024, 1, 18), 400, 2),
-            fig(d(2026, 1, 15), 430, 3),
-        ];
-        assert_eq!(
-            figure_in_force(&figures, d(2025, 9, 1)).unwrap().pupils,
-            420
-        );
-        assert_eq!(
-            figure_in_force(&figures, d(2024, 12, 31)).unwrap().pupils,
-            400
-        );
-        assert_eq!(
-            figure_in_force(&figures, d(2026, 9, 1)).unwrap().pupils,
-            430
-        );
+        let figures = [fig(d(2025, 1, 16), 420, 1), fig(d(2024, 1, 18), 400, 2), fig(d(2026, 1, 15), 430, 3)];
+        assert_eq!(figure_in_force(&figures, d(2025, 9, 1)).unwrap().pupils, 420);
+        assert_eq!(figure_in_force(&figures, d(2024, 12, 31)).unwrap().pupils, 400);
+        assert_eq!(figure_in_force(&figures, d(2026, 9, 1)).unwrap().pupils, 430);
     }
 
     #[test]
@@ -144,10 +113,7 @@ mod tests {
         let mut correction = fig(d(2025, 1, 16), 415, 9);
         correction.source = PupilSource::Manual;
         let figures = [fig(d(2025, 1, 16), 420, 1), correction];
-        assert_eq!(
-            figure_in_force(&figures, d(2025, 9, 1)).unwrap().pupils,
-            415
-        );
+        assert_eq!(figure_in_force(&figures, d(2025, 9, 1)).unwrap().pupils, 415);
     }
 
     #[test]

@@ -19,13 +19,8 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [
-        Role::Admin,
-        Role::Finance,
-        Role::Board,
-        Role::SchoolBusinessManager,
-        Role::Commissioner,
-    ];
+    pub const ALL: [Role; 5] =
+        [Role::Admin, Role::Finance, Role::Board, Role::SchoolBusinessManager, Role::Commissioner];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -127,10 +122,7 @@ mod tests {
         for r in Role::ALL {
             assert_eq!(Role::parse(r.as_str()), Some(r));
         }
-        assert_eq!(
-            Role::parse("School business manager"),
-            Some(Role::SchoolBusinessManager)
-        );
+        assert_eq!(Role::parse("School business manager"), Some(Role::SchoolBusinessManager));
         assert_eq!(Role::parse("sbm"), Some(Role::SchoolBusinessManager));
         assert_eq!(Role::parse("root"), None);
     }
@@ -158,10 +150,7 @@ mod tests {
         let trust = school_scope(Role::SchoolBusinessManager, None, Some(3));
         assert!(trust.includes(8, Some(3)));
         assert!(!trust.includes(9, None));
-        assert_eq!(
-            school_scope(Role::SchoolBusinessManager, None, None),
-            SchoolScope::Nothing
-        );
+        assert_eq!(school_scope(Role::SchoolBusinessManager, None, None), SchoolScope::Nothing);
         assert_eq!(school_scope(Role::Finance, Some(7), None), SchoolScope::All);
         assert!(!school_scope(Role::Commissioner, None, None).includes(1, None));
     }

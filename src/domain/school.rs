@@ -18,9 +18,7 @@ impl Urn {
         if !trimmed.chars().all(|c| c.is_ascii_digit()) || trimmed.len() > 7 {
             return Err(format!("\"{trimmed}\" is not a URN (up to 7 digits)"));
         }
-        let value: i32 = trimmed
-            .parse()
-            .map_err(|_| format!("\"{trimmed}\" is not a URN"))?;
+        let value: i32 = trimmed.parse().map_err(|_| format!("\"{trimmed}\" is not a URN"))?;
         if value == 0 {
             return Err("URN 0 is not a URN".into());
         }
@@ -128,14 +126,9 @@ pub fn parse_links(text: &str) -> Result<Vec<SchoolLink>, String> {
             let urn = Urn::parse(urn).map_err(|e| format!("link \"{part}\": {e}"))?;
             let kind = kind.trim();
             if kind.is_empty() {
-                return Err(format!(
-                    "link \"{part}\" does not say what kind of link it is"
-                ));
+                return Err(format!("link \"{part}\" does not say what kind of link it is"));
             }
-            Ok(SchoolLink {
-                urn,
-                kind: kind.to_string(),
-            })
+            Ok(SchoolLink { urn, kind: kind.to_string() })
         })
         .collect()
 }
@@ -157,18 +150,12 @@ mod tests {
     #[test]
     fn statuses_in_gias_wording() {
         assert_eq!(SchoolStatus::from_gias("Open"), Some(SchoolStatus::Open));
-        assert_eq!(
-            SchoolStatus::from_gias("Closed"),
-            Some(SchoolStatus::Closed)
-        );
+        assert_eq!(SchoolStatus::from_gias("Closed"), Some(SchoolStatus::Closed));
         assert_eq!(
             SchoolStatus::from_gias("Open, but proposed to close"),
             Some(SchoolStatus::ProposedToClose)
         );
-        assert_eq!(
-            SchoolStatus::from_gias("Proposed to open"),
-            Some(SchoolStatus::ProposedToOpen)
-        );
+        assert_eq!(SchoolStatus::from_gias("Proposed to open"), Some(SchoolStatus::ProposedToOpen));
         assert_eq!(SchoolStatus::from_gias("Shut"), None);
         for s in SchoolStatus::ALL {
             assert_eq!(SchoolStatus::parse(s.as_str()), Some(s));

@@ -2,9 +2,7 @@
 
 use super::ServiceError;
 use super::users::{User, from_model};
-use argon2::password_hash::{
-    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
-};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use argon2::{Algorithm, Argon2, Params, Version};
 use chrono::{DateTime, Duration, Utc};
 use entity::{api_token, session, user};
@@ -38,11 +36,7 @@ pub fn hash_password(password: &SecretString) -> String {
 /// Whether `password` matches a stored PHC hash.
 pub fn verify_password(password: &SecretString, hash: &str) -> bool {
     PasswordHash::new(hash)
-        .map(|parsed| {
-            argon2()
-                .verify_password(password.expose_secret().as_bytes(), &parsed)
-                .is_ok()
-        })
+        .map(|parsed| argon2().verify_password(password.expose_secret().as_bytes(), &parsed).is_ok())
         .unwrap_or(false)
 }
 
@@ -122,11 +116,7 @@ pub async fn sign_in(
     }
     .insert(db)
     .await?;
-    Ok(Ok(NewSession {
-        cookie_value: SecretString::from(cookie_value),
-        csrf_token,
-        user,
-    }))
+    Ok(Ok(NewSession { cookie_value: SecretString::from(cookie_value), csrf_token, user }))
 }
 
 /// The user and CSRF token of a live session cookie.
@@ -135,10 +125,7 @@ pub async fn session_user(
     cookie_value: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<(User, String)>, ServiceError> {
-    let Some(found) = session::Entity::find_by_id(token_digest(cookie_value))
-        .one(db)
-        .await?
-    else {
+    let Some(found) = session::Entity::find_by_id(token_digest(cookie_value)).one(db).await? else {
         return Ok(None);
     };
     if found.expires_at <= now {
@@ -151,9 +138,7 @@ pub async fn session_user(
 
 /// Ends a session.
 pub async fn sign_out(db: &impl ConnectionTrait, cookie_value: &str) -> Result<(), ServiceError> {
-    session::Entity::delete_by_id(token_digest(cookie_value))
-        .exec(db)
-        .await?;
+    session::Entity::delete_by_id(token_digest(cookie_value)).exec(db).await?;
     Ok(())
 }
 
@@ -164,10 +149,7 @@ pub async fn create_api_token(
     name: &str,
 ) -> Result<SecretString, ServiceError> {
     if name.trim().is_empty() {
-        return Err(ServiceError::invalid(
-            "name",
-            "give the token a name that says what uses it",
-        ));
+        return Err(ServiceError::invalid("name", "give the token a name that says what uses it"));
     }
     let token = format!("pb_{}", random_token());
     api_token::ActiveModel {
@@ -206,7 +188,8 @@ pub async fn api_token_user(
 }
 
 /// An argon2id hash of a random string, verified against when the email is unknown.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3Fh2mYkxmb0UwC4Yw9fyHk2GS1ab7ZbzsvcTQ+d8CJQ";
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3Fh2mYkxmb0UwC4Yw9fyHk2GS1ab7ZbzsvcTQ+d8CJQ";
 
 #[cfg(test)]
 mod tests {

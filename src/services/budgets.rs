@@ -13,9 +13,7 @@ pub async fn set(
     stream: &str,
     amount: Money,
 ) -> Result<(), ServiceError> {
-    let pence = amount
-        .to_pence()
-        .map_err(|e| ServiceError::invalid("amount", e.to_string()))?;
+    let pence = amount.to_pence().map_err(|e| ServiceError::invalid("amount", e.to_string()))?;
     let existing = income_budget::Entity::find()
         .filter(income_budget::Column::PartnershipId.eq(partnership_id))
         .filter(income_budget::Column::Year.eq(year))
@@ -69,12 +67,7 @@ pub async fn total(
     use sea_orm::sea_query::{Expr, ExprTrait};
     let sum: Option<Option<i64>> = income_budget::Entity::find()
         .select_only()
-        .column_as(
-            Expr::col(income_budget::Column::AmountPence)
-                .sum()
-                .cast_as("BIGINT"),
-            "total",
-        )
+        .column_as(Expr::col(income_budget::Column::AmountPence).sum().cast_as("BIGINT"), "total")
         .filter(income_budget::Column::PartnershipId.eq(partnership_id))
         .filter(income_budget::Column::Year.eq(year))
         .into_tuple()

@@ -165,11 +165,7 @@ struct DemoRow {
 const HEADER: &str = "URN,LA (code),LA (name),EstablishmentNumber,EstablishmentName,TypeOfEstablishment (name),EstablishmentTypeGroup (name),EstablishmentStatus (name),OpenDate,CloseDate,PhaseOfEducation (name),StatutoryLowAge,StatutoryHighAge,CensusDate,NumberOfPupils,Trusts (name),Postcode,Linked establishments";
 
 fn csv_field(text: &str) -> String {
-    if text.contains([',', '"']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_string()
-    }
+    if text.contains([',', '"']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text.to_string() }
 }
 
 /// The demo register as a GIAS-format CSV for one census date; the same every time.
@@ -183,30 +179,20 @@ pub fn demo_register_csv(census: &str, growth: i64) -> String {
         place += 1;
         let base = PLACES[place % PLACES.len()];
         if place >= PLACES.len() {
-            format!(
-                "{base} {}",
-                dice.pick(&["Green", "Park", "Heath", "Lane", "Meadow"])
-            )
+            format!("{base} {}", dice.pick(&["Green", "Park", "Heath", "Lane", "Meadow"]))
         } else {
             base.to_string()
         }
     };
     // (billing mix per LA): kind, count
-    let mix: [(&str, u32); 6] = [
-        ("nursery", 2),
-        ("primary", 52),
-        ("secondary", 12),
-        ("all-through", 2),
-        ("special", 4),
-        ("ap", 2),
-    ];
+    let mix: [(&str, u32); 6] =
+        [("nursery", 2), ("primary", 52), ("secondary", 12), ("all-through", 2), ("special", 4), ("ap", 2)];
     for (la_index, la) in las.iter().enumerate() {
         for (kind, count) in mix {
             for i in 0..count {
                 let base = next_place(&mut dice);
                 let academy = dice.range(0, 99) < if kind == "secondary" { 70 } else { 35 };
-                let trust =
-                    academy.then(|| TRUSTS[(dice.next() as usize + la_index) % TRUSTS.len()]);
+                let trust = academy.then(|| TRUSTS[(dice.next() as usize + la_index) % TRUSTS.len()]);
                 let (type_name, group, phase, ages, pupils, name) = match kind {
                     "nursery" => (
                         "Local authority nursery school",
@@ -235,27 +221,15 @@ pub fn demo_register_csv(census: &str, growth: i64) -> String {
                             (3, 11)
                         };
                         let t = if academy {
-                            if i % 3 == 0 {
-                                "Academy sponsor led"
-                            } else {
-                                "Academy converter"
-                            }
+                            if i % 3 == 0 { "Academy sponsor led" } else { "Academy converter" }
                         } else if faith {
-                            if i % 2 == 0 {
-                                "Voluntary aided school"
-                            } else {
-                                "Voluntary controlled school"
-                            }
+                            if i % 2 == 0 { "Voluntary aided school" } else { "Voluntary controlled school" }
                         } else if i % 9 == 0 {
                             "Foundation school"
                         } else {
                             "Community school"
                         };
-                        let g = if academy {
-                            "Academies"
-                        } else {
-                            "Local authority maintained schools"
-                        };
+                        let g = if academy { "Academies" } else { "Local authority maintained schools" };
                         (t, g, "Primary", ages, dice.range(110, 640), name)
                     }
                     "secondary" => {
@@ -266,21 +240,14 @@ pub fn demo_register_csv(census: &str, growth: i64) -> String {
                         } else {
                             "Community school"
                         };
-                        let g = if academy {
-                            "Academies"
-                        } else {
-                            "Local authority maintained schools"
-                        };
+                        let g = if academy { "Academies" } else { "Local authority maintained schools" };
                         (
                             t,
                             g,
                             "Secondary",
                             (11, 18),
                             dice.range(650, 1850),
-                            format!(
-                                "{base} {}",
-                                dice.pick(&["Academy", "High School", "School", "College"])
-                            ),
+                            format!("{base} {}", dice.pick(&["Academy", "High School", "School", "College"])),
                         )
                     }
                     "all-through" => (
@@ -292,16 +259,9 @@ pub fn demo_register_csv(census: &str, growth: i64) -> String {
                         format!("{base} School"),
                     ),
                     "special" => {
-                        let t = if academy {
-                            "Academy special converter"
-                        } else {
-                            "Community special school"
-                        };
-                        let g = if academy {
-                            "Academies"
-                        } else {
-                            "Special schools"
-                        };
+                        let t =
+                            if academy { "Academy special converter" } else { "Community special school" };
+                        let g = if academy { "Academies" } else { "Special schools" };
                         (
                             t,
                             g,
@@ -350,10 +310,7 @@ pub fn demo_register_csv(census: &str, growth: i64) -> String {
     rows[2].group = "Local authority maintained schools";
     rows[2].trust = None;
     // A few schools with no pupil number yet: new free schools and a school about to open.
-    for (index, name) in [
-        (20usize, "Kestrel Free School"),
-        (95, "Newlands Free School"),
-    ] {
+    for (index, name) in [(20usize, "Kestrel Free School"), (95, "Newlands Free School")] {
         rows[index].name = name.into();
         rows[index].type_name = "Free schools";
         rows[index].group = "Free Schools";
@@ -399,11 +356,7 @@ pub fn demo_register_csv(census: &str, growth: i64) -> String {
     for (i, r) in rows.iter().enumerate() {
         let pupils = r
             .pupils
-            .map(|p| {
-                ((p as i64) + growth * ((i as i64 % 7) - 3))
-                    .max(10)
-                    .to_string()
-            })
+            .map(|p| ((p as i64) + growth * ((i as i64 % 7) - 3)).max(10).to_string())
             .unwrap_or_default();
         let census_for_row = if pupils.is_empty() { "" } else { census };
         let postcode = format!(
@@ -433,13 +386,7 @@ pub fn demo_register_csv(census: &str, growth: i64) -> String {
             postcode,
             r.link.clone(),
         ];
-        out.push_str(
-            &fields
-                .iter()
-                .map(|f| csv_field(f))
-                .collect::<Vec<_>>()
-                .join(","),
-        );
+        out.push_str(&fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
         out.push('\n');
     }
     out
@@ -468,14 +415,9 @@ where
     .await?;
     for (census, growth) in [("18-01-2024", -3), ("16-01-2025", 0)] {
         let csv = demo_register_csv(census, growth);
-        let summary = import_schools(
-            &txn,
-            partnership.id,
-            csv.as_bytes(),
-            &ImportOptions::default(),
-            &mut |_, _| {},
-        )
-        .await?;
+        let summary =
+            import_schools(&txn, partnership.id, csv.as_bytes(), &ImportOptions::default(), &mut |_, _| {})
+                .await?;
         if !summary.committed {
             let reasons: Vec<String> = summary.errors.iter().map(ToString::to_string).collect();
             return Err(ServiceError::Conflict(format!(
@@ -550,19 +492,7 @@ mod tests {
         }
         assert_eq!(parsed.schools[2].urn.value(), 990_003);
         assert_eq!(parsed.schools[2].name, "Riverside Park Primary School");
-        assert!(
-            parsed
-                .schools
-                .iter()
-                .any(|s| s.links.iter().any(|l| l.is_successor()))
-        );
-        assert!(
-            parsed
-                .schools
-                .iter()
-                .filter(|s| s.trust_name.is_some())
-                .count()
-                > 30
-        );
+        assert!(parsed.schools.iter().any(|s| s.links.iter().any(|l| l.is_successor())));
+        assert!(parsed.schools.iter().filter(|s| s.trust_name.is_some()).count() > 30);
     }
 }

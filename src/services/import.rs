@@ -66,14 +66,7 @@ where
         return Ok(summary);
     }
     let txn = db.begin().await?;
-    write_rows(
-        &txn,
-        partnership_id,
-        &parsed.schools,
-        &mut summary,
-        progress,
-    )
-    .await?;
+    write_rows(&txn, partnership_id, &parsed.schools, &mut summary, progress).await?;
     txn.commit().await?;
     summary.committed = true;
     Ok(summary)
@@ -138,17 +131,13 @@ async fn write_rows(
         .await?
         .into_iter()
         .collect();
-    let figures_added =
-        sync_pupil_figures(db, partnership_id, rows, &ids, &mut changed_urns).await?;
+    let figures_added = sync_pupil_figures(db, partnership_id, rows, &ids, &mut changed_urns).await?;
     progress(total * 7 / 8, total);
     sync_links(db, partnership_id, rows, &ids, &mut changed_urns).await?;
     progress(total, total);
 
-    let new_urns: HashSet<i32> = rows
-        .iter()
-        .map(|r| r.urn.value())
-        .filter(|u| !existing.contains_key(u))
-        .collect();
+    let new_urns: HashSet<i32> =
+        rows.iter().map(|r| r.urn.value()).filter(|u| !existing.contains_key(u)).collect();
     summary.created = created;
     summary.updated = changed_urns.difference(&new_urns).count();
     summary.unchanged = rows.len() - summary.created - summary.updated;
@@ -231,12 +220,7 @@ impl SchoolFields {
         a.postcode = Set(self.postcode);
     }
 
-    fn to_new(
-        self,
-        partnership_id: i64,
-        urn: i32,
-        now: chrono::DateTime<Utc>,
-    ) -> school::ActiveModel {
+    fn to_new(self, partnership_id: i64, urn: i32, now: chrono::DateTime<Utc>) -> school::ActiveModel {
         let mut a = school::ActiveModel {
             partnership_id: Set(partnership_id),
             urn: Set(urn),
@@ -262,10 +246,8 @@ async fn sync_local_authorities(
         .into_iter()
         .map(|m| (m.code.clone(), m))
         .collect();
-    let mut wanted: Vec<(&str, &str)> = rows
-        .iter()
-        .map(|r| (r.la_code.as_str(), r.la_name.as_str()))
-        .collect();
+    let mut wanted: Vec<(&str, &str)> =
+        rows.iter().map(|r| (r.la_code.as_str(), r.la_name.as_str())).collect();
     wanted.sort();
     wanted.dedup_by(|a, b| a.0 == b.0);
     for (code, name) in wanted {
@@ -334,15 +316,14 @@ async fn sync_pupil_figures(
     ids: &HashMap<i32, i64>,
     changed: &mut HashSet<i32>,
 ) -> Result<usize, ServiceError> {
-    let imported: HashMap<(i64, chrono::NaiveDate), pupil_count::Model> =
-        pupil_count::Entity::find()
-            .filter(pupil_count::Column::Source.eq(PupilSource::GiasImport.as_str()))
-            .filter(pupil_count::Column::SchoolId.in_subquery(schools_of(partnership_id)))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|m| ((m.school_id, m.census_date), m))
-            .collect();
+    let imported: HashMap<(i64, chrono::NaiveDate), pupil_count::Model> = pupil_count::Entity::find()
+        .filter(pupil_count::Column::Source.eq(PupilSource::GiasImport.as_str()))
+        .filter(pupil_count::Column::SchoolId.in_subquery(schools_of(partnership_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| ((m.school_id, m.census_date), m))
+        .collect();
     let now = Utc::now();
     let mut new_figures = Vec::new();
     let mut written = 0;

@@ -41,10 +41,7 @@ impl std::fmt::Display for FieldError {
 impl ServiceError {
     /// A single invalid field.
     pub fn invalid(field: &str, message: impl Into<String>) -> ServiceError {
-        ServiceError::Invalid(vec![FieldError {
-            field: field.to_string(),
-            message: message.into(),
-        }])
+        ServiceError::Invalid(vec![FieldError { field: field.to_string(), message: message.into() }])
     }
 }
 
@@ -58,19 +55,14 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     };
     let mut options = ConnectOptions::new(url);
     options
-        .max_connections(if options.get_url().starts_with("sqlite:") {
-            4
-        } else {
-            10
-        })
+        .max_connections(if options.get_url().starts_with("sqlite:") { 4 } else { 10 })
         .connect_timeout(Duration::from_secs(10))
         .sqlx_logging(false);
     let db = Database::connect(options).await?;
     if db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite {
         // WAL lets pages read while an import writes; foreign keys are on by default in sqlx.
         db.execute_unprepared("PRAGMA journal_mode = WAL;").await?;
-        db.execute_unprepared("PRAGMA busy_timeout = 10000;")
-            .await?;
+        db.execute_unprepared("PRAGMA busy_timeout = 10000;").await?;
     }
     Ok(db)
 }

@@ -3,9 +3,7 @@
 use super::ServiceError;
 use crate::domain::partnership::YearKind;
 use entity::partnership;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
 /// A partnership as the rest of the service sees it.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -42,9 +40,7 @@ fn from_model(m: partnership::Model) -> Partnership {
 /// Checks a slug: lower-case letters, digits and hyphens, 2 to 40 characters.
 pub fn check_slug(slug: &str) -> Result<(), ServiceError> {
     let ok = (2..=40).contains(&slug.len())
-        && slug
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !slug.starts_with('-');
     if ok {
         Ok(())
@@ -57,10 +53,7 @@ pub fn check_slug(slug: &str) -> Result<(), ServiceError> {
 }
 
 /// Creates a partnership; a slug already in use is a conflict.
-pub async fn create(
-    db: &impl ConnectionTrait,
-    new: NewPartnership,
-) -> Result<Partnership, ServiceError> {
+pub async fn create(db: &impl ConnectionTrait, new: NewPartnership) -> Result<Partnership, ServiceError> {
     check_slug(&new.slug)?;
     if new.name.trim().is_empty() {
         return Err(ServiceError::invalid("name", "a partnership needs a name"));
@@ -89,11 +82,7 @@ pub async fn find_by_slug(
     db: &impl ConnectionTrait,
     slug: &str,
 ) -> Result<Option<Partnership>, ServiceError> {
-    Ok(partnership::Entity::find()
-        .filter(partnership::Column::Slug.eq(slug))
-        .one(db)
-        .await?
-        .map(from_model))
+    Ok(partnership::Entity::find().filter(partnership::Column::Slug.eq(slug)).one(db).await?.map(from_model))
 }
 
 pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<Partnership, ServiceError> {
@@ -115,10 +104,7 @@ pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<Partnership>, Service
 }
 
 /// The partnership named by `slug`, or the only one when no slug is given.
-pub async fn resolve(
-    db: &impl ConnectionTrait,
-    slug: Option<&str>,
-) -> Result<Partnership, ServiceError> {
+pub async fn resolve(db: &impl ConnectionTrait, slug: Option<&str>) -> Result<Partnership, ServiceError> {
     match slug {
         Some(slug) => find_by_slug(db, slug)
             .await?
@@ -127,9 +113,7 @@ pub async fn resolve(
             let mut all = list(db).await?;
             match all.len() {
                 1 => Ok(all.remove(0)),
-                0 => Err(ServiceError::NotFound(
-                    "any partnership (run `demo` or create one)".into(),
-                )),
+                0 => Err(ServiceError::NotFound("any partnership (run `demo` or create one)".into())),
                 _ => Err(ServiceError::invalid(
                     "partnership",
                     "there is more than one partnership: say which with --partnership SLUG",

@@ -9,8 +9,8 @@ use chrono::NaiveDate;
 use entity::{local_authority, pupil_count, school, school_link, trust, user};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, Set,
 };
 use std::collections::HashMap;
 
@@ -92,47 +92,25 @@ pub async fn local_authorities(
         .all(db)
         .await?
         .into_iter()
-        .map(|m| LocalAuthority {
-            id: m.id,
-            code: m.code,
-            name: m.name,
-        })
+        .map(|m| LocalAuthority { id: m.id, code: m.code, name: m.name })
         .collect())
 }
 
-pub async fn trusts(
-    db: &impl ConnectionTrait,
-    partnership_id: i64,
-) -> Result<Vec<Trust>, ServiceError> {
+pub async fn trusts(db: &impl ConnectionTrait, partnership_id: i64) -> Result<Vec<Trust>, ServiceError> {
     Ok(trust::Entity::find()
         .filter(trust::Column::PartnershipId.eq(partnership_id))
         .order_by_asc(trust::Column::Name)
         .all(db)
         .await?
         .into_iter()
-        .map(|m| Trust {
-            id: m.id,
-            name: m.name,
-            companies_house_number: m.companies_house_number,
-        })
+        .map(|m| Trust { id: m.id, name: m.name, companies_house_number: m.companies_house_number })
         .collect())
 }
 
-pub async fn lookups(
-    db: &impl ConnectionTrait,
-    partnership_id: i64,
-) -> Result<Lookups, ServiceError> {
+pub async fn lookups(db: &impl ConnectionTrait, partnership_id: i64) -> Result<Lookups, ServiceError> {
     Ok(Lookups {
-        las: local_authorities(db, partnership_id)
-            .await?
-            .into_iter()
-            .map(|l| (l.id, l))
-            .collect(),
-        trusts: trusts(db, partnership_id)
-            .await?
-            .into_iter()
-            .map(|t| (t.id, t))
-            .collect(),
+        las: local_authorities(db, partnership_id).await?.into_iter().map(|l| (l.id, l)).collect(),
+        trusts: trusts(db, partnership_id).await?.into_iter().map(|t| (t.id, t)).collect(),
     })
 }
 
@@ -164,11 +142,7 @@ fn check_filter(filter: &SchoolFilter) -> Result<(), ServiceError> {
             message: format!("\"{status}\" is not a school status"),
         });
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ServiceError::Invalid(errors))
-    }
+    if errors.is_empty() { Ok(()) } else { Err(ServiceError::Invalid(errors)) }
 }
 
 /// One page (from 1) of the schools a scope reaches, filtered, by name.
@@ -188,20 +162,15 @@ pub async fn list_schools(
         .filter(scope_condition(scope));
     if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         let pattern = format!("%{}%", q.to_lowercase().replace(['%', '_'], ""));
-        let mut by_text = Condition::any()
-            .add(Expr::expr(Func::lower(Expr::col(school::Column::Name))).like(pattern));
+        let mut by_text =
+            Condition::any().add(Expr::expr(Func::lower(Expr::col(school::Column::Name))).like(pattern));
         if let Ok(urn) = Urn::parse(q) {
             by_text = by_text.add(school::Column::Urn.eq(urn.value()));
         }
         query = query.filter(by_text);
     }
     if let Some(code) = filter.la.as_deref().filter(|c| !c.is_empty()) {
-        let la_ids: Vec<i64> = lookups
-            .las
-            .values()
-            .filter(|l| l.code == code)
-            .map(|l| l.id)
-            .collect();
+        let la_ids: Vec<i64> = lookups.las.values().filter(|l| l.code == code).map(|l| l.id).collect();
         query = query.filter(school::Column::LocalAuthorityId.is_in(la_ids));
     }
     if let Some(phase) = filter.phase.as_deref().and_then(BillingPhase::parse) {
@@ -228,22 +197,14 @@ pub async fn list_schools(
         );
     }
     let per_page = per_page.clamp(1, 500);
-    let paginator = query
-        .order_by_asc(school::Column::Name)
-        .order_by_asc(school::Column::Urn)
-        .paginate(db, per_page);
+    let paginator =
+        query.order_by_asc(school::Column::Name).order_by_asc(school::Column::Urn).paginate(db, per_page);
     let counts = paginator.num_items_and_pages().await?;
     let pages = Ord::max(counts.number_of_pages, 1);
     let page = page.clamp(1, pages);
     let models = paginator.fetch_page(page - 1).await?;
     let schools = summaries(db, &lookups, models, today).await?;
-    Ok(SchoolPage {
-        schools,
-        total: counts.number_of_items,
-        page,
-        per_page,
-        pages,
-    })
+    Ok(SchoolPage { schools, total: counts.number_of_items, page, per_page, pages })
 }
 
 /// Pupil figures of some schools, by school id.
@@ -264,10 +225,7 @@ pub async fn pupil_figures(
                 source: PupilSource::parse(&row.source).unwrap_or(PupilSource::Manual),
                 sequence: row.id,
             };
-            by_school
-                .entry(row.school_id)
-                .or_default()
-                .push((figure, row));
+            by_school.entry(row.school_id).or_default().push((figure, row));
         }
     }
     Ok(by_school)
@@ -284,10 +242,8 @@ async fn summaries(
     Ok(models
         .into_iter()
         .map(|m| {
-            let plain: Vec<PupilFigure> = figures
-                .get(&m.id)
-                .map(|f| f.iter().map(|(p, _)| p.clone()).collect())
-                .unwrap_or_default();
+            let plain: Vec<PupilFigure> =
+                figures.get(&m.id).map(|f| f.iter().map(|(p, _)| p.clone()).collect()).unwrap_or_default();
             let pupils = figure_in_force(&plain, today).map(|f| f.pupils);
             summary(lookups, m, pupils)
         })
@@ -295,16 +251,11 @@ async fn summaries(
 }
 
 fn summary(lookups: &Lookups, m: school::Model, pupils: Option<i32>) -> SchoolSummary {
-    let local_authority =
-        lookups
-            .las
-            .get(&m.local_authority_id)
-            .cloned()
-            .unwrap_or(LocalAuthority {
-                id: m.local_authority_id,
-                code: String::new(),
-                name: String::new(),
-            });
+    let local_authority = lookups.las.get(&m.local_authority_id).cloned().unwrap_or(LocalAuthority {
+        id: m.local_authority_id,
+        code: String::new(),
+        name: String::new(),
+    });
     SchoolSummary {
         id: m.id,
         urn: Urn::from_stored(m.urn),
@@ -368,16 +319,10 @@ pub async fn school_detail(
 ) -> Result<SchoolDetail, ServiceError> {
     let model = find_school(db, partnership_id, scope, urn).await?;
     let lookups = lookups(db, partnership_id).await?;
-    let figures = pupil_figures(db, &[model.id])
-        .await?
-        .remove(&model.id)
-        .unwrap_or_default();
+    let figures = pupil_figures(db, &[model.id]).await?.remove(&model.id).unwrap_or_default();
     let plain: Vec<PupilFigure> = figures.iter().map(|(f, _)| f.clone()).collect();
     let in_force = figure_in_force(&plain, today).map(|f| f.sequence);
-    let user_ids: Vec<i64> = figures
-        .iter()
-        .filter_map(|(_, m)| m.entered_by_user_id)
-        .collect();
+    let user_ids: Vec<i64> = figures.iter().filter_map(|(_, m)| m.entered_by_user_id).collect();
     let names: HashMap<i64, String> = if user_ids.is_empty() {
         HashMap::new()
     } else {
@@ -424,9 +369,7 @@ pub async fn school_detail(
             kind: l.kind,
         })
         .collect();
-    let pupils = in_force
-        .and_then(|seq| plain.iter().find(|f| f.sequence == seq))
-        .map(|f| f.pupils);
+    let pupils = in_force.and_then(|seq| plain.iter().find(|f| f.sequence == seq)).map(|f| f.pupils);
     Ok(SchoolDetail {
         establishment_number: model.establishment_number.clone(),
         low_age: model.low_age,
@@ -477,34 +420,22 @@ pub async fn add_manual_pupil_figure(
     let census_date = match census_date {
         Ok(Some(d)) => Some(d),
         Ok(None) => {
-            errors.push(FieldError {
-                field: "census_date".into(),
-                message: "enter the census date".into(),
-            });
+            errors.push(FieldError { field: "census_date".into(), message: "enter the census date".into() });
             None
         }
         Err(e) => {
-            errors.push(FieldError {
-                field: "census_date".into(),
-                message: e,
-            });
+            errors.push(FieldError { field: "census_date".into(), message: e });
             None
         }
     };
     let pupils = parse_pupils(&input.pupils)
-        .map_err(|e| {
-            errors.push(FieldError {
-                field: "pupils".into(),
-                message: e,
-            })
-        })
+        .map_err(|e| errors.push(FieldError { field: "pupils".into(), message: e }))
         .ok();
     let reason = input.reason.trim();
     if reason.is_empty() {
         errors.push(FieldError {
             field: "reason".into(),
-            message: "say why this figure is entered by hand (e.g. the school's own census return)"
-                .into(),
+            message: "say why this figure is entered by hand (e.g. the school's own census return)".into(),
         });
     }
     let (Some(census_date), Some(pupils), true) = (census_date, pupils, errors.is_empty()) else {

@@ -4,9 +4,7 @@ use super::{FieldError, ServiceError};
 use crate::domain::role::{Role, SchoolScope, school_scope};
 use crate::services::auth::hash_password;
 use entity::{local_authority, school, trust, user};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use secrecy::{ExposeSecret, SecretString};
 
 /// The shortest password accepted.
@@ -74,10 +72,7 @@ pub async fn create(db: &impl ConnectionTrait, new: NewUser) -> Result<User, Ser
         });
     }
     if new.name.trim().is_empty() {
-        errors.push(FieldError {
-            field: "name".into(),
-            message: "enter the person's name".into(),
-        });
+        errors.push(FieldError { field: "name".into(), message: "enter the person's name".into() });
     }
     if new.password.expose_secret().chars().count() < MIN_PASSWORD_LEN {
         errors.push(FieldError {
@@ -95,10 +90,8 @@ pub async fn create(db: &impl ConnectionTrait, new: NewUser) -> Result<User, Ser
             .await?
         {
             Some(s) => school_id = Some(s.id),
-            None => errors.push(FieldError {
-                field: "school".into(),
-                message: format!("no school with URN {urn}"),
-            }),
+            None => errors
+                .push(FieldError { field: "school".into(), message: format!("no school with URN {urn}") }),
         }
     }
     if let Some(name) = new.trust_name.as_deref().filter(|n| !n.trim().is_empty()) {
@@ -109,18 +102,12 @@ pub async fn create(db: &impl ConnectionTrait, new: NewUser) -> Result<User, Ser
             .await?
         {
             Some(t) => trust_id = Some(t.id),
-            None => errors.push(FieldError {
-                field: "trust".into(),
-                message: format!("no trust named \"{name}\""),
-            }),
+            None => errors
+                .push(FieldError { field: "trust".into(), message: format!("no trust named \"{name}\"") }),
         }
     }
     let mut local_authority_id = None;
-    if let Some(code) = new
-        .local_authority_code
-        .as_deref()
-        .filter(|c| !c.trim().is_empty())
-    {
+    if let Some(code) = new.local_authority_code.as_deref().filter(|c| !c.trim().is_empty()) {
         match local_authority::Entity::find()
             .filter(local_authority::Column::PartnershipId.eq(new.partnership_id))
             .filter(local_authority::Column::Code.eq(code.trim()))
@@ -135,27 +122,20 @@ pub async fn create(db: &impl ConnectionTrait, new: NewUser) -> Result<User, Ser
         }
     }
     match new.role {
-        Role::SchoolBusinessManager
-            if school_id.is_none() && trust_id.is_none() && errors.is_empty() =>
-        {
+        Role::SchoolBusinessManager if school_id.is_none() && trust_id.is_none() && errors.is_empty() => {
             errors.push(FieldError {
                 field: "school".into(),
                 message: "a school business manager needs a school (URN) or a trust".into(),
             });
         }
-        Role::Commissioner if local_authority_id.is_none() && errors.is_empty() => {
-            errors.push(FieldError {
-                field: "local_authority".into(),
-                message: "a commissioner needs the council they work for".into(),
-            })
-        }
+        Role::Commissioner if local_authority_id.is_none() && errors.is_empty() => errors.push(FieldError {
+            field: "local_authority".into(),
+            message: "a commissioner needs the council they work for".into(),
+        }),
         _ => {}
     }
     if find_by_email(db, &email).await?.is_some() {
-        errors.push(FieldError {
-            field: "email".into(),
-            message: format!("{email} already has an account"),
-        });
+        errors.push(FieldError { field: "email".into(), message: format!("{email} already has an account") });
     }
     if !errors.is_empty() {
         return Err(ServiceError::Invalid(errors));
@@ -185,25 +165,15 @@ pub async fn find_by_email(
     db: &impl ConnectionTrait,
     email: &str,
 ) -> Result<Option<user::Model>, ServiceError> {
-    Ok(user::Entity::find()
-        .filter(user::Column::Email.eq(normalise_email(email)))
-        .one(db)
-        .await?)
+    Ok(user::Entity::find().filter(user::Column::Email.eq(normalise_email(email))).one(db).await?)
 }
 
 pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<Option<User>, ServiceError> {
-    Ok(user::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .as_ref()
-        .and_then(from_model))
+    Ok(user::Entity::find_by_id(id).one(db).await?.as_ref().and_then(from_model))
 }
 
 /// The partnership's users, by name.
-pub async fn list(
-    db: &impl ConnectionTrait,
-    partnership_id: i64,
-) -> Result<Vec<User>, ServiceError> {
+pub async fn list(db: &impl ConnectionTrait, partnership_id: i64) -> Result<Vec<User>, ServiceError> {
     Ok(user::Entity::find()
         .filter(user::Column::PartnershipId.eq(partnership_id))
         .order_by_asc(user::Column::Name)

@@ -4,9 +4,7 @@ use crate::domain::gias::{ParseOptions, parse_gias_date};
 use crate::domain::role::Action;
 use crate::domain::school::Urn;
 use crate::services::import::{ImportOptions, ImportSummary, import_schools};
-use crate::services::register::{
-    self, LocalAuthority, ManualPupilFigure, SchoolDetail, SchoolPage, Trust,
-};
+use crate::services::register::{self, LocalAuthority, ManualPupilFigure, SchoolDetail, SchoolPage, Trust};
 use crate::services::{FieldError, partnerships};
 use crate::web::AppState;
 use crate::web::error::ApiError;
@@ -30,10 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/schools/{urn}/pupil-numbers", post(add_pupils))
         .route("/local-authorities", get(local_authorities))
         .route("/trusts", get(trusts))
-        .route(
-            "/imports/gias",
-            post(import).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES)),
-        )
+        .route("/imports/gias", post(import).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES)))
 }
 
 fn today() -> chrono::NaiveDate {
@@ -80,12 +75,7 @@ async fn list_schools(
 }
 
 fn parse_urn(text: &str) -> Result<Urn, ApiError> {
-    Urn::parse(text).map_err(|m| {
-        ApiError::Invalid(vec![FieldError {
-            field: "urn".into(),
-            message: m,
-        }])
-    })
+    Urn::parse(text).map_err(|m| ApiError::Invalid(vec![FieldError { field: "urn".into(), message: m }]))
 }
 
 async fn school(
@@ -126,9 +116,7 @@ async fn add_pupils(
             reason: v["reason"].as_str().unwrap_or_default().to_string(),
         })
         .ok_or_else(|| {
-            ApiError::BadRequest(
-                "the body must be a JSON object with census_date, pupils and reason".into(),
-            )
+            ApiError::BadRequest("the body must be a JSON object with census_date, pupils and reason".into())
         })?;
     register::add_manual_pupil_figure(
         &state.db,
@@ -155,19 +143,12 @@ async fn local_authorities(
     caller: ApiUser,
 ) -> Result<Json<Vec<LocalAuthority>>, ApiError> {
     caller.require(Action::ViewSchools)?;
-    Ok(Json(
-        register::local_authorities(&state.db, caller.user.partnership_id).await?,
-    ))
+    Ok(Json(register::local_authorities(&state.db, caller.user.partnership_id).await?))
 }
 
-async fn trusts(
-    State(state): State<AppState>,
-    caller: ApiUser,
-) -> Result<Json<Vec<Trust>>, ApiError> {
+async fn trusts(State(state): State<AppState>, caller: ApiUser) -> Result<Json<Vec<Trust>>, ApiError> {
     caller.require(Action::ViewSchools)?;
-    Ok(Json(
-        register::trusts(&state.db, caller.user.partnership_id).await?,
-    ))
+    Ok(Json(register::trusts(&state.db, caller.user.partnership_id).await?))
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -186,21 +167,11 @@ async fn import(
     caller.require(Action::ImportSchools)?;
     let mut errors = Vec::new();
     let census = parse_gias_date(query.census_date.as_deref().unwrap_or(""))
-        .map_err(|m| {
-            errors.push(FieldError {
-                field: "census_date".into(),
-                message: m,
-            })
-        })
+        .map_err(|m| errors.push(FieldError { field: "census_date".into(), message: m }))
         .ok()
         .flatten();
     let la_codes = parse_la_codes(query.la.as_deref().unwrap_or(""))
-        .map_err(|m| {
-            errors.push(FieldError {
-                field: "la".into(),
-                message: m,
-            })
-        })
+        .map_err(|m| errors.push(FieldError { field: "la".into(), message: m }))
         .unwrap_or_default();
     if body.is_empty() {
         errors.push(FieldError {
@@ -218,14 +189,8 @@ async fn import(
         },
         skip_bad_rows: query.skip_bad_rows.unwrap_or(false),
     };
-    let summary: ImportSummary = import_schools(
-        &state.db,
-        caller.user.partnership_id,
-        &body,
-        &options,
-        &mut |_, _| {},
-    )
-    .await?;
+    let summary: ImportSummary =
+        import_schools(&state.db, caller.user.partnership_id, &body, &options, &mut |_, _| {}).await?;
     if summary.committed {
         return Ok((StatusCode::OK, Json(summary)).into_response());
     }

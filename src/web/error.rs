@@ -25,13 +25,9 @@ impl From<ServiceError> for PageError {
     fn from(e: ServiceError) -> PageError {
         match e {
             ServiceError::NotFound(_) => PageError::NotFound,
-            ServiceError::Invalid(errors) => PageError::BadRequest(
-                errors
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            ),
+            ServiceError::Invalid(errors) => {
+                PageError::BadRequest(errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))
+            }
             ServiceError::Conflict(message) => PageError::BadRequest(message),
             ServiceError::Database(db) => {
                 tracing::error!(error = %db, cause = ?db, "database error on a page");
@@ -73,11 +69,7 @@ impl IntoResponse for PageError {
                 "Try again later. Nothing you sent has been half-saved.".to_string(),
             ),
         };
-        let page = ErrorPage {
-            chrome: Chrome::anonymous(),
-            heading: heading.to_string(),
-            message,
-        };
+        let page = ErrorPage { chrome: Chrome::anonymous(), heading: heading.to_string(), message };
         (status, render(&page)).into_response()
     }
 }
@@ -87,9 +79,7 @@ pub fn urlencode(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for b in text.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                out.push(b as char)
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => out.push(b as char),
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
@@ -131,25 +121,16 @@ impl IntoResponse for ApiError {
                 "sign in, or send an API token as `Authorization: Bearer TOKEN`".to_string(),
                 vec![],
             ),
-            ApiError::Forbidden => (
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                "your role does not allow this".to_string(),
-                vec![],
-            ),
+            ApiError::Forbidden => {
+                (StatusCode::FORBIDDEN, "forbidden", "your role does not allow this".to_string(), vec![])
+            }
             ApiError::NotFound(message) => (StatusCode::NOT_FOUND, "not_found", message, vec![]),
             ApiError::Invalid(fields) => {
-                let message = fields
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("; ");
+                let message = fields.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
                 (StatusCode::UNPROCESSABLE_ENTITY, "invalid", message, fields)
             }
             ApiError::Conflict(message) => (StatusCode::CONFLICT, "conflict", message, vec![]),
-            ApiError::BadRequest(message) => {
-                (StatusCode::BAD_REQUEST, "bad_request", message, vec![])
-            }
+            ApiError::BadRequest(message) => (StatusCode::BAD_REQUEST, "bad_request", message, vec![]),
             ApiError::Internal => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",

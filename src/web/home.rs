@@ -58,18 +58,15 @@ async fn home(State(state): State<AppState>, user: PageUser) -> Result<Response,
             .into_iter()
             .map(|(phase, n)| (phase.label().to_string(), n))
             .collect();
-        let needing = SchoolFilter {
-            needs_pupils: Some(true),
-            status: Some("open".into()),
-            ..Default::default()
-        };
-        page.needs_pupils = register::list_schools(&state.db, pid, scope, &needing, today, 1, 1)
-            .await?
-            .total;
+        let needing =
+            SchoolFilter { needs_pupils: Some(true), status: Some("open".into()), ..Default::default() };
+        page.needs_pupils = register::list_schools(&state.db, pid, scope, &needing, today, 1, 1).await?.total;
     }
     match role {
         Role::Admin => {
-            page.intro = "You run the partnership's set-up: the register of schools and who can use the service.".into();
+            page.intro =
+                "You run the partnership's set-up: the register of schools and who can use the service."
+                    .into();
             page.links = vec![
                 ("/schools", "Browse the register of schools"),
                 ("/import", "Import schools from a GIAS extract"),
@@ -77,11 +74,15 @@ async fn home(State(state): State<AppState>, user: PageUser) -> Result<Response,
             ];
         }
         Role::Finance => {
-            page.intro = "You keep the register's pupil numbers right: they are what per-pupil fees are charged on.".into();
+            page.intro =
+                "You keep the register's pupil numbers right: they are what per-pupil fees are charged on."
+                    .into();
             page.links = vec![("/schools", "Browse the register of schools")];
         }
         Role::Board => {
-            page.intro = "You can read the register and the partnership's reports; nothing you do here changes them.".into();
+            page.intro =
+                "You can read the register and the partnership's reports; nothing you do here changes them."
+                    .into();
             page.links = vec![("/schools", "Browse the register of schools")];
         }
         Role::SchoolBusinessManager => {
@@ -89,24 +90,12 @@ async fn home(State(state): State<AppState>, user: PageUser) -> Result<Response,
                 SchoolScope::Trust(_) => "You see every school of your trust.".into(),
                 _ => "You see your school's details and pupil numbers.".into(),
             };
-            let mine = register::list_schools(
-                &state.db,
-                pid,
-                scope,
-                &SchoolFilter::default(),
-                today,
-                1,
-                100,
-            )
-            .await?;
+            let mine = register::list_schools(&state.db, pid, scope, &SchoolFilter::default(), today, 1, 100)
+                .await?;
             page.my_schools = mine
                 .schools
                 .into_iter()
-                .map(|s| MySchool {
-                    urn: s.urn.to_string(),
-                    name: s.name,
-                    pupils: s.pupils,
-                })
+                .map(|s| MySchool { urn: s.urn.to_string(), name: s.name, pupils: s.pupils })
                 .collect();
         }
         Role::Commissioner => {

@@ -21,9 +21,7 @@ pub const MAX_UPLOAD_BYTES: usize = 200 * 1024 * 1024;
 const SHOWN_ERRORS: usize = 200;
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/import", get(show).post(upload))
-        .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES))
+    Router::new().route("/import", get(show).post(upload)).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES))
 }
 
 #[derive(Template)]
@@ -62,9 +60,7 @@ pub fn parse_la_codes(text: &str) -> Result<Vec<String>, String> {
             if c.chars().all(|ch| ch.is_ascii_digit()) && c.len() <= 4 {
                 Ok(c.to_string())
             } else {
-                Err(format!(
-                    "\"{c}\" is not a local authority code (3 digits, e.g. 309)"
-                ))
+                Err(format!("\"{c}\" is not a local authority code (3 digits, e.g. 309)"))
             }
         })
         .collect()
@@ -85,9 +81,7 @@ async fn upload(
             Ok(Some(f)) => f,
             Ok(None) => break,
             Err(e) => {
-                return Err(PageError::BadRequest(format!(
-                    "The upload could not be read: {e}"
-                )));
+                return Err(PageError::BadRequest(format!("The upload could not be read: {e}")));
             }
         };
         let name = field.name().unwrap_or_default().to_string();
@@ -107,29 +101,18 @@ async fn upload(
     }
     user.check_csrf(&csrf)?;
     let la_codes = parse_la_codes(&view.form_la_codes)
-        .map_err(|m| {
-            view.errors.push(FieldError {
-                field: "la_codes".into(),
-                message: m,
-            })
-        })
+        .map_err(|m| view.errors.push(FieldError { field: "la_codes".into(), message: m }))
         .unwrap_or_default();
     let census = match parse_gias_date(&view.form_census_date) {
         Ok(d) => d,
         Err(m) => {
-            view.errors.push(FieldError {
-                field: "census_date".into(),
-                message: m,
-            });
+            view.errors.push(FieldError { field: "census_date".into(), message: m });
             None
         }
     };
     let file = file.filter(|f| !f.is_empty());
     if file.is_none() {
-        view.errors.push(FieldError {
-            field: "file".into(),
-            message: "Select a GIAS CSV file".into(),
-        });
+        view.errors.push(FieldError { field: "file".into(), message: "Select a GIAS CSV file".into() });
     }
     let Some(bytes) = file.filter(|_| view.errors.is_empty()) else {
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&view)).into_response());
@@ -141,14 +124,7 @@ async fn upload(
         },
         skip_bad_rows,
     };
-    let summary = import_schools(
-        &state.db,
-        user.partnership.id,
-        &bytes,
-        &options,
-        &mut |_, _| {},
-    )
-    .await?;
+    let summary = import_schools(&state.db, user.partnership.id, &bytes, &options, &mut |_, _| {}).await?;
     tracing::info!(
         user_id = user.user.id,
         created = summary.created,
@@ -157,11 +133,7 @@ async fn upload(
         committed = summary.committed,
         "GIAS import from the upload page"
     );
-    let status = if summary.committed {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = if summary.committed { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     view.shown_errors = summary.errors.iter().take(SHOWN_ERRORS).cloned().collect();
     view.result = Some(summary);
     Ok((status, render(&view)).into_response())

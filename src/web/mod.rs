@@ -37,10 +37,7 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(db: DatabaseConnection, settings: WebSettings) -> AppState {
-        AppState {
-            db,
-            settings: Arc::new(settings),
-        }
+        AppState { db, settings: Arc::new(settings) }
     }
 }
 
@@ -77,15 +74,10 @@ pub fn router(state: AppState) -> Router {
     app
 }
 
-async fn health(
-    axum::extract::State(state): axum::extract::State<AppState>,
-) -> axum::response::Response {
+async fn health(axum::extract::State(state): axum::extract::State<AppState>) -> axum::response::Response {
     use axum::http::StatusCode;
     if crate::services::ping(&state.db).await {
-        (
-            StatusCode::OK,
-            axum::Json(serde_json::json!({"status": "ok", "database": "reachable"})),
-        )
+        (StatusCode::OK, axum::Json(serde_json::json!({"status": "ok", "database": "reachable"})))
             .into_response()
     } else {
         (

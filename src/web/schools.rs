@@ -42,12 +42,8 @@ pub struct ListQuery {
 impl ListQuery {
     /// The filter this query asks for; a trust or page that is not a number is an error.
     pub fn to_filter(&self) -> Result<(SchoolFilter, u64), Vec<FieldError>> {
-        let blank_to_none = |v: &Option<String>| {
-            v.as_deref()
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(String::from)
-        };
+        let blank_to_none =
+            |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(String::from);
         let mut errors = Vec::new();
         let trust = match blank_to_none(&self.trust) {
             None => None,
@@ -79,14 +75,9 @@ impl ListQuery {
             type_group: blank_to_none(&self.type_group),
             status: blank_to_none(&self.status),
             trust,
-            needs_pupils: blank_to_none(&self.needs_pupils)
-                .map(|v| v == "true" || v == "yes" || v == "1"),
+            needs_pupils: blank_to_none(&self.needs_pupils).map(|v| v == "true" || v == "yes" || v == "1"),
         };
-        if errors.is_empty() {
-            Ok((filter, page))
-        } else {
-            Err(errors)
-        }
+        if errors.is_empty() { Ok((filter, page)) } else { Err(errors) }
     }
 }
 
@@ -119,6 +110,38 @@ struct ListPage {
     pages: u64,
     prev_href: Option<String>,
     next_href: Option<String>,
+    page_items: Vec<PageItem>,
+}
+
+/// One entry of the numbered pagination: a page link, or an ellipsis between far-apart pages.
+struct PageItem {
+    number: u64,
+    href: String,
+    current: bool,
+    ellipsis: bool,
+}
+
+/// The first, last, current and neighbouring pages, with ellipses for the gaps.
+fn page_items(filter: &SchoolFilter, current: u64, pages: u64) -> Vec<PageItem> {
+    let mut items = Vec::new();
+    let mut last_shown = 0;
+    for number in 1..=pages {
+        let near = number == 1 || number == pages || number.abs_diff(current) <= 1;
+        if !near {
+            continue;
+        }
+        if number > last_shown + 1 {
+            items.push(PageItem { number: 0, href: String::new(), current: false, ellipsis: true });
+        }
+        items.push(PageItem {
+            number,
+            href: page_href(filter, number),
+            current: number == current,
+            ellipsis: false,
+        });
+        last_shown = number;
+    }
+    items
 }
 
 fn page_href(filter: &SchoolFilter, page: u64) -> String {
@@ -135,10 +158,7 @@ fn page_href(filter: &SchoolFilter, page: u64) -> String {
     add("status", filter.status.as_deref());
     let trust = filter.trust.map(|t| t.to_string());
     add("trust", trust.as_deref());
-    add(
-        "needs_pupils",
-        filter.needs_pupils.filter(|b| *b).map(|_| "true"),
-    );
+    add("needs_pupils", filter.needs_pupils.filter(|b| *b).map(|_| "true"));
     let pg = page.to_string();
     add("page", Some(&pg));
     format!("/schools?{}", parts.join("&"))
@@ -157,8 +177,7 @@ async fn list(
         Ok((f, p)) => (f, p, vec![]),
         Err(errors) => (SchoolFilter::default(), 1, errors),
     };
-    let result =
-        register::list_schools(&state.db, pid, scope, &filter, today, page_number, PER_PAGE).await;
+    let result = register::list_schools(&state.db, pid, scope, &filter, today, page_number, PER_PAGE).await;
     let (page, status) = match result {
         Ok(page) => (Some(page), StatusCode::OK),
         Err(ServiceError::Invalid(e)) => {
@@ -167,18 +186,10 @@ async fn list(
         }
         Err(e) => return Err(e.into()),
     };
-    let status = if errors.is_empty() {
-        status
-    } else {
-        StatusCode::BAD_REQUEST
-    };
+    let status = if errors.is_empty() { status } else { StatusCode::BAD_REQUEST };
     let las = register::local_authorities(&state.db, pid).await?;
     let show_trusts = scope == SchoolScope::All;
-    let trusts = if show_trusts {
-        register::trusts(&state.db, pid).await?
-    } else {
-        vec![]
-    };
+    let trusts = if show_trusts { register::trusts(&state.db, pid).await? } else { vec![] };
     let groups = register::type_groups(&state.db, pid).await?;
     let trust_choice = filter.trust.map(|t| t.to_string());
     let (rows, result_text, number, pages) = match &page {
@@ -204,12 +215,7 @@ async fn list(
             p.page,
             p.pages,
         ),
-        None => (
-            vec![],
-            "No schools shown: correct the filters.".into(),
-            1,
-            1,
-        ),
+        None => (vec![], "No schools shown: correct the filters.".into(), 1, 1),
     };
     let view = ListPage {
         chrome: Chrome::for_user(&user, "/schools"),
@@ -218,11 +224,7 @@ async fn list(
         la_options: las
             .iter()
             .map(|l| {
-                SelectOption::new(
-                    l.code.clone(),
-                    format!("{} ({})", l.name, l.code),
-                    filter.la.as_deref(),
-                )
+                SelectOption::new(l.code.clone(), format!("{} ({})", l.name, l.code), filter.la.as_deref())
             })
             .collect(),
         phase_options: BillingPhase::ALL
@@ -248,6 +250,7 @@ async fn list(
         pages,
         prev_href: (number > 1).then(|| page_href(&filter, number - 1)),
         next_href: (number < pages).then(|| page_href(&filter, number + 1)),
+        page_items: page_items(&filter, number, pages),
     };
     Ok((status, render(&view)).into_response())
 }
@@ -288,10 +291,7 @@ impl SchoolPage {
     }
 
     fn error_for(&self, field: &str) -> Option<&str> {
-        self.errors
-            .iter()
-            .find(|e| e.field == field)
-            .map(|e| e.message.as_str())
+        self.errors.iter().find(|e| e.field == field).map(|e| e.message.as_str())
     }
 }
 
@@ -311,10 +311,7 @@ async fn show(
     Query(query): Query<ShowQuery>,
 ) -> Result<Response, PageError> {
     user.require(Action::ViewSchools)?;
-    let notice = query
-        .added
-        .is_some()
-        .then(|| "The pupil number was recorded.".to_string());
+    let notice = query.added.is_some().then(|| "The pupil number was recorded.".to_string());
     school_page(&state, &user, parse_urn(&urn)?, vec![], notice, None).await
 }
 
@@ -327,68 +324,27 @@ async fn school_page(
     form: Option<&ManualPupilFigure>,
 ) -> Result<Response, PageError> {
     let today = chrono::Utc::now().date_naive();
-    let detail = register::school_detail(
-        &state.db,
-        user.partnership.id,
-        user.user.school_scope(),
-        urn,
-        today,
-    )
-    .await?;
+    let detail =
+        register::school_detail(&state.db, user.partnership.id, user.user.school_scope(), urn, today).await?;
     let s = &detail.summary;
     let ages = match (detail.low_age, detail.high_age) {
         (Some(l), Some(h)) => format!("{l} to {h}"),
         _ => "Not recorded".into(),
     };
     let mut details = vec![
-        (
-            "Local authority",
-            format!("{} ({})", s.local_authority.name, s.local_authority.code),
-        ),
+        ("Local authority", format!("{} ({})", s.local_authority.name, s.local_authority.code)),
         ("Billing phase", s.billing_phase.label().to_string()),
-        (
-            "Phase (GIAS)",
-            if s.gias_phase.is_empty() {
-                "Not recorded".into()
-            } else {
-                s.gias_phase.clone()
-            },
-        ),
+        ("Phase (GIAS)", if s.gias_phase.is_empty() { "Not recorded".into() } else { s.gias_phase.clone() }),
         ("Type", s.type_name.clone()),
-        (
-            "Type group",
-            s.type_group
-                .clone()
-                .unwrap_or_else(|| "Not recorded".into()),
-        ),
+        ("Type group", s.type_group.clone().unwrap_or_else(|| "Not recorded".into())),
         ("Ages", ages),
         ("Status", s.status.label().to_string()),
-        (
-            "Trust",
-            s.trust
-                .as_ref()
-                .map(|t| t.name.clone())
-                .unwrap_or_else(|| "None".into()),
-        ),
-        (
-            "Postcode",
-            s.postcode.clone().unwrap_or_else(|| "Not recorded".into()),
-        ),
-        (
-            "Pupils today",
-            s.pupils
-                .map(|p| p.to_string())
-                .unwrap_or_else(|| "Needs pupil number".into()),
-        ),
+        ("Trust", s.trust.as_ref().map(|t| t.name.clone()).unwrap_or_else(|| "None".into())),
+        ("Postcode", s.postcode.clone().unwrap_or_else(|| "Not recorded".into())),
+        ("Pupils today", s.pupils.map(|p| p.to_string()).unwrap_or_else(|| "Needs pupil number".into())),
     ];
     if let Some(number) = &detail.establishment_number {
-        details.insert(
-            1,
-            (
-                "LA establishment number",
-                format!("{}/{number}", s.local_authority.code),
-            ),
-        );
+        details.insert(1, ("LA establishment number", format!("{}/{number}", s.local_authority.code)));
     }
     if let Some(d) = detail.open_date {
         details.push(("Opened", long_date(d)));
@@ -414,17 +370,9 @@ async fn school_page(
     let links = detail
         .links
         .iter()
-        .map(|l| LinkRow {
-            urn: l.urn.to_string(),
-            kind: l.kind.clone(),
-            name: l.name.clone(),
-        })
+        .map(|l| LinkRow { urn: l.urn.to_string(), kind: l.kind.clone(), name: l.name.clone() })
         .collect();
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let page = SchoolPage {
         chrome: Chrome::for_user(user, "/schools"),
         errors,
@@ -462,11 +410,7 @@ async fn add_pupils(
     user.require(Action::EditPupilNumbers)?;
     user.check_csrf(&form.csrf_token)?;
     let urn = parse_urn(&urn)?;
-    let input = ManualPupilFigure {
-        census_date: form.census_date,
-        pupils: form.pupils,
-        reason: form.reason,
-    };
+    let input = ManualPupilFigure { census_date: form.census_date, pupils: form.pupils, reason: form.reason };
     match register::add_manual_pupil_figure(
         &state.db,
         user.partnership.id,

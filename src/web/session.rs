@@ -41,11 +41,7 @@ pub fn set_cookie(name: &str, value: &str, max_age_seconds: i64, secure: bool) -
 /// Compares two secrets in time that does not depend on where they differ.
 pub fn same_secret(a: &str, b: &str) -> bool {
     let (da, db) = (Sha256::digest(a.as_bytes()), Sha256::digest(b.as_bytes()));
-    da.iter()
-        .zip(db.iter())
-        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-        == 0
-        && !a.is_empty()
+    da.iter().zip(db.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0 && !a.is_empty()
 }
 
 /// A signed-in user on a page, with their partnership and CSRF token.
@@ -59,11 +55,7 @@ pub struct PageUser {
 impl PageUser {
     /// Refuses with 403 unless the user's role allows `action`.
     pub fn require(&self, action: Action) -> Result<(), PageError> {
-        if allows(self.user.role, action) {
-            Ok(())
-        } else {
-            Err(PageError::Forbidden)
-        }
+        if allows(self.user.role, action) { Ok(()) } else { Err(PageError::Forbidden) }
     }
 
     /// Refuses a form whose CSRF token is not this session's.
@@ -81,28 +73,16 @@ impl PageUser {
 impl FromRequestParts<AppState> for PageUser {
     type Rejection = PageError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<PageUser, PageError> {
-        let next = parts
-            .uri
-            .path_and_query()
-            .map(|p| p.as_str().to_string())
-            .unwrap_or_else(|| "/".into());
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<PageUser, PageError> {
+        let next = parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into());
         let Some(value) = cookie(&parts.headers, SESSION_COOKIE) else {
             return Err(PageError::SignIn { next });
         };
-        let Some((user, csrf_token)) = auth::session_user(&state.db, &value, Utc::now()).await?
-        else {
+        let Some((user, csrf_token)) = auth::session_user(&state.db, &value, Utc::now()).await? else {
             return Err(PageError::SignIn { next });
         };
         let partnership = partnerships::get(&state.db, user.partnership_id).await?;
-        Ok(PageUser {
-            user,
-            partnership,
-            csrf_token,
-        })
+        Ok(PageUser { user, partnership, csrf_token })
     }
 }
 
@@ -115,11 +95,7 @@ pub struct ApiUser {
 
 impl ApiUser {
     pub fn require(&self, action: Action) -> Result<(), ApiError> {
-        if allows(self.user.role, action) {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden)
-        }
+        if allows(self.user.role, action) { Ok(()) } else { Err(ApiError::Forbidden) }
     }
 }
 
@@ -134,22 +110,15 @@ impl FromRequestParts<AppState> for ApiUser {
                 .ok()
                 .and_then(|v| v.strip_prefix("Bearer "))
                 .ok_or(ApiError::Unauthorized)?;
-            let user = auth::api_token_user(&state.db, token.trim(), now)
-                .await?
-                .ok_or(ApiError::Unauthorized)?;
+            let user =
+                auth::api_token_user(&state.db, token.trim(), now).await?.ok_or(ApiError::Unauthorized)?;
             return Ok(ApiUser { user });
         }
         let value = cookie(&parts.headers, SESSION_COOKIE).ok_or(ApiError::Unauthorized)?;
-        let (user, csrf) = auth::session_user(&state.db, &value, now)
-            .await?
-            .ok_or(ApiError::Unauthorized)?;
+        let (user, csrf) = auth::session_user(&state.db, &value, now).await?.ok_or(ApiError::Unauthorized)?;
         let writes = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if writes {
-            let sent = parts
-                .headers
-                .get("x-csrf-token")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("");
+            let sent = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or("");
             if !same_secret(sent, &csrf) {
                 return Err(ApiError::BadRequest(
                     "a write with a session cookie needs the X-CSRF-Token header".into(),

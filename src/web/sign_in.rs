@@ -4,9 +4,7 @@ use crate::services::FieldError;
 use crate::services::auth::{self, LOCK_OUT, MAX_FAILED_SIGN_INS, SignInRefused};
 use crate::web::AppState;
 use crate::web::error::PageError;
-use crate::web::session::{
-    PRE_SESSION_CSRF_COOKIE, SESSION_COOKIE, cookie, same_secret, set_cookie,
-};
+use crate::web::session::{PRE_SESSION_CSRF_COOKIE, SESSION_COOKIE, cookie, same_secret, set_cookie};
 use crate::web::view::{Chrome, render};
 use askama::Template;
 use axum::extract::{Query, State};
@@ -18,9 +16,7 @@ use chrono::Utc;
 use secrecy::SecretString;
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/sign-in", get(show).post(submit))
-        .route("/sign-out", post(sign_out))
+    Router::new().route("/sign-in", get(show).post(submit)).route("/sign-out", post(sign_out))
 }
 
 #[derive(Template)]
@@ -62,29 +58,15 @@ fn page(csrf_token: String, next: String, email: String, errors: Vec<FieldError>
     }
 }
 
-async fn show(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(query): Query<NextQuery>,
-) -> Response {
+async fn show(State(state): State<AppState>, headers: HeaderMap, Query(query): Query<NextQuery>) -> Response {
     let token = cookie(&headers, PRE_SESSION_CSRF_COOKIE)
         .filter(|t| t.len() == 64)
         .unwrap_or_else(auth::random_token);
-    let body = render(&page(
-        token.clone(),
-        safe_next(query.next.as_deref()),
-        String::new(),
-        vec![],
-    ));
+    let body = render(&page(token.clone(), safe_next(query.next.as_deref()), String::new(), vec![]));
     (
         [(
             header::SET_COOKIE,
-            set_cookie(
-                PRE_SESSION_CSRF_COOKIE,
-                &token,
-                3600,
-                state.settings.secure_cookies,
-            ),
+            set_cookie(PRE_SESSION_CSRF_COOKIE, &token, 3600, state.settings.secure_cookies),
         )],
         body,
     )
@@ -116,10 +98,7 @@ async fn submit(
     }
     let next = safe_next(Some(&form.next));
     let refuse = |message: String| {
-        let errors = vec![FieldError {
-            field: "email".into(),
-            message,
-        }];
+        let errors = vec![FieldError { field: "email".into(), message }];
         let page = page(expected.clone(), next.clone(), form.email.clone(), errors);
         Ok((StatusCode::UNAUTHORIZED, render(&page)).into_response())
     };
@@ -138,9 +117,7 @@ async fn submit(
             );
             Ok(([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response())
         }
-        Err(SignInRefused::WrongDetails) => {
-            refuse("Enter a correct email address and password".into())
-        }
+        Err(SignInRefused::WrongDetails) => refuse("Enter a correct email address and password".into()),
         Err(SignInRefused::LockedUntil(until)) => refuse(format!(
             "This account is locked after too many wrong passwords. Try again after {} (UTC).",
             until.format("%H:%M")

@@ -105,11 +105,9 @@ async fn view(
                 Role::Admin | Role::Finance | Role::Board => "Every school".into(),
                 Role::SchoolBusinessManager => match (u.school_id, u.trust_id) {
                     (Some(id), _) => school_names.get(&id).cloned().unwrap_or_default(),
-                    (None, Some(t)) => lookups
-                        .trusts
-                        .get(&t)
-                        .map(|t| format!("All of {}", t.name))
-                        .unwrap_or_default(),
+                    (None, Some(t)) => {
+                        lookups.trusts.get(&t).map(|t| format!("All of {}", t.name)).unwrap_or_default()
+                    }
                     _ => "Nothing".into(),
                 },
                 Role::Commissioner => u
@@ -120,12 +118,7 @@ async fn view(
             },
         })
         .collect();
-    let error_for = |field: &str| {
-        errors
-            .iter()
-            .find(|e| e.field == field)
-            .map(|e| e.message.clone())
-    };
+    let error_for = |field: &str| errors.iter().find(|e| e.field == field).map(|e| e.message.clone());
     let field = |name, label, hint, kind, value: &str| TextField {
         name,
         label,
@@ -166,21 +159,14 @@ async fn view(
             &form.local_authority,
         ),
     ];
-    let chosen = if form.role.is_empty() {
-        None
-    } else {
-        Some(form.role.as_str())
-    };
+    let chosen = if form.role.is_empty() { None } else { Some(form.role.as_str()) };
     Ok(UsersPage {
         chrome: Chrome::for_user(user, "/users"),
         errors,
         notice,
         rows,
         text_fields,
-        role_options: Role::ALL
-            .iter()
-            .map(|r| SelectOption::new(r.as_str(), r.label(), chosen))
-            .collect(),
+        role_options: Role::ALL.iter().map(|r| SelectOption::new(r.as_str(), r.label(), chosen)).collect(),
     })
 }
 
@@ -196,9 +182,7 @@ async fn show(
 ) -> Result<Response, PageError> {
     user.require(Action::ManageUsers)?;
     let notice = q.added.map(|email| format!("{email} can now sign in."));
-    Ok(render(
-        &view(&state, &user, &UserForm::default(), vec![], notice).await?,
-    ))
+    Ok(render(&view(&state, &user, &UserForm::default(), vec![], notice).await?))
 }
 
 async fn create(
@@ -211,20 +195,14 @@ async fn create(
     let mut errors = Vec::new();
     let role = Role::parse(&form.role);
     if role.is_none() {
-        errors.push(FieldError {
-            field: "role".into(),
-            message: "Choose a role".into(),
-        });
+        errors.push(FieldError { field: "role".into(), message: "Choose a role".into() });
     }
     let school_urn = match form.school.trim() {
         "" => None,
         text => match Urn::parse(text) {
             Ok(u) => Some(u.value()),
             Err(m) => {
-                errors.push(FieldError {
-                    field: "school".into(),
-                    message: m,
-                });
+                errors.push(FieldError { field: "school".into(), message: m });
                 None
             }
         },
@@ -256,11 +234,8 @@ async fn create(
                 role = created.role.as_str(),
                 "user created"
             );
-            Ok(Redirect::to(&format!(
-                "/users?added={}",
-                crate::web::error::urlencode(&created.email)
-            ))
-            .into_response())
+            Ok(Redirect::to(&format!("/users?added={}", crate::web::error::urlencode(&created.email)))
+                .into_response())
         }
         Err(ServiceError::Invalid(errors)) => {
             let page = view(&state, &user, &form, errors, None).await?;

@@ -30,11 +30,7 @@ pub struct Chrome {
 impl Chrome {
     /// The frame for someone not signed in.
     pub fn anonymous() -> Chrome {
-        Chrome {
-            user: None,
-            csrf_token: String::new(),
-            nav: Vec::new(),
-        }
+        Chrome { user: None, csrf_token: String::new(), nav: Vec::new() }
     }
 
     /// The frame for a signed-in user, with the menu their role allows; `current` is the
@@ -45,11 +41,7 @@ impl Chrome {
         if allows(role, Action::ViewSchools) {
             entries.push((
                 "/schools",
-                if role == Role::SchoolBusinessManager {
-                    "Your schools"
-                } else {
-                    "Schools"
-                },
+                if role == Role::SchoolBusinessManager { "Your schools" } else { "Schools" },
             ));
         }
         if allows(role, Action::ImportSchools) {
@@ -67,11 +59,7 @@ impl Chrome {
             csrf_token: user.csrf_token.clone(),
             nav: entries
                 .into_iter()
-                .map(|(href, label)| NavItem {
-                    href,
-                    label,
-                    current: href == current,
-                })
+                .map(|(href, label)| NavItem { href, label, current: href == current })
                 .collect(),
         }
     }
@@ -85,18 +73,10 @@ pub struct SelectOption {
 }
 
 impl SelectOption {
-    pub fn new(
-        value: impl Into<String>,
-        label: impl Into<String>,
-        chosen: Option<&str>,
-    ) -> SelectOption {
+    pub fn new(value: impl Into<String>, label: impl Into<String>, chosen: Option<&str>) -> SelectOption {
         let value = value.into();
         let selected = chosen == Some(value.as_str());
-        SelectOption {
-            value,
-            label: label.into(),
-            selected,
-        }
+        SelectOption { value, label: label.into(), selected }
     }
 }
 
@@ -106,11 +86,7 @@ pub fn render<T: Template>(template: &T) -> Response {
         Ok(html) => Html(html).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "template failed to render");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Sorry, there is a problem with the service.",
-            )
-                .into_response()
+            (StatusCode::INTERNAL_SERVER_ERROR, "Sorry, there is a problem with the service.").into_response()
         }
     }
 }

@@ -1,0 +1,125 @@
+//! The JSON API: tokens, errors with stable codes, the OpenAPI document, health.
+
+use crate::helpers::{Backend, TestApp};
+use crate::on_both_databases;
+use axum::http::StatusCode;
+use partnership_billing::services::{auth, users};
+use secrecy::ExposeSecret;
+
+async fn tokens_and_errors(backend: Backend) {
+    let app = TestApp::with_demo(backend).await;
+    let mut client = app.client();
+    assert_eq!(client.get("/health").await.status, StatusCode::OK);
+    let unauthorised = client.get("/api/v1/schools").await;
+    assert_eq!(unauthorised.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(unauthorised.json()["error"]["code"], "unauthorized");
+    let bad_token = client.get_with("/api/v1/me", &[("authorization", "Bearer pb_nope")]).await;
+    assert_eq!(bad_token.status, StatusCode::UNAUTHORIZED);
+
+    let finance = users::find_by_email(&app.db, "finance@demo.test").await.unwrap().unwrap();
+    let token = auth::create_api_token(&app.db, finance.id, "spreadsheet").await.unwrap();
+    let bearer = format!("Bearer {}", token.expose_secret());
+    let auth_header = [("authorization", bearer.as_str())];
+    let me = client.get_with("/api/v1/me", &auth_header).await.json();
+    assert_eq!(me["role"], "finance");
+    assert_eq!(me["partnership"]["slug"], "demo");
+    let page = client.get_with("/api/v1/schools?phase=Secondary&per_page=5", &auth_header).await.json();
+    assert_eq!(page["total"], 24);
+    assert_eq!(page["schools"].as_array().map(Vec::len), Some(5));
+    assert_eq!(page["schools"][0]["billing_phase"], "Secondary");
+    let invalid = client.get_with("/api/v1/schools?status=shut", &auth_header).await;
+    assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(invalid.json()["error"]["code"], "invalid");
+    assert_eq!(invalid.json()["error"]["fields"][0]["field"], "status");
+    let missing = client.get_with("/api/v1/schools/999999", &auth_header).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert_eq!(missing.json()["error"]["code"], "not_found");
+    let detail = client.get_with("/api/v1/schools/990149", &auth_header).await.json();
+    assert_eq!(detail["links"][0]["kind"], "Predecessor");
+    assert_eq!(detail["history"].as_array().map(Vec::len), Some(2));
+
+    // Writes with a token need no CSRF header; with a cookie they do.
+    let body = br#"{"census_date": "02-10-2025", "pupils": 95, "reason": "autumn census"}"#.to_vec();
+    let written = client
+        .post_body("/api/v1/schools/990021/pupil-numbers", "application/json", body.clone(), &auth_header)
+        .await;
+    assert_eq!(written.status, StatusCode::CREATED, "{}", written.text());
+    assert_eq!(written.json()["pupils"], 95);
+    let not_json = client
+        .post_body("/api/v1/schools/990021/pupil-numbers", "application/json", b"[1,2".to_vec(), &auth_header)
+        .await;
+    assert_eq!(not_json.status, StatusCode::BAD_REQUEST);
+    assert_eq!(not_json.json()["error"]["code"], "bad_request");
+    let mut browser = app.client();
+    browser.sign_in("finance@demo.test", "demo-finance-2025").await;
+    let no_header = browser
+        .post_body("/api/v1/schools/990021/pupil-numbers", "application/json", body.clone(), &[])
+        .await;
+    assert_eq!(no_header.status, StatusCode::BAD_REQUEST);
+    let csrf = browser.session_csrf().await;
+    let with_header = browser
+        .post_body(
+            "/api/v1/schools/990021/pupil-numbers",
+            "application/json",
+            body,
+            &[("x-csrf-token", &csrf)],
+        )
+        .await;
+    assert_eq!(with_header.status, StatusCode::CREATED);
+
+    // A rejected import through the API says which rows and writes nothing.
+    let admin = users::find_by_email(&app.db, "admin@demo.test").await.unwrap().unwrap();
+    let admin_token = auth::create_api_token(&app.db, admin.id, "import job").await.unwrap();
+    let admin_bearer = format!("Bearer {}", admin_token.expose_secret());
+    let csv = "URN,LA (code),LA (name),EstablishmentName,TypeOfEstablishment (name),PhaseOfEducation (name),EstablishmentStatus (name)\n990700,990,Riverside,API School,Community school,Primary,Open\n990701,990,Riverside,,Community school,Primary,Open\n";
+    let rejected = client
+        .post_body(
+            "/api/v1/imports/gias",
+            "text/csv",
+            csv.as_bytes().to_vec(),
+            &[("authorization", &admin_bearer)],
+        )
+        .await;
+    assert_eq!(rejected.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let body = rejected.json();
+    assert_eq!(body["error"]["code"], "rows_rejected");
+    assert_eq!(body["error"]["rows"][0]["line"], 3);
+    assert_eq!(body["error"]["rows"][0]["column"], "EstablishmentName");
+    let skipped = client
+        .post_body(
+            "/api/v1/imports/gias?skip_bad_rows=true",
+            "text/csv",
+            csv.as_bytes().to_vec(),
+            &[("authorization", &admin_bearer)],
+        )
+        .await;
+    assert_eq!(skipped.status, StatusCode::OK);
+    assert_eq!(skipped.json()["created"], 1);
+    app.finish().await;
+}
+on_both_databases!(the_api_answers_with_tokens_and_stable_errors, tokens_and_errors);
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_route() {
+    let app = TestApp::empty(Backend::Sqlite).await;
+    let doc = app.client().get("/api/v1/openapi.json").await.json();
+    assert_eq!(doc["openapi"], "3.0.3");
+    for path in [
+        "/me",
+        "/schools",
+        "/schools/{urn}",
+        "/schools/{urn}/pupil-numbers",
+        "/local-authorities",
+        "/trusts",
+        "/imports/gias",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} is not described");
+    }
+    // Every $ref points at a schema that exists.
+    let text = doc.to_string();
+    for piece in text.split("#/components/schemas/").skip(1) {
+        let name = piece.split('"').next().unwrap_or_default();
+        assert!(doc["components"]["schemas"][name].is_object(), "missing schema {name}");
+    }
+    app.finish().await;
+}

@@ -1,0 +1,291 @@
+//! Journeys in a real headless Chromium (Debian's chromium and chromium-driver), with axe-core
+//! checking every page visited against WCAG 2.2 AA.
+
+use crate::helpers::{Backend, TestApp};
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+struct Browser {
+    client: Client,
+    driver: Child,
+    _profile: tempfile::TempDir,
+    axe: String,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn axe_source() -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/browser/node_modules/axe-core/axe.min.js");
+    std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!("{} is missing: run `npm ci --prefix tests/browser` (tests/run does)", path.display())
+    })
+}
+
+async fn start_browser() -> Browser {
+    for (path, package) in [(CHROMIUM, "chromium"), (CHROMEDRIVER, "chromium-driver")] {
+        assert!(
+            std::path::Path::new(path).exists(),
+            "{path} is missing: install Debian's {package} (tests/run and .ci/run do)"
+        );
+    }
+    let axe = axe_source();
+    let port = free_port();
+    let driver = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromedriver");
+    let profile = tempfile::tempdir().expect("a profile directory");
+    let args = vec![
+        "--headless".to_string(),
+        "--no-sandbox".into(),
+        "--disable-gpu".into(),
+        "--disable-dev-shm-usage".into(),
+        "--disable-quic".into(),
+        "--no-first-run".into(),
+        "--disable-background-networking".into(),
+        "--disable-component-update".into(),
+        "--disable-sync".into(),
+        "--window-size=1280,1000".into(),
+        format!("--user-data-dir={}", profile.path().display()),
+    ];
+    let mut caps = serde_json::Map::new();
+    caps.insert("goog:chromeOptions".into(), json!({ "binary": CHROMIUM, "args": args }));
+    let url = format!("http://127.0.0.1:{port}");
+    let mut last_error = String::new();
+    for _ in 0..100 {
+        match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps.clone())
+            .connect(&url)
+            .await
+        {
+            Ok(client) => return Browser { client, driver, _profile: profile, axe },
+            Err(e) => last_error = e.to_string(),
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("chromedriver did not start a browser: {last_error}");
+}
+
+async fn serve(app: &TestApp) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = listener.local_addr().expect("address");
+    let router = app.router.clone();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    address
+}
+
+impl Browser {
+    async fn go(&self, base: &SocketAddr, path: &str) {
+        self.client.goto(&format!("http://{base}{path}")).await.expect("navigate");
+    }
+
+    async fn text(&self) -> String {
+        self.client.find(Locator::Css("body")).await.expect("body").text().await.expect("text")
+    }
+
+    async fn path(&self) -> String {
+        self.client.current_url().await.expect("url").path().to_string()
+    }
+
+    async fn fill(&self, id: &str, value: &str) {
+        let input = self.client.find(Locator::Id(id)).await.unwrap_or_else(|_| panic!("no #{id}"));
+        input.clear().await.ok();
+        input.send_keys(value).await.expect("type");
+    }
+
+    async fn click_button(&self, text: &str) {
+        let xpath = format!("//button[normalize-space()='{text}']");
+        self.mark_page().await;
+        let button = self.client.find(Locator::XPath(&xpath)).await;
+        button.unwrap_or_else(|_| panic!("no button {text}")).click().await.expect("click");
+        self.wait_for_new_page().await;
+    }
+
+    async fn click_link(&self, text: &str) {
+        self.mark_page().await;
+        let link = self.client.find(Locator::LinkText(text)).await;
+        link.unwrap_or_else(|_| panic!("no link {text}")).click().await.expect("click");
+        self.wait_for_new_page().await;
+    }
+
+    /// Marks the current document so that the next one can be told apart from it.
+    async fn mark_page(&self) {
+        self.client.execute("window.__pbOldPage = true;", vec![]).await.expect("mark the page");
+    }
+
+    /// Waits until a click has replaced the marked document with a fully loaded new one.
+    async fn wait_for_new_page(&self) {
+        for _ in 0..200 {
+            let fresh = self
+                .client
+                .execute("return !window.__pbOldPage && document.readyState === 'complete';", vec![])
+                .await;
+            if matches!(fresh, Ok(Value::Bool(true))) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the page did not change after the click");
+    }
+
+    /// Runs axe-core on the page and fails on any WCAG 2.x A/AA violation.
+    async fn accessible(&self, page: &str) {
+        let loaded: Value = self.client.execute("return typeof axe;", vec![]).await.expect("script");
+        if loaded != json!("object") {
+            self.client.execute(&self.axe, vec![]).await.expect("inject axe");
+        }
+        let result = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] } })
+                    .then(r => done(r.violations.map(v => ({ id: v.id, impact: v.impact, help: v.help,
+                        nodes: v.nodes.map(n => n.html).slice(0, 3) }))))
+                    .catch(e => done([{ id: 'axe-error', help: String(e) }]));",
+                vec![],
+            )
+            .await
+            .expect("axe runs");
+        let violations = result.as_array().cloned().unwrap_or_default();
+        assert!(
+            violations.is_empty(),
+            "accessibility violations on {page}:\n{}",
+            serde_json::to_string_pretty(&violations).unwrap_or_default()
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn journeys_in_a_real_browser() {
+    let app = TestApp::with_demo(Backend::Sqlite).await;
+    let base = serve(&app).await;
+    let browser = start_browser().await;
+    let outcome = tokio::time::timeout(Duration::from_secs(240), async {
+        business_manager_sees_only_their_school(&browser, &base).await;
+        admin_and_finance_pages(&browser, &base).await;
+    })
+    .await;
+    let _ = browser.client.clone().close().await;
+    outcome.expect("the journeys finish in time");
+    app.finish().await;
+}
+
+async fn business_manager_sees_only_their_school(b: &Browser, base: &SocketAddr) {
+    b.go(base, "/").await;
+    assert_eq!(b.path().await, "/sign-in", "signed-out visitors are sent to sign in");
+    b.accessible("the sign-in page").await;
+    b.fill("email", "sbm@demo.test").await;
+    b.fill("password", "wrong password").await;
+    b.click_button("Sign in").await;
+    assert!(b.text().await.contains("Enter a correct email address and password"));
+    b.accessible("the sign-in page with an error").await;
+    b.fill("email", "sbm@demo.test").await;
+    b.fill("password", "demo-school-2025").await;
+    b.click_button("Sign in").await;
+    assert_eq!(b.path().await, "/");
+    let home = b.text().await;
+    assert!(
+        home.contains("Welcome, Sandra Patel") && home.contains("Riverside Park Primary School"),
+        "{home}"
+    );
+    b.accessible("the business manager's home page").await;
+    b.click_link("Your schools").await;
+    let list = b.text().await;
+    assert!(list.contains("1 school"), "{list}");
+    assert!(list.contains("Riverside Park Primary School") && !list.contains("Millbrook"));
+    b.accessible("the schools list").await;
+    b.click_link("Riverside Park Primary School").await;
+    assert_eq!(b.path().await, "/schools/990003");
+    let page = b.text().await;
+    assert!(
+        page.contains("URN 990003")
+            && page.contains("16 January 2025")
+            && !page.contains("Record a pupil number")
+    );
+    b.accessible("the school page").await;
+    b.go(base, "/schools/990011").await;
+    assert!(b.text().await.contains("Page not found"), "another school is not reachable");
+    b.accessible("the not-found page").await;
+    b.go(base, "/import").await;
+    assert!(b.text().await.contains("You cannot see this page"));
+    b.go(base, "/").await;
+    b.click_button("Sign out").await;
+    assert_eq!(b.path().await, "/sign-in");
+    b.go(base, "/schools").await;
+    assert_eq!(b.path().await, "/sign-in", "signed out for real");
+}
+
+async fn admin_and_finance_pages(b: &Browser, base: &SocketAddr) {
+    b.go(base, "/sign-in").await;
+    b.fill("email", "admin@demo.test").await;
+    b.fill("password", "demo-admin-2025").await;
+    b.click_button("Sign in").await;
+    b.accessible("the admin's home page").await;
+    b.go(base, "/schools?phase=Secondary&la=991").await;
+    assert!(b.text().await.contains("12 schools"));
+    b.accessible("the filtered schools list").await;
+    b.go(base, "/schools?page=2").await;
+    b.accessible("page 2 of the schools list").await;
+    b.go(base, "/schools/990011").await;
+    b.fill("pupils", "lots").await;
+    b.click_button("Record pupil number").await;
+    let errors = b.text().await;
+    assert!(
+        errors.contains("There is a problem") && errors.contains("is not a whole number of pupils"),
+        "{errors}"
+    );
+    b.accessible("the school page with form errors").await;
+    b.go(base, "/import").await;
+    b.accessible("the import page").await;
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("bad.csv");
+    std::fs::write(
+        &file,
+        "URN,LA (code),LA (name),EstablishmentName,TypeOfEstablishment (name),PhaseOfEducation (name),EstablishmentStatus (name)\n990800,990,Riverside,Browser School,Community school,Primary,Gone\n",
+    )
+    .expect("write");
+    b.client
+        .find(Locator::Id("file"))
+        .await
+        .expect("file input")
+        .send_keys(&file.display().to_string())
+        .await
+        .expect("choose file");
+    b.click_button("Import").await;
+    let result = b.text().await;
+    assert!(
+        result.contains("Nothing was imported")
+            && result.contains("\"Gone\" is not a GIAS establishment status"),
+        "{result}"
+    );
+    b.accessible("the import page with row problems").await;
+    b.go(base, "/users").await;
+    b.accessible("the users page").await;
+    b.click_button("Add user").await;
+    assert!(b.text().await.contains("There is a problem"));
+    b.accessible("the users page with errors").await;
+    b.click_button("Sign out").await;
+}

@@ -1,0 +1,13 @@
+//! The integration tests: one binary, one module per area. Every test gets its own database;
+//! tests named `*_sqlite` run on an SQLite file, `*_postgres` on a fresh PostgreSQL database
+//! (server from `PB_TEST_POSTGRES_URL`, which `tests/run` starts).
+
+mod helpers;
+
+mod api;
+mod browser;
+mod cli;
+mod import;
+mod money;
+mod pages;
+mod roles;

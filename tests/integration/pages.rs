@@ -1,0 +1,294 @@
+//! The pages as people use them: signing in and out, lock-out, CSRF, the register, forms.
+
+use crate::helpers::{Backend, TestApp};
+use crate::on_both_databases;
+use axum::http::{StatusCode, header};
+use chrono::{Duration, Utc};
+use partnership_billing::services::auth::{self, SignInRefused};
+use secrecy::SecretString;
+
+async fn signing_in_and_out(backend: Backend) {
+    let app = TestApp::with_demo(backend).await;
+    let mut client = app.client();
+    let home = client.get("/schools?phase=Primary").await;
+    assert_eq!(home.status, StatusCode::SEE_OTHER);
+    assert_eq!(home.location().as_deref(), Some("/sign-in?next=/schools%3Fphase%3DPrimary"));
+
+    let page = client.get("/sign-in").await;
+    let csrf_cookie =
+        page.headers.get(header::SET_COOKIE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    assert!(csrf_cookie.contains("HttpOnly") && csrf_cookie.contains("SameSite=Lax"), "{csrf_cookie}");
+    let token = page.csrf_token();
+    let wrong = client
+        .post_form(
+            "/sign-in",
+            &[("csrf_token", &token), ("next", "/"), ("email", "finance@demo.test"), ("password", "nope")],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(wrong.text().contains("Enter a correct email address and password"));
+    let unknown = client
+        .post_form(
+            "/sign-in",
+            &[("csrf_token", &token), ("next", "/"), ("email", "nobody@demo.test"), ("password", "nope")],
+        )
+        .await;
+    assert!(
+        unknown.text().contains("Enter a correct email address and password"),
+        "same message: no account enumeration"
+    );
+
+    let ok = client
+        .post_form(
+            "/sign-in",
+            &[
+                ("csrf_token", &token),
+                ("next", "/schools?phase=Primary"),
+                ("email", "finance@demo.test"),
+                ("password", "demo-finance-2025"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    assert_eq!(ok.location().as_deref(), Some("/schools?phase=Primary"));
+    let session_cookie =
+        ok.headers.get(header::SET_COOKIE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    assert!(
+        session_cookie.starts_with("pb_session=") && session_cookie.contains("HttpOnly"),
+        "{session_cookie}"
+    );
+    let home = client.get("/").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(home.text().contains("Welcome, Femi Adeyemi"));
+    assert!(home.headers.get(header::CONTENT_SECURITY_POLICY).is_some());
+    assert_eq!(home.headers.get(header::X_FRAME_OPTIONS).and_then(|v| v.to_str().ok()), Some("DENY"));
+
+    // Signing out needs the session's CSRF token, then ends the session on the server.
+    let forged = client.post_form("/sign-out", &[("csrf_token", "forged")]).await;
+    assert_eq!(forged.status, StatusCode::BAD_REQUEST);
+    let stolen_cookie = client.cookies.get("pb_session").cloned().expect("session cookie");
+    let csrf = client.session_csrf().await;
+    let out = client.post_form("/sign-out", &[("csrf_token", &csrf)]).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert_eq!(client.get("/").await.status, StatusCode::SEE_OTHER);
+    let mut replay = app.client();
+    replay.cookies.insert("pb_session".into(), stolen_cookie);
+    assert_eq!(replay.get("/").await.status, StatusCode::SEE_OTHER, "a signed-out session cannot be reused");
+
+    // The sign-in form itself is CSRF-protected.
+    let mut fresh = app.client();
+    let no_token = fresh
+        .post_form(
+            "/sign-in",
+            &[("csrf_token", ""), ("email", "finance@demo.test"), ("password", "demo-finance-2025")],
+        )
+        .await;
+    assert_eq!(no_token.status, StatusCode::BAD_REQUEST);
+    app.finish().await;
+}
+on_both_databases!(signing_in_and_out_works, signing_in_and_out);
+
+async fn lock_out(backend: Backend) {
+    let app = TestApp::with_demo(backend).await;
+    let mut client = app.client();
+    for _ in 0..4 {
+        assert_eq!(
+            client.try_sign_in("board@demo.test", "wrong-password").await.status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let fifth = client.try_sign_in("board@demo.test", "wrong-password").await;
+    assert!(fifth.text().contains("locked"), "{}", fifth.text());
+    let right = client.try_sign_in("board@demo.test", "demo-board-2025").await;
+    assert_eq!(right.status, StatusCode::UNAUTHORIZED);
+    assert!(right.text().contains("locked"));
+    // After the lock-out period the right password works again.
+    let later = Utc::now() + auth::LOCK_OUT + Duration::minutes(1);
+    let password = SecretString::from("demo-board-2025");
+    let outcome = auth::sign_in(&app.db, "board@demo.test", &password, later).await.expect("db");
+    assert!(outcome.is_ok());
+    let wrong = SecretString::from("wrong");
+    let once = auth::sign_in(&app.db, "board@demo.test", &wrong, later).await.expect("db");
+    assert_eq!(once.err(), Some(SignInRefused::WrongDetails), "a success resets the count");
+    app.finish().await;
+}
+on_both_databases!(repeated_failures_lock_the_account, lock_out);
+
+async fn the_register_pages(backend: Backend) {
+    let app = TestApp::with_demo(backend).await;
+    let mut client = app.client();
+    client.sign_in("board@demo.test", "demo-board-2025").await;
+    let all = client.get("/schools").await;
+    assert_eq!(all.status, StatusCode::OK);
+    assert!(all.text().contains("149 schools, page 1 of 3"), "{}", all.text());
+    let page3 = client.get("/schools?page=3").await.text();
+    assert!(
+        page3.contains("page 3 of 3") && page3.contains("rel=\"prev\"") && !page3.contains("rel=\"next\"")
+    );
+    let special = client.get("/schools?phase=Special&la=990").await.text();
+    assert!(special.contains("4 schools") || special.contains("4 schools,"), "{special}");
+    let by_urn = client.get("/schools?q=990003").await.text();
+    assert!(by_urn.contains("1 school") && by_urn.contains("Riverside Park Primary School"));
+    let by_name = client.get("/schools?q=riverside+park").await.text();
+    assert!(by_name.contains("Riverside Park Primary School"));
+    let closed = client.get("/schools?status=closed").await.text();
+    assert!(closed.contains("1 school") && closed.contains("Millbrook Primary School"));
+    let needing = client.get("/schools?needs_pupils=true").await.text();
+    assert!(needing.contains("3 schools") && needing.contains("Needs pupil number"), "{needing}");
+    let bad = client.get("/schools?phase=Middle&trust=abc").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.text().contains("\"abc\" is not a trust"));
+    // The school page shows the conversion both ways and the pupil history.
+    let old = client.get("/schools/990011").await.text();
+    assert!(
+        old.contains("Successor")
+            && old.contains("Millbrook Primary Academy")
+            && old.contains("href=\"/schools/990149\"")
+    );
+    let new = client.get("/schools/990149").await.text();
+    assert!(
+        new.contains("Predecessor")
+            && new.contains("Millbrook Primary School")
+            && new.contains("Northgate Learning Trust")
+    );
+    assert!(new.contains("16 January 2025") && new.contains("18 January 2024") && new.contains("In force"));
+    assert!(!new.contains("Record a pupil number"), "the board only reads");
+    assert_eq!(client.get("/schools/123").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(client.get("/schools/not-a-urn").await.status, StatusCode::NOT_FOUND);
+    app.finish().await;
+}
+on_both_databases!(the_register_pages_list_filter_and_show, the_register_pages);
+
+async fn recording_pupil_numbers(backend: Backend) {
+    let app = TestApp::with_demo(backend).await;
+    let mut client = app.client();
+    client.sign_in("finance@demo.test", "demo-finance-2025").await;
+    let csrf = client.session_csrf().await;
+    // The Kestrel free school has no pupil number.
+    let before = client.get("/schools/990021").await.text();
+    assert!(before.contains("This school needs a pupil number"), "{before}");
+    let invalid = client
+        .post_form(
+            "/schools/990021/pupil-numbers",
+            &[("csrf_token", &csrf), ("census_date", "32-01-2025"), ("pupils", "-4"), ("reason", " ")],
+        )
+        .await;
+    assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let text = invalid.text();
+    assert!(text.contains("There is a problem"));
+    assert!(text.contains("\"32-01-2025\" is not a date"));
+    assert!(text.contains("-4 pupils is negative"));
+    assert!(text.contains("say why this figure is entered by hand"));
+    assert!(text.contains("value=\"32-01-2025\""), "what was typed is kept");
+    let forged = client
+        .post_form(
+            "/schools/990021/pupil-numbers",
+            &[("csrf_token", "forged"), ("census_date", "16-01-2025"), ("pupils", "90"), ("reason", "x")],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::BAD_REQUEST);
+    let still = client.get("/schools/990021").await.text();
+    assert!(still.contains("No pupil number has been recorded"), "nothing half-written");
+    let ok = client
+        .post_form(
+            "/schools/990021/pupil-numbers",
+            &[
+                ("csrf_token", &csrf),
+                ("census_date", "02-10-2025"),
+                ("pupils", "90"),
+                ("reason", "October census return from the school"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    let after = client.get(&ok.location().expect("redirect")).await.text();
+    assert!(after.contains("The pupil number was recorded"));
+    assert!(after.contains("Manual entry by Femi Adeyemi: October census return from the school"), "{after}");
+    assert!(!after.contains("This school needs a pupil number"));
+    app.finish().await;
+}
+on_both_databases!(recording_pupil_numbers_by_hand, recording_pupil_numbers);
+
+async fn uploading_and_adding_users(backend: Backend) {
+    let app = TestApp::with_demo(backend).await;
+    let mut admin = app.client();
+    admin.sign_in("admin@demo.test", "demo-admin-2025").await;
+    let csrf = admin.session_csrf().await;
+    let header = "URN,LA (code),LA (name),EstablishmentName,TypeOfEstablishment (name),PhaseOfEducation (name),EstablishmentStatus (name),NumberOfPupils,CensusDate";
+    let file = format!(
+        "{header}\n990600,990,Riverside,Upload Primary,Community school,Primary,Open,210,16-01-2025\n990601,990,Riverside,Broken,Community school,Primary,Shut,1,16-01-2025\n"
+    );
+    let refused =
+        admin.post_multipart("/import", &[("csrf_token", &csrf)], Some(("f.csv", file.as_bytes()))).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let text = refused.text();
+    assert!(
+        text.contains("Nothing was imported")
+            && text.contains("EstablishmentStatus (name)")
+            && text.contains("\"Shut\" is not a GIAS establishment status"),
+        "{text}"
+    );
+    let skipped = admin
+        .post_multipart(
+            "/import",
+            &[("csrf_token", &csrf), ("skip_bad_rows", "true")],
+            Some(("f.csv", file.as_bytes())),
+        )
+        .await;
+    assert_eq!(skipped.status, StatusCode::OK);
+    assert!(skipped.text().contains("The register was imported"));
+    assert!(admin.get("/schools/990600").await.text().contains("Upload Primary"));
+    let no_file = admin.post_multipart("/import", &[("csrf_token", &csrf), ("la_codes", "99x")], None).await;
+    assert_eq!(no_file.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        no_file.text().contains("Select a GIAS CSV file")
+            && no_file.text().contains("is not a local authority code")
+    );
+    let forged =
+        admin.post_multipart("/import", &[("csrf_token", "nope")], Some(("f.csv", file.as_bytes()))).await;
+    assert_eq!(forged.status, StatusCode::BAD_REQUEST);
+
+    // Adding a business manager for the new school; they see only it.
+    let bad = admin
+        .post_form(
+            "/users",
+            &[
+                ("csrf_token", &csrf),
+                ("name", "Pat"),
+                ("email", "not-an-email"),
+                ("password", "short"),
+                ("role", "school_business_manager"),
+                ("school", ""),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let text = bad.text();
+    assert!(text.contains("is not an email address") && text.contains("at least 12 characters"), "{text}");
+    let ok = admin
+        .post_form(
+            "/users",
+            &[
+                ("csrf_token", &csrf),
+                ("name", "Pat Jones"),
+                ("email", "pat@upload.test"),
+                ("password", "a long enough password"),
+                ("role", "school_business_manager"),
+                ("school", "990600"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.text());
+    let listing = admin.get(&ok.location().expect("redirect")).await.text();
+    assert!(
+        listing.contains("pat@upload.test can now sign in")
+            && listing.contains("Upload Primary (URN 990600)")
+    );
+    let mut pat = app.client();
+    pat.sign_in("pat@upload.test", "a long enough password").await;
+    let mine = pat.get("/api/v1/schools").await.json();
+    assert_eq!(mine["total"], 1);
+    assert_eq!(mine["schools"][0]["name"], "Upload Primary");
+    app.finish().await;
+}
+on_both_databases!(admins_upload_files_and_add_users, uploading_and_adding_users);

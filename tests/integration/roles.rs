@@ -1,0 +1,271 @@
+//! The role and scope sweep: every route, as every role that must be refused, as a user of
+//! another partnership, and signed out. Allowed roles are checked too, so the sweep can fail.
+
+use crate::helpers::{Answer, Backend, Client, TestApp};
+use crate::import::new_partnership;
+use crate::on_both_databases;
+use axum::http::StatusCode;
+use partnership_billing::domain::role::Role;
+use partnership_billing::services::demo::DEMO_LOGINS;
+use partnership_billing::services::import::{ImportOptions, import_schools};
+use partnership_billing::services::users::{self, NewUser};
+use secrecy::SecretString;
+
+/// The demo's business manager's school, and a school of the demo trust (not theirs).
+const OWN_SCHOOL: &str = "990003";
+const TRUST_SCHOOL: &str = "990149";
+/// A demo school no business manager looks after, and which the other partnership lacks.
+const DEMO_ONLY_SCHOOL: &str = "990011";
+
+#[derive(Clone, Copy, PartialEq)]
+enum Surface {
+    Page,
+    Api,
+}
+
+#[derive(Clone, Copy)]
+enum Delivery {
+    Get,
+    PageForm(&'static [(&'static str, &'static str)]),
+    Upload,
+    Json(&'static str),
+    Csv,
+}
+
+struct Route {
+    path: String,
+    surface: Surface,
+    send: Delivery,
+    /// Emails of the demo users allowed through.
+    allowed: Vec<&'static str>,
+}
+
+const ADMIN: &str = "admin@demo.test";
+const FINANCE: &str = "finance@demo.test";
+const BOARD: &str = "board@demo.test";
+const SBM: &str = "sbm@demo.test";
+const TRUST: &str = "trust@demo.test";
+const COUNCIL: &str = "council@demo.test";
+
+const PUPIL_FORM: &[(&str, &str)] = &[("census_date", "16-01-2025"), ("pupils", "300"), ("reason", "sweep")];
+const USER_FORM: &[(&str, &str)] = &[("name", ""), ("email", ""), ("password", ""), ("role", "board")];
+const PUPIL_JSON: &str = r#"{"census_date": "16-01-2025", "pupils": 300, "reason": "sweep"}"#;
+const ONE_SCHOOL_CSV: &str = "URN,LA (code),LA (name),EstablishmentName,TypeOfEstablishment (name),PhaseOfEducation (name),EstablishmentStatus (name)\n990003,990,Riverside,Other Partnership School,Community school,Primary,Open\n";
+/// What the demo admin uploads during the sweep: a new school, so the demo's own stay as they are.
+const NEW_SCHOOL_CSV: &str = "URN,LA (code),LA (name),EstablishmentName,TypeOfEstablishment (name),PhaseOfEducation (name),EstablishmentStatus (name)\n990500,990,Riverside,Sweep New School,Community school,Primary,Open\n";
+
+fn routes() -> Vec<Route> {
+    let registry = vec![ADMIN, FINANCE, BOARD, SBM, TRUST];
+    let everyone = vec![ADMIN, FINANCE, BOARD, SBM, TRUST, COUNCIL];
+    let r = |path: &str, surface, send, allowed: Vec<&'static str>| Route {
+        path: path.to_string(),
+        surface,
+        send,
+        allowed,
+    };
+    use Delivery::*;
+    use Surface::*;
+    vec![
+        r("/", Page, Get, everyone.clone()),
+        r("/schools", Page, Get, registry.clone()),
+        r(&format!("/schools/{OWN_SCHOOL}"), Page, Get, vec![ADMIN, FINANCE, BOARD, SBM]),
+        r(&format!("/schools/{TRUST_SCHOOL}"), Page, Get, vec![ADMIN, FINANCE, BOARD, TRUST]),
+        r(&format!("/schools/{DEMO_ONLY_SCHOOL}"), Page, Get, vec![ADMIN, FINANCE, BOARD]),
+        r(&format!("/schools/{OWN_SCHOOL}/pupil-numbers"), Page, PageForm(PUPIL_FORM), vec![ADMIN, FINANCE]),
+        r(
+            &format!("/schools/{DEMO_ONLY_SCHOOL}/pupil-numbers"),
+            Page,
+            PageForm(PUPIL_FORM),
+            vec![ADMIN, FINANCE],
+        ),
+        r("/import", Page, Get, vec![ADMIN]),
+        r("/import", Page, Upload, vec![ADMIN]),
+        r("/users", Page, Get, vec![ADMIN]),
+        r("/users", Page, PageForm(USER_FORM), vec![ADMIN]),
+        r("/api/v1/me", Api, Get, everyone),
+        r("/api/v1/schools", Api, Get, registry.clone()),
+        r(&format!("/api/v1/schools/{OWN_SCHOOL}"), Api, Get, vec![ADMIN, FINANCE, BOARD, SBM]),
+        r(&format!("/api/v1/schools/{TRUST_SCHOOL}"), Api, Get, vec![ADMIN, FINANCE, BOARD, TRUST]),
+        r(&format!("/api/v1/schools/{DEMO_ONLY_SCHOOL}"), Api, Get, vec![ADMIN, FINANCE, BOARD]),
+        r(
+            &format!("/api/v1/schools/{OWN_SCHOOL}/pupil-numbers"),
+            Api,
+            Json(PUPIL_JSON),
+            vec![ADMIN, FINANCE],
+        ),
+        r(
+            &format!("/api/v1/schools/{DEMO_ONLY_SCHOOL}/pupil-numbers"),
+            Api,
+            Json(PUPIL_JSON),
+            vec![ADMIN, FINANCE],
+        ),
+        r("/api/v1/local-authorities", Api, Get, registry.clone()),
+        r("/api/v1/trusts", Api, Get, registry),
+        r("/api/v1/imports/gias", Api, Csv, vec![ADMIN]),
+    ]
+}
+
+async fn call(client: &mut Client, route: &Route, signed_in: bool) -> Answer {
+    let csrf = if signed_in { client.session_csrf().await } else { "x".repeat(64) };
+    match route.send {
+        Delivery::Get => client.get(&route.path).await,
+        Delivery::PageForm(fields) => {
+            let mut all = vec![("csrf_token", csrf.as_str())];
+            all.extend_from_slice(fields);
+            client.post_form(&route.path, &all).await
+        }
+        Delivery::Upload => {
+            client
+                .post_multipart(
+                    &route.path,
+                    &[("csrf_token", &csrf)],
+                    Some(("one.csv", NEW_SCHOOL_CSV.as_bytes())),
+                )
+                .await
+        }
+        Delivery::Json(body) => {
+            client
+                .post_body(
+                    &route.path,
+                    "application/json",
+                    body.as_bytes().to_vec(),
+                    &[("x-csrf-token", &csrf)],
+                )
+                .await
+        }
+        Delivery::Csv => {
+            client
+                .post_body(
+                    &route.path,
+                    "text/csv",
+                    NEW_SCHOOL_CSV.as_bytes().to_vec(),
+                    &[("x-csrf-token", &csrf)],
+                )
+                .await
+        }
+    }
+}
+
+fn refused(answer: &Answer) -> bool {
+    matches!(answer.status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND)
+}
+
+async fn sweep(backend: Backend) {
+    let app = TestApp::with_demo(backend).await;
+    // Another partnership with its own admin and a school that shares a demo URN.
+    let other = new_partnership(&app, "other").await;
+    let summary =
+        import_schools(&app.db, other, ONE_SCHOOL_CSV.as_bytes(), &ImportOptions::default(), &mut |_, _| {})
+            .await
+            .expect("import");
+    assert!(summary.committed);
+    users::create(
+        &app.db,
+        NewUser {
+            partnership_id: other,
+            email: "admin@other.test".into(),
+            name: "Other Admin".into(),
+            role: Role::Admin,
+            password: SecretString::from("other-admin-password"),
+            school_urn: None,
+            trust_name: None,
+            local_authority_code: None,
+        },
+    )
+    .await
+    .expect("other admin");
+
+    let mut clients = Vec::new();
+    for login in DEMO_LOGINS {
+        let mut client = app.client();
+        client.sign_in(login.email, login.password).await;
+        clients.push((login.email, client));
+    }
+    let mut outsider = app.client();
+    outsider.sign_in("admin@other.test", "other-admin-password").await;
+
+    let mut failures = Vec::new();
+    for route in routes() {
+        for (email, client) in clients.iter_mut() {
+            let answer = call(client, &route, true).await;
+            let allowed = route.allowed.contains(email);
+            let ok = if allowed {
+                !refused(&answer) && answer.status != StatusCode::UNAUTHORIZED
+            } else {
+                refused(&answer)
+            };
+            if !ok {
+                failures.push(format!(
+                    "{} {:?} as {email}: {} (allowed: {allowed})",
+                    route.path,
+                    route.surface == Surface::Api,
+                    answer.status
+                ));
+            }
+            if route.surface == Surface::Api && !answer.status.is_success() {
+                let body = answer.json();
+                assert!(
+                    body["error"]["code"].is_string() && body["error"]["message"].is_string(),
+                    "{}",
+                    answer.text()
+                );
+            }
+        }
+        // Signed out: pages send you to sign in, the API says 401.
+        let mut anonymous = app.client();
+        let answer = call(&mut anonymous, &route, false).await;
+        let expected = match route.surface {
+            Surface::Page => {
+                answer.status == StatusCode::SEE_OTHER
+                    && answer.location().is_some_and(|l| l.starts_with("/sign-in"))
+            }
+            Surface::Api => answer.status == StatusCode::UNAUTHORIZED,
+        };
+        if !expected {
+            failures.push(format!("{} signed out: {}", route.path, answer.status));
+        }
+    }
+    assert!(failures.is_empty(), "refusals wrong:\n{}", failures.join("\n"));
+
+    // Another partnership's admin never reaches the demo's schools.
+    for path in [
+        format!("/schools/{DEMO_ONLY_SCHOOL}"),
+        format!("/api/v1/schools/{DEMO_ONLY_SCHOOL}"),
+        format!("/schools/{TRUST_SCHOOL}"),
+    ] {
+        assert_eq!(outsider.get(&path).await.status, StatusCode::NOT_FOUND, "{path}");
+    }
+    let csrf = outsider.session_csrf().await;
+    let write = outsider
+        .post_body(
+            &format!("/api/v1/schools/{DEMO_ONLY_SCHOOL}/pupil-numbers"),
+            "application/json",
+            PUPIL_JSON.as_bytes().to_vec(),
+            &[("x-csrf-token", &csrf)],
+        )
+        .await;
+    assert_eq!(write.status, StatusCode::NOT_FOUND);
+    let same_urn = outsider.get(&format!("/schools/{OWN_SCHOOL}")).await;
+    assert!(same_urn.text().contains("Other Partnership School"));
+    assert!(!same_urn.text().contains("Riverside Park Primary School"));
+    let list = outsider.get("/api/v1/schools").await.json();
+    assert_eq!(list["total"], 1);
+    assert_eq!(list["schools"][0]["name"], "Other Partnership School");
+    let listed = outsider.get("/schools").await.text();
+    assert!(!listed.contains("Riverside Park Primary School") && !listed.contains("Millbrook"));
+    let las = outsider.get("/api/v1/trusts").await.json();
+    assert_eq!(las.as_array().map(Vec::len), Some(0));
+
+    // Business managers see exactly their school, or exactly their trust's schools.
+    let sbm = &mut clients.iter_mut().find(|(e, _)| *e == SBM).expect("sbm").1;
+    let mine = sbm.get("/api/v1/schools").await.json();
+    assert_eq!(mine["total"], 1);
+    assert_eq!(mine["schools"][0]["urn"], 990003);
+    let trust = &mut clients.iter_mut().find(|(e, _)| *e == TRUST).expect("trust").1;
+    let theirs = trust.get("/api/v1/schools?per_page=500").await.json();
+    let schools = theirs["schools"].as_array().expect("schools");
+    assert!(schools.len() > 3);
+    assert!(schools.iter().all(|s| s["trust"]["name"] == "Northgate Learning Trust"), "{theirs}");
+    app.finish().await;
+}
+on_both_databases!(every_route_refuses_wrong_roles_and_partnerships, sweep);

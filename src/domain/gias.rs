@@ -177,7 +177,7 @@ pub fn parse_text(text: &str, options: &ParseOptions, mut progress: impl FnMut(u
             }
         }
         count += 1;
-        if count % 1000 == 0 {
+        if count.is_multiple_of(1000) {
             progress(count);
         }
         let line = record.position().map(|p| p.line()).unwrap_or(count as u64 + 1);
@@ -421,6 +421,34 @@ mod tests {
         assert_eq!(parsed.schools.len(), 1);
         assert_eq!(parsed.schools[0].la_name, "Enfield");
         assert_eq!(parsed.outside_area, 1);
+    }
+
+    proptest::proptest! {
+        /// Any name and pupil number written the way GIAS quotes them reads back unchanged.
+        #[test]
+        fn quoted_values_read_back(name in "[A-Za-z0-9 ,.'\"()&-]{1,60}", pupils in 0i32..5000, urn in 100000i32..999999) {
+            let name = name.trim().to_string();
+            proptest::prop_assume!(!name.is_empty());
+            let quoted = format!("\"{}\"", name.replace('"', "\"\""));
+            let file = format!(
+                "{HEADER}\n{urn},\"309\",\"Haringey\",{quoted},\"Community school\",\"Primary\",\"Open\",\"{pupils}\",\"16-01-2025\",\"\",\"\"\n"
+            );
+            let parsed = parse_file(file.as_bytes(), &opts());
+            proptest::prop_assert_eq!(parsed.errors, vec![]);
+            proptest::prop_assert_eq!(&parsed.schools[0].name, &name);
+            proptest::prop_assert_eq!(parsed.schools[0].pupils.map(|p| p.pupils), Some(pupils));
+            proptest::prop_assert_eq!(parsed.schools[0].urn.value(), urn);
+        }
+
+        /// Arbitrary bytes never make the parser panic; every problem names a line.
+        #[test]
+        fn arbitrary_input_never_panics(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..400)) {
+            let mut file = HEADER.as_bytes().to_vec();
+            file.push(b'\n');
+            file.extend_from_slice(&bytes);
+            let parsed = parse_file(&file, &opts());
+            proptest::prop_assert!(parsed.errors.iter().all(|e| e.line >= 1 || e.column.is_empty()));
+        }
     }
 
     #[test]

@@ -116,6 +116,33 @@ mod tests {
         assert_eq!(figure_in_force(&figures, d(2025, 9, 1)).unwrap().pupils, 415);
     }
 
+    proptest::proptest! {
+        /// The figure in force is never after the date, and no figure on or before the date is
+        /// from a later census (or the same census recorded later).
+        #[test]
+        fn the_figure_in_force_is_the_latest_on_or_before_the_date(
+            raw in proptest::collection::vec((0u32..2000, 0i32..3000), 0..12),
+            day in 0u32..2000,
+        ) {
+            let start = d(2020, 1, 1);
+            let figures: Vec<PupilFigure> = raw
+                .iter()
+                .enumerate()
+                .map(|(i, (offset, pupils))| fig(start + chrono::Days::new(u64::from(*offset)), *pupils, i as i64))
+                .collect();
+            let date = start + chrono::Days::new(u64::from(day));
+            match figure_in_force(&figures, date) {
+                None => proptest::prop_assert!(figures.iter().all(|f| f.census_date > date)),
+                Some(chosen) => {
+                    proptest::prop_assert!(chosen.census_date <= date);
+                    for f in figures.iter().filter(|f| f.census_date <= date) {
+                        proptest::prop_assert!((f.census_date, f.sequence) <= (chosen.census_date, chosen.sequence));
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn parses_pupil_numbers() {
         assert_eq!(parse_pupils(" 0 "), Ok(0));

@@ -98,7 +98,7 @@ async fn write_rows(
         let trust_id = row.trust_name.as_ref().map(|n| trust_ids[n]);
         let wanted = SchoolFields::from_row(row, la_id, trust_id);
         match existing.get(&row.urn.value()) {
-            None => new_rows.push(wanted.to_new(partnership_id, row.urn.value(), now)),
+            None => new_rows.push(wanted.into_new(partnership_id, row.urn.value(), now)),
             Some(model) if SchoolFields::from_model(model) == wanted => {}
             Some(model) => {
                 let mut active: school::ActiveModel = model.clone().into();
@@ -220,7 +220,7 @@ impl SchoolFields {
         a.postcode = Set(self.postcode);
     }
 
-    fn to_new(self, partnership_id: i64, urn: i32, now: chrono::DateTime<Utc>) -> school::ActiveModel {
+    fn into_new(self, partnership_id: i64, urn: i32, now: chrono::DateTime<Utc>) -> school::ActiveModel {
         let mut a = school::ActiveModel {
             partnership_id: Set(partnership_id),
             urn: Set(urn),

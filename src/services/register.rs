@@ -346,7 +346,7 @@ pub async fn school_detail(
             in_force: Some(f.sequence) == in_force,
         })
         .collect();
-    history.sort_by(|a, b| (b.census_date, b.recorded_at).cmp(&(a.census_date, a.recorded_at)));
+    history.sort_by_key(|h| std::cmp::Reverse((h.census_date, h.recorded_at)));
     let link_rows = school_link::Entity::find()
         .filter(school_link::Column::SchoolId.eq(model.id))
         .order_by_asc(school_link::Column::LinkedUrn)
@@ -420,7 +420,7 @@ pub async fn add_manual_pupil_figure(
     let census_date = match census_date {
         Ok(Some(d)) => Some(d),
         Ok(None) => {
-            errors.push(FieldError { field: "census_date".into(), message: "enter the census date".into() });
+            errors.push(FieldError { field: "census_date".into(), message: "Enter the census date".into() });
             None
         }
         Err(e) => {
@@ -435,7 +435,7 @@ pub async fn add_manual_pupil_figure(
     if reason.is_empty() {
         errors.push(FieldError {
             field: "reason".into(),
-            message: "say why this figure is entered by hand (e.g. the school's own census return)".into(),
+            message: "Say why this figure is entered by hand (e.g. the school's own census return)".into(),
         });
     }
     let (Some(census_date), Some(pupils), true) = (census_date, pupils, errors.is_empty()) else {

@@ -13,7 +13,7 @@ pub mod users;
 pub mod view;
 
 use axum::Router;
-use axum::http::{HeaderName, HeaderValue, header};
+use axum::http::{HeaderValue, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use sea_orm::DatabaseConnection;
@@ -66,10 +66,7 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
         .layer(TraceLayer::new_for_http());
     for (name, value) in headers {
-        app = app.layer(SetResponseHeaderLayer::if_not_present(
-            HeaderName::from(name),
-            HeaderValue::from_static(value),
-        ));
+        app = app.layer(SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value)));
     }
     app
 }

@@ -428,3 +428,57 @@ async fn add_pupils(
         Err(e) => Err(e.into()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shown(current: u64, pages: u64) -> Vec<String> {
+        page_items(&SchoolFilter::default(), current, pages)
+            .iter()
+            .map(|i| {
+                if i.ellipsis {
+                    "…".to_string()
+                } else if i.current {
+                    format!("[{}]", i.number)
+                } else {
+                    i.number.to_string()
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn pagination_shows_ends_neighbours_and_gaps() {
+        assert_eq!(shown(1, 1), vec!["[1]"]);
+        assert_eq!(shown(2, 3), vec!["1", "[2]", "3"]);
+        assert_eq!(shown(5, 10), vec!["1", "…", "4", "[5]", "6", "…", "10"]);
+        assert_eq!(shown(1, 10), vec!["[1]", "2", "…", "10"]);
+    }
+
+    #[test]
+    fn page_links_keep_the_filters() {
+        let filter = SchoolFilter {
+            q: Some("St Mary's".into()),
+            phase: Some("Primary".into()),
+            trust: Some(4),
+            needs_pupils: Some(true),
+            ..Default::default()
+        };
+        assert_eq!(
+            page_href(&filter, 3),
+            "/schools?q=St%20Mary%27s&phase=Primary&trust=4&needs_pupils=true&page=3"
+        );
+    }
+
+    #[test]
+    fn query_values_are_checked() {
+        let bad = ListQuery { trust: Some("x".into()), page: Some("two".into()), ..Default::default() };
+        let errors = bad.to_filter().unwrap_err();
+        assert_eq!(errors.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(), vec!["trust", "page"]);
+        let blank =
+            ListQuery { la: Some(" ".into()), needs_pupils: Some("true".into()), ..Default::default() };
+        let (filter, page) = blank.to_filter().unwrap();
+        assert_eq!((filter.la, filter.needs_pupils, page), (None, Some(true), 1));
+    }
+}

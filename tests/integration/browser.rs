@@ -151,8 +151,16 @@ impl Browser {
         panic!("the page did not change after the click");
     }
 
-    /// Runs axe-core on the page and fails on any WCAG 2.x A/AA violation.
+    /// Runs axe-core on the page and fails on any WCAG 2.x A/AA violation. With
+    /// `PB_SCREENSHOTS=DIR` it also saves a screenshot of the page there, to look at.
     async fn accessible(&self, page: &str) {
+        if let Ok(dir) = std::env::var("PB_SCREENSHOTS") {
+            let png = self.client.screenshot().await.expect("screenshot");
+            let name: String =
+                page.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
+            std::fs::write(std::path::Path::new(&dir).join(format!("{name}.png")), png)
+                .expect("save screenshot");
+        }
         let loaded: Value = self.client.execute("return typeof axe;", vec![]).await.expect("script");
         if loaded != json!("object") {
             self.client.execute(&self.axe, vec![]).await.expect("inject axe");

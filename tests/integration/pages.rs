@@ -178,7 +178,7 @@ async fn recording_pupil_numbers(backend: Backend) {
     assert!(text.contains("There is a problem"));
     assert!(text.contains("\"32-01-2025\" is not a date"));
     assert!(text.contains("-4 pupils is negative"));
-    assert!(text.contains("say why this figure is entered by hand"));
+    assert!(text.contains("Say why this figure is entered by hand"));
     assert!(text.contains("value=\"32-01-2025\""), "what was typed is kept");
     let forged = client
         .post_form(

@@ -1,9 +1,14 @@
 //! The pure core: no database, no HTTP, no clock. Dates come in as arguments.
 
 pub mod billing_phase;
+pub mod fees;
 pub mod gias;
+pub mod instalments;
+pub mod invoice;
 pub mod money;
 pub mod partnership;
+pub mod pro_rata;
 pub mod pupils;
 pub mod role;
 pub mod school;
+pub mod vat;

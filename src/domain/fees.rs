@@ -406,16 +406,14 @@ pub struct SchoolPrice {
     pub working: String,
 }
 
-/// Prices one school: the rule (with its floors and caps), then the trust discount, then the
-/// first-year discount (each on what is left after the one before), then the share of the year
-/// the membership covers, then one rounding half up to the penny with [`round_half_up_to_penny`].
-pub fn price_school(
+/// The annual amount after the rule (with its floors and caps), then the trust discount, then
+/// the first-year discount (each on what is left after the one before). Exact: not rounded.
+pub fn discounted_annual(
     rule: &FeeRule,
     phase: BillingPhase,
     pupils: Option<u32>,
     discounts: Discounts,
-    coverage: Coverage,
-) -> Result<SchoolPrice, Unpriced> {
+) -> Result<Priced, Unpriced> {
     let Priced { mut amount, mut working } = rule.exact(phase, pupils)?;
     for (label, percent) in
         [("trust discount", discounts.trust_percent), ("first-year discount", discounts.first_year_percent)]
@@ -425,6 +423,19 @@ pub fn price_school(
             working.push_str(&format!(", less {label} {}%", percent.normalize()));
         }
     }
+    Ok(Priced { amount, working })
+}
+
+/// Prices one school for the share of the year its membership covers: [`discounted_annual`],
+/// then the share, then one rounding half up to the penny with [`round_half_up_to_penny`].
+pub fn price_school(
+    rule: &FeeRule,
+    phase: BillingPhase,
+    pupils: Option<u32>,
+    discounts: Discounts,
+    coverage: Coverage,
+) -> Result<SchoolPrice, Unpriced> {
+    let Priced { mut amount, mut working } = discounted_annual(rule, phase, pupils, discounts)?;
     if !coverage.is_whole() {
         amount = amount * Decimal::from(coverage.covered) / Decimal::from(coverage.of);
         working.push_str(&format!(", pro rata {}/{}", coverage.covered, coverage.of));

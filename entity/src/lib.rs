@@ -2,10 +2,22 @@
 //! exact on SQLite and PostgreSQL alike.
 
 pub mod api_token;
+pub mod audit_entry;
+pub mod billing_run;
+pub mod credit_note;
+pub mod credit_note_line;
+pub mod document_sequence;
 pub mod income_budget;
+pub mod invoice;
+pub mod invoice_line;
 pub mod local_authority;
+pub mod membership;
+pub mod offer;
+pub mod offer_level;
 pub mod partnership;
+pub mod payer;
 pub mod pupil_count;
+pub mod purchase_order;
 pub mod school;
 pub mod school_link;
 pub mod session;

@@ -14,6 +14,13 @@ pub struct Model {
     pub vat_number: Option<String>,
     pub year_kind: String,
     pub created_at: DateTimeUtc,
+    pub invoice_prefix: String,
+    pub credit_note_prefix: String,
+    pub payment_terms_days: i32,
+    pub bank_account_name: Option<String>,
+    pub bank_sort_code: Option<String>,
+    pub bank_account_number: Option<String>,
+    pub remittance_email: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

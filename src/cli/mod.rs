@@ -101,6 +101,26 @@ pub enum Command {
         #[arg(long)]
         council: Option<String>,
     },
+    /// Preview (or with --commit, raise) a period's membership invoices.
+    BillingRun {
+        #[arg(long)]
+        partnership: Option<String>,
+        /// Membership year, e.g. 2025-26.
+        #[arg(long)]
+        year: String,
+        /// Billing period of the year's plan: annual; autumn, spring or summer; month-1 to month-12.
+        #[arg(long, default_value = "annual")]
+        period: String,
+        /// Raise and issue the invoices (without it, only preview).
+        #[arg(long)]
+        commit: bool,
+        /// The issue date (YYYY-MM-DD); today when not given.
+        #[arg(long)]
+        date: Option<chrono::NaiveDate>,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Create an API token for a user; it is printed once.
     CreateToken {
         #[arg(long)]
@@ -202,6 +222,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             .map_err(service_error)?;
             println!("Created {} ({}) in {}.", created.email, created.role.label(), partnership.name);
             Ok(ExitCode::SUCCESS)
+        }
+        Command::BillingRun { partnership, year, period, commit, date, json } => {
+            let db = open(&settings).await?;
+            let partnership =
+                partnerships::resolve(&db, partnership.as_deref()).await.map_err(service_error)?;
+            let today = date.unwrap_or_else(|| chrono::Utc::now().date_naive());
+            billing_run(&db, &partnership, &year, &period, commit, today, json).await
         }
         Command::CreateToken { email, name } => {
             let db = open(&settings).await?;
@@ -330,4 +357,115 @@ async fn import(
         }
     }
     Ok(if summary.committed { ExitCode::SUCCESS } else { ExitCode::from(2) })
+}
+
+async fn billing_run(
+    db: &DatabaseConnection,
+    partnership: &partnerships::Partnership,
+    year: &str,
+    period: &str,
+    commit: bool,
+    today: chrono::NaiveDate,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    use crate::services::billing;
+    let plan = billing::plan(db, partnership, year, period).await.map_err(service_error)?;
+    if !commit {
+        if json {
+            let summary = serde_json::json!({
+                "committed": false,
+                "year": plan.year,
+                "period": plan.period,
+                "invoices": plan.invoices.len(),
+                "net": plan.net.amount().to_string(),
+                "vat": plan.vat.amount().to_string(),
+                "total": plan.total.amount().to_string(),
+                "waiting_for_po": plan.invoices.iter().filter(|i| i.waiting_for_po).count(),
+                "already_raised": plan.already_raised,
+                "skipped": plan.skipped,
+                "plan": plan.invoices,
+            });
+            println!("{}", serde_json::to_string_pretty(&summary)?);
+        } else {
+            println!(
+                "Preview of {} {} for {} ({} to {}): nothing is raised without --commit.",
+                year, plan.period, partnership.name, plan.period_start, plan.period_end
+            );
+            println!("{:<50} {:>6} {:>14} {:>12} {:>14}", "Payer", "Lines", "Net", "VAT", "Total");
+            for invoice in &plan.invoices {
+                let held = if invoice.waiting_for_po { "  (waiting for PO)" } else { "" };
+                println!(
+                    "{:<50} {:>6} {:>14} {:>12} {:>14}{held}",
+                    invoice.payer_name,
+                    invoice.lines.len(),
+                    invoice.totals.net.to_string(),
+                    invoice.totals.vat.to_string(),
+                    invoice.totals.gross.to_string()
+                );
+            }
+            println!(
+                "{} invoices, total {} (net {}, VAT {}).",
+                plan.invoices.len(),
+                plan.total,
+                plan.net,
+                plan.vat
+            );
+            for (phase, net) in &plan.by_phase {
+                println!("  {phase:<24} net {net}");
+            }
+            if plan.already_raised > 0 {
+                println!(
+                    "{} charges for this period were raised before and are left out.",
+                    plan.already_raised
+                );
+            }
+            for skipped in &plan.skipped {
+                println!("Skipped {} (URN {}): {}", skipped.school_name, skipped.urn, skipped.reason);
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let bar = indicatif::ProgressBar::new(plan.invoices.len() as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("Raising invoices [{bar:40}] {pos}/{len} ({eta})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let progress_bar = bar.clone();
+    let mut progress = move |done: u64, _total: u64| progress_bar.set_position(done);
+    let summary = billing::commit(db, partnership, year, period, None, today, &mut progress)
+        .await
+        .map_err(service_error)?;
+    bar.finish_and_clear();
+    if json {
+        let out = serde_json::json!({
+            "committed": true,
+            "run_id": summary.run_id,
+            "year": summary.year,
+            "period": summary.period,
+            "invoices": summary.invoices,
+            "issued": summary.issued,
+            "waiting_for_po": summary.waiting_for_po,
+            "already_raised": summary.already_raised,
+            "net": summary.net.amount().to_string(),
+            "vat": summary.vat.amount().to_string(),
+            "total": summary.total.amount().to_string(),
+            "skipped": summary.skipped,
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        println!(
+            "Raised {} invoices for {} {} ({} issued, {} waiting for a PO), total {}; {} charges were already raised.",
+            summary.invoices,
+            year,
+            summary.period,
+            summary.issued,
+            summary.waiting_for_po,
+            summary.total,
+            summary.already_raised
+        );
+        for skipped in &summary.skipped {
+            println!("Skipped {} (URN {}): {}", skipped.school_name, skipped.urn, skipped.reason);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

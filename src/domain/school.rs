@@ -92,6 +92,23 @@ impl SchoolStatus {
     }
 }
 
+/// GIAS types of school the local authority maintains (so the council may pay for them).
+const MAINTAINED_TYPES: [&str; 8] = [
+    "community school",
+    "voluntary aided school",
+    "voluntary controlled school",
+    "foundation school",
+    "community special school",
+    "foundation special school",
+    "local authority nursery school",
+    "pupil referral unit",
+];
+
+/// Whether a school of this GIAS type is maintained by its council.
+pub fn is_maintained(type_of_establishment: &str) -> bool {
+    MAINTAINED_TYPES.contains(&type_of_establishment.trim().to_ascii_lowercase().as_str())
+}
+
 /// A link GIAS records between two establishments, e.g. an academy conversion.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SchoolLink {
@@ -160,6 +177,15 @@ mod tests {
         for s in SchoolStatus::ALL {
             assert_eq!(SchoolStatus::parse(s.as_str()), Some(s));
         }
+    }
+
+    #[test]
+    fn maintained_types() {
+        assert!(is_maintained("Community school"));
+        assert!(is_maintained("Foundation special school"));
+        assert!(!is_maintained("Academy converter"));
+        assert!(!is_maintained("Non-maintained special school"));
+        assert!(!is_maintained("Free schools"));
     }
 
     #[test]

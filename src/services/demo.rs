@@ -205,7 +205,7 @@ pub fn demo_register_csv(census: &str, growth: i64) -> String {
                     "primary" => {
                         let faith = i % 5 == 0;
                         let name = if faith {
-                            format!("{} CE Primary School", dice.pick(&SAINTS))
+                            format!("{} CE Primary School, {base}", dice.pick(&SAINTS))
                         } else if i % 7 == 3 {
                             format!("{base} Infant School")
                         } else if i % 7 == 4 {
@@ -320,8 +320,8 @@ pub fn demo_register_csv(census: &str, growth: i64) -> String {
     }
     rows[60].pupils = None;
     rows[60].status = "Proposed to open";
-    // An academy conversion: a community primary closed on 31 August 2025 and its academy
-    // successor, part of Northgate Learning Trust, opened the next day.
+    // An academy conversion mid-year: a community primary closed on 31 December 2025 and its
+    // academy successor, part of Northgate Learning Trust, opened the next day.
     let predecessor_urn = rows[10].urn;
     let successor_urn = urn;
     let predecessor = &mut rows[10];
@@ -330,7 +330,7 @@ pub fn demo_register_csv(census: &str, growth: i64) -> String {
     predecessor.group = "Local authority maintained schools";
     predecessor.trust = None;
     predecessor.status = "Closed";
-    predecessor.close = "31-08-2025";
+    predecessor.close = "31-12-2025";
     predecessor.link = format!("{successor_urn} Successor");
     let mut successor = DemoRow {
         urn: successor_urn,
@@ -341,7 +341,7 @@ pub fn demo_register_csv(census: &str, growth: i64) -> String {
         phase: "Primary",
         ages: predecessor.ages,
         status: "Open",
-        open: "01-09-2025",
+        open: "01-01-2026",
         close: "",
         pupils: predecessor.pupils,
         trust: Some(TRUSTS[0]),
@@ -350,6 +350,20 @@ pub fn demo_register_csv(census: &str, growth: i64) -> String {
     successor.pupils = predecessor.pupils;
     rows.push(successor);
 
+    // Real registers repeat names across towns; the demo keeps them apart so invoices read clearly.
+    let mut used = std::collections::HashSet::new();
+    for row in rows.iter_mut() {
+        if !used.insert(row.name.clone()) {
+            let mut renamed = format!("{} ({})", row.name, row.la.1);
+            let mut n = 2;
+            while used.contains(&renamed) {
+                renamed = format!("{} ({} {n})", row.name, row.la.1);
+                n += 1;
+            }
+            used.insert(renamed.clone());
+            row.name = renamed;
+        }
+    }
     let mut out = String::with_capacity(rows.len() * 200);
     out.push_str(HEADER);
     out.push('\n');
@@ -426,6 +440,21 @@ where
             )));
         }
     }
+    partnerships::set_invoice_settings(
+        &txn,
+        partnership.id,
+        partnerships::InvoiceSettings {
+            invoice_prefix: "RH-".into(),
+            credit_note_prefix: "RHC-".into(),
+            payment_terms_days: 30,
+            bank_account_name: Some("Riverside and Hillbrook Schools Partnership Ltd".into()),
+            bank_sort_code: Some("20-45-77".into()),
+            bank_account_number: Some("43218765".into()),
+            remittance_email: Some("finance@riverside-hillbrook.example".into()),
+        },
+    )
+    .await?;
+    load_demo_memberships(&txn, partnership.id).await?;
     for login in DEMO_LOGINS {
         let (school_urn, trust_name, la) = match login.email {
             "sbm@demo.test" => (Some(990_003), None, None),
@@ -450,6 +479,151 @@ where
     }
     txn.commit().await?;
     Ok((partnership, true))
+}
+
+/// The demo's membership offers: 2025-26 billed termly with Core / Standard / Enhanced levels,
+/// 2026-27 billed annually with Basic / Standard / Advanced.
+fn demo_offers() -> [serde_json::Value; 2] {
+    [
+        serde_json::json!({
+            "year": "2025-26", "billing_plan": "termly", "trust_discount_percent": "5", "first_year_discount_percent": "25",
+            "levels": [
+                { "name": "Core", "description": "Termly network meetings, the annual conference, safeguarding and statutory updates, and one adviser visit a year.", "vat_rate": "standard",
+                  "fee_rule": { "by_phase": {
+                      "Primary": { "per_pupil": "6.50", "lump_sum": "400.00" },
+                      "Secondary": { "per_pupil": "4.50", "lump_sum": "1200.00" },
+                      "All-through": { "per_pupil": "4.75", "lump_sum": "1200.00" },
+                      "Special": { "flat": "1100.00" },
+                      "Alternative provision": { "flat": "900.00" },
+                      "Nursery": { "flat": "550.00" },
+                      "default": { "flat": "750.00" } }, "min": "550.00", "max": "9000.00" } },
+                { "name": "Standard", "description": "Everything in Core, plus three adviser days, a peer review every other year and ten CPD places.", "vat_rate": "standard",
+                  "fee_rule": { "by_phase": {
+                      "Primary": { "per_pupil": "11.00", "lump_sum": "600.00" },
+                      "Secondary": { "per_pupil": "8.00", "lump_sum": "1800.00" },
+                      "default": { "flat": "1600.00" } }, "max": "13000.00" } },
+                { "name": "Enhanced", "description": "Everything in Standard, plus six adviser days, an annual peer review and unlimited CPD places.", "vat_rate": "standard",
+                  "fee_rule": { "bands": [ { "up_to": 210, "flat": "3200.00" }, { "up_to": 630, "per_pupil": "12.00" }, { "per_pupil": "9.00" } ], "mode": "graduated", "max": "18000.00" } }
+            ]
+        }),
+        serde_json::json!({
+            "year": "2026-27", "billing_plan": "annual", "trust_discount_percent": "5", "first_year_discount_percent": "25",
+            "levels": [
+                { "name": "Basic", "description": "The core offer: networks, conference, statutory updates.", "vat_rate": "standard",
+                  "fee_rule": { "per_pupil": "7.00", "lump_sum": "350.00", "min": "600.00" } },
+                { "name": "Standard", "description": "Basic plus adviser days, peer review and CPD places.", "vat_rate": "standard",
+                  "fee_rule": { "per_pupil": "12.00", "lump_sum": "500.00", "max": "14000.00" } },
+                { "name": "Advanced", "description": "Standard plus intensive support and unlimited CPD.", "vat_rate": "standard",
+                  "fee_rule": { "bands": [ { "up_to": 300, "flat": "4500.00" }, { "per_pupil": "13.00" } ], "mode": "volume", "max": "20000.00" } }
+            ]
+        }),
+    ]
+}
+
+/// Memberships for most demo schools: some paid by their trust, some by the council, a few
+/// joining mid-year, the mid-year academy conversion, and one trust that requires a PO.
+async fn load_demo_memberships<C>(db: &C, partnership_id: i64) -> Result<(), ServiceError>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
+    use super::memberships::{self, NewMembership};
+    use super::offers::{self, NewOffer};
+    use chrono::NaiveDate;
+    use entity::school;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    for offer in demo_offers() {
+        let new: NewOffer =
+            serde_json::from_value(offer).map_err(|e| ServiceError::Conflict(format!("demo offer: {e}")))?;
+        offers::create(db, partnership_id, YearKind::Academic, &new, None).await?;
+    }
+    let schools = school::Entity::find()
+        .filter(school::Column::PartnershipId.eq(partnership_id))
+        .order_by_asc(school::Column::Urn)
+        .all(db)
+        .await?;
+    let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default();
+    for (i, s) in schools.iter().enumerate() {
+        // About one school in eight is not a member.
+        if i % 8 == 7 || s.status == "proposed_to_open" {
+            continue;
+        }
+        let academy = s.trust_id.is_some();
+        let maintained = crate::domain::school::is_maintained(&s.type_name);
+        let paid_by = if academy && i % 5 != 0 {
+            "trust"
+        } else if maintained && s.local_authority_id == schools[0].local_authority_id && i % 3 != 0 {
+            "council"
+        } else {
+            "school"
+        };
+        let (levels_now, levels_next) = match i % 6 {
+            0 | 3 => ("Standard", "Standard"),
+            5 => ("Enhanced", "Advanced"),
+            _ => ("Core", "Basic"),
+        };
+        // A few schools join part-way through 2025-26, with the first-year discount.
+        let (starts, first_year) = match i % 23 {
+            4 => (day(2026, 1, 1), true),
+            9 => (day(2026, 2, 1), true),
+            16 => (day(2025, 10, 15), true),
+            _ => (day(2025, 9, 1), false),
+        };
+        let (starts, ends) = match s.urn {
+            // The converting school: a member until it closes; its academy from when it opens.
+            990_011 => (day(2025, 9, 1), None),
+            990_149 => (day(2026, 1, 1), None),
+            _ => (starts, None),
+        };
+        let paid_by = match s.urn {
+            990_011 => "council",
+            990_149 => "trust",
+            _ => paid_by,
+        };
+        memberships::join(
+            db,
+            partnership_id,
+            &NewMembership {
+                urn: s.urn,
+                year: "2025-26".into(),
+                level: levels_now.into(),
+                starts_on: starts,
+                ends_on: ends,
+                paid_by: paid_by.into(),
+                first_year,
+            },
+            None,
+        )
+        .await?;
+        if s.status != "closed" {
+            memberships::join(
+                db,
+                partnership_id,
+                &NewMembership {
+                    urn: s.urn,
+                    year: "2026-27".into(),
+                    level: levels_next.into(),
+                    starts_on: day(2026, 9, 1),
+                    ends_on: None,
+                    paid_by: paid_by.into(),
+                    first_year: false,
+                },
+                None,
+            )
+            .await?;
+        }
+    }
+    // River Valley Academies will not pay without a purchase-order number.
+    if let Some(trust) = entity::trust::Entity::find()
+        .filter(entity::trust::Column::PartnershipId.eq(partnership_id))
+        .filter(entity::trust::Column::Name.eq(TRUSTS[1]))
+        .one(db)
+        .await?
+        && let Some(member) = schools.iter().find(|s| s.trust_id == Some(trust.id))
+    {
+        let payer = memberships::payer_for(db, partnership_id, member, memberships::PaidBy::Trust).await?;
+        memberships::set_requires_po(db, partnership_id, payer.id, true, None).await?;
+    }
+    Ok(())
 }
 
 fn demo_name(role: Role, email: &str) -> &'static str {

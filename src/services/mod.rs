@@ -1,9 +1,14 @@
 //! Database work: async functions over a connection; entity <-> domain conversions.
 
+pub mod audit;
 pub mod auth;
+pub mod billing;
 pub mod budgets;
 pub mod demo;
 pub mod import;
+pub mod invoices;
+pub mod memberships;
+pub mod offers;
 pub mod partnerships;
 pub mod register;
 pub mod users;

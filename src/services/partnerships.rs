@@ -14,6 +14,20 @@ pub struct Partnership {
     pub address: String,
     pub vat_number: Option<String>,
     pub year_kind: YearKind,
+    pub invoice_prefix: String,
+    pub credit_note_prefix: String,
+    pub payment_terms_days: i32,
+    pub bank_account_name: Option<String>,
+    pub bank_sort_code: Option<String>,
+    pub bank_account_number: Option<String>,
+    pub remittance_email: Option<String>,
+}
+
+impl Partnership {
+    /// A partnership without a VAT number is not VAT-registered and charges no VAT.
+    pub fn vat_registered(&self) -> bool {
+        self.vat_number.as_deref().is_some_and(|v| !v.trim().is_empty())
+    }
 }
 
 /// What it takes to create a partnership.
@@ -34,6 +48,13 @@ fn from_model(m: partnership::Model) -> Partnership {
         address: m.address,
         vat_number: m.vat_number,
         year_kind: YearKind::parse(&m.year_kind).unwrap_or(YearKind::Academic),
+        invoice_prefix: m.invoice_prefix,
+        credit_note_prefix: m.credit_note_prefix,
+        payment_terms_days: m.payment_terms_days,
+        bank_account_name: m.bank_account_name,
+        bank_sort_code: m.bank_sort_code,
+        bank_account_number: m.bank_account_number,
+        remittance_email: m.remittance_email,
     }
 }
 
@@ -50,6 +71,59 @@ pub fn check_slug(slug: &str) -> Result<(), ServiceError> {
             format!("\"{slug}\" must be 2 to 40 lower-case letters, digits or hyphens"),
         ))
     }
+}
+
+/// How the partnership's invoices are numbered, paid and remitted.
+#[derive(Debug, Clone)]
+pub struct InvoiceSettings {
+    pub invoice_prefix: String,
+    pub credit_note_prefix: String,
+    pub payment_terms_days: i32,
+    pub bank_account_name: Option<String>,
+    pub bank_sort_code: Option<String>,
+    pub bank_account_number: Option<String>,
+    pub remittance_email: Option<String>,
+}
+
+/// Changes the invoice settings; prefixes may change, but numbers already given never do.
+pub async fn set_invoice_settings(
+    db: &impl ConnectionTrait,
+    id: i64,
+    settings: InvoiceSettings,
+) -> Result<Partnership, ServiceError> {
+    let mut errors = Vec::new();
+    for (field, prefix) in
+        [("invoice_prefix", &settings.invoice_prefix), ("credit_note_prefix", &settings.credit_note_prefix)]
+    {
+        if prefix.len() > 12 || prefix.chars().any(|c| !(c.is_ascii_alphanumeric() || c == '-' || c == '/')) {
+            errors.push(super::FieldError {
+                field: field.into(),
+                message: format!("\"{prefix}\" must be up to 12 letters, digits, hyphens or slashes"),
+            });
+        }
+    }
+    if !(0..=120).contains(&settings.payment_terms_days) {
+        errors.push(super::FieldError {
+            field: "payment_terms_days".into(),
+            message: format!("{} days is not between 0 and 120", settings.payment_terms_days),
+        });
+    }
+    if !errors.is_empty() {
+        return Err(ServiceError::Invalid(errors));
+    }
+    let model = partnership::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(format!("partnership {id}")))?;
+    let mut active: partnership::ActiveModel = model.into();
+    active.invoice_prefix = Set(settings.invoice_prefix);
+    active.credit_note_prefix = Set(settings.credit_note_prefix);
+    active.payment_terms_days = Set(settings.payment_terms_days);
+    active.bank_account_name = Set(settings.bank_account_name);
+    active.bank_sort_code = Set(settings.bank_sort_code);
+    active.bank_account_number = Set(settings.bank_account_number);
+    active.remittance_email = Set(settings.remittance_email);
+    Ok(from_model(active.update(db).await?))
 }
 
 /// Creates a partnership; a slug already in use is a conflict.

@@ -1,0 +1,323 @@
+//! A partnership's membership offer for a year: its levels, fee rules, VAT and billing plan.
+
+use super::audit::{self, Event};
+use super::{FieldError, ServiceError};
+use crate::domain::fees::{Discounts, FeeRule};
+use crate::domain::instalments::BillingPlan;
+use crate::domain::partnership::{MembershipYear, YearKind};
+use crate::domain::pro_rata::ProRataUnit;
+use crate::domain::vat::VatRate;
+use entity::{offer, offer_level};
+use rust_decimal::Decimal;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionSession, TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+
+/// One level of an offer, e.g. Core or Standard.
+#[derive(Debug, Clone, Serialize)]
+pub struct Level {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub rule: FeeRule,
+    pub vat_rate: VatRate,
+}
+
+/// An offer as billing and pages see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Offer {
+    pub id: i64,
+    pub year: String,
+    pub billing_plan: BillingPlan,
+    pub pro_rata_unit: ProRataUnit,
+    pub discounts: Discounts,
+    pub levels: Vec<Level>,
+}
+
+/// A level as typed: the rule is JSON text.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NewLevel {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub fee_rule: serde_json::Value,
+    pub vat_rate: String,
+}
+
+/// An offer as typed.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NewOffer {
+    pub year: String,
+    pub billing_plan: String,
+    #[serde(default)]
+    pub pro_rata_unit: Option<String>,
+    #[serde(default)]
+    pub trust_discount_percent: Option<String>,
+    #[serde(default)]
+    pub first_year_discount_percent: Option<String>,
+    pub levels: Vec<NewLevel>,
+}
+
+fn field(field: impl Into<String>, message: impl Into<String>) -> FieldError {
+    FieldError { field: field.into(), message: message.into() }
+}
+
+fn parse_percent(name: &str, text: Option<&str>, errors: &mut Vec<FieldError>) -> Decimal {
+    match text.map(str::trim).filter(|t| !t.is_empty()) {
+        None => Decimal::ZERO,
+        Some(t) => match t.trim_end_matches('%').parse::<Decimal>() {
+            Ok(v) if v >= Decimal::ZERO && v <= Decimal::ONE_HUNDRED => v,
+            _ => {
+                errors.push(field(name, format!("\"{t}\" is not a percentage between 0 and 100")));
+                Decimal::ZERO
+            }
+        },
+    }
+}
+
+/// Checks a typed level, returning its rule and VAT rate or the problems (named by `prefix`).
+pub fn check_level(
+    prefix: &str,
+    level: &NewLevel,
+    errors: &mut Vec<FieldError>,
+) -> Option<(FeeRule, VatRate)> {
+    if level.name.trim().is_empty() {
+        errors.push(field(format!("{prefix}.name"), "give the level a name, e.g. Core"));
+    }
+    let rule = match FeeRule::from_json(&level.fee_rule.to_string()) {
+        Ok(rule) => Some(rule),
+        Err(e) => {
+            errors.push(field(format!("{prefix}.fee_rule"), e.to_string()));
+            None
+        }
+    };
+    let vat = VatRate::parse(&level.vat_rate);
+    if vat.is_none() {
+        errors.push(field(
+            format!("{prefix}.vat_rate"),
+            format!(
+                "\"{}\" is not a VAT rate (standard, reduced, zero, exempt or outside_scope)",
+                level.vat_rate
+            ),
+        ));
+    }
+    Some((rule?, vat?))
+}
+
+/// Creates the offer for a year with its levels; everything is checked first and nothing is
+/// written when anything is wrong.
+pub async fn create<C>(
+    db: &C,
+    partnership_id: i64,
+    year_kind: YearKind,
+    new: &NewOffer,
+    user_id: Option<i64>,
+) -> Result<Offer, ServiceError>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
+    let mut errors = Vec::new();
+    if MembershipYear::parse(year_kind, &new.year).is_none() {
+        errors.push(field("year", format!("\"{}\" is not a membership year like 2025-26", new.year)));
+    }
+    let plan = BillingPlan::parse(&new.billing_plan);
+    if plan.is_none() {
+        errors.push(field(
+            "billing_plan",
+            format!("\"{}\" is not annual, termly or monthly", new.billing_plan),
+        ));
+    }
+    let unit = match new.pro_rata_unit.as_deref().map(str::trim) {
+        None | Some("") | Some("months") => Some(ProRataUnit::Months),
+        Some("days") => Some(ProRataUnit::Days),
+        Some(other) => {
+            errors.push(field("pro_rata_unit", format!("\"{other}\" is not months or days")));
+            None
+        }
+    };
+    let trust = parse_percent("trust_discount_percent", new.trust_discount_percent.as_deref(), &mut errors);
+    let first =
+        parse_percent("first_year_discount_percent", new.first_year_discount_percent.as_deref(), &mut errors);
+    if new.levels.is_empty() {
+        errors.push(field("levels", "an offer needs at least one level"));
+    }
+    let mut checked = Vec::new();
+    for (i, level) in new.levels.iter().enumerate() {
+        if let Some(ok) = check_level(&format!("levels[{i}]"), level, &mut errors) {
+            checked.push(ok);
+        }
+        if new.levels[..i].iter().any(|l| l.name.trim().eq_ignore_ascii_case(level.name.trim())) {
+            errors.push(field(
+                format!("levels[{i}].name"),
+                format!("there is already a level called {}", level.name),
+            ));
+        }
+    }
+    if find(db, partnership_id, &new.year).await?.is_some() {
+        errors.push(field("year", format!("there is already an offer for {}", new.year)));
+    }
+    let (Some(plan), Some(unit), true) = (plan, unit, errors.is_empty()) else {
+        return Err(ServiceError::Invalid(errors));
+    };
+    let txn = db.begin().await?;
+    let created = offer::ActiveModel {
+        partnership_id: Set(partnership_id),
+        year: Set(new.year.trim().to_string()),
+        billing_plan: Set(plan.as_str().to_string()),
+        pro_rata_unit: Set(match unit {
+            ProRataUnit::Months => "months".into(),
+            ProRataUnit::Days => "days".into(),
+        }),
+        trust_discount_percent: Set(trust.to_string()),
+        first_year_discount_percent: Set(first.to_string()),
+        created_at: Set(chrono::Utc::now()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    for (position, (level, (rule, vat))) in new.levels.iter().zip(checked).enumerate() {
+        offer_level::ActiveModel {
+            offer_id: Set(created.id),
+            name: Set(level.name.trim().to_string()),
+            description: Set(level.description.trim().to_string()),
+            fee_rule: Set(serde_json::to_string(&rule).unwrap_or_default()),
+            vat_rate: Set(vat.as_str().to_string()),
+            position: Set(position as i32),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+    }
+    audit::record(
+        &txn,
+        Event {
+            partnership_id,
+            user_id,
+            action: "offer.created",
+            entity: "offer",
+            entity_id: created.id,
+            before: None,
+            after: Some(serde_json::json!({ "year": new.year, "billing_plan": plan.as_str(), "levels": new.levels.iter().map(|l| serde_json::json!({"name": l.name, "fee_rule": l.fee_rule, "vat_rate": l.vat_rate})).collect::<Vec<_>>() })),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    find(db, partnership_id, &new.year).await?.ok_or_else(|| ServiceError::NotFound("the new offer".into()))
+}
+
+/// Replaces one level's fee rule, description and VAT rate. Invoices already raised keep their
+/// figures; the change prices what is billed from now on.
+pub async fn update_level<C>(
+    db: &C,
+    partnership_id: i64,
+    year: &str,
+    level_name: &str,
+    changed: &NewLevel,
+    user_id: Option<i64>,
+) -> Result<Level, ServiceError>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
+    let offer = find(db, partnership_id, year)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(format!("offer for {year}")))?;
+    let level = offer
+        .levels
+        .iter()
+        .find(|l| l.name.eq_ignore_ascii_case(level_name))
+        .ok_or_else(|| ServiceError::NotFound(format!("level {level_name} of {year}")))?;
+    let mut errors = Vec::new();
+    let Some((rule, vat)) = check_level("level", changed, &mut errors).filter(|_| errors.is_empty()) else {
+        return Err(ServiceError::Invalid(errors));
+    };
+    let txn = db.begin().await?;
+    let model = offer_level::Entity::find_by_id(level.id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound("level".into()))?;
+    let before = serde_json::json!({"fee_rule": model.fee_rule, "vat_rate": model.vat_rate, "description": model.description});
+    let mut active: offer_level::ActiveModel = model.into();
+    active.fee_rule = Set(serde_json::to_string(&rule).unwrap_or_default());
+    active.vat_rate = Set(vat.as_str().to_string());
+    active.description = Set(changed.description.trim().to_string());
+    let updated = active.update(&txn).await?;
+    audit::record(
+        &txn,
+        Event {
+            partnership_id,
+            user_id,
+            action: "offer_level.changed",
+            entity: "offer_level",
+            entity_id: updated.id,
+            before: Some(before),
+            after: Some(serde_json::json!({"fee_rule": updated.fee_rule, "vat_rate": updated.vat_rate, "description": updated.description})),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Level { id: updated.id, name: updated.name, description: updated.description, rule, vat_rate: vat })
+}
+
+/// The offer for a year, with its levels in order.
+pub async fn find(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+    year: &str,
+) -> Result<Option<Offer>, ServiceError> {
+    let Some(model) = offer::Entity::find()
+        .filter(offer::Column::PartnershipId.eq(partnership_id))
+        .filter(offer::Column::Year.eq(year.trim()))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(load(db, model).await?))
+}
+
+/// Every offer of the partnership, newest year first.
+pub async fn list(db: &impl ConnectionTrait, partnership_id: i64) -> Result<Vec<Offer>, ServiceError> {
+    let models = offer::Entity::find()
+        .filter(offer::Column::PartnershipId.eq(partnership_id))
+        .order_by_desc(offer::Column::Year)
+        .all(db)
+        .await?;
+    let mut offers = Vec::new();
+    for m in models {
+        offers.push(load(db, m).await?);
+    }
+    Ok(offers)
+}
+
+async fn load(db: &impl ConnectionTrait, model: offer::Model) -> Result<Offer, ServiceError> {
+    let levels = offer_level::Entity::find()
+        .filter(offer_level::Column::OfferId.eq(model.id))
+        .order_by_asc(offer_level::Column::Position)
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|l| {
+            let rule = serde_json::from_str::<FeeRule>(&l.fee_rule).ok()?;
+            Some(Level {
+                id: l.id,
+                name: l.name,
+                description: l.description,
+                rule,
+                vat_rate: VatRate::parse(&l.vat_rate)?,
+            })
+        })
+        .collect();
+    Ok(Offer {
+        id: model.id,
+        year: model.year,
+        billing_plan: BillingPlan::parse(&model.billing_plan).unwrap_or_default(),
+        pro_rata_unit: if model.pro_rata_unit == "days" { ProRataUnit::Days } else { ProRataUnit::Months },
+        discounts: Discounts {
+            trust_percent: model.trust_discount_percent.parse().unwrap_or_default(),
+            first_year_percent: model.first_year_discount_percent.parse().unwrap_or_default(),
+        },
+        levels,
+    })
+}

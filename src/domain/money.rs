@@ -6,9 +6,15 @@ use std::fmt;
 use std::ops::{Add, Neg, Sub};
 
 /// An amount of sterling held exactly. Stored in the database as whole pence.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Money(Decimal);
+
+impl Default for Money {
+    fn default() -> Money {
+        Money::ZERO
+    }
+}
 
 /// Why a piece of text or a number is not an amount of money.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -29,7 +35,8 @@ pub fn round_half_up_to_penny(value: Decimal) -> Decimal {
 }
 
 impl Money {
-    pub const ZERO: Money = Money(Decimal::ZERO);
+    /// £0.00, with its pence: it prints and serialises as "0.00".
+    pub const ZERO: Money = Money(Decimal::from_parts(0, 0, 0, false, 2));
 
     /// An amount from whole pence, the database's storage form.
     pub fn from_pence(pence: i64) -> Money {
@@ -155,6 +162,13 @@ mod tests {
         assert!(matches!(Money::parse("abc"), Err(MoneyError::NotANumber(_))));
         assert!(matches!(Money::parse("1e40"), Err(MoneyError::NotANumber(_))));
         assert!(matches!(Money::parse("999999999999999999999"), Err(MoneyError::TooLarge(_))));
+    }
+
+    #[test]
+    fn zero_has_pence() {
+        assert_eq!(Money::ZERO.amount().to_string(), "0.00");
+        assert_eq!(Money::default(), Money::ZERO);
+        assert_eq!(serde_json::to_string(&Money::ZERO).unwrap(), "\"0.00\"");
     }
 
     #[test]

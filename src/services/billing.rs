@@ -468,7 +468,7 @@ async fn raise<C>(
 where
     C: ConnectionTrait + TransactionTrait,
 {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let first_school = school::Entity::find_by_id(planned.lines[0].school_id)
         .one(&txn)
         .await?
@@ -548,7 +548,7 @@ pub async fn release_with_po<C>(
 where
     C: ConnectionTrait + TransactionTrait,
 {
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let payer = payer::Entity::find_by_id(payer_id)
         .filter(payer::Column::PartnershipId.eq(partnership.id))
         .one(&txn)

@@ -415,7 +415,7 @@ where
     if let Some(existing) = partnerships::find_by_slug(db, DEMO_SLUG).await? {
         return Ok((existing, false));
     }
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let partnership = partnerships::create(
         &txn,
         NewPartnership {

@@ -65,7 +65,7 @@ where
     if file_level || (!summary.errors.is_empty() && !options.skip_bad_rows) {
         return Ok(summary);
     }
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     write_rows(&txn, partnership_id, &parsed.schools, &mut summary, progress).await?;
     txn.commit().await?;
     summary.committed = true;

@@ -291,7 +291,7 @@ pub async fn list(
     let models = query.order_by_desc(invoice::Column::Id).all(db).await?;
     let ids: Vec<i64> = models.iter().map(|m| m.id).collect();
     let credited = credited_by_invoice(db, &ids).await?;
-    Ok(models
+    let summaries = models
         .into_iter()
         .map(|m| {
             let credited = credited.get(&m.id).copied().unwrap_or_default();
@@ -315,7 +315,10 @@ pub async fn list(
                 outstanding,
             }
         })
-        .collect())
+        // Overdue means money is still owed: a fully credited invoice is never overdue.
+        .filter(|s: &InvoiceSummary| !filter.overdue || s.overdue)
+        .collect();
+    Ok(summaries)
 }
 
 fn line_of(model: &invoice_line::Model) -> Line {
@@ -458,7 +461,7 @@ where
             message: "Say why the invoice is credited".into(),
         }]));
     }
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let view = get(&txn, partnership.id, invoice_id, &InvoiceScope::All, today).await?;
     if view.status != Status::Issued {
         return Err(ServiceError::Conflict(

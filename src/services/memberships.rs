@@ -133,7 +133,7 @@ where
             format!("{} is already a member for part of that time in {}", school.name, new.year),
         ));
     }
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let created = membership::ActiveModel {
         partnership_id: Set(partnership_id),
         school_id: Set(school.id),
@@ -183,7 +183,7 @@ where
             format!("the school cannot leave on {last_day} before it joined on {}", found.starts_on),
         ));
     }
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let before = serde_json::json!({"ends_on": found.ends_on});
     let mut active: membership::ActiveModel = found.into();
     active.ends_on = Set(Some(last_day));

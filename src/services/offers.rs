@@ -161,7 +161,7 @@ where
     let (Some(plan), Some(unit), true) = (plan, unit, errors.is_empty()) else {
         return Err(ServiceError::Invalid(errors));
     };
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let created = offer::ActiveModel {
         partnership_id: Set(partnership_id),
         year: Set(new.year.trim().to_string()),
@@ -232,7 +232,7 @@ where
     let Some((rule, vat)) = check_level("level", changed, &mut errors).filter(|_| errors.is_empty()) else {
         return Err(ServiceError::Invalid(errors));
     };
-    let txn = db.begin().await?;
+    let txn = super::begin_write(db).await?;
     let model = offer_level::Entity::find_by_id(level.id)
         .one(&txn)
         .await?

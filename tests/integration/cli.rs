@@ -86,3 +86,123 @@ fn secrets_in_the_database_url_never_reach_the_output() {
     assert!(all.contains("postgres://pb:***@127.0.0.1:1/none"), "{all}");
     assert!(!all.contains("hunter2"), "{all}");
 }
+
+#[test]
+fn a_killed_billing_run_resumes_without_gaps_or_duplicates() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = format!("sqlite://{}", dir.path().join("kill.db").display());
+    assert!(run(&db, &["demo"], &[]).status.success());
+    let preview = run(
+        &db,
+        &["billing-run", "--partnership", "demo", "--year", "2025-26", "--period", "autumn", "--json"],
+        &[],
+    );
+    let planned: serde_json::Value = serde_json::from_slice(&preview.stdout).expect("JSON preview");
+    assert_eq!(planned["committed"], false);
+    assert_eq!(planned["invoices"], 62);
+
+    // Start a slowed-down run and kill it (SIGKILL) part-way through.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_partnership-billing"))
+        .args([
+            "billing-run",
+            "--partnership",
+            "demo",
+            "--year",
+            "2025-26",
+            "--period",
+            "autumn",
+            "--commit",
+            "--date",
+            "2025-09-01",
+        ])
+        .env("DATABASE_URL", &db)
+        .env("PB_BILLING_PAUSE_MS", "40")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start the run");
+    let raised = || -> i64 {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        rt.block_on(async {
+            use sea_orm::{ConnectionTrait, Statement};
+            let conn = partnership_billing::services::connect(&db).await.expect("db");
+            let row = conn
+                .query_one_raw(Statement::from_string(
+                    conn.get_database_backend(),
+                    "SELECT COUNT(*) AS n FROM invoices",
+                ))
+                .await
+                .expect("count")
+                .expect("a row");
+            let n: i64 = row.try_get("", "n").expect("n");
+            conn.close().await.ok();
+            n
+        })
+    };
+    let started = std::time::Instant::now();
+    while raised() < 10 && started.elapsed() < std::time::Duration::from_secs(60) {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().expect("kill -9");
+    child.wait().expect("reaped");
+    let part_way = raised();
+    assert!((10..62).contains(&part_way), "the run was killed part-way: {part_way} invoices");
+
+    let resumed = run(
+        &db,
+        &[
+            "billing-run",
+            "--partnership",
+            "demo",
+            "--year",
+            "2025-26",
+            "--period",
+            "autumn",
+            "--commit",
+            "--json",
+            "--date",
+            "2025-09-01",
+        ],
+        &[],
+    );
+    assert!(resumed.status.success(), "{}", String::from_utf8_lossy(&resumed.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&resumed.stdout).expect("JSON summary");
+    assert_eq!(summary["invoices"].as_i64(), Some(62 - part_way), "the resumed run raises only what is left");
+    assert_eq!(raised(), 62);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    rt.block_on(async {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+        let conn = partnership_billing::services::connect(&db).await.expect("db");
+        let sequences: Vec<i64> = entity::invoice::Entity::find()
+            .filter(entity::invoice::Column::Status.eq("issued"))
+            .order_by_asc(entity::invoice::Column::Sequence)
+            .all(&conn)
+            .await
+            .expect("invoices")
+            .into_iter()
+            .filter_map(|i| i.sequence)
+            .collect();
+        assert_eq!(sequences, (1..=61).collect::<Vec<i64>>(), "numbers run unbroken");
+        let lines = entity::invoice_line::Entity::find().all(&conn).await.expect("lines");
+        let keys: std::collections::HashSet<_> = lines.iter().map(|l| l.charge_key.clone()).collect();
+        assert_eq!(keys.len(), lines.len(), "no charge twice");
+    });
+    let again = run(
+        &db,
+        &[
+            "billing-run",
+            "--partnership",
+            "demo",
+            "--year",
+            "2025-26",
+            "--period",
+            "autumn",
+            "--commit",
+            "--json",
+        ],
+        &[],
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&again.stdout).expect("JSON");
+    assert_eq!(summary["invoices"], 0);
+    assert_eq!(summary["total"], "0.00");
+}

@@ -5,6 +5,7 @@
 mod helpers;
 
 mod api;
+mod billing;
 mod browser;
 mod cli;
 mod import;

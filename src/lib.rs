@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod domain;
+pub mod pdf;
 pub mod services;
 pub mod settings;
 pub mod web;

@@ -587,3 +587,76 @@ pub async fn payer_ids_for(
         .map(|p| p.id)
         .collect())
 }
+
+/// A credit note with what it credits, for its page and PDF.
+#[derive(Debug, Clone, Serialize)]
+pub struct CreditNoteView {
+    pub id: i64,
+    pub number: String,
+    pub issue_date: NaiveDate,
+    pub reason: String,
+    pub invoice_id: i64,
+    pub invoice_number: Option<String>,
+    pub payer_name: String,
+    pub payer_address: String,
+    pub supplier_name: String,
+    pub supplier_address: String,
+    pub supplier_vat_number: Option<String>,
+    pub lines: Vec<(String, VatRate, Money)>,
+    pub net: Money,
+    pub vat: Money,
+    pub gross: Money,
+}
+
+/// One credit note, if the scope reaches its invoice.
+pub async fn get_credit_note(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+    id: i64,
+    scope: &InvoiceScope,
+) -> Result<CreditNoteView, ServiceError> {
+    let note = credit_note::Entity::find_by_id(id)
+        .filter(credit_note::Column::PartnershipId.eq(partnership_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(format!("credit note {id}")))?;
+    let inv = invoice::Entity::find_by_id(note.invoice_id)
+        .one(db)
+        .await?
+        .filter(|m| match scope {
+            InvoiceScope::All => true,
+            InvoiceScope::Payers(ids) => ids.contains(&m.payer_id),
+        })
+        .ok_or_else(|| ServiceError::NotFound(format!("credit note {id}")))?;
+    let lines = credit_note_line::Entity::find()
+        .filter(credit_note_line::Column::CreditNoteId.eq(note.id))
+        .order_by_asc(credit_note_line::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| {
+            (
+                l.description,
+                VatRate::parse(&l.vat_rate).unwrap_or(VatRate::Standard),
+                Money::from_pence(l.net_pence),
+            )
+        })
+        .collect();
+    Ok(CreditNoteView {
+        id: note.id,
+        number: note.number,
+        issue_date: note.issue_date,
+        reason: note.reason,
+        invoice_id: inv.id,
+        invoice_number: inv.number,
+        payer_name: inv.payer_name,
+        payer_address: inv.payer_address,
+        supplier_name: inv.supplier_name,
+        supplier_address: inv.supplier_address,
+        supplier_vat_number: inv.supplier_vat_number,
+        lines,
+        net: Money::from_pence(note.net_pence),
+        vat: Money::from_pence(note.vat_pence),
+        gross: Money::from_pence(note.gross_pence),
+    })
+}

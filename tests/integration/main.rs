@@ -11,4 +11,5 @@ mod cli;
 mod import;
 mod money;
 mod pages;
+mod pdf;
 mod roles;

@@ -1,0 +1,131 @@
+//! Turning invoices and credit notes into printable documents with what HMRC VAT Notice 700
+//! section 16 asks a VAT invoice to show.
+
+use super::{Document, DocumentLine};
+use crate::domain::money::Money;
+use crate::services::invoices::{CreditNoteView, InvoiceView};
+use crate::services::partnerships::Partnership;
+use chrono::NaiveDate;
+
+fn date(d: NaiveDate) -> String {
+    d.format("%-d %B %Y").to_string()
+}
+
+fn lines_of(text: &str) -> Vec<String> {
+    text.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect()
+}
+
+fn bank_note(partnership: &Partnership, reference: &str) -> Option<String> {
+    match (&partnership.bank_account_name, &partnership.bank_sort_code, &partnership.bank_account_number) {
+        (Some(name), Some(sort), Some(account)) => Some(format!(
+            "Pay by bank transfer (BACS) to {name}, sort code {sort}, account number {account}. Quote the invoice number {reference} as the payment reference."
+        )),
+        _ => None,
+    }
+}
+
+/// The printable form of an issued (or held) invoice.
+pub fn invoice_document(view: &InvoiceView, partnership: &Partnership) -> Document {
+    let number = view.number.clone().unwrap_or_else(|| "Not yet issued".into());
+    let mut details = vec![("Invoice number".to_string(), number.clone())];
+    if let Some(d) = view.issue_date {
+        details.push(("Date of issue".into(), date(d)));
+    }
+    if let Some(d) = view.supply_date {
+        details.push(("Time of supply (tax point)".into(), date(d)));
+    }
+    if let Some(d) = view.due_date {
+        details.push(("Payment due".into(), date(d)));
+    }
+    details.push(("Your PO number".into(), view.po_number.clone().unwrap_or_else(|| "None given".into())));
+    details.push(("Period".into(), format!("{} to {}", date(view.period_start), date(view.period_end))));
+    let vat_registered = view.supplier_vat_number.is_some();
+    let mut totals: Vec<(String, String)> = Vec::new();
+    if vat_registered {
+        for rate in &view.totals.by_rate {
+            totals.push((format!("Net at {}", rate.rate.label()), rate.net.to_string()));
+        }
+        totals.push(("Total net".into(), view.totals.net.to_string()));
+        for rate in view.totals.by_rate.iter().filter(|r| !r.rate.percent().is_zero()) {
+            totals.push((format!("VAT at {}", rate.rate.label()), rate.vat.to_string()));
+        }
+        totals.push(("Total VAT".into(), view.totals.vat.to_string()));
+    }
+    if view.credited > Money::ZERO {
+        totals.push(("Credited".into(), format!("-{}", view.credited)));
+    }
+    totals.push(("Total due".into(), view.outstanding.to_string()));
+    let mut notes =
+        vec![format!("Payment terms: {} days from the date of issue.", partnership.payment_terms_days)];
+    notes.extend(bank_note(partnership, &number));
+    if let Some(email) = &partnership.remittance_email {
+        notes.push(format!("Send remittance advice to {email}, quoting invoice number {number}."));
+    }
+    Document {
+        title: if vat_registered { "VAT invoice".into() } else { "Invoice".into() },
+        supplier_name: view.supplier_name.clone(),
+        supplier_address: lines_of(&view.supplier_address),
+        supplier_vat_number: view.supplier_vat_number.clone(),
+        customer_heading: "Invoice to".into(),
+        customer_name: view.payer_name.clone(),
+        customer_address: lines_of(&view.payer_address)
+            .into_iter()
+            .filter(|l| *l != view.payer_name)
+            .collect(),
+        details,
+        lines: view
+            .lines
+            .iter()
+            .map(|l| DocumentLine {
+                description: l.description.clone(),
+                quantity: l.quantity.normalize().to_string(),
+                unit_price: l.unit_price.to_string(),
+                vat_rate: if vat_registered { l.vat_rate.label().to_string() } else { "No VAT".into() },
+                net: l.net.to_string(),
+            })
+            .collect(),
+        totals,
+        notes,
+    }
+}
+
+/// The printable form of a credit note.
+pub fn credit_note_document(view: &CreditNoteView) -> Document {
+    let vat_registered = view.supplier_vat_number.is_some();
+    let mut totals = vec![("Total net credited".to_string(), view.net.to_string())];
+    if vat_registered {
+        totals.push(("VAT credited".into(), view.vat.to_string()));
+    }
+    totals.push(("Total credited".into(), view.gross.to_string()));
+    Document {
+        title: "Credit note".into(),
+        supplier_name: view.supplier_name.clone(),
+        supplier_address: lines_of(&view.supplier_address),
+        supplier_vat_number: view.supplier_vat_number.clone(),
+        customer_heading: "Credit to".into(),
+        customer_name: view.payer_name.clone(),
+        customer_address: lines_of(&view.payer_address)
+            .into_iter()
+            .filter(|l| *l != view.payer_name)
+            .collect(),
+        details: vec![
+            ("Credit note number".into(), view.number.clone()),
+            ("Date of issue".into(), date(view.issue_date)),
+            ("Credits invoice".into(), view.invoice_number.clone().unwrap_or_default()),
+            ("Reason".into(), view.reason.clone()),
+        ],
+        lines: view
+            .lines
+            .iter()
+            .map(|(description, rate, net)| DocumentLine {
+                description: description.clone(),
+                quantity: "1".into(),
+                unit_price: net.to_string(),
+                vat_rate: if vat_registered { rate.label().to_string() } else { "No VAT".into() },
+                net: net.to_string(),
+            })
+            .collect(),
+        totals,
+        notes: vec!["This credit note reduces what is owed on the invoice it credits.".into()],
+    }
+}

@@ -1,0 +1,324 @@
+//! Invoices and credit notes as A4 PDFs. Renders an already-computed document; never queries.
+//!
+//! Text uses DejaVu Sans (shipped in `templates/fonts/`, embedded and subset), so every
+//! character of a school's name prints and the text can be extracted. Amounts are right-aligned
+//! from the font's glyph advances. The lines table flows onto further pages, repeating its
+//! header, with "Page N of M" on each.
+
+pub mod documents;
+
+use printpdf::{
+    Color, FontId, Line as PdfLine, LinePoint, Mm, Op, ParsedFont, PdfDocument, PdfFontHandle, PdfPage,
+    PdfSaveOptions, Point, Pt, Rgb, TextItem, TextMatrix,
+};
+use std::sync::OnceLock;
+
+const REGULAR_TTF: &[u8] = include_bytes!("../../templates/fonts/DejaVuSans.ttf");
+const BOLD_TTF: &[u8] = include_bytes!("../../templates/fonts/DejaVuSans-Bold.ttf");
+
+/// One line of the document's table.
+#[derive(Debug, Clone)]
+pub struct DocumentLine {
+    pub description: String,
+    pub quantity: String,
+    pub unit_price: String,
+    pub vat_rate: String,
+    pub net: String,
+}
+
+/// Everything printed on an invoice or credit note, already formatted.
+#[derive(Debug, Clone)]
+pub struct Document {
+    /// "VAT invoice", "Invoice" or "Credit note".
+    pub title: String,
+    pub supplier_name: String,
+    pub supplier_address: Vec<String>,
+    pub supplier_vat_number: Option<String>,
+    pub customer_heading: String,
+    pub customer_name: String,
+    pub customer_address: Vec<String>,
+    /// Label and value pairs: number, dates, PO, period...
+    pub details: Vec<(String, String)>,
+    pub lines: Vec<DocumentLine>,
+    /// Label and amount pairs; the last is the total, printed in bold.
+    pub totals: Vec<(String, String)>,
+    /// Paragraphs after the totals: payment terms, bank details, remittance.
+    pub notes: Vec<String>,
+}
+
+struct Fonts {
+    regular: ParsedFont,
+    bold: ParsedFont,
+}
+
+fn fonts() -> &'static Fonts {
+    static FONTS: OnceLock<Fonts> = OnceLock::new();
+    FONTS.get_or_init(|| Fonts {
+        regular: ParsedFont::from_bytes(REGULAR_TTF, 0, &mut Vec::new())
+            .expect("the shipped DejaVu Sans parses"),
+        bold: ParsedFont::from_bytes(BOLD_TTF, 0, &mut Vec::new())
+            .expect("the shipped DejaVu Sans Bold parses"),
+    })
+}
+
+/// The width of `text` at `size` points in `font`.
+fn text_width(font: &ParsedFont, text: &str, size: f32) -> f32 {
+    let units = f32::from(font.pdf_font_metrics.units_per_em.max(1));
+    let advance: u32 = text
+        .chars()
+        .map(|c| font.lookup_glyph_index(c as u32).map_or(0, |g| u32::from(font.get_horizontal_advance(g))))
+        .sum();
+    advance as f32 / units * size
+}
+
+/// Splits text into lines no wider than `width` points, breaking at spaces (or anywhere when a
+/// single word is too long).
+fn wrap(font: &ParsedFont, text: &str, size: f32, width: f32) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut current = String::new();
+    for word in text.split_whitespace() {
+        let candidate = if current.is_empty() { word.to_string() } else { format!("{current} {word}") };
+        if text_width(font, &candidate, size) <= width {
+            current = candidate;
+            continue;
+        }
+        if !current.is_empty() {
+            lines.push(std::mem::take(&mut current));
+        }
+        if text_width(font, word, size) <= width {
+            current = word.to_string();
+        } else {
+            for c in word.chars() {
+                if text_width(font, &format!("{current}{c}"), size) > width && !current.is_empty() {
+                    lines.push(std::mem::take(&mut current));
+                }
+                current.push(c);
+            }
+        }
+    }
+    if !current.is_empty() || lines.is_empty() {
+        lines.push(current);
+    }
+    lines
+}
+
+const PAGE_W: f32 = 595.28;
+const PAGE_H: f32 = 841.89;
+const LEFT: f32 = 45.0;
+const RIGHT: f32 = PAGE_W - 45.0;
+const BOTTOM: f32 = 70.0;
+const BODY: f32 = 9.0;
+
+/// Table columns: right edges for the numeric ones, the description's width.
+const COL_DESC_W: f32 = 270.0;
+const COL_QTY_R: f32 = LEFT + 310.0;
+const COL_UNIT_R: f32 = LEFT + 375.0;
+const COL_VAT_R: f32 = LEFT + 430.0;
+const COL_NET_R: f32 = RIGHT;
+
+struct Writer {
+    pages: Vec<Vec<Op>>,
+    ops: Vec<Op>,
+    y: f32,
+    regular: FontId,
+    bold: FontId,
+}
+
+impl Writer {
+    fn text(&mut self, bold: bool, size: f32, x: f32, y: f32, text: &str) {
+        let font = if bold { self.bold.clone() } else { self.regular.clone() };
+        self.ops.extend([
+            Op::StartTextSection,
+            Op::SetFont { font: PdfFontHandle::External(font), size: Pt(size) },
+            Op::SetTextMatrix { matrix: TextMatrix::Translate(Pt(x), Pt(y)) },
+            Op::ShowText { items: vec![TextItem::Text(text.to_string())] },
+            Op::EndTextSection,
+        ]);
+    }
+
+    fn right(&mut self, bold: bool, size: f32, right_edge: f32, y: f32, text: &str) {
+        let f = fonts();
+        let width = text_width(if bold { &f.bold } else { &f.regular }, text, size);
+        self.text(bold, size, right_edge - width, y, text);
+    }
+
+    fn rule(&mut self, y: f32, grey: f32) {
+        self.ops.extend([
+            Op::SetOutlineColor { col: Color::Rgb(Rgb { r: grey, g: grey, b: grey, icc_profile: None }) },
+            Op::SetOutlineThickness { pt: Pt(0.6) },
+            Op::DrawLine {
+                line: PdfLine {
+                    points: vec![
+                        LinePoint { p: Point { x: Pt(LEFT), y: Pt(y) }, bezier: false },
+                        LinePoint { p: Point { x: Pt(RIGHT), y: Pt(y) }, bezier: false },
+                    ],
+                    is_closed: false,
+                },
+            },
+        ]);
+    }
+
+    fn new_page(&mut self) {
+        self.pages.push(std::mem::take(&mut self.ops));
+        self.y = PAGE_H - 50.0;
+    }
+
+    fn table_header(&mut self) {
+        let y = self.y;
+        self.text(true, BODY, LEFT, y, "Description");
+        self.right(true, BODY, COL_QTY_R, y, "Qty");
+        self.right(true, BODY, COL_UNIT_R, y, "Unit price");
+        self.right(true, BODY, COL_VAT_R, y, "VAT rate");
+        self.right(true, BODY, COL_NET_R, y, "Net amount");
+        self.rule(y - 4.0, 0.3);
+        self.y -= 16.0;
+    }
+}
+
+/// Renders the document as PDF bytes.
+pub fn render(doc: &Document) -> Vec<u8> {
+    let f = fonts();
+    let mut pdf = PdfDocument::new(&format!(
+        "{} {}",
+        doc.title,
+        doc.details.first().map(|d| d.1.as_str()).unwrap_or("")
+    ));
+    let regular = pdf.add_font(&f.regular);
+    let bold = pdf.add_font(&f.bold);
+    let mut w = Writer { pages: Vec::new(), ops: Vec::new(), y: PAGE_H - 60.0, regular, bold };
+
+    // Title and supplier.
+    let top = w.y;
+    w.text(true, 20.0, LEFT, top, &doc.title);
+    let mut sy = top;
+    w.right(true, 10.0, RIGHT, sy, &doc.supplier_name);
+    for line in &doc.supplier_address {
+        sy -= 12.0;
+        w.right(false, BODY, RIGHT, sy, line);
+    }
+    if let Some(vat) = &doc.supplier_vat_number {
+        sy -= 12.0;
+        w.right(false, BODY, RIGHT, sy, &format!("VAT registration number: {vat}"));
+    }
+    // Customer and details side by side.
+    let mut cy = sy.min(top - 30.0) - 30.0;
+    let block_top = cy;
+    w.text(true, BODY, LEFT, cy, &doc.customer_heading);
+    cy -= 13.0;
+    w.text(true, 10.0, LEFT, cy, &doc.customer_name);
+    for line in &doc.customer_address {
+        cy -= 12.0;
+        w.text(false, BODY, LEFT, cy, line);
+    }
+    let mut dy = block_top;
+    for (label, value) in &doc.details {
+        w.text(true, BODY, LEFT + 250.0, dy, label);
+        w.right(false, BODY, RIGHT, dy, value);
+        dy -= 13.0;
+    }
+    w.y = cy.min(dy) - 28.0;
+    w.table_header();
+
+    // Lines, flowing onto further pages with the header repeated.
+    for line in &doc.lines {
+        let wrapped = wrap(&f.regular, &line.description, BODY, COL_DESC_W);
+        let height = wrapped.len() as f32 * 11.5 + 6.0;
+        if w.y - height < BOTTOM {
+            w.new_page();
+            let y = w.y;
+            w.text(
+                false,
+                BODY,
+                LEFT,
+                y,
+                &format!(
+                    "{} {}, continued",
+                    doc.title,
+                    doc.details.first().map(|d| d.1.as_str()).unwrap_or("")
+                ),
+            );
+            w.y -= 24.0;
+            w.table_header();
+        }
+        let y = w.y;
+        for (i, text) in wrapped.iter().enumerate() {
+            w.text(false, BODY, LEFT, y - i as f32 * 11.5, text);
+        }
+        w.right(false, BODY, COL_QTY_R, y, &line.quantity);
+        w.right(false, BODY, COL_UNIT_R, y, &line.unit_price);
+        w.right(false, BODY, COL_VAT_R, y, &line.vat_rate);
+        w.right(false, BODY, COL_NET_R, y, &line.net);
+        w.y -= height;
+        w.rule(w.y + 8.0, 0.8);
+    }
+
+    // Totals and notes, on a new page if they do not fit.
+    let notes_height: f32 =
+        doc.notes.iter().map(|n| wrap(&f.regular, n, BODY, RIGHT - LEFT).len() as f32 * 11.5 + 6.0).sum();
+    if w.y - (doc.totals.len() as f32 * 14.0 + 20.0 + notes_height) < BOTTOM - 30.0 {
+        w.new_page();
+    }
+    w.y -= 6.0;
+    for (i, (label, amount)) in doc.totals.iter().enumerate() {
+        let last = i == doc.totals.len() - 1;
+        let y = w.y;
+        w.right(last, if last { 10.5 } else { BODY }, COL_VAT_R, y, label);
+        w.right(last, if last { 10.5 } else { BODY }, COL_NET_R, y, amount);
+        w.y -= 14.0;
+    }
+    w.y -= 14.0;
+    for note in &doc.notes {
+        for text in wrap(&f.regular, note, BODY, RIGHT - LEFT) {
+            let y = w.y;
+            w.text(false, BODY, LEFT, y, &text);
+            w.y -= 11.5;
+        }
+        w.y -= 6.0;
+    }
+    w.pages.push(std::mem::take(&mut w.ops));
+
+    let count = w.pages.len();
+    let regular_id = w.regular.clone();
+    let pages: Vec<PdfPage> = w
+        .pages
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut ops)| {
+            let label = format!("Page {} of {count}", i + 1);
+            let width = text_width(&f.regular, &label, 8.0);
+            ops.extend([
+                Op::StartTextSection,
+                Op::SetFont { font: PdfFontHandle::External(regular_id.clone()), size: Pt(8.0) },
+                Op::SetTextMatrix { matrix: TextMatrix::Translate(Pt(RIGHT - width), Pt(35.0)) },
+                Op::ShowText { items: vec![TextItem::Text(label)] },
+                Op::EndTextSection,
+            ]);
+            PdfPage::new(Mm(210.0), Mm(297.0), ops)
+        })
+        .collect();
+    pdf.with_pages(pages).save(&PdfSaveOptions::default(), &mut Vec::new())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrapping_keeps_every_word_within_the_width() {
+        let f = fonts();
+        let text = "Membership 2025-26, Core: St Joseph's CE Primary School, Bramley Meadow: 412 pupils x £6.50 + lump sum £400.00, autumn term (4 of 12 months)";
+        let lines = wrap(&f.regular, text, BODY, COL_DESC_W);
+        assert!(lines.len() >= 2);
+        assert!(lines.iter().all(|l| text_width(&f.regular, l, BODY) <= COL_DESC_W));
+        assert_eq!(lines.join(" "), text);
+        let long = wrap(&f.regular, &"x".repeat(200), BODY, 50.0);
+        assert!(long.len() > 3 && long.iter().all(|l| text_width(&f.regular, l, BODY) <= 50.0));
+    }
+
+    #[test]
+    fn widths_grow_with_text() {
+        let f = fonts();
+        assert!(text_width(&f.regular, "£1,000.00", 9.0) > text_width(&f.regular, "£1.00", 9.0));
+        assert!(text_width(&f.bold, "Total", 9.0) > 0.0);
+    }
+}

@@ -62,6 +62,14 @@ pub enum Action {
     ImportSchools,
     /// Create users and API tokens for others.
     ManageUsers,
+    /// Set fees, enrol schools, run billing, credit invoices, record PO numbers.
+    ManageBilling,
+    /// Read every invoice of the partnership and the audit log.
+    ViewAllInvoices,
+    /// Read the invoices addressed to the user's own school, trust or council.
+    ViewOwnInvoices,
+    /// Read billing totals (the board's view).
+    ViewTotals,
 }
 
 /// Whether `role` may take `action` at all; which schools it reaches is [`SchoolScope`]'s job.
@@ -72,6 +80,9 @@ pub fn allows(role: Role, action: Action) -> bool {
         ViewSchools => matches!(role, Admin | Finance | Board | SchoolBusinessManager),
         EditPupilNumbers => matches!(role, Admin | Finance),
         ImportSchools | ManageUsers => matches!(role, Admin),
+        ManageBilling | ViewAllInvoices => matches!(role, Admin | Finance),
+        ViewOwnInvoices => matches!(role, SchoolBusinessManager | Commissioner),
+        ViewTotals => matches!(role, Admin | Finance | Board),
     }
 }
 
@@ -133,6 +144,18 @@ mod tests {
             assert_eq!(allows(r, Action::ImportSchools), r == Role::Admin);
             assert_eq!(allows(r, Action::ManageUsers), r == Role::Admin);
         }
+    }
+
+    #[test]
+    fn billing_is_for_finance_and_admins() {
+        for r in Role::ALL {
+            assert_eq!(allows(r, Action::ManageBilling), matches!(r, Role::Admin | Role::Finance));
+            assert_eq!(
+                allows(r, Action::ViewOwnInvoices),
+                matches!(r, Role::SchoolBusinessManager | Role::Commissioner)
+            );
+        }
+        assert!(allows(Role::Board, Action::ViewTotals) && !allows(Role::Board, Action::ViewAllInvoices));
     }
 
     #[test]

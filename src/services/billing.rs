@@ -570,3 +570,17 @@ where
     txn.commit().await?;
     Ok(numbers)
 }
+
+/// The partnership's billing runs, newest year first.
+pub async fn runs(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+) -> Result<Vec<billing_run::Model>, ServiceError> {
+    use sea_orm::QueryOrder;
+    Ok(billing_run::Entity::find()
+        .filter(billing_run::Column::PartnershipId.eq(partnership_id))
+        .order_by_desc(billing_run::Column::Year)
+        .order_by_asc(billing_run::Column::Id)
+        .all(db)
+        .await?)
+}

@@ -660,3 +660,37 @@ pub async fn get_credit_note(
         gross: Money::from_pence(note.gross_pence),
     })
 }
+
+/// The invoices a user may read: all of them for finance and admins, those addressed to their
+/// school or trust for a business manager, their council's for a commissioner; `None` for
+/// everyone else.
+pub async fn scope_for(
+    db: &impl ConnectionTrait,
+    user: &super::users::User,
+) -> Result<Option<InvoiceScope>, ServiceError> {
+    use crate::domain::role::{Action, Role, allows};
+    if allows(user.role, Action::ViewAllInvoices) {
+        return Ok(Some(InvoiceScope::All));
+    }
+    if !allows(user.role, Action::ViewOwnInvoices) {
+        return Ok(None);
+    }
+    let ids = match user.role {
+        Role::SchoolBusinessManager => {
+            let mut schools: Vec<i64> = user.school_id.into_iter().collect();
+            if let Some(trust) = user.trust_id {
+                schools.extend(
+                    entity::school::Entity::find()
+                        .filter(entity::school::Column::TrustId.eq(trust))
+                        .all(db)
+                        .await?
+                        .into_iter()
+                        .map(|s| s.id),
+                );
+            }
+            payer_ids_for(db, user.partnership_id, &schools, user.trust_id, None).await?
+        }
+        _ => payer_ids_for(db, user.partnership_id, &[], None, user.local_authority_id).await?,
+    };
+    Ok(Some(InvoiceScope::Payers(ids)))
+}

@@ -321,3 +321,58 @@ async fn load(db: &impl ConnectionTrait, model: offer::Model) -> Result<Offer, S
         levels,
     })
 }
+
+/// What one school would pay under a rule for a whole year.
+#[derive(Debug, Clone, Serialize)]
+pub struct SchoolFee {
+    pub urn: i32,
+    pub name: String,
+    pub billing_phase: crate::domain::billing_phase::BillingPhase,
+    pub pupils: Option<i32>,
+    pub fee: Option<crate::domain::money::Money>,
+    /// How the fee was reached, or why there is none.
+    pub working: String,
+}
+
+/// Prices every open school of the register under `rule` for a whole year, with pupil numbers
+/// in force on `on`: the fee editor's preview, using the same fee code as billing.
+pub async fn preview_rule(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+    rule: &FeeRule,
+    on: chrono::NaiveDate,
+) -> Result<Vec<SchoolFee>, ServiceError> {
+    use crate::domain::billing_phase::BillingPhase;
+    use crate::domain::fees::price_school;
+    use crate::domain::pro_rata::Coverage;
+    use crate::domain::pupils::figure_in_force;
+    let schools = entity::school::Entity::find()
+        .filter(entity::school::Column::PartnershipId.eq(partnership_id))
+        .filter(entity::school::Column::Status.ne("closed"))
+        .order_by_asc(entity::school::Column::Name)
+        .all(db)
+        .await?;
+    let ids: Vec<i64> = schools.iter().map(|s| s.id).collect();
+    let figures = super::register::pupil_figures(db, &ids).await?;
+    Ok(schools
+        .into_iter()
+        .map(|s| {
+            let plain: Vec<_> =
+                figures.get(&s.id).map(|f| f.iter().map(|(p, _)| p.clone()).collect()).unwrap_or_default();
+            let pupils = figure_in_force(&plain, on).map(|f| f.pupils);
+            let phase = BillingPhase::parse(&s.billing_phase).unwrap_or(BillingPhase::Other);
+            let priced = price_school(
+                rule,
+                phase,
+                pupils.map(|p| p.max(0) as u32),
+                Discounts::default(),
+                Coverage::WHOLE_YEAR,
+            );
+            let (fee, working) = match priced {
+                Ok(p) => (Some(p.fee), p.working),
+                Err(e) => (None, e.to_string()),
+            };
+            SchoolFee { urn: s.urn, name: s.name, billing_phase: phase, pupils, fee, working }
+        })
+        .collect())
+}

@@ -2,9 +2,12 @@
 
 pub mod api;
 pub mod assets;
+pub mod billing;
 pub mod error;
 pub mod home;
 pub mod import;
+pub mod invoices;
+pub mod offers;
 pub mod openapi;
 pub mod schools;
 pub mod session;
@@ -58,6 +61,9 @@ pub fn router(state: AppState) -> Router {
         .merge(home::router())
         .merge(schools::router())
         .merge(import::router())
+        .merge(billing::router())
+        .merge(offers::router())
+        .merge(invoices::router())
         .merge(users::router())
         .nest("/api/v1", api::router())
         .merge(assets::router())

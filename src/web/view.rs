@@ -44,6 +44,12 @@ impl Chrome {
                 if role == Role::SchoolBusinessManager { "Your schools" } else { "Schools" },
             ));
         }
+        if allows(role, Action::ManageBilling) {
+            entries.push(("/billing", "Billing"));
+        }
+        if allows(role, Action::ViewAllInvoices) || allows(role, Action::ViewOwnInvoices) {
+            entries.push(("/invoices", "Invoices"));
+        }
         if allows(role, Action::ImportSchools) {
             entries.push(("/import", "Import"));
         }

@@ -694,3 +694,59 @@ pub async fn scope_for(
     };
     Ok(Some(InvoiceScope::Payers(ids)))
 }
+
+/// How many invoices of each payer are held for a PO number.
+pub async fn held_by_payer(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+) -> Result<std::collections::HashMap<i64, usize>, ServiceError> {
+    let mut held = std::collections::HashMap::new();
+    for i in invoice::Entity::find()
+        .filter(invoice::Column::PartnershipId.eq(partnership_id))
+        .filter(invoice::Column::Status.eq(Status::WaitingForPo.as_str()))
+        .all(db)
+        .await?
+    {
+        *held.entry(i.payer_id).or_insert(0) += 1;
+    }
+    Ok(held)
+}
+
+/// Invoiced totals per membership year: issued invoices, their total, credits, and what is held.
+#[derive(Debug, Clone, Serialize)]
+pub struct YearTotals {
+    pub year: String,
+    pub issued: usize,
+    pub gross: Money,
+    pub credited: Money,
+    pub held: usize,
+}
+
+/// The board's view: what has been invoiced each year.
+pub async fn totals_by_year(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+) -> Result<Vec<YearTotals>, ServiceError> {
+    let all =
+        invoice::Entity::find().filter(invoice::Column::PartnershipId.eq(partnership_id)).all(db).await?;
+    let ids: Vec<i64> = all.iter().map(|i| i.id).collect();
+    let credited = credited_by_invoice(db, &ids).await?;
+    let mut years: std::collections::BTreeMap<String, YearTotals> = std::collections::BTreeMap::new();
+    for i in all {
+        let entry = years.entry(i.year.clone()).or_insert_with(|| YearTotals {
+            year: i.year.clone(),
+            issued: 0,
+            gross: Money::ZERO,
+            credited: Money::ZERO,
+            held: 0,
+        });
+        if i.status == Status::Issued.as_str() {
+            entry.issued += 1;
+            entry.gross = entry.gross + Money::from_pence(i.gross_pence);
+            entry.credited = entry.credited + credited.get(&i.id).copied().unwrap_or_default();
+        } else {
+            entry.held += 1;
+        }
+    }
+    Ok(years.into_values().collect())
+}

@@ -235,9 +235,11 @@ where
         .ok_or_else(|| ServiceError::NotFound("school".into()))?;
     let ends_on = current.ends_on;
     let day_before = from.pred_opt().unwrap_or(from);
-    leave(db, partnership_id, membership_id, day_before, user_id).await?;
-    join(
-        db,
+    // Both halves in one transaction: a refused new level leaves the old membership as it was.
+    let txn = super::begin_write(db).await?;
+    leave(&txn, partnership_id, membership_id, day_before, user_id).await?;
+    let created = join(
+        &txn,
         partnership_id,
         &NewMembership {
             urn: school.urn,
@@ -250,7 +252,9 @@ where
         },
         user_id,
     )
-    .await
+    .await?;
+    txn.commit().await?;
+    Ok(created)
 }
 
 /// One membership of the partnership.
@@ -433,4 +437,51 @@ pub async fn record_po(
         }
     }
     Ok(())
+}
+
+/// A membership as lists show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct MembershipRow {
+    pub id: i64,
+    pub urn: i32,
+    pub school: String,
+    pub year: String,
+    pub level: String,
+    pub level_description: String,
+    pub starts_on: NaiveDate,
+    pub ends_on: Option<NaiveDate>,
+    pub paid_by: PaidBy,
+    pub first_year: bool,
+}
+
+/// The memberships of a year, by school name; `school_ids` narrows them to some schools.
+pub async fn list_for_year(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+    year: &str,
+    school_ids: Option<&[i64]>,
+) -> Result<Vec<MembershipRow>, ServiceError> {
+    let Some(offer) = offers::find(db, partnership_id, year).await? else { return Ok(vec![]) };
+    let mut rows = Vec::new();
+    for m in of_offer(db, offer.id).await? {
+        if school_ids.is_some_and(|ids| !ids.contains(&m.school_id)) {
+            continue;
+        }
+        let Some(s) = school::Entity::find_by_id(m.school_id).one(db).await? else { continue };
+        let level = offer.levels.iter().find(|l| l.id == m.level_id);
+        rows.push(MembershipRow {
+            id: m.id,
+            urn: s.urn,
+            school: s.name,
+            year: offer.year.clone(),
+            level: level.map(|l| l.name.clone()).unwrap_or_default(),
+            level_description: level.map(|l| l.description.clone()).unwrap_or_default(),
+            starts_on: m.starts_on,
+            ends_on: m.ends_on,
+            paid_by: PaidBy::parse(&m.paid_by).unwrap_or(PaidBy::School),
+            first_year: m.first_year,
+        });
+    }
+    rows.sort_by(|a, b| a.school.cmp(&b.school).then(a.starts_on.cmp(&b.starts_on)));
+    Ok(rows)
 }

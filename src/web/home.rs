@@ -34,6 +34,8 @@ struct HomePage {
     needs_pupils: u64,
     my_schools: Vec<MySchool>,
     links: Vec<(&'static str, &'static str)>,
+    year_totals: Vec<(String, usize, String, String, usize)>,
+    my_memberships: Vec<(String, String, String, String)>,
 }
 
 async fn home(State(state): State<AppState>, user: PageUser) -> Result<Response, PageError> {
@@ -51,7 +53,16 @@ async fn home(State(state): State<AppState>, user: PageUser) -> Result<Response,
         needs_pupils: 0,
         my_schools: Vec::new(),
         links: Vec::new(),
+        year_totals: Vec::new(),
+        my_memberships: Vec::new(),
     };
+    if matches!(role, Role::Admin | Role::Finance | Role::Board) {
+        page.year_totals = crate::services::invoices::totals_by_year(&state.db, pid)
+            .await?
+            .into_iter()
+            .map(|t| (t.year, t.issued, t.gross.to_string(), t.credited.to_string(), t.held))
+            .collect();
+    }
     if matches!(role, Role::Admin | Role::Finance | Role::Board) {
         page.phase_counts = register::count_by_phase(&state.db, pid, scope)
             .await?
@@ -68,6 +79,8 @@ async fn home(State(state): State<AppState>, user: PageUser) -> Result<Response,
                 "You run the partnership's set-up: the register of schools and who can use the service."
                     .into();
             page.links = vec![
+                ("/billing", "Set fees, enrol schools and run billing"),
+                ("/invoices", "Invoices and credit notes"),
                 ("/schools", "Browse the register of schools"),
                 ("/import", "Import schools from a GIAS extract"),
                 ("/users", "Add users and see who has access"),
@@ -77,7 +90,11 @@ async fn home(State(state): State<AppState>, user: PageUser) -> Result<Response,
             page.intro =
                 "You keep the register's pupil numbers right: they are what per-pupil fees are charged on."
                     .into();
-            page.links = vec![("/schools", "Browse the register of schools")];
+            page.links = vec![
+                ("/billing", "Set fees, enrol schools and run billing"),
+                ("/invoices", "Invoices, credit notes and overdue debt"),
+                ("/schools", "Browse the register of schools"),
+            ];
         }
         Role::Board => {
             page.intro =
@@ -92,11 +109,31 @@ async fn home(State(state): State<AppState>, user: PageUser) -> Result<Response,
             };
             let mine = register::list_schools(&state.db, pid, scope, &SchoolFilter::default(), today, 1, 100)
                 .await?;
+            let ids: Vec<i64> = mine.schools.iter().map(|s| s.id).collect();
             page.my_schools = mine
                 .schools
                 .into_iter()
                 .map(|s| MySchool { urn: s.urn.to_string(), name: s.name, pupils: s.pupils })
                 .collect();
+            for offer in crate::services::offers::list(&state.db, pid).await? {
+                for m in crate::services::memberships::list_for_year(&state.db, pid, &offer.year, Some(&ids))
+                    .await?
+                {
+                    page.my_memberships.push((
+                        format!("{} {}", m.school, m.year),
+                        m.level,
+                        m.level_description,
+                        format!(
+                            "from {}{}",
+                            crate::web::view::long_date(m.starts_on),
+                            m.ends_on
+                                .map(|e| format!(" to {}", crate::web::view::long_date(e)))
+                                .unwrap_or_default()
+                        ),
+                    ));
+                }
+            }
+            page.links = vec![("/invoices", "Your invoices and credit notes (PDF)")];
         }
         Role::Commissioner => {
             let las = register::local_authorities(&state.db, pid).await?;
@@ -105,9 +142,8 @@ async fn home(State(state): State<AppState>, user: PageUser) -> Result<Response,
                 .find(|l| Some(l.id) == user.user.local_authority_id)
                 .map(|l| l.name.clone())
                 .unwrap_or_default();
-            page.intro = format!(
-                "You commission work from the partnership for {council}. Invoices addressed to your council are listed here when they are issued."
-            );
+            page.intro = format!("You commission work from the partnership for {council}.");
+            page.links = vec![("/invoices", "Invoices addressed to your council")];
         }
     }
     Ok(render(&page))

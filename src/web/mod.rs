@@ -7,8 +7,10 @@ pub mod error;
 pub mod home;
 pub mod import;
 pub mod invoices;
+pub mod memberships;
 pub mod offers;
 pub mod openapi;
+pub mod payers;
 pub mod schools;
 pub mod session;
 pub mod sign_in;
@@ -63,6 +65,8 @@ pub fn router(state: AppState) -> Router {
         .merge(import::router())
         .merge(billing::router())
         .merge(offers::router())
+        .merge(memberships::router())
+        .merge(payers::router())
         .merge(invoices::router())
         .merge(users::router())
         .nest("/api/v1", api::router())

@@ -1,3 +1,4 @@
+#![recursion_limit = "512"]
 //! Partnership Billing: the register, fees, invoices and funding models of an area-based
 //! education partnership.
 //!

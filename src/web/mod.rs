@@ -1,6 +1,7 @@
 //! HTTP: one router per feature, merged here; extractors; one error type per surface.
 
 pub mod api;
+pub mod api_billing;
 pub mod assets;
 pub mod billing;
 pub mod error;
@@ -69,7 +70,7 @@ pub fn router(state: AppState) -> Router {
         .merge(payers::router())
         .merge(invoices::router())
         .merge(users::router())
-        .nest("/api/v1", api::router())
+        .nest("/api/v1", api::router().merge(api_billing::router()))
         .merge(assets::router())
         .route("/health", get(health))
         .fallback(not_found)

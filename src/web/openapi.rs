@@ -104,6 +104,17 @@ pub fn openapi() -> Value {
                     "errors": { "type": "array", "items": { "type": "object", "properties": {
                         "line": { "type": "integer" }, "column": { "type": "string" }, "reason": { "type": "string" } } } }
                 } },
+                "FeeRule": { "type": "object", "description": "One of {flat}, {per_pupil, lump_sum?}, {by_phase: {PHASE|default: FeeRule}}, {bands: [{up_to?, flat?, per_pupil?}], mode: volume|graduated}; each may add min and max. Amounts are decimal strings.",
+                    "additionalProperties": true, "example": { "per_pupil": "19.00", "lump_sum": "300.00", "min": "1000.00" } },
+                "Offer": { "type": "object", "properties": {
+                    "id": { "type": "integer" }, "year": { "type": "string" }, "billing_plan": { "type": "string", "enum": ["annual", "termly", "monthly"] },
+                    "pro_rata_unit": { "type": "string", "enum": ["months", "days"] },
+                    "discounts": { "type": "object", "properties": { "trust_percent": { "type": "string" }, "first_year_percent": { "type": "string" } } },
+                    "levels": { "type": "array", "items": { "type": "object", "properties": {
+                        "id": { "type": "integer" }, "name": { "type": "string" }, "description": { "type": "string" },
+                        "rule": { "$ref": "#/components/schemas/FeeRule" },
+                        "vat_rate": { "type": "string", "enum": ["standard", "reduced", "zero", "exempt", "outside_scope"] } } } }
+                } },
                 "Me": { "type": "object", "properties": {
                     "id": { "type": "integer" }, "email": { "type": "string" }, "name": { "type": "string" },
                     "role": { "type": "string", "enum": ["admin", "finance", "board", "school_business_manager", "commissioner"] },
@@ -135,6 +146,53 @@ pub fn openapi() -> Value {
                 "responses": merge(json!({ "200": { "description": "OK", "content": { "application/json": { "schema": { "type": "array", "items": { "$ref": "#/components/schemas/LocalAuthority" } } } } } }), standard_errors()) } },
             "/trusts": { "get": { "summary": "The partnership's trusts", "operationId": "listTrusts",
                 "responses": merge(json!({ "200": { "description": "OK", "content": { "application/json": { "schema": { "type": "array", "items": { "$ref": "#/components/schemas/Trust" } } } } } }), standard_errors()) } },
+            "/offers": { "get": { "summary": "Every membership offer with its levels and fee rules (finance, admin)", "operationId": "listOffers",
+                "responses": merge(json!({ "200": { "description": "OK", "content": { "application/json": { "schema": { "type": "array", "items": { "$ref": "#/components/schemas/Offer" } } } } } }), standard_errors()) } },
+            "/offers/{year}": { "get": { "summary": "One year's offer", "operationId": "getOffer",
+                "parameters": [{ "name": "year", "in": "path", "required": true, "schema": { "type": "string", "example": "2025-26" } }],
+                "responses": merge(json!({ "200": ok("Offer"), "404": error_response("No offer for that year") }), standard_errors()) } },
+            "/fee-rules/preview": { "post": { "summary": "What every open school would pay for a year under a fee rule (the same code billing uses)", "operationId": "previewFeeRule",
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["year", "rule"], "properties": {
+                    "year": { "type": "string", "example": "2025-26" }, "rule": { "$ref": "#/components/schemas/FeeRule" } } } } } },
+                "responses": merge(json!({ "200": { "description": "OK", "content": { "application/json": { "schema": { "type": "object", "properties": {
+                    "total": { "type": "string" }, "schools": { "type": "array", "items": { "type": "object" } } } } } } }, "422": error_response("The rule is not valid; the message says where") }), standard_errors()) } },
+            "/memberships": {
+                "get": { "summary": "A year's memberships", "operationId": "listMemberships",
+                    "parameters": [{ "name": "year", "in": "query", "required": true, "schema": { "type": "string" } }],
+                    "responses": merge(json!({ "200": { "description": "OK", "content": { "application/json": { "schema": { "type": "array", "items": { "type": "object" } } } } } }), standard_errors()) },
+                "post": { "summary": "Enrol a school", "operationId": "joinMembership",
+                    "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["urn", "year", "level", "starts_on", "paid_by"], "properties": {
+                        "urn": { "type": "integer" }, "year": { "type": "string" }, "level": { "type": "string" }, "starts_on": { "type": "string", "format": "date" },
+                        "ends_on": { "type": "string", "format": "date" }, "paid_by": { "type": "string", "enum": ["school", "trust", "council"] }, "first_year": { "type": "boolean" } } } } } },
+                    "responses": merge(json!({ "201": { "description": "Created" }, "422": error_response("A field is not valid") }), standard_errors()) }
+            },
+            "/billing-runs/preview": { "get": { "summary": "Every invoice a period would raise, totals by phase and payer, schools skipped", "operationId": "previewBillingRun",
+                "parameters": [{ "name": "year", "in": "query", "required": true, "schema": { "type": "string" } }, { "name": "period", "in": "query", "required": true, "schema": { "type": "string" } }],
+                "responses": merge(json!({ "200": { "description": "OK", "content": { "application/json": { "schema": { "type": "object" } } } }, "422": error_response("No offer, or no such period") }), standard_errors()) } },
+            "/billing-runs": { "post": { "summary": "Raise and issue a period's invoices; re-running raises nothing twice", "operationId": "commitBillingRun",
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["year", "period"], "properties": { "year": { "type": "string" }, "period": { "type": "string" } } } } } },
+                "responses": merge(json!({ "201": { "description": "The run's summary: invoices, issued, waiting_for_po, already_raised, net, vat, total" } }), standard_errors()) } },
+            "/invoices": { "get": { "summary": "Invoices the caller may see (all for finance; a business manager's or commissioner's own)", "operationId": "listInvoices",
+                "parameters": [
+                    { "name": "q", "in": "query", "schema": { "type": "string" }, "description": "Invoice number, payer or school" },
+                    { "name": "status", "in": "query", "schema": { "type": "string", "enum": ["draft", "waiting_for_po", "issued"] } },
+                    { "name": "year", "in": "query", "schema": { "type": "string" } },
+                    { "name": "payer", "in": "query", "schema": { "type": "integer" } },
+                    { "name": "overdue", "in": "query", "schema": { "type": "boolean" } }
+                ],
+                "responses": merge(json!({ "200": { "description": "OK", "content": { "application/json": { "schema": { "type": "array", "items": { "type": "object" } } } } } }), standard_errors()) } },
+            "/invoices/{id}": { "get": { "summary": "One invoice with lines, VAT by rate, credits and what is outstanding", "operationId": "getInvoice",
+                "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } }],
+                "responses": merge(json!({ "200": { "description": "OK", "content": { "application/json": { "schema": { "type": "object" } } } }, "404": error_response("No such invoice for the caller") }), standard_errors()) } },
+            "/invoices/{id}/pdf": { "get": { "summary": "The invoice as a PDF", "operationId": "getInvoicePdf",
+                "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } }],
+                "responses": merge(json!({ "200": { "description": "The PDF", "content": { "application/pdf": {} } }, "409": error_response("Not numbered yet: waiting for a PO") }), standard_errors()) } },
+            "/invoices/{id}/credit-notes": { "post": { "summary": "Credit an issued invoice, by line or everything left (void)", "operationId": "creditInvoice",
+                "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } }],
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["reason"], "properties": {
+                    "reason": { "type": "string" }, "everything": { "type": "boolean" },
+                    "lines": { "type": "array", "items": { "type": "object", "properties": { "line_id": { "type": "integer" }, "amount": { "type": "string", "example": "100.00" } } } } } } } } },
+                "responses": merge(json!({ "201": { "description": "The credit note's id, number and gross" }, "422": error_response("More than is left, or no reason"), "409": error_response("The invoice is not issued") }), standard_errors()) } },
             "/imports/gias": { "post": {
                 "summary": "Import a GIAS establishment CSV (admin). All-or-nothing unless skip_bad_rows=true.",
                 "operationId": "importGias",

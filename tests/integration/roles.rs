@@ -54,6 +54,71 @@ const ONE_SCHOOL_CSV: &str = "URN,LA (code),LA (name),EstablishmentName,TypeOfEs
 /// What the demo admin uploads during the sweep: a new school, so the demo's own stay as they are.
 const NEW_SCHOOL_CSV: &str = "URN,LA (code),LA (name),EstablishmentName,TypeOfEstablishment (name),PhaseOfEducation (name),EstablishmentStatus (name)\n990500,990,Riverside,Sweep New School,Community school,Primary,Open\n";
 
+/// Ids of billing records the sweep needs, made before it starts.
+struct Ids {
+    school_invoice: i64,
+    trust_invoice: i64,
+    credit_note: i64,
+    membership: i64,
+    payer: i64,
+}
+
+const CREDIT_FORM: &[(&str, &str)] = &[("reason", "sweep"), ("what", "lines"), ("line_0", "")];
+const JOIN_FORM: &[(&str, &str)] =
+    &[("year", "2025-26"), ("urn", ""), ("level", "Core"), ("starts_on", ""), ("paid_by", "school")];
+const RULE_FORM: &[(&str, &str)] = &[
+    ("fee_rule", "{\"flat\": \"100.00\"}"),
+    ("description", "x"),
+    ("vat_rate", "standard"),
+    ("action", "preview"),
+];
+const RUN_FORM: &[(&str, &str)] = &[("year", "2025-26"), ("period", "spring")];
+const PO_FORM: &[(&str, &str)] = &[("year", "2025-26"), ("po_number", "")];
+const RUN_JSON: &str = r#"{"year": "2025-26", "period": "summer"}"#;
+const RULE_JSON: &str = r#"{"year": "2025-26", "rule": {"flat": "100.00"}}"#;
+const CREDIT_JSON: &str = r#"{"reason": "sweep", "lines": []}"#;
+
+fn billing_routes(ids: &Ids) -> Vec<Route> {
+    let billing = vec![ADMIN, FINANCE];
+    let r = |path: String, surface, send, allowed: Vec<&'static str>| Route { path, surface, send, allowed };
+    use Delivery::*;
+    use Surface::*;
+    vec![
+        r("/billing".into(), Page, Get, billing.clone()),
+        r("/billing/preview?year=2025-26&period=spring".into(), Page, Get, billing.clone()),
+        r("/billing/runs".into(), Page, PageForm(RUN_FORM), billing.clone()),
+        r("/billing/offers/2025-26".into(), Page, Get, billing.clone()),
+        r("/billing/offers/2025-26/levels/Core".into(), Page, PageForm(RULE_FORM), billing.clone()),
+        r("/billing/memberships".into(), Page, Get, billing.clone()),
+        r("/billing/memberships".into(), Page, PageForm(JOIN_FORM), billing.clone()),
+        r(format!("/billing/memberships/{}", ids.membership), Page, Get, billing.clone()),
+        r("/billing/payers".into(), Page, Get, billing.clone()),
+        r(format!("/billing/payers/{}/po", ids.payer), Page, PageForm(PO_FORM), billing.clone()),
+        r("/billing/audit".into(), Page, Get, billing.clone()),
+        r("/invoices".into(), Page, Get, vec![ADMIN, FINANCE, SBM, TRUST, COUNCIL]),
+        r(format!("/invoices/{}", ids.school_invoice), Page, Get, vec![ADMIN, FINANCE, SBM]),
+        r(format!("/invoices/{}/pdf", ids.school_invoice), Page, Get, vec![ADMIN, FINANCE, SBM]),
+        r(format!("/invoices/{}", ids.trust_invoice), Page, Get, vec![ADMIN, FINANCE, TRUST]),
+        r(
+            format!("/invoices/{}/credit-notes", ids.school_invoice),
+            Page,
+            PageForm(CREDIT_FORM),
+            billing.clone(),
+        ),
+        r(format!("/credit-notes/{}/pdf", ids.credit_note), Page, Get, vec![ADMIN, FINANCE, TRUST]),
+        r("/api/v1/offers".into(), Api, Get, billing.clone()),
+        r("/api/v1/offers/2025-26".into(), Api, Get, billing.clone()),
+        r("/api/v1/fee-rules/preview".into(), Api, Json(RULE_JSON), billing.clone()),
+        r("/api/v1/memberships?year=2025-26".into(), Api, Get, billing.clone()),
+        r("/api/v1/billing-runs/preview?year=2025-26&period=summer".into(), Api, Get, billing.clone()),
+        r("/api/v1/billing-runs".into(), Api, Json(RUN_JSON), billing.clone()),
+        r("/api/v1/invoices".into(), Api, Get, vec![ADMIN, FINANCE, SBM, TRUST, COUNCIL]),
+        r(format!("/api/v1/invoices/{}", ids.school_invoice), Api, Get, vec![ADMIN, FINANCE, SBM]),
+        r(format!("/api/v1/invoices/{}/pdf", ids.trust_invoice), Api, Get, vec![ADMIN, FINANCE, TRUST]),
+        r(format!("/api/v1/invoices/{}/credit-notes", ids.trust_invoice), Api, Json(CREDIT_JSON), billing),
+    ]
+}
+
 fn routes() -> Vec<Route> {
     let registry = vec![ADMIN, FINANCE, BOARD, SBM, TRUST];
     let everyone = vec![ADMIN, FINANCE, BOARD, SBM, TRUST, COUNCIL];
@@ -175,6 +240,54 @@ async fn sweep(backend: Backend) {
     .await
     .expect("other admin");
 
+    // Bill the autumn term so there are invoices, a credit note, memberships and payers.
+    let p =
+        partnership_billing::services::partnerships::find_by_slug(&app.db, "demo").await.unwrap().unwrap();
+    let today = chrono::NaiveDate::from_ymd_opt(2025, 9, 1).unwrap();
+    partnership_billing::services::billing::commit(
+        &app.db,
+        &p,
+        "2025-26",
+        "autumn",
+        None,
+        today,
+        &mut |_, _| {},
+    )
+    .await
+    .expect("run");
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let invoice_of = |payer: &'static str| {
+        let db = app.db.clone();
+        async move {
+            entity::invoice::Entity::find()
+                .filter(entity::invoice::Column::PayerName.eq(payer))
+                .one(&db)
+                .await
+                .unwrap()
+                .expect(payer)
+        }
+    };
+    let school_invoice = invoice_of("Riverside Park Primary School").await;
+    let trust_invoice = invoice_of("Northgate Learning Trust").await;
+    let note = partnership_billing::services::invoices::credit(
+        &app.db,
+        &p,
+        trust_invoice.id,
+        &partnership_billing::services::invoices::CreditAmounts::Everything,
+        "sweep set-up",
+        None,
+        today,
+    )
+    .await
+    .expect("credit note");
+    let membership = entity::membership::Entity::find().one(&app.db).await.unwrap().unwrap();
+    let ids = Ids {
+        school_invoice: school_invoice.id,
+        trust_invoice: trust_invoice.id,
+        credit_note: note.id,
+        membership: membership.id,
+        payer: school_invoice.payer_id,
+    };
     let mut clients = Vec::new();
     for login in DEMO_LOGINS {
         let mut client = app.client();
@@ -185,7 +298,9 @@ async fn sweep(backend: Backend) {
     outsider.sign_in("admin@other.test", "other-admin-password").await;
 
     let mut failures = Vec::new();
-    for route in routes() {
+    let mut all_routes = routes();
+    all_routes.extend(billing_routes(&ids));
+    for route in all_routes {
         for (email, client) in clients.iter_mut() {
             let answer = call(client, &route, true).await;
             let allowed = route.allowed.contains(email);
@@ -253,6 +368,17 @@ async fn sweep(backend: Backend) {
     assert_eq!(list["schools"][0]["name"], "Other Partnership School");
     let listed = outsider.get("/schools").await.text();
     assert!(!listed.contains("Riverside Park Primary School") && !listed.contains("Millbrook"));
+    for path in [
+        format!("/invoices/{}", ids.school_invoice),
+        format!("/invoices/{}/pdf", ids.school_invoice),
+        format!("/credit-notes/{}/pdf", ids.credit_note),
+        format!("/api/v1/invoices/{}", ids.trust_invoice),
+        format!("/billing/memberships/{}", ids.membership),
+        "/billing/offers/2025-26".to_string(),
+    ] {
+        assert_eq!(outsider.get(&path).await.status, StatusCode::NOT_FOUND, "{path}");
+    }
+    assert_eq!(outsider.get("/api/v1/invoices").await.json().as_array().map(Vec::len), Some(0));
     let las = outsider.get("/api/v1/trusts").await.json();
     assert_eq!(las.as_array().map(Vec::len), Some(0));
 

@@ -257,7 +257,17 @@ async fn invoice_page(
     let v = invoices::get(&state.db, user.partnership.id, id, &scope, today()).await?;
     let vat_registered = v.supplier_vat_number.is_some();
     let mut details = vec![
-        ("Payer", format!("{}, {}", v.payer_name, v.payer_address.replace('\n', ", "))),
+        ("Payer", {
+            let mut parts = vec![v.payer_name.clone()];
+            parts.extend(
+                v.payer_address
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty() && *l != v.payer_name)
+                    .map(String::from),
+            );
+            parts.join(", ")
+        }),
         ("Membership year and period", format!("{} {}", v.year, v.period)),
         ("Period covered", format!("{} to {}", long_date(v.period_start), long_date(v.period_end))),
         ("PO number", v.po_number.clone().unwrap_or_else(|| "None given".into())),

@@ -131,6 +131,14 @@ impl Browser {
         self.wait_for_new_page().await;
     }
 
+    async fn click_partial_link(&self, text: &str) {
+        self.mark_page().await;
+        let xpath = format!("//a[contains(normalize-space(), '{text}')]");
+        let link = self.client.find(Locator::XPath(&xpath)).await;
+        link.unwrap_or_else(|_| panic!("no link containing {text}")).click().await.expect("click");
+        self.wait_for_new_page().await;
+    }
+
     /// Marks the current document so that the next one can be told apart from it.
     async fn mark_page(&self) {
         self.client.execute("window.__pbOldPage = true;", vec![]).await.expect("mark the page");
@@ -194,6 +202,8 @@ async fn journeys_in_a_real_browser() {
     let outcome = tokio::time::timeout(Duration::from_secs(240), async {
         business_manager_sees_only_their_school(&browser, &base).await;
         admin_and_finance_pages(&browser, &base).await;
+        finance_bills_a_term(&browser, &base).await;
+        business_manager_downloads_their_invoice(&browser, &base).await;
     })
     .await;
     let _ = browser.client.clone().close().await;
@@ -244,6 +254,110 @@ async fn business_manager_sees_only_their_school(b: &Browser, base: &SocketAddr)
     assert_eq!(b.path().await, "/sign-in");
     b.go(base, "/schools").await;
     assert_eq!(b.path().await, "/sign-in", "signed out for real");
+}
+
+async fn sign_in(b: &Browser, base: &SocketAddr, email: &str, password: &str) {
+    b.go(base, "/sign-in").await;
+    b.fill("email", email).await;
+    b.fill("password", password).await;
+    b.click_button("Sign in").await;
+    assert_eq!(b.path().await, "/", "{email} signed in");
+}
+
+async fn finance_bills_a_term(b: &Browser, base: &SocketAddr) {
+    sign_in(b, base, "finance@demo.test", "demo-finance-2025").await;
+    b.click_link("Billing").await;
+    b.accessible("the billing page").await;
+    b.client
+        .find(Locator::Id("year"))
+        .await
+        .expect("year")
+        .select_by_value("2025-26")
+        .await
+        .expect("choose 2025-26");
+    b.fill("period", "autumn").await;
+    b.click_button("Preview invoices").await;
+    let preview = b.text().await;
+    assert!(
+        preview.contains("Preview: 2025-26 autumn") && preview.contains("Invoices to raise"),
+        "{preview}"
+    );
+    assert!(preview.contains("Kestrel Free School (URN 990021): needs pupil number"));
+    b.accessible("the billing preview").await;
+    b.click_button("Commit and issue 63 invoices").await;
+    let done = b.text().await;
+    assert!(done.contains("63 invoices raised (62 issued, 1 waiting for a PO)"), "{done}");
+    b.accessible("the committed run").await;
+    b.click_link("See the invoices").await;
+    assert!(b.text().await.contains("63 invoices"));
+    b.accessible("the invoices list").await;
+    b.go(base, "/invoices?q=Northgate+Learning+Trust").await;
+    b.click_partial_link("RH-").await;
+    let invoice = b.text().await;
+    assert!(invoice.contains("Invoice RH-") && invoice.contains("Northgate Learning Trust"), "{invoice}");
+    b.accessible("an invoice page").await;
+    b.fill("reason", "Peer review not delivered").await;
+    let first_line = b.client.find(Locator::Css("input[id^='line_']")).await.expect("a line amount");
+    first_line.send_keys("100.00").await.expect("type");
+    b.click_button("Credit these amounts").await;
+    let credited = b.text().await;
+    assert!(
+        credited.contains("Credit note RHC-000001 was raised")
+            && credited.contains("Peer review not delivered"),
+        "{credited}"
+    );
+    b.accessible("an invoice with a credit note").await;
+    b.go(base, "/billing/offers/2025-26").await;
+    b.accessible("the offer page").await;
+    b.click_button("Preview what every school would pay").await;
+    assert!(b.text().await.contains("Preview of Core"));
+    b.accessible("the fee rule preview").await;
+    b.fill("fee_rule-core", "{\"per_pupil\": \"abc\"}").await;
+    b.click_button("Save Core").await;
+    assert!(b.text().await.contains("is not an amount"));
+    b.accessible("the fee rule editor with an error").await;
+    for (path, name) in [
+        ("/billing/memberships", "the memberships page"),
+        ("/billing/payers", "the payers page"),
+        ("/billing/audit", "the audit log"),
+    ] {
+        b.go(base, path).await;
+        b.accessible(name).await;
+    }
+    b.go(base, "/").await;
+    b.click_button("Sign out").await;
+}
+
+async fn business_manager_downloads_their_invoice(b: &Browser, base: &SocketAddr) {
+    sign_in(b, base, "sbm@demo.test", "demo-school-2025").await;
+    let home = b.text().await;
+    assert!(home.contains("What your membership includes"), "{home}");
+    b.click_link("Invoices").await;
+    let list = b.text().await;
+    assert!(list.contains("1 invoice") && list.contains("Riverside Park Primary School"), "{list}");
+    b.accessible("a business manager's invoices").await;
+    b.click_partial_link("RH-").await;
+    let link = b
+        .client
+        .find(Locator::XPath("//a[contains(normalize-space(), 'Download the invoice')]"))
+        .await
+        .expect("a PDF link");
+    let href = link.attr("href").await.expect("href").expect("an href");
+    let fetched = b
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             fetch(arguments[0]).then(r => r.arrayBuffer().then(buf => done([r.status, r.headers.get('content-type'), new TextDecoder().decode(new Uint8Array(buf).slice(0, 5))])));",
+            vec![json!(href)],
+        )
+        .await
+        .expect("download");
+    assert_eq!(fetched, json!([200, "application/pdf", "%PDF-"]));
+    b.accessible("a business manager's invoice").await;
+    b.go(base, "/billing").await;
+    assert!(b.text().await.contains("You cannot see this page"));
+    b.go(base, "/").await;
+    b.click_button("Sign out").await;
 }
 
 async fn admin_and_finance_pages(b: &Browser, base: &SocketAddr) {

@@ -120,6 +120,10 @@ pub enum Command {
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
+        /// Invoices written per transaction (a killed run loses at most one batch, which the
+        /// next run raises again).
+        #[arg(long, default_value_t = 250)]
+        batch_size: usize,
     },
     /// Create an API token for a user; it is printed once.
     CreateToken {
@@ -223,12 +227,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("Created {} ({}) in {}.", created.email, created.role.label(), partnership.name);
             Ok(ExitCode::SUCCESS)
         }
-        Command::BillingRun { partnership, year, period, commit, date, json } => {
+        Command::BillingRun { partnership, year, period, commit, date, json, batch_size } => {
             let db = open(&settings).await?;
             let partnership =
                 partnerships::resolve(&db, partnership.as_deref()).await.map_err(service_error)?;
             let today = date.unwrap_or_else(|| chrono::Utc::now().date_naive());
-            billing_run(&db, &partnership, &year, &period, commit, today, json).await
+            let options = crate::services::billing::CommitOptions { batch_size };
+            billing_run(&db, &partnership, (&year, &period), commit.then_some(options), today, json).await
         }
         Command::CreateToken { email, name } => {
             let db = open(&settings).await?;
@@ -362,15 +367,14 @@ async fn import(
 async fn billing_run(
     db: &DatabaseConnection,
     partnership: &partnerships::Partnership,
-    year: &str,
-    period: &str,
-    commit: bool,
+    (year, period): (&str, &str),
+    commit: Option<crate::services::billing::CommitOptions>,
     today: chrono::NaiveDate,
     json: bool,
 ) -> anyhow::Result<ExitCode> {
     use crate::services::billing;
     let plan = billing::plan(db, partnership, year, period).await.map_err(service_error)?;
-    if !commit {
+    let Some(options) = commit else {
         if json {
             let summary = serde_json::json!({
                 "committed": false,
@@ -424,7 +428,7 @@ async fn billing_run(
             }
         }
         return Ok(ExitCode::SUCCESS);
-    }
+    };
     let bar = indicatif::ProgressBar::new(plan.invoices.len() as u64);
     bar.set_style(
         indicatif::ProgressStyle::with_template("Raising invoices [{bar:40}] {pos}/{len} ({eta})")
@@ -432,7 +436,7 @@ async fn billing_run(
     );
     let progress_bar = bar.clone();
     let mut progress = move |done: u64, _total: u64| progress_bar.set_position(done);
-    let summary = billing::commit(db, partnership, year, period, None, today, &mut progress)
+    let summary = billing::commit_with(db, partnership, year, period, None, today, options, &mut progress)
         .await
         .map_err(service_error)?;
     bar.finish_and_clear();

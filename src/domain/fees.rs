@@ -374,7 +374,10 @@ fn read_rule(value: &serde_json::Value, path: &str) -> Result<FeeRule, RuleError
             ));
         }
         several => {
-            return Err(rule_error(here, format!("use one of {} in a rule, not several", several.join(", "))));
+            return Err(rule_error(
+                here,
+                format!("use one of {} in a rule, not several", several.join(", ")),
+            ));
         }
     };
     Ok(FeeRule {

@@ -18,7 +18,9 @@ use crate::domain::partnership::MembershipYear;
 use crate::domain::pupils::figure_in_force;
 use crate::domain::vat::VatRate;
 use chrono::NaiveDate;
-use entity::{billing_run, invoice, invoice_line, local_authority, payer, school, trust};
+use entity::{
+    audit_entry, billing_run, invoice, invoice_line, local_authority, payer, purchase_order, school, trust,
+};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set, SqlErr,
     TransactionSession, TransactionTrait,
@@ -148,6 +150,14 @@ pub async fn plan(
         .into_iter()
         .map(|p| (p.reference.clone(), p))
         .collect();
+    let pos: HashMap<i64, String> = purchase_order::Entity::find()
+        .filter(purchase_order::Column::Year.eq(year))
+        .filter(purchase_order::Column::PayerId.is_in(payers.values().map(|p| p.id).collect::<Vec<_>>()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.payer_id, p.po_number))
+        .collect();
     let keys: Vec<String> = memberships.iter().map(|m| charge_key(m.id, year, &period.name)).collect();
     let mut raised: HashSet<String> = HashSet::new();
     for chunk in keys.chunks(500) {
@@ -215,10 +225,14 @@ pub async fn plan(
                 continue;
             }
         };
-        let (reference, payer_name) = match paid_by {
-            PaidBy::School => (format!("school:{}", s.id), s.name.clone()),
+        let (reference, payer_name, new_address) = match paid_by {
+            PaidBy::School => (
+                format!("school:{}", s.id),
+                s.name.clone(),
+                [s.name.clone(), s.postcode.clone().unwrap_or_default()].join("\n").trim().to_string(),
+            ),
             PaidBy::Trust => match s.trust_id.and_then(|t| trusts.get(&t).map(|n| (t, n))) {
-                Some((t, name)) => (format!("trust:{t}"), name.clone()),
+                Some((t, name)) => (format!("trust:{t}"), name.clone(), format!("{name}\nFinance team")),
                 None => {
                     skipped.push(Skipped {
                         urn: s.urn,
@@ -228,20 +242,21 @@ pub async fn plan(
                     continue;
                 }
             },
-            PaidBy::Council => (
-                format!("council:{}", s.local_authority_id),
-                format!("{} Council", councils.get(&s.local_authority_id).cloned().unwrap_or_default()),
-            ),
+            PaidBy::Council => {
+                let council = councils.get(&s.local_authority_id).cloned().unwrap_or_default();
+                (
+                    format!("council:{}", s.local_authority_id),
+                    format!("{council} Council"),
+                    format!("{council} Council\nSchools Finance"),
+                )
+            }
         };
         let existing_payer = payers.get(&reference);
-        let po_number = match existing_payer {
-            Some(p) => memberships::po_number(db, p.id, year).await?,
-            None => None,
-        };
+        let po_number = existing_payer.and_then(|p| pos.get(&p.id).cloned());
         let entry = grouped.entry(reference.clone()).or_insert_with(|| PlannedInvoice {
             payer_reference: reference.clone(),
             payer_kind: paid_by,
-            payer_address: existing_payer.map(|p| p.address.clone()).unwrap_or_else(|| payer_name.clone()),
+            payer_address: existing_payer.map(|p| p.address.clone()).unwrap_or(new_address),
             payer_name: existing_payer.map(|p| p.name.clone()).unwrap_or(payer_name),
             lines: Vec::new(),
             totals: totals(&[], false),
@@ -349,6 +364,38 @@ pub async fn commit<C>(
 where
     C: ConnectionTrait + TransactionTrait,
 {
+    commit_with(db, partnership, year, period, user_id, today, CommitOptions::default(), progress).await
+}
+
+/// How a run writes its invoices.
+#[derive(Debug, Clone, Copy)]
+pub struct CommitOptions {
+    /// Invoices written per transaction: a killed run loses at most one batch, which the next
+    /// run raises again; smaller batches report progress more often.
+    pub batch_size: usize,
+}
+
+impl Default for CommitOptions {
+    fn default() -> CommitOptions {
+        CommitOptions { batch_size: 250 }
+    }
+}
+
+/// [`commit`] with chosen options.
+#[allow(clippy::too_many_arguments)]
+pub async fn commit_with<C>(
+    db: &C,
+    partnership: &Partnership,
+    year: &str,
+    period: &str,
+    user_id: Option<i64>,
+    today: NaiveDate,
+    options: CommitOptions,
+    progress: &mut (dyn FnMut(u64, u64) + Send),
+) -> Result<RunSummary, ServiceError>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
     let planned = plan(db, partnership, year, period).await?;
     let run = start_run(db, partnership.id, year, &planned.period, user_id).await?;
     let pause = std::env::var("PB_BILLING_PAUSE_MS").ok().and_then(|v| v.parse::<u64>().ok());
@@ -366,30 +413,256 @@ where
         total: Money::ZERO,
     };
     let count = planned.invoices.len() as u64;
-    for (done, planned_invoice) in planned.invoices.iter().enumerate() {
-        match raise(db, partnership, &planned, planned_invoice, run.id, user_id, today).await {
-            Ok(status) => {
-                summary.invoices += 1;
-                match status {
-                    Status::Issued => summary.issued += 1,
-                    _ => summary.waiting_for_po += 1,
-                }
-                summary.net = summary.net + planned_invoice.totals.net;
-                summary.vat = summary.vat + planned_invoice.totals.vat;
-                summary.total = summary.total + planned_invoice.totals.gross;
+    let payers = ensure_payers(db, partnership.id, &planned).await?;
+    let mut done = 0u64;
+    for chunk in planned.invoices.chunks(options.batch_size.max(1)) {
+        let account = |summary: &mut RunSummary, invoice: &PlannedInvoice, status: Status| {
+            summary.invoices += 1;
+            match status {
+                Status::Issued => summary.issued += 1,
+                _ => summary.waiting_for_po += 1,
             }
+            summary.net = summary.net + invoice.totals.net;
+            summary.vat = summary.vat + invoice.totals.vat;
+            summary.total = summary.total + invoice.totals.gross;
+        };
+        match raise_batch(db, partnership, &planned, chunk, &payers, run.id, user_id, today).await {
+            Ok(statuses) => {
+                for (invoice, status) in chunk.iter().zip(statuses) {
+                    account(&mut summary, invoice, status);
+                }
+            }
+            // Another run raised some of these first: raise the rest one at a time.
             Err(ServiceError::Database(e)) if is_unique_violation(&e) => {
-                summary.already_raised += planned_invoice.lines.len()
+                for invoice in chunk {
+                    match raise(db, partnership, &planned, invoice, run.id, user_id, today).await {
+                        Ok(status) => account(&mut summary, invoice, status),
+                        Err(ServiceError::Database(e)) if is_unique_violation(&e) => {
+                            summary.already_raised += invoice.lines.len()
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
             }
             Err(e) => return Err(e),
         }
-        progress(done as u64 + 1, count);
+        done += chunk.len() as u64;
+        progress(done, count);
         if let Some(ms) = pause {
             tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
         }
     }
     finish_run(db, run.id, &summary).await?;
     Ok(summary)
+}
+
+/// Creates, in one transaction, every payer the plan needs that does not exist yet.
+async fn ensure_payers<C>(
+    db: &C,
+    partnership_id: i64,
+    plan: &RunPlan,
+) -> Result<HashMap<String, payer::Model>, ServiceError>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
+    let known = payers_by_reference(db, partnership_id).await?;
+    let missing: Vec<payer::ActiveModel> = plan
+        .invoices
+        .iter()
+        .filter(|i| !known.contains_key(&i.payer_reference))
+        .map(|i| payer::ActiveModel {
+            partnership_id: Set(partnership_id),
+            kind: Set(i.payer_kind.as_str().to_string()),
+            reference: Set(i.payer_reference.clone()),
+            name: Set(i.payer_name.clone()),
+            address: Set(i.payer_address.clone()),
+            email: Set(None),
+            requires_po: Set(false),
+            ..Default::default()
+        })
+        .collect();
+    if missing.is_empty() {
+        return Ok(known);
+    }
+    let txn = super::begin_write(db).await?;
+    for batch in missing.chunks(BATCH) {
+        match payer::Entity::insert_many(batch.to_vec()).exec(&txn).await {
+            Ok(_) => {}
+            // A concurrent run created the same payers: use theirs.
+            Err(e) if is_unique_violation(&e) => {
+                drop(txn);
+                return payers_by_reference(db, partnership_id).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    txn.commit().await?;
+    payers_by_reference(db, partnership_id).await
+}
+
+async fn payers_by_reference(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+) -> Result<HashMap<String, payer::Model>, ServiceError> {
+    Ok(payer::Entity::find()
+        .filter(payer::Column::PartnershipId.eq(partnership_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.reference.clone(), p))
+        .collect())
+}
+
+/// Rows per INSERT statement, under SQLite's limit on bound values.
+const BATCH: usize = 500;
+
+/// Writes a batch of invoices in one transaction: numbers for the issued ones taken as one
+/// block, invoices, lines and audit entries inserted many at a time.
+#[allow(clippy::too_many_arguments)]
+async fn raise_batch<C>(
+    db: &C,
+    partnership: &Partnership,
+    plan: &RunPlan,
+    chunk: &[PlannedInvoice],
+    payers: &HashMap<String, payer::Model>,
+    run_id: i64,
+    user_id: Option<i64>,
+    today: NaiveDate,
+) -> Result<Vec<Status>, ServiceError>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
+    let txn = super::begin_write(db).await?;
+    let payer_of = |i: &PlannedInvoice| {
+        payers
+            .get(&i.payer_reference)
+            .ok_or_else(|| ServiceError::NotFound(format!("payer {}", i.payer_reference)))
+    };
+    let mut held = Vec::new();
+    let mut pos = HashMap::new();
+    for i in chunk {
+        let payer = payer_of(i)?;
+        let po = if payer.requires_po {
+            memberships::po_number(&txn, payer.id, &plan.year).await?
+        } else {
+            i.po_number.clone()
+        };
+        held.push(payer.requires_po && po.is_none());
+        pos.insert(i.payer_reference.clone(), po);
+    }
+    let to_issue = held.iter().filter(|h| !**h).count() as i64;
+    let mut next_sequence = if to_issue > 0 {
+        invoices::allocate_block(&txn, partnership.id, invoices::INVOICE, to_issue).await?
+    } else {
+        0
+    };
+    let now = chrono::Utc::now();
+    let due = today + chrono::Days::new(Ord::max(partnership.payment_terms_days, 0) as u64);
+    let mut models = Vec::new();
+    let mut statuses = Vec::new();
+    for (i, waiting) in chunk.iter().zip(&held) {
+        let payer = payer_of(i)?;
+        let (status, sequence) = if *waiting {
+            (Status::WaitingForPo, None)
+        } else {
+            next_sequence += 1;
+            (Status::Issued, Some(next_sequence - 1))
+        };
+        statuses.push(status);
+        let issued = status == Status::Issued;
+        models.push(invoice::ActiveModel {
+            partnership_id: Set(partnership.id),
+            payer_id: Set(payer.id),
+            billing_run_id: Set(Some(run_id)),
+            source_key: Set(source_key(plan, i)),
+            year: Set(plan.year.clone()),
+            period: Set(plan.period.clone()),
+            status: Set(status.as_str().to_string()),
+            number: Set(
+                sequence.map(|s| crate::domain::invoice::document_number(&partnership.invoice_prefix, s))
+            ),
+            sequence: Set(sequence),
+            issue_date: Set(issued.then_some(today)),
+            supply_date: Set(issued.then_some(today)),
+            due_date: Set(issued.then_some(due)),
+            period_start: Set(plan.period_start),
+            period_end: Set(plan.period_end),
+            po_number: Set(pos.get(&i.payer_reference).cloned().flatten()),
+            payer_name: Set(payer.name.clone()),
+            payer_address: Set(payer.address.clone()),
+            supplier_name: Set(partnership.name.clone()),
+            supplier_address: Set(partnership.address.clone()),
+            supplier_vat_number: Set(partnership.vat_number.clone().filter(|_| partnership.vat_registered())),
+            net_pence: Set(i.totals.net.to_pence().unwrap_or_default()),
+            vat_pence: Set(i.totals.vat.to_pence().unwrap_or_default()),
+            gross_pence: Set(i.totals.gross.to_pence().unwrap_or_default()),
+            created_at: Set(now),
+            issued_at: Set(issued.then_some(now)),
+            ..Default::default()
+        });
+    }
+    for batch in models.chunks(BATCH) {
+        invoice::Entity::insert_many(batch.to_vec()).exec(&txn).await?;
+    }
+    let keys: Vec<String> = chunk.iter().map(|i| source_key(plan, i)).collect();
+    let ids: HashMap<String, (i64, Option<String>)> = invoice::Entity::find()
+        .filter(invoice::Column::PartnershipId.eq(partnership.id))
+        .filter(invoice::Column::SourceKey.is_in(keys.clone()))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|m| (m.source_key, (m.id, m.number)))
+        .collect();
+    let mut lines = Vec::new();
+    let mut audits = Vec::new();
+    for (i, key) in chunk.iter().zip(&keys) {
+        let (invoice_id, number) =
+            ids.get(key).cloned().ok_or_else(|| ServiceError::NotFound("the new invoice".into()))?;
+        for (position, line) in i.lines.iter().enumerate() {
+            lines.push(line_model(invoice_id, position, line));
+        }
+        if let Some(number) = number {
+            audits.push(audit_entry::ActiveModel {
+                partnership_id: Set(partnership.id),
+                user_id: Set(user_id),
+                at: Set(now),
+                action: Set("invoice.issued".into()),
+                entity: Set("invoice".into()),
+                entity_id: Set(invoice_id),
+                before_json: Set(None),
+                after_json: Set(Some(
+                    serde_json::json!({"number": number, "gross": i.totals.gross, "payer": i.payer_name})
+                        .to_string(),
+                )),
+                ..Default::default()
+            });
+        }
+    }
+    for batch in lines.chunks(BATCH) {
+        invoice_line::Entity::insert_many(batch.to_vec()).exec(&txn).await?;
+    }
+    for batch in audits.chunks(BATCH) {
+        audit_entry::Entity::insert_many(batch.to_vec()).exec(&txn).await?;
+    }
+    txn.commit().await?;
+    Ok(statuses)
+}
+
+fn line_model(invoice_id: i64, position: usize, line: &PlannedLine) -> invoice_line::ActiveModel {
+    invoice_line::ActiveModel {
+        invoice_id: Set(invoice_id),
+        position: Set(position as i32 + 1),
+        description: Set(line.description.clone()),
+        quantity: Set("1".into()),
+        unit_price_pence: Set(line.net.to_pence().unwrap_or_default()),
+        net_pence: Set(line.net.to_pence().unwrap_or_default()),
+        vat_rate: Set(line.vat_rate.as_str().to_string()),
+        school_id: Set(Some(line.school_id)),
+        source_kind: Set("membership".into()),
+        source_id: Set(line.membership_id),
+        charge_key: Set(Some(line.charge_key.clone())),
+        ..Default::default()
+    }
 }
 
 async fn start_run(
@@ -507,22 +780,7 @@ where
     .insert(&txn)
     .await?;
     for (position, line) in planned.lines.iter().enumerate() {
-        invoice_line::ActiveModel {
-            invoice_id: Set(draft.id),
-            position: Set(position as i32 + 1),
-            description: Set(line.description.clone()),
-            quantity: Set("1".into()),
-            unit_price_pence: Set(line.net.to_pence().unwrap_or_default()),
-            net_pence: Set(line.net.to_pence().unwrap_or_default()),
-            vat_rate: Set(line.vat_rate.as_str().to_string()),
-            school_id: Set(Some(line.school_id)),
-            source_kind: Set("membership".into()),
-            source_id: Set(line.membership_id),
-            charge_key: Set(Some(line.charge_key.clone())),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
+        line_model(draft.id, position, line).insert(&txn).await?;
     }
     let status = if waiting {
         Status::WaitingForPo

@@ -67,7 +67,7 @@ pub async fn allocate_number(
     let updated = document_sequence::Entity::update_many()
         .col_expr(
             document_sequence::Column::NextValue,
-            Expr::col(document_sequence::Column::NextValue).add(1),
+            Expr::col(document_sequence::Column::NextValue).add(1i64),
         )
         .filter(filter.clone())
         .exec(db)
@@ -89,6 +89,44 @@ pub async fn allocate_number(
         .await?
         .ok_or_else(|| ServiceError::NotFound("sequence".into()))?;
     Ok(row.next_value - 1)
+}
+
+/// Takes `count` consecutive numbers of a sequence inside the caller's transaction and returns
+/// the first; the same locking as [`allocate_number`].
+pub async fn allocate_block(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+    kind: &str,
+    count: i64,
+) -> Result<i64, ServiceError> {
+    let filter = Condition::all()
+        .add(document_sequence::Column::PartnershipId.eq(partnership_id))
+        .add(document_sequence::Column::Kind.eq(kind));
+    let updated = document_sequence::Entity::update_many()
+        .col_expr(
+            document_sequence::Column::NextValue,
+            Expr::col(document_sequence::Column::NextValue).add(count),
+        )
+        .filter(filter.clone())
+        .exec(db)
+        .await?;
+    if updated.rows_affected == 0 {
+        document_sequence::ActiveModel {
+            partnership_id: Set(partnership_id),
+            kind: Set(kind.to_string()),
+            next_value: Set(count + 1),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?;
+        return Ok(1);
+    }
+    let row = document_sequence::Entity::find()
+        .filter(filter)
+        .one(db)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound("sequence".into()))?;
+    Ok(row.next_value - count)
 }
 
 /// Issues a draft or held invoice on `today`: gives it the next number and its dates.

@@ -114,9 +114,11 @@ fn a_killed_billing_run_resumes_without_gaps_or_duplicates() {
             "--commit",
             "--date",
             "2025-09-01",
+            "--batch-size",
+            "3",
         ])
         .env("DATABASE_URL", &db)
-        .env("PB_BILLING_PAUSE_MS", "40")
+        .env("PB_BILLING_PAUSE_MS", "150")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -125,7 +127,8 @@ fn a_killed_billing_run_resumes_without_gaps_or_duplicates() {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
         rt.block_on(async {
             use sea_orm::{ConnectionTrait, Statement};
-            let conn = partnership_billing::services::connect(&db).await.expect("db");
+            // A plain reader: no PRAGMAs, so it never waits for the writer's lock.
+            let conn = sea_orm::Database::connect(&db).await.expect("db");
             let row = conn
                 .query_one_raw(Statement::from_string(
                     conn.get_database_backend(),

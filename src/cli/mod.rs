@@ -125,6 +125,26 @@ pub enum Command {
         #[arg(long, default_value_t = 250)]
         batch_size: usize,
     },
+    /// Show, or change, how a partnership's invoices are numbered and paid.
+    InvoiceSettings {
+        #[arg(long)]
+        partnership: Option<String>,
+        /// Prefix of invoice numbers, e.g. INV- (numbers already given never change).
+        #[arg(long)]
+        invoice_prefix: Option<String>,
+        #[arg(long)]
+        credit_note_prefix: Option<String>,
+        #[arg(long)]
+        payment_terms_days: Option<i32>,
+        #[arg(long)]
+        bank_account_name: Option<String>,
+        #[arg(long)]
+        sort_code: Option<String>,
+        #[arg(long)]
+        account_number: Option<String>,
+        #[arg(long)]
+        remittance_email: Option<String>,
+    },
     /// Create an API token for a user; it is printed once.
     CreateToken {
         #[arg(long)]
@@ -234,6 +254,49 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let today = date.unwrap_or_else(|| chrono::Utc::now().date_naive());
             let options = crate::services::billing::CommitOptions { batch_size };
             billing_run(&db, &partnership, (&year, &period), commit.then_some(options), today, json).await
+        }
+        Command::InvoiceSettings {
+            partnership,
+            invoice_prefix,
+            credit_note_prefix,
+            payment_terms_days,
+            bank_account_name,
+            sort_code,
+            account_number,
+            remittance_email,
+        } => {
+            let db = open(&settings).await?;
+            let p = partnerships::resolve(&db, partnership.as_deref()).await.map_err(service_error)?;
+            let keep = |new: Option<String>, old: Option<String>| {
+                new.map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).or(old)
+            };
+            let changed = partnerships::InvoiceSettings {
+                invoice_prefix: invoice_prefix.unwrap_or(p.invoice_prefix.clone()),
+                credit_note_prefix: credit_note_prefix.unwrap_or(p.credit_note_prefix.clone()),
+                payment_terms_days: payment_terms_days.unwrap_or(p.payment_terms_days),
+                bank_account_name: keep(bank_account_name, p.bank_account_name.clone()),
+                bank_sort_code: keep(sort_code, p.bank_sort_code.clone()),
+                bank_account_number: keep(account_number, p.bank_account_number.clone()),
+                remittance_email: keep(remittance_email, p.remittance_email.clone()),
+            };
+            let saved =
+                partnerships::set_invoice_settings(&db, p.id, changed).await.map_err(service_error)?;
+            println!("Invoices of {}:", saved.name);
+            println!("  invoice numbers       {}000001, ...", saved.invoice_prefix);
+            println!("  credit note numbers   {}000001, ...", saved.credit_note_prefix);
+            println!("  payment terms         {} days", saved.payment_terms_days);
+            println!(
+                "  VAT number            {}",
+                saved.vat_number.as_deref().unwrap_or("none: invoices carry no VAT")
+            );
+            println!(
+                "  bank account          {} {} {}",
+                saved.bank_account_name.as_deref().unwrap_or("(no name)"),
+                saved.bank_sort_code.as_deref().unwrap_or("(no sort code)"),
+                saved.bank_account_number.as_deref().unwrap_or("(no account number)")
+            );
+            println!("  remittance email      {}", saved.remittance_email.as_deref().unwrap_or("(none)"));
+            Ok(ExitCode::SUCCESS)
         }
         Command::CreateToken { email, name } => {
             let db = open(&settings).await?;

@@ -119,6 +119,31 @@ pub fn credit_lines(
     Ok(lines)
 }
 
+/// Spreads a net amount to credit over the lines, each up to what is left on it, in line
+/// order: the way to credit "an amount" rather than chosen lines.
+pub fn allocate_amount(left_by_line: &[Money], amount: Money) -> Result<Vec<(usize, Money)>, CreditError> {
+    if amount.is_negative() || amount.amount().is_zero() {
+        return Err(CreditError::Nothing);
+    }
+    let total: Money = left_by_line.iter().copied().sum();
+    if amount > total {
+        return Err(CreditError::MoreThanInvoiceLeft { left: total, asked: amount });
+    }
+    let mut remaining = amount;
+    let mut asked = Vec::new();
+    for (index, left) in left_by_line.iter().enumerate() {
+        if remaining.amount().is_zero() {
+            break;
+        }
+        let take = if *left < remaining { *left } else { remaining };
+        if !take.amount().is_zero() {
+            asked.push((index, take));
+            remaining = remaining - take;
+        }
+    }
+    Ok(asked)
+}
+
 /// The number an issued document gets: the prefix and a sequence number padded to six digits.
 pub fn document_number(prefix: &str, sequence: i64) -> String {
     format!("{prefix}{sequence:06}")
@@ -180,6 +205,24 @@ mod tests {
             credit_lines(&lines, &credited, &[(1, Money::from_pence(5000))], Money::from_pence(100), true),
             Err(CreditError::MoreThanInvoiceLeft { .. })
         ));
+    }
+
+    #[test]
+    fn amounts_spread_over_lines_in_order() {
+        let left = [Money::from_pence(5000), Money::ZERO, Money::from_pence(3000)];
+        assert_eq!(
+            allocate_amount(&left, Money::from_pence(6000)).unwrap(),
+            vec![(0, Money::from_pence(5000)), (2, Money::from_pence(1000))]
+        );
+        assert_eq!(
+            allocate_amount(&left, Money::from_pence(100)).unwrap(),
+            vec![(0, Money::from_pence(100))]
+        );
+        assert!(matches!(
+            allocate_amount(&left, Money::from_pence(8001)),
+            Err(CreditError::MoreThanInvoiceLeft { .. })
+        ));
+        assert_eq!(allocate_amount(&left, Money::ZERO), Err(CreditError::Nothing));
     }
 
     #[test]

@@ -477,6 +477,8 @@ pub async fn get(
 pub enum CreditAmounts {
     Everything,
     Lines(Vec<(i64, Money)>),
+    /// A net amount, spread over the lines in order, each up to what is left on it.
+    Amount(Money),
 }
 
 /// Raises a credit note against an issued invoice, never for more than is left on it. Crediting
@@ -522,6 +524,12 @@ where
     let asked: Vec<(usize, Money)> = match amounts {
         CreditAmounts::Everything => {
             view.lines.iter().enumerate().map(|(i, l)| (i, l.net - l.credited)).collect()
+        }
+        CreditAmounts::Amount(amount) => {
+            let left: Vec<Money> = view.lines.iter().map(|l| l.net - l.credited).collect();
+            doc::allocate_amount(&left, *amount).map_err(|e| {
+                ServiceError::Invalid(vec![FieldError { field: "amount".into(), message: e.to_string() }])
+            })?
         }
         CreditAmounts::Lines(chosen) => {
             let mut asked = Vec::new();

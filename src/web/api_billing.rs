@@ -207,6 +207,9 @@ struct CreditRequest {
     everything: bool,
     #[serde(default)]
     lines: Vec<CreditLine>,
+    /// A net amount (decimal string) spread over the lines in order.
+    #[serde(default)]
+    amount: Option<String>,
 }
 
 #[derive(serde::Deserialize)]
@@ -225,6 +228,8 @@ async fn credit(
     let request: CreditRequest = body(&bytes)?;
     let amounts = if request.everything {
         CreditAmounts::Everything
+    } else if let Some(amount) = request.amount.as_deref() {
+        CreditAmounts::Amount(Money::parse(amount).map_err(|e| invalid("amount", e.to_string()))?)
     } else {
         let mut lines = Vec::new();
         for l in &request.lines {

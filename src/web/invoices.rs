@@ -382,8 +382,17 @@ async fn credit(
     let id = parse_id(&id)?;
     let reason = form.get("reason").cloned().unwrap_or_default();
     let mut errors = Vec::new();
+    let whole = form.get("total").map(|t| t.trim()).filter(|t| !t.is_empty());
     let amounts = if form.get("what").map(String::as_str) == Some("everything") {
         CreditAmounts::Everything
+    } else if let Some(text) = whole {
+        match Money::parse(text) {
+            Ok(amount) => CreditAmounts::Amount(amount),
+            Err(e) => {
+                errors.push(FieldError { field: "amount".into(), message: format!("Amount to credit: {e}") });
+                CreditAmounts::Lines(vec![])
+            }
+        }
     } else {
         let mut chosen = Vec::new();
         for (key, value) in &form {

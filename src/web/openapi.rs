@@ -190,7 +190,7 @@ pub fn openapi() -> Value {
             "/invoices/{id}/credit-notes": { "post": { "summary": "Credit an issued invoice, by line or everything left (void)", "operationId": "creditInvoice",
                 "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } }],
                 "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["reason"], "properties": {
-                    "reason": { "type": "string" }, "everything": { "type": "boolean" },
+                    "reason": { "type": "string" }, "everything": { "type": "boolean" }, "amount": { "type": "string", "example": "250.00", "description": "A net amount spread over the lines in order" },
                     "lines": { "type": "array", "items": { "type": "object", "properties": { "line_id": { "type": "integer" }, "amount": { "type": "string", "example": "100.00" } } } } } } } } },
                 "responses": merge(json!({ "201": { "description": "The credit note's id, number and gross" }, "422": error_response("More than is left, or no reason"), "409": error_response("The invoice is not issued") }), standard_errors()) } },
             "/imports/gias": { "post": {

@@ -281,16 +281,42 @@ async fn credit_notes(backend: Backend) {
         .unwrap_err();
     assert!(no_reason.to_string().contains("Say why"));
 
+    // An amount spreads over the lines in order.
+    let by_amount = invoices::credit(
+        &app.db,
+        &p,
+        first.id,
+        &CreditAmounts::Amount(Money::parse("50.00").unwrap()),
+        "Goodwill",
+        None,
+        today,
+    )
+    .await
+    .unwrap();
+    assert_eq!((by_amount.net_pence, by_amount.vat_pence), (5000, 1000));
+    let over = invoices::credit(
+        &app.db,
+        &p,
+        first.id,
+        &CreditAmounts::Amount(Money::parse("99999999.00").unwrap()),
+        "too much",
+        None,
+        today,
+    )
+    .await
+    .unwrap_err();
+    assert!(over.to_string().contains("left to credit"), "{over}");
+
     // Voiding credits everything left, VAT included, to the penny.
     let void =
         invoices::credit(&app.db, &p, first.id, &CreditAmounts::Everything, "Raised in error", None, today)
             .await
             .unwrap();
-    assert_eq!(void.number, "RHC-000002");
+    assert_eq!(void.number, "RHC-000003");
     let voided = invoices::get(&app.db, p.id, first.id, &InvoiceScope::All, today).await.unwrap();
     assert_eq!(voided.outstanding, Money::ZERO);
     assert_eq!(voided.credited, voided.totals.gross);
-    assert_eq!(voided.credit_notes.len(), 2);
+    assert_eq!(voided.credit_notes.len(), 3);
     let nothing = invoices::credit(&app.db, &p, first.id, &CreditAmounts::Everything, "again", None, today)
         .await
         .unwrap_err();

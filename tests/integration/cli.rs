@@ -209,3 +209,39 @@ fn a_killed_billing_run_resumes_without_gaps_or_duplicates() {
     assert_eq!(summary["invoices"], 0);
     assert_eq!(summary["total"], "0.00");
 }
+
+#[test]
+fn invoice_settings_change_prefixes_and_refuse_bad_ones() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = format!("sqlite://{}", dir.path().join("settings.db").display());
+    assert!(run(&db, &["demo"], &[]).status.success());
+    let shown = run(&db, &["invoice-settings"], &[]);
+    assert!(
+        String::from_utf8_lossy(&shown.stdout).contains("RH-000001"),
+        "{}",
+        String::from_utf8_lossy(&shown.stdout)
+    );
+    let changed =
+        run(&db, &["invoice-settings", "--invoice-prefix", "INV/2025/", "--payment-terms-days", "14"], &[]);
+    let out = String::from_utf8_lossy(&changed.stdout);
+    assert!(out.contains("INV/2025/000001") && out.contains("14 days"), "{out}");
+    let bad = run(&db, &["invoice-settings", "--invoice-prefix", "no spaces please"], &[]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("must be up to 12 letters"));
+    let run_it =
+        run(&db, &["billing-run", "--year", "2025-26", "--period", "autumn", "--commit", "--json"], &[]);
+    assert!(run_it.status.success());
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    rt.block_on(async {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        let conn = sea_orm::Database::connect(&db).await.expect("db");
+        let first = entity::invoice::Entity::find()
+            .filter(entity::invoice::Column::Sequence.eq(1))
+            .one(&conn)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(first.number.as_deref(), Some("INV/2025/000001"));
+        assert_eq!(first.due_date, first.issue_date.map(|d| d + chrono::Days::new(14)));
+    });
+}

@@ -10,6 +10,7 @@ mod browser;
 mod cli;
 mod import;
 mod money;
+mod numbering;
 mod pages;
 mod pdf;
 mod roles;

@@ -122,7 +122,7 @@ pub enum Command {
         json: bool,
         /// Invoices written per transaction (a killed run loses at most one batch, which the
         /// next run raises again).
-        #[arg(long, default_value_t = 250)]
+        #[arg(long, default_value_t = 1000)]
         batch_size: usize,
     },
     /// Show, or change, how a partnership's invoices are numbered and paid.

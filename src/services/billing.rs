@@ -22,8 +22,8 @@ use entity::{
     audit_entry, billing_run, invoice, invoice_line, local_authority, payer, purchase_order, school, trust,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set, SqlErr,
-    TransactionSession, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, Set,
+    SqlErr, TransactionSession, TransactionTrait,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -123,14 +123,15 @@ pub async fn plan(
 ) -> Result<RunPlan, ServiceError> {
     let (offer, my, period) = resolve_period(db, partnership, year, period).await?;
     let memberships = memberships::of_offer(db, offer.id).await?;
-    let school_ids: Vec<i64> = memberships.iter().map(|m| m.school_id).collect();
-    let mut schools: HashMap<i64, school::Model> = HashMap::new();
-    for chunk in school_ids.chunks(500) {
-        for s in school::Entity::find().filter(school::Column::Id.is_in(chunk.to_vec())).all(db).await? {
-            schools.insert(s.id, s);
-        }
-    }
-    let figures = register::pupil_figures(db, &school_ids).await?;
+    // One query each for the partnership's schools and pupil figures: a run touches most of them.
+    let schools: HashMap<i64, school::Model> = school::Entity::find()
+        .filter(school::Column::PartnershipId.eq(partnership.id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s))
+        .collect();
+    let figures = register::pupil_figures_of_partnership(db, partnership.id).await?;
     let trusts: HashMap<i64, String> = trust::Entity::find()
         .filter(trust::Column::PartnershipId.eq(partnership.id))
         .all(db)
@@ -158,17 +159,24 @@ pub async fn plan(
         .into_iter()
         .map(|p| (p.payer_id, p.po_number))
         .collect();
-    let keys: Vec<String> = memberships.iter().map(|m| charge_key(m.id, year, &period.name)).collect();
-    let mut raised: HashSet<String> = HashSet::new();
-    for chunk in keys.chunks(500) {
-        for line in invoice_line::Entity::find()
-            .filter(invoice_line::Column::ChargeKey.is_in(chunk.to_vec()))
-            .all(db)
-            .await?
-        {
-            raised.extend(line.charge_key);
-        }
-    }
+    // Charges of this period already on invoices (raised by an earlier or concurrent run).
+    let raised: HashSet<String> = invoice_line::Entity::find()
+        .filter(
+            invoice_line::Column::InvoiceId.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(invoice::Column::Id)
+                    .from(invoice::Entity)
+                    .and_where(invoice::Column::PartnershipId.eq(partnership.id))
+                    .and_where(invoice::Column::Year.eq(year))
+                    .and_where(invoice::Column::Period.eq(period.name.as_str()))
+                    .to_owned(),
+            ),
+        )
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|l| l.charge_key)
+        .collect();
     let levels: HashMap<i64, &offers::Level> = offer.levels.iter().map(|l| (l.id, l)).collect();
     let mut grouped: BTreeMap<String, PlannedInvoice> = BTreeMap::new();
     let mut skipped = Vec::new();
@@ -377,7 +385,7 @@ pub struct CommitOptions {
 
 impl Default for CommitOptions {
     fn default() -> CommitOptions {
-        CommitOptions { batch_size: 250 }
+        CommitOptions { batch_size: 1000 }
     }
 }
 
@@ -606,15 +614,22 @@ where
     }
     let keys: Vec<String> = chunk.iter().map(|i| source_key(plan, i)).collect();
     let ids: HashMap<String, (i64, Option<String>)> = invoice::Entity::find()
+        .select_only()
+        .column(invoice::Column::SourceKey)
+        .column(invoice::Column::Id)
+        .column(invoice::Column::Number)
         .filter(invoice::Column::PartnershipId.eq(partnership.id))
         .filter(invoice::Column::SourceKey.is_in(keys.clone()))
+        .into_tuple::<(String, i64, Option<String>)>()
         .all(&txn)
         .await?
         .into_iter()
-        .map(|m| (m.source_key, (m.id, m.number)))
+        .map(|(key, id, number)| (key, (id, number)))
         .collect();
     let mut lines = Vec::new();
-    let mut audits = Vec::new();
+    let mut issued_numbers = Vec::new();
+    let mut issued_ids = Vec::new();
+    let mut gross = Money::ZERO;
     for (i, key) in chunk.iter().zip(&keys) {
         let (invoice_id, number) =
             ids.get(key).cloned().ok_or_else(|| ServiceError::NotFound("the new invoice".into()))?;
@@ -622,27 +637,35 @@ where
             lines.push(line_model(invoice_id, position, line));
         }
         if let Some(number) = number {
-            audits.push(audit_entry::ActiveModel {
-                partnership_id: Set(partnership.id),
-                user_id: Set(user_id),
-                at: Set(now),
-                action: Set("invoice.issued".into()),
-                entity: Set("invoice".into()),
-                entity_id: Set(invoice_id),
-                before_json: Set(None),
-                after_json: Set(Some(
-                    serde_json::json!({"number": number, "gross": i.totals.gross, "payer": i.payer_name})
-                        .to_string(),
-                )),
-                ..Default::default()
-            });
+            issued_numbers.push(number);
+            issued_ids.push(invoice_id);
+            gross = gross + i.totals.gross;
         }
     }
     for batch in lines.chunks(BATCH) {
         invoice_line::Entity::insert_many(batch.to_vec()).exec(&txn).await?;
     }
-    for batch in audits.chunks(BATCH) {
-        audit_entry::Entity::insert_many(batch.to_vec()).exec(&txn).await?;
+    // One audit entry for the batch: the run issued these numbers, for this much, in one go.
+    if let (Some(first), Some(last)) = (issued_numbers.first(), issued_numbers.last()) {
+        audit_entry::ActiveModel {
+            partnership_id: Set(partnership.id),
+            user_id: Set(user_id),
+            at: Set(now),
+            action: Set("invoices.issued".into()),
+            entity: Set("billing_run".into()),
+            entity_id: Set(run_id),
+            before_json: Set(None),
+            after_json: Set(Some(
+                serde_json::json!({
+                    "year": plan.year, "period": plan.period, "count": issued_numbers.len(),
+                    "numbers": format!("{first} to {last}"), "invoice_ids": issued_ids, "gross": gross,
+                })
+                .to_string(),
+            )),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
     }
     txn.commit().await?;
     Ok(statuses)

@@ -231,6 +231,36 @@ pub async fn pupil_figures(
     Ok(by_school)
 }
 
+/// Every pupil figure of a partnership's schools, by school id, in one query.
+pub async fn pupil_figures_of_partnership(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+) -> Result<HashMap<i64, Vec<(PupilFigure, pupil_count::Model)>>, ServiceError> {
+    let rows = pupil_count::Entity::find()
+        .filter(
+            pupil_count::Column::SchoolId.in_subquery(
+                Query::select()
+                    .column(school::Column::Id)
+                    .from(school::Entity)
+                    .and_where(school::Column::PartnershipId.eq(partnership_id))
+                    .to_owned(),
+            ),
+        )
+        .all(db)
+        .await?;
+    let mut by_school: HashMap<i64, Vec<(PupilFigure, pupil_count::Model)>> = HashMap::new();
+    for row in rows {
+        let figure = PupilFigure {
+            census_date: row.census_date,
+            pupils: row.pupils,
+            source: PupilSource::parse(&row.source).unwrap_or(PupilSource::Manual),
+            sequence: row.id,
+        };
+        by_school.entry(row.school_id).or_default().push((figure, row));
+    }
+    Ok(by_school)
+}
+
 async fn summaries(
     db: &impl ConnectionTrait,
     lookups: &Lookups,

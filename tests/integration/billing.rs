@@ -343,12 +343,18 @@ async fn credit_notes(backend: Backend) {
     for action in [
         "offer.created",
         "membership.joined",
-        "invoice.issued",
+        "invoices.issued",
         "invoice.credited",
         "invoice.credited_in_full",
     ] {
         assert!(log.iter().any(|e| e.action == action), "no {action} in the audit log");
     }
+    let batch = log.iter().find(|e| e.action == "invoices.issued").unwrap();
+    assert!(
+        batch.after_json.as_deref().unwrap_or_default().contains("RH-000001 to RH-000062"),
+        "{:?}",
+        batch.after_json
+    );
     let credited = log.iter().find(|e| e.action == "invoice.credited").unwrap();
     assert!(credited.before_json.as_deref().unwrap_or_default().contains("outstanding"));
     assert!(credited.after_json.as_deref().unwrap_or_default().contains("RHC-000001"));

@@ -134,3 +134,33 @@ async fn invoice_pdfs(backend: Backend) {
     app.finish().await;
 }
 on_both_databases!(invoice_and_credit_note_pdfs_have_extractable_text, invoice_pdfs);
+
+#[tokio::test]
+async fn a_partnership_without_vat_registration_charges_no_vat() {
+    use sea_orm::{ActiveModelTrait, Set};
+    let app = TestApp::with_demo(Backend::Sqlite).await;
+    let model = entity::partnership::Entity::find().one(&app.db).await.unwrap().unwrap();
+    let mut active: entity::partnership::ActiveModel = model.into();
+    active.vat_number = Set(None);
+    active.update(&app.db).await.unwrap();
+    let p = partnerships::find_by_slug(&app.db, "demo").await.unwrap().unwrap();
+    assert!(!p.vat_registered());
+    let today = NaiveDate::from_ymd_opt(2025, 9, 1).unwrap();
+    let summary =
+        billing::commit(&app.db, &p, "2025-26", "autumn", None, today, &mut |_, _| {}).await.unwrap();
+    assert_eq!(summary.vat, partnership_billing::domain::money::Money::ZERO);
+    assert_eq!(summary.total, summary.net);
+    let first =
+        invoice::Entity::find().filter(invoice::Column::Sequence.eq(1)).one(&app.db).await.unwrap().unwrap();
+    assert_eq!((first.vat_pence, first.supplier_vat_number.clone()), (0, None));
+    let view = invoices::get(&app.db, p.id, first.id, &InvoiceScope::All, today).await.unwrap();
+    let text = pdf_text(&render(&invoice_document(&view, &p)));
+    assert!(
+        text.contains("Invoice")
+            && !text.contains("VAT invoice")
+            && !text.contains("VAT registration number"),
+        "{text}"
+    );
+    assert!(text.contains("No VAT"));
+    app.finish().await;
+}

@@ -280,7 +280,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 remittance_email: keep(remittance_email, p.remittance_email.clone()),
             };
             let saved =
-                partnerships::set_invoice_settings(&db, p.id, changed).await.map_err(service_error)?;
+                partnerships::set_invoice_settings(&db, p.id, changed, None).await.map_err(service_error)?;
             println!("Invoices of {}:", saved.name);
             println!("  invoice numbers       {}000001, ...", saved.invoice_prefix);
             println!("  credit note numbers   {}000001, ...", saved.credit_note_prefix);

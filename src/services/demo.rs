@@ -452,6 +452,7 @@ where
             bank_account_number: Some("43218765".into()),
             remittance_email: Some("finance@riverside-hillbrook.example".into()),
         },
+        None,
     )
     .await?;
     load_demo_memberships(&txn, partnership.id).await?;

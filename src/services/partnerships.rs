@@ -90,6 +90,7 @@ pub async fn set_invoice_settings(
     db: &impl ConnectionTrait,
     id: i64,
     settings: InvoiceSettings,
+    user_id: Option<i64>,
 ) -> Result<Partnership, ServiceError> {
     let mut errors = Vec::new();
     for (field, prefix) in
@@ -115,6 +116,8 @@ pub async fn set_invoice_settings(
         .one(db)
         .await?
         .ok_or_else(|| ServiceError::NotFound(format!("partnership {id}")))?;
+    let before = serde_json::json!({"invoice_prefix": model.invoice_prefix, "credit_note_prefix": model.credit_note_prefix, "payment_terms_days": model.payment_terms_days, "bank_sort_code": model.bank_sort_code, "bank_account_number": model.bank_account_number});
+    let after = serde_json::json!({"invoice_prefix": settings.invoice_prefix, "credit_note_prefix": settings.credit_note_prefix, "payment_terms_days": settings.payment_terms_days, "bank_sort_code": settings.bank_sort_code, "bank_account_number": settings.bank_account_number});
     let mut active: partnership::ActiveModel = model.into();
     active.invoice_prefix = Set(settings.invoice_prefix);
     active.credit_note_prefix = Set(settings.credit_note_prefix);
@@ -123,7 +126,21 @@ pub async fn set_invoice_settings(
     active.bank_sort_code = Set(settings.bank_sort_code);
     active.bank_account_number = Set(settings.bank_account_number);
     active.remittance_email = Set(settings.remittance_email);
-    Ok(from_model(active.update(db).await?))
+    let saved = from_model(active.update(db).await?);
+    super::audit::record(
+        db,
+        super::audit::Event {
+            partnership_id: id,
+            user_id,
+            action: "invoice_settings.changed",
+            entity: "partnership",
+            entity_id: id,
+            before: Some(before),
+            after: Some(after),
+        },
+    )
+    .await?;
+    Ok(saved)
 }
 
 /// Creates a partnership; a slug already in use is a conflict.

@@ -14,6 +14,7 @@ pub mod openapi;
 pub mod payers;
 pub mod schools;
 pub mod session;
+pub mod settings;
 pub mod sign_in;
 pub mod users;
 pub mod view;
@@ -68,6 +69,7 @@ pub fn router(state: AppState) -> Router {
         .merge(offers::router())
         .merge(memberships::router())
         .merge(payers::router())
+        .merge(settings::router())
         .merge(invoices::router())
         .merge(users::router())
         .nest("/api/v1", api::router().merge(api_billing::router()))

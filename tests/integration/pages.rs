@@ -292,3 +292,49 @@ async fn uploading_and_adding_users(backend: Backend) {
     app.finish().await;
 }
 on_both_databases!(admins_upload_files_and_add_users, uploading_and_adding_users);
+
+async fn invoice_settings(backend: Backend) {
+    let app = TestApp::with_demo(backend).await;
+    let mut finance = app.client();
+    finance.sign_in("finance@demo.test", "demo-finance-2025").await;
+    let page = finance.get("/billing/settings").await;
+    assert!(page.text().contains("value=\"RH-\"") && page.text().contains("GB 123 4567 89"));
+    let csrf = finance.session_csrf().await;
+    let form = |prefix: &'static str, days: &'static str| {
+        vec![
+            ("invoice_prefix", prefix),
+            ("credit_note_prefix", "RHC-"),
+            ("payment_terms_days", days),
+            ("bank_account_name", "Partnership Ltd"),
+            ("bank_sort_code", "20-45-77"),
+            ("bank_account_number", "43218765"),
+            ("remittance_email", ""),
+        ]
+    };
+    let mut bad = vec![("csrf_token", csrf.as_str())];
+    bad.extend(form("no spaces", "200"));
+    let refused = finance.post_form("/billing/settings", &bad).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let text = refused.text();
+    assert!(
+        text.contains("must be up to 12 letters") && text.contains("200 days is not between 0 and 120"),
+        "{text}"
+    );
+    let mut good = vec![("csrf_token", csrf.as_str())];
+    good.extend(form("INV-", "14"));
+    let saved = finance.post_form("/billing/settings", &good).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER);
+    let after = finance.get("/billing/settings?saved=1").await.text();
+    assert!(
+        after.contains("The invoice settings were saved")
+            && after.contains("value=\"INV-\"")
+            && after.contains("value=\"14\"")
+    );
+    let p =
+        partnership_billing::services::partnerships::find_by_slug(&app.db, "demo").await.unwrap().unwrap();
+    assert_eq!((p.invoice_prefix.as_str(), p.payment_terms_days, p.remittance_email), ("INV-", 14, None));
+    let audit = finance.get("/billing/audit").await.text();
+    assert!(audit.contains("invoice_settings.changed"));
+    app.finish().await;
+}
+on_both_databases!(finance_changes_invoice_settings, invoice_settings);

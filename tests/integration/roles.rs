@@ -74,6 +74,8 @@ const RULE_FORM: &[(&str, &str)] = &[
 ];
 const RUN_FORM: &[(&str, &str)] = &[("year", "2025-26"), ("period", "spring")];
 const PO_FORM: &[(&str, &str)] = &[("year", "2025-26"), ("po_number", "")];
+const SETTINGS_FORM: &[(&str, &str)] =
+    &[("invoice_prefix", "bad prefix!"), ("credit_note_prefix", "CN-"), ("payment_terms_days", "30")];
 const RUN_JSON: &str = r#"{"year": "2025-26", "period": "summer"}"#;
 const RULE_JSON: &str = r#"{"year": "2025-26", "rule": {"flat": "100.00"}}"#;
 const CREDIT_JSON: &str = r#"{"reason": "sweep", "lines": []}"#;
@@ -95,6 +97,8 @@ fn billing_routes(ids: &Ids) -> Vec<Route> {
         r("/billing/payers".into(), Page, Get, billing.clone()),
         r(format!("/billing/payers/{}/po", ids.payer), Page, PageForm(PO_FORM), billing.clone()),
         r("/billing/audit".into(), Page, Get, billing.clone()),
+        r("/billing/settings".into(), Page, Get, billing.clone()),
+        r("/billing/settings".into(), Page, PageForm(SETTINGS_FORM), billing.clone()),
         r("/invoices".into(), Page, Get, vec![ADMIN, FINANCE, SBM, TRUST, COUNCIL]),
         r(format!("/invoices/{}", ids.school_invoice), Page, Get, vec![ADMIN, FINANCE, SBM]),
         r(format!("/invoices/{}/pdf", ids.school_invoice), Page, Get, vec![ADMIN, FINANCE, SBM]),

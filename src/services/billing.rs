@@ -336,6 +336,20 @@ fn domain_lines(lines: &[PlannedLine]) -> Vec<Line> {
         .collect()
 }
 
+/// How a run started from the billing page is getting on.
+#[derive(Debug, Clone)]
+pub struct RunProgress {
+    pub year: String,
+    pub period: String,
+    pub partnership_id: i64,
+    pub raised: u64,
+    pub total: u64,
+    /// Set when the run has finished.
+    pub summary: Option<RunSummary>,
+    /// Set when the run stopped with an error.
+    pub error: Option<String>,
+}
+
 /// What a committed run did.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunSummary {

@@ -2,10 +2,10 @@
 //! memberships, payers and the audit log.
 
 use crate::domain::role::Action;
-use crate::services::billing::{self, RunPlan, Skipped};
+use crate::services::billing::{self, RunPlan, RunProgress, Skipped};
 use crate::services::{FieldError, ServiceError, offers};
 use crate::web::AppState;
-use crate::web::error::{PageError, urlencode};
+use crate::web::error::PageError;
 use crate::web::session::PageUser;
 use crate::web::view::{Chrome, SelectOption, render};
 use askama::Template;
@@ -20,6 +20,7 @@ pub fn router() -> Router<AppState> {
         .route("/billing", get(overview))
         .route("/billing/preview", get(preview))
         .route("/billing/runs", post(commit))
+        .route("/billing/runs/{token}", get(progress))
 }
 
 #[derive(Template)]
@@ -88,8 +89,6 @@ struct RunQuery {
     year: String,
     #[serde(default)]
     period: String,
-    /// What the commit that led here did.
-    done: Option<String>,
 }
 
 struct InvoiceRow {
@@ -105,7 +104,6 @@ struct InvoiceRow {
 #[template(path = "pages/billing_preview.html")]
 struct PreviewPage {
     chrome: Chrome,
-    notice: Option<String>,
     heading: String,
     period_text: String,
     year: String,
@@ -118,15 +116,11 @@ struct PreviewPage {
     skipped: Vec<Skipped>,
 }
 
-fn preview_page(user: &PageUser, plan: &RunPlan, notice: Option<String>) -> PreviewPage {
+fn preview_page(user: &PageUser, plan: &RunPlan) -> PreviewPage {
     let held = plan.invoices.iter().filter(|i| i.waiting_for_po).count();
     PreviewPage {
         chrome: Chrome::for_user(user, "/billing"),
-        heading: if notice.is_some() {
-            format!("Billing {} {}", plan.year, plan.period)
-        } else {
-            format!("Preview: {} {}", plan.year, plan.period)
-        },
+        heading: format!("Preview: {} {}", plan.year, plan.period),
         period_text: format!(
             "{} to {}",
             plan.period_start.format("%-d %B %Y"),
@@ -159,7 +153,6 @@ fn preview_page(user: &PageUser, plan: &RunPlan, notice: Option<String>) -> Prev
             })
             .collect(),
         skipped: plan.skipped.clone(),
-        notice,
     }
 }
 
@@ -170,7 +163,7 @@ async fn preview(
 ) -> Result<Response, PageError> {
     user.require(Action::ManageBilling)?;
     match billing::plan(&state.db, &user.partnership, q.year.trim(), q.period.trim()).await {
-        Ok(plan) => Ok(render(&preview_page(&user, &plan, q.done.clone()))),
+        Ok(plan) => Ok(render(&preview_page(&user, &plan))),
         Err(ServiceError::Invalid(errors)) => {
             overview_page(&state, &user, errors, Some(q.year.trim()), q.period.trim()).await
         }
@@ -195,40 +188,126 @@ async fn commit(
 ) -> Result<Response, PageError> {
     user.require(Action::ManageBilling)?;
     user.check_csrf(&form.csrf_token)?;
-    let today = chrono::Utc::now().date_naive();
-    match billing::commit(
-        &state.db,
-        &user.partnership,
-        &form.year,
-        &form.period,
-        Some(user.user.id),
-        today,
-        &mut |_, _| {},
-    )
-    .await
-    {
-        Ok(summary) => {
-            tracing::info!(
-                user_id = user.user.id,
-                run_id = summary.run_id,
-                invoices = summary.invoices,
-                "billing run committed"
-            );
-            let notice = format!(
-                "{} invoices raised ({} issued, {} waiting for a PO), total {}.",
-                summary.invoices, summary.issued, summary.waiting_for_po, summary.total
-            );
-            Ok(Redirect::to(&format!(
-                "/billing/preview?year={}&period={}&done={}",
-                urlencode(&form.year),
-                urlencode(&summary.period),
-                urlencode(&notice)
-            ))
-            .into_response())
-        }
+    // Check the year and period now, so mistakes show at once; the run itself goes on in the
+    // background and its page shows how far it has got.
+    let plan = match billing::plan(&state.db, &user.partnership, &form.year, &form.period).await {
+        Ok(plan) => plan,
         Err(ServiceError::Invalid(errors)) => {
-            overview_page(&state, &user, errors, Some(&form.year), &form.period).await
+            return overview_page(&state, &user, errors, Some(&form.year), &form.period).await;
         }
-        Err(e) => Err(e.into()),
+        Err(e) => return Err(e.into()),
+    };
+    let token = crate::services::auth::random_token()[..16].to_string();
+    let progress = RunProgress {
+        year: form.year.clone(),
+        period: plan.period.clone(),
+        partnership_id: user.partnership.id,
+        raised: 0,
+        total: plan.invoices.len() as u64,
+        summary: None,
+        error: None,
+    };
+    if let Ok(mut runs) = state.runs.lock() {
+        runs.insert(token.clone(), progress);
     }
+    let (db, runs, partnership, user_id, key) =
+        (state.db.clone(), state.runs.clone(), user.partnership.clone(), user.user.id, token.clone());
+    let (year, period) = (form.year.clone(), plan.period.clone());
+    tokio::spawn(async move {
+        let today = chrono::Utc::now().date_naive();
+        let progress_runs = runs.clone();
+        let progress_key = key.clone();
+        let mut report = move |done: u64, total: u64| {
+            if let Ok(mut all) = progress_runs.lock()
+                && let Some(entry) = all.get_mut(&progress_key)
+            {
+                entry.raised = done;
+                entry.total = total;
+            }
+        };
+        let outcome = billing::commit_with(
+            &db,
+            &partnership,
+            &year,
+            &period,
+            Some(user_id),
+            today,
+            Default::default(),
+            &mut report,
+        )
+        .await;
+        if let Ok(mut all) = runs.lock()
+            && let Some(entry) = all.get_mut(&key)
+        {
+            match outcome {
+                Ok(summary) => {
+                    tracing::info!(
+                        user_id,
+                        run_id = summary.run_id,
+                        invoices = summary.invoices,
+                        "billing run committed"
+                    );
+                    entry.raised = summary.invoices as u64;
+                    entry.summary = Some(summary);
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "billing run stopped");
+                    entry.error = Some(match e {
+                        ServiceError::Database(_) => "The database refused a write.".to_string(),
+                        other => other.to_string(),
+                    });
+                }
+            }
+        }
+    });
+    Ok(Redirect::to(&format!("/billing/runs/{token}")).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "pages/billing_run.html")]
+struct RunPage {
+    chrome: Chrome,
+    heading: String,
+    year: String,
+    period: String,
+    running: bool,
+    raised: u64,
+    total: u64,
+    done: Option<String>,
+    failed: Option<String>,
+    skipped: Vec<Skipped>,
+}
+
+async fn progress(
+    State(state): State<AppState>,
+    user: PageUser,
+    axum::extract::Path(token): axum::extract::Path<String>,
+) -> Result<Response, PageError> {
+    user.require(Action::ManageBilling)?;
+    let found = state.runs.lock().ok().and_then(|runs| runs.get(&token).cloned());
+    let run = found.filter(|r| r.partnership_id == user.partnership.id).ok_or(PageError::NotFound)?;
+    let running = run.summary.is_none() && run.error.is_none();
+    let done = run.summary.as_ref().map(|s| {
+        format!(
+            "{} invoices raised ({} issued, {} waiting for a PO), total {}.",
+            s.invoices, s.issued, s.waiting_for_po, s.total
+        )
+    });
+    let page = RunPage {
+        chrome: Chrome::for_user(&user, "/billing"),
+        heading: if running {
+            format!("Billing {} {}: raising invoices", run.year, run.period)
+        } else {
+            format!("Billing {} {}", run.year, run.period)
+        },
+        running,
+        raised: run.raised,
+        total: run.total,
+        skipped: run.summary.as_ref().map(|s| s.skipped.clone()).unwrap_or_default(),
+        failed: run.error.clone(),
+        done,
+        year: run.year,
+        period: run.period,
+    };
+    Ok(render(&page))
 }

@@ -139,6 +139,23 @@ impl Browser {
         self.wait_for_new_page().await;
     }
 
+    /// Waits (up to 30 s) until the page shows `text`, across the page's own refreshes.
+    async fn wait_for_text(&self, text: &str) -> String {
+        let mut last = String::new();
+        for _ in 0..300 {
+            if let Ok(body) = self.client.find(Locator::Css("body")).await
+                && let Ok(shown) = body.text().await
+            {
+                if shown.contains(text) {
+                    return shown;
+                }
+                last = shown;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the page never showed {text}:\n{last}");
+    }
+
     /// Marks the current document so that the next one can be told apart from it.
     async fn mark_page(&self) {
         self.client.execute("window.__pbOldPage = true;", vec![]).await.expect("mark the page");
@@ -285,8 +302,9 @@ async fn finance_bills_a_term(b: &Browser, base: &SocketAddr) {
     assert!(preview.contains("Kestrel Free School (URN 990021): needs pupil number"));
     b.accessible("the billing preview").await;
     b.click_button("Commit and issue 63 invoices").await;
-    let done = b.text().await;
-    assert!(done.contains("63 invoices raised (62 issued, 1 waiting for a PO)"), "{done}");
+    assert!(b.path().await.starts_with("/billing/runs/"), "the run has its own page");
+    let done = b.wait_for_text("63 invoices raised (62 issued, 1 waiting for a PO)").await;
+    assert!(done.contains("needs pupil number"), "{done}");
     b.accessible("the committed run").await;
     b.click_link("See the invoices").await;
     assert!(b.text().await.contains("63 invoices"));

@@ -22,6 +22,7 @@ pub enum Backend {
 pub struct TestApp {
     pub db: DatabaseConnection,
     pub router: Router,
+    pub state: AppState,
     cleanup: Option<(String, String)>,
     _dir: Option<tempfile::TempDir>,
 }
@@ -73,7 +74,7 @@ impl TestApp {
         let db = services::connect(&database_url).await.expect("open the test database");
         services::migrate(&db).await.expect("migrate the test database");
         let state = AppState::new(db.clone(), WebSettings { secure_cookies: false });
-        TestApp { router: router(state), db, cleanup, _dir: dir }
+        TestApp { router: router(state.clone()), state, db, cleanup, _dir: dir }
     }
 
     /// A fresh database holding the demo partnership.

@@ -338,3 +338,43 @@ async fn invoice_settings(backend: Backend) {
     app.finish().await;
 }
 on_both_databases!(finance_changes_invoice_settings, invoice_settings);
+
+#[tokio::test]
+async fn a_running_billing_run_shows_its_progress() {
+    use partnership_billing::services::billing::RunProgress;
+    let app = TestApp::with_demo(Backend::Sqlite).await;
+    let p =
+        partnership_billing::services::partnerships::find_by_slug(&app.db, "demo").await.unwrap().unwrap();
+    let progress = |raised, error: Option<&str>| RunProgress {
+        year: "2025-26".into(),
+        period: "autumn".into(),
+        partnership_id: p.id,
+        raised,
+        total: 63,
+        summary: None,
+        error: error.map(String::from),
+    };
+    app.state.runs.lock().unwrap().insert("running-run".into(), progress(20, None));
+    app.state
+        .runs
+        .lock()
+        .unwrap()
+        .insert("stopped-run".into(), progress(40, Some("The database refused a write.")));
+    let mut finance = app.client();
+    finance.sign_in("finance@demo.test", "demo-finance-2025").await;
+    let running = finance.get("/billing/runs/running-run").await.text();
+    assert!(
+        running.contains("Raised 20 of 63 invoices") && running.contains("http-equiv=\"refresh\""),
+        "{running}"
+    );
+    let stopped = finance.get("/billing/runs/stopped-run").await.text();
+    assert!(
+        stopped.contains("The run stopped") && stopped.contains("running the period again raises the rest")
+    );
+    assert!(!stopped.contains("http-equiv=\"refresh\""));
+    assert_eq!(finance.get("/billing/runs/unknown").await.status, StatusCode::NOT_FOUND);
+    let mut board = app.client();
+    board.sign_in("board@demo.test", "demo-board-2025").await;
+    assert_eq!(board.get("/billing/runs/running-run").await.status, StatusCode::FORBIDDEN);
+    app.finish().await;
+}

@@ -39,6 +39,7 @@ pub struct Offer {
 /// A level as typed: the rule is JSON text.
 #[derive(Debug, Clone, Deserialize)]
 pub struct NewLevel {
+    #[serde(default)]
     pub name: String,
     #[serde(default)]
     pub description: String,

@@ -22,10 +22,18 @@ use serde_json::{Value, json};
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/offers", get(list_offers))
+        .route("/offers", get(list_offers).post(create_offer))
         .route("/offers/{year}", get(offer))
+        .route("/offers/{year}/levels/{level}", axum::routing::put(update_level))
         .route("/fee-rules/preview", post(preview_rule))
         .route("/memberships", get(list_memberships).post(join))
+        .route("/memberships/{id}/leave", post(leave))
+        .route("/memberships/{id}/change-level", post(change_level))
+        .route("/payers", get(list_payers))
+        .route("/payers/{id}/po", post(record_po))
+        .route("/payers/{id}/requires-po", post(requires_po))
+        .route("/credit-notes/{id}/pdf", get(credit_note_pdf))
+        .route("/audit", get(audit_log))
         .route("/billing-runs/preview", get(preview_run))
         .route("/billing-runs", post(commit_run))
         .route("/invoices", get(list_invoices))
@@ -253,4 +261,182 @@ async fn credit(
         Json(json!({ "id": note.id, "number": note.number, "gross": Money::from_pence(note.gross_pence) })),
     )
         .into_response())
+}
+
+async fn create_offer(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    bytes: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    caller.require(Action::ManageBilling)?;
+    let new: offers::NewOffer = body(&bytes)?;
+    let partnership = partnerships::get(&state.db, caller.user.partnership_id).await?;
+    let created =
+        offers::create(&state.db, partnership.id, partnership.year_kind, &new, Some(caller.user.id)).await?;
+    Ok((StatusCode::CREATED, Json(created)).into_response())
+}
+
+async fn update_level(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    Path((year, level)): Path<(String, String)>,
+    bytes: axum::body::Bytes,
+) -> Result<Json<offers::Level>, ApiError> {
+    caller.require(Action::ManageBilling)?;
+    let mut changed: offers::NewLevel = body(&bytes)?;
+    changed.name = level.clone();
+    Ok(Json(
+        offers::update_level(
+            &state.db,
+            caller.user.partnership_id,
+            &year,
+            &level,
+            &changed,
+            Some(caller.user.id),
+        )
+        .await?,
+    ))
+}
+
+#[derive(serde::Deserialize)]
+struct LeaveRequest {
+    /// The last day of membership.
+    ends_on: chrono::NaiveDate,
+}
+
+async fn leave(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    Path(id): Path<String>,
+    bytes: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Action::ManageBilling)?;
+    let request: LeaveRequest = body(&bytes)?;
+    let m = memberships::leave(
+        &state.db,
+        caller.user.partnership_id,
+        parse_id(&id)?,
+        request.ends_on,
+        Some(caller.user.id),
+    )
+    .await?;
+    Ok(Json(json!({ "id": m.id, "starts_on": m.starts_on, "ends_on": m.ends_on })))
+}
+
+#[derive(serde::Deserialize)]
+struct ChangeRequest {
+    level: String,
+    /// The first day at the new level.
+    from: chrono::NaiveDate,
+}
+
+async fn change_level(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    Path(id): Path<String>,
+    bytes: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    caller.require(Action::ManageBilling)?;
+    let request: ChangeRequest = body(&bytes)?;
+    let m = memberships::change_level(
+        &state.db,
+        caller.user.partnership_id,
+        parse_id(&id)?,
+        &request.level,
+        request.from,
+        Some(caller.user.id),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": m.id, "starts_on": m.starts_on }))).into_response())
+}
+
+async fn list_payers(State(state): State<AppState>, caller: ApiUser) -> Result<Json<Value>, ApiError> {
+    caller.require(Action::ManageBilling)?;
+    let payers = memberships::payers(&state.db, caller.user.partnership_id).await?;
+    let held = invoices::held_by_payer(&state.db, caller.user.partnership_id).await?;
+    Ok(Json(json!(payers
+        .into_iter()
+        .map(|p| json!({ "id": p.id, "kind": p.kind, "name": p.name, "address": p.address, "requires_po": p.requires_po, "held_invoices": held.get(&p.id).copied().unwrap_or(0) }))
+        .collect::<Vec<_>>())))
+}
+
+#[derive(serde::Deserialize)]
+struct PoRequest {
+    year: String,
+    po_number: String,
+}
+
+async fn record_po(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    Path(id): Path<String>,
+    bytes: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Action::ManageBilling)?;
+    let request: PoRequest = body(&bytes)?;
+    let partnership = partnerships::get(&state.db, caller.user.partnership_id).await?;
+    let issued = billing::release_with_po(
+        &state.db,
+        &partnership,
+        parse_id(&id)?,
+        request.year.trim(),
+        &request.po_number,
+        Some(caller.user.id),
+        today(),
+    )
+    .await?;
+    Ok(Json(json!({ "issued": issued })))
+}
+
+#[derive(serde::Deserialize)]
+struct RequiresPoRequest {
+    requires_po: bool,
+}
+
+async fn requires_po(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    Path(id): Path<String>,
+    bytes: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Action::ManageBilling)?;
+    let request: RequiresPoRequest = body(&bytes)?;
+    let p = memberships::set_requires_po(
+        &state.db,
+        caller.user.partnership_id,
+        parse_id(&id)?,
+        request.requires_po,
+        Some(caller.user.id),
+    )
+    .await?;
+    Ok(Json(json!({ "id": p.id, "requires_po": p.requires_po })))
+}
+
+async fn credit_note_pdf(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let scope = scope(&state, &caller).await?;
+    let note =
+        invoices::get_credit_note(&state.db, caller.user.partnership_id, parse_id(&id)?, &scope).await?;
+    let bytes = crate::pdf::render(&crate::pdf::documents::credit_note_document(&note));
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}.pdf\"", note.number)),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+async fn audit_log(State(state): State<AppState>, caller: ApiUser) -> Result<Json<Value>, ApiError> {
+    caller.require(Action::ViewAllInvoices)?;
+    let entries = crate::services::audit::recent(&state.db, caller.user.partnership_id, 500).await?;
+    let parse = |text: Option<String>| text.and_then(|t| serde_json::from_str::<Value>(&t).ok());
+    Ok(Json(json!(entries
+        .into_iter()
+        .map(|e| json!({ "at": e.at, "user_id": e.user_id, "action": e.action, "entity": e.entity, "entity_id": e.entity_id, "before": parse(e.before_json), "after": parse(e.after_json) }))
+        .collect::<Vec<_>>())))
 }

@@ -123,3 +123,95 @@ async fn the_openapi_document_describes_every_route() {
     }
     app.finish().await;
 }
+
+async fn billing_through_the_api(backend: Backend) {
+    let app = TestApp::with_demo(backend).await;
+    let finance = users::find_by_email(&app.db, "finance@demo.test").await.unwrap().unwrap();
+    let token = auth::create_api_token(&app.db, finance.id, "finance system").await.unwrap();
+    let bearer = format!("Bearer {}", token.expose_secret());
+    let h = [("authorization", bearer.as_str())];
+    let mut c = app.client();
+    let json = |v: serde_json::Value| v.to_string().into_bytes();
+    let send = |method: &str, path: &str, body: Vec<u8>| {
+        axum::http::Request::builder()
+            .method(method)
+            .uri(path)
+            .header("authorization", bearer.as_str())
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(body))
+            .unwrap()
+    };
+    // A bad rule says where; a good one is saved.
+    let bad = c
+        .send(send(
+            "PUT",
+            "/api/v1/offers/2025-26/levels/Core",
+            json(serde_json::json!({"fee_rule": {"per_pupil": 19}, "vat_rate": "standard"})),
+        ))
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.json()["error"]["message"].as_str().unwrap().contains("per_pupil: write amounts in quotes"),
+        "{}",
+        bad.text()
+    );
+    let good = c.send(send("PUT", "/api/v1/offers/2025-26/levels/Core", json(serde_json::json!({"fee_rule": {"per_pupil": "7.00"}, "vat_rate": "standard", "description": "Core offer"})))).await;
+    assert_eq!(good.status, StatusCode::OK, "{}", good.text());
+    // Memberships: leave before joining is refused; a change of level makes a new membership.
+    let list = c.get_with("/api/v1/memberships?year=2025-26", &h).await.json();
+    let id = list[0]["id"].as_i64().unwrap();
+    let refused = c
+        .post_body(
+            &format!("/api/v1/memberships/{id}/leave"),
+            "application/json",
+            json(serde_json::json!({"ends_on": "2020-01-01"})),
+            &h,
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let changed = c
+        .post_body(
+            &format!("/api/v1/memberships/{id}/change-level"),
+            "application/json",
+            json(serde_json::json!({"level": "Enhanced", "from": "2026-01-01"})),
+            &h,
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::CREATED, "{}", changed.text());
+    // Bill, hold for a PO, release with one.
+    let run = c
+        .post_body(
+            "/api/v1/billing-runs",
+            "application/json",
+            json(serde_json::json!({"year": "2025-26", "period": "autumn"})),
+            &h,
+        )
+        .await;
+    assert_eq!(run.status, StatusCode::CREATED);
+    assert_eq!(run.json()["waiting_for_po"], 1);
+    let payers = c.get_with("/api/v1/payers", &h).await.json();
+    let held = payers
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["held_invoices"] == 1)
+        .expect("a payer with a held invoice");
+    let released = c
+        .post_body(
+            &format!("/api/v1/payers/{}/po", held["id"]),
+            "application/json",
+            json(serde_json::json!({"year": "2025-26", "po_number": "PO-77"})),
+            &h,
+        )
+        .await;
+    assert_eq!(released.json()["issued"].as_array().map(Vec::len), Some(1));
+    let audit = c.get_with("/api/v1/audit", &h).await.json();
+    let actions: Vec<&str> = audit.as_array().unwrap().iter().filter_map(|e| e["action"].as_str()).collect();
+    for action in
+        ["offer_level.changed", "membership.left", "membership.joined", "invoices.issued", "invoice.issued"]
+    {
+        assert!(actions.contains(&action), "{action} missing from {actions:?}");
+    }
+    app.finish().await;
+}
+on_both_databases!(billing_works_through_the_api, billing_through_the_api);

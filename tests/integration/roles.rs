@@ -29,6 +29,7 @@ enum Delivery {
     PageForm(&'static [(&'static str, &'static str)]),
     Upload,
     Json(&'static str),
+    Put(&'static str),
     Csv,
 }
 
@@ -76,6 +77,11 @@ const RUN_FORM: &[(&str, &str)] = &[("year", "2025-26"), ("period", "spring")];
 const PO_FORM: &[(&str, &str)] = &[("year", "2025-26"), ("po_number", "")];
 const SETTINGS_FORM: &[(&str, &str)] =
     &[("invoice_prefix", "bad prefix!"), ("credit_note_prefix", "CN-"), ("payment_terms_days", "30")];
+const LEVEL_JSON: &str =
+    r#"{"fee_rule": {"flat": "1000.00"}, "vat_rate": "standard", "description": "Core"}"#;
+const LEAVE_JSON: &str = r#"{"ends_on": "2026-08-31"}"#;
+const PO_JSON: &str = r#"{"year": "2025-26", "po_number": "PO-SWEEP"}"#;
+const REQUIRES_JSON: &str = r#"{"requires_po": false}"#;
 const RUN_JSON: &str = r#"{"year": "2025-26", "period": "summer"}"#;
 const RULE_JSON: &str = r#"{"year": "2025-26", "rule": {"flat": "100.00"}}"#;
 const CREDIT_JSON: &str = r#"{"reason": "sweep", "lines": []}"#;
@@ -119,7 +125,19 @@ fn billing_routes(ids: &Ids) -> Vec<Route> {
         r("/api/v1/invoices".into(), Api, Get, vec![ADMIN, FINANCE, SBM, TRUST, COUNCIL]),
         r(format!("/api/v1/invoices/{}", ids.school_invoice), Api, Get, vec![ADMIN, FINANCE, SBM]),
         r(format!("/api/v1/invoices/{}/pdf", ids.trust_invoice), Api, Get, vec![ADMIN, FINANCE, TRUST]),
-        r(format!("/api/v1/invoices/{}/credit-notes", ids.trust_invoice), Api, Json(CREDIT_JSON), billing),
+        r(
+            format!("/api/v1/invoices/{}/credit-notes", ids.trust_invoice),
+            Api,
+            Json(CREDIT_JSON),
+            billing.clone(),
+        ),
+        r("/api/v1/offers/2025-26/levels/Core".into(), Api, Put(LEVEL_JSON), billing.clone()),
+        r(format!("/api/v1/memberships/{}/leave", ids.membership), Api, Json(LEAVE_JSON), billing.clone()),
+        r("/api/v1/payers".into(), Api, Get, billing.clone()),
+        r(format!("/api/v1/payers/{}/po", ids.payer), Api, Json(PO_JSON), billing.clone()),
+        r(format!("/api/v1/payers/{}/requires-po", ids.payer), Api, Json(REQUIRES_JSON), billing.clone()),
+        r(format!("/api/v1/credit-notes/{}/pdf", ids.credit_note), Api, Get, vec![ADMIN, FINANCE, TRUST]),
+        r("/api/v1/audit".into(), Api, Get, billing),
     ]
 }
 
@@ -201,6 +219,16 @@ async fn call(client: &mut Client, route: &Route, signed_in: bool) -> Answer {
                     &[("x-csrf-token", &csrf)],
                 )
                 .await
+        }
+        Delivery::Put(body) => {
+            let request = axum::http::Request::builder()
+                .method(axum::http::Method::PUT)
+                .uri(&route.path)
+                .header("content-type", "application/json")
+                .header("x-csrf-token", csrf.as_str())
+                .body(axum::body::Body::from(body))
+                .expect("request");
+            client.send(request).await
         }
         Delivery::Csv => {
             client

@@ -227,6 +227,46 @@ impl FeeRule {
         }
     }
 
+    /// The same rule with every amount (flat, per-pupil, lump sums, band amounts, floors and
+    /// caps) multiplied by `factor`: how a funding model searches for a break-even level.
+    pub fn scaled(&self, factor: Decimal) -> FeeRule {
+        let scale = |v: Decimal| v * factor;
+        let kind = match &self.kind {
+            RuleKind::Flat { flat } => RuleKind::Flat { flat: scale(*flat) },
+            RuleKind::PerPupil { per_pupil, lump_sum } => {
+                RuleKind::PerPupil { per_pupil: scale(*per_pupil), lump_sum: lump_sum.map(scale) }
+            }
+            RuleKind::ByPhase { by_phase } => RuleKind::ByPhase {
+                by_phase: by_phase.iter().map(|(k, r)| (k.clone(), r.scaled(factor))).collect(),
+            },
+            RuleKind::Bands { bands, mode } => RuleKind::Bands {
+                bands: bands
+                    .iter()
+                    .map(|b| Band {
+                        up_to: b.up_to,
+                        flat: b.flat.map(scale),
+                        per_pupil: b.per_pupil.map(scale),
+                    })
+                    .collect(),
+                mode: *mode,
+            },
+        };
+        FeeRule { kind, min: self.min.map(scale), max: self.max.map(scale) }
+    }
+
+    /// For a rule that is one per-pupil rate or one flat amount: the same rule with that amount
+    /// replaced (floors and caps kept). `None` for other rules.
+    pub fn with_single_amount(&self, amount: Decimal) -> Option<FeeRule> {
+        let kind = match &self.kind {
+            RuleKind::Flat { .. } => RuleKind::Flat { flat: amount },
+            RuleKind::PerPupil { lump_sum, .. } => {
+                RuleKind::PerPupil { per_pupil: amount, lump_sum: *lump_sum }
+            }
+            _ => return None,
+        };
+        Some(FeeRule { kind, min: self.min, max: self.max })
+    }
+
     /// Whether pricing needs the school's pupil number.
     pub fn needs_pupils(&self, phase: BillingPhase) -> bool {
         match &self.kind {

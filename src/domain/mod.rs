@@ -3,6 +3,7 @@
 pub mod billing;
 pub mod billing_phase;
 pub mod fees;
+pub mod funding;
 pub mod gias;
 pub mod instalments;
 pub mod invoice;

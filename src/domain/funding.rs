@@ -1,0 +1,486 @@
+//! Funding models for boards: what each option raises from the real roster against what the
+//! offer costs, with the same fee code that bills.
+//!
+//! Pure: the caller supplies the schools (from the register or a GIAS file) and the scenario.
+//! Each school's charge is rounded once, as in billing; everything else is exact until the
+//! result is shown (to the penny, half up).
+
+use super::billing_phase::BillingPhase;
+use super::fees::{Discounts, FeeRule, price_school};
+use super::money::{Money, round_half_up_to_penny};
+use super::pro_rata::Coverage;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// One school as a model sees it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModelSchool {
+    pub urn: i32,
+    pub name: String,
+    pub billing_phase: BillingPhase,
+    pub pupils: Option<u32>,
+}
+
+/// Whether a cost belongs to the core offer or to additional support.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CostKind {
+    Core,
+    Additional,
+}
+
+/// Units at a unit cost.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Units {
+    pub units: Decimal,
+    pub unit_cost: Decimal,
+}
+
+/// How a cost line is priced.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Pricing {
+    Amount { amount: Decimal },
+    Days { days: Decimal, day_rate: Decimal },
+    Units(Units),
+    PerPhase { per_phase: BTreeMap<String, Units> },
+}
+
+/// One line of the costed offer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CostLine {
+    pub name: String,
+    pub kind: CostKind,
+    #[serde(flatten)]
+    pub pricing: Pricing,
+}
+
+impl CostLine {
+    /// The line's exact cost.
+    pub fn amount(&self) -> Decimal {
+        match &self.pricing {
+            Pricing::Amount { amount } => *amount,
+            Pricing::Days { days, day_rate } => *days * *day_rate,
+            Pricing::Units(u) => u.units * u.unit_cost,
+            Pricing::PerPhase { per_phase } => per_phase.values().map(|u| u.units * u.unit_cost).sum(),
+        }
+    }
+}
+
+/// The share of schools expected to sign up: one share, or one per billing phase (phases not
+/// named take `default`, or 1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum SignUp {
+    All(Decimal),
+    ByPhase(BTreeMap<String, Decimal>),
+}
+
+impl Default for SignUp {
+    fn default() -> SignUp {
+        SignUp::All(Decimal::ONE)
+    }
+}
+
+impl SignUp {
+    pub fn share(&self, phase: BillingPhase) -> Decimal {
+        match self {
+            SignUp::All(share) => *share,
+            SignUp::ByPhase(map) => map
+                .iter()
+                .find(|(k, _)| BillingPhase::parse(k) == Some(phase))
+                .map(|(_, v)| *v)
+                .or_else(|| map.get("default").copied())
+                .unwrap_or(Decimal::ONE),
+        }
+    }
+}
+
+/// A paid tier above the membership; its income counts towards additional costs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tier {
+    pub name: String,
+    pub fee: FeeRule,
+    #[serde(default)]
+    pub sign_up: SignUp,
+}
+
+/// A traded service sold under an option: a price and expected units per billing phase.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Service {
+    pub name: String,
+    pub price: BTreeMap<String, Decimal>,
+    pub units: BTreeMap<String, Decimal>,
+}
+
+impl Service {
+    pub fn income(&self) -> Decimal {
+        self.units
+            .iter()
+            .map(|(phase, units)| self.price.get(phase).copied().unwrap_or_default() * *units)
+            .sum()
+    }
+}
+
+/// One funding option a board compares.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FundingOption {
+    pub name: String,
+    pub membership_fee: FeeRule,
+    #[serde(default)]
+    pub sign_up: SignUp,
+    pub covers: Vec<CostKind>,
+    #[serde(default)]
+    pub levels: Vec<Tier>,
+    #[serde(default)]
+    pub services: Vec<Service>,
+}
+
+/// What the council puts in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Council {
+    Fixed {
+        fixed: Decimal,
+    },
+    Match {
+        #[serde(rename = "match")]
+        ratio: Decimal,
+        #[serde(default)]
+        cap: Option<Decimal>,
+    },
+    Schedule {
+        schedule: Vec<Decimal>,
+    },
+}
+
+impl Council {
+    /// The contribution given the income from schools and which year of a schedule it is
+    /// (0 for the first; years beyond the schedule get nothing).
+    pub fn contribution(&self, school_income: Decimal, year_index: usize) -> Decimal {
+        match self {
+            Council::Fixed { fixed } => *fixed,
+            Council::Match { ratio, cap } => {
+                let matched = school_income * *ratio;
+                cap.map_or(matched, |c| matched.min(c))
+            }
+            Council::Schedule { schedule } => schedule.get(year_index).copied().unwrap_or_default(),
+        }
+    }
+}
+
+/// Income by stream, exact.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Income {
+    pub memberships: Decimal,
+    pub levels: Decimal,
+    pub services: Decimal,
+    pub council: Decimal,
+}
+
+impl Income {
+    pub fn total(&self) -> Decimal {
+        self.memberships + self.levels + self.services + self.council
+    }
+}
+
+/// Each school's charge under a rule: `None` when it needs a pupil number (or the rule has no
+/// price for its phase). Rounded once, as billing does.
+pub fn charges(rule: &FeeRule, schools: &[ModelSchool]) -> Vec<Option<Money>> {
+    schools
+        .iter()
+        .map(|s| {
+            price_school(rule, s.billing_phase, s.pupils, Discounts::default(), Coverage::WHOLE_YEAR)
+                .ok()
+                .map(|p| p.fee)
+        })
+        .collect()
+}
+
+/// Expected income from a rule over the schools: each charge times its phase's sign-up share.
+pub fn expected(rule: &FeeRule, sign_up: &SignUp, schools: &[ModelSchool]) -> Decimal {
+    schools
+        .iter()
+        .zip(charges(rule, schools))
+        .filter_map(|(s, c)| c.map(|c| c.amount() * sign_up.share(s.billing_phase)))
+        .sum()
+}
+
+/// An option's income by stream, with the membership sign-up as given.
+pub fn income(
+    option: &FundingOption,
+    membership_sign_up: &SignUp,
+    schools: &[ModelSchool],
+    council: Option<&Council>,
+    year_index: usize,
+) -> Income {
+    let memberships = expected(&option.membership_fee, membership_sign_up, schools);
+    let levels: Decimal = option.levels.iter().map(|t| expected(&t.fee, &t.sign_up, schools)).sum();
+    let services: Decimal = option.services.iter().map(Service::income).sum();
+    let council =
+        council.map_or(Decimal::ZERO, |c| c.contribution(memberships + levels + services, year_index));
+    Income { memberships, levels, services, council }
+}
+
+/// What the option's income must pay for: the cost lines of the kinds it covers.
+pub fn costs_covered(option: &FundingOption, costs: &[CostLine]) -> Decimal {
+    costs.iter().filter(|c| option.covers.contains(&c.kind)).map(CostLine::amount).sum()
+}
+
+/// Surplus (negative: deficit) of an option with a given membership rule.
+fn surplus_with(
+    option: &FundingOption,
+    rule: &FeeRule,
+    schools: &[ModelSchool],
+    costs: &[CostLine],
+    council: Option<&Council>,
+    year_index: usize,
+) -> Decimal {
+    let mut changed = option.clone();
+    changed.membership_fee = rule.clone();
+    income(&changed, &option.sign_up, schools, council, year_index).total() - costs_covered(option, costs)
+}
+
+/// The break-even point of an option's membership fee.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BreakEven {
+    /// The lowest single per-pupil rate or flat amount, in whole pence.
+    Amount(Money),
+    /// The lowest uniform scaling of every amount of the rule, to 4 decimal places.
+    Scale(Decimal),
+    /// Already covered with a fee of nothing.
+    Free,
+    /// No fee under this rule's shape covers the costs (for example a cap holds it down).
+    Unreachable,
+}
+
+/// Finds the break-even point by bisection on a monotone surplus: for a single-amount rule the
+/// lowest amount in whole pence; otherwise the lowest scale in steps of 0.0001.
+pub fn break_even(
+    option: &FundingOption,
+    schools: &[ModelSchool],
+    costs: &[CostLine],
+    council: Option<&Council>,
+    year_index: usize,
+) -> BreakEven {
+    let single = option.membership_fee.with_single_amount(Decimal::ZERO).is_some();
+    let step = if single { Decimal::new(1, 2) } else { Decimal::new(1, 4) };
+    let rule_at = |steps: i64| -> FeeRule {
+        let value = step * Decimal::from(steps);
+        if single {
+            option.membership_fee.with_single_amount(value).unwrap_or_else(|| option.membership_fee.clone())
+        } else {
+            option.membership_fee.scaled(value)
+        }
+    };
+    let ok = |steps: i64| {
+        surplus_with(option, &rule_at(steps), schools, costs, council, year_index) >= Decimal::ZERO
+    };
+    if ok(0) {
+        return BreakEven::Free;
+    }
+    let mut high: i64 = 1;
+    while !ok(high) {
+        high = high.saturating_mul(2);
+        if high > 1_000_000_000_000 {
+            return BreakEven::Unreachable;
+        }
+    }
+    let mut low = high / 2;
+    while high - low > 1 {
+        let mid = low + (high - low) / 2;
+        if ok(mid) {
+            high = mid;
+        } else {
+            low = mid;
+        }
+    }
+    let value = step * Decimal::from(high);
+    if single { BreakEven::Amount(Money::from_decimal_rounded(value)) } else { BreakEven::Scale(value) }
+}
+
+/// Surplus at sign-up 0%, 5%, ... 100% of the membership (tiers and services as given).
+pub fn sensitivity(
+    option: &FundingOption,
+    schools: &[ModelSchool],
+    costs: &[CostLine],
+    council: Option<&Council>,
+    year_index: usize,
+) -> Vec<(u32, Decimal)> {
+    let covered = costs_covered(option, costs);
+    (0..=20)
+        .map(|i| {
+            let share = Decimal::new(i64::from(i) * 5, 2);
+            let total = income(option, &SignUp::All(share), schools, council, year_index).total();
+            (i * 5, total - covered)
+        })
+        .collect()
+}
+
+/// Shows an exact amount to the penny.
+pub fn to_money(value: Decimal) -> Money {
+    Money::from_decimal_rounded(round_half_up_to_penny(value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use rust_decimal_macros::dec;
+
+    fn school(urn: i32, phase: BillingPhase, pupils: Option<u32>) -> ModelSchool {
+        ModelSchool { urn, name: format!("School {urn}"), billing_phase: phase, pupils }
+    }
+
+    fn roster() -> Vec<ModelSchool> {
+        vec![
+            school(1, BillingPhase::Primary, Some(200)),
+            school(2, BillingPhase::Primary, Some(400)),
+            school(3, BillingPhase::Secondary, Some(1000)),
+            school(4, BillingPhase::Special, Some(100)),
+            school(5, BillingPhase::Primary, None),
+        ]
+    }
+
+    fn rule(json: &str) -> FeeRule {
+        FeeRule::from_json(json).unwrap()
+    }
+
+    fn option(fee: &str, covers: Vec<CostKind>) -> FundingOption {
+        FundingOption {
+            name: "A".into(),
+            membership_fee: rule(fee),
+            sign_up: SignUp::default(),
+            covers,
+            levels: vec![],
+            services: vec![],
+        }
+    }
+
+    fn costs() -> Vec<CostLine> {
+        serde_json::from_value(serde_json::json!([
+            { "name": "Chair", "kind": "core", "days": "20", "day_rate": "600.00" },
+            { "name": "Conference", "kind": "core", "amount": "12000.00" },
+            { "name": "Peer reviews", "kind": "additional", "per_phase": {
+                "Secondary": { "units": "12", "unit_cost": "1600.00" },
+                "Primary": { "units": "20", "unit_cost": "900.00" } } },
+            { "name": "SLE days", "kind": "additional", "units": "4", "unit_cost": "5000.00" }
+        ]))
+        .unwrap()
+    }
+
+    #[test]
+    fn each_cost_form() {
+        let c = costs();
+        assert_eq!(c[0].amount(), dec!(12000.00));
+        assert_eq!(c[1].amount(), dec!(12000.00));
+        assert_eq!(c[2].amount(), dec!(37200.00));
+        assert_eq!(c[3].amount(), dec!(20000.00));
+    }
+
+    #[test]
+    fn a_single_fee_covering_core_and_additional() {
+        let o = option(r#"{"per_pupil": "19.00"}"#, vec![CostKind::Core, CostKind::Additional]);
+        let i = income(&o, &o.sign_up, &roster(), None, 0);
+        // 200 + 400 + 1000 + 100 pupils at £19; the school with no pupil number pays nothing.
+        assert_eq!(i.memberships, dec!(32300.00));
+        assert_eq!(costs_covered(&o, &costs()), dec!(81200.00));
+        // Break-even: 81200 / 1700 = 47.7647... so £47.77 is the lowest rate in whole pence.
+        assert_eq!(
+            break_even(&o, &roster(), &costs(), None, 0),
+            BreakEven::Amount(Money::parse("47.77").unwrap())
+        );
+    }
+
+    #[test]
+    fn a_differentiated_option_with_tiers_and_sign_up_by_phase() {
+        let mut o = option(r#"{"flat": "1000.00"}"#, vec![CostKind::Core, CostKind::Additional]);
+        o.levels = vec![Tier {
+            name: "Advanced".into(),
+            fee: rule(r#"{"by_phase": {"Secondary": {"flat": "6000.00"}, "default": {"flat": "2000.00"}}}"#),
+            sign_up: SignUp::ByPhase(BTreeMap::from([
+                ("Secondary".into(), dec!(0.5)),
+                ("default".into(), dec!(0.25)),
+            ])),
+        }];
+        let i = income(&o, &o.sign_up, &roster(), None, 0);
+        assert_eq!(i.memberships, dec!(5000.00), "a flat fee needs no pupil number: all five schools");
+        // Advanced: secondary 6000 x 0.5, four others 2000 x 0.25 each.
+        assert_eq!(i.levels, dec!(5000.00));
+    }
+
+    #[test]
+    fn core_only_with_council_match_funding_and_a_cap() {
+        let o = option(r#"{"per_pupil": "10.00"}"#, vec![CostKind::Core]);
+        let council = Council::Match { ratio: dec!(1.0), cap: Some(dec!(10000.00)) };
+        let i = income(&o, &o.sign_up, &roster(), Some(&council), 0);
+        assert_eq!((i.memberships, i.council), (dec!(17000.00), dec!(10000.00)));
+        assert_eq!(costs_covered(&o, &costs()), dec!(24000.00));
+        assert_eq!(i.total() - costs_covered(&o, &costs()), dec!(3000.00));
+        let schedule = Council::Schedule { schedule: vec![dec!(300000), dec!(225000)] };
+        assert_eq!(schedule.contribution(dec!(0), 1), dec!(225000));
+        assert_eq!(schedule.contribution(dec!(0), 5), dec!(0));
+    }
+
+    #[test]
+    fn a_cap_can_make_break_even_unreachable_and_other_rules_scale() {
+        let capped = option(r#"{"per_pupil": "1.00", "max": "100.00"}"#, vec![CostKind::Core]);
+        assert_eq!(break_even(&capped, &roster(), &costs(), None, 0), BreakEven::Unreachable);
+        let banded = option(
+            r#"{"bands": [{"up_to": 300, "flat": "1000.00"}, {"per_pupil": "5.00"}]}"#,
+            vec![CostKind::Core],
+        );
+        match break_even(&banded, &roster(), &costs(), None, 0) {
+            BreakEven::Scale(factor) => {
+                let at = |f: Decimal| {
+                    surplus_with(&banded, &banded.membership_fee.scaled(f), &roster(), &costs(), None, 0)
+                };
+                assert!(at(factor) >= Decimal::ZERO);
+                assert!(at(factor - dec!(0.0001)) < Decimal::ZERO);
+            }
+            other => panic!("{other:?}"),
+        }
+        let free = option(r#"{"flat": "0.00"}"#, vec![]);
+        assert_eq!(break_even(&free, &roster(), &costs(), None, 0), BreakEven::Free);
+    }
+
+    #[test]
+    fn sensitivity_runs_from_nothing_to_everyone() {
+        let o = option(r#"{"per_pupil": "19.00"}"#, vec![CostKind::Core]);
+        let points = sensitivity(&o, &roster(), &costs(), None, 0);
+        assert_eq!(points.len(), 21);
+        assert_eq!(points[0], (0, dec!(-24000.00)));
+        assert_eq!(points[20].1, dec!(32300.00) - dec!(24000.00));
+    }
+
+    proptest! {
+        #[test]
+        fn income_never_falls_when_a_rate_rises(a in 0i64..5000, b in 0i64..5000) {
+            let (low, high) = (a.min(b), a.max(b));
+            let at = |pence: i64| {
+                let o = option(&format!(r#"{{"per_pupil": "{}", "min": "500.00", "max": "20000.00"}}"#, Money::from_pence(pence).amount()), vec![CostKind::Core]);
+                income(&o, &o.sign_up, &roster(), None, 0).total()
+            };
+            prop_assert!(at(low) <= at(high));
+        }
+
+        #[test]
+        fn break_even_is_the_lowest_penny(core in 1i64..100_000_000) {
+            let mut o = option(r#"{"per_pupil": "1.00", "min": "300.00"}"#, vec![CostKind::Core]);
+            o.sign_up = SignUp::All(dec!(0.8));
+            let costs = vec![CostLine { name: "Core".into(), kind: CostKind::Core, pricing: Pricing::Amount { amount: Money::from_pence(core).amount() } }];
+            if let BreakEven::Amount(rate) = break_even(&o, &roster(), &costs, None, 0) {
+                let at = |r: Decimal| surplus_with(&o, &o.membership_fee.with_single_amount(r).unwrap(), &roster(), &costs, None, 0);
+                prop_assert!(at(rate.amount()) >= Decimal::ZERO);
+                prop_assert!(at(rate.amount() - dec!(0.01)) < Decimal::ZERO);
+            }
+        }
+
+        #[test]
+        fn no_sign_up_means_no_membership_income(rate in 1i64..10_000) {
+            let o = option(&format!(r#"{{"per_pupil": "{}"}}"#, Money::from_pence(rate).amount()), vec![CostKind::Core]);
+            prop_assert_eq!(income(&o, &SignUp::All(Decimal::ZERO), &roster(), None, 0).memberships, Decimal::ZERO);
+        }
+    }
+}

@@ -125,6 +125,11 @@ pub enum Command {
         #[arg(long, default_value_t = 1000)]
         batch_size: usize,
     },
+    /// Compare a scenario's funding options and print the results as JSON.
+    Model {
+        /// The scenario JSON file (see the README).
+        scenario: std::path::PathBuf,
+    },
     /// Show, or change, how a partnership's invoices are numbered and paid.
     InvoiceSettings {
         #[arg(long)]
@@ -296,6 +301,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 saved.bank_account_number.as_deref().unwrap_or("(no account number)")
             );
             println!("  remittance email      {}", saved.remittance_email.as_deref().unwrap_or("(none)"));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Model { scenario } => {
+            let text = std::fs::read_to_string(&scenario)
+                .with_context(|| format!("cannot read {}", scenario.display()))?;
+            let parsed: crate::domain::funding::Scenario = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not a scenario", scenario.display()))?;
+            let base = scenario.parent().unwrap_or(std::path::Path::new("."));
+            let schools = if parsed.schools.gias_csv.is_some() {
+                crate::services::funding::schools_from_csv(&parsed, base).map_err(service_error)?
+            } else {
+                let db = open(&settings).await?;
+                crate::services::funding::schools_from_register(&db, &parsed).await.map_err(service_error)?
+            };
+            let result = crate::domain::funding::model(&parsed, &schools);
+            println!("{}", serde_json::to_string_pretty(&result)?);
             Ok(ExitCode::SUCCESS)
         }
         Command::CreateToken { email, name } => {

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod billing;
 pub mod budgets;
 pub mod demo;
+pub mod funding;
 pub mod import;
 pub mod invoices;
 pub mod memberships;

@@ -245,3 +245,36 @@ fn invoice_settings_change_prefixes_and_refuse_bad_ones() {
         assert_eq!(first.due_date, first.issue_date.map(|d| d + chrono::Days::new(14)));
     });
 }
+
+/// The README's worked example: run exactly as documented, with the figures worked by hand.
+#[test]
+fn the_readme_funding_model_example() {
+    let scenario = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios/example.json");
+    let out = run("sqlite::memory:", &["model", scenario.to_str().expect("path")], &[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(r["schools"], 7, "Haringey's open schools: Enfield's and the closed one are left out");
+    assert_eq!(r["costs_total"], "37900.00");
+    let single = &r["options"][0];
+    // 210, 420, 630, 1200 and 900 pupils at £12, and the special school's 90 raised to the £1,500 floor.
+    assert_eq!(single["income"]["memberships"], "41820.00");
+    assert_eq!(single["income"]["council"], "5000.00", "half of school income, capped at £5,000");
+    assert_eq!(single["surplus"], "8920.00");
+    // 3,360 pupils x r + £1,500 + £5,000 >= £37,900 first holds at £9.35.
+    assert_eq!(single["break_even"], "9.35");
+    assert_eq!(single["needs_pupil_number"][0]["name"], "Gorse Free School");
+    assert_eq!(single["sensitivity"][0][1], "-37900.00");
+    let tiers = &r["options"][1];
+    assert_eq!(tiers["income"]["memberships"], "18000.00");
+    assert_eq!(tiers["income"]["levels"], "6750.00", "2 x £3,000 x 0.5 + 5 x £3,000 x 0.25");
+    assert_eq!(tiers["surplus"], "-8150.00");
+    let core = &r["options"][2];
+    assert_eq!(core["income"]["memberships"], "18630.00", "3,450 pupils x £6 x 0.9");
+    assert_eq!(core["costs_covered"], "27000.00");
+    assert_eq!(core["break_even"], "7.09");
+    let alder = single["schools"].as_array().unwrap().iter().find(|s| s["urn"] == 100001).unwrap();
+    assert_eq!(
+        (alder["charge"].as_str(), alder["baseline"].as_str(), alder["change"].as_str()),
+        (Some("2520.00"), Some("2100.00"), Some("420.00"))
+    );
+}

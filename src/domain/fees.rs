@@ -280,36 +280,67 @@ impl FeeRule {
 
     /// The exact annual amount before discounts and rounding, with how it was reached.
     pub fn exact(&self, phase: BillingPhase, pupils: Option<u32>) -> Result<Priced, Unpriced> {
-        let mut priced = match &self.kind {
-            RuleKind::Flat { flat } => Priced { amount: *flat, working: format!("flat {}", show(*flat)) },
+        let mut notes = Notes(Some(String::new()));
+        let amount = self.evaluate(phase, pupils, &mut notes)?;
+        Ok(Priced { amount, working: notes.0.unwrap_or_default() })
+    }
+
+    /// The exact annual amount alone: the same calculation as [`FeeRule::exact`] without
+    /// writing how it was reached (funding models price thousands of schools many times).
+    pub fn exact_amount(&self, phase: BillingPhase, pupils: Option<u32>) -> Result<Decimal, Unpriced> {
+        self.evaluate(phase, pupils, &mut Notes(None))
+    }
+
+    fn evaluate(
+        &self,
+        phase: BillingPhase,
+        pupils: Option<u32>,
+        notes: &mut Notes,
+    ) -> Result<Decimal, Unpriced> {
+        let mut amount = match &self.kind {
+            RuleKind::Flat { flat } => {
+                notes.add(|| format!("flat {}", show(*flat)));
+                *flat
+            }
             RuleKind::PerPupil { per_pupil, lump_sum } => {
                 let pupils = pupils.ok_or(Unpriced::NeedsPupilNumber)?;
+                notes.add(|| format!("{pupils} pupils x {}", show(*per_pupil)));
                 let mut amount = *per_pupil * Decimal::from(pupils);
-                let mut working = format!("{pupils} pupils x {}", show(*per_pupil));
                 if let Some(lump) = lump_sum {
                     amount += *lump;
-                    working.push_str(&format!(" + lump sum {}", show(*lump)));
+                    notes.add(|| format!(" + lump sum {}", show(*lump)));
                 }
-                Priced { amount, working }
+                amount
             }
             RuleKind::ByPhase { by_phase } => {
                 let rule = phase_rule(by_phase, phase).ok_or(Unpriced::NoRuleForPhase(phase))?;
-                rule.exact(phase, pupils)?
+                rule.evaluate(phase, pupils, notes)?
             }
             RuleKind::Bands { bands, mode } => {
                 let pupils = pupils.ok_or(Unpriced::NeedsPupilNumber)?;
-                price_bands(bands, *mode, pupils)
+                price_bands(bands, *mode, pupils, notes)
             }
         };
-        if let Some(min) = self.min.filter(|min| priced.amount < *min) {
-            priced.amount = min;
-            priced.working.push_str(&format!(", raised to the minimum {}", show(min)));
+        if let Some(min) = self.min.filter(|min| amount < *min) {
+            amount = min;
+            notes.add(|| format!(", raised to the minimum {}", show(min)));
         }
-        if let Some(max) = self.max.filter(|max| priced.amount > *max) {
-            priced.amount = max;
-            priced.working.push_str(&format!(", capped at {}", show(max)));
+        if let Some(max) = self.max.filter(|max| amount > *max) {
+            amount = max;
+            notes.add(|| format!(", capped at {}", show(max)));
         }
-        Ok(priced)
+        Ok(amount)
+    }
+}
+
+/// How a price was reached, written only when someone will read it.
+struct Notes(Option<String>);
+
+impl Notes {
+    fn add(&mut self, text: impl FnOnce() -> String) {
+        if let Some(notes) = self.0.as_mut() {
+            notes.push_str(&text());
+        }
     }
 }
 
@@ -435,7 +466,7 @@ fn phase_rule(by_phase: &BTreeMap<String, FeeRule>, phase: BillingPhase) -> Opti
         .or_else(|| by_phase.get("default"))
 }
 
-fn price_bands(bands: &[Band], mode: BandMode, pupils: u32) -> Priced {
+fn price_bands(bands: &[Band], mode: BandMode, pupils: u32, notes: &mut Notes) -> Decimal {
     let band_cost = |band: &Band, count: u32| {
         band.flat.unwrap_or_default() + band.per_pupil.unwrap_or_default() * Decimal::from(count)
     };
@@ -446,15 +477,15 @@ fn price_bands(bands: &[Band], mode: BandMode, pupils: u32) -> Priced {
                 .enumerate()
                 .find(|(_, b)| b.up_to.is_none_or(|up_to| pupils <= up_to))
                 .unwrap_or((bands.len() - 1, &bands[bands.len() - 1]));
-            Priced {
-                amount: band_cost(band, pupils),
-                working: format!(
+            notes.add(|| {
+                format!(
                     "{pupils} pupils, band {} ({}): {}",
                     index + 1,
                     band_label(bands, index),
                     band_working(band, pupils)
-                ),
-            }
+                )
+            });
+            band_cost(band, pupils)
         }
         BandMode::Graduated => {
             let mut amount = Decimal::ZERO;
@@ -467,10 +498,13 @@ fn price_bands(bands: &[Band], mode: BandMode, pupils: u32) -> Priced {
                 let top = band.up_to.unwrap_or(u32::MAX).min(pupils);
                 let inside = top.saturating_sub(below);
                 amount += band_cost(band, inside);
-                parts.push(format!("band {} {}", index + 1, band_working(band, inside)));
+                if notes.0.is_some() {
+                    parts.push(format!("band {} {}", index + 1, band_working(band, inside)));
+                }
                 below = band.up_to.unwrap_or(u32::MAX);
             }
-            Priced { amount, working: format!("{pupils} pupils graduated: {}", parts.join(" + ")) }
+            notes.add(|| format!("{pupils} pupils graduated: {}", parts.join(" + ")));
+            amount
         }
     }
 }

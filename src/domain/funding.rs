@@ -6,9 +6,8 @@
 //! result is shown (to the penny, half up).
 
 use super::billing_phase::BillingPhase;
-use super::fees::{Discounts, FeeRule, price_school};
+use super::fees::{FeeRule, RuleKind};
 use super::money::{Money, round_half_up_to_penny};
-use super::pro_rata::Coverage;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -188,23 +187,62 @@ impl Income {
 /// Each school's charge under a rule: `None` when it needs a pupil number (or the rule has no
 /// price for its phase). Rounded once, as billing does.
 pub fn charges(rule: &FeeRule, schools: &[ModelSchool]) -> Vec<Option<Money>> {
-    schools
-        .iter()
-        .map(|s| {
-            price_school(rule, s.billing_phase, s.pupils, Discounts::default(), Coverage::WHOLE_YEAR)
-                .ok()
-                .map(|p| p.fee)
-        })
-        .collect()
+    schools.iter().map(|s| charge(rule, s)).collect()
+}
+
+/// One school's charge for a whole year: the billing calculation, rounded once, half up.
+fn charge(rule: &FeeRule, school: &ModelSchool) -> Option<Money> {
+    rule.exact_amount(school.billing_phase, school.pupils)
+        .ok()
+        .map(|a| Money::from_decimal_rounded(round_half_up_to_penny(a)))
+}
+
+/// Charges under a rule, added up per billing phase (what sign-up shares multiply).
+fn sums_by_phase(rule: &FeeRule, schools: &[ModelSchool]) -> [Decimal; 8] {
+    let mut sums = [Decimal::ZERO; 8];
+    for s in schools {
+        if let Some(c) = charge(rule, s) {
+            let index = BillingPhase::ALL.iter().position(|p| *p == s.billing_phase).unwrap_or(7);
+            sums[index] += c.amount();
+        }
+    }
+    sums
+}
+
+fn shared(sums: &[Decimal; 8], sign_up: &SignUp) -> Decimal {
+    BillingPhase::ALL.iter().zip(sums).map(|(phase, sum)| *sum * sign_up.share(*phase)).sum()
 }
 
 /// Expected income from a rule over the schools: each charge times its phase's sign-up share.
 pub fn expected(rule: &FeeRule, sign_up: &SignUp, schools: &[ModelSchool]) -> Decimal {
-    schools
-        .iter()
-        .zip(charges(rule, schools))
-        .filter_map(|(s, c)| c.map(|c| c.amount() * sign_up.share(s.billing_phase)))
-        .sum()
+    shared(&sums_by_phase(rule, schools), sign_up)
+}
+
+/// What stays put while a model varies the membership fee or its sign-up: income from tiers
+/// and services, and the membership charges per phase.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    membership_by_phase: [Decimal; 8],
+    levels: Decimal,
+    services: Decimal,
+}
+
+impl Prepared {
+    pub fn new(option: &FundingOption, schools: &[ModelSchool]) -> Prepared {
+        Prepared {
+            membership_by_phase: sums_by_phase(&option.membership_fee, schools),
+            levels: option.levels.iter().map(|t| expected(&t.fee, &t.sign_up, schools)).sum(),
+            services: option.services.iter().map(Service::income).sum(),
+        }
+    }
+
+    /// Income by stream with the membership's sign-up as given.
+    pub fn income(&self, sign_up: &SignUp, council: Option<&Council>, year_index: usize) -> Income {
+        let memberships = shared(&self.membership_by_phase, sign_up);
+        let school_income = memberships + self.levels + self.services;
+        let council = council.map_or(Decimal::ZERO, |c| c.contribution(school_income, year_index));
+        Income { memberships, levels: self.levels, services: self.services, council }
+    }
 }
 
 /// An option's income by stream, with the membership sign-up as given.
@@ -215,12 +253,7 @@ pub fn income(
     council: Option<&Council>,
     year_index: usize,
 ) -> Income {
-    let memberships = expected(&option.membership_fee, membership_sign_up, schools);
-    let levels: Decimal = option.levels.iter().map(|t| expected(&t.fee, &t.sign_up, schools)).sum();
-    let services: Decimal = option.services.iter().map(Service::income).sum();
-    let council =
-        council.map_or(Decimal::ZERO, |c| c.contribution(memberships + levels + services, year_index));
-    Income { memberships, levels, services, council }
+    Prepared::new(option, schools).income(membership_sign_up, council, year_index)
 }
 
 /// What the option's income must pay for: the cost lines of the kinds it covers.
@@ -229,6 +262,7 @@ pub fn costs_covered(option: &FundingOption, costs: &[CostLine]) -> Decimal {
 }
 
 /// Surplus (negative: deficit) of an option with a given membership rule.
+#[cfg(test)]
 fn surplus_with(
     option: &FundingOption,
     rule: &FeeRule,
@@ -274,26 +308,52 @@ pub fn break_even(
             option.membership_fee.scaled(value)
         }
     };
-    let ok = |steps: i64| {
-        surplus_with(option, &rule_at(steps), schools, costs, council, year_index) >= Decimal::ZERO
+    let base = Prepared::new(option, schools);
+    let covered = costs_covered(option, costs);
+    let surplus = |steps: i64| {
+        let mut prepared = base.clone();
+        prepared.membership_by_phase = sums_by_phase(&rule_at(steps), schools);
+        prepared.income(&option.sign_up, council, year_index).total() - covered
     };
-    if ok(0) {
+    let (mut low, mut f_low) = (0i64, surplus(0));
+    if f_low >= Decimal::ZERO {
         return BreakEven::Free;
     }
-    let mut high: i64 = 1;
-    while !ok(high) {
+    // Bracket the answer, starting from the rule's own amount (or a scale of 1).
+    let start = match (&option.membership_fee.kind, single) {
+        (RuleKind::Flat { flat }, true) => *flat,
+        (RuleKind::PerPupil { per_pupil, .. }, true) => *per_pupil,
+        _ => Decimal::ONE,
+    };
+    let mut high = i64::try_from((start / step).round()).unwrap_or(1).max(1);
+    let mut f_high = surplus(high);
+    while f_high < Decimal::ZERO {
+        (low, f_low) = (high, f_high);
         high = high.saturating_mul(2);
         if high > 1_000_000_000_000 {
             return BreakEven::Unreachable;
         }
+        f_high = surplus(high);
     }
-    let mut low = high / 2;
+    // Surplus is monotone and piecewise linear: interpolate (false position), halving instead
+    // when one end keeps moving, until the ends are one step apart.
+    let mut same_side = 0i32;
     while high - low > 1 {
-        let mid = low + (high - low) / 2;
-        if ok(mid) {
-            high = mid;
+        let span = high - low;
+        let mid = if same_side.abs() >= 2 || f_high == f_low {
+            low + span / 2
         } else {
-            low = mid;
+            let t = (-f_low) / (f_high - f_low);
+            low + i64::try_from((t * Decimal::from(span)).ceil()).unwrap_or(span / 2)
+        };
+        let mid = mid.clamp(low + 1, high - 1);
+        let f = surplus(mid);
+        if f >= Decimal::ZERO {
+            (high, f_high) = (mid, f);
+            same_side = if same_side > 0 { same_side + 1 } else { 1 };
+        } else {
+            (low, f_low) = (mid, f);
+            same_side = if same_side < 0 { same_side - 1 } else { -1 };
         }
     }
     let value = step * Decimal::from(high);
@@ -309,10 +369,11 @@ pub fn sensitivity(
     year_index: usize,
 ) -> Vec<(u32, Decimal)> {
     let covered = costs_covered(option, costs);
+    let prepared = Prepared::new(option, schools);
     (0..=20)
         .map(|i| {
             let share = Decimal::new(i64::from(i) * 5, 2);
-            let total = income(option, &SignUp::All(share), schools, council, year_index).total();
+            let total = prepared.income(&SignUp::All(share), council, year_index).total();
             (i * 5, total - covered)
         })
         .collect()

@@ -34,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .route("/payers/{id}/requires-po", post(requires_po))
         .route("/credit-notes/{id}/pdf", get(credit_note_pdf))
         .route("/audit", get(audit_log))
+        .route("/funding-models/run", post(run_model))
         .route("/billing-runs/preview", get(preview_run))
         .route("/billing-runs", post(commit_run))
         .route("/invoices", get(list_invoices))
@@ -439,4 +440,24 @@ async fn audit_log(State(state): State<AppState>, caller: ApiUser) -> Result<Jso
         .into_iter()
         .map(|e| json!({ "at": e.at, "user_id": e.user_id, "action": e.action, "entity": e.entity, "entity_id": e.entity_id, "before": parse(e.before_json), "after": parse(e.after_json) }))
         .collect::<Vec<_>>())))
+}
+
+/// Runs a funding-model scenario over the caller's own register (board, finance, admin).
+pub async fn run_model(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    bytes: axum::body::Bytes,
+) -> Result<Json<crate::domain::funding::ModelResult>, ApiError> {
+    caller.require(Action::ViewTotals)?;
+    let mut scenario: crate::domain::funding::Scenario = body(&bytes)?;
+    if scenario.schools.gias_csv.is_some() {
+        return Err(invalid(
+            "schools.gias_csv",
+            "the API models your partnership's register: leave out gias_csv (the CLI reads files)",
+        ));
+    }
+    let partnership = partnerships::get(&state.db, caller.user.partnership_id).await?;
+    scenario.schools.register = Some(partnership.slug.clone());
+    let schools = crate::services::funding::schools_from_register(&state.db, &scenario).await?;
+    Ok(Json(crate::domain::funding::model(&scenario, &schools)))
 }

@@ -182,6 +182,12 @@ pub fn openapi() -> Value {
             "/credit-notes/{id}/pdf": { "get": { "summary": "A credit note as a PDF", "operationId": "getCreditNotePdf",
                 "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "integer" } }],
                 "responses": merge(json!({ "200": { "description": "The PDF", "content": { "application/pdf": {} } } }), standard_errors()) } },
+            "/funding-models/run": { "post": { "summary": "Compare a scenario's funding options over the caller's register (board, finance, admin); the scenario format is in the README", "operationId": "runFundingModel",
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "required": ["year", "costs", "options"], "properties": {
+                    "year": { "type": "string" }, "schools": { "type": "object", "description": "filters: phases, type_groups, include_closed" },
+                    "costs": { "type": "array", "items": { "type": "object" } }, "options": { "type": "array", "items": { "type": "object" } },
+                    "council": { "type": "object" }, "baseline": { "$ref": "#/components/schemas/FeeRule" } } } } } },
+                "responses": merge(json!({ "200": { "description": "Per option: income, costs_covered, surplus, break_even, by_phase, schools, sensitivity" }, "422": error_response("The scenario is not valid") }), standard_errors()) } },
             "/audit": { "get": { "summary": "The newest 500 audit-log entries (finance, admin)", "operationId": "auditLog",
                 "responses": merge(json!({ "200": { "description": "OK" } }), standard_errors()) } },
             "/offers/{year}": { "get": { "summary": "One year's offer", "operationId": "getOffer",

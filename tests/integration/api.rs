@@ -215,3 +215,52 @@ async fn billing_through_the_api(backend: Backend) {
     app.finish().await;
 }
 on_both_databases!(billing_works_through_the_api, billing_through_the_api);
+
+async fn funding_model_on_the_register(backend: Backend) {
+    let app = TestApp::with_demo(backend).await;
+    let mut board = app.client();
+    board.sign_in("board@demo.test", "demo-board-2025").await;
+    let csrf = board.session_csrf().await;
+    let scenario = serde_json::json!({
+        "year": "2026-27",
+        "schools": { "phases": ["Primary"] },
+        "costs": [{ "name": "Core", "kind": "core", "amount": "200000.00" }],
+        "options": [{ "name": "Per pupil", "membership_fee": { "per_pupil": "10.00" }, "covers": ["core"] }]
+    });
+    let answer = board
+        .post_body(
+            "/api/v1/funding-models/run",
+            "application/json",
+            scenario.to_string().into_bytes(),
+            &[("x-csrf-token", &csrf)],
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text());
+    let r = answer.json();
+    let option = &r["options"][0];
+    assert!(option["schools"].as_array().unwrap().iter().all(|s| s["billing_phase"] == "Primary"));
+    // Every primary school's charge is £10 a pupil, and the total is their sum.
+    let sum: f64 = option["schools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["charge"].as_str().unwrap().parse::<f64>().unwrap())
+        .sum();
+    let pupils: u64 =
+        option["schools"].as_array().unwrap().iter().map(|s| s["pupils"].as_u64().unwrap()).sum();
+    assert_eq!(option["income"]["memberships"].as_str().unwrap(), format!("{}.00", pupils * 10));
+    assert!((sum - (pupils * 10) as f64).abs() < 0.001);
+    let with_csv = serde_json::json!({ "year": "2026-27", "schools": { "gias_csv": "x.csv" }, "costs": [], "options": [] });
+    let refused = board
+        .post_body(
+            "/api/v1/funding-models/run",
+            "application/json",
+            with_csv.to_string().into_bytes(),
+            &[("x-csrf-token", &csrf)],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.json()["error"]["fields"][0]["field"], "schools.gias_csv");
+    app.finish().await;
+}
+on_both_databases!(boards_model_funding_on_their_register, funding_model_on_the_register);

@@ -82,6 +82,7 @@ const LEVEL_JSON: &str =
 const LEAVE_JSON: &str = r#"{"ends_on": "2026-08-31"}"#;
 const PO_JSON: &str = r#"{"year": "2025-26", "po_number": "PO-SWEEP"}"#;
 const REQUIRES_JSON: &str = r#"{"requires_po": false}"#;
+const MODEL_JSON: &str = r#"{"year": "2026-27", "schools": {}, "costs": [{"name": "Core", "kind": "core", "amount": "100000.00"}], "options": [{"name": "Fee", "membership_fee": {"per_pupil": "5.00"}, "covers": ["core"]}]}"#;
 const RUN_JSON: &str = r#"{"year": "2025-26", "period": "summer"}"#;
 const RULE_JSON: &str = r#"{"year": "2025-26", "rule": {"flat": "100.00"}}"#;
 const CREDIT_JSON: &str = r#"{"reason": "sweep", "lines": []}"#;
@@ -137,7 +138,8 @@ fn billing_routes(ids: &Ids) -> Vec<Route> {
         r(format!("/api/v1/payers/{}/po", ids.payer), Api, Json(PO_JSON), billing.clone()),
         r(format!("/api/v1/payers/{}/requires-po", ids.payer), Api, Json(REQUIRES_JSON), billing.clone()),
         r(format!("/api/v1/credit-notes/{}/pdf", ids.credit_note), Api, Get, vec![ADMIN, FINANCE, TRUST]),
-        r("/api/v1/audit".into(), Api, Get, billing),
+        r("/api/v1/audit".into(), Api, Get, billing.clone()),
+        r("/api/v1/funding-models/run".into(), Api, Json(MODEL_JSON), vec![ADMIN, FINANCE, BOARD]),
     ]
 }
 

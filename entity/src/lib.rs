@@ -18,6 +18,7 @@ pub mod partnership;
 pub mod payer;
 pub mod pupil_count;
 pub mod purchase_order;
+pub mod scenario;
 pub mod school;
 pub mod school_link;
 pub mod session;

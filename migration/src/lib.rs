@@ -5,12 +5,17 @@ pub use sea_orm_migration::prelude::*;
 mod helpers;
 mod m20261122_000001_foundation;
 mod m20261122_000002_billing;
+mod m20261122_000003_scenarios;
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261122_000001_foundation::Migration), Box::new(m20261122_000002_billing::Migration)]
+        vec![
+            Box::new(m20261122_000001_foundation::Migration),
+            Box::new(m20261122_000002_billing::Migration),
+            Box::new(m20261122_000003_scenarios::Migration),
+        ]
     }
 }

@@ -100,3 +100,119 @@ pub async fn schools_from_register(
         })
         .collect())
 }
+
+/// A saved scenario.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SavedScenario {
+    pub id: i64,
+    pub name: String,
+    pub scenario: Scenario,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+fn saved(m: entity::scenario::Model) -> Option<SavedScenario> {
+    Some(SavedScenario {
+        id: m.id,
+        name: m.name,
+        scenario: serde_json::from_str(&m.document).ok()?,
+        updated_at: m.updated_at,
+    })
+}
+
+/// The partnership's saved scenarios, by name.
+pub async fn list_scenarios(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+) -> Result<Vec<SavedScenario>, ServiceError> {
+    Ok(entity::scenario::Entity::find()
+        .filter(entity::scenario::Column::PartnershipId.eq(partnership_id))
+        .order_by_asc(entity::scenario::Column::Name)
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(saved)
+        .collect())
+}
+
+/// One saved scenario by name.
+pub async fn get_scenario(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+    name: &str,
+) -> Result<SavedScenario, ServiceError> {
+    entity::scenario::Entity::find()
+        .filter(entity::scenario::Column::PartnershipId.eq(partnership_id))
+        .filter(entity::scenario::Column::Name.eq(name))
+        .one(db)
+        .await?
+        .and_then(saved)
+        .ok_or_else(|| ServiceError::NotFound(format!("scenario \"{name}\"")))
+}
+
+/// Saves a scenario under a name, replacing one of the same name. Every fee rule is checked
+/// first; the schools always come from the partnership's own register.
+pub async fn save_scenario(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+    name: &str,
+    mut scenario: Scenario,
+    user_id: Option<i64>,
+) -> Result<SavedScenario, ServiceError> {
+    use sea_orm::{ActiveModelTrait, Set};
+    let name = name.trim();
+    if name.is_empty() || name.len() > 80 {
+        return Err(ServiceError::invalid("name", "give the scenario a name of up to 80 characters"));
+    }
+    if scenario.schools.gias_csv.take().is_some() {
+        return Err(ServiceError::invalid(
+            "schools.gias_csv",
+            "a saved scenario models the partnership's register",
+        ));
+    }
+    let mut errors = Vec::new();
+    for (i, option) in scenario.options.iter().enumerate() {
+        let rules = std::iter::once(("membership_fee".to_string(), &option.membership_fee))
+            .chain(option.levels.iter().enumerate().map(|(j, t)| (format!("levels[{j}].fee"), &t.fee)));
+        for (field, rule) in rules {
+            if let Err(e) = rule.check() {
+                errors.push(super::FieldError {
+                    field: format!("options[{i}].{field}"),
+                    message: e.to_string(),
+                });
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ServiceError::Invalid(errors));
+    }
+    let document =
+        serde_json::to_string(&scenario).map_err(|e| ServiceError::invalid("scenario", e.to_string()))?;
+    let existing = entity::scenario::Entity::find()
+        .filter(entity::scenario::Column::PartnershipId.eq(partnership_id))
+        .filter(entity::scenario::Column::Name.eq(name))
+        .one(db)
+        .await?;
+    let now = chrono::Utc::now();
+    let model = match existing {
+        Some(row) => {
+            let mut active: entity::scenario::ActiveModel = row.into();
+            active.document = Set(document);
+            active.updated_by_user_id = Set(user_id);
+            active.updated_at = Set(now);
+            active.update(db).await?
+        }
+        None => {
+            entity::scenario::ActiveModel {
+                partnership_id: Set(partnership_id),
+                name: Set(name.to_string()),
+                document: Set(document),
+                updated_by_user_id: Set(user_id),
+                updated_at: Set(now),
+                ..Default::default()
+            }
+            .insert(db)
+            .await?
+        }
+    };
+    saved(model).ok_or_else(|| ServiceError::invalid("scenario", "the saved scenario could not be read back"))
+}

@@ -35,6 +35,9 @@ pub fn router() -> Router<AppState> {
         .route("/credit-notes/{id}/pdf", get(credit_note_pdf))
         .route("/audit", get(audit_log))
         .route("/funding-models/run", post(run_model))
+        .route("/scenarios", get(list_scenarios))
+        .route("/scenarios/{name}", get(get_scenario).put(put_scenario))
+        .route("/scenarios/{name}/results", get(scenario_results))
         .route("/billing-runs/preview", get(preview_run))
         .route("/billing-runs", post(commit_run))
         .route("/invoices", get(list_invoices))
@@ -458,6 +461,59 @@ pub async fn run_model(
     }
     let partnership = partnerships::get(&state.db, caller.user.partnership_id).await?;
     scenario.schools.register = Some(partnership.slug.clone());
+    let schools = crate::services::funding::schools_from_register(&state.db, &scenario).await?;
+    Ok(Json(crate::domain::funding::model(&scenario, &schools)))
+}
+
+/// The partnership's saved scenarios (board, finance, admin).
+pub async fn list_scenarios(State(state): State<AppState>, caller: ApiUser) -> Result<Json<Value>, ApiError> {
+    caller.require(Action::ViewTotals)?;
+    let all = crate::services::funding::list_scenarios(&state.db, caller.user.partnership_id).await?;
+    Ok(Json(json!(all.iter().map(|s| json!({ "name": s.name, "year": s.scenario.year, "options": s.scenario.options.len(), "updated_at": s.updated_at })).collect::<Vec<_>>())))
+}
+
+/// One saved scenario.
+pub async fn get_scenario(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    Path(name): Path<String>,
+) -> Result<Json<crate::services::funding::SavedScenario>, ApiError> {
+    caller.require(Action::ViewTotals)?;
+    Ok(Json(crate::services::funding::get_scenario(&state.db, caller.user.partnership_id, &name).await?))
+}
+
+/// Saves (or replaces) a scenario under a name (finance, admin).
+pub async fn put_scenario(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    Path(name): Path<String>,
+    bytes: axum::body::Bytes,
+) -> Result<Json<crate::services::funding::SavedScenario>, ApiError> {
+    caller.require(Action::ManageBilling)?;
+    let scenario: crate::domain::funding::Scenario = body(&bytes)?;
+    Ok(Json(
+        crate::services::funding::save_scenario(
+            &state.db,
+            caller.user.partnership_id,
+            &name,
+            scenario,
+            Some(caller.user.id),
+        )
+        .await?,
+    ))
+}
+
+/// A saved scenario's results over the register as it is now.
+pub async fn scenario_results(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    Path(name): Path<String>,
+) -> Result<Json<crate::domain::funding::ModelResult>, ApiError> {
+    caller.require(Action::ViewTotals)?;
+    let saved = crate::services::funding::get_scenario(&state.db, caller.user.partnership_id, &name).await?;
+    let partnership = partnerships::get(&state.db, caller.user.partnership_id).await?;
+    let mut scenario = saved.scenario;
+    scenario.schools.register = Some(partnership.slug);
     let schools = crate::services::funding::schools_from_register(&state.db, &scenario).await?;
     Ok(Json(crate::domain::funding::model(&scenario, &schools)))
 }

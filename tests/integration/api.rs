@@ -250,6 +250,33 @@ async fn funding_model_on_the_register(backend: Backend) {
         option["schools"].as_array().unwrap().iter().map(|s| s["pupils"].as_u64().unwrap()).sum();
     assert_eq!(option["income"]["memberships"].as_str().unwrap(), format!("{}.00", pupils * 10));
     assert!((sum - (pupils * 10) as f64).abs() < 0.001);
+    // Finance saves it by name; the board reads it back and runs it; the board cannot save.
+    let mut finance = app.client();
+    finance.sign_in("finance@demo.test", "demo-finance-2025").await;
+    let f_csrf = finance.session_csrf().await;
+    let put = |client: &mut crate::helpers::Client, csrf: String, body: serde_json::Value| {
+        let request = axum::http::Request::builder()
+            .method("PUT")
+            .uri("/api/v1/scenarios/Primary%20per%20pupil")
+            .header("content-type", "application/json")
+            .header("x-csrf-token", csrf)
+            .body(axum::body::Body::from(body.to_string()))
+            .unwrap();
+        let mut c = client.clone();
+        async move { c.send(request).await }
+    };
+    assert_eq!(put(&mut finance, f_csrf.clone(), scenario.clone()).await.status, StatusCode::OK);
+    let mut bad = scenario.clone();
+    bad["options"][0]["membership_fee"] = serde_json::json!({"flat": "5.00", "min": "9.00", "max": "1.00"});
+    let refused_rule = put(&mut finance, f_csrf, bad).await;
+    assert_eq!(refused_rule.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused_rule.json()["error"]["fields"][0]["field"], "options[0].membership_fee");
+    assert_eq!(put(&mut board, csrf.clone(), scenario.clone()).await.status, StatusCode::FORBIDDEN);
+    let listed = board.get("/api/v1/scenarios").await.json();
+    assert_eq!(listed[0]["name"], "Primary per pupil");
+    let results = board.get("/api/v1/scenarios/Primary%20per%20pupil/results").await.json();
+    assert_eq!(results["options"][0]["income"], option["income"]);
+    assert_eq!(board.get("/api/v1/scenarios/Nope").await.status, StatusCode::NOT_FOUND);
     let with_csv = serde_json::json!({ "year": "2026-27", "schools": { "gias_csv": "x.csv" }, "costs": [], "options": [] });
     let refused = board
         .post_body(

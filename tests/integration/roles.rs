@@ -140,6 +140,10 @@ fn billing_routes(ids: &Ids) -> Vec<Route> {
         r(format!("/api/v1/credit-notes/{}/pdf", ids.credit_note), Api, Get, vec![ADMIN, FINANCE, TRUST]),
         r("/api/v1/audit".into(), Api, Get, billing.clone()),
         r("/api/v1/funding-models/run".into(), Api, Json(MODEL_JSON), vec![ADMIN, FINANCE, BOARD]),
+        r("/api/v1/scenarios/Sweep".into(), Api, Put(MODEL_JSON), billing.clone()),
+        r("/api/v1/scenarios".into(), Api, Get, vec![ADMIN, FINANCE, BOARD]),
+        r("/api/v1/scenarios/Sweep".into(), Api, Get, vec![ADMIN, FINANCE, BOARD]),
+        r("/api/v1/scenarios/Sweep/results".into(), Api, Get, vec![ADMIN, FINANCE, BOARD]),
     ]
 }
 

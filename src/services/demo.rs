@@ -456,6 +456,9 @@ where
     )
     .await?;
     load_demo_memberships(&txn, partnership.id).await?;
+    let scenario = serde_json::from_value(demo_scenario())
+        .map_err(|e| ServiceError::Conflict(format!("demo scenario: {e}")))?;
+    super::funding::save_scenario(&txn, partnership.id, "2026-27 funding options", scenario, None).await?;
     for login in DEMO_LOGINS {
         let (school_urn, trust_name, la) = match login.email {
             "sbm@demo.test" => (Some(990_003), None, None),
@@ -519,6 +522,34 @@ fn demo_offers() -> [serde_json::Value; 2] {
             ]
         }),
     ]
+}
+
+/// The board's scenario for 2026-27: one partnership fee, a basic fee with a paid tier, or
+/// core only, against the costed offer, with the council matching school income.
+fn demo_scenario() -> serde_json::Value {
+    serde_json::json!({
+        "year": "2026-27",
+        "schools": { "register": DEMO_SLUG },
+        "costs": [
+            { "name": "Independent chair", "kind": "core", "days": "24", "day_rate": "700.00" },
+            { "name": "Coordinator", "kind": "core", "amount": "48000.00" },
+            { "name": "Conference and networks", "kind": "core", "amount": "26000.00" },
+            { "name": "Peer reviews", "kind": "additional", "per_phase": {
+                "Primary": { "units": "40", "unit_cost": "950.00" },
+                "Secondary": { "units": "12", "unit_cost": "1600.00" } } },
+            { "name": "SLE and LLE days", "kind": "additional", "days": "180", "day_rate": "550.00" }
+        ],
+        "options": [
+            { "name": "Single partnership fee", "membership_fee": { "per_pupil": "6.00", "min": "800.00", "max": "12000.00" },
+              "covers": ["core", "additional"] },
+            { "name": "Basic plus Advanced tier", "membership_fee": { "by_phase": { "Secondary": { "flat": "2500.00" }, "default": { "flat": "900.00" } } },
+              "covers": ["core", "additional"],
+              "levels": [ { "name": "Advanced", "fee": { "per_pupil": "4.00", "min": "1000.00" }, "sign_up": { "Secondary": "0.5", "default": "0.3" } } ] },
+            { "name": "Core only", "membership_fee": { "per_pupil": "3.00", "min": "500.00" }, "sign_up": "0.9", "covers": ["core"] }
+        ],
+        "council": { "match": "0.5", "cap": "60000.00" },
+        "baseline": { "per_pupil": "6.50", "lump_sum": "400.00", "min": "550.00", "max": "9000.00" }
+    })
 }
 
 /// Memberships for most demo schools: some paid by their trust, some by the council, a few

@@ -5,6 +5,7 @@ pub mod api_billing;
 pub mod assets;
 pub mod billing;
 pub mod error;
+pub mod funding;
 pub mod home;
 pub mod import;
 pub mod invoices;
@@ -72,6 +73,7 @@ pub fn router(state: AppState) -> Router {
         .merge(memberships::router())
         .merge(payers::router())
         .merge(settings::router())
+        .merge(funding::router())
         .merge(invoices::router())
         .merge(users::router())
         .nest("/api/v1", api::router().merge(api_billing::router()))

@@ -50,6 +50,9 @@ impl Chrome {
         if allows(role, Action::ViewAllInvoices) || allows(role, Action::ViewOwnInvoices) {
             entries.push(("/invoices", "Invoices"));
         }
+        if allows(role, Action::ViewTotals) {
+            entries.push(("/funding", "Funding models"));
+        }
         if allows(role, Action::ImportSchools) {
             entries.push(("/import", "Import"));
         }

@@ -273,7 +273,12 @@ async fn funding_model_on_the_register(backend: Backend) {
     assert_eq!(refused_rule.json()["error"]["fields"][0]["field"], "options[0].membership_fee");
     assert_eq!(put(&mut board, csrf.clone(), scenario.clone()).await.status, StatusCode::FORBIDDEN);
     let listed = board.get("/api/v1/scenarios").await.json();
-    assert_eq!(listed[0]["name"], "Primary per pupil");
+    let names: Vec<&str> = listed.as_array().unwrap().iter().filter_map(|s| s["name"].as_str()).collect();
+    assert_eq!(
+        names,
+        vec!["2026-27 funding options", "Primary per pupil"],
+        "the demo's scenario and the new one"
+    );
     let results = board.get("/api/v1/scenarios/Primary%20per%20pupil/results").await.json();
     assert_eq!(results["options"][0]["income"], option["income"]);
     assert_eq!(board.get("/api/v1/scenarios/Nope").await.status, StatusCode::NOT_FOUND);

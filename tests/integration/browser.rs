@@ -221,6 +221,7 @@ async fn journeys_in_a_real_browser() {
         admin_and_finance_pages(&browser, &base).await;
         finance_bills_a_term(&browser, &base).await;
         business_manager_downloads_their_invoice(&browser, &base).await;
+        board_compares_funding_options(&browser, &base).await;
     })
     .await;
     let _ = browser.client.clone().close().await;
@@ -374,6 +375,42 @@ async fn business_manager_downloads_their_invoice(b: &Browser, base: &SocketAddr
     b.accessible("a business manager's invoice").await;
     b.go(base, "/billing").await;
     assert!(b.text().await.contains("You cannot see this page"));
+    b.go(base, "/").await;
+    b.click_button("Sign out").await;
+}
+
+async fn board_compares_funding_options(b: &Browser, base: &SocketAddr) {
+    sign_in(b, base, "board@demo.test", "demo-board-2025").await;
+    b.click_link("Funding models").await;
+    b.accessible("the funding models list").await;
+    b.click_link("2026-27 funding options").await;
+    let page = b.text().await;
+    assert!(
+        page.contains("Options side by side")
+            && page.contains("Single partnership fee")
+            && page.contains("Core only"),
+        "{page}"
+    );
+    assert!(page.contains("Break-even") && page.contains("Surplus (deficit)"));
+    b.accessible("a funding scenario").await;
+    b.client
+        .find(Locator::Id("option"))
+        .await
+        .expect("option")
+        .select_by_value("2")
+        .await
+        .expect("choose core only");
+    b.client
+        .find(Locator::Id("phase"))
+        .await
+        .expect("phase")
+        .select_by_value("Secondary")
+        .await
+        .expect("choose secondary");
+    b.click_button("Show schools").await;
+    let table = b.text().await;
+    assert!(table.contains("under Core only") && table.contains("Secondary"), "{table}");
+    b.accessible("a funding scenario filtered to secondaries").await;
     b.go(base, "/").await;
     b.click_button("Sign out").await;
 }

@@ -94,6 +94,13 @@ fn billing_routes(ids: &Ids) -> Vec<Route> {
     use Surface::*;
     vec![
         r("/billing".into(), Page, Get, billing.clone()),
+        r("/funding".into(), Page, Get, vec![ADMIN, FINANCE, BOARD]),
+        r(
+            "/funding/2026-27%20funding%20options?option=1&phase=Primary".into(),
+            Page,
+            Get,
+            vec![ADMIN, FINANCE, BOARD],
+        ),
         r("/billing/preview?year=2025-26&period=spring".into(), Page, Get, billing.clone()),
         r("/billing/runs".into(), Page, PageForm(RUN_FORM), billing.clone()),
         r("/billing/offers/2025-26".into(), Page, Get, billing.clone()),
@@ -413,6 +420,7 @@ async fn sweep(backend: Backend) {
         format!("/api/v1/invoices/{}", ids.trust_invoice),
         format!("/billing/memberships/{}", ids.membership),
         "/billing/offers/2025-26".to_string(),
+        "/funding/2026-27%20funding%20options".to_string(),
     ] {
         assert_eq!(outsider.get(&path).await.status, StatusCode::NOT_FOUND, "{path}");
     }

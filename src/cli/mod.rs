@@ -397,7 +397,7 @@ async fn import(
         None => None,
     };
     let census = census.unwrap_or_else(|| chrono::Utc::now().date_naive());
-    let only_la_codes = crate::web::import::parse_la_codes(la.as_deref().unwrap_or(""))
+    let only_la_codes = crate::domain::gias::parse_la_codes(la.as_deref().unwrap_or(""))
         .map_err(|e| anyhow::anyhow!("--la: {e}"))?;
     let options = ImportOptions {
         parse: ParseOptions { default_census_date: Some(census), only_la_codes },

@@ -118,6 +118,21 @@ pub fn parse_gias_date(text: &str) -> Result<Option<NaiveDate>, String> {
         .map_err(|_| format!("\"{trimmed}\" is not a date (DD-MM-YYYY)"))
 }
 
+/// Splits "309, 308" into codes; anything but digits is an error naming the value.
+pub fn parse_la_codes(text: &str) -> Result<Vec<String>, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(|c| {
+            if c.chars().all(|ch| ch.is_ascii_digit()) && c.len() <= 4 {
+                Ok(c.to_string())
+            } else {
+                Err(format!("\"{c}\" is not a local authority code (3 digits, e.g. 309)"))
+            }
+        })
+        .collect()
+}
+
 /// Column positions by GIAS name.
 struct Columns(HashMap<String, usize>);
 

@@ -15,7 +15,6 @@ use crate::domain::fees::Discounts;
 use crate::domain::invoice::{Line, LineSource, Totals, totals};
 use crate::domain::money::Money;
 use crate::domain::partnership::MembershipYear;
-use crate::domain::pupils::figure_in_force;
 use crate::domain::vat::VatRate;
 use chrono::NaiveDate;
 use entity::{
@@ -195,9 +194,7 @@ pub async fn plan(
             (a, b) => a.or(b),
         };
         let pupils_on = start.max(my.first_day());
-        let plain: Vec<_> =
-            figures.get(&s.id).map(|f| f.iter().map(|(p, _)| p.clone()).collect()).unwrap_or_default();
-        let pupils = figure_in_force(&plain, pupils_on).map(|f| f.pupils.max(0) as u32);
+        let pupils = register::pupils_in_force(&figures, s.id, pupils_on).map(|p| p.max(0) as u32);
         let phase = BillingPhase::parse(&s.billing_phase).unwrap_or(BillingPhase::Other);
         let discounts = Discounts {
             trust_percent: if paid_by == PaidBy::Trust {
@@ -457,8 +454,13 @@ where
             // Another run raised some of these first: raise the rest one at a time.
             Err(ServiceError::Database(e)) if is_unique_violation(&e) => {
                 for invoice in chunk {
-                    match raise(db, partnership, &planned, invoice, run.id, user_id, today).await {
-                        Ok(status) => account(&mut summary, invoice, status),
+                    let one = std::slice::from_ref(invoice);
+                    match raise_batch(db, partnership, &planned, one, &payers, run.id, user_id, today).await {
+                        Ok(statuses) => {
+                            for status in statuses {
+                                account(&mut summary, invoice, status);
+                            }
+                        }
                         Err(ServiceError::Database(e)) if is_unique_violation(&e) => {
                             summary.already_raised += invoice.lines.len()
                         }
@@ -764,69 +766,6 @@ fn source_key(plan: &RunPlan, planned: &PlannedInvoice) -> String {
     keys.sort();
     let digest = hex::encode(Sha256::digest(keys.join("|").as_bytes()));
     format!("membership:{}:{}:{}:{}", plan.year, plan.period, planned.payer_reference, &digest[..16])
-}
-
-async fn raise<C>(
-    db: &C,
-    partnership: &Partnership,
-    plan: &RunPlan,
-    planned: &PlannedInvoice,
-    run_id: i64,
-    user_id: Option<i64>,
-    today: NaiveDate,
-) -> Result<Status, ServiceError>
-where
-    C: ConnectionTrait + TransactionTrait,
-{
-    let txn = super::begin_write(db).await?;
-    let first_school = school::Entity::find_by_id(planned.lines[0].school_id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| ServiceError::NotFound("school".into()))?;
-    let payer = memberships::payer_for(&txn, partnership.id, &first_school, planned.payer_kind).await?;
-    let po_number = memberships::po_number(&txn, payer.id, &plan.year).await?;
-    let waiting = payer.requires_po && po_number.is_none();
-    let draft = invoice::ActiveModel {
-        partnership_id: Set(partnership.id),
-        payer_id: Set(payer.id),
-        billing_run_id: Set(Some(run_id)),
-        source_key: Set(source_key(plan, planned)),
-        year: Set(plan.year.clone()),
-        period: Set(plan.period.clone()),
-        status: Set(if waiting { Status::WaitingForPo } else { Status::Draft }.as_str().to_string()),
-        number: Set(None),
-        sequence: Set(None),
-        issue_date: Set(None),
-        supply_date: Set(None),
-        due_date: Set(None),
-        period_start: Set(plan.period_start),
-        period_end: Set(plan.period_end),
-        po_number: Set(po_number.clone()),
-        payer_name: Set(payer.name.clone()),
-        payer_address: Set(payer.address.clone()),
-        supplier_name: Set(partnership.name.clone()),
-        supplier_address: Set(partnership.address.clone()),
-        supplier_vat_number: Set(partnership.vat_number.clone().filter(|_| partnership.vat_registered())),
-        net_pence: Set(planned.totals.net.to_pence().unwrap_or_default()),
-        vat_pence: Set(planned.totals.vat.to_pence().unwrap_or_default()),
-        gross_pence: Set(planned.totals.gross.to_pence().unwrap_or_default()),
-        created_at: Set(chrono::Utc::now()),
-        issued_at: Set(None),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    for (position, line) in planned.lines.iter().enumerate() {
-        line_model(draft.id, position, line).insert(&txn).await?;
-    }
-    let status = if waiting {
-        Status::WaitingForPo
-    } else {
-        invoices::issue(&txn, partnership, draft, po_number, today, user_id).await?;
-        Status::Issued
-    };
-    txn.commit().await?;
-    Ok(status)
 }
 
 /// Records a payer's PO number for a year and issues every invoice of theirs held for it.

@@ -6,7 +6,6 @@ use crate::domain::billing_phase::BillingPhase;
 use crate::domain::funding::{ModelSchool, Scenario, SchoolsSource};
 use crate::domain::gias::{ParseOptions, parse_file};
 use crate::domain::partnership::MembershipYear;
-use crate::domain::pupils::figure_in_force;
 use crate::domain::school::SchoolStatus;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use std::path::Path;
@@ -85,17 +84,11 @@ pub async fn schools_from_register(
         .filter(|s| source.include_closed || s.status != SchoolStatus::Closed.as_str())
         .filter_map(|s| {
             let phase = BillingPhase::parse(&s.billing_phase)?;
-            (keep_phase(source, phase) && keep_group(source, s.type_group.as_deref())).then(|| {
-                let plain: Vec<_> = figures
-                    .get(&s.id)
-                    .map(|f| f.iter().map(|(p, _)| p.clone()).collect())
-                    .unwrap_or_default();
-                ModelSchool {
-                    urn: s.urn,
-                    name: s.name,
-                    billing_phase: phase,
-                    pupils: figure_in_force(&plain, year.first_day()).map(|f| f.pupils.max(0) as u32),
-                }
+            (keep_phase(source, phase) && keep_group(source, s.type_group.as_deref())).then(|| ModelSchool {
+                urn: s.urn,
+                name: s.name,
+                billing_phase: phase,
+                pupils: register::pupils_in_force(&figures, s.id, year.first_day()).map(|p| p.max(0) as u32),
             })
         })
         .collect())

@@ -53,46 +53,19 @@ impl Status {
 pub const INVOICE: &str = "invoice";
 pub const CREDIT_NOTE: &str = "credit_note";
 
-/// Takes the next number of a sequence inside the caller's transaction: the row is updated
-/// first, so a concurrent transaction waits for this one and a rolled-back one gives its number
-/// back. Numbers therefore never skip or repeat.
+/// Takes the next number of a sequence inside the caller's transaction (see
+/// [`allocate_block`]): numbers never skip or repeat.
 pub async fn allocate_number(
     db: &impl ConnectionTrait,
     partnership_id: i64,
     kind: &str,
 ) -> Result<i64, ServiceError> {
-    let filter = Condition::all()
-        .add(document_sequence::Column::PartnershipId.eq(partnership_id))
-        .add(document_sequence::Column::Kind.eq(kind));
-    let updated = document_sequence::Entity::update_many()
-        .col_expr(
-            document_sequence::Column::NextValue,
-            Expr::col(document_sequence::Column::NextValue).add(1i64),
-        )
-        .filter(filter.clone())
-        .exec(db)
-        .await?;
-    if updated.rows_affected == 0 {
-        document_sequence::ActiveModel {
-            partnership_id: Set(partnership_id),
-            kind: Set(kind.to_string()),
-            next_value: Set(2),
-            ..Default::default()
-        }
-        .insert(db)
-        .await?;
-        return Ok(1);
-    }
-    let row = document_sequence::Entity::find()
-        .filter(filter)
-        .one(db)
-        .await?
-        .ok_or_else(|| ServiceError::NotFound("sequence".into()))?;
-    Ok(row.next_value - 1)
+    allocate_block(db, partnership_id, kind, 1).await
 }
 
 /// Takes `count` consecutive numbers of a sequence inside the caller's transaction and returns
-/// the first; the same locking as [`allocate_number`].
+/// the first. The row is updated first, so a concurrent transaction waits for this one, and a
+/// rolled-back one gives its numbers back.
 pub async fn allocate_block(
     db: &impl ConnectionTrait,
     partnership_id: i64,

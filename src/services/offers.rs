@@ -346,7 +346,6 @@ pub async fn preview_rule(
     use crate::domain::billing_phase::BillingPhase;
     use crate::domain::fees::price_school;
     use crate::domain::pro_rata::Coverage;
-    use crate::domain::pupils::figure_in_force;
     let schools = entity::school::Entity::find()
         .filter(entity::school::Column::PartnershipId.eq(partnership_id))
         .filter(entity::school::Column::Status.ne("closed"))
@@ -358,9 +357,7 @@ pub async fn preview_rule(
     Ok(schools
         .into_iter()
         .map(|s| {
-            let plain: Vec<_> =
-                figures.get(&s.id).map(|f| f.iter().map(|(p, _)| p.clone()).collect()).unwrap_or_default();
-            let pupils = figure_in_force(&plain, on).map(|f| f.pupils);
+            let pupils = super::register::pupils_in_force(&figures, s.id, on);
             let phase = BillingPhase::parse(&s.billing_phase).unwrap_or(BillingPhase::Other);
             let priced = price_school(
                 rule,

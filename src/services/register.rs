@@ -207,26 +207,40 @@ pub async fn list_schools(
     Ok(SchoolPage { schools, total: counts.number_of_items, page, per_page, pages })
 }
 
+/// Pupil figures by school id, each with the row it was read from.
+pub type FiguresBySchool = HashMap<i64, Vec<(PupilFigure, pupil_count::Model)>>;
+
+fn add_figures(by_school: &mut FiguresBySchool, rows: Vec<pupil_count::Model>) {
+    for row in rows {
+        let figure = PupilFigure {
+            census_date: row.census_date,
+            pupils: row.pupils,
+            source: PupilSource::parse(&row.source).unwrap_or(PupilSource::Manual),
+            sequence: row.id,
+        };
+        by_school.entry(row.school_id).or_default().push((figure, row));
+    }
+}
+
+/// The pupil number of a school in force on `on` (see [`figure_in_force`]).
+pub fn pupils_in_force(figures: &FiguresBySchool, school_id: i64, on: NaiveDate) -> Option<i32> {
+    let plain: Vec<PupilFigure> =
+        figures.get(&school_id).map(|f| f.iter().map(|(p, _)| p.clone()).collect()).unwrap_or_default();
+    figure_in_force(&plain, on).map(|f| f.pupils)
+}
+
 /// Pupil figures of some schools, by school id.
 pub async fn pupil_figures(
     db: &impl ConnectionTrait,
     school_ids: &[i64],
-) -> Result<HashMap<i64, Vec<(PupilFigure, pupil_count::Model)>>, ServiceError> {
-    let mut by_school: HashMap<i64, Vec<(PupilFigure, pupil_count::Model)>> = HashMap::new();
+) -> Result<FiguresBySchool, ServiceError> {
+    let mut by_school = FiguresBySchool::new();
     for chunk in school_ids.chunks(500) {
         let rows = pupil_count::Entity::find()
             .filter(pupil_count::Column::SchoolId.is_in(chunk.to_vec()))
             .all(db)
             .await?;
-        for row in rows {
-            let figure = PupilFigure {
-                census_date: row.census_date,
-                pupils: row.pupils,
-                source: PupilSource::parse(&row.source).unwrap_or(PupilSource::Manual),
-                sequence: row.id,
-            };
-            by_school.entry(row.school_id).or_default().push((figure, row));
-        }
+        add_figures(&mut by_school, rows);
     }
     Ok(by_school)
 }
@@ -235,7 +249,7 @@ pub async fn pupil_figures(
 pub async fn pupil_figures_of_partnership(
     db: &impl ConnectionTrait,
     partnership_id: i64,
-) -> Result<HashMap<i64, Vec<(PupilFigure, pupil_count::Model)>>, ServiceError> {
+) -> Result<FiguresBySchool, ServiceError> {
     let rows = pupil_count::Entity::find()
         .filter(
             pupil_count::Column::SchoolId.in_subquery(
@@ -248,16 +262,8 @@ pub async fn pupil_figures_of_partnership(
         )
         .all(db)
         .await?;
-    let mut by_school: HashMap<i64, Vec<(PupilFigure, pupil_count::Model)>> = HashMap::new();
-    for row in rows {
-        let figure = PupilFigure {
-            census_date: row.census_date,
-            pupils: row.pupils,
-            source: PupilSource::parse(&row.source).unwrap_or(PupilSource::Manual),
-            sequence: row.id,
-        };
-        by_school.entry(row.school_id).or_default().push((figure, row));
-    }
+    let mut by_school = FiguresBySchool::new();
+    add_figures(&mut by_school, rows);
     Ok(by_school)
 }
 
@@ -272,9 +278,7 @@ async fn summaries(
     Ok(models
         .into_iter()
         .map(|m| {
-            let plain: Vec<PupilFigure> =
-                figures.get(&m.id).map(|f| f.iter().map(|(p, _)| p.clone()).collect()).unwrap_or_default();
-            let pupils = figure_in_force(&plain, today).map(|f| f.pupils);
+            let pupils = pupils_in_force(&figures, m.id, today);
             summary(lookups, m, pupils)
         })
         .collect())

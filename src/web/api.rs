@@ -1,6 +1,6 @@
 //! The JSON API under `/api/v1`: the same permissions as the pages.
 
-use crate::domain::gias::{ParseOptions, parse_gias_date};
+use crate::domain::gias::{ParseOptions, parse_gias_date, parse_la_codes};
 use crate::domain::role::Action;
 use crate::domain::school::Urn;
 use crate::services::import::{ImportOptions, ImportSummary, import_schools};
@@ -8,7 +8,7 @@ use crate::services::register::{self, LocalAuthority, ManualPupilFigure, SchoolD
 use crate::services::{FieldError, partnerships};
 use crate::web::AppState;
 use crate::web::error::ApiError;
-use crate::web::import::{MAX_UPLOAD_BYTES, parse_la_codes};
+use crate::web::import::MAX_UPLOAD_BYTES;
 use crate::web::schools::ListQuery;
 use crate::web::session::ApiUser;
 use axum::body::Bytes;

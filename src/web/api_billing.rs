@@ -11,10 +11,10 @@ use crate::services::memberships::{self, NewMembership};
 use crate::services::{FieldError, billing, offers, partnerships};
 use crate::web::AppState;
 use crate::web::error::ApiError;
-use crate::web::invoices::ListQuery;
+use crate::web::invoices::{ListQuery, pdf_response};
 use crate::web::session::ApiUser;
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -200,15 +200,7 @@ async fn invoice_pdf(
         .clone()
         .ok_or_else(|| ApiError::Conflict("the invoice has no number yet: it is waiting for a PO".into()))?;
     let partnership = partnerships::get(&state.db, caller.user.partnership_id).await?;
-    let bytes = crate::pdf::render(&invoice_document(&view, &partnership));
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/pdf".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{number}.pdf\"")),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(pdf_response(crate::pdf::render(&invoice_document(&view, &partnership)), &number))
 }
 
 #[derive(serde::Deserialize)]
@@ -424,15 +416,7 @@ async fn credit_note_pdf(
     let scope = scope(&state, &caller).await?;
     let note =
         invoices::get_credit_note(&state.db, caller.user.partnership_id, parse_id(&id)?, &scope).await?;
-    let bytes = crate::pdf::render(&crate::pdf::documents::credit_note_document(&note));
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/pdf".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}.pdf\"", note.number)),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(pdf_response(crate::pdf::render(&crate::pdf::documents::credit_note_document(&note)), &note.number))
 }
 
 async fn audit_log(State(state): State<AppState>, caller: ApiUser) -> Result<Json<Value>, ApiError> {

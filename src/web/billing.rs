@@ -7,7 +7,7 @@ use crate::services::{FieldError, ServiceError, offers};
 use crate::web::AppState;
 use crate::web::error::PageError;
 use crate::web::session::PageUser;
-use crate::web::view::{Chrome, SelectOption, render};
+use crate::web::view::{Chrome, FieldErrors, SelectOption, render};
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -34,13 +34,9 @@ struct OverviewPage {
     runs: Vec<(String, String, String, String, i32, String)>,
 }
 
-impl OverviewPage {
-    fn has_error(&self, field: &str) -> bool {
-        self.errors.iter().any(|e| e.field == field)
-    }
-
-    fn error_for(&self, field: &str) -> Option<&str> {
-        self.errors.iter().find(|e| e.field == field).map(|e| e.message.as_str())
+impl FieldErrors for OverviewPage {
+    fn errors(&self) -> &[FieldError] {
+        &self.errors
     }
 }
 

@@ -1,6 +1,6 @@
 //! The import page: upload a GIAS extract (admins only).
 
-use crate::domain::gias::{ParseOptions, RowError, parse_gias_date};
+use crate::domain::gias::{ParseOptions, RowError, parse_gias_date, parse_la_codes};
 use crate::domain::role::Action;
 use crate::services::FieldError;
 use crate::services::import::{ImportOptions, ImportSummary, import_schools};
@@ -49,21 +49,6 @@ fn page(user: &PageUser) -> ImportPage {
 async fn show(user: PageUser) -> Result<Response, PageError> {
     user.require(Action::ImportSchools)?;
     Ok(render(&page(&user)))
-}
-
-/// Splits "309, 308" into codes; anything but digits is an error naming the value.
-pub fn parse_la_codes(text: &str) -> Result<Vec<String>, String> {
-    text.split(',')
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-        .map(|c| {
-            if c.chars().all(|ch| ch.is_ascii_digit()) && c.len() <= 4 {
-                Ok(c.to_string())
-            } else {
-                Err(format!("\"{c}\" is not a local authority code (3 digits, e.g. 309)"))
-            }
-        })
-        .collect()
 }
 
 async fn upload(

@@ -9,7 +9,7 @@ use crate::services::{FieldError, ServiceError, memberships};
 use crate::web::AppState;
 use crate::web::error::PageError;
 use crate::web::session::PageUser;
-use crate::web::view::{Chrome, SelectOption, long_date, render};
+use crate::web::view::{Chrome, FieldErrors, SelectOption, long_date, render};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
@@ -216,13 +216,9 @@ struct InvoicePage {
     form_reason: String,
 }
 
-impl InvoicePage {
-    fn has_error(&self, field: &str) -> bool {
-        self.errors.iter().any(|e| e.field == field)
-    }
-
-    fn error_for(&self, field: &str) -> Option<&str> {
-        self.errors.iter().find(|e| e.field == field).map(|e| e.message.as_str())
+impl FieldErrors for InvoicePage {
+    fn errors(&self) -> &[FieldError] {
+        &self.errors
     }
 }
 
@@ -335,7 +331,8 @@ async fn invoice_page(
     Ok((code, render(&page)).into_response())
 }
 
-fn pdf_response(bytes: Vec<u8>, name: &str) -> Response {
+/// A PDF as a download named after its document number.
+pub fn pdf_response(bytes: Vec<u8>, name: &str) -> Response {
     (
         [
             (header::CONTENT_TYPE, "application/pdf".to_string()),

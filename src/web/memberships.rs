@@ -7,7 +7,7 @@ use crate::services::{FieldError, ServiceError, offers};
 use crate::web::AppState;
 use crate::web::error::{PageError, urlencode};
 use crate::web::session::PageUser;
-use crate::web::view::{Chrome, SelectOption, long_date, render};
+use crate::web::view::{Chrome, FieldErrors, SelectOption, long_date, render};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -258,13 +258,9 @@ struct MembershipPage {
     level_options: Vec<SelectOption>,
 }
 
-impl MembershipPage {
-    fn has_error(&self, field: &str) -> bool {
-        self.errors.iter().any(|e| e.field == field)
-    }
-
-    fn error_for(&self, field: &str) -> Option<&str> {
-        self.errors.iter().find(|e| e.field == field).map(|e| e.message.as_str())
+impl FieldErrors for MembershipPage {
+    fn errors(&self) -> &[FieldError] {
+        &self.errors
     }
 }
 

@@ -8,7 +8,7 @@ use crate::services::{FieldError, ServiceError};
 use crate::web::AppState;
 use crate::web::error::{PageError, urlencode};
 use crate::web::session::PageUser;
-use crate::web::view::{Chrome, SelectOption, long_date, render};
+use crate::web::view::{Chrome, FieldErrors, SelectOption, long_date, render};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -285,13 +285,9 @@ struct SchoolPage {
     form_reason: String,
 }
 
-impl SchoolPage {
-    fn has_error(&self, field: &str) -> bool {
-        self.errors.iter().any(|e| e.field == field)
-    }
-
-    fn error_for(&self, field: &str) -> Option<&str> {
-        self.errors.iter().find(|e| e.field == field).map(|e| e.message.as_str())
+impl FieldErrors for SchoolPage {
+    fn errors(&self) -> &[FieldError] {
+        &self.errors
     }
 }
 

@@ -1,6 +1,7 @@
 //! What every page shares: the header, the menu, the CSRF token, and rendering.
 
 use crate::domain::role::{Action, Role, allows};
+use crate::services::FieldError;
 use crate::web::session::PageUser;
 use askama::Template;
 use axum::http::StatusCode;
@@ -71,6 +72,19 @@ impl Chrome {
                 .map(|(href, label)| NavItem { href, label, current: href == current })
                 .collect(),
         }
+    }
+}
+
+/// The problems of a submitted form, for templates to mark the fields they belong to.
+pub trait FieldErrors {
+    fn errors(&self) -> &[FieldError];
+
+    fn has_error(&self, field: &str) -> bool {
+        self.errors().iter().any(|e| e.field == field)
+    }
+
+    fn error_for(&self, field: &str) -> Option<&str> {
+        self.errors().iter().find(|e| e.field == field).map(|e| e.message.as_str())
     }
 }
 

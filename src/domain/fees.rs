@@ -267,6 +267,59 @@ impl FeeRule {
         Some(FeeRule { kind, min: self.min, max: self.max })
     }
 
+    /// The rule in words, for people: "£19.00 per pupil plus £400.00 a school, at least
+    /// £1,000.00". Used where a board reads the assumptions.
+    pub fn describe(&self) -> String {
+        let money = |v: Decimal| super::money::Money::from_decimal_rounded(v).to_string();
+        let mut text = match &self.kind {
+            RuleKind::Flat { flat } => format!("{} a school", money(*flat)),
+            RuleKind::PerPupil { per_pupil, lump_sum } => match lump_sum {
+                Some(l) => format!("{} per pupil plus {} a school", money(*per_pupil), money(*l)),
+                None => format!("{} per pupil", money(*per_pupil)),
+            },
+            RuleKind::ByPhase { by_phase } => by_phase
+                .iter()
+                .map(|(phase, rule)| {
+                    let who = if phase == "default" { "other phases".to_string() } else { phase.clone() };
+                    format!("{who}: {}", rule.describe())
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+            RuleKind::Bands { bands, mode } => {
+                let mut from = 0u32;
+                let parts: Vec<String> = bands
+                    .iter()
+                    .map(|b| {
+                        let range = match b.up_to {
+                            Some(up_to) => format!("{from} to {up_to} pupils"),
+                            None => format!("{from} pupils or more"),
+                        };
+                        from = b.up_to.map_or(from, |u| u + 1);
+                        let price = match (b.flat, b.per_pupil) {
+                            (Some(f), Some(p)) => format!("{} plus {} per pupil", money(f), money(p)),
+                            (Some(f), None) => money(f),
+                            (None, Some(p)) => format!("{} per pupil", money(p)),
+                            (None, None) => "nothing".into(),
+                        };
+                        format!("{range} {price}")
+                    })
+                    .collect();
+                let how = match mode {
+                    BandMode::Volume => "size bands (the band a school falls in prices all its pupils)",
+                    BandMode::Graduated => "graduated bands (each band prices the pupils in it)",
+                };
+                format!("{how}: {}", parts.join("; "))
+            }
+        };
+        match (self.min, self.max) {
+            (Some(min), Some(max)) => text.push_str(&format!(", at least {} and at most {}", money(min), money(max))),
+            (Some(min), None) => text.push_str(&format!(", at least {}", money(min))),
+            (None, Some(max)) => text.push_str(&format!(", at most {}", money(max))),
+            (None, None) => {}
+        }
+        text
+    }
+
     /// Whether pricing needs the school's pupil number.
     pub fn needs_pupils(&self, phase: BillingPhase) -> bool {
         match &self.kind {
@@ -627,6 +680,24 @@ pub fn price_school(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn rules_read_in_words() {
+        let words = |json: &str| FeeRule::from_json(json).unwrap().describe();
+        assert_eq!(words(r#"{"flat": "1500.00"}"#), "£1,500.00 a school");
+        assert_eq!(
+            words(r#"{"per_pupil": "19.00", "lump_sum": "400.00", "min": "1000.00"}"#),
+            "£19.00 per pupil plus £400.00 a school, at least £1,000.00"
+        );
+        assert_eq!(
+            words(r#"{"by_phase": {"Secondary": {"flat": "6000.00"}, "default": {"per_pupil": "8.50"}}, "max": "9000.00"}"#),
+            "Secondary: £6,000.00 a school; other phases: £8.50 per pupil, at most £9,000.00"
+        );
+        assert_eq!(
+            words(r#"{"bands": [{"up_to": 100, "flat": "800.00"}, {"per_pupil": "9.00"}], "mode": "graduated"}"#),
+            "graduated bands (each band prices the pupils in it): 0 to 100 pupils £800.00; 101 pupils or more £9.00 per pupil"
+        );
+    }
     use super::*;
     use crate::domain::pro_rata::Coverage;
     use BillingPhase::*;

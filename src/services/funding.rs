@@ -94,6 +94,68 @@ pub async fn schools_from_register(
         .collect())
 }
 
+/// How many options a saved scenario may compare side by side.
+pub const MAX_OPTIONS: usize = 4;
+
+/// The billing phases of the partnership's open schools, in the usual order: the phases a
+/// scenario's per-phase amounts are asked for.
+pub async fn register_phases(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+) -> Result<Vec<BillingPhase>, ServiceError> {
+    use sea_orm::QuerySelect;
+    let found: Vec<String> = entity::school::Entity::find()
+        .select_only()
+        .column(entity::school::Column::BillingPhase)
+        .distinct()
+        .filter(entity::school::Column::PartnershipId.eq(partnership_id))
+        .filter(entity::school::Column::Status.ne(SchoolStatus::Closed.as_str()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(BillingPhase::ALL.into_iter().filter(|p| found.iter().any(|f| BillingPhase::parse(f) == Some(*p))).collect())
+}
+
+/// Saves a new scenario; refuses a name already taken.
+pub async fn create_scenario(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+    name: &str,
+    scenario: Scenario,
+    user_id: Option<i64>,
+) -> Result<SavedScenario, ServiceError> {
+    if get_scenario(db, partnership_id, name.trim()).await.is_ok() {
+        return Err(ServiceError::invalid(
+            "name",
+            format!("there is already a scenario called \"{}\": choose another name", name.trim()),
+        ));
+    }
+    save_scenario(db, partnership_id, name, scenario, user_id).await
+}
+
+/// Copies a scenario under a new name.
+pub async fn duplicate_scenario(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+    from: &str,
+    to: &str,
+    user_id: Option<i64>,
+) -> Result<SavedScenario, ServiceError> {
+    let original = get_scenario(db, partnership_id, from).await?;
+    create_scenario(db, partnership_id, to, original.scenario, user_id).await
+}
+
+/// Deletes a saved scenario.
+pub async fn delete_scenario(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+    name: &str,
+) -> Result<(), ServiceError> {
+    let found = get_scenario(db, partnership_id, name).await?;
+    entity::scenario::Entity::delete_by_id(found.id).exec(db).await?;
+    Ok(())
+}
+
 /// A saved scenario.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct SavedScenario {
@@ -163,6 +225,15 @@ pub async fn save_scenario(
         ));
     }
     let mut errors = Vec::new();
+    if scenario.options.len() > MAX_OPTIONS {
+        errors.push(super::FieldError {
+            field: "options".into(),
+            message: format!(
+                "a scenario compares up to {MAX_OPTIONS} options side by side; this one has {}",
+                scenario.options.len()
+            ),
+        });
+    }
     for (i, option) in scenario.options.iter().enumerate() {
         let rules = std::iter::once(("membership_fee".to_string(), &option.membership_fee))
             .chain(option.levels.iter().enumerate().map(|(j, t)| (format!("levels[{j}].fee"), &t.fee)));

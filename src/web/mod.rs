@@ -5,7 +5,9 @@ pub mod api_billing;
 pub mod assets;
 pub mod billing;
 pub mod error;
+pub mod fee_form;
 pub mod funding;
+pub mod funding_edit;
 pub mod home;
 pub mod import;
 pub mod invoices;
@@ -74,6 +76,7 @@ pub fn router(state: AppState) -> Router {
         .merge(payers::router())
         .merge(settings::router())
         .merge(funding::router())
+        .merge(funding_edit::router())
         .merge(invoices::router())
         .merge(users::router())
         .nest("/api/v1", api::router().merge(api_billing::router()))

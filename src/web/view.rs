@@ -83,6 +83,11 @@ pub trait FieldErrors {
         self.errors().iter().any(|e| e.field == field)
     }
 
+    /// Whether any field whose id starts with `prefix` has a problem (for a group of fields).
+    fn has_error_in(&self, prefix: &str) -> bool {
+        self.errors().iter().any(|e| e.field.starts_with(prefix))
+    }
+
     fn error_for(&self, field: &str) -> Option<&str> {
         self.errors().iter().find(|e| e.field == field).map(|e| e.message.as_str())
     }

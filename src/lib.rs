@@ -4,6 +4,7 @@
 //!
 //! Layers point one way: `domain` (pure) <- `services` (database) <- `web`, `cli`.
 
+pub mod charts;
 pub mod cli;
 pub mod domain;
 pub mod pdf;

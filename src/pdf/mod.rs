@@ -5,6 +5,7 @@
 //! from the font's glyph advances. The lines table flows onto further pages, repeating its
 //! header, with "Page N of M" on each.
 
+pub mod board_paper;
 pub mod documents;
 
 use printpdf::{
@@ -46,12 +47,12 @@ pub struct Document {
     pub notes: Vec<String>,
 }
 
-struct Fonts {
-    regular: ParsedFont,
-    bold: ParsedFont,
+pub(crate) struct Fonts {
+    pub(crate) regular: ParsedFont,
+    pub(crate) bold: ParsedFont,
 }
 
-fn fonts() -> &'static Fonts {
+pub(crate) fn fonts() -> &'static Fonts {
     static FONTS: OnceLock<Fonts> = OnceLock::new();
     FONTS.get_or_init(|| Fonts {
         regular: ParsedFont::from_bytes(REGULAR_TTF, 0, &mut Vec::new())
@@ -62,7 +63,7 @@ fn fonts() -> &'static Fonts {
 }
 
 /// The width of `text` at `size` points in `font`.
-fn text_width(font: &ParsedFont, text: &str, size: f32) -> f32 {
+pub(crate) fn text_width(font: &ParsedFont, text: &str, size: f32) -> f32 {
     let units = f32::from(font.pdf_font_metrics.units_per_em.max(1));
     let advance: u32 = text
         .chars()
@@ -73,7 +74,7 @@ fn text_width(font: &ParsedFont, text: &str, size: f32) -> f32 {
 
 /// Splits text into lines no wider than `width` points, breaking at spaces (or anywhere when a
 /// single word is too long).
-fn wrap(font: &ParsedFont, text: &str, size: f32, width: f32) -> Vec<String> {
+pub(crate) fn wrap(font: &ParsedFont, text: &str, size: f32, width: f32) -> Vec<String> {
     let mut lines = Vec::new();
     let mut current = String::new();
     for word in text.split_whitespace() {
@@ -102,12 +103,12 @@ fn wrap(font: &ParsedFont, text: &str, size: f32, width: f32) -> Vec<String> {
     lines
 }
 
-const PAGE_W: f32 = 595.28;
-const PAGE_H: f32 = 841.89;
-const LEFT: f32 = 45.0;
-const RIGHT: f32 = PAGE_W - 45.0;
-const BOTTOM: f32 = 70.0;
-const BODY: f32 = 9.0;
+pub(crate) const PAGE_W: f32 = 595.28;
+pub(crate) const PAGE_H: f32 = 841.89;
+pub(crate) const LEFT: f32 = 45.0;
+pub(crate) const RIGHT: f32 = PAGE_W - 45.0;
+pub(crate) const BOTTOM: f32 = 70.0;
+pub(crate) const BODY: f32 = 9.0;
 
 /// Table columns: right edges for the numeric ones, the description's width.
 const COL_DESC_W: f32 = 270.0;
@@ -116,16 +117,64 @@ const COL_UNIT_R: f32 = LEFT + 375.0;
 const COL_VAT_R: f32 = LEFT + 430.0;
 const COL_NET_R: f32 = RIGHT;
 
-struct Writer {
-    pages: Vec<Vec<Op>>,
-    ops: Vec<Op>,
-    y: f32,
-    regular: FontId,
-    bold: FontId,
+pub(crate) struct Writer {
+    pub(crate) pages: Vec<Vec<Op>>,
+    pub(crate) ops: Vec<Op>,
+    pub(crate) y: f32,
+    pub(crate) regular: FontId,
+    pub(crate) bold: FontId,
 }
 
 impl Writer {
-    fn text(&mut self, bold: bool, size: f32, x: f32, y: f32, text: &str) {
+    /// A writer whose fonts are added to `pdf`, at the top of its first page.
+    pub(crate) fn new(pdf: &mut PdfDocument) -> Writer {
+        let f = fonts();
+        let regular = pdf.add_font(&f.regular);
+        let bold = pdf.add_font(&f.bold);
+        Writer { pages: Vec::new(), ops: Vec::new(), y: PAGE_H - 60.0, regular, bold }
+    }
+
+    /// Ends the last page and numbers every page, "Page N of M", bottom right.
+    pub(crate) fn finish(mut self) -> Vec<PdfPage> {
+        let f = fonts();
+        self.pages.push(std::mem::take(&mut self.ops));
+        let count = self.pages.len();
+        let regular_id = self.regular.clone();
+        self.pages
+            .into_iter()
+            .enumerate()
+            .map(|(i, mut ops)| {
+                let label = format!("Page {} of {count}", i + 1);
+                let width = text_width(&f.regular, &label, 8.0);
+                ops.extend([
+                    Op::StartTextSection,
+                    Op::SetFont { font: PdfFontHandle::External(regular_id.clone()), size: Pt(8.0) },
+                    Op::SetTextMatrix { matrix: TextMatrix::Translate(Pt(RIGHT - width), Pt(35.0)) },
+                    Op::ShowText { items: vec![TextItem::Text(label)] },
+                    Op::EndTextSection,
+                ]);
+                PdfPage::new(Mm(210.0), Mm(297.0), ops)
+            })
+            .collect()
+    }
+
+    /// Wrapped paragraph text from the left margin, moving down the page (and onto a new
+    /// page when it runs out).
+    pub(crate) fn paragraph(&mut self, bold: bool, size: f32, text: &str) {
+        let f = fonts();
+        let font = if bold { &f.bold } else { &f.regular };
+        for line in wrap(font, text, size, RIGHT - LEFT) {
+            if self.y < BOTTOM {
+                self.new_page();
+            }
+            let y = self.y;
+            self.text(bold, size, LEFT, y, &line);
+            self.y -= size * 1.35;
+        }
+        self.y -= size * 0.6;
+    }
+
+    pub(crate) fn text(&mut self, bold: bool, size: f32, x: f32, y: f32, text: &str) {
         let font = if bold { self.bold.clone() } else { self.regular.clone() };
         self.ops.extend([
             Op::StartTextSection,
@@ -136,13 +185,13 @@ impl Writer {
         ]);
     }
 
-    fn right(&mut self, bold: bool, size: f32, right_edge: f32, y: f32, text: &str) {
+    pub(crate) fn right(&mut self, bold: bool, size: f32, right_edge: f32, y: f32, text: &str) {
         let f = fonts();
         let width = text_width(if bold { &f.bold } else { &f.regular }, text, size);
         self.text(bold, size, right_edge - width, y, text);
     }
 
-    fn rule(&mut self, y: f32, grey: f32) {
+    pub(crate) fn rule(&mut self, y: f32, grey: f32) {
         self.ops.extend([
             Op::SetOutlineColor { col: Color::Rgb(Rgb { r: grey, g: grey, b: grey, icc_profile: None }) },
             Op::SetOutlineThickness { pt: Pt(0.6) },
@@ -158,7 +207,7 @@ impl Writer {
         ]);
     }
 
-    fn new_page(&mut self) {
+    pub(crate) fn new_page(&mut self) {
         self.pages.push(std::mem::take(&mut self.ops));
         self.y = PAGE_H - 50.0;
     }
@@ -183,9 +232,7 @@ pub fn render(doc: &Document) -> Vec<u8> {
         doc.title,
         doc.details.first().map(|d| d.1.as_str()).unwrap_or("")
     ));
-    let regular = pdf.add_font(&f.regular);
-    let bold = pdf.add_font(&f.bold);
-    let mut w = Writer { pages: Vec::new(), ops: Vec::new(), y: PAGE_H - 60.0, regular, bold };
+    let mut w = Writer::new(&mut pdf);
 
     // Title and supplier.
     let top = w.y;
@@ -275,27 +322,7 @@ pub fn render(doc: &Document) -> Vec<u8> {
         }
         w.y -= 6.0;
     }
-    w.pages.push(std::mem::take(&mut w.ops));
-
-    let count = w.pages.len();
-    let regular_id = w.regular.clone();
-    let pages: Vec<PdfPage> = w
-        .pages
-        .into_iter()
-        .enumerate()
-        .map(|(i, mut ops)| {
-            let label = format!("Page {} of {count}", i + 1);
-            let width = text_width(&f.regular, &label, 8.0);
-            ops.extend([
-                Op::StartTextSection,
-                Op::SetFont { font: PdfFontHandle::External(regular_id.clone()), size: Pt(8.0) },
-                Op::SetTextMatrix { matrix: TextMatrix::Translate(Pt(RIGHT - width), Pt(35.0)) },
-                Op::ShowText { items: vec![TextItem::Text(label)] },
-                Op::EndTextSection,
-            ]);
-            PdfPage::new(Mm(210.0), Mm(297.0), ops)
-        })
-        .collect();
+    let pages = w.finish();
     // Fonts are subset; streams are left uncompressed: a ten-line invoice is about 68 KB
     // instead of 28 KB, and renders more than twice as fast (BENCHMARKS.md).
     let options = PdfSaveOptions { optimize: false, ..PdfSaveOptions::default() };

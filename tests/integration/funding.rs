@@ -250,3 +250,110 @@ async fn building_a_scenario_with_forms(backend: Backend) {
     app.finish().await;
 }
 on_both_databases!(finance_builds_a_scenario_with_forms, building_a_scenario_with_forms);
+
+const DEMO: &str = "/funding/2026-27%20funding%20options";
+
+/// What the model gives for the demo scenario, worked out directly (not through the pages).
+async fn demo_result(app: &TestApp) -> partnership_billing::domain::funding::ModelResult {
+    let pid = partnership_billing::services::partnerships::resolve(&app.state.db, Some("demo")).await.unwrap().id;
+    let saved = funding::get_scenario(&app.state.db, pid, "2026-27 funding options").await.unwrap();
+    let schools = funding::schools_from_register(&app.state.db, &saved.scenario).await.unwrap();
+    partnership_billing::domain::funding::model(&saved.scenario, &schools)
+}
+
+fn csv_rows(bytes: &[u8]) -> Vec<Vec<String>> {
+    csv::Reader::from_reader(bytes)
+        .records()
+        .map(|r| r.unwrap().iter().map(String::from).collect())
+        .collect()
+}
+
+async fn comparing_and_exporting(backend: Backend) {
+    let app = TestApp::with_demo(backend).await;
+    let result = demo_result(&app).await;
+    let mut board = app.client();
+    board.sign_in("board@demo.test", "demo-board-2025").await;
+
+    // The comparison: three charts, winners and losers, sortable headers.
+    let page = board.get(DEMO).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let text = page.text();
+    assert_eq!(text.matches("<svg role=\"img\"").count(), 3, "three charts");
+    assert!(text.contains("aria-label=\"Chart: each option's income by stream against the costs it must cover\""));
+    let option = &result.options[0];
+    let more = option.schools.iter().filter(|s| s.change.is_some_and(|c| c.is_negative() == false && !c.amount().is_zero())).count();
+    assert!(text.contains(&format!("Under {}, {more} schools would pay more than today", option.name)), "{text}");
+    assert!(text.contains("aria-sort=\"descending\"><a class=\"govuk-link pb-sort\" href=\"/funding/2026-27%20funding%20options?sort=change&dir=asc\">Change"), "{text}");
+    assert!(!text.contains("Edit this scenario"), "the board reads; finance edits");
+    assert_eq!(board.get(&format!("{DEMO}/edit")).await.status, StatusCode::FORBIDDEN);
+
+    // The table as CSV, sorted by charge, lowest first: every school, the same charges as the model.
+    let csv = board.get(&format!("{DEMO}/schools.csv?option=1&sort=charge&dir=asc")).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert_eq!(csv.headers["content-type"], "text/csv; charset=utf-8");
+    assert!(csv.headers["content-disposition"].to_str().unwrap().contains("2026-27-funding-options-Basic-plus-Advanced-tier.csv"));
+    let rows = csv_rows(&csv.body);
+    let option = &result.options[1];
+    assert_eq!(rows.len(), option.schools.len() + option.needs_pupil_number.len());
+    let charges: Vec<rust_decimal::Decimal> =
+        rows.iter().filter(|r| !r[4].is_empty()).map(|r| r[4].parse().unwrap()).collect();
+    assert!(charges.windows(2).all(|w| w[0] <= w[1]), "sorted by charge, lowest first");
+    let total: rust_decimal::Decimal = charges.iter().sum();
+    let expected: rust_decimal::Decimal = option.by_phase.iter().map(|p| p.total.amount()).sum();
+    assert_eq!(total, expected);
+    for s in &option.schools {
+        let row = rows.iter().find(|r| r[0] == s.urn.to_string()).unwrap();
+        assert_eq!(row[4], s.charge.unwrap().amount().to_string(), "{}", s.name);
+    }
+
+    // Only the schools paying more; only one phase.
+    let rises = csv_rows(&board.get(&format!("{DEMO}/schools.csv?option=0&change=rises")).await.body);
+    assert_eq!(rises.len(), more);
+    assert!(rises.iter().all(|r| r[7].parse::<rust_decimal::Decimal>().unwrap() > rust_decimal::Decimal::ZERO));
+    let primary = csv_rows(&board.get(&format!("{DEMO}/schools.csv?option=0&phase=Primary")).await.body);
+    let in_model = result.options[0].schools.iter().chain(&result.options[0].needs_pupil_number);
+    assert_eq!(primary.len(), in_model.filter(|s| s.billing_phase.label() == "Primary").count());
+    assert!(primary.iter().all(|r| r[2] == "Primary"));
+
+    // The same table as XLSX: a real workbook with the schools in it.
+    let xlsx = board.get(&format!("{DEMO}/schools.xlsx?option=0")).await;
+    assert_eq!(xlsx.status, StatusCode::OK);
+    assert_eq!(xlsx.headers["content-type"], "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(xlsx.body.clone())).unwrap();
+    let mut shared = String::new();
+    std::io::Read::read_to_string(&mut archive.by_name("xl/sharedStrings.xml").unwrap(), &mut shared).unwrap();
+    let first = &result.options[0].schools[0];
+    assert!(shared.contains("Charge per pupil") && shared.contains(&first.name.replace('&', "&amp;").replace('\'', "&apos;")), "{shared}");
+    let mut sheet = String::new();
+    std::io::Read::read_to_string(&mut archive.by_name("xl/worksheets/sheet1.xml").unwrap(), &mut sheet).unwrap();
+    assert!(sheet.contains(&format!("<v>{}</v>", first.urn)));
+
+    // The board paper: the options table, the charts' headings and the assumptions in words.
+    let pdf = board.get(&format!("{DEMO}/board-paper.pdf")).await;
+    assert_eq!(pdf.status, StatusCode::OK);
+    assert_eq!(pdf.headers["content-type"], "application/pdf");
+    let text = crate::pdf::pdf_text(&pdf.body);
+    for expected in [
+        "Funding options for 2026-27".to_string(),
+        "The options side by side".into(),
+        "Income against the costs each option must cover".into(),
+        "Surplus or deficit if fewer schools join".into(),
+        "What Single partnership fee charges schools, by phase".into(),
+        "Assumptions".into(),
+        "Council contribution: matches school income at 0.5 to 1, up to £60,000.00.".into(),
+        result.options[0].income.total.to_string(),
+        result.options[2].surplus.to_string(),
+        format!("The offer costs {} in all.", result.costs_total),
+    ] {
+        assert!(text.contains(&expected), "the board paper lacks {expected:?}:\n{text}");
+    }
+
+    // Other roles: a school business manager sees none of it.
+    let mut sbm = app.client();
+    sbm.sign_in("sbm@demo.test", "demo-school-2025").await;
+    for path in [DEMO.to_string(), format!("{DEMO}/board-paper.pdf"), format!("{DEMO}/schools.csv")] {
+        assert_eq!(sbm.get(&path).await.status, StatusCode::FORBIDDEN, "{path}");
+    }
+    app.finish().await;
+}
+on_both_databases!(boards_compare_and_export_a_scenario, comparing_and_exporting);

@@ -132,6 +132,7 @@ impl Answer {
             .replace("&#34;", "\"")
             .replace("&quot;", "\"")
             .replace("&#39;", "'")
+            .replace("&#38;", "&")
             .replace("&lt;", "<")
             .replace("&gt;", ">")
             .replace("&amp;", "&")

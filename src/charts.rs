@@ -73,7 +73,7 @@ pub fn income_against_cost<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, re
         .margin(12)
         .x_label_area_size(36)
         .y_label_area_size(64)
-        .build_cartesian_2d((0..n).into_segmented(), low..high)?;
+        .build_cartesian_2d((0..n - 1).into_segmented(), low..high)?;
     chart
         .configure_mesh()
         .disable_x_mesh()
@@ -151,12 +151,18 @@ pub fn charges_by_phase<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, optio
     let column = (WIDTH - 100) / n as u32;
     let top = phases.iter().filter_map(|(_, c)| c.last().copied()).fold(0.0, f64::max);
     let (low, high) = span(0.0, top);
-    let labels: Vec<String> = phases.iter().map(|(p, c)| format!("{} ({})", p.label(), c.len())).collect();
+    let labels: Vec<String> = phases
+        .iter()
+        .map(|(p, c)| match p {
+            BillingPhase::AlternativeProvision => format!("AP ({})", c.len()),
+            _ => format!("{} ({})", p.label(), c.len()),
+        })
+        .collect();
     let mut chart = ChartBuilder::on(root)
         .margin(12)
         .x_label_area_size(36)
         .y_label_area_size(64)
-        .build_cartesian_2d((0..n).into_segmented(), low..high)?;
+        .build_cartesian_2d((0..n - 1).into_segmented(), low..high)?;
     chart
         .configure_mesh()
         .disable_x_mesh()
@@ -281,8 +287,11 @@ impl std::fmt::Display for NeverFails {
 
 impl std::error::Error for NeverFails {}
 
+/// A colour with its transparency blended onto white paper (PDF shapes here are opaque).
 fn rgb(c: BackendColor) -> (u8, u8, u8) {
-    c.rgb
+    let a = c.alpha.clamp(0.0, 1.0);
+    let blend = |v: u8| (f64::from(v) * a + 255.0 * (1.0 - a)).round() as u8;
+    (blend(c.rgb.0), blend(c.rgb.1), blend(c.rgb.2))
 }
 
 impl DrawingBackend for Recorder {

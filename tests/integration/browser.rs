@@ -139,6 +139,22 @@ impl Browser {
         self.wait_for_new_page().await;
     }
 
+    /// Fetches what the link containing `text` points at, in this browser's session: its
+    /// status, content type and first five bytes.
+    async fn download(&self, text: &str) -> serde_json::Value {
+        let xpath = format!("//a[contains(normalize-space(), '{text}')]");
+        let link = self.client.find(Locator::XPath(&xpath)).await.unwrap_or_else(|_| panic!("no link {text}"));
+        let href = link.attr("href").await.expect("href").expect("an href");
+        self.client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 fetch(arguments[0]).then(r => r.arrayBuffer().then(buf => done([r.status, r.headers.get('content-type'), new TextDecoder().decode(new Uint8Array(buf).slice(0, 5))])));",
+                vec![json!(href)],
+            )
+            .await
+            .expect("download")
+    }
+
     /// Waits (up to 30 s) until the page shows `text`, across the page's own refreshes.
     async fn wait_for_text(&self, text: &str) -> String {
         let mut last = String::new();
@@ -222,6 +238,7 @@ async fn journeys_in_a_real_browser() {
         finance_bills_a_term(&browser, &base).await;
         business_manager_downloads_their_invoice(&browser, &base).await;
         board_compares_funding_options(&browser, &base).await;
+        finance_builds_a_funding_scenario(&browser, &base).await;
     })
     .await;
     let _ = browser.client.clone().close().await;
@@ -356,21 +373,7 @@ async fn business_manager_downloads_their_invoice(b: &Browser, base: &SocketAddr
     assert!(list.contains("1 invoice") && list.contains("Riverside Park Primary School"), "{list}");
     b.accessible("a business manager's invoices").await;
     b.click_partial_link("RH-").await;
-    let link = b
-        .client
-        .find(Locator::XPath("//a[contains(normalize-space(), 'Download the invoice')]"))
-        .await
-        .expect("a PDF link");
-    let href = link.attr("href").await.expect("href").expect("an href");
-    let fetched = b
-        .client
-        .execute_async(
-            "const done = arguments[arguments.length - 1];
-             fetch(arguments[0]).then(r => r.arrayBuffer().then(buf => done([r.status, r.headers.get('content-type'), new TextDecoder().decode(new Uint8Array(buf).slice(0, 5))])));",
-            vec![json!(href)],
-        )
-        .await
-        .expect("download");
+    let fetched = b.download("Download the invoice").await;
     assert_eq!(fetched, json!([200, "application/pdf", "%PDF-"]));
     b.accessible("a business manager's invoice").await;
     b.go(base, "/billing").await;
@@ -410,7 +413,77 @@ async fn board_compares_funding_options(b: &Browser, base: &SocketAddr) {
     b.click_button("Show schools").await;
     let table = b.text().await;
     assert!(table.contains("under Core only") && table.contains("Secondary"), "{table}");
+    assert_eq!(
+        b.client.find_all(Locator::Css("svg[role=img]")).await.expect("charts").len(),
+        3,
+        "income against cost, surplus against sign-up, charges by phase"
+    );
     b.accessible("a funding scenario filtered to secondaries").await;
+    // Sort by charge, lowest first, with a header link (no script needed).
+    b.click_partial_link("Charge").await;
+    b.click_partial_link("Charge").await;
+    assert!(b.path().await.ends_with("funding%20options") || b.path().await.contains("funding"));
+    let sorted = b.client.find(Locator::Css("th[aria-sort=ascending]")).await.expect("a sorted column");
+    assert!(sorted.text().await.expect("text").starts_with("Charge"));
+    let charges: Vec<String> = {
+        let mut out = Vec::new();
+        for cell in b.client.find_all(Locator::Css("#schools tbody tr td:nth-child(4)")).await.expect("cells") {
+            out.push(cell.text().await.expect("text"));
+        }
+        out
+    };
+    let pence: Vec<i64> = charges.iter().map(|c| c.replace(['£', ',', '.'], "").parse().expect("an amount")).collect();
+    assert!(!pence.is_empty() && pence.windows(2).all(|w| w[0] <= w[1]), "{charges:?}");
+    b.accessible("a funding scenario sorted by charge").await;
+    assert_eq!(b.download("Download the board paper").await, json!([200, "application/pdf", "%PDF-"]));
+    assert_eq!(
+        b.download("CSV").await.get(1).cloned(),
+        Some(json!("text/csv; charset=utf-8"))
+    );
+    b.go(base, "/").await;
+    b.click_button("Sign out").await;
+}
+
+async fn finance_builds_a_funding_scenario(b: &Browser, base: &SocketAddr) {
+    sign_in(b, base, "finance@demo.test", "demo-finance-2025").await;
+    b.go(base, "/funding").await;
+    b.click_link("Create a scenario").await;
+    b.accessible("creating a scenario").await;
+    b.fill("name", "Browser scenario").await;
+    b.fill("year", "2027-28").await;
+    b.click_button("Create scenario").await;
+    assert!(b.text().await.contains("No costs yet"));
+    b.accessible("a new scenario's overview").await;
+    b.click_link("Add a cost line").await;
+    b.accessible("adding a cost line").await;
+    b.fill("line-name", "Coordinator").await;
+    b.client.find(Locator::Id("kind")).await.expect("core").click().await.expect("click");
+    b.client.find(Locator::Id("pricing")).await.expect("amount").click().await.expect("click");
+    b.fill("amount", "not money").await;
+    b.click_button("Save cost line").await;
+    assert!(b.text().await.contains("The amount must be an amount, like 1500.00"));
+    b.accessible("a cost line with an error").await;
+    b.fill("amount", "45000").await;
+    b.click_button("Save cost line").await;
+    assert!(b.text().await.contains("£45,000.00"));
+    b.click_link("Add an option").await;
+    b.accessible("adding an option").await;
+    b.fill("option-name", "Flat fee").await;
+    b.client.find(Locator::Css("input[name=fee-shape][value=flat]")).await.expect("flat").click().await.expect("click");
+    b.fill("fee-flat", "400").await;
+    b.click_button("Save option").await;
+    let overview = b.text().await;
+    assert!(overview.contains("Flat fee") && overview.contains("£400.00 a school"), "{overview}");
+    b.accessible("a scenario with an option").await;
+    b.go(base, "/funding/Browser%20scenario/settings").await;
+    b.accessible("a scenario's year, schools and council").await;
+    b.go(base, "/funding/Browser%20scenario").await;
+    assert!(b.text().await.contains("Funding model, 2027-28"));
+    b.accessible("the new scenario compared").await;
+    b.go(base, "/funding/Browser%20scenario/duplicate").await;
+    b.accessible("duplicating a scenario").await;
+    b.click_button("Duplicate scenario").await;
+    assert!(b.text().await.contains("Copy of Browser scenario"));
     b.go(base, "/").await;
     b.click_button("Sign out").await;
 }

@@ -73,6 +73,7 @@ const RULE_FORM: &[(&str, &str)] = &[
     ("vat_rate", "standard"),
     ("action", "preview"),
 ];
+const SCENARIO: &str = "/funding/2026-27%20funding%20options";
 const RUN_FORM: &[(&str, &str)] = &[("year", "2025-26"), ("period", "spring")];
 const PO_FORM: &[(&str, &str)] = &[("year", "2025-26"), ("po_number", "")];
 const SETTINGS_FORM: &[(&str, &str)] =
@@ -101,6 +102,21 @@ fn billing_routes(ids: &Ids) -> Vec<Route> {
             Get,
             vec![ADMIN, FINANCE, BOARD],
         ),
+        r(format!("{SCENARIO}/schools.csv?option=0"), Page, Get, vec![ADMIN, FINANCE, BOARD]),
+        r(format!("{SCENARIO}/schools.xlsx?option=1&sort=charge"), Page, Get, vec![ADMIN, FINANCE, BOARD]),
+        r(format!("{SCENARIO}/board-paper.pdf"), Page, Get, vec![ADMIN, FINANCE, BOARD]),
+        r("/funding/new".into(), Page, Get, billing.clone()),
+        r("/funding/new".into(), Page, PageForm(&[("name", ""), ("year", "2027-28")]), billing.clone()),
+        r(format!("{SCENARIO}/edit"), Page, Get, billing.clone()),
+        r(format!("{SCENARIO}/settings"), Page, Get, billing.clone()),
+        r(format!("{SCENARIO}/settings"), Page, PageForm(&[("year", "next year")]), billing.clone()),
+        r(format!("{SCENARIO}/costs/0"), Page, Get, billing.clone()),
+        r(format!("{SCENARIO}/costs/new"), Page, PageForm(&[("line-name", "")]), billing.clone()),
+        r(format!("{SCENARIO}/options/0"), Page, Get, billing.clone()),
+        r(format!("{SCENARIO}/options/new"), Page, PageForm(&[("option-name", "")]), billing.clone()),
+        r(format!("{SCENARIO}/duplicate"), Page, Get, billing.clone()),
+        r(format!("{SCENARIO}/duplicate"), Page, PageForm(&[("new-name", "")]), billing.clone()),
+        r(format!("{SCENARIO}/delete"), Page, Get, billing.clone()),
         r("/billing/preview?year=2025-26&period=spring".into(), Page, Get, billing.clone()),
         r("/billing/runs".into(), Page, PageForm(RUN_FORM), billing.clone()),
         r("/billing/offers/2025-26".into(), Page, Get, billing.clone()),
@@ -421,6 +437,8 @@ async fn sweep(backend: Backend) {
         format!("/billing/memberships/{}", ids.membership),
         "/billing/offers/2025-26".to_string(),
         "/funding/2026-27%20funding%20options".to_string(),
+        format!("{SCENARIO}/edit"),
+        format!("{SCENARIO}/board-paper.pdf"),
     ] {
         assert_eq!(outsider.get(&path).await.status, StatusCode::NOT_FOUND, "{path}");
     }

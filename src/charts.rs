@@ -9,9 +9,9 @@ use crate::domain::billing_phase::BillingPhase;
 use crate::domain::funding::{ModelResult, OptionResult};
 use crate::domain::money::Money;
 use plotters::coord::Shift;
-use plotters_backend::{BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingErrorKind};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters_backend::{BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingErrorKind};
 use rust_decimal::prelude::ToPrimitive;
 
 /// The size every chart is drawn at, in pixels (SVG) or points (PDF, scaled).
@@ -19,8 +19,12 @@ pub const WIDTH: u32 = 720;
 pub const HEIGHT: u32 = 380;
 
 /// GOV.UK colours, distinct in greyscale too: blue, orange, green, purple.
-const SERIES: [RGBColor; 4] =
-    [RGBColor(0x1d, 0x70, 0xb8), RGBColor(0xf4, 0x77, 0x38), RGBColor(0x00, 0x70, 0x3c), RGBColor(0x4c, 0x2c, 0x92)];
+const SERIES: [RGBColor; 4] = [
+    RGBColor(0x1d, 0x70, 0xb8),
+    RGBColor(0xf4, 0x77, 0x38),
+    RGBColor(0x00, 0x70, 0x3c),
+    RGBColor(0x4c, 0x2c, 0x92),
+];
 const INK: RGBColor = RGBColor(0x0b, 0x0c, 0x0c);
 const GREY: RGBColor = RGBColor(0x50, 0x5a, 0x5f);
 
@@ -50,22 +54,25 @@ fn span(low: f64, high: f64) -> (f64, f64) {
 
 /// A bar filling column `i` from `from` to `to`, inset `inset` pixels each side.
 fn bar(i: usize, from: f64, to: f64, colour: RGBColor, inset: u32) -> Rectangle<(SegmentValue<usize>, f64)> {
-    let mut r = Rectangle::new([(SegmentValue::Exact(i), from), (SegmentValue::Exact(i + 1), to)], colour.filled());
+    let mut r =
+        Rectangle::new([(SegmentValue::Exact(i), from), (SegmentValue::Exact(i + 1), to)], colour.filled());
     r.set_margin(0, 0, inset, inset);
     r
 }
 
+/// An income stream: its legend label and how to read it from an option.
+type Stream = (&'static str, fn(&OptionResult) -> Money);
+
 type Drawn<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
 /// Income by stream against the costs each option must cover, one stacked bar per option.
-pub fn income_against_cost<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, result: &ModelResult) -> Drawn<DB> {
+pub fn income_against_cost<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    result: &ModelResult,
+) -> Drawn<DB> {
     root.fill(&WHITE)?;
     let n = result.options.len().max(1);
-    let top = result
-        .options
-        .iter()
-        .map(|o| f(o.income.total).max(f(o.costs_covered)))
-        .fold(0.0, f64::max);
+    let top = result.options.iter().map(|o| f(o.income.total).max(f(o.costs_covered))).fold(0.0, f64::max);
     let (low, high) = span(0.0, top);
     let names: Vec<String> = result.options.iter().map(|o| o.name.clone()).collect();
     let inset = (WIDTH - 100) / n as u32 / 5;
@@ -87,7 +94,7 @@ pub fn income_against_cost<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, re
         .label_style(("sans-serif", 13).into_font().color(&INK))
         .axis_style(GREY)
         .draw()?;
-    let streams: [(&str, fn(&OptionResult) -> Money); 4] = [
+    let streams: [Stream; 4] = [
         ("Membership", |o| o.income.memberships),
         ("Tiers", |o| o.income.levels),
         ("Services", |o| o.income.services),
@@ -136,13 +143,20 @@ fn quartiles(sorted: &[f64]) -> (f64, f64, f64) {
 
 /// What one option charges in each billing phase: lowest to highest, the middle half as a box
 /// and the median as a line.
-pub fn charges_by_phase<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, option: &OptionResult) -> Drawn<DB> {
+pub fn charges_by_phase<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    option: &OptionResult,
+) -> Drawn<DB> {
     root.fill(&WHITE)?;
     let phases: Vec<(BillingPhase, Vec<f64>)> = BillingPhase::ALL
         .iter()
         .filter_map(|p| {
-            let mut charges: Vec<f64> =
-                option.schools.iter().filter(|s| s.billing_phase == *p).filter_map(|s| s.charge.map(f)).collect();
+            let mut charges: Vec<f64> = option
+                .schools
+                .iter()
+                .filter(|s| s.billing_phase == *p)
+                .filter_map(|s| s.charge.map(f))
+                .collect();
             charges.sort_by(f64::total_cmp);
             (!charges.is_empty()).then_some((*p, charges))
         })
@@ -224,7 +238,10 @@ pub fn surplus_against_sign_up<DB: DrawingBackend>(
     for (i, o) in result.options.iter().enumerate() {
         let colour = SERIES[i % SERIES.len()];
         chart
-            .draw_series(LineSeries::new(o.sensitivity.iter().map(|(p, s)| (*p, f(*s))), Color::stroke_width(&colour, 3)))?
+            .draw_series(LineSeries::new(
+                o.sensitivity.iter().map(|(p, s)| (*p, f(*s))),
+                Color::stroke_width(&colour, 3),
+            ))?
             .label(o.name.clone())
             .legend(move |(x, y)| Rectangle::new([(x, y - 2), (x + 14, y + 2)], colour.filled()));
     }
@@ -309,7 +326,11 @@ impl DrawingBackend for Recorder {
         Ok(())
     }
 
-    fn draw_pixel(&mut self, point: BackendCoord, color: BackendColor) -> Result<(), DrawingErrorKind<NeverFails>> {
+    fn draw_pixel(
+        &mut self,
+        point: BackendCoord,
+        color: BackendColor,
+    ) -> Result<(), DrawingErrorKind<NeverFails>> {
         if color.alpha > 0.0 {
             self.push(Shape::Rect { from: point, to: (point.0 + 1, point.1 + 1), colour: rgb(color) });
         }

@@ -312,7 +312,9 @@ impl FeeRule {
             }
         };
         match (self.min, self.max) {
-            (Some(min), Some(max)) => text.push_str(&format!(", at least {} and at most {}", money(min), money(max))),
+            (Some(min), Some(max)) => {
+                text.push_str(&format!(", at least {} and at most {}", money(min), money(max)))
+            }
             (Some(min), None) => text.push_str(&format!(", at least {}", money(min))),
             (None, Some(max)) => text.push_str(&format!(", at most {}", money(max))),
             (None, None) => {}
@@ -690,11 +692,15 @@ mod tests {
             "£19.00 per pupil plus £400.00 a school, at least £1,000.00"
         );
         assert_eq!(
-            words(r#"{"by_phase": {"Secondary": {"flat": "6000.00"}, "default": {"per_pupil": "8.50"}}, "max": "9000.00"}"#),
+            words(
+                r#"{"by_phase": {"Secondary": {"flat": "6000.00"}, "default": {"per_pupil": "8.50"}}, "max": "9000.00"}"#
+            ),
             "Secondary: £6,000.00 a school; other phases: £8.50 per pupil, at most £9,000.00"
         );
         assert_eq!(
-            words(r#"{"bands": [{"up_to": 100, "flat": "800.00"}, {"per_pupil": "9.00"}], "mode": "graduated"}"#),
+            words(
+                r#"{"bands": [{"up_to": 100, "flat": "800.00"}, {"per_pupil": "9.00"}], "mode": "graduated"}"#
+            ),
             "graduated bands (each band prices the pupils in it): 0 to 100 pupils £800.00; 101 pupils or more £9.00 per pupil"
         );
     }

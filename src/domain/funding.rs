@@ -828,17 +828,25 @@ pub mod words {
             SignUp::All(share) => format!("{} of schools", pct(share)),
             SignUp::ByPhase(map) => map
                 .iter()
-                .map(|(k, v)| if k == "default" { format!("{} of other schools", pct(v)) } else { format!("{} of {k} schools", pct(v)) })
+                .map(|(k, v)| {
+                    if k == "default" {
+                        format!("{} of other schools", pct(v))
+                    } else {
+                        format!("{} of {k} schools", pct(v))
+                    }
+                })
                 .collect::<Vec<_>>()
                 .join(", "),
         }
     }
-    
+
     pub fn pricing_words(line: &CostLine) -> String {
         let money = |v: Decimal| to_money(v).to_string();
         match &line.pricing {
             Pricing::Amount { .. } => "A fixed amount".into(),
-            Pricing::Days { days, day_rate } => format!("{} days at {} a day", days.normalize(), money(*day_rate)),
+            Pricing::Days { days, day_rate } => {
+                format!("{} days at {} a day", days.normalize(), money(*day_rate))
+            }
             Pricing::Units(u) => format!("{} at {} each", u.units.normalize(), money(u.unit_cost)),
             Pricing::PerPhase { per_phase } => per_phase
                 .iter()
@@ -847,7 +855,7 @@ pub mod words {
                 .join("; "),
         }
     }
-    
+
     pub fn council_words(council: Option<&ScenarioCouncil>) -> String {
         let money = |v: Decimal| to_money(v).to_string();
         match council.map(|c| (&c.council, c.first_year.as_deref())) {
@@ -864,7 +872,7 @@ pub mod words {
             ),
         }
     }
-    
+
     pub fn covers_words(covers: &[CostKind]) -> String {
         match (covers.contains(&CostKind::Core), covers.contains(&CostKind::Additional)) {
             (true, true) => "Core and additional costs".into(),

@@ -4,11 +4,11 @@
 
 use super::{BODY, BOTTOM, LEFT, PAGE_H, RIGHT, Writer, fonts, text_width, wrap};
 use crate::charts::{self, Anchor, Shape};
-use crate::domain::funding::{ModelResult, Scenario};
 use crate::domain::funding::words::{council_words, covers_words, pricing_words, sign_up_words};
+use crate::domain::funding::{ModelResult, Scenario};
 use printpdf::{
-    Color, Line as PdfLine, LinePoint, Op, PaintMode, PdfDocument, PdfSaveOptions, Point, Polygon, PolygonRing, Pt,
-    Rgb, WindingOrder,
+    Color, Line as PdfLine, LinePoint, Op, PaintMode, PdfDocument, PdfSaveOptions, Point, Polygon,
+    PolygonRing, Pt, Rgb, WindingOrder,
 };
 
 /// Everything the paper shows, already worked out.
@@ -24,7 +24,12 @@ pub struct BoardPaper<'a> {
 }
 
 fn colour((r, g, b): (u8, u8, u8)) -> Color {
-    Color::Rgb(Rgb { r: f32::from(r) / 255.0, g: f32::from(g) / 255.0, b: f32::from(b) / 255.0, icc_profile: None })
+    Color::Rgb(Rgb {
+        r: f32::from(r) / 255.0,
+        g: f32::from(g) / 255.0,
+        b: f32::from(b) / 255.0,
+        icc_profile: None,
+    })
 }
 
 fn point(x: f32, y: f32) -> LinePoint {
@@ -131,7 +136,11 @@ fn options_table(w: &mut Writer, paper: &BoardPaper<'_>) {
 pub fn assumptions(paper: &BoardPaper<'_>) -> Vec<String> {
     let s = paper.scenario;
     let r = paper.result;
-    let phases = if s.schools.phases.is_empty() { String::new() } else { format!(" ({} only)", s.schools.phases.join(", ")) };
+    let phases = if s.schools.phases.is_empty() {
+        String::new()
+    } else {
+        format!(" ({} only)", s.schools.phases.join(", "))
+    };
     let mut out = vec![format!(
         "Schools: the {} open schools on {}'s register{phases}, with the pupil numbers in force at the start of {}. \
          A school with no pupil number pays nothing under a per-pupil fee until it has one.",
@@ -142,7 +151,8 @@ pub fn assumptions(paper: &BoardPaper<'_>) -> Vec<String> {
         .iter()
         .zip(&r.costs)
         .map(|(line, shown)| {
-            let kind = if shown.kind == crate::domain::funding::CostKind::Core { "core" } else { "additional" };
+            let kind =
+                if shown.kind == crate::domain::funding::CostKind::Core { "core" } else { "additional" };
             format!("{} ({kind}): {}, {}", line.name, pricing_words(line), shown.amount)
         })
         .collect();
@@ -207,16 +217,28 @@ pub fn render(paper: &BoardPaper<'_>) -> Vec<u8> {
     w.y -= 6.0;
     w.paragraph(true, 12.0, "The options side by side");
     options_table(&mut w, paper);
-    chart(&mut w, "Income against the costs each option must cover", &charts::record(|root| {
-        let _ = charts::income_against_cost(root, paper.result);
-    }));
-    chart(&mut w, "Surplus or deficit if fewer schools join", &charts::record(|root| {
-        let _ = charts::surplus_against_sign_up(root, paper.result);
-    }));
+    chart(
+        &mut w,
+        "Income against the costs each option must cover",
+        &charts::record(|root| {
+            let _ = charts::income_against_cost(root, paper.result);
+        }),
+    );
+    chart(
+        &mut w,
+        "Surplus or deficit if fewer schools join",
+        &charts::record(|root| {
+            let _ = charts::surplus_against_sign_up(root, paper.result);
+        }),
+    );
     if let Some(option) = paper.result.options.get(paper.chosen) {
-        chart(&mut w, &format!("What {} charges schools, by phase", option.name), &charts::record(|root| {
-            let _ = charts::charges_by_phase(root, option);
-        }));
+        chart(
+            &mut w,
+            &format!("What {} charges schools, by phase", option.name),
+            &charts::record(|root| {
+                let _ = charts::charges_by_phase(root, option);
+            }),
+        );
     }
     if w.y < BOTTOM + 120.0 {
         w.new_page();

@@ -113,7 +113,10 @@ pub async fn register_phases(
         .into_tuple()
         .all(db)
         .await?;
-    Ok(BillingPhase::ALL.into_iter().filter(|p| found.iter().any(|f| BillingPhase::parse(f) == Some(*p))).collect())
+    Ok(BillingPhase::ALL
+        .into_iter()
+        .filter(|p| found.iter().any(|f| BillingPhase::parse(f) == Some(*p)))
+        .collect())
 }
 
 /// Saves a new scenario; refuses a name already taken.

@@ -62,7 +62,10 @@ impl Problems {
             }
             Ok(v) => Some(Some(v)),
             Err(_) => {
-                self.add(field, format!("{} must be an amount, like 1500.00 (you wrote \"{text}\")", capitalised(what)));
+                self.add(
+                    field,
+                    format!("{} must be an amount, like 1500.00 (you wrote \"{text}\")", capitalised(what)),
+                );
                 None
             }
         }
@@ -78,7 +81,13 @@ impl Problems {
             }
             Ok(v) if !v.is_sign_negative() || v.is_zero() => Some(v),
             _ => {
-                self.add(field, format!("{} must be a number that is 0 or more (you wrote \"{text}\")", capitalised(what)));
+                self.add(
+                    field,
+                    format!(
+                        "{} must be a number that is 0 or more (you wrote \"{text}\")",
+                        capitalised(what)
+                    ),
+                );
                 None
             }
         }
@@ -95,7 +104,13 @@ impl Problems {
                 Some(Some((v / Decimal::ONE_HUNDRED).normalize()))
             }
             _ => {
-                self.add(field, format!("{} must be a percentage from 0 to 100 (you wrote \"{text}\")", capitalised(what)));
+                self.add(
+                    field,
+                    format!(
+                        "{} must be a percentage from 0 to 100 (you wrote \"{text}\")",
+                        capitalised(what)
+                    ),
+                );
                 None
             }
         }
@@ -187,13 +202,29 @@ impl RuleForm {
             lump_sum: String::new(),
             phase_amounts: phase_keys(phases)
                 .into_iter()
-                .map(|(key, label)| Cell { id: format!("{prefix}-phase-{}", slug(&key)), label, value: String::new() })
+                .map(|(key, label)| Cell {
+                    id: format!("{prefix}-phase-{}", slug(&key)),
+                    label,
+                    value: String::new(),
+                })
                 .collect(),
             bands: (0..BAND_ROWS)
                 .map(|i| BandRow {
-                    up_to: Cell { id: format!("{prefix}-band{i}-up-to"), label: format!("Band {} up to (pupils)", i + 1), value: String::new() },
-                    flat: Cell { id: format!("{prefix}-band{i}-flat"), label: format!("Band {} flat amount", i + 1), value: String::new() },
-                    per_pupil: Cell { id: format!("{prefix}-band{i}-per-pupil"), label: format!("Band {} per pupil", i + 1), value: String::new() },
+                    up_to: Cell {
+                        id: format!("{prefix}-band{i}-up-to"),
+                        label: format!("Band {} up to (pupils)", i + 1),
+                        value: String::new(),
+                    },
+                    flat: Cell {
+                        id: format!("{prefix}-band{i}-flat"),
+                        label: format!("Band {} flat amount", i + 1),
+                        value: String::new(),
+                    },
+                    per_pupil: Cell {
+                        id: format!("{prefix}-band{i}-per-pupil"),
+                        label: format!("Band {} per pupil", i + 1),
+                        value: String::new(),
+                    },
                 })
                 .collect(),
             graduated: false,
@@ -304,18 +335,24 @@ impl RuleForm {
         let kind = match form.get(&field("shape")) {
             "none" if self.allow_none => return Some(None),
             "keep" if self.kept_rule.is_some() => return Some(self.kept_rule.clone()),
-            "flat" => problems.amount(form, &field("flat"), "the flat amount").map(|flat| RuleKind::Flat { flat }),
+            "flat" => {
+                problems.amount(form, &field("flat"), "the flat amount").map(|flat| RuleKind::Flat { flat })
+            }
             "per_pupil" => {
                 let per_pupil = problems.amount(form, &field("per-pupil"), "the amount per pupil");
                 let lump_sum = problems.optional_amount(form, &field("lump-sum"), "the lump sum");
-                per_pupil.zip(lump_sum).map(|(per_pupil, lump_sum)| RuleKind::PerPupil { per_pupil, lump_sum })
+                per_pupil
+                    .zip(lump_sum)
+                    .map(|(per_pupil, lump_sum)| RuleKind::PerPupil { per_pupil, lump_sum })
             }
             shape @ ("phase_flat" | "phase_per_pupil") => {
                 let keys = self.phase_amounts.iter().map(|c| (c.id.clone(), c.label.clone()));
                 let mut by_phase = BTreeMap::new();
                 for ((id, label), cell) in keys.zip(&self.phase_amounts) {
                     let key = if label == "Other phases" { "default".to_string() } else { label.clone() };
-                    if let Some(Some(v)) = problems.optional_amount(form, &id, &format!("the amount for {label}")) {
+                    if let Some(Some(v)) =
+                        problems.optional_amount(form, &id, &format!("the amount for {label}"))
+                    {
                         let kind = if shape == "phase_flat" {
                             RuleKind::Flat { flat: v }
                         } else {
@@ -333,7 +370,8 @@ impl RuleForm {
             "bands" => {
                 let mut bands = Vec::new();
                 for row in &self.bands {
-                    let blank = [&row.up_to, &row.flat, &row.per_pupil].iter().all(|c| form.get(&c.id).is_empty());
+                    let blank =
+                        [&row.up_to, &row.flat, &row.per_pupil].iter().all(|c| form.get(&c.id).is_empty());
                     if blank {
                         continue;
                     }
@@ -342,20 +380,30 @@ impl RuleForm {
                         text => match text.replace(',', "").parse::<u32>() {
                             Ok(n) => Some(n),
                             Err(_) => {
-                                problems.add(&row.up_to.id, format!("{} must be a whole number of pupils (you wrote \"{text}\")", row.up_to.label));
+                                problems.add(
+                                    &row.up_to.id,
+                                    format!(
+                                        "{} must be a whole number of pupils (you wrote \"{text}\")",
+                                        row.up_to.label
+                                    ),
+                                );
                                 None
                             }
                         },
                     };
-                    let flat = problems.optional_amount(form, &row.flat.id, &row.flat.label.to_lowercase()).flatten();
-                    let per_pupil =
-                        problems.optional_amount(form, &row.per_pupil.id, &row.per_pupil.label.to_lowercase()).flatten();
+                    let flat = problems
+                        .optional_amount(form, &row.flat.id, &row.flat.label.to_lowercase())
+                        .flatten();
+                    let per_pupil = problems
+                        .optional_amount(form, &row.per_pupil.id, &row.per_pupil.label.to_lowercase())
+                        .flatten();
                     bands.push(Band { up_to, flat, per_pupil });
                 }
                 if bands.is_empty() && problems.0.len() == before {
                     problems.add(&self.bands[0].up_to.id, "Enter at least one band");
                 }
-                let mode = if form.has(&field("graduated"), "yes") { BandMode::Graduated } else { BandMode::Volume };
+                let mode =
+                    if form.has(&field("graduated"), "yes") { BandMode::Graduated } else { BandMode::Volume };
                 Some(RuleKind::Bands { bands, mode })
             }
             _ => {
@@ -431,7 +479,9 @@ impl SignUpForm {
         let all = problems.percent(form, &all_id, "the share signing up")?.unwrap_or(Decimal::ONE);
         let mut by = BTreeMap::new();
         for cell in &self.phases {
-            if let Some(v) = problems.percent(form, &cell.id, &format!("the share of {} schools", cell.label))? {
+            if let Some(v) =
+                problems.percent(form, &cell.id, &format!("the share of {} schools", cell.label))?
+            {
                 by.insert(cell.label.clone(), v);
             }
         }
@@ -495,7 +545,8 @@ mod tests {
 
     #[test]
     fn a_rule_the_form_cannot_show_is_kept_unless_replaced() {
-        let rule = FeeRule::from_json(r#"{"by_phase": {"Primary": {"per_pupil": "5.00", "min": "600.00"}}}"#).unwrap();
+        let rule = FeeRule::from_json(r#"{"by_phase": {"Primary": {"per_pupil": "5.00", "min": "600.00"}}}"#)
+            .unwrap();
         let form = RuleForm::new("fee", "Membership fee", Some(&rule), &PHASES);
         assert_eq!(form.shape, "keep");
         assert!(form.kept.as_deref().unwrap().contains("at least £600.00"));
@@ -520,7 +571,12 @@ mod tests {
 
         let mut problems = Problems::default();
         let read = form.read(
-            &posted(&[("tier0-shape", "flat"), ("tier0-flat", "100.00"), ("tier0-min", "50"), ("tier0-max", "20")]),
+            &posted(&[
+                ("tier0-shape", "flat"),
+                ("tier0-flat", "100.00"),
+                ("tier0-min", "50"),
+                ("tier0-max", "20"),
+            ]),
             &mut problems,
         );
         assert_eq!(read, None);

@@ -1,16 +1,12 @@
 //! Funding-model pages for the board and finance: saved scenarios compared side by side.
 
-use crate::domain::billing_phase::BillingPhase;
 use crate::charts;
+use crate::domain::billing_phase::BillingPhase;
 use crate::domain::funding::{CostKind, ModelResult, OptionResult, SchoolCharge, model};
 use crate::domain::money::Money;
-use crate::services::funding::SavedScenario;
-use axum::http::header;
-use axum::response::IntoResponse;
-use rust_decimal::Decimal;
-use rust_decimal::prelude::ToPrimitive;
 use crate::domain::role::{Action, allows};
 use crate::services::funding;
+use crate::services::funding::SavedScenario;
 use crate::web::AppState;
 use crate::web::error::{PageError, urlencode};
 use crate::web::session::PageUser;
@@ -18,8 +14,12 @@ use crate::web::view::{Chrome, SelectOption, render};
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::IntoResponse;
 use axum::response::Response;
 use axum::routing::get;
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -72,7 +72,11 @@ async fn list(
 }
 
 /// Runs a saved scenario over the partnership's register as it is now.
-async fn compare(state: &AppState, user: &PageUser, name: &str) -> Result<(SavedScenario, ModelResult), PageError> {
+async fn compare(
+    state: &AppState,
+    user: &PageUser,
+    name: &str,
+) -> Result<(SavedScenario, ModelResult), PageError> {
     user.require(Action::ViewTotals)?;
     let saved = funding::get_scenario(&state.db, user.partnership.id, name).await?;
     let mut scenario = saved.scenario.clone();
@@ -107,7 +111,11 @@ const SORTS: [(&str, &str); 7] = [
 
 impl TableQuery {
     fn option_index(&self, result: &ModelResult) -> usize {
-        self.option.as_deref().and_then(|o| o.parse::<usize>().ok()).filter(|i| *i < result.options.len()).unwrap_or(0)
+        self.option
+            .as_deref()
+            .and_then(|o| o.parse::<usize>().ok())
+            .filter(|i| *i < result.options.len())
+            .unwrap_or(0)
     }
 
     fn sort_key(&self) -> &str {
@@ -232,8 +240,7 @@ fn break_even_words(text: &str) -> String {
 
 /// The options side by side: each measure, then each option's figure.
 pub fn headline(result: &ModelResult) -> Vec<(&'static str, Vec<String>)> {
-    let cells =
-        |f: &dyn Fn(&OptionResult) -> String| result.options.iter().map(f).collect::<Vec<_>>();
+    let cells = |f: &dyn Fn(&OptionResult) -> String| result.options.iter().map(f).collect::<Vec<_>>();
     vec![
         ("Membership income", cells(&|o| o.income.memberships.to_string())),
         ("Tier income", cells(&|o| o.income.levels.to_string())),
@@ -291,7 +298,15 @@ async fn show(
         .iter()
         .map(|(key, label)| {
             let current = q.sort_key() == *key;
-            let next = if current && !q.ascending() { "asc" } else if current { "desc" } else if *key == "school" || *key == "phase" { "asc" } else { "desc" };
+            let next = if current && !q.ascending() {
+                "asc"
+            } else if current {
+                "desc"
+            } else if *key == "school" || *key == "phase" {
+                "asc"
+            } else {
+                "desc"
+            };
             SortHeader {
                 label,
                 href: q.link(&slug, Some((key, next))),
@@ -324,9 +339,12 @@ async fn show(
             })
             .chain(std::iter::once(("Total".to_string(), result.costs_total.to_string())))
             .collect(),
-        chart_income: charts::svg("Chart: each option's income by stream against the costs it must cover", |root| {
-            let _ = charts::income_against_cost(root, &result);
-        }),
+        chart_income: charts::svg(
+            "Chart: each option's income by stream against the costs it must cover",
+            |root| {
+                let _ = charts::income_against_cost(root, &result);
+            },
+        ),
         chart_phases: option
             .map(|o| {
                 charts::svg(&format!("Chart: what {} charges schools in each phase", o.name), |root| {
@@ -334,9 +352,12 @@ async fn show(
                 })
             })
             .unwrap_or_default(),
-        chart_sign_up: charts::svg("Chart: each option's surplus as the share of schools joining rises", |root| {
-            let _ = charts::surplus_against_sign_up(root, &result);
-        }),
+        chart_sign_up: charts::svg(
+            "Chart: each option's surplus as the share of schools joining rises",
+            |root| {
+                let _ = charts::surplus_against_sign_up(root, &result);
+            },
+        ),
         phase_stats: option
             .map(|o| {
                 o.by_phase
@@ -374,13 +395,21 @@ async fn show(
             .iter()
             .map(|p| SelectOption::new(p.label(), p.label(), q.phase.as_deref()))
             .collect(),
-        change_choices: [("", "All schools"), ("rises", "Paying more"), ("falls", "Paying less"), ("same", "Paying the same")]
-            .iter()
-            .map(|(v, l)| SelectOption::new(*v, *l, Some(q.change.as_deref().unwrap_or(""))))
-            .collect(),
+        change_choices: [
+            ("", "All schools"),
+            ("rises", "Paying more"),
+            ("falls", "Paying less"),
+            ("same", "Paying the same"),
+        ]
+        .iter()
+        .map(|(v, l)| SelectOption::new(*v, *l, Some(q.change.as_deref().unwrap_or(""))))
+        .collect(),
         winners: option.map(winners_and_losers).unwrap_or_default(),
         headers,
-        table_caption: format!("What each school would pay under {option_name} ({} schools)", school_rows.len()),
+        table_caption: format!(
+            "What each school would pay under {option_name} ({} schools)",
+            school_rows.len()
+        ),
         school_rows,
         missing: option
             .map(|o| o.needs_pupil_number.iter().map(|s| format!("{} ({})", s.name, s.urn)).collect())
@@ -394,7 +423,17 @@ async fn show(
 /// The per-school table as exported: a header and one row a school (those needing a pupil
 /// number last, with a note).
 fn export_rows(option: &OptionResult, q: &TableQuery) -> (Vec<&'static str>, Vec<Vec<Cell>>) {
-    let header = vec!["URN", "School", "Billing phase", "Pupils", "Charge", "Charge per pupil", "Today", "Change", "Note"];
+    let header = vec![
+        "URN",
+        "School",
+        "Billing phase",
+        "Pupils",
+        "Charge",
+        "Charge per pupil",
+        "Today",
+        "Change",
+        "Note",
+    ];
     let money = |m: Option<Money>| m.map_or(Cell::Blank, Cell::Money);
     let row = |s: &SchoolCharge, note: &str| {
         vec![
@@ -418,7 +457,9 @@ fn export_rows(option: &OptionResult, q: &TableQuery) -> (Vec<&'static str>, Vec
             option
                 .needs_pupil_number
                 .iter()
-                .filter(|s| phase.is_none_or(|p| s.billing_phase == p) && q.change.as_deref().unwrap_or("").is_empty())
+                .filter(|s| {
+                    phase.is_none_or(|p| s.billing_phase == p) && q.change.as_deref().unwrap_or("").is_empty()
+                })
                 .map(|s| row(s, "needs pupil number")),
         )
         .collect();
@@ -434,7 +475,8 @@ enum Cell {
 }
 
 fn file_name(scenario: &str, option: &str, ext: &str) -> String {
-    let clean = |t: &str| t.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect::<String>();
+    let clean =
+        |t: &str| t.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect::<String>();
     format!("{}-{}.{ext}", clean(scenario), clean(option))
 }
 

@@ -95,7 +95,10 @@ fn refused(e: ServiceError, field: &str) -> Result<Vec<FieldError>, PageError> {
     match e {
         ServiceError::Invalid(list) => Ok(list
             .into_iter()
-            .map(|f| FieldError { field: if f.field == "name" { field.to_string() } else { f.field }, message: f.message })
+            .map(|f| FieldError {
+                field: if f.field == "name" { field.to_string() } else { f.field },
+                message: f.message,
+            })
             .collect()),
         other => Err(other.into()),
     }
@@ -156,11 +159,15 @@ async fn create(
                 scenario = original.scenario;
                 scenario.year = year.clone().unwrap_or_default();
             }
-            Err(_) => problems.add("start", format!("There is no scenario called \"{copy_of}\" to start from")),
+            Err(_) => {
+                problems.add("start", format!("There is no scenario called \"{copy_of}\" to start from"))
+            }
         }
     }
     if problems.0.is_empty() {
-        match funding::create_scenario(&state.db, user.partnership.id, &name, scenario, Some(user.user.id)).await {
+        match funding::create_scenario(&state.db, user.partnership.id, &name, scenario, Some(user.user.id))
+            .await
+        {
             Ok(saved) => return Ok(Redirect::to(&edit_url(&saved.name)).into_response()),
             Err(e) => problems.0 = refused(e, "name")?,
         }
@@ -221,7 +228,8 @@ async fn overview(
     user.require(Action::ManageBilling)?;
     let saved = load(&state, &user, &name).await?;
     let s = &saved.scenario;
-    let phases = if s.schools.phases.is_empty() { "All phases".to_string() } else { s.schools.phases.join(", ") };
+    let phases =
+        if s.schools.phases.is_empty() { "All phases".to_string() } else { s.schools.phases.join(", ") };
     let settings = vec![
         ("Membership year", s.year.clone()),
         ("Schools", format!("{}'s register: {phases}", user.partnership.name)),
@@ -249,7 +257,14 @@ async fn overview(
             extras: o
                 .levels
                 .iter()
-                .map(|t| format!("Tier \"{}\": {}, taken by {}", t.name, t.fee.describe(), sign_up_words(&t.sign_up)))
+                .map(|t| {
+                    format!(
+                        "Tier \"{}\": {}, taken by {}",
+                        t.name,
+                        t.fee.describe(),
+                        sign_up_words(&t.sign_up)
+                    )
+                })
                 .chain(o.services.iter().map(|sv| {
                     format!(
                         "Service \"{}\": {} expected",
@@ -380,8 +395,11 @@ async fn save_settings(
     let register = funding::register_phases(&state.db, user.partnership.id).await?;
     let mut problems = Problems::default();
     let year = check_year(&user, form.get("year"), "year", &mut problems);
-    let phases: Vec<String> =
-        register.iter().filter(|p| form.has("phases", &slug(p.label()))).map(|p| p.label().to_string()).collect();
+    let phases: Vec<String> = register
+        .iter()
+        .filter(|p| form.has("phases", &slug(p.label())))
+        .map(|p| p.label().to_string())
+        .collect();
     let council = match form.get("council") {
         "fixed" => problems
             .amount(&form, "council-fixed", "the council's fixed amount")
@@ -401,7 +419,10 @@ async fn save_settings(
                     Some(v) => schedule.push(v),
                     None => problems.add(
                         "council-schedule",
-                        format!("Year {} of the schedule, \"{line}\", is not an amount like 300000.00", i + 1),
+                        format!(
+                            "Year {} of the schedule, \"{line}\", is not an amount like 300000.00",
+                            i + 1
+                        ),
                     ),
                 }
             }
@@ -487,8 +508,16 @@ async fn cost_page(
     let line = index.and_then(|i| saved.scenario.costs.get(i));
     let units_cell = |p: &BillingPhase, units: &str, cost: &str| {
         (
-            Cell { id: format!("units-{}", slug(p.label())), label: format!("{} units", p.label()), value: units.into() },
-            Cell { id: format!("unit-cost-{}", slug(p.label())), label: format!("{} unit cost", p.label()), value: cost.into() },
+            Cell {
+                id: format!("units-{}", slug(p.label())),
+                label: format!("{} units", p.label()),
+                value: units.into(),
+            },
+            Cell {
+                id: format!("unit-cost-{}", slug(p.label())),
+                label: format!("{} unit cost", p.label()),
+                value: cost.into(),
+            },
         )
     };
     let mut page = CostPage {
@@ -523,7 +552,8 @@ async fn cost_page(
             page.per_phase = register
                 .iter()
                 .map(|p| {
-                    let u = per_phase.iter().find(|(k, _)| BillingPhase::parse(k) == Some(*p)).map(|(_, u)| u);
+                    let u =
+                        per_phase.iter().find(|(k, _)| BillingPhase::parse(k) == Some(*p)).map(|(_, u)| u);
                     units_cell(
                         p,
                         &u.map(|u| u.units.normalize().to_string()).unwrap_or_default(),
@@ -590,7 +620,8 @@ fn read_cost(form: &FormData, register: &[BillingPhase], problems: &mut Problems
         "per_phase" => {
             let mut per_phase = BTreeMap::new();
             for p in register {
-                let (u_id, c_id) = (format!("units-{}", slug(p.label())), format!("unit-cost-{}", slug(p.label())));
+                let (u_id, c_id) =
+                    (format!("units-{}", slug(p.label())), format!("unit-cost-{}", slug(p.label())));
                 if form.get(&u_id).is_empty() && form.get(&c_id).is_empty() {
                     continue;
                 }
@@ -601,7 +632,8 @@ fn read_cost(form: &FormData, register: &[BillingPhase], problems: &mut Problems
                 }
             }
             if per_phase.is_empty() {
-                let first = register.first().map_or("pricing".to_string(), |p| format!("units-{}", slug(p.label())));
+                let first =
+                    register.first().map_or("pricing".to_string(), |p| format!("units-{}", slug(p.label())));
                 problems.add(&first, "Enter units and a unit cost for at least one phase");
             }
             Some(Pricing::PerPhase { per_phase })
@@ -728,7 +760,12 @@ fn option_view(
                     index: i + 1,
                     name_id: format!("tier{i}-name"),
                     name: tier.map(|t| t.name.clone()).unwrap_or_default(),
-                    r: RuleForm::new(&format!("tier{i}"), &format!("Tier {} fee", i + 1), tier.map(|t| &t.fee), register),
+                    r: RuleForm::new(
+                        &format!("tier{i}"),
+                        &format!("Tier {} fee", i + 1),
+                        tier.map(|t| &t.fee),
+                        register,
+                    ),
                     su: SignUpForm::new(
                         &format!("tier{i}-signup"),
                         &format!("Share of schools expected to take tier {}", i + 1),
@@ -755,7 +792,10 @@ fn option_view(
                                 Cell {
                                     id: format!("service{i}-price-{}", slug(p.label())),
                                     label: format!("{} price", p.label()),
-                                    value: service.and_then(|s| find(&s.price)).map(amount_text).unwrap_or_default(),
+                                    value: service
+                                        .and_then(|s| find(&s.price))
+                                        .map(amount_text)
+                                        .unwrap_or_default(),
                                 },
                                 Cell {
                                     id: format!("service{i}-units-{}", slug(p.label())),
@@ -855,7 +895,8 @@ fn read_option(page: &OptionPage, form: &FormData, problems: &mut Problems) -> O
             }
         }
         if units.keys().any(|k| !price.contains_key(k)) {
-            problems.add(&s.rows[0].0.id, format!("Give a price for every phase that buys \"{service_name}\""));
+            problems
+                .add(&s.rows[0].0.id, format!("Give a price for every phase that buys \"{service_name}\""));
         }
         services.push(Service { name: service_name.to_string(), price, units });
     }
@@ -877,12 +918,19 @@ async fn save_option(
     let page = option_view(&user, &saved, index, &register, vec![]);
     let mut problems = Problems::default();
     if index.is_none() && saved.scenario.options.len() >= MAX_OPTIONS {
-        problems.add("option-name", format!("A scenario compares up to {MAX_OPTIONS} options: remove one first"));
+        problems
+            .add("option-name", format!("A scenario compares up to {MAX_OPTIONS} options: remove one first"));
     }
     let read = read_option(&page, &form, &mut problems);
-    let taken = saved.scenario.options.iter().enumerate().any(|(i, o)| Some(i) != index && o.name == form.get("option-name"));
+    let taken = saved
+        .scenario
+        .options
+        .iter()
+        .enumerate()
+        .any(|(i, o)| Some(i) != index && o.name == form.get("option-name"));
     if taken {
-        problems.add("option-name", format!("There is already an option called \"{}\"", form.get("option-name")));
+        problems
+            .add("option-name", format!("There is already an option called \"{}\"", form.get("option-name")));
     }
     match read {
         Some(option) if problems.0.is_empty() => {
@@ -930,7 +978,13 @@ struct NamePage {
     new_name: String,
 }
 
-fn name_page(user: &PageUser, name: &str, deleting: bool, new_name: String, errors: Vec<FieldError>) -> Response {
+fn name_page(
+    user: &PageUser,
+    name: &str,
+    deleting: bool,
+    new_name: String,
+    errors: Vec<FieldError>,
+) -> Response {
     let page = NamePage {
         chrome: Chrome::for_user(user, "/funding"),
         errors,
@@ -964,10 +1018,18 @@ async fn duplicate(
     let saved = load(&state, &user, &name).await?;
     let new_name = form.get("new-name").to_string();
     if new_name.is_empty() {
-        let errors = vec![FieldError { field: "new-name".into(), message: "Enter a name for the copy".into() }];
+        let errors =
+            vec![FieldError { field: "new-name".into(), message: "Enter a name for the copy".into() }];
         return Ok(name_page(&user, &saved.name, false, new_name, errors));
     }
-    match funding::duplicate_scenario(&state.db, user.partnership.id, &saved.name, &new_name, Some(user.user.id)).await
+    match funding::duplicate_scenario(
+        &state.db,
+        user.partnership.id,
+        &saved.name,
+        &new_name,
+        Some(user.user.id),
+    )
+    .await
     {
         Ok(copy) => Ok(Redirect::to(&edit_url(&copy.name)).into_response()),
         Err(e) => Ok(name_page(&user, &saved.name, false, new_name, refused(e, "new-name")?)),

@@ -143,7 +143,8 @@ impl Browser {
     /// status, content type and first five bytes.
     async fn download(&self, text: &str) -> serde_json::Value {
         let xpath = format!("//a[contains(normalize-space(), '{text}')]");
-        let link = self.client.find(Locator::XPath(&xpath)).await.unwrap_or_else(|_| panic!("no link {text}"));
+        let link =
+            self.client.find(Locator::XPath(&xpath)).await.unwrap_or_else(|_| panic!("no link {text}"));
         let href = link.attr("href").await.expect("href").expect("an href");
         self.client
             .execute_async(
@@ -427,19 +428,18 @@ async fn board_compares_funding_options(b: &Browser, base: &SocketAddr) {
     assert!(sorted.text().await.expect("text").starts_with("Charge"));
     let charges: Vec<String> = {
         let mut out = Vec::new();
-        for cell in b.client.find_all(Locator::Css("#schools tbody tr td:nth-child(4)")).await.expect("cells") {
+        for cell in b.client.find_all(Locator::Css("#schools tbody tr td:nth-child(4)")).await.expect("cells")
+        {
             out.push(cell.text().await.expect("text"));
         }
         out
     };
-    let pence: Vec<i64> = charges.iter().map(|c| c.replace(['£', ',', '.'], "").parse().expect("an amount")).collect();
+    let pence: Vec<i64> =
+        charges.iter().map(|c| c.replace(['£', ',', '.'], "").parse().expect("an amount")).collect();
     assert!(!pence.is_empty() && pence.windows(2).all(|w| w[0] <= w[1]), "{charges:?}");
     b.accessible("a funding scenario sorted by charge").await;
     assert_eq!(b.download("Download the board paper").await, json!([200, "application/pdf", "%PDF-"]));
-    assert_eq!(
-        b.download("CSV").await.get(1).cloned(),
-        Some(json!("text/csv; charset=utf-8"))
-    );
+    assert_eq!(b.download("CSV").await.get(1).cloned(), Some(json!("text/csv; charset=utf-8")));
     b.go(base, "/").await;
     b.click_button("Sign out").await;
 }
@@ -469,7 +469,13 @@ async fn finance_builds_a_funding_scenario(b: &Browser, base: &SocketAddr) {
     b.click_link("Add an option").await;
     b.accessible("adding an option").await;
     b.fill("option-name", "Flat fee").await;
-    b.client.find(Locator::Css("input[name=fee-shape][value=flat]")).await.expect("flat").click().await.expect("click");
+    b.client
+        .find(Locator::Css("input[name=fee-shape][value=flat]"))
+        .await
+        .expect("flat")
+        .click()
+        .await
+        .expect("click");
     b.fill("fee-flat", "400").await;
     b.click_button("Save option").await;
     let overview = b.text().await;

@@ -18,7 +18,12 @@ async fn finance(app: &TestApp) -> (Client, String) {
     (client, csrf)
 }
 
-async fn post(client: &mut Client, path: &str, csrf: &str, fields: &[(&str, &str)]) -> crate::helpers::Answer {
+async fn post(
+    client: &mut Client,
+    path: &str,
+    csrf: &str,
+    fields: &[(&str, &str)],
+) -> crate::helpers::Answer {
     let mut all = vec![("csrf_token", csrf)];
     all.extend_from_slice(fields);
     client.post_form(path, &all).await
@@ -28,11 +33,13 @@ async fn building_a_scenario_with_forms(backend: Backend) {
     let app = TestApp::with_demo(backend).await;
     let (mut client, csrf) = finance(&app).await;
     let partnership = app.state.db.clone();
-    let pid = partnership_billing::services::partnerships::resolve(&partnership, Some("demo")).await.unwrap().id;
+    let pid =
+        partnership_billing::services::partnerships::resolve(&partnership, Some("demo")).await.unwrap().id;
 
     // A new scenario: the name is required, the year must be a year, names are unique.
     assert_eq!(client.get("/funding/new").await.status, StatusCode::OK);
-    let blank = post(&mut client, "/funding/new", &csrf, &[("name", ""), ("year", "2027"), ("start", "empty")]).await;
+    let blank =
+        post(&mut client, "/funding/new", &csrf, &[("name", ""), ("year", "2027"), ("start", "empty")]).await;
     assert_eq!(blank.status, StatusCode::UNPROCESSABLE_ENTITY);
     let text = blank.text();
     assert!(text.contains("Enter a name for the scenario"), "{text}");
@@ -46,7 +53,9 @@ async fn building_a_scenario_with_forms(backend: Backend) {
     .await;
     assert_eq!(taken.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(taken.text().contains("there is already a scenario called \"2026-27 funding options\""));
-    let made = post(&mut client, "/funding/new", &csrf, &[("name", NAME), ("year", "2027-28"), ("start", "empty")]).await;
+    let made =
+        post(&mut client, "/funding/new", &csrf, &[("name", NAME), ("year", "2027-28"), ("start", "empty")])
+            .await;
     assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.text());
     assert_eq!(made.location().as_deref(), Some(format!("/funding/{SLUG}/edit").as_str()));
     let overview = client.get(&format!("/funding/{SLUG}/edit")).await;
@@ -59,7 +68,13 @@ async fn building_a_scenario_with_forms(backend: Backend) {
         &mut client,
         &costs,
         &csrf,
-        &[("line-name", "Chair"), ("kind", "core"), ("pricing", "days"), ("days", "20"), ("day-rate", "six hundred")],
+        &[
+            ("line-name", "Chair"),
+            ("kind", "core"),
+            ("pricing", "days"),
+            ("days", "20"),
+            ("day-rate", "six hundred"),
+        ],
     )
     .await;
     assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -67,9 +82,21 @@ async fn building_a_scenario_with_forms(backend: Backend) {
     assert!(text.contains("<a href=\"#day-rate\">The day rate must be an amount, like 1500.00 (you wrote \"six hundred\")</a>"), "{text}");
     assert!(text.contains("value=\"six hundred\""), "what was typed is kept");
     for fields in [
-        vec![("line-name", "Chair"), ("kind", "core"), ("pricing", "days"), ("days", "20"), ("day-rate", "600")],
+        vec![
+            ("line-name", "Chair"),
+            ("kind", "core"),
+            ("pricing", "days"),
+            ("days", "20"),
+            ("day-rate", "600"),
+        ],
         vec![("line-name", "Coordinator"), ("kind", "core"), ("pricing", "amount"), ("amount", "£30,000.00")],
-        vec![("line-name", "SLE days"), ("kind", "additional"), ("pricing", "units"), ("units", "4"), ("unit-cost", "5000")],
+        vec![
+            ("line-name", "SLE days"),
+            ("kind", "additional"),
+            ("pricing", "units"),
+            ("units", "4"),
+            ("unit-cost", "5000"),
+        ],
         vec![
             ("line-name", "Peer reviews"),
             ("kind", "additional"),
@@ -98,7 +125,10 @@ async fn building_a_scenario_with_forms(backend: Backend) {
     )
     .await;
     assert_eq!(changed.status, StatusCode::SEE_OTHER);
-    assert_eq!(post(&mut client, &format!("/funding/{SLUG}/costs/2/remove"), &csrf, &[]).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        post(&mut client, &format!("/funding/{SLUG}/costs/2/remove"), &csrf, &[]).await.status,
+        StatusCode::SEE_OTHER
+    );
     assert_eq!(client.get(&format!("/funding/{SLUG}/costs/9")).await.status, StatusCode::NOT_FOUND);
     let scenario = funding::get_scenario(&app.state.db, pid, NAME).await.unwrap().scenario;
     let names: Vec<_> = scenario.costs.iter().map(|c| c.name.as_str()).collect();
@@ -111,13 +141,25 @@ async fn building_a_scenario_with_forms(backend: Backend) {
         &mut client,
         &options,
         &csrf,
-        &[("option-name", "Per pupil"), ("covers", "core"), ("fee-shape", "per_pupil"), ("fee-per-pupil", "six"), ("signup-all", "150")],
+        &[
+            ("option-name", "Per pupil"),
+            ("covers", "core"),
+            ("fee-shape", "per_pupil"),
+            ("fee-per-pupil", "six"),
+            ("signup-all", "150"),
+        ],
     )
     .await;
     assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
     let text = wrong.text();
-    assert!(text.contains("The amount per pupil must be an amount, like 1500.00 (you wrote \"six\")"), "{text}");
-    assert!(text.contains("The share signing up must be a percentage from 0 to 100 (you wrote \"150\")"), "{text}");
+    assert!(
+        text.contains("The amount per pupil must be an amount, like 1500.00 (you wrote \"six\")"),
+        "{text}"
+    );
+    assert!(
+        text.contains("The share signing up must be a percentage from 0 to 100 (you wrote \"150\")"),
+        "{text}"
+    );
     let saved = post(
         &mut client,
         &options,
@@ -166,7 +208,13 @@ async fn building_a_scenario_with_forms(backend: Backend) {
 
     // Year, council and today's fees.
     let settings = format!("/funding/{SLUG}/settings");
-    let wrong = post(&mut client, &settings, &csrf, &[("year", "2027-28"), ("council", "match"), ("council-ratio", "half")]).await;
+    let wrong = post(
+        &mut client,
+        &settings,
+        &csrf,
+        &[("year", "2027-28"), ("council", "match"), ("council-ratio", "half")],
+    )
+    .await;
     assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(wrong.text().contains("How much the council puts in for each £1 must be a number"));
     let saved = post(
@@ -188,7 +236,10 @@ async fn building_a_scenario_with_forms(backend: Backend) {
     assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text());
     let scenario = funding::get_scenario(&app.state.db, pid, NAME).await.unwrap().scenario;
     assert_eq!(scenario.schools.phases, ["Primary", "Secondary"]);
-    assert_eq!(scenario.council.as_ref().map(|c| c.council.clone()), Some(Council::Match { ratio: dec!(0.5), cap: Some(dec!(20000)) }));
+    assert_eq!(
+        scenario.council.as_ref().map(|c| c.council.clone()),
+        Some(Council::Match { ratio: dec!(0.5), cap: Some(dec!(20000)) })
+    );
     assert_eq!(scenario.baseline.as_ref().map(|b| b.describe()).as_deref(), Some("£1,000.00 a school"));
 
     // Up to four options: the fifth is refused.
@@ -197,7 +248,13 @@ async fn building_a_scenario_with_forms(backend: Backend) {
             &mut client,
             &options,
             &csrf,
-            &[("option-name", name), ("covers", "core"), ("fee-shape", "flat"), ("fee-flat", "1500"), ("signup-all", "100")],
+            &[
+                ("option-name", name),
+                ("covers", "core"),
+                ("fee-shape", "flat"),
+                ("fee-flat", "1500"),
+                ("signup-all", "100"),
+            ],
         )
         .await;
         assert_eq!(saved.status, StatusCode::SEE_OTHER, "{name}: {}", saved.text());
@@ -206,21 +263,42 @@ async fn building_a_scenario_with_forms(backend: Backend) {
         &mut client,
         &options,
         &csrf,
-        &[("option-name", "Fifth"), ("covers", "core"), ("fee-shape", "flat"), ("fee-flat", "1"), ("signup-all", "100")],
+        &[
+            ("option-name", "Fifth"),
+            ("covers", "core"),
+            ("fee-shape", "flat"),
+            ("fee-flat", "1"),
+            ("signup-all", "100"),
+        ],
     )
     .await;
     assert_eq!(fifth.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(fifth.text().contains("A scenario compares up to 4 options: remove one first"));
-    assert!(client.get(&format!("/funding/{SLUG}/edit")).await.text().contains("the most a comparison shows side by side"));
+    assert!(
+        client
+            .get(&format!("/funding/{SLUG}/edit"))
+            .await
+            .text()
+            .contains("the most a comparison shows side by side")
+    );
     let same_name = post(
         &mut client,
         &format!("/funding/{SLUG}/options/1"),
         &csrf,
-        &[("option-name", "Per pupil"), ("covers", "core"), ("fee-shape", "flat"), ("fee-flat", "1"), ("signup-all", "100")],
+        &[
+            ("option-name", "Per pupil"),
+            ("covers", "core"),
+            ("fee-shape", "flat"),
+            ("fee-flat", "1"),
+            ("signup-all", "100"),
+        ],
     )
     .await;
     assert!(same_name.text().contains("There is already an option called \"Per pupil\""));
-    assert_eq!(post(&mut client, &format!("/funding/{SLUG}/options/3/remove"), &csrf, &[]).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        post(&mut client, &format!("/funding/{SLUG}/options/3/remove"), &csrf, &[]).await.status,
+        StatusCode::SEE_OTHER
+    );
 
     // The comparison shows what was built.
     let compared = client.get(&format!("/funding/{SLUG}")).await;
@@ -230,21 +308,35 @@ async fn building_a_scenario_with_forms(backend: Backend) {
     assert!(text.contains("Per pupil") && text.contains("Core only") && !text.contains("Banded"));
 
     // Duplicate (not over an existing name), then delete.
-    let copy = post(&mut client, &format!("/funding/{SLUG}/duplicate"), &csrf, &[("new-name", "2026-27 funding options")]).await;
+    let copy = post(
+        &mut client,
+        &format!("/funding/{SLUG}/duplicate"),
+        &csrf,
+        &[("new-name", "2026-27 funding options")],
+    )
+    .await;
     assert_eq!(copy.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(copy.text().contains("there is already a scenario called"));
-    let copy = post(&mut client, &format!("/funding/{SLUG}/duplicate"), &csrf, &[("new-name", "March board, lower fee")]).await;
+    let copy = post(
+        &mut client,
+        &format!("/funding/{SLUG}/duplicate"),
+        &csrf,
+        &[("new-name", "March board, lower fee")],
+    )
+    .await;
     assert_eq!(copy.status, StatusCode::SEE_OTHER);
     let copied = funding::get_scenario(&app.state.db, pid, "March board, lower fee").await.unwrap().scenario;
     assert_eq!(copied, funding::get_scenario(&app.state.db, pid, NAME).await.unwrap().scenario);
-    assert_eq!(post(&mut client, &format!("/funding/{SLUG}/delete"), &csrf, &[]).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        post(&mut client, &format!("/funding/{SLUG}/delete"), &csrf, &[]).await.status,
+        StatusCode::SEE_OTHER
+    );
     assert!(funding::get_scenario(&app.state.db, pid, NAME).await.is_err());
     assert!(funding::get_scenario(&app.state.db, pid, "March board, lower fee").await.is_ok());
 
     // Without the CSRF token nothing changes.
-    let forged = client
-        .post_form("/funding/March%20board%2C%20lower%20fee/delete", &[("csrf_token", "forged")])
-        .await;
+    let forged =
+        client.post_form("/funding/March%20board%2C%20lower%20fee/delete", &[("csrf_token", "forged")]).await;
     assert_eq!(forged.status, StatusCode::BAD_REQUEST);
     assert!(funding::get_scenario(&app.state.db, pid, "March board, lower fee").await.is_ok());
     app.finish().await;
@@ -255,17 +347,15 @@ const DEMO: &str = "/funding/2026-27%20funding%20options";
 
 /// What the model gives for the demo scenario, worked out directly (not through the pages).
 async fn demo_result(app: &TestApp) -> partnership_billing::domain::funding::ModelResult {
-    let pid = partnership_billing::services::partnerships::resolve(&app.state.db, Some("demo")).await.unwrap().id;
+    let pid =
+        partnership_billing::services::partnerships::resolve(&app.state.db, Some("demo")).await.unwrap().id;
     let saved = funding::get_scenario(&app.state.db, pid, "2026-27 funding options").await.unwrap();
     let schools = funding::schools_from_register(&app.state.db, &saved.scenario).await.unwrap();
     partnership_billing::domain::funding::model(&saved.scenario, &schools)
 }
 
 fn csv_rows(bytes: &[u8]) -> Vec<Vec<String>> {
-    csv::Reader::from_reader(bytes)
-        .records()
-        .map(|r| r.unwrap().iter().map(String::from).collect())
-        .collect()
+    csv::Reader::from_reader(bytes).records().map(|r| r.unwrap().iter().map(String::from).collect()).collect()
 }
 
 async fn comparing_and_exporting(backend: Backend) {
@@ -279,10 +369,19 @@ async fn comparing_and_exporting(backend: Backend) {
     assert_eq!(page.status, StatusCode::OK);
     let text = page.text();
     assert_eq!(text.matches("<svg role=\"img\"").count(), 3, "three charts");
-    assert!(text.contains("aria-label=\"Chart: each option's income by stream against the costs it must cover\""));
+    assert!(
+        text.contains("aria-label=\"Chart: each option's income by stream against the costs it must cover\"")
+    );
     let option = &result.options[0];
-    let more = option.schools.iter().filter(|s| s.change.is_some_and(|c| c.is_negative() == false && !c.amount().is_zero())).count();
-    assert!(text.contains(&format!("Under {}, {more} schools would pay more than today", option.name)), "{text}");
+    let more = option
+        .schools
+        .iter()
+        .filter(|s| s.change.is_some_and(|c| c.amount() > rust_decimal::Decimal::ZERO))
+        .count();
+    assert!(
+        text.contains(&format!("Under {}, {more} schools would pay more than today", option.name)),
+        "{text}"
+    );
     assert!(text.contains("aria-sort=\"descending\"><a class=\"govuk-link pb-sort\" href=\"/funding/2026-27%20funding%20options?sort=change&dir=asc\">Change"), "{text}");
     assert!(!text.contains("Edit this scenario"), "the board reads; finance edits");
     assert_eq!(board.get(&format!("{DEMO}/edit")).await.status, StatusCode::FORBIDDEN);
@@ -291,7 +390,12 @@ async fn comparing_and_exporting(backend: Backend) {
     let csv = board.get(&format!("{DEMO}/schools.csv?option=1&sort=charge&dir=asc")).await;
     assert_eq!(csv.status, StatusCode::OK);
     assert_eq!(csv.headers["content-type"], "text/csv; charset=utf-8");
-    assert!(csv.headers["content-disposition"].to_str().unwrap().contains("2026-27-funding-options-Basic-plus-Advanced-tier.csv"));
+    assert!(
+        csv.headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("2026-27-funding-options-Basic-plus-Advanced-tier.csv")
+    );
     let rows = csv_rows(&csv.body);
     let option = &result.options[1];
     assert_eq!(rows.len(), option.schools.len() + option.needs_pupil_number.len());
@@ -309,7 +413,9 @@ async fn comparing_and_exporting(backend: Backend) {
     // Only the schools paying more; only one phase.
     let rises = csv_rows(&board.get(&format!("{DEMO}/schools.csv?option=0&change=rises")).await.body);
     assert_eq!(rises.len(), more);
-    assert!(rises.iter().all(|r| r[7].parse::<rust_decimal::Decimal>().unwrap() > rust_decimal::Decimal::ZERO));
+    assert!(
+        rises.iter().all(|r| r[7].parse::<rust_decimal::Decimal>().unwrap() > rust_decimal::Decimal::ZERO)
+    );
     let primary = csv_rows(&board.get(&format!("{DEMO}/schools.csv?option=0&phase=Primary")).await.body);
     let in_model = result.options[0].schools.iter().chain(&result.options[0].needs_pupil_number);
     assert_eq!(primary.len(), in_model.filter(|s| s.billing_phase.label() == "Primary").count());
@@ -318,14 +424,23 @@ async fn comparing_and_exporting(backend: Backend) {
     // The same table as XLSX: a real workbook with the schools in it.
     let xlsx = board.get(&format!("{DEMO}/schools.xlsx?option=0")).await;
     assert_eq!(xlsx.status, StatusCode::OK);
-    assert_eq!(xlsx.headers["content-type"], "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+    assert_eq!(
+        xlsx.headers["content-type"],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(xlsx.body.clone())).unwrap();
     let mut shared = String::new();
-    std::io::Read::read_to_string(&mut archive.by_name("xl/sharedStrings.xml").unwrap(), &mut shared).unwrap();
+    std::io::Read::read_to_string(&mut archive.by_name("xl/sharedStrings.xml").unwrap(), &mut shared)
+        .unwrap();
     let first = &result.options[0].schools[0];
-    assert!(shared.contains("Charge per pupil") && shared.contains(&first.name.replace('&', "&amp;").replace('\'', "&apos;")), "{shared}");
+    assert!(
+        shared.contains("Charge per pupil")
+            && shared.contains(&first.name.replace('&', "&amp;").replace('\'', "&apos;")),
+        "{shared}"
+    );
     let mut sheet = String::new();
-    std::io::Read::read_to_string(&mut archive.by_name("xl/worksheets/sheet1.xml").unwrap(), &mut sheet).unwrap();
+    std::io::Read::read_to_string(&mut archive.by_name("xl/worksheets/sheet1.xml").unwrap(), &mut sheet)
+        .unwrap();
     assert!(sheet.contains(&format!("<v>{}</v>", first.urn)));
 
     // The board paper: the options table, the charts' headings and the assumptions in words.

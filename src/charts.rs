@@ -457,6 +457,53 @@ mod tests {
     }
 
     #[test]
+    fn the_recorded_chart_names_every_option_and_draws_its_bars() {
+        let scenario: crate::domain::funding::Scenario = serde_json::from_value(serde_json::json!({
+            "year": "2026-27",
+            "schools": { "register": "demo" },
+            "costs": [{ "name": "Core", "kind": "core", "amount": "9000.00" }],
+            "options": [
+                { "name": "Per pupil", "membership_fee": { "per_pupil": "10.00" }, "covers": ["core"] },
+                { "name": "Flat", "membership_fee": { "flat": "2000.00" }, "covers": ["core"] }
+            ],
+            "council": { "fixed": "1000.00" }
+        }))
+        .unwrap();
+        let schools: Vec<_> = (0..4)
+            .map(|i| crate::domain::funding::ModelSchool {
+                urn: i,
+                name: format!("S{i}"),
+                billing_phase: BillingPhase::Primary,
+                pupils: Some(100 + i as u32),
+            })
+            .collect();
+        let result = crate::domain::funding::model(&scenario, &schools);
+        let shapes = record(|root| {
+            income_against_cost(root, &result).unwrap();
+        });
+        let texts: Vec<&str> = shapes
+            .iter()
+            .filter_map(|s| match s {
+                Shape::Text { text, .. } => Some(text.as_str()),
+                _ => None,
+            })
+            .collect();
+        for expected in ["Per pupil", "Flat", "Membership", "Council", "Costs to cover"] {
+            assert!(texts.contains(&expected), "{expected} missing from {texts:?}");
+        }
+        let blue = shapes
+            .iter()
+            .filter(|s| matches!(s, Shape::Rect { colour, .. } if *colour == (0x1d, 0x70, 0xb8)))
+            .count();
+        assert!(blue >= 2, "a membership bar for each option (and the legend)");
+        let svg = svg("Chart", |root| {
+            surplus_against_sign_up(root, &result).unwrap();
+        });
+        assert!(svg.starts_with("<svg role=\"img\" aria-label=\"Chart\""), "{}", &svg[..80]);
+        assert!(svg.contains("Per pupil") && svg.contains("<polyline"));
+    }
+
+    #[test]
     fn quartiles_by_nearest_rank() {
         assert_eq!(quartiles(&[1.0, 2.0, 3.0, 4.0, 5.0]), (2.0, 3.0, 4.0));
         assert_eq!(quartiles(&[7.0]), (7.0, 7.0, 7.0));

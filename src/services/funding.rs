@@ -127,6 +127,12 @@ pub async fn create_scenario(
     scenario: Scenario,
     user_id: Option<i64>,
 ) -> Result<SavedScenario, ServiceError> {
+    if name.trim().eq_ignore_ascii_case("new") {
+        return Err(ServiceError::invalid(
+            "name",
+            "\"new\" is kept for creating scenarios: choose another name",
+        ));
+    }
     if get_scenario(db, partnership_id, name.trim()).await.is_ok() {
         return Err(ServiceError::invalid(
             "name",

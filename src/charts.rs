@@ -9,6 +9,8 @@ use crate::domain::billing_phase::BillingPhase;
 use crate::domain::funding::{ModelResult, OptionResult};
 use crate::domain::money::Money;
 use plotters::coord::Shift;
+use plotters::coord::ranged1d::SegmentedCoord;
+use plotters::coord::types::{RangedCoordf64, RangedCoordusize};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters_backend::{BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingErrorKind};
@@ -63,6 +65,38 @@ fn bar(i: usize, from: f64, to: f64, colour: RGBColor, inset: u32) -> Rectangle<
 /// An income stream: its legend label and how to read it from an option.
 type Stream = (&'static str, fn(&OptionResult) -> Money);
 
+type ColumnChart<'a, DB> =
+    ChartContext<'a, DB, Cartesian2d<SegmentedCoord<RangedCoordusize>, RangedCoordf64>>;
+
+/// A chart with one labelled column per entry of `labels` and amounts from `low` to `high`,
+/// its axes drawn.
+fn columns<'a, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, Shift>,
+    labels: &[String],
+    low: f64,
+    high: f64,
+) -> Result<ColumnChart<'a, DB>, DrawingAreaErrorKind<DB::ErrorType>> {
+    let mut chart = ChartBuilder::on(root)
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(64)
+        .build_cartesian_2d((0..labels.len().max(1) - 1).into_segmented(), low..high)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .light_line_style(WHITE)
+        .y_labels(6)
+        .y_label_formatter(&|v| short(*v))
+        .x_label_formatter(&|v| match v {
+            SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => labels.get(*i).cloned().unwrap_or_default(),
+            SegmentValue::Last => String::new(),
+        })
+        .label_style(("sans-serif", 13).into_font().color(&INK))
+        .axis_style(GREY)
+        .draw()?;
+    Ok(chart)
+}
+
 type Drawn<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
 /// Income by stream against the costs each option must cover, one stacked bar per option.
@@ -76,24 +110,7 @@ pub fn income_against_cost<DB: DrawingBackend>(
     let (low, high) = span(0.0, top);
     let names: Vec<String> = result.options.iter().map(|o| o.name.clone()).collect();
     let inset = (WIDTH - 100) / n as u32 / 5;
-    let mut chart = ChartBuilder::on(root)
-        .margin(12)
-        .x_label_area_size(36)
-        .y_label_area_size(64)
-        .build_cartesian_2d((0..n - 1).into_segmented(), low..high)?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .light_line_style(WHITE)
-        .y_labels(6)
-        .y_label_formatter(&|v| short(*v))
-        .x_label_formatter(&|v| match v {
-            SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => names.get(*i).cloned().unwrap_or_default(),
-            SegmentValue::Last => String::new(),
-        })
-        .label_style(("sans-serif", 13).into_font().color(&INK))
-        .axis_style(GREY)
-        .draw()?;
+    let mut chart = columns(root, &names, low, high)?;
     let streams: [Stream; 4] = [
         ("Membership", |o| o.income.memberships),
         ("Tiers", |o| o.income.levels),
@@ -172,24 +189,7 @@ pub fn charges_by_phase<DB: DrawingBackend>(
             _ => format!("{} ({})", p.label(), c.len()),
         })
         .collect();
-    let mut chart = ChartBuilder::on(root)
-        .margin(12)
-        .x_label_area_size(36)
-        .y_label_area_size(64)
-        .build_cartesian_2d((0..n - 1).into_segmented(), low..high)?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .light_line_style(WHITE)
-        .y_labels(6)
-        .y_label_formatter(&|v| short(*v))
-        .x_label_formatter(&|v| match v {
-            SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => labels.get(*i).cloned().unwrap_or_default(),
-            SegmentValue::Last => String::new(),
-        })
-        .label_style(("sans-serif", 13).into_font().color(&INK))
-        .axis_style(GREY)
-        .draw()?;
+    let mut chart = columns(root, &labels, low, high)?;
     for (i, (_, charges)) in phases.iter().enumerate() {
         let (q1, median, q3) = quartiles(charges);
         let (min, max) = (charges[0], charges[charges.len() - 1]);

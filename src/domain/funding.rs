@@ -821,9 +821,14 @@ pub mod words {
     use super::{CostKind, CostLine, Council, Pricing, ScenarioCouncil, SignUp, to_money};
     use rust_decimal::Decimal;
 
+    /// A share as a percentage without the sign: 0.85 gives "85".
+    pub fn percent(share: Decimal) -> String {
+        (share * Decimal::ONE_HUNDRED).normalize().to_string()
+    }
+
     /// "90% of schools", or by phase.
     pub fn sign_up_words(sign_up: &SignUp) -> String {
-        let pct = |v: &Decimal| format!("{}%", (*v * Decimal::ONE_HUNDRED).normalize());
+        let pct = |v: &Decimal| format!("{}%", percent(*v));
         match sign_up {
             SignUp::All(share) => format!("{} of schools", pct(share)),
             SignUp::ByPhase(map) => map

@@ -21,6 +21,8 @@ pub struct BoardPaper<'a> {
     pub chosen: usize,
     /// The options side by side: each measure with each option's figure.
     pub headline: Vec<(&'static str, Vec<String>)>,
+    /// The date printed as "Prepared".
+    pub prepared: chrono::NaiveDate,
 }
 
 fn colour((r, g, b): (u8, u8, u8)) -> Color {
@@ -211,7 +213,7 @@ pub fn render(paper: &BoardPaper<'_>) -> Vec<u8> {
             paper.partnership,
             paper.scenario_name,
             paper.result.schools,
-            chrono::Utc::now().date_naive().format("%-d %B %Y")
+            paper.prepared.format("%-d %B %Y")
         ),
     );
     w.y -= 6.0;

@@ -5,6 +5,7 @@
 use crate::domain::billing_phase::BillingPhase;
 use crate::domain::fees::{Band, BandMode, FeeRule, RuleKind};
 use crate::domain::funding::SignUp;
+use crate::domain::funding::words::percent;
 use crate::services::FieldError;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
@@ -46,29 +47,7 @@ impl Problems {
 
     /// An amount that may be left blank: `Some(None)` when blank, `None` when wrong.
     pub fn optional_amount(&mut self, form: &FormData, field: &str, what: &str) -> Option<Option<Decimal>> {
-        let text = form.get(field);
-        if text.is_empty() {
-            return Some(None);
-        }
-        let cleaned: String = text.trim_start_matches('£').chars().filter(|c| *c != ',').collect();
-        match cleaned.parse::<Decimal>() {
-            Ok(v) if v.is_sign_negative() && !v.is_zero() => {
-                self.add(field, format!("{} cannot be negative", capitalised(what)));
-                None
-            }
-            Ok(v) if v.scale() > 2 => {
-                self.add(field, format!("{} must be in pounds and pence, like 1500.00", capitalised(what)));
-                None
-            }
-            Ok(v) => Some(Some(v)),
-            Err(_) => {
-                self.add(
-                    field,
-                    format!("{} must be an amount, like 1500.00 (you wrote \"{text}\")", capitalised(what)),
-                );
-                None
-            }
-        }
+        read_amount(form.get(field), what).map_err(|message| self.add(field, message)).ok()
     }
 
     /// A number that is not negative (days, units, a ratio); blank gives `None` with a problem.
@@ -117,6 +96,28 @@ impl Problems {
     }
 }
 
+/// Reads an amount of money typed by a person (1500.00, £1,500 or 1,500.50): `Ok(None)` when
+/// blank; otherwise the amount, or the message to show against the field.
+pub fn read_amount(text: &str, what: &str) -> Result<Option<Decimal>, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let cleaned: String = text.trim_start_matches('£').chars().filter(|c| *c != ',').collect();
+    match cleaned.parse::<Decimal>() {
+        Ok(v) if v.is_sign_negative() && !v.is_zero() => {
+            Err(format!("{} cannot be negative", capitalised(what)))
+        }
+        Ok(v) if v.scale() > 2 => {
+            Err(format!("{} must be in pounds and pence, like 1500.00", capitalised(what)))
+        }
+        Ok(v) => Ok(Some(v)),
+        Err(_) => {
+            Err(format!("{} must be an amount, like 1500.00 (you wrote \"{text}\")", capitalised(what)))
+        }
+    }
+}
+
 fn capitalised(text: &str) -> String {
     let mut chars = text.chars();
     chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
@@ -125,11 +126,6 @@ fn capitalised(text: &str) -> String {
 /// Shows an amount for editing: 1500.00.
 pub fn amount_text(value: Decimal) -> String {
     format!("{:.2}", value)
-}
-
-/// Shows a share as a percentage for editing: 0.85 gives 85.
-pub fn percent_text(share: Decimal) -> String {
-    (share * Decimal::ONE_HUNDRED).normalize().to_string()
 }
 
 /// One labelled text field inside a repeated group (a phase's amount, a band's limit).
@@ -301,8 +297,8 @@ impl RuleForm {
         true
     }
 
-    /// The form as posted, to show again with its errors.
-    pub fn posted(mut self, form: &FormData) -> RuleForm {
+    /// Takes the values as posted, to show the form again with its errors.
+    pub fn posted(&mut self, form: &FormData) {
         let p = self.prefix.clone();
         let shape = form.get(&format!("{p}-shape"));
         if !shape.is_empty() {
@@ -322,7 +318,6 @@ impl RuleForm {
         self.graduated = form.has(&format!("{p}-graduated"), "yes");
         self.min = form.get(&format!("{p}-min")).to_string();
         self.max = form.get(&format!("{p}-max")).to_string();
-        self
     }
 
     /// Reads the posted rule: `Some(None)` for "none", `None` when something is wrong (the
@@ -346,13 +341,15 @@ impl RuleForm {
                     .map(|(per_pupil, lump_sum)| RuleKind::PerPupil { per_pupil, lump_sum })
             }
             shape @ ("phase_flat" | "phase_per_pupil") => {
-                let keys = self.phase_amounts.iter().map(|c| (c.id.clone(), c.label.clone()));
                 let mut by_phase = BTreeMap::new();
-                for ((id, label), cell) in keys.zip(&self.phase_amounts) {
-                    let key = if label == "Other phases" { "default".to_string() } else { label.clone() };
-                    if let Some(Some(v)) =
-                        problems.optional_amount(form, &id, &format!("the amount for {label}"))
-                    {
+                for cell in &self.phase_amounts {
+                    let what = format!("the amount for {}", cell.label);
+                    if let Some(Some(v)) = problems.optional_amount(form, &cell.id, &what) {
+                        let key = if cell.label == "Other phases" {
+                            "default".to_string()
+                        } else {
+                            cell.label.clone()
+                        };
                         let kind = if shape == "phase_flat" {
                             RuleKind::Flat { flat: v }
                         } else {
@@ -360,7 +357,6 @@ impl RuleForm {
                         };
                         by_phase.insert(key, FeeRule { kind, min: None, max: None });
                     }
-                    let _ = cell;
                 }
                 if by_phase.is_empty() && problems.0.len() == before {
                     problems.add(&self.phase_amounts[0].id, "Enter an amount for at least one phase");
@@ -450,7 +446,7 @@ impl SignUpForm {
         SignUpForm {
             prefix: prefix.to_string(),
             legend: legend.to_string(),
-            all: percent_text(all),
+            all: percent(all),
             phases: phases
                 .iter()
                 .map(|p| Cell {
@@ -459,19 +455,18 @@ impl SignUpForm {
                     value: by
                         .iter()
                         .find(|(k, _)| BillingPhase::parse(k) == Some(*p))
-                        .map(|(_, v)| percent_text(*v))
+                        .map(|(_, v)| percent(*v))
                         .unwrap_or_default(),
                 })
                 .collect(),
         }
     }
 
-    pub fn posted(mut self, form: &FormData) -> SignUpForm {
+    pub fn posted(&mut self, form: &FormData) {
         self.all = form.get(&format!("{}-all", self.prefix)).to_string();
         for cell in &mut self.phases {
             cell.value = form.get(&cell.id).to_string();
         }
-        self
     }
 
     pub fn read(&self, form: &FormData, problems: &mut Problems) -> Option<SignUp> {

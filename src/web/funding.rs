@@ -10,12 +10,10 @@ use crate::services::funding::SavedScenario;
 use crate::web::AppState;
 use crate::web::error::{PageError, urlencode};
 use crate::web::session::PageUser;
-use crate::web::view::{Chrome, SelectOption, render};
+use crate::web::view::{Chrome, SelectOption, download, render};
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::header;
-use axum::response::IntoResponse;
 use axum::response::Response;
 use axum::routing::get;
 use rust_decimal::Decimal;
@@ -160,8 +158,13 @@ impl TableQuery {
         rows
     }
 
-    /// This query as a link, with some parts changed.
+    /// This page's address with the query, the sort changed if given.
     fn link(&self, slug: &str, sort: Option<(&str, &str)>) -> String {
+        format!("/funding/{slug}?{}", self.query(sort))
+    }
+
+    /// The query string, the sort changed if given.
+    fn query(&self, sort: Option<(&str, &str)>) -> String {
         let mut parts = Vec::new();
         let mut push = |k: &str, v: Option<&str>| {
             if let Some(v) = v.filter(|v| !v.is_empty()) {
@@ -174,7 +177,7 @@ impl TableQuery {
         let (s, d) = sort.unwrap_or((self.sort_key(), if self.ascending() { "asc" } else { "desc" }));
         push("sort", Some(s));
         push("dir", Some(d));
-        format!("/funding/{slug}?{}", parts.join("&"))
+        parts.join("&")
     }
 }
 
@@ -319,8 +322,7 @@ async fn show(
             }
         })
         .collect();
-    let mut export_query = q.link(&slug, None);
-    export_query = export_query.split_once('?').map(|(_, q)| q.to_string()).unwrap_or_default();
+    let export_query = q.query(None);
     let page = ScenarioPage {
         chrome: Chrome::for_user(&user, "/funding"),
         can_edit: allows(user.user.role, Action::ManageBilling),
@@ -480,17 +482,6 @@ fn file_name(scenario: &str, option: &str, ext: &str) -> String {
     format!("{}-{}.{ext}", clean(scenario), clean(option))
 }
 
-fn download(bytes: Vec<u8>, content_type: &str, name: &str) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, content_type.to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
-        ],
-        bytes,
-    )
-        .into_response()
-}
-
 async fn schools_csv(
     State(state): State<AppState>,
     user: PageUser,
@@ -590,17 +581,8 @@ async fn board_paper(
         result: &result,
         chosen: q.option_index(&result),
         headline: headline(&result),
+        prepared: chrono::Utc::now().date_naive(),
     };
     let bytes = crate::pdf::board_paper::render(&paper);
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/pdf".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{}\"", file_name(&saved.name, "board-paper", "pdf")),
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(download(bytes, "application/pdf", &file_name(&saved.name, "board-paper", "pdf")))
 }

@@ -16,7 +16,7 @@ use crate::services::funding::{self, MAX_OPTIONS, SavedScenario};
 use crate::services::{FieldError, ServiceError};
 use crate::web::AppState;
 use crate::web::error::{PageError, urlencode};
-use crate::web::fee_form::{Cell, FormData, Problems, RuleForm, SignUpForm, amount_text, slug};
+use crate::web::fee_form::{Cell, FormData, Problems, RuleForm, SignUpForm, amount_text, read_amount, slug};
 use crate::web::session::PageUser;
 use crate::web::view::{Chrome, FieldErrors, render};
 use askama::Template;
@@ -368,7 +368,7 @@ async fn settings_page(
         page.cap = form.get("council-cap").to_string();
         page.schedule = form.get("council-schedule").to_string();
         page.first_year = form.get("council-first-year").to_string();
-        page.r = page.r.posted(form);
+        page.r.posted(form);
     }
     Ok(with_problems(&page.errors, render(&page)))
 }
@@ -412,12 +412,11 @@ async fn save_settings(
         "schedule" => {
             let text = form.get("council-schedule");
             let mut schedule = Vec::new();
-            for (i, line) in text.split(['\n', ',']).map(str::trim).filter(|l| !l.is_empty()).enumerate() {
-                let single = FormData(vec![("v".into(), line.to_string())]);
-                let mut one = Problems::default();
-                match one.amount(&single, "v", "an amount") {
-                    Some(v) => schedule.push(v),
-                    None => problems.add(
+            // One amount a line: a comma is a thousands separator (300,000.00), never a divider.
+            for (i, line) in text.lines().map(str::trim).filter(|l| !l.is_empty()).enumerate() {
+                match read_amount(line, "an amount") {
+                    Ok(Some(v)) => schedule.push(v),
+                    _ => problems.add(
                         "council-schedule",
                         format!(
                             "Year {} of the schedule, \"{line}\", is not an amount like 300000.00",
@@ -676,13 +675,25 @@ async fn remove_cost(
     Path((name, line)): Path<(String, String)>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let form = FormData(pairs);
-    editor(&user, &form)?;
-    let saved = load(&state, &user, &name).await?;
-    let index = line_index(&line, saved.scenario.costs.len())?.ok_or(PageError::NotFound)?;
+    remove(&state, &user, &name, &line, FormData(pairs), |s| &mut s.costs).await
+}
+
+/// Removes one cost line or option (named by its index) and saves the scenario.
+async fn remove<T>(
+    state: &AppState,
+    user: &PageUser,
+    name: &str,
+    index: &str,
+    form: FormData,
+    list: fn(&mut Scenario) -> &mut Vec<T>,
+) -> Result<Response, PageError> {
+    editor(user, &form)?;
+    let saved = load(state, user, name).await?;
     let mut scenario = saved.scenario.clone();
-    scenario.costs.remove(index);
-    store(&state, &user, &saved, scenario).await
+    let items = list(&mut scenario);
+    let index = line_index(index, items.len())?.ok_or(PageError::NotFound)?;
+    items.remove(index);
+    store(state, user, &saved, scenario).await
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -818,12 +829,12 @@ fn option_posted(mut page: OptionPage, form: &FormData) -> OptionPage {
     page.option_name = form.get("option-name").to_string();
     page.core = form.has("covers", "core");
     page.additional = form.has("covers", "additional");
-    page.r = page.r.posted(form);
-    page.su = page.su.posted(form);
+    page.r.posted(form);
+    page.su.posted(form);
     for t in &mut page.tiers {
         t.name = form.get(&t.name_id).to_string();
-        t.r = std::mem::replace(&mut t.r, RuleForm::new("x", "", None, &[])).posted(form);
-        t.su = std::mem::replace(&mut t.su, SignUpForm::new("x", "", &SignUp::default(), &[])).posted(form);
+        t.r.posted(form);
+        t.su.posted(form);
     }
     for s in &mut page.services {
         s.name = form.get(&s.name_id).to_string();
@@ -955,13 +966,7 @@ async fn remove_option(
     Path((name, option)): Path<(String, String)>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let form = FormData(pairs);
-    editor(&user, &form)?;
-    let saved = load(&state, &user, &name).await?;
-    let index = line_index(&option, saved.scenario.options.len())?.ok_or(PageError::NotFound)?;
-    let mut scenario = saved.scenario.clone();
-    scenario.options.remove(index);
-    store(&state, &user, &saved, scenario).await
+    remove(&state, &user, &name, &option, FormData(pairs), |s| &mut s.options).await
 }
 
 // ---------------------------------------------------------------------------------------------

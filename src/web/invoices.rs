@@ -12,7 +12,7 @@ use crate::web::session::PageUser;
 use crate::web::view::{Chrome, FieldErrors, SelectOption, long_date, render};
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -333,14 +333,7 @@ async fn invoice_page(
 
 /// A PDF as a download named after its document number.
 pub fn pdf_response(bytes: Vec<u8>, name: &str) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "application/pdf".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}.pdf\"")),
-        ],
-        bytes,
-    )
-        .into_response()
+    crate::web::view::download(bytes, "application/pdf", &format!("{name}.pdf"))
 }
 
 async fn pdf(

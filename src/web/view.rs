@@ -119,6 +119,18 @@ pub fn render<T: Template>(template: &T) -> Response {
     }
 }
 
+/// A file to download: its bytes, type and the name it is saved as.
+pub fn download(bytes: Vec<u8>, content_type: &str, file_name: &str) -> Response {
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, content_type.to_string()),
+            (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file_name}\"")),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
 /// A date as people read it: 16 January 2025.
 pub fn long_date(date: chrono::NaiveDate) -> String {
     date.format("%-d %B %Y").to_string()

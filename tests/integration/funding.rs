@@ -242,6 +242,26 @@ async fn building_a_scenario_with_forms(backend: Backend) {
     );
     assert_eq!(scenario.baseline.as_ref().map(|b| b.describe()).as_deref(), Some("£1,000.00 a school"));
 
+    // A schedule is one amount a line; a comma is a thousands separator.
+    let schedule = post(
+        &mut client,
+        &settings,
+        &csrf,
+        &[
+            ("year", "2027-28"),
+            ("council", "schedule"),
+            ("council-schedule", "300,000.00\n225000"),
+            ("baseline-shape", "none"),
+        ],
+    )
+    .await;
+    assert_eq!(schedule.status, StatusCode::SEE_OTHER, "{}", schedule.text());
+    let scenario = funding::get_scenario(&app.state.db, pid, NAME).await.unwrap().scenario;
+    assert_eq!(
+        scenario.council.map(|c| c.council),
+        Some(Council::Schedule { schedule: vec![dec!(300000.00), dec!(225000)] })
+    );
+
     // Up to four options: the fifth is refused.
     for name in ["Flat", "Core only", "Banded"] {
         let saved = post(

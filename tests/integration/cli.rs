@@ -1,6 +1,6 @@
 //! The binary as a person runs it: demo, import-schools, create-user, create-token.
 
-use crate::helpers::shared_data;
+use crate::helpers::test_data;
 use std::process::Command;
 
 fn run(db_url: &str, args: &[&str], envs: &[(&str, &str)]) -> std::process::Output {
@@ -26,7 +26,7 @@ fn the_command_line_loads_imports_and_creates_users() {
     let again = run(&db, &["demo"], &[]);
     assert!(String::from_utf8_lossy(&again.stdout).contains("already loaded"));
 
-    let extract = shared_data("gias-extract-hampshire-surrey-primary-2022-04-20.csv");
+    let extract = test_data("gias-extract-hampshire-surrey-primary-2022-04-20.csv");
     let imported = run(
         &db,
         &[

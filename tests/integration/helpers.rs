@@ -293,9 +293,9 @@ impl Client {
     }
 }
 
-/// The shared data directory beside the repository (`../shared/data`).
-pub fn shared_data(file: &str) -> std::path::PathBuf {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data").join(file);
-    assert!(path.exists(), "{} is missing: the tests need the shared school-register data", path.display());
+/// A register extract kept with the tests (`tests/data/`, Open Government Licence).
+pub fn test_data(file: &str) -> std::path::PathBuf {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(file);
+    assert!(path.exists(), "{} is missing from the repository", path.display());
     path
 }

@@ -1,6 +1,6 @@
 //! The GIAS importer on the two shared files, bad rows, encodings and re-imports.
 
-use crate::helpers::{Backend, TestApp, shared_data};
+use crate::helpers::{Backend, TestApp, test_data};
 use crate::on_both_databases;
 use chrono::NaiveDate;
 use partnership_billing::domain::gias::ParseOptions;
@@ -57,7 +57,7 @@ fn by_phase(phase: &str) -> SchoolFilter {
 async fn the_raw_gias_extract(backend: Backend) {
     let app = TestApp::empty(backend).await;
     let pid = new_partnership(&app, "hants-surrey").await;
-    let bytes = std::fs::read(shared_data(EXTRACT)).expect("read the extract");
+    let bytes = std::fs::read(test_data(EXTRACT)).expect("read the extract");
     let summary = import(&app, pid, &bytes, &ImportOptions::default()).await;
     assert!(summary.committed, "{:?}", summary.errors);
     assert_eq!((summary.rows, summary.created, summary.updated, summary.rejected), (1096, 1096, 0, 0));
@@ -144,7 +144,7 @@ on_both_databases!(the_raw_gias_extract_imports, the_raw_gias_extract);
 async fn the_fifteen_area_list(backend: Backend) {
     let app = TestApp::empty(backend).await;
     let pid = new_partnership(&app, "fifteen").await;
-    let bytes = std::fs::read(shared_data(SUBSET)).expect("read the subset");
+    let bytes = std::fs::read(test_data(SUBSET)).expect("read the subset");
     let census = date(2025, 1, 16);
     let options = ImportOptions {
         parse: ParseOptions { default_census_date: Some(census), only_la_codes: vec![] },

@@ -6,6 +6,7 @@
 
 pub mod charts;
 pub mod cli;
+pub mod clock;
 pub mod domain;
 pub mod pdf;
 pub mod services;

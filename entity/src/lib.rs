@@ -6,6 +6,7 @@ pub mod audit_entry;
 pub mod billing_run;
 pub mod credit_note;
 pub mod credit_note_line;
+pub mod credit_note_rate;
 pub mod document_sequence;
 pub mod income_budget;
 pub mod invoice;

@@ -6,6 +6,7 @@ mod helpers;
 mod m20261122_000001_foundation;
 mod m20261122_000002_billing;
 mod m20261122_000003_scenarios;
+mod m20261129_000004_solid_ground;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_foundation::Migration),
             Box::new(m20261122_000002_billing::Migration),
             Box::new(m20261122_000003_scenarios::Migration),
+            Box::new(m20261129_000004_solid_ground::Migration),
         ]
     }
 }

@@ -52,6 +52,8 @@ impl BillingPhase {
     }
 }
 
+super::unknown_name::from_str_by_parse!(BillingPhase, "billing phase");
+
 impl fmt::Display for BillingPhase {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.label())

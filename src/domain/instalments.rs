@@ -47,6 +47,8 @@ impl BillingPlan {
     }
 }
 
+super::unknown_name::from_str_by_parse!(BillingPlan, "billing plan");
+
 /// The instalments of `fee` under `plan`, in order; they add up to `fee` exactly.
 pub fn instalments(fee: Money, plan: BillingPlan) -> Vec<Money> {
     let mut result = Vec::new();

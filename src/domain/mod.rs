@@ -2,6 +2,7 @@
 
 pub mod billing;
 pub mod billing_phase;
+pub mod credit;
 pub mod fees;
 pub mod funding;
 pub mod gias;
@@ -9,8 +10,11 @@ pub mod instalments;
 pub mod invoice;
 pub mod money;
 pub mod partnership;
+pub mod payer;
 pub mod pro_rata;
 pub mod pupils;
 pub mod role;
 pub mod school;
+pub mod text;
+pub mod unknown_name;
 pub mod vat;

@@ -50,6 +50,8 @@ impl YearKind {
     }
 }
 
+super::unknown_name::from_str_by_parse!(YearKind, "membership-year kind");
+
 /// One membership year of a partnership, named like "2025-26".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MembershipYear {

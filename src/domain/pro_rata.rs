@@ -21,6 +21,21 @@ pub enum ProRataUnit {
     Days,
 }
 
+impl ProRataUnit {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProRataUnit::Months => "months",
+            ProRataUnit::Days => "days",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ProRataUnit> {
+        [ProRataUnit::Months, ProRataUnit::Days].into_iter().find(|u| u.as_str() == text.trim())
+    }
+}
+
+super::unknown_name::from_str_by_parse!(ProRataUnit, "pro-rata unit");
+
 /// The share of the year a membership covers: `covered` of `of` months or days.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Coverage {

@@ -45,6 +45,8 @@ impl PupilSource {
     }
 }
 
+super::unknown_name::from_str_by_parse!(PupilSource, "pupil-number source");
+
 /// One recorded pupil figure. `sequence` orders figures recorded for the same census date.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PupilFigure {

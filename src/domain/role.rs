@@ -51,6 +51,8 @@ impl Role {
     }
 }
 
+super::unknown_name::from_str_by_parse!(Role, "role");
+
 /// Something a user may try to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {

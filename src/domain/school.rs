@@ -92,6 +92,8 @@ impl SchoolStatus {
     }
 }
 
+super::unknown_name::from_str_by_parse!(SchoolStatus, "school status");
+
 /// GIAS types of school the local authority maintains (so the council may pay for them).
 const MAINTAINED_TYPES: [&str; 8] = [
     "community school",

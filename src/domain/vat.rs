@@ -64,6 +64,8 @@ impl VatRate {
     }
 }
 
+super::unknown_name::from_str_by_parse!(VatRate, "VAT rate");
+
 /// VAT on the total net at one rate: HMRC VAT Notice 700 s17.5, rounded down to the penny.
 pub fn vat_round_down_s17_5(net_at_rate: Money, rate: VatRate) -> Money {
     let exact = net_at_rate.amount() * rate.percent() / Decimal::ONE_HUNDRED;

@@ -92,11 +92,20 @@ pub fn invoice_document(view: &InvoiceView, partnership: &Partnership) -> Docume
 /// The printable form of a credit note.
 pub fn credit_note_document(view: &CreditNoteView) -> Document {
     let vat_registered = view.supplier_vat_number.is_some();
-    let mut totals = vec![("Total net credited".to_string(), view.net.to_string())];
+    let mut totals = Vec::new();
     if vat_registered {
-        totals.push(("VAT credited".into(), view.vat.to_string()));
+        for rate in &view.totals.by_rate {
+            totals.push((format!("Net credited at {}", rate.rate.label()), rate.net.to_string()));
+        }
     }
-    totals.push(("Total credited".into(), view.gross.to_string()));
+    totals.push(("Total net credited".to_string(), view.totals.net.to_string()));
+    if vat_registered {
+        for rate in view.totals.by_rate.iter().filter(|r| !r.rate.percent().is_zero()) {
+            totals.push((format!("VAT credited at {}", rate.rate.label()), rate.vat.to_string()));
+        }
+        totals.push(("Total VAT credited".into(), view.totals.vat.to_string()));
+    }
+    totals.push(("Total credited".into(), view.totals.gross.to_string()));
     Document {
         title: "Credit note".into(),
         supplier_name: view.supplier_name.clone(),

@@ -5,13 +5,14 @@
 //! killed part-way resumes without gaps or duplicates, and two runs at once cannot raise the
 //! same charge: the database refuses the second.
 
-use super::invoices::{self, Status};
+use super::invoices;
 use super::memberships::{self, PaidBy};
 use super::partnerships::Partnership;
 use super::{FieldError, ServiceError, offers, register};
 use crate::domain::billing::{ChargeError, MembershipTerms, Period, find_period, period_charge, periods};
 use crate::domain::billing_phase::BillingPhase;
 use crate::domain::fees::Discounts;
+use crate::domain::invoice::InvoiceStatus as Status;
 use crate::domain::invoice::{Line, LineSource, Totals, totals};
 use crate::domain::money::Money;
 use crate::domain::partnership::MembershipYear;
@@ -797,8 +798,16 @@ where
         .await?;
     let mut numbers = Vec::new();
     for draft in held {
-        let issued =
-            invoices::issue(&txn, partnership, draft, Some(po.trim().to_string()), today, user_id).await?;
+        let issued = invoices::issue(
+            &txn,
+            partnership,
+            draft,
+            Some(po.trim().to_string()),
+            today,
+            chrono::Utc::now(),
+            user_id,
+        )
+        .await?;
         numbers.extend(issued.number);
     }
     txn.commit().await?;

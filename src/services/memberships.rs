@@ -3,6 +3,7 @@
 
 use super::audit::{self, Event};
 use super::{FieldError, ServiceError, offers};
+pub use crate::domain::payer::PaidBy;
 use crate::domain::school::{Urn, is_maintained};
 use chrono::NaiveDate;
 use entity::{local_authority, membership, payer, purchase_order, school, trust};
@@ -11,37 +12,6 @@ use sea_orm::{
     TransactionSession, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
-
-/// Who pays for a school's membership.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PaidBy {
-    /// The school itself.
-    School,
-    /// The school's multi-academy trust: one invoice per trust with a line per school.
-    Trust,
-    /// The council, for a maintained school, from delegated money.
-    Council,
-}
-
-impl PaidBy {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PaidBy::School => "school",
-            PaidBy::Trust => "trust",
-            PaidBy::Council => "council",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<PaidBy> {
-        match text.trim() {
-            "school" => Some(PaidBy::School),
-            "trust" => Some(PaidBy::Trust),
-            "council" => Some(PaidBy::Council),
-            _ => None,
-        }
-    }
-}
 
 /// A membership as typed by finance or loaded by the demo.
 #[derive(Debug, Clone, Deserialize)]

@@ -27,6 +27,9 @@ pub enum ServiceError {
     Conflict(String),
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     Invalid(Vec<FieldError>),
+    /// A stored value that does not read back as its domain type: never defaulted, always named.
+    #[error("{table}.{column} holds {value:?}, which cannot be read: {reason}")]
+    Corrupt { table: &'static str, column: &'static str, value: String, reason: String },
     #[error("database error")]
     Database(#[from] DbErr),
 }
@@ -49,6 +52,29 @@ impl ServiceError {
     pub fn invalid(field: &str, message: impl Into<String>) -> ServiceError {
         ServiceError::Invalid(vec![FieldError { field: field.to_string(), message: message.into() }])
     }
+}
+
+/// Reads a stored text column into its domain type; a value that does not parse is
+/// [`ServiceError::Corrupt`], naming the table, column and value.
+pub fn read_stored<T>(table: &'static str, column: &'static str, value: &str) -> Result<T, ServiceError>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    value.parse::<T>().map_err(|e| ServiceError::Corrupt {
+        table,
+        column,
+        value: value.to_string(),
+        reason: e.to_string(),
+    })
+}
+
+/// An amount as whole pence for storage; an amount too large to store is an error naming
+/// `field`, never £0.00.
+pub fn to_stored_pence(field: &str, amount: crate::domain::money::Money) -> Result<i64, ServiceError> {
+    amount.to_pence().map_err(|_| {
+        ServiceError::invalid(field, format!("{amount} is more than the service can store in one amount"))
+    })
 }
 
 /// Opens the database; an SQLite file is created when it does not exist yet.

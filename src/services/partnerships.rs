@@ -5,6 +5,9 @@ use crate::domain::partnership::YearKind;
 use entity::partnership;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
+/// The longest payment terms a partnership may set.
+pub const MAX_PAYMENT_TERMS_DAYS: i32 = 120;
+
 /// A partnership as the rest of the service sees it.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Partnership {
@@ -27,6 +30,12 @@ impl Partnership {
     /// A partnership without a VAT number is not VAT-registered and charges no VAT.
     pub fn vat_registered(&self) -> bool {
         self.vat_number.as_deref().is_some_and(|v| !v.trim().is_empty())
+    }
+
+    /// When an invoice issued on `issued` falls due: the payment terms later.
+    pub fn due_date(&self, issued: chrono::NaiveDate) -> chrono::NaiveDate {
+        let days = self.payment_terms_days.clamp(0, MAX_PAYMENT_TERMS_DAYS) as u64;
+        issued.checked_add_days(chrono::Days::new(days)).unwrap_or(issued)
     }
 }
 
@@ -103,7 +112,7 @@ pub async fn set_invoice_settings(
             });
         }
     }
-    if !(0..=120).contains(&settings.payment_terms_days) {
+    if !(0..=MAX_PAYMENT_TERMS_DAYS).contains(&settings.payment_terms_days) {
         errors.push(super::FieldError {
             field: "payment_terms_days".into(),
             message: format!("{} days is not between 0 and 120", settings.payment_terms_days),

@@ -169,10 +169,14 @@ async fn list_invoices(
     State(state): State<AppState>,
     caller: ApiUser,
     Query(q): Query<ListQuery>,
-) -> Result<Json<Vec<invoices::InvoiceSummary>>, ApiError> {
+) -> Result<Json<invoices::InvoicePage>, ApiError> {
     let scope = scope(&state, &caller).await?;
     let filter = q.to_filter().map_err(ApiError::Invalid)?;
-    Ok(Json(invoices::list(&state.db, caller.user.partnership_id, &scope, &filter, today()).await?))
+    let (page, per_page) = q.paging().map_err(ApiError::Invalid)?;
+    let found =
+        invoices::list(&state.db, caller.user.partnership_id, &scope, &filter, today(), page, per_page)
+            .await?;
+    Ok(Json(found))
 }
 
 fn parse_id(text: &str) -> Result<i64, ApiError> {
@@ -247,9 +251,12 @@ async fn credit(
         &partnership,
         parse_id(&id)?,
         &amounts,
-        &request.reason,
-        Some(caller.user.id),
-        today(),
+        invoices::CreditRequest {
+            reason: &request.reason,
+            user_id: Some(caller.user.id),
+            today: state.clock.today(),
+            now: state.clock.now(),
+        },
     )
     .await?;
     Ok((

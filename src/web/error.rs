@@ -33,6 +33,10 @@ impl From<ServiceError> for PageError {
                 tracing::error!(error = %db, cause = ?db, "database error on a page");
                 PageError::Internal
             }
+            corrupt @ ServiceError::Corrupt { .. } => {
+                tracing::error!(error = %corrupt, "a stored value cannot be read");
+                PageError::Internal
+            }
         }
     }
 }
@@ -106,6 +110,10 @@ impl From<ServiceError> for ApiError {
             ServiceError::Conflict(message) => ApiError::Conflict(message),
             ServiceError::Database(db) => {
                 tracing::error!(error = %db, cause = ?db, "database error in the API");
+                ApiError::Internal
+            }
+            corrupt @ ServiceError::Corrupt { .. } => {
+                tracing::error!(error = %corrupt, "a stored value cannot be read");
                 ApiError::Internal
             }
         }

@@ -1,15 +1,18 @@
 //! Invoice pages: the list, one invoice, its PDF, and credit notes.
 
+use crate::domain::invoice::InvoiceStatus as Status;
 use crate::domain::money::Money;
 use crate::domain::role::Action;
 use crate::pdf::documents::{credit_note_document, invoice_document};
 use crate::pdf::render as render_pdf;
-use crate::services::invoices::{self, CreditAmounts, InvoiceFilter, InvoiceScope, InvoiceView, Status};
+use crate::services::invoices::{
+    self, CreditAmounts, CreditRequest, InvoiceFilter, InvoiceScope, InvoiceView,
+};
 use crate::services::{FieldError, ServiceError, memberships};
 use crate::web::AppState;
 use crate::web::error::PageError;
 use crate::web::session::PageUser;
-use crate::web::view::{Chrome, FieldErrors, SelectOption, long_date, render};
+use crate::web::view::{Chrome, FieldErrors, Pagination, SelectOption, long_date, render};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -78,6 +81,7 @@ struct ListPage {
     overdue: bool,
     count_text: String,
     rows: Vec<Row>,
+    pagination: Pagination,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -87,6 +91,8 @@ pub struct ListQuery {
     pub year: Option<String>,
     pub payer: Option<String>,
     pub overdue: Option<String>,
+    pub page: Option<String>,
+    pub per_page: Option<String>,
 }
 
 impl ListQuery {
@@ -119,6 +125,50 @@ impl ListQuery {
         };
         if errors.is_empty() { Ok(filter) } else { Err(errors) }
     }
+
+    /// The page (from 1) and page size asked for; anything else is an error naming the field.
+    pub fn paging(&self) -> Result<(u64, u64), Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let mut read = |field: &str, value: &Option<String>, default: u64, max: u64| match value
+            .as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+        {
+            None => default,
+            Some(v) => match v.parse::<u64>() {
+                Ok(n) if (1..=max).contains(&n) => n,
+                _ => {
+                    errors.push(FieldError {
+                        field: field.into(),
+                        message: format!("\"{v}\" is not a whole number from 1 to {max}"),
+                    });
+                    default
+                }
+            },
+        };
+        let page = read("page", &self.page, 1, 1_000_000);
+        let per_page = read("per_page", &self.per_page, invoices::PER_PAGE, invoices::MAX_PER_PAGE);
+        if errors.is_empty() { Ok((page, per_page)) } else { Err(errors) }
+    }
+
+    /// The list's address with these filters at another page.
+    fn href(&self, page: u64) -> String {
+        let mut parts = Vec::new();
+        for (key, value) in [
+            ("q", &self.q),
+            ("status", &self.status),
+            ("year", &self.year),
+            ("payer", &self.payer),
+            ("overdue", &self.overdue),
+            ("per_page", &self.per_page),
+        ] {
+            if let Some(v) = value.as_deref().filter(|v| !v.trim().is_empty()) {
+                parts.push(format!("{key}={}", crate::web::error::urlencode(v)));
+            }
+        }
+        parts.push(format!("page={page}"));
+        format!("/invoices?{}", parts.join("&"))
+    }
 }
 
 async fn list(
@@ -127,11 +177,17 @@ async fn list(
     Query(query): Query<ListQuery>,
 ) -> Result<Response, PageError> {
     let scope = scope(&state, &user).await?;
-    let (filter, errors) = match query.to_filter() {
+    let (filter, mut errors) = match query.to_filter() {
         Ok(f) => (f, vec![]),
         Err(e) => (InvoiceFilter::default(), e),
     };
-    let found = invoices::list(&state.db, user.partnership.id, &scope, &filter, today()).await?;
+    let (page, per_page) = query.paging().unwrap_or_else(|e| {
+        errors.extend(e);
+        (1, invoices::PER_PAGE)
+    });
+    let found =
+        invoices::list(&state.db, user.partnership.id, &scope, &filter, state.clock.today(), page, per_page)
+            .await?;
     let payer_options = if matches!(scope, InvoiceScope::All) {
         let chosen = filter.payer_id.map(|p| p.to_string());
         memberships::payers(&state.db, user.partnership.id)
@@ -153,12 +209,15 @@ async fn list(
             .collect(),
         payer_options,
         overdue: filter.overdue,
-        count_text: match found.len() {
+        count_text: match found.total {
             0 => "No invoices match.".into(),
             1 => "1 invoice".into(),
+            n if found.pages > 1 => format!("{n} invoices, page {} of {}", found.page, found.pages),
             n => format!("{n} invoices"),
         },
+        pagination: Pagination::new("Pages of invoices", found.page, found.pages, |n| query.href(n)),
         rows: found
+            .invoices
             .iter()
             .map(|i| Row {
                 id: i.id,
@@ -401,9 +460,13 @@ async fn credit(
     if !errors.is_empty() {
         return invoice_page(&state, &user, id, errors, None, reason).await;
     }
-    match invoices::credit(&state.db, &user.partnership, id, &amounts, &reason, Some(user.user.id), today())
-        .await
-    {
+    let request = CreditRequest {
+        reason: &reason,
+        user_id: Some(user.user.id),
+        today: state.clock.today(),
+        now: state.clock.now(),
+    };
+    match invoices::credit(&state.db, &user.partnership, id, &amounts, request).await {
         Ok(note) => Ok(Redirect::to(&format!("/invoices/{id}?credited={}", note.number)).into_response()),
         Err(ServiceError::Invalid(errors)) => invoice_page(&state, &user, id, errors, None, reason).await,
         Err(ServiceError::Conflict(message)) => {

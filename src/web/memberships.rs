@@ -1,8 +1,9 @@
 //! Membership pages for finance: enrol, leave, change level.
 
 use crate::domain::gias::parse_gias_date;
+use crate::domain::payer::PaidBy;
 use crate::domain::role::Action;
-use crate::services::memberships::{self, MembershipRow, NewMembership, PaidBy};
+use crate::services::memberships::{self, MembershipRow, NewMembership};
 use crate::services::{FieldError, ServiceError, offers};
 use crate::web::AppState;
 use crate::web::error::{PageError, urlencode};
@@ -21,14 +22,6 @@ pub fn router() -> Router<AppState> {
         .route("/billing/memberships/{id}", get(show))
         .route("/billing/memberships/{id}/leave", post(leave))
         .route("/billing/memberships/{id}/change", post(change))
-}
-
-fn paid_by_label(p: PaidBy) -> &'static str {
-    match p {
-        PaidBy::School => "The school",
-        PaidBy::Trust => "Its trust",
-        PaidBy::Council => "The council",
-    }
 }
 
 struct Row {
@@ -137,7 +130,7 @@ async fn list_page(
             error: error("paid_by"),
             options: [PaidBy::School, PaidBy::Trust, PaidBy::Council]
                 .iter()
-                .map(|p| SelectOption::new(p.as_str(), paid_by_label(*p), paid_choice))
+                .map(|p| SelectOption::new(p.as_str(), PaidBy::label(*p), paid_choice))
                 .collect(),
         },
     ];
@@ -162,7 +155,7 @@ async fn list_page(
                 first_year: r.first_year,
                 from: long_date(r.starts_on),
                 until: r.ends_on.map(long_date).unwrap_or_else(|| "End of year".into()),
-                paid_by: paid_by_label(r.paid_by),
+                paid_by: PaidBy::label(r.paid_by),
             })
             .collect(),
     };
@@ -287,7 +280,7 @@ async fn membership_page(
         errors,
         from: long_date(r.starts_on),
         until: r.ends_on.map(long_date).unwrap_or_else(|| "End of year".into()),
-        paid_by: paid_by_label(r.paid_by),
+        paid_by: PaidBy::label(r.paid_by),
         level_options: offer
             .levels
             .iter()

@@ -43,13 +43,19 @@ pub struct WebSettings {
 pub struct AppState {
     pub db: DatabaseConnection,
     pub settings: Arc<WebSettings>,
+    pub clock: crate::clock::Clock,
     /// Billing runs started from the billing page, by token, while and after they run.
     pub runs: Arc<std::sync::Mutex<std::collections::HashMap<String, crate::services::billing::RunProgress>>>,
 }
 
 impl AppState {
     pub fn new(db: DatabaseConnection, settings: WebSettings) -> AppState {
-        AppState { db, settings: Arc::new(settings), runs: Arc::default() }
+        AppState {
+            db,
+            settings: Arc::new(settings),
+            clock: crate::clock::Clock::System,
+            runs: Arc::default(),
+        }
     }
 }
 

@@ -8,7 +8,7 @@ use crate::services::{FieldError, ServiceError};
 use crate::web::AppState;
 use crate::web::error::{PageError, urlencode};
 use crate::web::session::PageUser;
-use crate::web::view::{Chrome, FieldErrors, SelectOption, long_date, render};
+use crate::web::view::{Chrome, FieldErrors, Pagination, SelectOption, long_date, render};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -108,40 +108,7 @@ struct ListPage {
     rows: Vec<Row>,
     page: u64,
     pages: u64,
-    prev_href: Option<String>,
-    next_href: Option<String>,
-    page_items: Vec<PageItem>,
-}
-
-/// One entry of the numbered pagination: a page link, or an ellipsis between far-apart pages.
-struct PageItem {
-    number: u64,
-    href: String,
-    current: bool,
-    ellipsis: bool,
-}
-
-/// The first, last, current and neighbouring pages, with ellipses for the gaps.
-fn page_items(filter: &SchoolFilter, current: u64, pages: u64) -> Vec<PageItem> {
-    let mut items = Vec::new();
-    let mut last_shown = 0;
-    for number in 1..=pages {
-        let near = number == 1 || number == pages || number.abs_diff(current) <= 1;
-        if !near {
-            continue;
-        }
-        if number > last_shown + 1 {
-            items.push(PageItem { number: 0, href: String::new(), current: false, ellipsis: true });
-        }
-        items.push(PageItem {
-            number,
-            href: page_href(filter, number),
-            current: number == current,
-            ellipsis: false,
-        });
-        last_shown = number;
-    }
-    items
+    pagination: Pagination,
 }
 
 fn page_href(filter: &SchoolFilter, page: u64) -> String {
@@ -248,9 +215,7 @@ async fn list(
         rows,
         page: number,
         pages,
-        prev_href: (number > 1).then(|| page_href(&filter, number - 1)),
-        next_href: (number < pages).then(|| page_href(&filter, number + 1)),
-        page_items: page_items(&filter, number, pages),
+        pagination: Pagination::new("Pages of schools", number, pages, |n| page_href(&filter, n)),
     };
     Ok((status, render(&view)).into_response())
 }
@@ -428,29 +393,6 @@ async fn add_pupils(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn shown(current: u64, pages: u64) -> Vec<String> {
-        page_items(&SchoolFilter::default(), current, pages)
-            .iter()
-            .map(|i| {
-                if i.ellipsis {
-                    "…".to_string()
-                } else if i.current {
-                    format!("[{}]", i.number)
-                } else {
-                    i.number.to_string()
-                }
-            })
-            .collect()
-    }
-
-    #[test]
-    fn pagination_shows_ends_neighbours_and_gaps() {
-        assert_eq!(shown(1, 1), vec!["[1]"]);
-        assert_eq!(shown(2, 3), vec!["1", "[2]", "3"]);
-        assert_eq!(shown(5, 10), vec!["1", "…", "4", "[5]", "6", "…", "10"]);
-        assert_eq!(shown(1, 10), vec!["[1]", "2", "…", "10"]);
-    }
 
     #[test]
     fn page_links_keep_the_filters() {

@@ -135,3 +135,79 @@ pub fn download(bytes: Vec<u8>, content_type: &str, file_name: &str) -> Response
 pub fn long_date(date: chrono::NaiveDate) -> String {
     date.format("%-d %B %Y").to_string()
 }
+
+/// One entry of the numbered pagination: a page link, or an ellipsis between far-apart pages.
+pub struct PageItem {
+    pub number: u64,
+    pub href: String,
+    pub current: bool,
+    pub ellipsis: bool,
+}
+
+/// GOV.UK pagination for a paged list (`partials/pagination.html`).
+pub struct Pagination {
+    /// What the navigation is called for screen readers, e.g. "Pages of invoices".
+    pub label: &'static str,
+    pub pages: u64,
+    pub prev_href: Option<String>,
+    pub next_href: Option<String>,
+    pub items: Vec<PageItem>,
+}
+
+impl Pagination {
+    /// The first, last, current and neighbouring pages, with ellipses for the gaps; `href` gives
+    /// each page's address (keeping the list's filters).
+    pub fn new(label: &'static str, current: u64, pages: u64, href: impl Fn(u64) -> String) -> Pagination {
+        let mut items = Vec::new();
+        let mut last_shown = 0;
+        for number in 1..=pages {
+            let near = number == 1 || number == pages || number.abs_diff(current) <= 1;
+            if !near {
+                continue;
+            }
+            if number > last_shown + 1 {
+                items.push(PageItem { number: 0, href: String::new(), current: false, ellipsis: true });
+            }
+            items.push(PageItem { number, href: href(number), current: number == current, ellipsis: false });
+            last_shown = number;
+        }
+        Pagination {
+            label,
+            pages,
+            prev_href: (current > 1).then(|| href(current - 1)),
+            next_href: (current < pages).then(|| href(current + 1)),
+            items,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shown(current: u64, pages: u64) -> Vec<String> {
+        Pagination::new("Pages", current, pages, |n| format!("?page={n}"))
+            .items
+            .iter()
+            .map(|i| {
+                if i.ellipsis {
+                    "…".to_string()
+                } else if i.current {
+                    format!("[{}]", i.number)
+                } else {
+                    i.number.to_string()
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn pagination_shows_ends_neighbours_and_gaps() {
+        assert_eq!(shown(1, 1), vec!["[1]"]);
+        assert_eq!(shown(2, 3), vec!["1", "[2]", "3"]);
+        assert_eq!(shown(5, 10), vec!["1", "…", "4", "[5]", "6", "…", "10"]);
+        assert_eq!(shown(1, 10), vec!["[1]", "2", "…", "10"]);
+        let p = Pagination::new("Pages", 2, 3, |n| format!("?page={n}"));
+        assert_eq!((p.prev_href.as_deref(), p.next_href.as_deref()), (Some("?page=1"), Some("?page=3")));
+    }
+}

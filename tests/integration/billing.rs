@@ -8,10 +8,11 @@ use chrono::NaiveDate;
 use entity::{audit_entry, invoice, invoice_line, membership, school};
 use partnership_billing::domain::billing_phase::BillingPhase;
 use partnership_billing::domain::fees::{Discounts, price_school};
+use partnership_billing::domain::invoice::InvoiceStatus as Status;
 use partnership_billing::domain::money::Money;
 use partnership_billing::domain::pro_rata::Coverage;
 use partnership_billing::services::billing::{self, RunSummary};
-use partnership_billing::services::invoices::{self, CreditAmounts, InvoiceScope, Status};
+use partnership_billing::services::invoices::{self, CreditAmounts, CreditRequest, InvoiceScope};
 use partnership_billing::services::partnerships::{self, Partnership};
 use partnership_billing::services::{ServiceError, offers};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
@@ -262,7 +263,7 @@ async fn credit_notes(backend: Backend) {
     let line = &view.lines[0];
     let partial = CreditAmounts::Lines(vec![(line.id, Money::parse("100.00").unwrap())]);
     let note =
-        invoices::credit(&app.db, &p, first.id, &partial, "Two adviser days not delivered", None, today)
+        invoices::credit(&app.db, &p, first.id, &partial, req("Two adviser days not delivered", today))
             .await
             .unwrap();
     assert_eq!(note.number, "RHC-000001");
@@ -273,10 +274,10 @@ async fn credit_notes(backend: Backend) {
 
     let too_much = CreditAmounts::Lines(vec![(line.id, line.net)]);
     let refused =
-        invoices::credit(&app.db, &p, first.id, &too_much, "too much", None, today).await.unwrap_err();
+        invoices::credit(&app.db, &p, first.id, &too_much, req("too much", today)).await.unwrap_err();
     assert!(matches!(refused, ServiceError::Invalid(_)), "{refused}");
     assert!(refused.to_string().contains("left to credit"), "{refused}");
-    let no_reason = invoices::credit(&app.db, &p, first.id, &CreditAmounts::Everything, " ", None, today)
+    let no_reason = invoices::credit(&app.db, &p, first.id, &CreditAmounts::Everything, req(" ", today))
         .await
         .unwrap_err();
     assert!(no_reason.to_string().contains("Say why"));
@@ -287,9 +288,12 @@ async fn credit_notes(backend: Backend) {
         &p,
         first.id,
         &CreditAmounts::Amount(Money::parse("50.00").unwrap()),
-        "Goodwill",
-        None,
-        today,
+        partnership_billing::services::invoices::CreditRequest {
+            reason: "Goodwill",
+            user_id: None,
+            today,
+            now: chrono::Utc::now(),
+        },
     )
     .await
     .unwrap();
@@ -299,9 +303,12 @@ async fn credit_notes(backend: Backend) {
         &p,
         first.id,
         &CreditAmounts::Amount(Money::parse("99999999.00").unwrap()),
-        "too much",
-        None,
-        today,
+        partnership_billing::services::invoices::CreditRequest {
+            reason: "too much",
+            user_id: None,
+            today,
+            now: chrono::Utc::now(),
+        },
     )
     .await
     .unwrap_err();
@@ -309,7 +316,7 @@ async fn credit_notes(backend: Backend) {
 
     // Voiding credits everything left, VAT included, to the penny.
     let void =
-        invoices::credit(&app.db, &p, first.id, &CreditAmounts::Everything, "Raised in error", None, today)
+        invoices::credit(&app.db, &p, first.id, &CreditAmounts::Everything, req("Raised in error", today))
             .await
             .unwrap();
     assert_eq!(void.number, "RHC-000003");
@@ -317,7 +324,7 @@ async fn credit_notes(backend: Backend) {
     assert_eq!(voided.outstanding, Money::ZERO);
     assert_eq!(voided.credited, voided.totals.gross);
     assert_eq!(voided.credit_notes.len(), 3);
-    let nothing = invoices::credit(&app.db, &p, first.id, &CreditAmounts::Everything, "again", None, today)
+    let nothing = invoices::credit(&app.db, &p, first.id, &CreditAmounts::Everything, req("again", today))
         .await
         .unwrap_err();
     assert!(nothing.to_string().contains("more than £0.00"), "{nothing}");
@@ -329,7 +336,7 @@ async fn credit_notes(backend: Backend) {
         .await
         .unwrap()
         .unwrap();
-    let conflict = invoices::credit(&app.db, &p, held.id, &CreditAmounts::Everything, "x", None, today)
+    let conflict = invoices::credit(&app.db, &p, held.id, &CreditAmounts::Everything, req("x", today))
         .await
         .unwrap_err();
     assert!(matches!(conflict, ServiceError::Conflict(_)));
@@ -372,34 +379,44 @@ async fn credit_notes(backend: Backend) {
         &InvoiceScope::All,
         &invoices::InvoiceFilter { status: Some(Status::Issued), ..Default::default() },
         today,
+        1,
+        500,
     )
     .await
     .unwrap();
-    assert_eq!(issued.len(), 62);
+    assert_eq!(issued.total, 62);
     let by_number = invoices::list(
         &app.db,
         p.id,
         &InvoiceScope::All,
         &invoices::InvoiceFilter { q: Some("RH-000002".into()), ..Default::default() },
         today,
+        1,
+        50,
     )
     .await
     .unwrap();
-    assert_eq!(by_number.len(), 1);
+    assert_eq!(by_number.total, 1);
     let overdue = invoices::list(
         &app.db,
         p.id,
         &InvoiceScope::All,
         &invoices::InvoiceFilter { overdue: true, ..Default::default() },
         day(2025, 11, 1),
+        1,
+        50,
     )
     .await
     .unwrap();
+    assert_eq!(overdue.invoices.len(), 50, "a page holds 50");
     assert_eq!(
-        overdue.len(),
-        61,
+        overdue.total, 61,
         "everything issued on 1 September is overdue on 1 November, except the voided one"
     );
     app.finish().await;
 }
 on_both_databases!(credit_notes_never_exceed_the_invoice, credit_notes);
+
+fn req(reason: &str, today: NaiveDate) -> CreditRequest<'_> {
+    CreditRequest { reason, user_id: None, today, now: chrono::Utc::now() }
+}

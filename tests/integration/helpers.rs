@@ -4,6 +4,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
+use migration::MigratorTrait;
 use partnership_billing::services;
 use partnership_billing::services::demo::load_demo;
 use partnership_billing::web::{AppState, WebSettings, router};
@@ -50,6 +51,11 @@ fn random_suffix() -> String {
 impl TestApp {
     /// A fresh, migrated, empty database on `backend`.
     pub async fn empty(backend: Backend) -> TestApp {
+        TestApp::migrated_to(backend, None).await
+    }
+
+    /// A fresh database with only the first `steps` migrations applied (all when `None`).
+    pub async fn migrated_to(backend: Backend, steps: Option<u32>) -> TestApp {
         let (database_url, cleanup, dir) = match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("a temporary directory");
@@ -72,7 +78,7 @@ impl TestApp {
             }
         };
         let db = services::connect(&database_url).await.expect("open the test database");
-        services::migrate(&db).await.expect("migrate the test database");
+        migration::Migrator::up(&db, steps).await.expect("migrate the test database");
         let state = AppState::new(db.clone(), WebSettings { secure_cookies: false });
         TestApp { router: router(state.clone()), state, db, cleanup, _dir: dir }
     }

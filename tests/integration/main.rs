@@ -8,6 +8,7 @@ mod api;
 mod billing;
 mod browser;
 mod cli;
+mod credits;
 mod funding;
 mod import;
 mod money;

@@ -64,18 +64,31 @@ async fn run_steps(steps: Vec<Step>) {
                         &p,
                         id,
                         &CreditAmounts::Amount(Money::from_pence(pence)),
-                        "part",
-                        None,
-                        today,
+                        partnership_billing::services::invoices::CreditRequest {
+                            reason: "part",
+                            user_id: None,
+                            today,
+                            now: chrono::Utc::now(),
+                        },
                     )
                     .await;
                 }
             }
             Step::CreditAll(i) => {
                 if let Some(id) = pick(i) {
-                    let _ =
-                        invoices::credit(&app.db, &p, id, &CreditAmounts::Everything, "void", None, today)
-                            .await;
+                    let _ = invoices::credit(
+                        &app.db,
+                        &p,
+                        id,
+                        &CreditAmounts::Everything,
+                        partnership_billing::services::invoices::CreditRequest {
+                            reason: "void",
+                            user_id: None,
+                            today,
+                            now: chrono::Utc::now(),
+                        },
+                    )
+                    .await;
                 }
             }
             Step::CreditTooMuch(i) => {
@@ -85,9 +98,12 @@ async fn run_steps(steps: Vec<Step>) {
                         &p,
                         id,
                         &CreditAmounts::Amount(Money::from_pence(100_000_000_000)),
-                        "x",
-                        None,
-                        today,
+                        partnership_billing::services::invoices::CreditRequest {
+                            reason: "x",
+                            user_id: None,
+                            today,
+                            now: chrono::Utc::now(),
+                        },
                     )
                     .await;
                     assert!(refused.is_err());

@@ -113,9 +113,12 @@ async fn invoice_pdfs(backend: Backend) {
         &p,
         trust.id,
         &CreditAmounts::Everything,
-        "Membership cancelled",
-        None,
-        today,
+        partnership_billing::services::invoices::CreditRequest {
+            reason: "Membership cancelled",
+            user_id: None,
+            today,
+            now: chrono::Utc::now(),
+        },
     )
     .await
     .unwrap();
@@ -130,7 +133,7 @@ async fn invoice_pdfs(backend: Backend) {
     ] {
         assert!(text.contains(expected), "{expected} is missing from the credit note:\n{text}");
     }
-    assert!(text.contains(&credit.gross.to_string()));
+    assert!(text.contains(&credit.totals.gross.to_string()));
     app.finish().await;
 }
 on_both_databases!(invoice_and_credit_note_pdfs_have_extractable_text, invoice_pdfs);

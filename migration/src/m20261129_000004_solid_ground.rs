@@ -1,0 +1,88 @@
+//! Credit notes keep their net and VAT per rate, as issued.
+
+use crate::helpers::{fk, index};
+use sea_orm_migration::prelude::*;
+use sea_orm_migration::schema::*;
+use sea_orm_migration::sea_orm::{ConnectionTrait, Statement};
+use std::collections::BTreeMap;
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        use ForeignKeyAction::Cascade;
+        manager
+            .create_table(
+                Table::create()
+                    .table("credit_note_rates")
+                    .col(big_pk_auto("id"))
+                    .col(big_integer("credit_note_id"))
+                    .col(string("vat_rate"))
+                    .col(big_integer("net_pence"))
+                    .col(big_integer("vat_pence"))
+                    .foreign_key(&mut fk("credit_note_rates", "credit_note_id", "credit_notes", Cascade))
+                    .to_owned(),
+            )
+            .await?;
+        manager.create_index(index("credit_note_rates", &["credit_note_id", "vat_rate"], true)).await?;
+        backfill_credit_note_rates(manager).await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager.drop_table(Table::drop().table("credit_note_rates").to_owned()).await
+    }
+}
+
+/// Gives each existing credit note its rates: VAT rounded down on the net at each rate, and any
+/// difference from the note's stored VAT (a note that voided an invoice gave back exactly the VAT
+/// left) on its largest rate, so the rates add up to what was issued.
+async fn backfill_credit_note_rates(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+    let db = manager.get_connection();
+    let backend = db.get_database_backend();
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            backend,
+            "SELECT l.credit_note_id AS note, l.vat_rate AS rate, CAST(SUM(l.net_pence) AS BIGINT) AS net, n.vat_pence AS note_vat \
+             FROM credit_note_lines l JOIN credit_notes n ON n.id = l.credit_note_id \
+             GROUP BY l.credit_note_id, l.vat_rate, n.vat_pence ORDER BY l.credit_note_id, l.vat_rate",
+        ))
+        .await?;
+    // note id -> (its stored VAT, [(rate, net, VAT rounded down)])
+    type Rates = Vec<(String, i64, i64)>;
+    let mut notes: BTreeMap<i64, (i64, Rates)> = BTreeMap::new();
+    for row in rows {
+        let note: i64 = row.try_get("", "note")?;
+        let rate: String = row.try_get("", "rate")?;
+        let net: i64 = row.try_get("", "net")?;
+        let note_vat: i64 = row.try_get("", "note_vat")?;
+        let percent = match rate.as_str() {
+            "standard" => 20,
+            "reduced" => 5,
+            _ => 0,
+        };
+        let entry = notes.entry(note).or_insert((note_vat, Vec::new()));
+        entry.1.push((rate, net, net * percent / 100));
+    }
+    for (note, (note_vat, mut rates)) in notes {
+        let sum: i64 = rates.iter().map(|r| r.2).sum();
+        if note_vat == 0 {
+            rates.iter_mut().for_each(|r| r.2 = 0);
+        } else if sum != note_vat
+            && let Some(largest) = rates.iter_mut().max_by_key(|r| r.2)
+        {
+            largest.2 += note_vat - sum;
+        }
+        for (rate, net, vat) in rates {
+            let insert = Query::insert()
+                .into_table("credit_note_rates")
+                .columns(["credit_note_id", "vat_rate", "net_pence", "vat_pence"])
+                .values([note.into(), rate.into(), net.into(), vat.into()])
+                .map_err(|e| DbErr::Migration(e.to_string()))?
+                .to_owned();
+            manager.exec_stmt(insert).await?;
+        }
+    }
+    Ok(())
+}

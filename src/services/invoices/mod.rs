@@ -1,0 +1,485 @@
+//! Invoices and credit notes: reading them (every stored value read strictly), numbering,
+//! issuing and crediting. An issued invoice is never edited or deleted; corrections are credit
+//! notes.
+
+pub mod credit;
+pub mod numbering;
+mod stored;
+
+pub use credit::{CreditAmounts, CreditNoteView, CreditRequest, credit, get_credit_note};
+pub use numbering::{CREDIT_NOTE, INVOICE, allocate_block, allocate_number, issue};
+
+use super::ServiceError;
+use crate::domain::invoice::{self as doc, InvoiceStatus, Line, LineSource, Totals};
+use crate::domain::money::Money;
+use crate::domain::vat::VatRate;
+use chrono::NaiveDate;
+use entity::{credit_note, invoice, invoice_line, payer};
+use rust_decimal::Decimal;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+};
+use serde::Serialize;
+
+/// One line as pages, the API and PDFs show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct LineView {
+    pub id: i64,
+    pub position: i32,
+    pub description: String,
+    pub quantity: Decimal,
+    pub unit_price: Money,
+    pub net: Money,
+    pub vat_rate: VatRate,
+    pub credited: Money,
+    #[serde(skip)]
+    pub source: LineSource,
+}
+
+impl LineView {
+    /// The line as the domain's invoice rules see it.
+    pub fn line(&self) -> Line {
+        Line {
+            description: self.description.clone(),
+            quantity: self.quantity,
+            unit_price: self.unit_price,
+            net: self.net,
+            vat_rate: self.vat_rate,
+            source: self.source.clone(),
+        }
+    }
+}
+
+/// A credit note in brief.
+#[derive(Debug, Clone, Serialize)]
+pub struct CreditNoteSummary {
+    pub id: i64,
+    pub number: String,
+    pub issue_date: NaiveDate,
+    pub reason: String,
+    pub net: Money,
+    pub vat: Money,
+    pub gross: Money,
+}
+
+/// Everything about one invoice.
+#[derive(Debug, Clone, Serialize)]
+pub struct InvoiceView {
+    pub id: i64,
+    pub number: Option<String>,
+    pub status: InvoiceStatus,
+    pub payer_id: i64,
+    pub payer_name: String,
+    pub payer_address: String,
+    pub year: String,
+    pub period: String,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    pub issue_date: Option<NaiveDate>,
+    pub supply_date: Option<NaiveDate>,
+    pub due_date: Option<NaiveDate>,
+    pub po_number: Option<String>,
+    pub supplier_name: String,
+    pub supplier_address: String,
+    pub supplier_vat_number: Option<String>,
+    pub lines: Vec<LineView>,
+    pub totals: Totals,
+    pub credited: Money,
+    pub outstanding: Money,
+    pub overdue: bool,
+    pub credit_notes: Vec<CreditNoteSummary>,
+}
+
+/// Which invoices a caller may see.
+#[derive(Debug, Clone)]
+pub enum InvoiceScope {
+    All,
+    /// Only invoices addressed to these payers.
+    Payers(Vec<i64>),
+}
+
+/// Filters for the invoice list.
+#[derive(Debug, Clone, Default)]
+pub struct InvoiceFilter {
+    pub status: Option<InvoiceStatus>,
+    pub payer_id: Option<i64>,
+    pub year: Option<String>,
+    pub overdue: bool,
+    /// An invoice number, or part of a payer's or school's name.
+    pub q: Option<String>,
+}
+
+/// An invoice in a list.
+#[derive(Debug, Clone, Serialize)]
+pub struct InvoiceSummary {
+    pub id: i64,
+    pub number: Option<String>,
+    pub status: InvoiceStatus,
+    pub payer_name: String,
+    pub year: String,
+    pub period: String,
+    pub issue_date: Option<NaiveDate>,
+    pub due_date: Option<NaiveDate>,
+    pub gross: Money,
+    pub credited: Money,
+    pub outstanding: Money,
+    pub overdue: bool,
+}
+
+async fn credited_by_invoice(
+    db: &impl ConnectionTrait,
+    invoice_ids: &[i64],
+) -> Result<std::collections::HashMap<i64, Money>, ServiceError> {
+    let mut map = std::collections::HashMap::new();
+    for chunk in invoice_ids.chunks(500) {
+        for note in credit_note::Entity::find()
+            .filter(credit_note::Column::InvoiceId.is_in(chunk.to_vec()))
+            .all(db)
+            .await?
+        {
+            let entry = map.entry(note.invoice_id).or_insert(Money::ZERO);
+            *entry = *entry + Money::from_pence(note.gross_pence);
+        }
+    }
+    Ok(map)
+}
+
+/// Whether the scope reaches an invoice.
+fn in_scope(scope: &InvoiceScope, m: &invoice::Model) -> bool {
+    match scope {
+        InvoiceScope::All => true,
+        InvoiceScope::Payers(ids) => ids.contains(&m.payer_id),
+    }
+}
+
+/// Whether an issued invoice is overdue on `today`: its due date has passed and something is
+/// still owed (a fully credited invoice is never overdue).
+fn is_overdue(status: InvoiceStatus, due: Option<NaiveDate>, outstanding: Money, today: NaiveDate) -> bool {
+    status == InvoiceStatus::Issued && due.is_some_and(|d| d < today) && outstanding > Money::ZERO
+}
+
+/// One page of invoices and the count over all pages.
+#[derive(Debug, Clone, Serialize)]
+pub struct InvoicePage {
+    pub invoices: Vec<InvoiceSummary>,
+    pub total: u64,
+    pub page: u64,
+    pub per_page: u64,
+    pub pages: u64,
+}
+
+/// Invoices per page unless asked otherwise, and the most a page may hold.
+pub const PER_PAGE: u64 = 50;
+pub const MAX_PER_PAGE: u64 = 500;
+
+/// One page (from 1) of the partnership's invoices that the scope reaches and the filter keeps,
+/// newest first.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+    scope: &InvoiceScope,
+    filter: &InvoiceFilter,
+    today: NaiveDate,
+    page: u64,
+    per_page: u64,
+) -> Result<InvoicePage, ServiceError> {
+    let mut query = invoice::Entity::find().filter(invoice::Column::PartnershipId.eq(partnership_id));
+    if let InvoiceScope::Payers(ids) = scope {
+        query = query.filter(invoice::Column::PayerId.is_in(ids.clone()));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(invoice::Column::Status.eq(status.as_str()));
+    }
+    if let Some(payer) = filter.payer_id {
+        query = query.filter(invoice::Column::PayerId.eq(payer));
+    }
+    if let Some(year) = filter.year.as_deref().filter(|y| !y.is_empty()) {
+        query = query.filter(invoice::Column::Year.eq(year));
+    }
+    if filter.overdue {
+        // Money still owed: the gross is more than what credit notes took (whole pence, exact).
+        let credited = sea_orm::sea_query::Query::select()
+            .expr(Expr::col(credit_note::Column::GrossPence).sum())
+            .from(credit_note::Entity)
+            .and_where(
+                Expr::col((credit_note::Entity, credit_note::Column::InvoiceId))
+                    .equals((invoice::Entity, invoice::Column::Id)),
+            )
+            .to_owned();
+        query = query
+            .filter(invoice::Column::Status.eq(InvoiceStatus::Issued.as_str()))
+            .filter(invoice::Column::DueDate.lt(today))
+            .filter(
+                Expr::col((invoice::Entity, invoice::Column::GrossPence))
+                    .gt(sea_orm::sea_query::Func::coalesce([Expr::from(credited), Expr::val(0i64)])),
+            );
+    }
+    if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        let pattern = format!("%{}%", q.to_lowercase().replace(['%', '_'], ""));
+        use sea_orm::sea_query::Func;
+        let school_lines = sea_orm::sea_query::Query::select()
+            .column(invoice_line::Column::InvoiceId)
+            .from(invoice_line::Entity)
+            .and_where(
+                Expr::expr(Func::lower(Expr::col(invoice_line::Column::Description))).like(pattern.clone()),
+            )
+            .to_owned();
+        query = query.filter(
+            Condition::any()
+                .add(Expr::expr(Func::lower(Expr::col(invoice::Column::Number))).like(pattern.clone()))
+                .add(Expr::expr(Func::lower(Expr::col(invoice::Column::PayerName))).like(pattern))
+                .add(invoice::Column::Id.in_subquery(school_lines)),
+        );
+    }
+    let per_page = per_page.clamp(1, MAX_PER_PAGE);
+    let paginator = query.order_by_desc(invoice::Column::Id).paginate(db, per_page);
+    let counts = paginator.num_items_and_pages().await?;
+    let pages = Ord::max(counts.number_of_pages, 1);
+    let page = page.clamp(1, pages);
+    let models = paginator.fetch_page(page - 1).await?;
+    let ids: Vec<i64> = models.iter().map(|m| m.id).collect();
+    let credited = credited_by_invoice(db, &ids).await?;
+    let mut invoices = Vec::with_capacity(models.len());
+    for m in models {
+        let credited = credited.get(&m.id).copied().unwrap_or(Money::ZERO);
+        let gross = Money::from_pence(m.gross_pence);
+        let outstanding = gross - credited;
+        let status = stored::status(&m)?;
+        invoices.push(InvoiceSummary {
+            id: m.id,
+            overdue: is_overdue(status, m.due_date, outstanding, today),
+            number: m.number,
+            status,
+            payer_name: m.payer_name,
+            year: m.year,
+            period: m.period,
+            issue_date: m.issue_date,
+            due_date: m.due_date,
+            gross,
+            credited,
+            outstanding,
+        });
+    }
+    Ok(InvoicePage { invoices, total: counts.number_of_items, page, per_page, pages })
+}
+
+/// One invoice, if the scope reaches it.
+pub async fn get(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+    id: i64,
+    scope: &InvoiceScope,
+    today: NaiveDate,
+) -> Result<InvoiceView, ServiceError> {
+    let m = invoice::Entity::find_by_id(id)
+        .filter(invoice::Column::PartnershipId.eq(partnership_id))
+        .one(db)
+        .await?
+        .filter(|m| in_scope(scope, m))
+        .ok_or_else(|| ServiceError::NotFound(format!("invoice {id}")))?;
+    let lines = invoice_line::Entity::find()
+        .filter(invoice_line::Column::InvoiceId.eq(m.id))
+        .order_by_asc(invoice_line::Column::Position)
+        .all(db)
+        .await?;
+    let notes = credit_note::Entity::find()
+        .filter(credit_note::Column::InvoiceId.eq(m.id))
+        .order_by_asc(credit_note::Column::Id)
+        .all(db)
+        .await?;
+    let note_ids: Vec<i64> = notes.iter().map(|n| n.id).collect();
+    let note_lines = entity::credit_note_line::Entity::find()
+        .filter(entity::credit_note_line::Column::CreditNoteId.is_in(note_ids))
+        .all(db)
+        .await?;
+    let credited_line = |line_id: i64| {
+        note_lines
+            .iter()
+            .filter(|l| l.invoice_line_id == line_id)
+            .map(|l| Money::from_pence(l.net_pence))
+            .sum::<Money>()
+    };
+    let domain_lines: Vec<Line> = lines.iter().map(Line::try_from).collect::<Result<_, _>>()?;
+    let vat_registered = m.supplier_vat_number.is_some();
+    let totals = doc::totals(&domain_lines, vat_registered);
+    // The stored totals are what was issued; the lines must add up to them.
+    let issued =
+        (Money::from_pence(m.net_pence), Money::from_pence(m.vat_pence), Money::from_pence(m.gross_pence));
+    if (totals.net, totals.vat, totals.gross) != issued {
+        return Err(ServiceError::Corrupt {
+            table: "invoices",
+            column: "gross_pence",
+            value: m.gross_pence.to_string(),
+            reason: format!("invoice {id}'s lines add up to {} gross", totals.gross),
+        });
+    }
+    let credited: Money = notes.iter().map(|n| Money::from_pence(n.gross_pence)).sum();
+    let outstanding = totals.gross - credited;
+    let status = stored::status(&m)?;
+    Ok(InvoiceView {
+        id: m.id,
+        overdue: is_overdue(status, m.due_date, outstanding, today),
+        number: m.number,
+        status,
+        payer_id: m.payer_id,
+        payer_name: m.payer_name,
+        payer_address: m.payer_address,
+        year: m.year,
+        period: m.period,
+        period_start: m.period_start,
+        period_end: m.period_end,
+        issue_date: m.issue_date,
+        supply_date: m.supply_date,
+        due_date: m.due_date,
+        po_number: m.po_number,
+        supplier_name: m.supplier_name,
+        supplier_address: m.supplier_address,
+        supplier_vat_number: m.supplier_vat_number,
+        lines: lines
+            .iter()
+            .zip(domain_lines)
+            .map(|(model, line)| LineView {
+                id: model.id,
+                position: model.position,
+                description: line.description,
+                quantity: line.quantity,
+                unit_price: line.unit_price,
+                net: line.net,
+                vat_rate: line.vat_rate,
+                credited: credited_line(model.id),
+                source: line.source,
+            })
+            .collect(),
+        totals,
+        credited,
+        outstanding,
+        credit_notes: notes
+            .into_iter()
+            .map(|n| CreditNoteSummary {
+                id: n.id,
+                number: n.number,
+                issue_date: n.issue_date,
+                reason: n.reason,
+                net: Money::from_pence(n.net_pence),
+                vat: Money::from_pence(n.vat_pence),
+                gross: Money::from_pence(n.gross_pence),
+            })
+            .collect(),
+    })
+}
+
+/// The payers whose invoices a school business manager or commissioner may see.
+pub async fn payer_ids_for(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+    school_ids: &[i64],
+    trust_id: Option<i64>,
+    local_authority_id: Option<i64>,
+) -> Result<Vec<i64>, ServiceError> {
+    let mut references: Vec<String> = school_ids.iter().map(|id| format!("school:{id}")).collect();
+    if let Some(t) = trust_id {
+        references.push(format!("trust:{t}"));
+    }
+    if let Some(la) = local_authority_id {
+        references.push(format!("council:{la}"));
+    }
+    Ok(payer::Entity::find()
+        .filter(payer::Column::PartnershipId.eq(partnership_id))
+        .filter(payer::Column::Reference.is_in(references))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| p.id)
+        .collect())
+}
+
+/// The invoices a user may read: all of them for finance and admins, those addressed to their
+/// school or trust for a business manager, their council's for a commissioner; `None` for
+/// everyone else.
+pub async fn scope_for(
+    db: &impl ConnectionTrait,
+    user: &super::users::User,
+) -> Result<Option<InvoiceScope>, ServiceError> {
+    use crate::domain::role::{Action, Role, allows};
+    if allows(user.role, Action::ViewAllInvoices) {
+        return Ok(Some(InvoiceScope::All));
+    }
+    if !allows(user.role, Action::ViewOwnInvoices) {
+        return Ok(None);
+    }
+    let ids = match user.role {
+        Role::SchoolBusinessManager => {
+            let mut schools: Vec<i64> = user.school_id.into_iter().collect();
+            if let Some(trust) = user.trust_id {
+                schools.extend(
+                    entity::school::Entity::find()
+                        .filter(entity::school::Column::TrustId.eq(trust))
+                        .all(db)
+                        .await?
+                        .into_iter()
+                        .map(|s| s.id),
+                );
+            }
+            payer_ids_for(db, user.partnership_id, &schools, user.trust_id, None).await?
+        }
+        _ => payer_ids_for(db, user.partnership_id, &[], None, user.local_authority_id).await?,
+    };
+    Ok(Some(InvoiceScope::Payers(ids)))
+}
+
+/// How many invoices of each payer are held for a PO number.
+pub async fn held_by_payer(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+) -> Result<std::collections::HashMap<i64, usize>, ServiceError> {
+    let mut held = std::collections::HashMap::new();
+    for i in invoice::Entity::find()
+        .filter(invoice::Column::PartnershipId.eq(partnership_id))
+        .filter(invoice::Column::Status.eq(InvoiceStatus::WaitingForPo.as_str()))
+        .all(db)
+        .await?
+    {
+        *held.entry(i.payer_id).or_insert(0) += 1;
+    }
+    Ok(held)
+}
+
+/// Invoiced totals per membership year: issued invoices, their total, credits, and what is held.
+#[derive(Debug, Clone, Serialize)]
+pub struct YearTotals {
+    pub year: String,
+    pub issued: usize,
+    pub gross: Money,
+    pub credited: Money,
+    pub held: usize,
+}
+
+/// The board's view: what has been invoiced each year.
+pub async fn totals_by_year(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+) -> Result<Vec<YearTotals>, ServiceError> {
+    let all =
+        invoice::Entity::find().filter(invoice::Column::PartnershipId.eq(partnership_id)).all(db).await?;
+    let ids: Vec<i64> = all.iter().map(|i| i.id).collect();
+    let credited = credited_by_invoice(db, &ids).await?;
+    let mut years: std::collections::BTreeMap<String, YearTotals> = std::collections::BTreeMap::new();
+    for i in all {
+        let entry = years.entry(i.year.clone()).or_insert_with(|| YearTotals {
+            year: i.year.clone(),
+            issued: 0,
+            gross: Money::ZERO,
+            credited: Money::ZERO,
+            held: 0,
+        });
+        if i.status == InvoiceStatus::Issued.as_str() {
+            entry.issued += 1;
+            entry.gross = entry.gross + Money::from_pence(i.gross_pence);
+            entry.credited = entry.credited + credited.get(&i.id).copied().unwrap_or_default();
+        } else {
+            entry.held += 1;
+        }
+    }
+    Ok(years.into_values().collect())
+}

@@ -308,6 +308,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("cannot read {}", scenario.display()))?;
             let parsed: crate::domain::funding::Scenario = serde_json::from_str(&text)
                 .with_context(|| format!("{} is not a scenario", scenario.display()))?;
+            crate::services::funding::check_scenario(&parsed).map_err(service_error)?;
             let base = scenario.parent().unwrap_or(std::path::Path::new("."));
             let schools = if parsed.schools.gias_csv.is_some() {
                 crate::services::funding::schools_from_csv(&parsed, base).map_err(service_error)?

@@ -23,9 +23,13 @@ pub enum MoneyError {
     NotANumber(String),
     #[error("{0} has fractions of a penny")]
     FractionOfPenny(Decimal),
-    #[error("{0} is too large")]
+    #[error("{0} is more than £1,000,000,000.00, the largest amount the service takes")]
     TooLarge(Decimal),
 }
+
+/// The largest amount, in pounds, typed into or stored in any one money field: no school,
+/// trust or council pays a partnership anywhere near a billion pounds at once.
+pub const MAX_POUNDS: Decimal = Decimal::from_parts(1_000_000_000, 0, 0, false, 0);
 
 /// Rounds to the nearest penny, halves away from zero (0.005 -> 0.01).
 ///
@@ -43,15 +47,18 @@ impl Money {
         Money(Decimal::new(pence, 2))
     }
 
-    /// An exact amount; refuses fractions of a penny.
+    /// The largest amount one field may hold: £1,000,000,000.00 ([`MAX_POUNDS`]).
+    pub const MAX: Money = Money(Decimal::from_parts(1_215_752_192, 23, 0, false, 2));
+
+    /// An exact amount of at most [`Money::MAX`] either way; refuses fractions of a penny.
     pub fn from_decimal(value: Decimal) -> Result<Money, MoneyError> {
+        if value.abs() > MAX_POUNDS {
+            return Err(MoneyError::TooLarge(value));
+        }
         if value.normalize().scale() > 2 {
             return Err(MoneyError::FractionOfPenny(value));
         }
-        let money = Money::from_decimal_rounded(value);
-        // Pence must fit an i64 so that every amount can be stored.
-        money.to_pence().map_err(|_| MoneyError::TooLarge(value))?;
-        Ok(money)
+        Ok(Money::from_decimal_rounded(value))
     }
 
     /// An amount rounded to the penny with [`round_half_up_to_penny`].
@@ -162,6 +169,14 @@ mod tests {
         assert!(matches!(Money::parse("abc"), Err(MoneyError::NotANumber(_))));
         assert!(matches!(Money::parse("1e40"), Err(MoneyError::NotANumber(_))));
         assert!(matches!(Money::parse("999999999999999999999"), Err(MoneyError::TooLarge(_))));
+        assert_eq!(Money::parse("1,000,000,000.00").unwrap(), Money::MAX);
+        assert_eq!(Money::MAX.amount().to_string(), "1000000000.00");
+        let e = Money::parse("1000000000.01").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "1000000000.01 is more than £1,000,000,000.00, the largest amount the service takes"
+        );
+        assert!(matches!(Money::parse("79228162514264337593543950335"), Err(MoneyError::TooLarge(_))));
     }
 
     #[test]
@@ -183,11 +198,16 @@ mod tests {
         fn pence_round_trip(pence in -9_000_000_000_000_000i64..9_000_000_000_000_000i64) {
             let money = Money::from_pence(pence);
             prop_assert_eq!(money.to_pence().unwrap(), pence);
-            prop_assert_eq!(Money::parse(&money.amount().to_string()).unwrap(), money);
+            let reread = Money::parse(&money.amount().to_string());
+            if pence.abs() <= 100_000_000_000 {
+                prop_assert_eq!(reread.unwrap(), money);
+            } else {
+                prop_assert!(matches!(reread, Err(MoneyError::TooLarge(_))));
+            }
         }
 
         #[test]
-        fn display_parses_back(pence in -1_000_000_000_000i64..1_000_000_000_000i64) {
+        fn display_parses_back(pence in -100_000_000_000i64..=100_000_000_000i64) {
             let money = Money::from_pence(pence);
             let shown = money.to_string();
             let reread = if let Some(rest) = shown.strip_prefix('-') {

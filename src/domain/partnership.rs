@@ -43,29 +43,79 @@ impl YearKind {
         }
     }
 
-    /// The membership year that contains `date`, e.g. "2025-26".
-    pub fn year_containing(self, date: NaiveDate) -> MembershipYear {
+    /// The membership year that contains `date`, e.g. "2025-26"; `None` outside the years the
+    /// service handles.
+    pub fn year_containing(self, date: NaiveDate) -> Option<MembershipYear> {
         let start_year = if date.month() >= self.first_month() { date.year() } else { date.year() - 1 };
-        MembershipYear { kind: self, start_year }
+        MembershipYear::new(self, start_year)
     }
 }
 
 super::unknown_name::from_str_by_parse!(YearKind, "membership-year kind");
 
-/// One membership year of a partnership, named like "2025-26".
+/// The first and last calendar years a membership year may start in.
+pub const FIRST_START_YEAR: i32 = 2000;
+pub const LAST_START_YEAR: i32 = 2100;
+
+/// One membership year of a partnership, named like "2025-26". Only years starting from 2000 to
+/// 2100 exist, so every one has a first and last day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MembershipYear {
-    pub kind: YearKind,
-    pub start_year: i32,
+    kind: YearKind,
+    start_year: i32,
+    first_day: NaiveDate,
+    last_day: NaiveDate,
 }
 
 impl MembershipYear {
-    /// Reads "2025-26" (the second part must be the following year).
+    /// The year of `kind` starting in `start_year`, if it is one the service handles.
+    pub fn new(kind: YearKind, start_year: i32) -> Option<MembershipYear> {
+        if !(FIRST_START_YEAR..=LAST_START_YEAR).contains(&start_year) {
+            return None;
+        }
+        let first_day = NaiveDate::from_ymd_opt(start_year, kind.first_month(), 1)?;
+        let last_day = NaiveDate::from_ymd_opt(start_year + 1, kind.first_month(), 1)?.pred_opt()?;
+        Some(MembershipYear { kind, start_year, first_day, last_day })
+    }
+
+    /// Reads "2025-26" (the second part must be the following year; 2000-01 to 2100-01).
     pub fn parse(kind: YearKind, text: &str) -> Option<MembershipYear> {
         let (first, second) = text.trim().split_once('-')?;
+        if first.len() != 4
+            || second.len() != 2
+            || !first.bytes().chain(second.bytes()).all(|b| b.is_ascii_digit())
+        {
+            return None;
+        }
         let start_year: i32 = first.parse().ok()?;
         let end: i32 = second.parse().ok()?;
-        ((start_year + 1) % 100 == end && second.len() == 2).then_some(MembershipYear { kind, start_year })
+        if (start_year + 1) % 100 != end {
+            return None;
+        }
+        MembershipYear::new(kind, start_year)
+    }
+
+    /// Why `text` is not a membership year, in words, for a form or API error.
+    pub fn problem(text: &str) -> String {
+        format!(
+            "\"{}\" is not a membership year like 2025-26 (from {FIRST_START_YEAR}-{:02} to {LAST_START_YEAR}-{:02})",
+            text.trim(),
+            (FIRST_START_YEAR + 1) % 100,
+            (LAST_START_YEAR + 1) % 100
+        )
+    }
+
+    pub fn kind(self) -> YearKind {
+        self.kind
+    }
+
+    pub fn start_year(self) -> i32 {
+        self.start_year
+    }
+
+    /// The year after this one, if it is one the service handles.
+    pub fn next(self) -> Option<MembershipYear> {
+        MembershipYear::new(self.kind, self.start_year + 1)
     }
 
     pub fn label(self) -> String {
@@ -73,13 +123,11 @@ impl MembershipYear {
     }
 
     pub fn first_day(self) -> NaiveDate {
-        NaiveDate::from_ymd_opt(self.start_year, self.kind.first_month(), 1)
-            .expect("the first of a month is a date")
+        self.first_day
     }
 
     pub fn last_day(self) -> NaiveDate {
-        let next = MembershipYear { kind: self.kind, start_year: self.start_year + 1 };
-        next.first_day().pred_opt().expect("a year has a last day")
+        self.last_day
     }
 }
 
@@ -94,8 +142,8 @@ mod tests {
     #[test]
     fn academic_years_turn_in_september() {
         let k = YearKind::Academic;
-        assert_eq!(k.year_containing(d(2025, 8, 31)).label(), "2024-25");
-        assert_eq!(k.year_containing(d(2025, 9, 1)).label(), "2025-26");
+        assert_eq!(k.year_containing(d(2025, 8, 31)).unwrap().label(), "2024-25");
+        assert_eq!(k.year_containing(d(2025, 9, 1)).unwrap().label(), "2025-26");
         let y = MembershipYear::parse(k, "2025-26").unwrap();
         assert_eq!(y.first_day(), d(2025, 9, 1));
         assert_eq!(y.last_day(), d(2026, 8, 31));
@@ -104,17 +152,32 @@ mod tests {
     #[test]
     fn financial_years_turn_in_april() {
         let k = YearKind::Financial;
-        assert_eq!(k.year_containing(d(2026, 3, 31)).label(), "2025-26");
-        assert_eq!(k.year_containing(d(2026, 4, 1)).label(), "2026-27");
-        let y = MembershipYear::parse(k, "1999-00").unwrap();
-        assert_eq!(y.first_day(), d(1999, 4, 1));
-        assert_eq!(y.last_day(), d(2000, 3, 31));
+        assert_eq!(k.year_containing(d(2026, 3, 31)).unwrap().label(), "2025-26");
+        assert_eq!(k.year_containing(d(2026, 4, 1)).unwrap().label(), "2026-27");
+        let y = MembershipYear::parse(k, "2099-00").unwrap();
+        assert_eq!(y.first_day(), d(2099, 4, 1));
+        assert_eq!(y.last_day(), d(2100, 3, 31));
+        assert_eq!(y.next().map(|n| n.label()).as_deref(), Some("2100-01"));
     }
 
     #[test]
     fn refuses_malformed_years() {
-        for bad in ["2025", "2025-27", "2025-2026", "x-26", ""] {
+        for bad in [
+            "2025",
+            "2025-27",
+            "2025-2026",
+            "x-26",
+            "",
+            "999999-00",
+            "262143-44",
+            "1999-00",
+            "2101-02",
+            "+202-03",
+            "2025-+6",
+        ] {
             assert!(MembershipYear::parse(YearKind::Academic, bad).is_none(), "{bad}");
         }
+        assert!(MembershipYear::problem("262143-44").contains("2000-01 to 2100-01"));
+        assert!(YearKind::Academic.year_containing(d(1999, 1, 1)).is_none());
     }
 }

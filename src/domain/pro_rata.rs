@@ -1,10 +1,12 @@
 //! How much of a membership year a membership covers, for joining, leaving or changing mid-year.
 //!
-//! **By months** (the default): a calendar month of the year counts when the membership covers
-//! every day of it. So joining on the 1st counts that month; joining on the 2nd or later (even
-//! the last day) starts the charge from the next month. Leaving (`left_on` is the last day of
-//! membership) on the last day of a month counts that month; leaving earlier in the month does
-//! not. The share is months covered / 12.
+//! **By months** (the default): a calendar month of the year is charged to the membership that
+//! holds its **first day**. So joining on the 1st counts that month; joining on the 2nd or later
+//! (even the last day) starts the charge from the next month; leaving (`left_on` is the last day
+//! of membership) on any day of a month counts that month, because the member held its 1st. When
+//! a membership is split on any date (a change of level or payer, an academy conversion), the
+//! month the change falls in is charged once, to the side that held it on the 1st: no month is
+//! lost and none is charged twice. The share is months covered / 12.
 //!
 //! **By days**: the share is days covered / days in the membership year (365 or 366).
 
@@ -88,8 +90,7 @@ pub fn coverage(
             let mut month_start = year.first_day();
             for _ in 0..12 {
                 let next = next_month(month_start);
-                let month_end = next.pred_opt().unwrap_or(next);
-                if start <= month_start && end >= month_end {
+                if start <= month_start && month_start <= end {
                     covered += 1;
                 }
                 month_start = next;
@@ -108,6 +109,7 @@ fn next_month(first: NaiveDate) -> NaiveDate {
 mod tests {
     use super::*;
     use crate::domain::partnership::YearKind;
+    use proptest::prelude::*;
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
@@ -143,10 +145,18 @@ mod tests {
     }
 
     #[test]
-    fn leaving_on_the_last_day_counts_that_month() {
+    fn leaving_counts_the_month_it_held_on_the_first() {
         assert_eq!(months(d(2025, 9, 1), Some(d(2025, 12, 31))), 4);
-        assert_eq!(months(d(2025, 9, 1), Some(d(2025, 12, 30))), 3);
-        assert_eq!(months(d(2025, 9, 1), Some(d(2025, 9, 1))), 0);
+        assert_eq!(months(d(2025, 9, 1), Some(d(2025, 12, 30))), 4);
+        assert_eq!(months(d(2025, 9, 1), Some(d(2025, 9, 1))), 1);
+        assert_eq!(months(d(2025, 9, 2), Some(d(2025, 9, 30))), 0, "never held a first day");
+    }
+
+    #[test]
+    fn a_change_on_the_fifteenth_charges_that_month_once_to_the_old_side() {
+        let old = months(d(2025, 9, 1), Some(d(2026, 1, 14)));
+        let new = months(d(2026, 1, 15), None);
+        assert_eq!((old, new), (5, 7), "January goes with the level held on 1 January");
     }
 
     #[test]
@@ -159,6 +169,43 @@ mod tests {
     fn memberships_outside_the_year_cover_nothing() {
         assert_eq!(months(d(2026, 9, 1), None), 0);
         assert_eq!(months(d(2024, 9, 1), Some(d(2025, 8, 31))), 0);
+    }
+
+    proptest! {
+        /// However a membership is split (change of level or payer, conversion), the two parts
+        /// together charge each month of the year exactly once, by months or by days.
+        #[test]
+        fn a_split_charges_each_month_exactly_once(
+            start in 0u64..420, length in 0u64..420, split in 0u64..420, by_days in any::<bool>(),
+        ) {
+            let unit = if by_days { ProRataUnit::Days } else { ProRataUnit::Months };
+            let first = d(2025, 7, 1) + chrono::Days::new(start);
+            let last = first + chrono::Days::new(length);
+            let change = first + chrono::Days::new(split.min(length));
+            let whole = coverage(year(), first, Some(last), unit).unwrap();
+            let covered = |from: NaiveDate, to: NaiveDate| {
+                if to < from { 0 } else { coverage(year(), from, Some(to), unit).unwrap().covered }
+            };
+            let before = change.pred_opt().unwrap();
+            prop_assert_eq!(covered(first, before) + covered(change, last), whole.covered);
+            // And month by month: each month of the year goes to at most one side.
+            if !by_days {
+                let mut month = year().first_day();
+                for _ in 0..12 {
+                    let next = next_month(month);
+                    let month_end = next.pred_opt().unwrap();
+                    let side = |from: NaiveDate, to: NaiveDate| {
+                        let (a, b) = (from.max(month), to.min(month_end));
+                        b >= a && covered(a, b) == 1
+                    };
+                    let parts = [side(first, before), side(change, last)];
+                    prop_assert!(!(parts[0] && parts[1]), "{} charged twice", month);
+                    let held = first <= month && month <= last;
+                    prop_assert_eq!(parts[0] || parts[1], held, "{} lost", month);
+                    month = next;
+                }
+            }
+        }
     }
 
     #[test]

@@ -94,8 +94,19 @@ pub async fn schools_from_register(
         .collect())
 }
 
-/// How many options a saved scenario may compare side by side.
-pub const MAX_OPTIONS: usize = 4;
+pub use crate::domain::funding::MAX_OPTIONS;
+
+/// Refuses a scenario with anything out of bounds (amounts, counts, shares, years), naming each
+/// field; fee rules were checked as they were read.
+pub fn check_scenario(scenario: &Scenario) -> Result<(), ServiceError> {
+    let problems = scenario.check();
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(ServiceError::Invalid(
+        problems.into_iter().map(|p| super::FieldError { field: p.field, message: p.message }).collect(),
+    ))
+}
 
 /// The billing phases of the partnership's open schools, in the usual order: the phases a
 /// scenario's per-phase amounts are asked for.
@@ -233,16 +244,11 @@ pub async fn save_scenario(
             "a saved scenario models the partnership's register",
         ));
     }
-    let mut errors = Vec::new();
-    if scenario.options.len() > MAX_OPTIONS {
-        errors.push(super::FieldError {
-            field: "options".into(),
-            message: format!(
-                "a scenario compares up to {MAX_OPTIONS} options side by side; this one has {}",
-                scenario.options.len()
-            ),
-        });
-    }
+    let mut errors: Vec<super::FieldError> = scenario
+        .check()
+        .into_iter()
+        .map(|p| super::FieldError { field: p.field, message: p.message })
+        .collect();
     for (i, option) in scenario.options.iter().enumerate() {
         let rules = std::iter::once(("membership_fee".to_string(), &option.membership_fee))
             .chain(option.levels.iter().enumerate().map(|(j, t)| (format!("levels[{j}].fee"), &t.fee)));

@@ -450,6 +450,7 @@ pub async fn run_model(
             "the API models your partnership's register: leave out gias_csv (the CLI reads files)",
         ));
     }
+    crate::services::funding::check_scenario(&scenario)?;
     let partnership = partnerships::get(&state.db, caller.user.partnership_id).await?;
     scenario.schools.register = Some(partnership.slug.clone());
     let schools = crate::services::funding::schools_from_register(&state.db, &scenario).await?;

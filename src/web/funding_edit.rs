@@ -70,10 +70,13 @@ fn editor(user: &PageUser, form: &FormData) -> Result<(), PageError> {
 }
 
 /// The year a new scenario models by default: the partnership's next membership year.
-fn next_year(user: &PageUser) -> String {
-    let today = chrono::Utc::now().date_naive();
-    let this = user.partnership.year_kind.year_containing(today);
-    MembershipYear { kind: this.kind, start_year: this.start_year + 1 }.label()
+fn next_year(user: &PageUser, today: chrono::NaiveDate) -> String {
+    user.partnership
+        .year_kind
+        .year_containing(today)
+        .and_then(MembershipYear::next)
+        .map(MembershipYear::label)
+        .unwrap_or_default()
 }
 
 fn check_year(user: &PageUser, text: &str, field: &str, problems: &mut Problems) -> Option<String> {
@@ -125,7 +128,7 @@ async fn new_form(State(state): State<AppState>, user: PageUser) -> Result<Respo
         chrome: Chrome::for_user(&user, "/funding"),
         errors: vec![],
         name: String::new(),
-        year: next_year(&user),
+        year: next_year(&user, state.clock.today()),
         start: "empty".into(),
         existing: existing.into_iter().map(|s| s.name).collect(),
     }))

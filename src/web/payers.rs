@@ -46,7 +46,12 @@ async fn page(
     errors: Vec<FieldError>,
     notice: Option<String>,
 ) -> Result<Response, PageError> {
-    let year = user.partnership.year_kind.year_containing(chrono::Utc::now().date_naive()).label();
+    let year = user
+        .partnership
+        .year_kind
+        .year_containing(state.clock.today())
+        .map(|y| y.label())
+        .unwrap_or_default();
     let held = invoices::held_by_payer(&state.db, user.partnership.id).await?;
     let mut rows = Vec::new();
     for p in memberships::payers(&state.db, user.partnership.id).await? {

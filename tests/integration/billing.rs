@@ -420,3 +420,50 @@ on_both_databases!(credit_notes_never_exceed_the_invoice, credit_notes);
 fn req(reason: &str, today: NaiveDate) -> CreditRequest<'_> {
     CreditRequest { reason, user_id: None, today, now: chrono::Utc::now() }
 }
+
+/// A change of level on 15 January: January is charged once, at the level held on 1 January,
+/// and the rest of the year at the new level; across the three terms every month is charged once.
+async fn mid_month_change(backend: Backend) {
+    let app = TestApp::with_demo(backend).await;
+    let p = demo(&app).await;
+    run(&app, &p, "2025-26", "autumn").await;
+    let school = school_by_urn(&app.db, 990_003).await;
+    let current = membership::Entity::find()
+        .filter(membership::Column::SchoolId.eq(school.id))
+        .order_by_asc(membership::Column::Id)
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("the demo school is a member");
+    let level =
+        entity::offer_level::Entity::find_by_id(current.level_id).one(&app.db).await.unwrap().unwrap();
+    let other = if level.name == "Standard" { "Core" } else { "Standard" };
+    partnership_billing::services::memberships::change_level(
+        &app.db,
+        p.id,
+        current.id,
+        other,
+        day(2026, 1, 15),
+        None,
+    )
+    .await
+    .unwrap();
+    run(&app, &p, "2025-26", "spring").await;
+    run(&app, &p, "2025-26", "summer").await;
+    let lines = lines_of_school(&app.db, school.id).await;
+    let months = |text: &str| -> u32 {
+        let at = text.rfind('(').expect("a share in brackets");
+        text[at + 1..].split(' ').next().unwrap().parse().unwrap()
+    };
+    let total: u32 = lines.iter().map(|l| months(&l.description)).sum();
+    assert_eq!(total, 12, "{:#?}", lines.iter().map(|l| &l.description).collect::<Vec<_>>());
+    let spring: Vec<&invoice_line::Model> =
+        lines.iter().filter(|l| l.description.contains("spring term")).collect();
+    assert_eq!(spring.len(), 2, "the old level's January and the new level's February to April");
+    let old = spring.iter().find(|l| l.description.contains(&format!(", {}: ", level.name))).unwrap();
+    assert!(old.description.ends_with("(1 of 12 months)"), "{}", old.description);
+    let new = spring.iter().find(|l| l.description.contains(&format!(", {other}: "))).unwrap();
+    assert!(new.description.ends_with("(3 of 12 months)"), "{}", new.description);
+    app.finish().await;
+}
+on_both_databases!(a_change_of_level_mid_month_loses_no_month, mid_month_change);

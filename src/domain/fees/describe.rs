@@ -5,6 +5,7 @@ use crate::domain::money::Money;
 use rust_decimal::Decimal;
 
 impl FeeRule {
+    /// The rule in words, for people: "£19.00 per pupil plus £400.00 a school, at least
     /// £1,000.00". Used where a board reads the assumptions.
     pub fn describe(&self) -> String {
         let money = |v: Decimal| Money::from_decimal_rounded(v).to_string();

@@ -240,8 +240,6 @@ impl FeeRule {
         Some(FeeRule { kind, min: self.min, max: self.max })
     }
 
-    /// The rule in words, for people: "£19.00 per pupil plus £400.00 a school, at least
-
     /// Whether pricing needs the school's pupil number.
     pub fn needs_pupils(&self, phase: BillingPhase) -> bool {
         match &self.kind {

@@ -8,6 +8,7 @@ use partnership_billing::domain::fees::{Discounts, FeeRule, price_school};
 use partnership_billing::domain::partnership::YearKind;
 use partnership_billing::domain::pro_rata::Coverage;
 use partnership_billing::pdf::{Document, DocumentLine, render};
+use partnership_billing::services::billing::RunBy;
 use partnership_billing::services::import::{ImportOptions, import_schools};
 use partnership_billing::services::offers::{self, NewOffer};
 use partnership_billing::services::partnerships::{self, NewPartnership, Partnership};
@@ -159,9 +160,10 @@ fn bench(c: &mut Criterion) {
                     let (db, p) = billing_fixture(dir.path(), &csv).await;
                     let today = NaiveDate::from_ymd_opt(2025, 9, 1).unwrap();
                     let started = Instant::now();
-                    let summary = billing::commit(&db, &p, "2025-26", "annual", None, today, &mut |_, _| {})
-                        .await
-                        .expect("run");
+                    let summary =
+                        billing::commit(&db, &p, "2025-26", "annual", RunBy::on(today), &mut |_, _| {})
+                            .await
+                            .expect("run");
                     total += started.elapsed();
                     assert_eq!(summary.invoices, SCHOOLS);
                     db.close().await.ok();

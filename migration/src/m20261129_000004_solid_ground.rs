@@ -1,4 +1,5 @@
-//! Credit notes keep their net and VAT per rate, as issued.
+//! Credit notes keep their net and VAT per rate, as issued; each billing run (every attempt) has
+//! its own record with its progress, so a run's page survives a restart and shows CLI runs.
 
 use crate::helpers::{fk, index};
 use sea_orm_migration::prelude::*;
@@ -11,6 +12,12 @@ pub struct Migration;
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
+    /// All or nothing on SQLite too (its schema changes are transactional): a migration that
+    /// stops half-way leaves the database as it was.
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         use ForeignKeyAction::Cascade;
         manager
@@ -27,12 +34,33 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager.create_index(index("credit_note_rates", &["credit_note_id", "vat_rate"], true)).await?;
-        backfill_credit_note_rates(manager).await
+        backfill_credit_note_rates(manager).await?;
+        billing_run_attempts(manager).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager.drop_table(Table::drop().table("credit_note_rates").to_owned()).await
     }
+}
+
+/// One record per run attempt (the unique year-and-period index goes), with what it planned to
+/// raise, a heartbeat while it runs and the error it stopped with.
+async fn billing_run_attempts(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+    manager
+        .drop_index(
+            Index::drop().name("ix_billing_runs_partnership_id_year_period").table("billing_runs").to_owned(),
+        )
+        .await?;
+    manager.create_index(index("billing_runs", &["partnership_id", "year", "period"], false)).await?;
+    let columns = [
+        integer("planned").default(0).to_owned(),
+        timestamp_with_time_zone_null("heartbeat_at").to_owned(),
+        text_null("error").to_owned(),
+    ];
+    for mut column in columns {
+        manager.alter_table(Table::alter().table("billing_runs").add_column(&mut column).to_owned()).await?;
+    }
+    Ok(())
 }
 
 /// Gives each existing credit note its rates: VAT rounded down on the net at each rate, and any

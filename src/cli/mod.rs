@@ -257,7 +257,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let partnership =
                 partnerships::resolve(&db, partnership.as_deref()).await.map_err(service_error)?;
             let today = date.unwrap_or_else(|| chrono::Utc::now().date_naive());
-            let options = crate::services::billing::CommitOptions { batch_size };
+            let options = crate::services::billing::CommitOptions { batch_size, run_id: None };
             billing_run(&db, &partnership, (&year, &period), commit.then_some(options), today, json).await
         }
         Command::InvoiceSettings {
@@ -521,7 +521,8 @@ async fn billing_run(
     );
     let progress_bar = bar.clone();
     let mut progress = move |done: u64, _total: u64| progress_bar.set_position(done);
-    let summary = billing::commit_with(db, partnership, year, period, None, today, options, &mut progress)
+    let by = billing::RunBy { user_id: None, today, now: chrono::Utc::now() };
+    let summary = billing::commit_with(db, partnership, year, period, by, options, &mut progress)
         .await
         .map_err(service_error)?;
     bar.finish_and_clear();

@@ -1,7 +1,7 @@
 //! A partnership's membership offer for a year: its levels, fee rules, VAT and billing plan.
 
 use super::audit::{self, Event};
-use super::{FieldError, ServiceError};
+use super::{FieldError, ServiceError, read_stored};
 use crate::domain::fees::{Discounts, FeeRule};
 use crate::domain::instalments::BillingPlan;
 use crate::domain::partnership::{MembershipYear, YearKind};
@@ -76,6 +76,11 @@ fn parse_percent(name: &str, text: Option<&str>, errors: &mut Vec<FieldError>) -
             }
         },
     }
+}
+
+/// A rule as stored: its JSON.
+fn rule_json(rule: &FeeRule) -> Result<String, ServiceError> {
+    serde_json::to_string(rule).map_err(|e| ServiceError::invalid("fee_rule", e.to_string()))
 }
 
 /// Checks a typed level, returning its rule and VAT rate or the problems (named by `prefix`).
@@ -167,10 +172,7 @@ where
         partnership_id: Set(partnership_id),
         year: Set(new.year.trim().to_string()),
         billing_plan: Set(plan.as_str().to_string()),
-        pro_rata_unit: Set(match unit {
-            ProRataUnit::Months => "months".into(),
-            ProRataUnit::Days => "days".into(),
-        }),
+        pro_rata_unit: Set(unit.as_str().to_string()),
         trust_discount_percent: Set(trust.to_string()),
         first_year_discount_percent: Set(first.to_string()),
         created_at: Set(chrono::Utc::now()),
@@ -183,7 +185,7 @@ where
             offer_id: Set(created.id),
             name: Set(level.name.trim().to_string()),
             description: Set(level.description.trim().to_string()),
-            fee_rule: Set(serde_json::to_string(&rule).unwrap_or_default()),
+            fee_rule: Set(rule_json(&rule)?),
             vat_rate: Set(vat.as_str().to_string()),
             position: Set(position as i32),
             ..Default::default()
@@ -240,7 +242,7 @@ where
         .ok_or_else(|| ServiceError::NotFound("level".into()))?;
     let before = serde_json::json!({"fee_rule": model.fee_rule, "vat_rate": model.vat_rate, "description": model.description});
     let mut active: offer_level::ActiveModel = model.into();
-    active.fee_rule = Set(serde_json::to_string(&rule).unwrap_or_default());
+    active.fee_rule = Set(rule_json(&rule)?);
     active.vat_rate = Set(vat.as_str().to_string());
     active.description = Set(changed.description.trim().to_string());
     let updated = active.update(&txn).await?;
@@ -293,34 +295,52 @@ pub async fn list(db: &impl ConnectionTrait, partnership_id: i64) -> Result<Vec<
 }
 
 async fn load(db: &impl ConnectionTrait, model: offer::Model) -> Result<Offer, ServiceError> {
-    let levels = offer_level::Entity::find()
+    let mut levels = Vec::new();
+    for l in offer_level::Entity::find()
         .filter(offer_level::Column::OfferId.eq(model.id))
         .order_by_asc(offer_level::Column::Position)
         .all(db)
         .await?
-        .into_iter()
-        .filter_map(|l| {
-            let rule = serde_json::from_str::<FeeRule>(&l.fee_rule).ok()?;
-            Some(Level {
-                id: l.id,
-                name: l.name,
-                description: l.description,
-                rule,
-                vat_rate: VatRate::parse(&l.vat_rate)?,
-            })
-        })
-        .collect();
+    {
+        levels.push(Level::try_from(l)?);
+    }
     Ok(Offer {
         id: model.id,
-        year: model.year,
-        billing_plan: BillingPlan::parse(&model.billing_plan).unwrap_or_default(),
-        pro_rata_unit: if model.pro_rata_unit == "days" { ProRataUnit::Days } else { ProRataUnit::Months },
+        billing_plan: read_stored("offers", "billing_plan", &model.billing_plan)?,
+        pro_rata_unit: read_stored("offers", "pro_rata_unit", &model.pro_rata_unit)?,
         discounts: Discounts {
-            trust_percent: model.trust_discount_percent.parse().unwrap_or_default(),
-            first_year_percent: model.first_year_discount_percent.parse().unwrap_or_default(),
+            trust_percent: read_stored("offers", "trust_discount_percent", &model.trust_discount_percent)?,
+            first_year_percent: read_stored(
+                "offers",
+                "first_year_discount_percent",
+                &model.first_year_discount_percent,
+            )?,
         },
+        year: model.year,
         levels,
     })
+}
+
+/// A stored level, its fee rule read by the one checking reader: a level whose rule does not
+/// read is an error naming it, never a level that silently disappears.
+impl TryFrom<offer_level::Model> for Level {
+    type Error = ServiceError;
+
+    fn try_from(l: offer_level::Model) -> Result<Level, ServiceError> {
+        let rule = FeeRule::from_json(&l.fee_rule).map_err(|e| ServiceError::Corrupt {
+            table: "offer_levels",
+            column: "fee_rule",
+            value: l.fee_rule.clone(),
+            reason: e.to_string(),
+        })?;
+        Ok(Level {
+            id: l.id,
+            vat_rate: read_stored("offer_levels", "vat_rate", &l.vat_rate)?,
+            name: l.name,
+            description: l.description,
+            rule,
+        })
+    }
 }
 
 /// What one school would pay under a rule for a whole year.
@@ -343,7 +363,6 @@ pub async fn preview_rule(
     rule: &FeeRule,
     on: chrono::NaiveDate,
 ) -> Result<Vec<SchoolFee>, ServiceError> {
-    use crate::domain::billing_phase::BillingPhase;
     use crate::domain::fees::price_school;
     use crate::domain::pro_rata::Coverage;
     let schools = entity::school::Entity::find()
@@ -354,11 +373,11 @@ pub async fn preview_rule(
         .await?;
     let ids: Vec<i64> = schools.iter().map(|s| s.id).collect();
     let figures = super::register::pupil_figures(db, &ids).await?;
-    Ok(schools
+    schools
         .into_iter()
         .map(|s| {
             let pupils = super::register::pupils_in_force(&figures, s.id, on);
-            let phase = BillingPhase::parse(&s.billing_phase).unwrap_or(BillingPhase::Other);
+            let phase = super::register::billing_phase_of(&s)?;
             let priced = price_school(
                 rule,
                 phase,
@@ -370,7 +389,7 @@ pub async fn preview_rule(
                 Ok(p) => (Some(p.fee), p.working),
                 Err(e) => (None, e.to_string()),
             };
-            SchoolFee { urn: s.urn, name: s.name, billing_phase: phase, pupils, fee, working }
+            Ok(SchoolFee { urn: s.urn, name: s.name, billing_phase: phase, pupils, fee, working })
         })
-        .collect())
+        .collect()
 }

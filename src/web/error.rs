@@ -42,7 +42,7 @@ impl From<ServiceError> for PageError {
 }
 
 #[derive(Template)]
-#[template(path = "pages/error.html")]
+#[template(path = "error.html")]
 struct ErrorPage {
     chrome: Chrome,
     heading: String,

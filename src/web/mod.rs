@@ -1,15 +1,15 @@
 //! HTTP: one router per feature, merged here; extractors; one error type per surface.
 
-pub mod api;
-pub mod api_billing;
+pub mod account;
 pub mod assets;
+pub mod audit;
 pub mod billing;
 pub mod error;
-pub mod fee_form;
+pub mod extract;
+pub mod forms;
 pub mod funding;
-pub mod funding_edit;
 pub mod home;
-pub mod import;
+pub mod imports;
 pub mod invoices;
 pub mod memberships;
 pub mod offers;
@@ -18,46 +18,18 @@ pub mod payers;
 pub mod schools;
 pub mod session;
 pub mod settings;
-pub mod sign_in;
+pub mod state;
 pub mod users;
 pub mod view;
+
+pub use state::{AppState, WebSettings};
 
 use axum::Router;
 use axum::http::{HeaderValue, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
-use sea_orm::DatabaseConnection;
-use std::sync::Arc;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
-
-/// Settings the web layer needs.
-#[derive(Debug, Clone)]
-pub struct WebSettings {
-    /// Mark cookies `Secure` (on whenever the service is reached over HTTPS).
-    pub secure_cookies: bool,
-}
-
-/// What every handler can reach.
-#[derive(Clone)]
-pub struct AppState {
-    pub db: DatabaseConnection,
-    pub settings: Arc<WebSettings>,
-    pub clock: crate::clock::Clock,
-    /// Billing runs started from the billing page, by token, while and after they run.
-    pub runs: Arc<std::sync::Mutex<std::collections::HashMap<String, crate::services::billing::RunProgress>>>,
-}
-
-impl AppState {
-    pub fn new(db: DatabaseConnection, settings: WebSettings) -> AppState {
-        AppState {
-            db,
-            settings: Arc::new(settings),
-            clock: crate::clock::Clock::System,
-            runs: Arc::default(),
-        }
-    }
-}
 
 /// The whole service as one router: pages, the JSON API, assets and the health check.
 pub fn router(state: AppState) -> Router {
@@ -71,21 +43,33 @@ pub fn router(state: AppState) -> Router {
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "same-origin"),
     ];
+    let api = Router::new()
+        .route("/openapi.json", get(openapi::document))
+        .merge(users::api())
+        .merge(schools::api())
+        .merge(imports::api())
+        .merge(offers::api())
+        .merge(memberships::api())
+        .merge(payers::api())
+        .merge(billing::api())
+        .merge(invoices::api())
+        .merge(audit::api())
+        .merge(funding::api());
     let mut app = Router::new()
-        .merge(sign_in::router())
+        .merge(account::router())
         .merge(home::router())
         .merge(schools::router())
-        .merge(import::router())
+        .merge(imports::router())
         .merge(billing::router())
         .merge(offers::router())
         .merge(memberships::router())
         .merge(payers::router())
+        .merge(audit::router())
         .merge(settings::router())
         .merge(funding::router())
-        .merge(funding_edit::router())
         .merge(invoices::router())
         .merge(users::router())
-        .nest("/api/v1", api::router().merge(api_billing::router()))
+        .nest("/api/v1", api)
         .merge(assets::router())
         .route("/health", get(health))
         .fallback(not_found)

@@ -26,9 +26,16 @@ async fn demo(app: &TestApp) -> Partnership {
 }
 
 async fn run(app: &TestApp, p: &Partnership, year: &str, period: &str) -> RunSummary {
-    billing::commit(&app.db, p, year, period, None, day(2025, 9, 1), &mut |_, _| {})
-        .await
-        .expect("the run commits")
+    billing::commit(
+        &app.db,
+        p,
+        year,
+        period,
+        partnership_billing::services::billing::RunBy::on(day(2025, 9, 1)),
+        &mut |_, _| {},
+    )
+    .await
+    .expect("the run commits")
 }
 
 /// Every issued invoice number, in sequence order, and whether they run 1, 2, 3... unbroken.
@@ -180,7 +187,7 @@ async fn a_whole_termly_year(backend: Backend) {
         "2025-26",
         "PO-RV-2025-118",
         None,
-        day(2025, 9, 20),
+        day(2025, 9, 20).and_hms_opt(9, 0, 0).unwrap().and_utc(),
     )
     .await
     .unwrap();
@@ -200,7 +207,15 @@ async fn two_runs_at_once(backend: Backend) {
     let p = demo(&app).await;
     let start = |db: DatabaseConnection, p: Partnership| {
         tokio::spawn(async move {
-            billing::commit(&db, &p, "2025-26", "autumn", None, day(2025, 9, 1), &mut |_, _| {}).await
+            billing::commit(
+                &db,
+                &p,
+                "2025-26",
+                "autumn",
+                partnership_billing::services::billing::RunBy::on(day(2025, 9, 1)),
+                &mut |_, _| {},
+            )
+            .await
         })
     };
     let first = start(app.db.clone(), p.clone());
@@ -233,9 +248,16 @@ async fn annual_billing(backend: Backend) {
     );
     let missing = billing::plan(&app.db, &p, "2030-31", "annual").await.unwrap_err();
     assert!(missing.to_string().contains("there is no membership offer for 2030-31"));
-    let summary = billing::commit(&app.db, &p, "2026-27", "annual", None, day(2026, 8, 15), &mut |_, _| {})
-        .await
-        .unwrap();
+    let summary = billing::commit(
+        &app.db,
+        &p,
+        "2026-27",
+        "annual",
+        partnership_billing::services::billing::RunBy::on(day(2026, 8, 15)),
+        &mut |_, _| {},
+    )
+    .await
+    .unwrap();
     assert!(summary.invoices > 50);
     let one = invoice::Entity::find()
         .filter(invoice::Column::Status.eq("issued"))

@@ -129,29 +129,68 @@ async fn rates_backfilled(backend: Backend) {
     let p =
         partnership_billing::services::partnerships::find_by_slug(&app.db, "demo").await.unwrap().unwrap();
     let today = chrono::NaiveDate::from_ymd_opt(2025, 9, 1).unwrap();
-    partnership_billing::services::billing::commit(
-        &app.db,
-        &p,
-        "2025-26",
-        "autumn",
-        None,
-        today,
-        &mut |_, _| {},
-    )
+    // An invoice as the schema before this change holds it: one line of 100.00 at 20%.
+    let payer = entity::payer::ActiveModel {
+        partnership_id: Set(p.id),
+        kind: Set("school".into()),
+        reference: Set("school:1".into()),
+        name: Set("A School".into()),
+        address: Set("A School".into()),
+        email: Set(None),
+        requires_po: Set(false),
+        ..Default::default()
+    }
+    .insert(&app.db)
     .await
     .unwrap();
-    let invoice = entity::invoice::Entity::find()
-        .filter(entity::invoice::Column::Sequence.eq(1))
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap();
-    let line = entity::invoice_line::Entity::find()
-        .filter(entity::invoice_line::Column::InvoiceId.eq(invoice.id))
-        .one(&app.db)
-        .await
-        .unwrap()
-        .unwrap();
+    let invoice = entity::invoice::ActiveModel {
+        partnership_id: Set(p.id),
+        payer_id: Set(payer.id),
+        billing_run_id: Set(None),
+        source_key: Set("old".into()),
+        year: Set("2025-26".into()),
+        period: Set("autumn".into()),
+        status: Set("issued".into()),
+        number: Set(Some("RH-000001".into())),
+        sequence: Set(Some(1)),
+        issue_date: Set(Some(today)),
+        supply_date: Set(Some(today)),
+        due_date: Set(Some(today)),
+        period_start: Set(today),
+        period_end: Set(today),
+        po_number: Set(None),
+        payer_name: Set("A School".into()),
+        payer_address: Set("A School".into()),
+        supplier_name: Set(p.name.clone()),
+        supplier_address: Set(p.address.clone()),
+        supplier_vat_number: Set(Some("GB1".into())),
+        net_pence: Set(10_000),
+        vat_pence: Set(2000),
+        gross_pence: Set(12_000),
+        created_at: Set(chrono::Utc::now()),
+        issued_at: Set(Some(chrono::Utc::now())),
+        ..Default::default()
+    }
+    .insert(&app.db)
+    .await
+    .unwrap();
+    let line = entity::invoice_line::ActiveModel {
+        invoice_id: Set(invoice.id),
+        position: Set(1),
+        description: Set("Membership".into()),
+        quantity: Set("1".into()),
+        unit_price_pence: Set(10_000),
+        net_pence: Set(10_000),
+        vat_rate: Set("standard".into()),
+        school_id: Set(None),
+        source_kind: Set("membership".into()),
+        source_id: Set(1),
+        charge_key: Set(Some("old:1".into())),
+        ..Default::default()
+    }
+    .insert(&app.db)
+    .await
+    .unwrap();
     // An old-style note of 19.99 net (VAT 3.99), then a void of the rest with the VAT left.
     let rest = line.net_pence - 1999;
     let vat_left = invoice.vat_pence - 399;

@@ -43,7 +43,16 @@ async fn run_steps(steps: Vec<Step>) {
         let pick = |i: usize| issued.get(i % issued.len().max(1)).map(|m| m.id);
         match step {
             Step::Bill(period) => {
-                billing::commit(&app.db, &p, "2025-26", period, None, today, &mut |_, _| {}).await.unwrap();
+                billing::commit(
+                    &app.db,
+                    &p,
+                    "2025-26",
+                    period,
+                    partnership_billing::services::billing::RunBy::on(today),
+                    &mut |_, _| {},
+                )
+                .await
+                .unwrap();
             }
             Step::ReleasePo => {
                 let held = invoice::Entity::find()
@@ -52,9 +61,17 @@ async fn run_steps(steps: Vec<Step>) {
                     .await
                     .unwrap();
                 if let Some(h) = held {
-                    billing::release_with_po(&app.db, &p, h.payer_id, "2025-26", "PO-1", None, today)
-                        .await
-                        .unwrap();
+                    billing::release_with_po(
+                        &app.db,
+                        &p,
+                        h.payer_id,
+                        "2025-26",
+                        "PO-1",
+                        None,
+                        today.and_hms_opt(9, 0, 0).unwrap().and_utc(),
+                    )
+                    .await
+                    .unwrap();
                 }
             }
             Step::CreditPart(i, pence) => {

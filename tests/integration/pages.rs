@@ -339,42 +339,48 @@ async fn invoice_settings(backend: Backend) {
 }
 on_both_databases!(finance_changes_invoice_settings, invoice_settings);
 
-#[tokio::test]
-async fn a_running_billing_run_shows_its_progress() {
-    use partnership_billing::services::billing::RunProgress;
-    let app = TestApp::with_demo(Backend::Sqlite).await;
+/// A run's progress lives in the database: its page shows it to any process (after a restart,
+/// or for a run started from the command line), and a run that stopped writing says so.
+async fn run_progress(backend: Backend) {
+    use partnership_billing::domain::money::Money;
+    use partnership_billing::services::billing::{finish_run, record_batch, start_run};
+    let app = TestApp::with_demo(backend).await;
     let p =
         partnership_billing::services::partnerships::find_by_slug(&app.db, "demo").await.unwrap().unwrap();
-    let progress = |raised, error: Option<&str>| RunProgress {
-        year: "2025-26".into(),
-        period: "autumn".into(),
-        partnership_id: p.id,
-        raised,
-        total: 63,
-        summary: None,
-        error: error.map(String::from),
-    };
-    app.state.runs.lock().unwrap().insert("running-run".into(), progress(20, None));
-    app.state
-        .runs
-        .lock()
-        .unwrap()
-        .insert("stopped-run".into(), progress(40, Some("The database refused a write.")));
+    let now = chrono::Utc::now();
+    let running = start_run(&app.db, p.id, "2025-26", "autumn", 63, None, now).await.unwrap();
+    record_batch(&app.db, running, 20, Money::from_pence(123_456), now).await.unwrap();
+    let failed = start_run(&app.db, p.id, "2025-26", "autumn", 63, None, now).await.unwrap();
+    record_batch(&app.db, failed, 40, Money::from_pence(1), now).await.unwrap();
+    finish_run(&app.db, failed, Some("The database refused a write."), now).await.unwrap();
+    let long_ago = now - chrono::Duration::minutes(10);
+    let stale = start_run(&app.db, p.id, "2025-26", "spring", 63, None, long_ago).await.unwrap();
     let mut finance = app.client();
     finance.sign_in("finance@demo.test", "demo-finance-2025").await;
-    let running = finance.get("/billing/runs/running-run").await.text();
+    let page = finance.get(&format!("/billing/runs/{running}")).await.text();
+    assert!(page.contains("Raised 20 of 63 invoices") && page.contains("http-equiv=\"refresh\""), "{page}");
+    let stopped = finance.get(&format!("/billing/runs/{failed}")).await.text();
     assert!(
-        running.contains("Raised 20 of 63 invoices") && running.contains("http-equiv=\"refresh\""),
-        "{running}"
-    );
-    let stopped = finance.get("/billing/runs/stopped-run").await.text();
-    assert!(
-        stopped.contains("The run stopped") && stopped.contains("running the period again raises the rest")
+        stopped.contains("The run stopped")
+            && stopped.contains("The database refused a write.")
+            && stopped.contains("running the period again raises the rest"),
+        "{stopped}"
     );
     assert!(!stopped.contains("http-equiv=\"refresh\""));
+    let quiet = finance.get(&format!("/billing/runs/{stale}")).await.text();
+    assert!(
+        quiet.contains("stopped before it finished") && !quiet.contains("http-equiv=\"refresh\""),
+        "{quiet}"
+    );
+    let overview = finance.get("/billing").await.text();
+    assert!(
+        overview.contains("20 of 63") && overview.contains("Raising invoices") && overview.contains("Failed")
+    );
+    assert_eq!(finance.get("/billing/runs/999999").await.status, StatusCode::NOT_FOUND);
     assert_eq!(finance.get("/billing/runs/unknown").await.status, StatusCode::NOT_FOUND);
     let mut board = app.client();
     board.sign_in("board@demo.test", "demo-board-2025").await;
-    assert_eq!(board.get("/billing/runs/running-run").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(board.get(&format!("/billing/runs/{running}")).await.status, StatusCode::FORBIDDEN);
     app.finish().await;
 }
+on_both_databases!(a_billing_run_shows_its_progress_from_the_database, run_progress);

@@ -68,7 +68,16 @@ async fn invoice_pdfs(backend: Backend) {
     let app = TestApp::with_demo(backend).await;
     let p = partnerships::find_by_slug(&app.db, "demo").await.unwrap().unwrap();
     let today = NaiveDate::from_ymd_opt(2025, 9, 1).unwrap();
-    billing::commit(&app.db, &p, "2025-26", "autumn", None, today, &mut |_, _| {}).await.unwrap();
+    billing::commit(
+        &app.db,
+        &p,
+        "2025-26",
+        "autumn",
+        partnership_billing::services::billing::RunBy::on(today),
+        &mut |_, _| {},
+    )
+    .await
+    .unwrap();
     let trust = invoice::Entity::find()
         .filter(invoice::Column::PayerName.eq("Northgate Learning Trust"))
         .one(&app.db)
@@ -149,8 +158,16 @@ async fn a_partnership_without_vat_registration_charges_no_vat() {
     let p = partnerships::find_by_slug(&app.db, "demo").await.unwrap().unwrap();
     assert!(!p.vat_registered());
     let today = NaiveDate::from_ymd_opt(2025, 9, 1).unwrap();
-    let summary =
-        billing::commit(&app.db, &p, "2025-26", "autumn", None, today, &mut |_, _| {}).await.unwrap();
+    let summary = billing::commit(
+        &app.db,
+        &p,
+        "2025-26",
+        "autumn",
+        partnership_billing::services::billing::RunBy::on(today),
+        &mut |_, _| {},
+    )
+    .await
+    .unwrap();
     assert_eq!(summary.vat, partnership_billing::domain::money::Money::ZERO);
     assert_eq!(summary.total, summary.net);
     let first =

@@ -310,8 +310,7 @@ async fn sweep(backend: Backend) {
         &p,
         "2025-26",
         "autumn",
-        None,
-        today,
+        partnership_billing::services::billing::RunBy::on(today),
         &mut |_, _| {},
     )
     .await

@@ -1,0 +1,310 @@
+//! What one membership owes for one billing period: the pure heart of a billing run.
+//!
+//! The annual amount (the rule, floors and caps, discounts; exact) is charged for the share of
+//! the year the membership covers (see [`crate::domain::pro_rata`]). Period *n* charges the amount due
+//! for the share covered up to the end of period *n*, rounded half up to the penny, less the
+//! same up to the end of period *n-1*. So a whole year's termly charges add up exactly to the
+//! annual fee, and a school that joins, leaves or converts mid-year pays each period only for
+//! the months it is a member.
+
+use crate::domain::billing_phase::BillingPhase;
+use crate::domain::fees::{Discounts, FeeRule, Unpriced, discounted_annual};
+use crate::domain::instalments::BillingPlan;
+use crate::domain::money::{Money, round_half_up_to_penny};
+use crate::domain::partnership::MembershipYear;
+use crate::domain::pro_rata::{Coverage, ProRataUnit, coverage};
+use chrono::{Datelike, NaiveDate};
+use rust_decimal::Decimal;
+
+/// One billing period of a membership year.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Period {
+    /// "annual", "autumn", "spring", "summer" or "month-1" to "month-12".
+    pub name: String,
+    pub index: usize,
+    pub first_day: NaiveDate,
+    pub last_day: NaiveDate,
+}
+
+impl Period {
+    /// How the period reads on an invoice line.
+    pub fn label(&self) -> String {
+        match self.name.as_str() {
+            "annual" => "full year".into(),
+            "autumn" | "spring" | "summer" => format!("{} term", self.name),
+            _ => self.first_day.format("%B %Y").to_string(),
+        }
+    }
+}
+
+fn add_months(date: NaiveDate, months: u32) -> NaiveDate {
+    let total = date.month0() + months;
+    let year = date.year() + (total / 12) as i32;
+    NaiveDate::from_ymd_opt(year, total % 12 + 1, 1).unwrap_or(date)
+}
+
+/// The periods of a plan within a membership year, in order.
+pub fn periods(year: MembershipYear, plan: BillingPlan) -> Vec<Period> {
+    let mut start = year.first_day();
+    plan.periods()
+        .into_iter()
+        .enumerate()
+        .map(|(index, (name, months))| {
+            let next = add_months(start, months);
+            let period = Period { name, index, first_day: start, last_day: next.pred_opt().unwrap_or(next) };
+            start = next;
+            period
+        })
+        .collect()
+}
+
+/// The period of `plan` called `name`, if there is one.
+pub fn find_period(year: MembershipYear, plan: BillingPlan, name: &str) -> Option<Period> {
+    periods(year, plan).into_iter().find(|p| p.name.eq_ignore_ascii_case(name.trim()))
+}
+
+/// Everything that prices one membership.
+#[derive(Debug, Clone)]
+pub struct MembershipTerms<'a> {
+    /// e.g. "Membership 2025-26, Standard".
+    pub title: String,
+    pub rule: &'a FeeRule,
+    pub phase: BillingPhase,
+    pub pupils: Option<u32>,
+    pub discounts: Discounts,
+    pub unit: ProRataUnit,
+    /// The first day of membership (already no earlier than the school's opening).
+    pub start: NaiveDate,
+    /// The last day of membership (already no later than the school's closing), if it ends.
+    pub end: Option<NaiveDate>,
+}
+
+/// What a membership owes for a period, and how the figure was reached.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PeriodCharge {
+    pub net: Money,
+    pub description: String,
+}
+
+/// Why a membership cannot be charged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChargeError {
+    Unpriced(Unpriced),
+    LeavesBeforeJoining,
+}
+
+impl std::fmt::Display for ChargeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ChargeError::Unpriced(u) => u.fmt(f),
+            ChargeError::LeavesBeforeJoining => f.write_str("the membership ends before it starts"),
+        }
+    }
+}
+
+fn covered_until(
+    year: MembershipYear,
+    terms: &MembershipTerms,
+    until: Option<NaiveDate>,
+    unit: ProRataUnit,
+) -> Coverage {
+    let of = match unit {
+        ProRataUnit::Months => 12,
+        ProRataUnit::Days => (year.last_day() - year.first_day()).num_days() as u32 + 1,
+    };
+    let Some(until) = until else { return Coverage { covered: 0, of } };
+    let end = terms.end.map_or(until, |e| e.min(until));
+    if end < terms.start {
+        return Coverage { covered: 0, of };
+    }
+    coverage(year, terms.start, Some(end), unit).unwrap_or(Coverage { covered: 0, of })
+}
+
+fn due(annual: Decimal, c: Coverage) -> Money {
+    Money::from_decimal_rounded(round_half_up_to_penny(
+        annual * Decimal::from(c.covered) / Decimal::from(c.of),
+    ))
+}
+
+/// What the membership owes for `period`: `None` when nothing is due (not a member then, or a
+/// fee of £0.00).
+pub fn period_charge(
+    terms: &MembershipTerms,
+    year: MembershipYear,
+    plan: BillingPlan,
+    period: &Period,
+) -> Result<Option<PeriodCharge>, ChargeError> {
+    if terms.end.is_some_and(|end| end < terms.start) {
+        return Err(ChargeError::LeavesBeforeJoining);
+    }
+    let before = (period.index > 0).then(|| period.first_day.pred_opt().unwrap_or(period.first_day));
+    let covered_before = covered_until(year, terms, before, terms.unit);
+    let covered_to_end = covered_until(year, terms, Some(period.last_day), terms.unit);
+    if covered_to_end.covered == covered_before.covered {
+        return Ok(None);
+    }
+    let priced = discounted_annual(terms.rule, terms.phase, terms.pupils, terms.discounts)
+        .map_err(ChargeError::Unpriced)?;
+    let net = due(priced.amount, covered_to_end) - due(priced.amount, covered_before);
+    if net.amount().is_zero() {
+        return Ok(None);
+    }
+    let share = covered_to_end.covered - covered_before.covered;
+    let unit = match terms.unit {
+        ProRataUnit::Months => "months",
+        ProRataUnit::Days => "days",
+    };
+    let whole_period = plan == BillingPlan::Annual && covered_to_end.is_whole();
+    let description = if whole_period {
+        format!("{}: {}", terms.title, priced.working)
+    } else if plan == BillingPlan::Annual {
+        format!("{}: {}, pro rata {share}/{}", terms.title, priced.working, covered_to_end.of)
+    } else {
+        format!(
+            "{}: {}, {} ({share} of {} {unit})",
+            terms.title,
+            priced.working,
+            period.label(),
+            covered_to_end.of
+        )
+    };
+    Ok(Some(PeriodCharge { net, description }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::partnership::YearKind;
+    use proptest::prelude::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    fn year() -> MembershipYear {
+        MembershipYear::parse(YearKind::Academic, "2025-26").unwrap()
+    }
+
+    fn per_pupil() -> FeeRule {
+        FeeRule::from_json(r#"{"per_pupil": "19.00"}"#).unwrap()
+    }
+
+    fn terms(rule: &FeeRule, start: NaiveDate, end: Option<NaiveDate>) -> MembershipTerms<'_> {
+        MembershipTerms {
+            title: "Membership 2025-26, Standard".into(),
+            rule,
+            phase: BillingPhase::Primary,
+            pupils: Some(420),
+            discounts: Discounts::default(),
+            unit: ProRataUnit::Months,
+            start,
+            end,
+        }
+    }
+
+    fn charges(t: &MembershipTerms, plan: BillingPlan) -> Vec<Option<Money>> {
+        periods(year(), plan)
+            .iter()
+            .map(|p| period_charge(t, year(), plan, p).unwrap().map(|c| c.net))
+            .collect()
+    }
+
+    #[test]
+    fn periods_of_an_academic_year() {
+        let terms = periods(year(), BillingPlan::Termly);
+        assert_eq!(terms.len(), 3);
+        assert_eq!((terms[0].first_day, terms[0].last_day), (d(2025, 9, 1), d(2025, 12, 31)));
+        assert_eq!((terms[1].first_day, terms[1].last_day), (d(2026, 1, 1), d(2026, 4, 30)));
+        assert_eq!((terms[2].first_day, terms[2].last_day), (d(2026, 5, 1), d(2026, 8, 31)));
+        let months = periods(year(), BillingPlan::Monthly);
+        assert_eq!(months[11].last_day, d(2026, 8, 31));
+        assert_eq!(months[4].label(), "January 2026");
+        assert!(find_period(year(), BillingPlan::Termly, "Autumn").is_some());
+        assert!(find_period(year(), BillingPlan::Termly, "winter").is_none());
+    }
+
+    #[test]
+    fn a_whole_year_annual_and_termly() {
+        let rule = per_pupil();
+        let t = terms(&rule, d(2020, 1, 1), None);
+        let annual = periods(year(), BillingPlan::Annual);
+        let charge = period_charge(&t, year(), BillingPlan::Annual, &annual[0]).unwrap().unwrap();
+        assert_eq!(charge.net, Money::from_pence(798_000));
+        assert_eq!(charge.description, "Membership 2025-26, Standard: 420 pupils x £19.00");
+        assert_eq!(
+            charges(&t, BillingPlan::Termly),
+            vec![
+                Some(Money::from_pence(266_000)),
+                Some(Money::from_pence(266_000)),
+                Some(Money::from_pence(266_000))
+            ]
+        );
+        let autumn = &periods(year(), BillingPlan::Termly)[0];
+        let text = period_charge(&t, year(), BillingPlan::Termly, autumn).unwrap().unwrap().description;
+        assert_eq!(text, "Membership 2025-26, Standard: 420 pupils x £19.00, autumn term (4 of 12 months)");
+    }
+
+    #[test]
+    fn joining_in_february_pays_from_february() {
+        let rule = per_pupil();
+        let t = terms(&rule, d(2026, 2, 1), None);
+        let annual = &periods(year(), BillingPlan::Annual)[0];
+        let c = period_charge(&t, year(), BillingPlan::Annual, annual).unwrap().unwrap();
+        assert_eq!(c.net, Money::from_pence(465_500));
+        assert_eq!(c.description, "Membership 2025-26, Standard: 420 pupils x £19.00, pro rata 7/12");
+        assert_eq!(
+            charges(&t, BillingPlan::Termly),
+            vec![None, Some(Money::from_pence(199_500)), Some(Money::from_pence(266_000))]
+        );
+    }
+
+    #[test]
+    fn a_conversion_splits_the_year_between_payers() {
+        let rule = per_pupil();
+        let maintained = terms(&rule, d(2025, 9, 1), Some(d(2025, 12, 31)));
+        let academy = terms(&rule, d(2026, 1, 1), None);
+        let annual = &periods(year(), BillingPlan::Annual)[0];
+        let first = period_charge(&maintained, year(), BillingPlan::Annual, annual).unwrap().unwrap().net;
+        let second = period_charge(&academy, year(), BillingPlan::Annual, annual).unwrap().unwrap().net;
+        assert_eq!((first, second), (Money::from_pence(266_000), Money::from_pence(532_000)));
+        assert_eq!(first + second, Money::from_pence(798_000));
+    }
+
+    #[test]
+    fn missing_pupils_and_bad_dates_are_reported() {
+        let rule = per_pupil();
+        let mut t = terms(&rule, d(2025, 9, 1), None);
+        t.pupils = None;
+        let annual = &periods(year(), BillingPlan::Annual)[0];
+        assert_eq!(
+            period_charge(&t, year(), BillingPlan::Annual, annual),
+            Err(ChargeError::Unpriced(Unpriced::NeedsPupilNumber))
+        );
+        let backwards = terms(&rule, d(2026, 1, 10), Some(d(2026, 1, 9)));
+        assert_eq!(
+            period_charge(&backwards, year(), BillingPlan::Annual, annual),
+            Err(ChargeError::LeavesBeforeJoining)
+        );
+        let free = FeeRule::from_json(r#"{"flat": "0.00"}"#).unwrap();
+        assert_eq!(
+            period_charge(&terms(&free, d(2025, 9, 1), None), year(), BillingPlan::Annual, annual),
+            Ok(None)
+        );
+    }
+
+    proptest! {
+        /// However a membership starts and ends, its period charges add up to its pro-rata
+        /// annual fee, whichever plan bills it.
+        #[test]
+        fn period_charges_add_up_to_the_pro_rata_fee(start in 0u64..400, length in 0u64..400, pupils in 0u32..2000, plan in 0usize..3) {
+            let rule = FeeRule::from_json(r#"{"per_pupil": "7.37", "lump_sum": "101.01"}"#).unwrap();
+            let first = d(2025, 8, 1) + chrono::Days::new(start);
+            let mut t = terms(&rule, first, Some(first + chrono::Days::new(length)));
+            t.pupils = Some(pupils);
+            let plan = [BillingPlan::Annual, BillingPlan::Termly, BillingPlan::Monthly][plan];
+            let total: Money = periods(year(), plan).iter().filter_map(|p| period_charge(&t, year(), plan, p).unwrap()).map(|c| c.net).sum();
+            let annual_plan: Money = periods(year(), BillingPlan::Annual).iter().filter_map(|p| period_charge(&t, year(), BillingPlan::Annual, p).unwrap()).map(|c| c.net).sum();
+            prop_assert_eq!(total, annual_plan);
+        }
+    }
+}

@@ -1,0 +1,62 @@
+//! Billing runs as load, plan, commit: the facts are loaded here, the plan is the pure
+//! [`crate::domain::billing::plan_run`], and the commit writes invoices in batches.
+//!
+//! Every invoice line carries a unique charge key (membership, year, period), so a run that is
+//! re-run raises nothing twice, a run killed part-way resumes without gaps or duplicates, and two
+//! runs at once cannot raise the same charge: the database refuses the second.
+
+mod commit;
+mod load;
+mod po;
+mod runs;
+
+pub use crate::domain::billing::{PlannedInvoice, PlannedLine, RunPlan, Skipped};
+pub use commit::{CommitOptions, RunBy, RunSummary, commit, commit_with};
+pub use po::release_with_po;
+pub use runs::{RunRecord, RunState, finish_run, get_run, record_batch, runs, start_run};
+
+use super::partnerships::Partnership;
+use super::{ServiceError, offers};
+use crate::domain::billing::{Period, find_period, periods};
+use crate::domain::partnership::MembershipYear;
+use sea_orm::ConnectionTrait;
+
+/// The membership year and billing period a run is for, checked against the offer.
+pub async fn resolve_period(
+    db: &impl ConnectionTrait,
+    partnership: &Partnership,
+    year: &str,
+    period: &str,
+) -> Result<(offers::Offer, MembershipYear, Period), ServiceError> {
+    let my = MembershipYear::parse(partnership.year_kind, year)
+        .ok_or_else(|| ServiceError::invalid("year", MembershipYear::problem(year)))?;
+    let offer = offers::find(db, partnership.id, year).await?.ok_or_else(|| {
+        ServiceError::invalid("year", format!("there is no membership offer for {}", my.label()))
+    })?;
+    let found = find_period(my, offer.billing_plan, period).ok_or_else(|| {
+        let names: Vec<String> = periods(my, offer.billing_plan).into_iter().map(|p| p.name).collect();
+        ServiceError::invalid(
+            "period",
+            format!(
+                "\"{}\" is not a billing period of {}'s {} plan ({})",
+                period.trim(),
+                my.label(),
+                offer.billing_plan.as_str(),
+                names.join(", ")
+            ),
+        )
+    })?;
+    Ok((offer, my, found))
+}
+
+/// Works out every invoice the period would raise, without writing anything.
+pub async fn plan(
+    db: &impl ConnectionTrait,
+    partnership: &Partnership,
+    year: &str,
+    period: &str,
+) -> Result<RunPlan, ServiceError> {
+    let (offer, my, period) = resolve_period(db, partnership, year, period).await?;
+    let facts = load::facts(db, partnership, &offer, &my.label(), &period).await?;
+    Ok(facts.plan(&offer, my, &period, partnership.vat_registered()))
+}

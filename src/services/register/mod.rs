@@ -1,0 +1,305 @@
+//! The register of schools: lists, one school, pupil-number history. Every stored school and
+//! pupil figure is read strictly (see `stored`).
+
+mod pupils;
+mod school_detail;
+mod stored;
+
+pub use pupils::{
+    FiguresBySchool, ManualPupilFigure, add_manual_pupil_figure, pupil_figures, pupil_figures_of_partnership,
+    pupils_in_force,
+};
+pub use school_detail::{LinkedSchool, PupilHistoryEntry, SchoolDetail, school_detail};
+pub use stored::{billing_phase_of, status_of};
+
+use super::{FieldError, ServiceError};
+use crate::domain::billing_phase::BillingPhase;
+use crate::domain::role::SchoolScope;
+use crate::domain::school::{SchoolStatus, Urn};
+use chrono::NaiveDate;
+use entity::{local_authority, pupil_count, school, trust};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+};
+use std::collections::HashMap;
+
+/// A local authority of the partnership.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LocalAuthority {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+}
+
+/// A multi-academy trust of the partnership.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Trust {
+    pub id: i64,
+    pub name: String,
+    pub companies_house_number: Option<String>,
+}
+
+/// A school as lists and pages show it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SchoolSummary {
+    #[serde(skip)]
+    pub id: i64,
+    pub urn: Urn,
+    pub name: String,
+    pub local_authority: LocalAuthority,
+    pub type_name: String,
+    pub type_group: Option<String>,
+    pub gias_phase: String,
+    pub billing_phase: BillingPhase,
+    pub status: SchoolStatus,
+    pub trust: Option<Trust>,
+    pub postcode: Option<String>,
+    /// The number on roll in force on the date asked about; `None` means it needs one.
+    pub pupils: Option<i32>,
+    pub needs_pupil_number: bool,
+}
+
+/// Filters for the schools list; every field optional.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct SchoolFilter {
+    /// Part of the name, or a URN.
+    pub q: Option<String>,
+    /// Local authority code.
+    pub la: Option<String>,
+    pub phase: Option<String>,
+    pub type_group: Option<String>,
+    pub status: Option<String>,
+    /// Trust record id.
+    pub trust: Option<i64>,
+    /// Only schools with no pupil number in force today.
+    pub needs_pupils: Option<bool>,
+}
+
+/// One page of schools and the count over all pages.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SchoolPage {
+    pub schools: Vec<SchoolSummary>,
+    pub total: u64,
+    pub page: u64,
+    pub per_page: u64,
+    pub pages: u64,
+}
+
+/// The partnership's local authorities and trusts, for names and filter lists.
+pub struct Lookups {
+    pub las: HashMap<i64, LocalAuthority>,
+    pub trusts: HashMap<i64, Trust>,
+}
+
+pub async fn local_authorities(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+) -> Result<Vec<LocalAuthority>, ServiceError> {
+    Ok(local_authority::Entity::find()
+        .filter(local_authority::Column::PartnershipId.eq(partnership_id))
+        .order_by_asc(local_authority::Column::Name)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| LocalAuthority { id: m.id, code: m.code, name: m.name })
+        .collect())
+}
+
+pub async fn trusts(db: &impl ConnectionTrait, partnership_id: i64) -> Result<Vec<Trust>, ServiceError> {
+    Ok(trust::Entity::find()
+        .filter(trust::Column::PartnershipId.eq(partnership_id))
+        .order_by_asc(trust::Column::Name)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| Trust { id: m.id, name: m.name, companies_house_number: m.companies_house_number })
+        .collect())
+}
+
+pub async fn lookups(db: &impl ConnectionTrait, partnership_id: i64) -> Result<Lookups, ServiceError> {
+    Ok(Lookups {
+        las: local_authorities(db, partnership_id).await?.into_iter().map(|l| (l.id, l)).collect(),
+        trusts: trusts(db, partnership_id).await?.into_iter().map(|t| (t.id, t)).collect(),
+    })
+}
+
+pub(super) fn scope_condition(scope: SchoolScope) -> Condition {
+    match scope {
+        SchoolScope::All => Condition::all(),
+        SchoolScope::School(id) => Condition::all().add(school::Column::Id.eq(id)),
+        SchoolScope::Trust(id) => Condition::all().add(school::Column::TrustId.eq(id)),
+        SchoolScope::Nothing => Condition::all().add(school::Column::Id.is_null()),
+    }
+}
+
+/// Checks the filter's closed-list values, naming any that is not one of them.
+fn check_filter(filter: &SchoolFilter) -> Result<(), ServiceError> {
+    let mut errors = Vec::new();
+    if let Some(phase) = filter.phase.as_deref().filter(|p| !p.is_empty())
+        && BillingPhase::parse(phase).is_none()
+    {
+        errors.push(FieldError {
+            field: "phase".into(),
+            message: format!("\"{phase}\" is not a billing phase"),
+        });
+    }
+    if let Some(status) = filter.status.as_deref().filter(|s| !s.is_empty())
+        && SchoolStatus::parse(status).is_none()
+    {
+        errors.push(FieldError {
+            field: "status".into(),
+            message: format!("\"{status}\" is not a school status"),
+        });
+    }
+    if errors.is_empty() { Ok(()) } else { Err(ServiceError::Invalid(errors)) }
+}
+
+/// One page (from 1) of the schools a scope reaches, filtered, by name.
+pub async fn list_schools(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+    scope: SchoolScope,
+    filter: &SchoolFilter,
+    today: NaiveDate,
+    page: u64,
+    per_page: u64,
+) -> Result<SchoolPage, ServiceError> {
+    check_filter(filter)?;
+    let lookups = lookups(db, partnership_id).await?;
+    let mut query = school::Entity::find()
+        .filter(school::Column::PartnershipId.eq(partnership_id))
+        .filter(scope_condition(scope));
+    if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        let pattern = format!("%{}%", q.to_lowercase().replace(['%', '_'], ""));
+        let mut by_text =
+            Condition::any().add(Expr::expr(Func::lower(Expr::col(school::Column::Name))).like(pattern));
+        if let Ok(urn) = Urn::parse(q) {
+            by_text = by_text.add(school::Column::Urn.eq(urn.value()));
+        }
+        query = query.filter(by_text);
+    }
+    if let Some(code) = filter.la.as_deref().filter(|c| !c.is_empty()) {
+        let la_ids: Vec<i64> = lookups.las.values().filter(|l| l.code == code).map(|l| l.id).collect();
+        query = query.filter(school::Column::LocalAuthorityId.is_in(la_ids));
+    }
+    if let Some(phase) = filter.phase.as_deref().and_then(BillingPhase::parse) {
+        query = query.filter(school::Column::BillingPhase.eq(phase.label()));
+    }
+    if let Some(group) = filter.type_group.as_deref().filter(|g| !g.is_empty()) {
+        query = query.filter(school::Column::TypeGroup.eq(group));
+    }
+    if let Some(status) = filter.status.as_deref().and_then(SchoolStatus::parse) {
+        query = query.filter(school::Column::Status.eq(status.as_str()));
+    }
+    if let Some(trust_id) = filter.trust {
+        query = query.filter(school::Column::TrustId.eq(trust_id));
+    }
+    if filter.needs_pupils == Some(true) {
+        query = query.filter(
+            school::Column::Id.not_in_subquery(
+                Query::select()
+                    .column(pupil_count::Column::SchoolId)
+                    .from(pupil_count::Entity)
+                    .and_where(pupil_count::Column::CensusDate.lte(today))
+                    .to_owned(),
+            ),
+        );
+    }
+    let per_page = per_page.clamp(1, 500);
+    let paginator =
+        query.order_by_asc(school::Column::Name).order_by_asc(school::Column::Urn).paginate(db, per_page);
+    let counts = paginator.num_items_and_pages().await?;
+    let pages = Ord::max(counts.number_of_pages, 1);
+    let page = page.clamp(1, pages);
+    let models = paginator.fetch_page(page - 1).await?;
+    let schools = summaries(db, &lookups, models, today).await?;
+    Ok(SchoolPage { schools, total: counts.number_of_items, page, per_page, pages })
+}
+
+async fn summaries(
+    db: &impl ConnectionTrait,
+    lookups: &Lookups,
+    models: Vec<school::Model>,
+    today: NaiveDate,
+) -> Result<Vec<SchoolSummary>, ServiceError> {
+    let ids: Vec<i64> = models.iter().map(|m| m.id).collect();
+    let figures = pupil_figures(db, &ids).await?;
+    models
+        .into_iter()
+        .map(|m| {
+            let pupils = pupils_in_force(&figures, m.id, today);
+            summary(lookups, m, pupils)
+        })
+        .collect()
+}
+
+pub(super) fn summary(
+    lookups: &Lookups,
+    m: school::Model,
+    pupils: Option<i32>,
+) -> Result<SchoolSummary, ServiceError> {
+    let local_authority =
+        lookups.las.get(&m.local_authority_id).cloned().ok_or_else(|| ServiceError::Corrupt {
+            table: "schools",
+            column: "local_authority_id",
+            value: m.local_authority_id.to_string(),
+            reason: "no such local authority in the partnership".into(),
+        })?;
+    let (billing_phase, status) = (billing_phase_of(&m)?, status_of(&m)?);
+    Ok(SchoolSummary {
+        id: m.id,
+        urn: Urn::from_stored(m.urn),
+        name: m.name,
+        local_authority,
+        billing_phase,
+        type_name: m.type_name,
+        type_group: m.type_group,
+        gias_phase: m.gias_phase,
+        status,
+        trust: m.trust_id.and_then(|id| lookups.trusts.get(&id).cloned()),
+        postcode: m.postcode,
+        pupils,
+        needs_pupil_number: pupils.is_none(),
+    })
+}
+
+/// How many schools the partnership has, by billing phase (home pages and reports).
+pub async fn count_by_phase(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+    scope: SchoolScope,
+) -> Result<Vec<(BillingPhase, u64)>, ServiceError> {
+    let mut counts = Vec::new();
+    for phase in BillingPhase::ALL {
+        let n = school::Entity::find()
+            .filter(school::Column::PartnershipId.eq(partnership_id))
+            .filter(school::Column::BillingPhase.eq(phase.label()))
+            .filter(school::Column::Status.ne(SchoolStatus::Closed.as_str()))
+            .filter(scope_condition(scope))
+            .count(db)
+            .await?;
+        if n > 0 {
+            counts.push((phase, n));
+        }
+    }
+    Ok(counts)
+}
+
+/// The GIAS type groups present in the partnership's register, for filter lists.
+pub async fn type_groups(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+) -> Result<Vec<String>, ServiceError> {
+    use sea_orm::QuerySelect;
+    let mut groups: Vec<Option<String>> = school::Entity::find()
+        .select_only()
+        .column(school::Column::TypeGroup)
+        .distinct()
+        .filter(school::Column::PartnershipId.eq(partnership_id))
+        .into_tuple()
+        .all(db)
+        .await?;
+    groups.sort();
+    Ok(groups.into_iter().flatten().collect())
+}

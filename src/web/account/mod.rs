@@ -1,0 +1,11 @@
+//! Signing in and out.
+
+pub(crate) mod pages;
+
+use crate::web::AppState;
+use axum::Router;
+
+/// The feature's pages.
+pub fn router() -> Router<AppState> {
+    pages::router()
+}

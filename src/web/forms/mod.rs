@@ -1,0 +1,3 @@
+//! Form pieces shared by several pages.
+
+pub mod fee_rule;

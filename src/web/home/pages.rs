@@ -1,0 +1,150 @@
+//! The home page: what each role sees first.
+
+use crate::domain::role::{Role, SchoolScope};
+use crate::services::register::{self, SchoolFilter};
+use crate::web::AppState;
+use crate::web::error::PageError;
+use crate::web::session::PageUser;
+use crate::web::view::{Chrome, render};
+use askama::Template;
+use axum::Router;
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::get;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/", get(home))
+}
+
+struct MySchool {
+    urn: String,
+    name: String,
+    pupils: Option<i32>,
+}
+
+#[derive(Template)]
+#[template(path = "home/home.html")]
+struct HomePage {
+    chrome: Chrome,
+    partnership_name: String,
+    heading: String,
+    intro: String,
+    table_caption: String,
+    phase_counts: Vec<(String, u64)>,
+    needs_pupils: u64,
+    my_schools: Vec<MySchool>,
+    links: Vec<(&'static str, &'static str)>,
+    year_totals: Vec<(String, usize, String, String, usize)>,
+    my_memberships: Vec<(String, String, String, String)>,
+}
+
+async fn home(State(state): State<AppState>, user: PageUser) -> Result<Response, PageError> {
+    let today = chrono::Utc::now().date_naive();
+    let role = user.user.role;
+    let scope = user.user.school_scope();
+    let pid = user.partnership.id;
+    let mut page = HomePage {
+        chrome: Chrome::for_user(&user, "/"),
+        partnership_name: user.partnership.name.clone(),
+        heading: format!("Welcome, {}", user.user.name),
+        intro: String::new(),
+        table_caption: "Open schools in the register".into(),
+        phase_counts: Vec::new(),
+        needs_pupils: 0,
+        my_schools: Vec::new(),
+        links: Vec::new(),
+        year_totals: Vec::new(),
+        my_memberships: Vec::new(),
+    };
+    if matches!(role, Role::Admin | Role::Finance | Role::Board) {
+        page.year_totals = crate::services::invoices::totals_by_year(&state.db, pid)
+            .await?
+            .into_iter()
+            .map(|t| (t.year, t.issued, t.gross.to_string(), t.credited.to_string(), t.held))
+            .collect();
+    }
+    if matches!(role, Role::Admin | Role::Finance | Role::Board) {
+        page.phase_counts = register::count_by_phase(&state.db, pid, scope)
+            .await?
+            .into_iter()
+            .map(|(phase, n)| (phase.label().to_string(), n))
+            .collect();
+        let needing =
+            SchoolFilter { needs_pupils: Some(true), status: Some("open".into()), ..Default::default() };
+        page.needs_pupils = register::list_schools(&state.db, pid, scope, &needing, today, 1, 1).await?.total;
+    }
+    match role {
+        Role::Admin => {
+            page.intro =
+                "You run the partnership's set-up: the register of schools and who can use the service."
+                    .into();
+            page.links = vec![
+                ("/billing", "Set fees, enrol schools and run billing"),
+                ("/invoices", "Invoices and credit notes"),
+                ("/schools", "Browse the register of schools"),
+                ("/import", "Import schools from a GIAS extract"),
+                ("/users", "Add users and see who has access"),
+            ];
+        }
+        Role::Finance => {
+            page.intro =
+                "You keep the register's pupil numbers right: they are what per-pupil fees are charged on."
+                    .into();
+            page.links = vec![
+                ("/billing", "Set fees, enrol schools and run billing"),
+                ("/invoices", "Invoices, credit notes and overdue debt"),
+                ("/schools", "Browse the register of schools"),
+            ];
+        }
+        Role::Board => {
+            page.intro =
+                "You can read the register and the partnership's reports; nothing you do here changes them."
+                    .into();
+            page.links = vec![("/schools", "Browse the register of schools")];
+        }
+        Role::SchoolBusinessManager => {
+            page.intro = match scope {
+                SchoolScope::Trust(_) => "You see every school of your trust.".into(),
+                _ => "You see your school's details and pupil numbers.".into(),
+            };
+            let mine = register::list_schools(&state.db, pid, scope, &SchoolFilter::default(), today, 1, 100)
+                .await?;
+            let ids: Vec<i64> = mine.schools.iter().map(|s| s.id).collect();
+            page.my_schools = mine
+                .schools
+                .into_iter()
+                .map(|s| MySchool { urn: s.urn.to_string(), name: s.name, pupils: s.pupils })
+                .collect();
+            for offer in crate::services::offers::list(&state.db, pid).await? {
+                for m in crate::services::memberships::list_for_year(&state.db, pid, &offer.year, Some(&ids))
+                    .await?
+                {
+                    page.my_memberships.push((
+                        format!("{} {}", m.school, m.year),
+                        m.level,
+                        m.level_description,
+                        format!(
+                            "from {}{}",
+                            crate::web::view::long_date(m.starts_on),
+                            m.ends_on
+                                .map(|e| format!(" to {}", crate::web::view::long_date(e)))
+                                .unwrap_or_default()
+                        ),
+                    ));
+                }
+            }
+            page.links = vec![("/invoices", "Your invoices and credit notes (PDF)")];
+        }
+        Role::Commissioner => {
+            let las = register::local_authorities(&state.db, pid).await?;
+            let council = las
+                .iter()
+                .find(|l| Some(l.id) == user.user.local_authority_id)
+                .map(|l| l.name.clone())
+                .unwrap_or_default();
+            page.intro = format!("You commission work from the partnership for {council}.");
+            page.links = vec![("/invoices", "Invoices addressed to your council")];
+        }
+    }
+    Ok(render(&page))
+}

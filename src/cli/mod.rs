@@ -1,16 +1,23 @@
-//! The command line: parse, read settings, run the chosen command.
+//! The command line: parse, read settings, run the chosen command (one file per group).
 
-use crate::domain::gias::{ParseOptions, parse_gias_date};
-use crate::domain::partnership::YearKind;
-use crate::domain::role::Role;
-use crate::services::demo::{DEMO_LOGINS, load_demo};
-use crate::services::import::{ImportOptions, import_schools};
-use crate::services::partnerships::{self, NewPartnership};
-use crate::services::users::{self, NewUser};
-use crate::services::{self, ServiceError, auth};
+/// Prints a line on standard output; when the reader has gone (`partnership-billing ... | head`)
+/// the command ends quietly instead of panicking on the closed pipe.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::cli::output::line(format_args!($($arg)*))
+    };
+}
+
+mod accounts;
+mod billing;
+mod funding;
+pub mod output;
+mod register;
+mod serve;
+
+use crate::services::{self, ServiceError, partnerships};
 use crate::settings::{DEFAULT_BIND, DEFAULT_DATABASE_URL, Settings};
-use crate::web::{AppState, WebSettings, router};
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 use sea_orm::DatabaseConnection;
 use secrecy::{ExposeSecret, SecretString};
@@ -195,62 +202,27 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve { bind, demo, secure_cookies } => {
             settings.bind = bind;
             settings.secure_cookies = secure_cookies;
-            serve(settings, demo).await
+            serve::serve(settings, demo).await
         }
         Command::Migrate => {
             open(&settings).await?;
-            println!("The database at {} is up to date.", settings.database_for_logs());
+            say!("The database at {} is up to date.", settings.database_for_logs());
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo => {
             let db = open(&settings).await?;
-            demo(&db).await?;
+            serve::demo(&db).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::ImportSchools { file, partnership, skip_bad_rows, census_date, la, json } => {
             let db = open(&settings).await?;
-            import(&db, &file, partnership.as_deref(), skip_bad_rows, census_date, la, json).await
+            register::import(&db, &file, partnership.as_deref(), skip_bad_rows, census_date, la, json).await
         }
         Command::CreatePartnership { slug, name, address, vat_number, year_kind } => {
-            let db = open(&settings).await?;
-            let year_kind = YearKind::parse(&year_kind)
-                .with_context(|| format!("--year-kind \"{year_kind}\" must be academic or financial"))?;
-            let created = partnerships::create(
-                &db,
-                NewPartnership { slug, name, address: address.replace("\\n", "\n"), vat_number, year_kind },
-            )
-            .await
-            .map_err(service_error)?;
-            println!("Created partnership {} ({}).", created.name, created.slug);
-            Ok(ExitCode::SUCCESS)
+            accounts::create_partnership(&settings, slug, name, address, vat_number, year_kind).await
         }
         Command::CreateUser { partnership, email, name, role, school, trust, council } => {
-            let db = open(&settings).await?;
-            let partnership =
-                partnerships::resolve(&db, partnership.as_deref()).await.map_err(service_error)?;
-            let role = Role::parse(&role).with_context(|| {
-                format!(
-                    "--role \"{role}\" must be admin, finance, board, school_business_manager or commissioner"
-                )
-            })?;
-            let password = read_password()?;
-            let created = users::create(
-                &db,
-                NewUser {
-                    partnership_id: partnership.id,
-                    email,
-                    name,
-                    role,
-                    password,
-                    school_urn: school,
-                    trust_name: trust,
-                    local_authority_code: council,
-                },
-            )
-            .await
-            .map_err(service_error)?;
-            println!("Created {} ({}) in {}.", created.email, created.role.label(), partnership.name);
-            Ok(ExitCode::SUCCESS)
+            accounts::create_user(&settings, partnership, email, name, role, school, trust, council).await
         }
         Command::BillingRun { partnership, year, period, commit, date, json, batch_size } => {
             let db = open(&settings).await?;
@@ -258,7 +230,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 partnerships::resolve(&db, partnership.as_deref()).await.map_err(service_error)?;
             let today = date.unwrap_or_else(|| chrono::Utc::now().date_naive());
             let options = crate::services::billing::CommitOptions { batch_size, run_id: None };
-            billing_run(&db, &partnership, (&year, &period), commit.then_some(options), today, json).await
+            billing::billing_run(&db, &partnership, (&year, &period), commit.then_some(options), today, json)
+                .await
         }
         Command::InvoiceSettings {
             partnership,
@@ -270,292 +243,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             account_number,
             remittance_email,
         } => {
-            let db = open(&settings).await?;
-            let p = partnerships::resolve(&db, partnership.as_deref()).await.map_err(service_error)?;
-            let keep = |new: Option<String>, old: Option<String>| {
-                new.map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).or(old)
-            };
-            let changed = partnerships::InvoiceSettings {
-                invoice_prefix: invoice_prefix.unwrap_or(p.invoice_prefix.clone()),
-                credit_note_prefix: credit_note_prefix.unwrap_or(p.credit_note_prefix.clone()),
-                payment_terms_days: payment_terms_days.unwrap_or(p.payment_terms_days),
-                bank_account_name: keep(bank_account_name, p.bank_account_name.clone()),
-                bank_sort_code: keep(sort_code, p.bank_sort_code.clone()),
-                bank_account_number: keep(account_number, p.bank_account_number.clone()),
-                remittance_email: keep(remittance_email, p.remittance_email.clone()),
-            };
-            let saved =
-                partnerships::set_invoice_settings(&db, p.id, changed, None).await.map_err(service_error)?;
-            println!("Invoices of {}:", saved.name);
-            println!("  invoice numbers       {}000001, ...", saved.invoice_prefix);
-            println!("  credit note numbers   {}000001, ...", saved.credit_note_prefix);
-            println!("  payment terms         {} days", saved.payment_terms_days);
-            println!(
-                "  VAT number            {}",
-                saved.vat_number.as_deref().unwrap_or("none: invoices carry no VAT")
-            );
-            println!(
-                "  bank account          {} {} {}",
-                saved.bank_account_name.as_deref().unwrap_or("(no name)"),
-                saved.bank_sort_code.as_deref().unwrap_or("(no sort code)"),
-                saved.bank_account_number.as_deref().unwrap_or("(no account number)")
-            );
-            println!("  remittance email      {}", saved.remittance_email.as_deref().unwrap_or("(none)"));
-            Ok(ExitCode::SUCCESS)
+            billing::invoice_settings(
+                &settings,
+                partnership,
+                invoice_prefix,
+                credit_note_prefix,
+                payment_terms_days,
+                bank_account_name,
+                sort_code,
+                account_number,
+                remittance_email,
+            )
+            .await
         }
-        Command::Model { scenario } => {
-            let text = std::fs::read_to_string(&scenario)
-                .with_context(|| format!("cannot read {}", scenario.display()))?;
-            let parsed: crate::domain::funding::Scenario = serde_json::from_str(&text)
-                .with_context(|| format!("{} is not a scenario", scenario.display()))?;
-            crate::services::funding::check_scenario(&parsed).map_err(service_error)?;
-            let base = scenario.parent().unwrap_or(std::path::Path::new("."));
-            let schools = if parsed.schools.gias_csv.is_some() {
-                crate::services::funding::schools_from_csv(&parsed, base).map_err(service_error)?
-            } else {
-                let db = open(&settings).await?;
-                crate::services::funding::schools_from_register(&db, &parsed).await.map_err(service_error)?
-            };
-            let result = crate::domain::funding::model(&parsed, &schools);
-            println!("{}", serde_json::to_string_pretty(&result)?);
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::CreateToken { email, name } => {
-            let db = open(&settings).await?;
-            let user = users::find_by_email(&db, &email)
-                .await
-                .map_err(service_error)?
-                .with_context(|| format!("no user with email {email}"))?;
-            let token = auth::create_api_token(&db, user.id, &name).await.map_err(service_error)?;
-            println!("API token for {email} (shown once; keep it secret):\n{}", token.expose_secret());
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Model { scenario } => funding::model(&settings, scenario).await,
+        Command::CreateToken { email, name } => accounts::create_token(&settings, email, name).await,
     }
-}
-
-fn read_password() -> anyhow::Result<SecretString> {
-    if let Ok(p) = std::env::var("PB_PASSWORD") {
-        return Ok(SecretString::from(p));
-    }
-    eprintln!("Password (at least {} characters), then Enter:", users::MIN_PASSWORD_LEN);
-    let mut line = String::new();
-    std::io::stdin().read_line(&mut line).context("cannot read the password from standard input")?;
-    let password = line.trim_end_matches(['\r', '\n']).to_string();
-    if password.is_empty() {
-        bail!("no password given: set PB_PASSWORD or type one on standard input");
-    }
-    Ok(SecretString::from(password))
-}
-
-async fn demo(db: &DatabaseConnection) -> anyhow::Result<()> {
-    let (partnership, created) = load_demo(db).await.map_err(service_error)?;
-    if created {
-        println!("Loaded the demo partnership \"{}\" (slug {}).", partnership.name, partnership.slug);
-    } else {
-        println!("The demo partnership \"{}\" is already loaded.", partnership.name);
-    }
-    println!("Demo sign-ins (demo data only; these passwords are public):");
-    for login in DEMO_LOGINS {
-        println!("  {:<22} {:<20} {}", login.email, login.password, login.note);
-    }
-    Ok(())
-}
-
-async fn serve(settings: Settings, with_demo: bool) -> anyhow::Result<ExitCode> {
-    let db = open(&settings).await?;
-    if with_demo {
-        demo(&db).await?;
-    }
-    let state = AppState::new(db, WebSettings { secure_cookies: settings.secure_cookies });
-    let listener = tokio::net::TcpListener::bind(&settings.bind)
-        .await
-        .with_context(|| format!("cannot listen on {} (set BIND to another address)", settings.bind))?;
-    let address = listener.local_addr()?;
-    tracing::info!(database = %settings.database_for_logs(), "database ready");
-    println!("Partnership Billing is running at http://{address}/ (Ctrl+C to stop)");
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .context("the web server stopped with an error")?;
-    Ok(ExitCode::SUCCESS)
-}
-
-async fn import(
-    db: &DatabaseConnection,
-    file: &std::path::Path,
-    partnership: Option<&str>,
-    skip_bad_rows: bool,
-    census_date: Option<String>,
-    la: Option<String>,
-    json: bool,
-) -> anyhow::Result<ExitCode> {
-    let partnership = partnerships::resolve(db, partnership).await.map_err(service_error)?;
-    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let census = match census_date.as_deref() {
-        Some(text) => parse_gias_date(text).map_err(|e| anyhow::anyhow!("--census-date: {e}"))?,
-        None => None,
-    };
-    let census = census.unwrap_or_else(|| chrono::Utc::now().date_naive());
-    let only_la_codes = crate::domain::gias::parse_la_codes(la.as_deref().unwrap_or(""))
-        .map_err(|e| anyhow::anyhow!("--la: {e}"))?;
-    let options = ImportOptions {
-        parse: ParseOptions { default_census_date: Some(census), only_la_codes },
-        skip_bad_rows,
-    };
-    let bar = indicatif::ProgressBar::new(0);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} rows ({eta})")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    bar.set_message(format!("Importing into {}", partnership.slug));
-    let progress_bar = bar.clone();
-    let mut progress = move |done: u64, total: u64| {
-        progress_bar.set_length(total);
-        progress_bar.set_position(done);
-    };
-    let summary =
-        import_schools(db, partnership.id, &bytes, &options, &mut progress).await.map_err(service_error)?;
-    bar.finish_and_clear();
-    if json {
-        println!("{}", serde_json::to_string_pretty(&summary)?);
-    } else {
-        for e in summary.errors.iter().take(500) {
-            eprintln!("{e}");
-        }
-        if summary.errors.len() > 500 {
-            eprintln!("... and {} more problems", summary.errors.len() - 500);
-        }
-        if summary.committed {
-            println!(
-                "Imported {} rows into {}: {} created, {} updated, {} unchanged, {} rejected, {} outside the chosen LAs; {} pupil figures added.",
-                summary.rows,
-                partnership.slug,
-                summary.created,
-                summary.updated,
-                summary.unchanged,
-                summary.rejected,
-                summary.outside_area,
-                summary.pupil_figures_added
-            );
-        } else {
-            println!(
-                "Nothing was imported: {} of {} rows have problems (listed above). Correct them, or pass --skip-bad-rows.",
-                summary.rejected, summary.rows
-            );
-        }
-    }
-    Ok(if summary.committed { ExitCode::SUCCESS } else { ExitCode::from(2) })
-}
-
-async fn billing_run(
-    db: &DatabaseConnection,
-    partnership: &partnerships::Partnership,
-    (year, period): (&str, &str),
-    commit: Option<crate::services::billing::CommitOptions>,
-    today: chrono::NaiveDate,
-    json: bool,
-) -> anyhow::Result<ExitCode> {
-    use crate::services::billing;
-    let plan = billing::plan(db, partnership, year, period).await.map_err(service_error)?;
-    let Some(options) = commit else {
-        if json {
-            let summary = serde_json::json!({
-                "committed": false,
-                "year": plan.year,
-                "period": plan.period,
-                "invoices": plan.invoices.len(),
-                "net": plan.net.amount().to_string(),
-                "vat": plan.vat.amount().to_string(),
-                "total": plan.total.amount().to_string(),
-                "waiting_for_po": plan.invoices.iter().filter(|i| i.waiting_for_po).count(),
-                "already_raised": plan.already_raised,
-                "skipped": plan.skipped,
-                "plan": plan.invoices,
-            });
-            println!("{}", serde_json::to_string_pretty(&summary)?);
-        } else {
-            println!(
-                "Preview of {} {} for {} ({} to {}): nothing is raised without --commit.",
-                year, plan.period, partnership.name, plan.period_start, plan.period_end
-            );
-            println!("{:<50} {:>6} {:>14} {:>12} {:>14}", "Payer", "Lines", "Net", "VAT", "Total");
-            for invoice in &plan.invoices {
-                let held = if invoice.waiting_for_po { "  (waiting for PO)" } else { "" };
-                println!(
-                    "{:<50} {:>6} {:>14} {:>12} {:>14}{held}",
-                    invoice.payer_name,
-                    invoice.lines.len(),
-                    invoice.totals.net.to_string(),
-                    invoice.totals.vat.to_string(),
-                    invoice.totals.gross.to_string()
-                );
-            }
-            println!(
-                "{} invoices, total {} (net {}, VAT {}).",
-                plan.invoices.len(),
-                plan.total,
-                plan.net,
-                plan.vat
-            );
-            for (phase, net) in &plan.by_phase {
-                println!("  {phase:<24} net {net}");
-            }
-            if plan.already_raised > 0 {
-                println!(
-                    "{} charges for this period were raised before and are left out.",
-                    plan.already_raised
-                );
-            }
-            for skipped in &plan.skipped {
-                println!("Skipped {} (URN {}): {}", skipped.school_name, skipped.urn, skipped.reason);
-            }
-        }
-        return Ok(ExitCode::SUCCESS);
-    };
-    let bar = indicatif::ProgressBar::new(plan.invoices.len() as u64);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("Raising invoices [{bar:40}] {pos}/{len} ({eta})")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    let progress_bar = bar.clone();
-    let mut progress = move |done: u64, _total: u64| progress_bar.set_position(done);
-    let by = billing::RunBy { user_id: None, today, now: chrono::Utc::now() };
-    let summary = billing::commit_with(db, partnership, year, period, by, options, &mut progress)
-        .await
-        .map_err(service_error)?;
-    bar.finish_and_clear();
-    if json {
-        let out = serde_json::json!({
-            "committed": true,
-            "run_id": summary.run_id,
-            "year": summary.year,
-            "period": summary.period,
-            "invoices": summary.invoices,
-            "issued": summary.issued,
-            "waiting_for_po": summary.waiting_for_po,
-            "already_raised": summary.already_raised,
-            "net": summary.net.amount().to_string(),
-            "vat": summary.vat.amount().to_string(),
-            "total": summary.total.amount().to_string(),
-            "skipped": summary.skipped,
-        });
-        println!("{}", serde_json::to_string_pretty(&out)?);
-    } else {
-        println!(
-            "Raised {} invoices for {} {} ({} issued, {} waiting for a PO), total {}; {} charges were already raised.",
-            summary.invoices,
-            year,
-            summary.period,
-            summary.issued,
-            summary.waiting_for_po,
-            summary.total,
-            summary.already_raised
-        );
-        for skipped in &summary.skipped {
-            println!("Skipped {} (URN {}): {}", skipped.school_name, skipped.urn, skipped.reason);
-        }
-    }
-    Ok(ExitCode::SUCCESS)
 }

@@ -9,6 +9,7 @@ use super::school::{SchoolLink, SchoolStatus, Urn, parse_links};
 use chrono::NaiveDate;
 use serde::Serialize;
 use std::collections::HashMap;
+use std::io::{self, Read, Seek, SeekFrom};
 
 /// One school as a GIAS row describes it, every field checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,13 +57,37 @@ impl std::fmt::Display for RowError {
     }
 }
 
+/// The most problems listed for one file; the rest are counted. A file of a million bad lines
+/// must not make a report of a million entries.
+pub const MAX_LISTED_ERRORS: usize = 1000;
+
 /// Everything read from a file: the good rows and the reasons the others were rejected.
 #[derive(Debug, Default)]
 pub struct ParsedFile {
     pub schools: Vec<GiasSchool>,
+    /// The first [`MAX_LISTED_ERRORS`] problems, in file order.
     pub errors: Vec<RowError>,
+    /// Problems beyond those listed.
+    pub errors_not_listed: usize,
+    /// Rows with at least one problem (all of them, listed or not).
+    pub rejected_rows: usize,
     /// Rows left out because their LA was not one the caller asked for.
     pub outside_area: usize,
+}
+
+impl ParsedFile {
+    fn problem(&mut self, error: RowError) {
+        if self.errors.len() < MAX_LISTED_ERRORS {
+            self.errors.push(error);
+        } else {
+            self.errors_not_listed += 1;
+        }
+    }
+
+    /// Whether the file itself (not one of its rows) is unreadable: no header, a missing column.
+    pub fn file_level_problem(&self) -> bool {
+        self.errors.iter().any(|e| e.line <= 1)
+    }
 }
 
 /// What the caller decides for a file.
@@ -95,13 +120,80 @@ const TRUST: &str = "Trusts (name)";
 const POSTCODE: &str = "Postcode";
 const LINKS: &str = "Linked establishments";
 
-/// Turns the file's bytes into text: UTF-8 (with or without a byte-order mark) when they are
-/// valid UTF-8, otherwise Windows-1252, the encoding GIAS downloads use.
-pub fn decode(bytes: &[u8]) -> String {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    match std::str::from_utf8(bytes) {
-        Ok(text) => text.to_string(),
-        Err(_) => encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0.into_owned(),
+/// Whether the bytes read are valid UTF-8 (a byte-order mark allowed), checked a chunk at a
+/// time; otherwise the file is Windows-1252, the encoding GIAS downloads use.
+pub fn is_utf8<R: Read>(mut reader: R) -> io::Result<bool> {
+    let mut buffer = vec![0u8; 64 * 1024];
+    let mut carry: Vec<u8> = Vec::new();
+    loop {
+        let read = reader.read(&mut buffer)?;
+        if read == 0 {
+            return Ok(carry.is_empty());
+        }
+        carry.extend_from_slice(&buffer[..read]);
+        match std::str::from_utf8(&carry) {
+            Ok(_) => carry.clear(),
+            // An incomplete character at the end of the chunk: keep it for the next one.
+            Err(e) if e.error_len().is_none() => {
+                let rest = carry.split_off(e.valid_up_to());
+                carry = rest;
+            }
+            Err(_) => return Ok(false),
+        }
+    }
+}
+
+/// A reader that turns Windows-1252 bytes into UTF-8 as they are read.
+struct Windows1252<R> {
+    inner: R,
+    decoder: encoding_rs::Decoder,
+    input: Vec<u8>,
+    output: Vec<u8>,
+    start: usize,
+    done: bool,
+}
+
+impl<R: Read> Read for Windows1252<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        while self.start >= self.output.len() && !self.done {
+            let read = self.inner.read(&mut self.input)?;
+            let last = read == 0;
+            self.output.clear();
+            self.output.resize(read * 3 + 16, 0);
+            let (_, _, written, _) = self.decoder.decode_to_utf8(&self.input[..read], &mut self.output, last);
+            self.output.truncate(written);
+            self.start = 0;
+            self.done = last;
+        }
+        let n = out.len().min(self.output.len() - self.start);
+        out[..n].copy_from_slice(&self.output[self.start..self.start + n]);
+        self.start += n;
+        Ok(n)
+    }
+}
+
+/// Reads a whole file from its start: UTF-8 (with or without a byte-order mark) when it is valid
+/// UTF-8, otherwise Windows-1252, a chunk at a time so memory stays small whatever the file's
+/// size. Never fails on content: problems come back as [`RowError`]s.
+pub fn parse_reader<R: Read + Seek>(
+    mut reader: R,
+    options: &ParseOptions,
+    progress: impl FnMut(usize),
+) -> io::Result<ParsedFile> {
+    let utf8 = is_utf8(&mut reader)?;
+    reader.seek(SeekFrom::Start(0))?;
+    if utf8 {
+        Ok(parse_text(reader, options, progress))
+    } else {
+        let decoded = Windows1252 {
+            inner: reader,
+            decoder: encoding_rs::WINDOWS_1252.new_decoder_without_bom_handling(),
+            input: vec![0u8; 64 * 1024],
+            output: Vec::new(),
+            start: 0,
+            done: false,
+        };
+        Ok(parse_text(decoded, options, progress))
     }
 }
 
@@ -142,20 +234,23 @@ impl Columns {
     }
 }
 
-/// Reads the whole file. Never fails: problems come back as [`RowError`]s, a missing required
-/// column as one error at line 1 and no rows.
+/// Reads the whole file from bytes (see [`parse_reader`]).
 pub fn parse_file(bytes: &[u8], options: &ParseOptions) -> ParsedFile {
-    parse_text(&decode(bytes), options, |_| {})
+    parse_reader(io::Cursor::new(bytes), options, |_| {}).unwrap_or_else(|e| {
+        let mut parsed = ParsedFile::default();
+        parsed.problem(RowError { line: 1, column: String::new(), reason: e.to_string() });
+        parsed
+    })
 }
 
-/// Like [`parse_file`] on decoded text, calling `progress` with the count of rows read so far.
-pub fn parse_text(text: &str, options: &ParseOptions, mut progress: impl FnMut(usize)) -> ParsedFile {
+/// Reads UTF-8 CSV text, calling `progress` with the count of rows read so far.
+fn parse_text<R: Read>(text: R, options: &ParseOptions, mut progress: impl FnMut(usize)) -> ParsedFile {
     let mut parsed = ParsedFile::default();
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text);
     let headers = match reader.headers() {
         Ok(h) => h.clone(),
         Err(e) => {
-            parsed.errors.push(RowError { line: 1, column: String::new(), reason: e.to_string() });
+            parsed.problem(RowError { line: 1, column: String::new(), reason: e.to_string() });
             return parsed;
         }
     };
@@ -169,7 +264,7 @@ pub fn parse_text(text: &str, options: &ParseOptions, mut progress: impl FnMut(u
     let missing: Vec<&str> = REQUIRED.into_iter().filter(|c| columns.get(c).is_none()).collect();
     if !missing.is_empty() {
         for column in missing {
-            parsed.errors.push(RowError {
+            parsed.problem(RowError {
                 line: 1,
                 column: column.to_string(),
                 reason: "this column is required and the header row does not have it".into(),
@@ -187,7 +282,8 @@ pub fn parse_text(text: &str, options: &ParseOptions, mut progress: impl FnMut(u
             Ok(true) => {}
             Err(e) => {
                 let line = e.position().map(|p| p.line()).unwrap_or(0);
-                parsed.errors.push(RowError { line, column: String::new(), reason: e.to_string() });
+                parsed.rejected_rows += 1;
+                parsed.problem(RowError { line, column: String::new(), reason: e.to_string() });
                 break;
             }
         }
@@ -197,6 +293,20 @@ pub fn parse_text(text: &str, options: &ParseOptions, mut progress: impl FnMut(u
         }
         let line = record.position().map(|p| p.line()).unwrap_or(count as u64 + 1);
         if record.iter().all(|f| f.trim().is_empty()) {
+            continue;
+        }
+        if let Some((index, c)) =
+            record.iter().enumerate().find_map(|(i, f)| super::text::control_character(f).map(|c| (i, c)))
+        {
+            parsed.rejected_rows += 1;
+            parsed.problem(RowError {
+                line,
+                column: headers.get(index).unwrap_or_default().trim().to_string(),
+                reason: format!(
+                    "contains a control character (U+{:04X}) that cannot be stored",
+                    u32::from(c)
+                ),
+            });
             continue;
         }
         let cell = |name: &str| -> &str {
@@ -209,7 +319,8 @@ pub fn parse_text(text: &str, options: &ParseOptions, mut progress: impl FnMut(u
         match read_row(line, &cell, options) {
             Ok(school) => {
                 if let Some(first) = seen.insert(school.urn, line) {
-                    parsed.errors.push(RowError {
+                    parsed.rejected_rows += 1;
+                    parsed.problem(RowError {
                         line,
                         column: URN.into(),
                         reason: format!("URN {} appears again (first on line {first})", school.urn),
@@ -218,7 +329,12 @@ pub fn parse_text(text: &str, options: &ParseOptions, mut progress: impl FnMut(u
                     parsed.schools.push(school);
                 }
             }
-            Err(errors) => parsed.errors.extend(errors),
+            Err(errors) => {
+                parsed.rejected_rows += 1;
+                for error in errors {
+                    parsed.problem(error);
+                }
+            }
         }
     }
     progress(count);
@@ -422,8 +538,28 @@ mod tests {
     #[test]
     fn decodes_windows_1252_and_utf8_with_bom() {
         let cp1252 = b"caf\xe9 \x96 St Mary\x92s";
+        let decode = |bytes: &[u8]| {
+            let utf8 = is_utf8(bytes).unwrap();
+            let mut text = String::new();
+            if utf8 {
+                text = String::from_utf8(bytes.to_vec()).unwrap().trim_start_matches('\u{feff}').to_string();
+            } else {
+                let mut reader = Windows1252 {
+                    inner: bytes,
+                    decoder: encoding_rs::WINDOWS_1252.new_decoder_without_bom_handling(),
+                    input: vec![0u8; 3],
+                    output: Vec::new(),
+                    start: 0,
+                    done: false,
+                };
+                reader.read_to_string(&mut text).unwrap();
+            }
+            text
+        };
         assert_eq!(decode(cp1252), "café – St Mary’s");
         assert_eq!(decode("\u{feff}café".as_bytes()), "café");
+        assert!(!is_utf8(&[0xe9u8][..]).unwrap());
+        assert!(is_utf8("é".repeat(40_000).as_bytes()).unwrap(), "characters split across chunks");
     }
 
     #[test]

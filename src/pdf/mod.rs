@@ -62,6 +62,11 @@ pub(crate) fn fonts() -> &'static Fonts {
     })
 }
 
+/// Reads the shipped fonts now, at start-up, so no request ever parses them (or fails to).
+pub fn load_fonts() {
+    fonts();
+}
+
 /// The width of `text` at `size` points in `font`.
 pub(crate) fn text_width(font: &ParsedFont, text: &str, size: f32) -> f32 {
     let units = f32::from(font.pdf_font_metrics.units_per_em.max(1));

@@ -4,7 +4,7 @@
 //! the caller did not ask to skip bad rows) nothing is. Re-importing the same file changes nothing.
 
 use super::ServiceError;
-use crate::domain::gias::{GiasSchool, ParseOptions, RowError, decode, parse_text};
+use crate::domain::gias::{GiasSchool, ParseOptions, RowError, parse_reader};
 use crate::domain::pupils::PupilSource;
 use chrono::Utc;
 use entity::{local_authority, pupil_count, school, school_link, trust};
@@ -14,6 +14,7 @@ use sea_orm::{
     TransactionSession, TransactionTrait,
 };
 use std::collections::{HashMap, HashSet};
+use std::io::{Read, Seek};
 
 /// What the caller chose for this import.
 #[derive(Debug, Clone, Default)]
@@ -34,13 +35,16 @@ pub struct ImportSummary {
     pub rejected: usize,
     pub outside_area: usize,
     pub pupil_figures_added: usize,
+    /// The first problems found (up to 1,000), by line and column.
     pub errors: Vec<RowError>,
+    /// Problems found beyond those listed.
+    pub errors_not_listed: usize,
 }
 
 /// Rows written per INSERT statement (kept under SQLite's limit on bound values).
 const BATCH: usize = 1000;
 
-/// Imports a GIAS file's bytes. `progress(done, total)` is called as rows are written.
+/// Imports a GIAS file's bytes (see [`import_file`]).
 pub async fn import_schools<C>(
     db: &C,
     partnership_id: i64,
@@ -51,18 +55,38 @@ pub async fn import_schools<C>(
 where
     C: ConnectionTrait + TransactionTrait,
 {
-    let text = decode(bytes);
-    let parsed = parse_text(&text, &options.parse, |_| {});
-    let rejected_lines: HashSet<u64> = parsed.errors.iter().map(|e| e.line).collect();
+    import_file(db, partnership_id, std::io::Cursor::new(bytes.to_vec()), options, progress).await
+}
+
+/// Imports a GIAS file from a reader (an upload spooled to disk, a file on disk), read a chunk at
+/// a time on the blocking pool so memory stays small whatever the file's size. `progress(done,
+/// total)` is called as rows are written.
+pub async fn import_file<C, R>(
+    db: &C,
+    partnership_id: i64,
+    reader: R,
+    options: &ImportOptions,
+    progress: &mut (dyn FnMut(u64, u64) + Send),
+) -> Result<ImportSummary, ServiceError>
+where
+    C: ConnectionTrait + TransactionTrait,
+    R: Read + Seek + Send + 'static,
+{
+    let parse_options = options.parse.clone();
+    let parsed = tokio::task::spawn_blocking(move || parse_reader(reader, &parse_options, |_| {}))
+        .await
+        .map_err(|e| ServiceError::Internal(format!("reading the file stopped: {e}")))?
+        .map_err(|e| ServiceError::invalid("file", format!("the file could not be read: {e}")))?;
     let mut summary = ImportSummary {
-        rows: parsed.schools.len() + rejected_lines.len() + parsed.outside_area,
-        rejected: rejected_lines.len(),
+        rows: parsed.schools.len() + parsed.rejected_rows + parsed.outside_area,
+        rejected: parsed.rejected_rows,
         outside_area: parsed.outside_area,
-        errors: parsed.errors,
+        errors_not_listed: parsed.errors_not_listed,
         ..Default::default()
     };
-    let file_level = summary.errors.iter().any(|e| e.line <= 1);
-    if file_level || (!summary.errors.is_empty() && !options.skip_bad_rows) {
+    let file_level = parsed.file_level_problem();
+    summary.errors = parsed.errors;
+    if file_level || (summary.rejected > 0 && !options.skip_bad_rows) {
         return Ok(summary);
     }
     let txn = super::begin_write(db).await?;

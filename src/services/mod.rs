@@ -30,6 +30,9 @@ pub enum ServiceError {
     /// A stored value that does not read back as its domain type: never defaulted, always named.
     #[error("{table}.{column} holds {value:?}, which cannot be read: {reason}")]
     Corrupt { table: &'static str, column: &'static str, value: String, reason: String },
+    /// Something that should not happen (a background task that stopped); logged, a 500.
+    #[error("{0}")]
+    Internal(String),
     #[error("database error")]
     Database(#[from] DbErr),
 }

@@ -37,6 +37,10 @@ impl From<ServiceError> for PageError {
                 tracing::error!(error = %corrupt, "a stored value cannot be read");
                 PageError::Internal
             }
+            ServiceError::Internal(what) => {
+                tracing::error!(error = what, "internal error on a page");
+                PageError::Internal
+            }
         }
     }
 }
@@ -99,6 +103,8 @@ pub enum ApiError {
     Invalid(Vec<FieldError>),
     Conflict(String),
     BadRequest(String),
+    /// Any other status, with its stable code (405, 413, 415, 429...).
+    Status(StatusCode, &'static str, String),
     Internal,
 }
 
@@ -114,6 +120,10 @@ impl From<ServiceError> for ApiError {
             }
             corrupt @ ServiceError::Corrupt { .. } => {
                 tracing::error!(error = %corrupt, "a stored value cannot be read");
+                ApiError::Internal
+            }
+            ServiceError::Internal(what) => {
+                tracing::error!(error = what, "internal error in the API");
                 ApiError::Internal
             }
         }
@@ -139,6 +149,7 @@ impl IntoResponse for ApiError {
             }
             ApiError::Conflict(message) => (StatusCode::CONFLICT, "conflict", message, vec![]),
             ApiError::BadRequest(message) => (StatusCode::BAD_REQUEST, "bad_request", message, vec![]),
+            ApiError::Status(status, code, message) => (status, code, message, vec![]),
             ApiError::Internal => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",

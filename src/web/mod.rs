@@ -11,6 +11,7 @@ pub mod funding;
 pub mod home;
 pub mod imports;
 pub mod invoices;
+pub mod layers;
 pub mod memberships;
 pub mod offers;
 pub mod openapi;
@@ -54,7 +55,8 @@ pub fn router(state: AppState) -> Router {
         .merge(billing::api())
         .merge(invoices::api())
         .merge(audit::api())
-        .merge(funding::api());
+        .merge(funding::api())
+        .layer(axum::middleware::from_fn(layers::api_error_envelope));
     let mut app = Router::new()
         .merge(account::router())
         .merge(home::router())
@@ -73,6 +75,9 @@ pub fn router(state: AppState) -> Router {
         .merge(assets::router())
         .route("/health", get(health))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn(layers::reject_control_characters))
+        .layer(axum::middleware::from_fn_with_state(state.settings.secure_cookies, layers::private_headers))
+        .layer(axum::middleware::from_fn(layers::catch_panics))
         .with_state(state)
         .layer(TraceLayer::new_for_http());
     for (name, value) in headers {

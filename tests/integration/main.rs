@@ -5,6 +5,7 @@
 mod helpers;
 
 mod api;
+mod bad_input;
 mod billing;
 mod browser;
 mod cli;
@@ -16,3 +17,4 @@ mod numbering;
 mod pages;
 mod pdf;
 mod roles;
+mod schemathesis;

@@ -117,6 +117,54 @@ pub async fn trusts(db: &impl ConnectionTrait, partnership_id: i64) -> Result<Ve
         .collect())
 }
 
+/// The local authorities the scope's schools are in (all of them for finance and admins): a
+/// business manager does not list every council of the partnership.
+pub async fn local_authorities_in_scope(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+    scope: SchoolScope,
+) -> Result<Vec<LocalAuthority>, ServiceError> {
+    let mut all = local_authorities(db, partnership_id).await?;
+    if scope != SchoolScope::All {
+        let ids = scoped_ids(db, partnership_id, scope, school::Column::LocalAuthorityId).await?;
+        all.retain(|la| ids.contains(&la.id));
+    }
+    Ok(all)
+}
+
+/// The trusts the scope's schools belong to (all of them for finance and admins).
+pub async fn trusts_in_scope(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+    scope: SchoolScope,
+) -> Result<Vec<Trust>, ServiceError> {
+    let mut all = trusts(db, partnership_id).await?;
+    if scope != SchoolScope::All {
+        let ids = scoped_ids(db, partnership_id, scope, school::Column::TrustId).await?;
+        all.retain(|t| ids.contains(&t.id));
+    }
+    Ok(all)
+}
+
+async fn scoped_ids(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+    scope: SchoolScope,
+    column: school::Column,
+) -> Result<Vec<i64>, ServiceError> {
+    use sea_orm::QuerySelect;
+    let ids: Vec<Option<i64>> = school::Entity::find()
+        .select_only()
+        .column(column)
+        .distinct()
+        .filter(school::Column::PartnershipId.eq(partnership_id))
+        .filter(scope_condition(scope))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(ids.into_iter().flatten().collect())
+}
+
 pub async fn lookups(db: &impl ConnectionTrait, partnership_id: i64) -> Result<Lookups, ServiceError> {
     Ok(Lookups {
         las: local_authorities(db, partnership_id).await?.into_iter().map(|l| (l.id, l)).collect(),

@@ -3,12 +3,13 @@
 use crate::domain::gias::{ParseOptions, parse_gias_date, parse_la_codes};
 use crate::domain::role::Action;
 use crate::services::FieldError;
-use crate::services::import::{ImportOptions, ImportSummary, import_schools};
+use crate::services::import::{ImportOptions, ImportSummary, import_file};
 use crate::web::AppState;
 use crate::web::error::ApiError;
 use crate::web::imports::MAX_UPLOAD_BYTES;
+use crate::web::imports::spool::{SpoolError, spool};
 use crate::web::session::ApiUser;
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -31,7 +32,7 @@ async fn import(
     State(state): State<AppState>,
     caller: ApiUser,
     Query(query): Query<ImportQuery>,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, ApiError> {
     caller.require(Action::ImportSchools)?;
     let mut errors = Vec::new();
@@ -42,14 +43,22 @@ async fn import(
     let la_codes = parse_la_codes(query.la.as_deref().unwrap_or(""))
         .map_err(|m| errors.push(FieldError { field: "la".into(), message: m }))
         .unwrap_or_default();
-    if body.is_empty() {
-        errors.push(FieldError {
-            field: "body".into(),
-            message: "send the GIAS CSV file as the request body".into(),
-        });
-    }
     if !errors.is_empty() {
         return Err(ApiError::Invalid(errors));
+    }
+    let upload = spool(body.into_data_stream()).await.map_err(|e| match e {
+        SpoolError::TooLarge => ApiError::Status(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("the file is larger than {} MB", MAX_UPLOAD_BYTES / (1024 * 1024)),
+        ),
+        SpoolError::Broken(why) => ApiError::BadRequest(format!("the upload could not be read: {why}")),
+    })?;
+    if upload.bytes == 0 {
+        return Err(ApiError::Invalid(vec![FieldError {
+            field: "body".into(),
+            message: "send the GIAS CSV file as the request body".into(),
+        }]));
     }
     let options = ImportOptions {
         parse: ParseOptions {
@@ -59,7 +68,7 @@ async fn import(
         skip_bad_rows: query.skip_bad_rows.unwrap_or(false),
     };
     let summary: ImportSummary =
-        import_schools(&state.db, caller.user.partnership_id, &body, &options, &mut |_, _| {}).await?;
+        import_file(&state.db, caller.user.partnership_id, upload.file, &options, &mut |_, _| {}).await?;
     if summary.committed {
         return Ok((StatusCode::OK, Json(summary)).into_response());
     }
@@ -67,6 +76,6 @@ async fn import(
         "{} row(s) have problems, so nothing was imported; correct them or send skip_bad_rows=true",
         summary.rejected
     );
-    let body = json!({ "error": { "code": "rows_rejected", "message": message, "rows": summary.errors }, "summary": summary });
+    let body = json!({ "error": { "code": "rows_rejected", "message": message, "rows": summary.errors, "more_rows": summary.errors_not_listed }, "summary": summary });
     Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response())
 }

@@ -2,6 +2,7 @@
 
 mod api;
 pub(crate) mod pages;
+mod spool;
 
 use crate::web::AppState;
 use axum::Router;

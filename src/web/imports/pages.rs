@@ -1,9 +1,10 @@
 //! The import page: upload a GIAS extract (admins only).
 
+use super::spool::{SpoolError, Spooled, spool};
 use crate::domain::gias::{ParseOptions, RowError, parse_gias_date, parse_la_codes};
 use crate::domain::role::Action;
 use crate::services::FieldError;
-use crate::services::import::{ImportOptions, ImportSummary, import_schools};
+use crate::services::import::{ImportOptions, ImportSummary, import_file};
 use crate::web::AppState;
 use crate::web::error::PageError;
 use crate::web::session::PageUser;
@@ -17,6 +18,8 @@ use axum::routing::get;
 
 /// The largest upload accepted: a whole-England GIAS extract is about 60 MB.
 pub const MAX_UPLOAD_BYTES: usize = 200 * 1024 * 1024;
+/// The most a text field of the upload form may hold.
+const MAX_FIELD_BYTES: usize = 4096;
 /// Row problems listed on the page; the count says how many more there are.
 const SHOWN_ERRORS: usize = 200;
 
@@ -58,29 +61,41 @@ async fn upload(
 ) -> Result<Response, PageError> {
     user.require(Action::ImportSchools)?;
     let mut csrf = String::new();
-    let mut file: Option<Vec<u8>> = None;
+    let mut file: Option<Spooled> = None;
     let mut skip_bad_rows = false;
     let mut view = page(&user);
+    let broken = |e: String| PageError::BadRequest(format!("The upload could not be read: {e}"));
     loop {
-        let field = match multipart.next_field().await {
+        let mut field = match multipart.next_field().await {
             Ok(Some(f)) => f,
             Ok(None) => break,
-            Err(e) => {
-                return Err(PageError::BadRequest(format!("The upload could not be read: {e}")));
-            }
+            Err(e) => return Err(broken(e.to_string())),
         };
         let name = field.name().unwrap_or_default().to_string();
-        let bytes = field
-            .bytes()
-            .await
-            .map_err(|e| PageError::BadRequest(format!("The upload could not be read: {e}")))?;
-        let text = || String::from_utf8_lossy(&bytes).trim().to_string();
+        if name == "file" {
+            file = Some(spool(field).await.map_err(|e| match e {
+                SpoolError::TooLarge => PageError::BadRequest(format!(
+                    "The file is larger than {} MB. Choose a GIAS extract of the partnership's area.",
+                    MAX_UPLOAD_BYTES / (1024 * 1024)
+                )),
+                SpoolError::Broken(why) => broken(why),
+            })?);
+            continue;
+        }
+        // Every other field is a few characters: read at most a small amount of it.
+        let mut text = Vec::new();
+        while let Some(chunk) = field.chunk().await.map_err(|e| broken(e.to_string()))? {
+            if text.len() + chunk.len() > MAX_FIELD_BYTES {
+                return Err(PageError::BadRequest(format!("The form field \"{name}\" is too long")));
+            }
+            text.extend_from_slice(&chunk);
+        }
+        let text = String::from_utf8_lossy(&text).trim().to_string();
         match name.as_str() {
-            "csrf_token" => csrf = text(),
-            "file" => file = Some(bytes.to_vec()),
-            "skip_bad_rows" => skip_bad_rows = text() == "true",
-            "la_codes" => view.form_la_codes = text(),
-            "census_date" => view.form_census_date = text(),
+            "csrf_token" => csrf = text,
+            "skip_bad_rows" => skip_bad_rows = text == "true",
+            "la_codes" => view.form_la_codes = text,
+            "census_date" => view.form_census_date = text,
             _ => {}
         }
     }
@@ -95,21 +110,21 @@ async fn upload(
             None
         }
     };
-    let file = file.filter(|f| !f.is_empty());
+    let file = file.filter(|f| f.bytes > 0);
     if file.is_none() {
         view.errors.push(FieldError { field: "file".into(), message: "Select a GIAS CSV file".into() });
     }
-    let Some(bytes) = file.filter(|_| view.errors.is_empty()) else {
+    let Some(upload) = file.filter(|_| view.errors.is_empty()) else {
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&view)).into_response());
     };
     let options = ImportOptions {
         parse: ParseOptions {
-            default_census_date: Some(census.unwrap_or_else(|| chrono::Utc::now().date_naive())),
+            default_census_date: Some(census.unwrap_or_else(|| state.clock.today())),
             only_la_codes: la_codes,
         },
         skip_bad_rows,
     };
-    let summary = import_schools(&state.db, user.partnership.id, &bytes, &options, &mut |_, _| {}).await?;
+    let summary = import_file(&state.db, user.partnership.id, upload.file, &options, &mut |_, _| {}).await?;
     tracing::info!(
         user_id = user.user.id,
         created = summary.created,

@@ -123,10 +123,12 @@ async fn local_authorities(
     caller: ApiUser,
 ) -> Result<Json<Vec<LocalAuthority>>, ApiError> {
     caller.require(Action::ViewSchools)?;
-    Ok(Json(register::local_authorities(&state.db, caller.user.partnership_id).await?))
+    let scope = caller.user.school_scope();
+    Ok(Json(register::local_authorities_in_scope(&state.db, caller.user.partnership_id, scope).await?))
 }
 
 async fn trusts(State(state): State<AppState>, caller: ApiUser) -> Result<Json<Vec<Trust>>, ApiError> {
     caller.require(Action::ViewSchools)?;
-    Ok(Json(register::trusts(&state.db, caller.user.partnership_id).await?))
+    let scope = caller.user.school_scope();
+    Ok(Json(register::trusts_in_scope(&state.db, caller.user.partnership_id, scope).await?))
 }

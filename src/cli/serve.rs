@@ -1,0 +1,45 @@
+//! Running the web service, and loading the demo.
+
+use super::{open, service_error};
+use crate::services::demo::{DEMO_LOGINS, load_demo};
+use crate::settings::Settings;
+use crate::web::{AppState, WebSettings, router};
+use anyhow::Context;
+use sea_orm::DatabaseConnection;
+use std::process::ExitCode;
+
+pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<()> {
+    let (partnership, created) = load_demo(db).await.map_err(service_error)?;
+    if created {
+        say!("Loaded the demo partnership \"{}\" (slug {}).", partnership.name, partnership.slug);
+    } else {
+        say!("The demo partnership \"{}\" is already loaded.", partnership.name);
+    }
+    say!("Demo sign-ins (demo data only; these passwords are public):");
+    for login in DEMO_LOGINS {
+        say!("  {:<22} {:<20} {}", login.email, login.password, login.note);
+    }
+    Ok(())
+}
+
+pub async fn serve(settings: Settings, with_demo: bool) -> anyhow::Result<ExitCode> {
+    let db = open(&settings).await?;
+    if with_demo {
+        demo(&db).await?;
+    }
+    crate::pdf::load_fonts();
+    let state = AppState::new(db, WebSettings { secure_cookies: settings.secure_cookies });
+    let listener = tokio::net::TcpListener::bind(&settings.bind)
+        .await
+        .with_context(|| format!("cannot listen on {} (set BIND to another address)", settings.bind))?;
+    let address = listener.local_addr()?;
+    tracing::info!(database = %settings.database_for_logs(), "database ready");
+    say!("Partnership Billing is running at http://{address}/ (Ctrl+C to stop)");
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .context("the web server stopped with an error")?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -97,9 +97,7 @@ pub async fn sign_in(
         active.update(db).await?;
         return Ok(Err(SignInRefused::WrongDetails));
     }
-    let Some(user) = from_model(&found) else {
-        return Ok(Err(SignInRefused::WrongDetails));
-    };
+    let user = from_model(&found)?;
     let mut active: user::ActiveModel = found.into();
     active.failed_sign_ins = Set(0);
     active.locked_until = Set(None);

@@ -1,7 +1,7 @@
 //! Loading a funding-model scenario's schools: from a GIAS-format CSV or a partnership's
 //! register, with the pupil numbers in force at the start of the modelled year.
 
-use super::{ServiceError, partnerships, register};
+use super::{OrClash, ServiceError, partnerships, register};
 use crate::domain::billing_phase::BillingPhase;
 use crate::domain::funding::{ModelSchool, Scenario, SchoolsSource};
 use crate::domain::gias::{ParseOptions, parse_file};
@@ -79,19 +79,22 @@ pub async fn schools_from_register(
         .order_by_asc(entity::school::Column::Name)
         .all(db)
         .await?;
-    Ok(schools
-        .into_iter()
-        .filter(|s| source.include_closed || s.status != SchoolStatus::Closed.as_str())
-        .filter_map(|s| {
-            let phase = BillingPhase::parse(&s.billing_phase)?;
-            (keep_phase(source, phase) && keep_group(source, s.type_group.as_deref())).then(|| ModelSchool {
+    let mut kept = Vec::new();
+    for s in schools {
+        let phase = register::billing_phase_of(&s)?;
+        if register::status_of(&s)? == SchoolStatus::Closed && !source.include_closed {
+            continue;
+        }
+        if keep_phase(source, phase) && keep_group(source, s.type_group.as_deref()) {
+            kept.push(ModelSchool {
+                pupils: register::pupils_in_force(&figures, s.id, year.first_day()).map(|p| p.max(0) as u32),
                 urn: s.urn,
                 name: s.name,
                 billing_phase: phase,
-                pupils: register::pupils_in_force(&figures, s.id, year.first_day()).map(|p| p.max(0) as u32),
-            })
-        })
-        .collect())
+            });
+        }
+    }
+    Ok(kept)
 }
 
 pub use crate::domain::funding::MAX_OPTIONS;
@@ -185,13 +188,16 @@ pub struct SavedScenario {
     pub updated_at: chrono::DateTime<chrono::Utc>,
 }
 
-fn saved(m: entity::scenario::Model) -> Option<SavedScenario> {
-    Some(SavedScenario {
-        id: m.id,
-        name: m.name,
-        scenario: serde_json::from_str(&m.document).ok()?,
-        updated_at: m.updated_at,
-    })
+/// A stored scenario, read by the same checking readers as a new one; a document that no longer
+/// reads is an error naming it, never a scenario that silently disappears.
+fn saved(m: entity::scenario::Model) -> Result<SavedScenario, ServiceError> {
+    let scenario = serde_json::from_str(&m.document).map_err(|e| ServiceError::Corrupt {
+        table: "scenarios",
+        column: "document",
+        value: m.name.clone(),
+        reason: e.to_string(),
+    })?;
+    Ok(SavedScenario { id: m.id, name: m.name, scenario, updated_at: m.updated_at })
 }
 
 /// The partnership's saved scenarios, by name.
@@ -199,14 +205,14 @@ pub async fn list_scenarios(
     db: &impl ConnectionTrait,
     partnership_id: i64,
 ) -> Result<Vec<SavedScenario>, ServiceError> {
-    Ok(entity::scenario::Entity::find()
+    entity::scenario::Entity::find()
         .filter(entity::scenario::Column::PartnershipId.eq(partnership_id))
         .order_by_asc(entity::scenario::Column::Name)
         .all(db)
         .await?
         .into_iter()
-        .filter_map(saved)
-        .collect())
+        .map(saved)
+        .collect::<Result<_, _>>()
 }
 
 /// One saved scenario by name.
@@ -220,7 +226,8 @@ pub async fn get_scenario(
         .filter(entity::scenario::Column::Name.eq(name))
         .one(db)
         .await?
-        .and_then(saved)
+        .map(saved)
+        .transpose()?
         .ok_or_else(|| ServiceError::NotFound(format!("scenario \"{name}\"")))
 }
 
@@ -280,18 +287,17 @@ pub async fn save_scenario(
             active.updated_at = Set(now);
             active.update(db).await?
         }
-        None => {
-            entity::scenario::ActiveModel {
-                partnership_id: Set(partnership_id),
-                name: Set(name.to_string()),
-                document: Set(document),
-                updated_by_user_id: Set(user_id),
-                updated_at: Set(now),
-                ..Default::default()
-            }
-            .insert(db)
-            .await?
+        None => entity::scenario::ActiveModel {
+            partnership_id: Set(partnership_id),
+            name: Set(name.to_string()),
+            document: Set(document),
+            updated_by_user_id: Set(user_id),
+            updated_at: Set(now),
+            ..Default::default()
         }
+        .insert(db)
+        .await
+        .or_clash("name", format!("there is already a scenario called \"{name}\": choose another name"))?,
     };
-    saved(model).ok_or_else(|| ServiceError::invalid("scenario", "the saved scenario could not be read back"))
+    saved(model)
 }

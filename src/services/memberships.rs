@@ -2,7 +2,7 @@
 //! purchase-order numbers.
 
 use super::audit::{self, Event};
-use super::{FieldError, ServiceError, offers};
+use super::{FieldError, OrClash, ServiceError, offers};
 pub use crate::domain::payer::PaidBy;
 use crate::domain::school::{Urn, is_maintained};
 use chrono::NaiveDate;
@@ -403,7 +403,8 @@ pub async fn record_po(
                 ..Default::default()
             }
             .insert(db)
-            .await?;
+            .await
+            .or_clash("po_number", "a PO number for that year was recorded at the same moment: look again")?;
         }
     }
     Ok(())
@@ -438,17 +439,23 @@ pub async fn list_for_year(
             continue;
         }
         let Some(s) = school::Entity::find_by_id(m.school_id).one(db).await? else { continue };
-        let level = offer.levels.iter().find(|l| l.id == m.level_id);
+        let level =
+            offer.levels.iter().find(|l| l.id == m.level_id).ok_or_else(|| ServiceError::Corrupt {
+                table: "memberships",
+                column: "level_id",
+                value: m.level_id.to_string(),
+                reason: format!("not a level of the {} offer", offer.year),
+            })?;
         rows.push(MembershipRow {
             id: m.id,
             urn: s.urn,
             school: s.name,
             year: offer.year.clone(),
-            level: level.map(|l| l.name.clone()).unwrap_or_default(),
-            level_description: level.map(|l| l.description.clone()).unwrap_or_default(),
+            level: level.name.clone(),
+            level_description: level.description.clone(),
             starts_on: m.starts_on,
             ends_on: m.ends_on,
-            paid_by: PaidBy::parse(&m.paid_by).unwrap_or(PaidBy::School),
+            paid_by: super::read_stored("memberships", "paid_by", &m.paid_by)?,
             first_year: m.first_year,
         });
     }

@@ -57,6 +57,21 @@ impl ServiceError {
     }
 }
 
+/// Turns a unique-key clash (two people saving the same name at once, or a check that raced)
+/// into a 422 naming the field; any other database error passes through as it is.
+pub trait OrClash<T> {
+    fn or_clash(self, field: &str, message: impl Into<String>) -> Result<T, ServiceError>;
+}
+
+impl<T> OrClash<T> for Result<T, DbErr> {
+    fn or_clash(self, field: &str, message: impl Into<String>) -> Result<T, ServiceError> {
+        self.map_err(|e| match e.sql_err() {
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => ServiceError::invalid(field, message),
+            _ => ServiceError::Database(e),
+        })
+    }
+}
+
 /// Reads a stored text column into its domain type; a value that does not parse is
 /// [`ServiceError::Corrupt`], naming the table, column and value.
 pub fn read_stored<T>(table: &'static str, column: &'static str, value: &str) -> Result<T, ServiceError>

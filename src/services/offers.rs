@@ -1,7 +1,7 @@
 //! A partnership's membership offer for a year: its levels, fee rules, VAT and billing plan.
 
 use super::audit::{self, Event};
-use super::{FieldError, ServiceError, read_stored};
+use super::{FieldError, OrClash, ServiceError, read_stored};
 use crate::domain::fees::{Discounts, FeeRule};
 use crate::domain::instalments::BillingPlan;
 use crate::domain::partnership::{MembershipYear, YearKind};
@@ -179,7 +179,8 @@ where
         ..Default::default()
     }
     .insert(&txn)
-    .await?;
+    .await
+    .or_clash("year", format!("there is already an offer for {}", new.year.trim()))?;
     for (position, (level, (rule, vat))) in new.levels.iter().zip(checked).enumerate() {
         offer_level::ActiveModel {
             offer_id: Set(created.id),

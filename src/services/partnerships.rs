@@ -1,6 +1,6 @@
 //! Partnerships: the tenants. Every other record belongs to one.
 
-use super::ServiceError;
+use super::{OrClash, ServiceError};
 use crate::domain::partnership::YearKind;
 use entity::partnership;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
@@ -49,14 +49,14 @@ pub struct NewPartnership {
     pub year_kind: YearKind,
 }
 
-fn from_model(m: partnership::Model) -> Partnership {
-    Partnership {
+fn from_model(m: partnership::Model) -> Result<Partnership, ServiceError> {
+    Ok(Partnership {
         id: m.id,
         slug: m.slug,
         name: m.name,
         address: m.address,
         vat_number: m.vat_number,
-        year_kind: YearKind::parse(&m.year_kind).unwrap_or(YearKind::Academic),
+        year_kind: super::read_stored("partnerships", "year_kind", &m.year_kind)?,
         invoice_prefix: m.invoice_prefix,
         credit_note_prefix: m.credit_note_prefix,
         payment_terms_days: m.payment_terms_days,
@@ -64,7 +64,7 @@ fn from_model(m: partnership::Model) -> Partnership {
         bank_sort_code: m.bank_sort_code,
         bank_account_number: m.bank_account_number,
         remittance_email: m.remittance_email,
-    }
+    })
 }
 
 /// Checks a slug: lower-case letters, digits and hyphens, 2 to 40 characters.
@@ -135,7 +135,7 @@ pub async fn set_invoice_settings(
     active.bank_sort_code = Set(settings.bank_sort_code);
     active.bank_account_number = Set(settings.bank_account_number);
     active.remittance_email = Set(settings.remittance_email);
-    let saved = from_model(active.update(db).await?);
+    let saved = from_model(active.update(db).await?)?;
     super::audit::record(
         db,
         super::audit::Event {
@@ -174,15 +174,21 @@ pub async fn create(db: &impl ConnectionTrait, new: NewPartnership) -> Result<Pa
         ..Default::default()
     }
     .insert(db)
-    .await?;
-    Ok(from_model(model))
+    .await
+    .or_clash("slug", "a partnership with that slug already exists")?;
+    from_model(model)
 }
 
 pub async fn find_by_slug(
     db: &impl ConnectionTrait,
     slug: &str,
 ) -> Result<Option<Partnership>, ServiceError> {
-    Ok(partnership::Entity::find().filter(partnership::Column::Slug.eq(slug)).one(db).await?.map(from_model))
+    partnership::Entity::find()
+        .filter(partnership::Column::Slug.eq(slug))
+        .one(db)
+        .await?
+        .map(from_model)
+        .transpose()
 }
 
 pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<Partnership, ServiceError> {
@@ -190,17 +196,18 @@ pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<Partnership, Serv
         .one(db)
         .await?
         .map(from_model)
+        .transpose()?
         .ok_or_else(|| ServiceError::NotFound(format!("partnership {id}")))
 }
 
 pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<Partnership>, ServiceError> {
-    Ok(partnership::Entity::find()
+    partnership::Entity::find()
         .order_by_asc(partnership::Column::Slug)
         .all(db)
         .await?
         .into_iter()
         .map(from_model)
-        .collect())
+        .collect()
 }
 
 /// The partnership named by `slug`, or the only one when no slug is given.

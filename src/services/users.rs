@@ -30,13 +30,14 @@ impl User {
     }
 }
 
-pub(crate) fn from_model(m: &user::Model) -> Option<User> {
-    Some(User {
+/// A stored user; a role that does not read is an error naming it.
+pub(crate) fn from_model(m: &user::Model) -> Result<User, ServiceError> {
+    Ok(User {
         id: m.id,
         partnership_id: m.partnership_id,
         email: m.email.clone(),
         name: m.name.clone(),
-        role: Role::parse(&m.role)?,
+        role: super::read_stored("users", "role", &m.role)?,
         school_id: m.school_id,
         trust_id: m.trust_id,
         local_authority_id: m.local_authority_id,
@@ -158,7 +159,7 @@ pub async fn create(db: &impl ConnectionTrait, new: NewUser) -> Result<User, Ser
     }
     .insert(db)
     .await?;
-    from_model(&model).ok_or_else(|| ServiceError::invalid("role", "unknown role"))
+    from_model(&model)
 }
 
 pub async fn find_by_email(
@@ -169,17 +170,17 @@ pub async fn find_by_email(
 }
 
 pub async fn get(db: &impl ConnectionTrait, id: i64) -> Result<Option<User>, ServiceError> {
-    Ok(user::Entity::find_by_id(id).one(db).await?.as_ref().and_then(from_model))
+    user::Entity::find_by_id(id).one(db).await?.as_ref().map(from_model).transpose()
 }
 
 /// The partnership's users, by name.
 pub async fn list(db: &impl ConnectionTrait, partnership_id: i64) -> Result<Vec<User>, ServiceError> {
-    Ok(user::Entity::find()
+    user::Entity::find()
         .filter(user::Column::PartnershipId.eq(partnership_id))
         .order_by_asc(user::Column::Name)
         .all(db)
         .await?
         .iter()
-        .filter_map(from_model)
-        .collect())
+        .map(from_model)
+        .collect()
 }

@@ -1,7 +1,7 @@
 //! The two error types that become responses: HTML pages and JSON API answers.
 
 use crate::services::{FieldError, ServiceError};
-use crate::web::view::{Chrome, render};
+use crate::web::view::Chrome;
 use askama::Template;
 use axum::Json;
 use axum::http::StatusCode;
@@ -78,7 +78,15 @@ impl IntoResponse for PageError {
             ),
         };
         let page = ErrorPage { chrome: Chrome::anonymous(), heading: heading.to_string(), message };
-        (status, render(&page)).into_response()
+        match page.render() {
+            Ok(html) => (status, axum::response::Html(html)).into_response(),
+            // The last net: the error page itself failed, so say so in plain text.
+            Err(e) => {
+                tracing::error!(error = %e, "the error page failed to render");
+                (StatusCode::INTERNAL_SERVER_ERROR, "Sorry, there is a problem with the service.")
+                    .into_response()
+            }
+        }
     }
 }
 

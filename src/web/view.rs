@@ -4,7 +4,6 @@ use crate::domain::role::{Action, Role, allows};
 use crate::services::FieldError;
 use crate::web::session::PageUser;
 use askama::Template;
-use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
 /// The signed-in user as the header shows them.
@@ -108,15 +107,13 @@ impl SelectOption {
     }
 }
 
-/// Renders a template; a template that fails is logged and answered with a plain 500.
-pub fn render<T: Template>(template: &T) -> Response {
-    match template.render() {
-        Ok(html) => Html(html).into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "template failed to render");
-            (StatusCode::INTERNAL_SERVER_ERROR, "Sorry, there is a problem with the service.").into_response()
-        }
-    }
+/// Renders a template; one that fails is logged and becomes the 500 page, whatever status the
+/// caller meant to answer with (never an error page sent as 200 or 422).
+pub fn render<T: Template>(template: &T) -> Result<Html<String>, crate::web::error::PageError> {
+    template.render().map(Html).map_err(|e| {
+        tracing::error!(error = %e, "template failed to render");
+        crate::web::error::PageError::Internal
+    })
 }
 
 /// A file to download: its bytes, type and the name it is saved as.

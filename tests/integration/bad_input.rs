@@ -6,6 +6,7 @@ use crate::on_both_databases;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use partnership_billing::services::{auth, users};
+use sea_orm::EntityTrait;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
@@ -254,3 +255,89 @@ fn the_command_line_ends_quietly_on_a_closed_pipe() {
     assert!(stdout.contains("status 0"), "{stdout}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+/// A stored value that does not read back is an error naming its table, column and value:
+/// never a level that disappears, a VAT rate that becomes standard or a payer that becomes the
+/// school.
+async fn stored_values(backend: Backend) {
+    use partnership_billing::services::{ServiceError, billing, invoices, offers, partnerships};
+    use sea_orm::ConnectionTrait;
+    let app = TestApp::with_demo(backend).await;
+    let p = partnerships::find_by_slug(&app.db, "demo").await.unwrap().unwrap();
+    let corrupt = |e: ServiceError| match e {
+        ServiceError::Corrupt { table, column, value, .. } => format!("{table}.{column}={value}"),
+        other => panic!("not reported as corrupt: {other:?}"),
+    };
+    app.db
+        .execute_unprepared("UPDATE offer_levels SET fee_rule = '{\"flat\": 5}' WHERE name = 'Core'")
+        .await
+        .unwrap();
+    let e = offers::find(&app.db, p.id, "2025-26").await.unwrap_err();
+    assert_eq!(corrupt(e), "offer_levels.fee_rule={\"flat\": 5}");
+    app.db
+        .execute_unprepared("UPDATE offer_levels SET fee_rule = '{\"flat\": \"5.00\"}' WHERE name = 'Core'")
+        .await
+        .unwrap();
+    app.db
+        .execute_unprepared(
+            "UPDATE memberships SET paid_by = 'parent' WHERE id = (SELECT MIN(id) FROM memberships)",
+        )
+        .await
+        .unwrap();
+    let e = billing::plan(&app.db, &p, "2025-26", "autumn").await.unwrap_err();
+    assert_eq!(corrupt(e), "memberships.paid_by=parent");
+    app.db
+        .execute_unprepared("UPDATE memberships SET paid_by = 'school' WHERE paid_by = 'parent'")
+        .await
+        .unwrap();
+    let today = chrono::NaiveDate::from_ymd_opt(2025, 9, 1).unwrap();
+    billing::commit(&app.db, &p, "2025-26", "autumn", billing::RunBy::on(today), &mut |_, _| {})
+        .await
+        .unwrap();
+    app.db.execute_unprepared("UPDATE invoice_lines SET vat_rate = 'standardish' WHERE id = (SELECT MIN(id) FROM invoice_lines)").await.unwrap();
+    let first = entity::invoice_line::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|l| (l.id, l.invoice_id))
+        .min()
+        .unwrap();
+    let e = invoices::get(&app.db, p.id, first.1, &invoices::InvoiceScope::All, today).await.unwrap_err();
+    assert_eq!(corrupt(e), "invoice_lines.vat_rate=standardish");
+    // Through the API it is the usual 500, with nothing half-shown.
+    let auth = bearer(&app, "finance@demo.test").await;
+    let answer =
+        app.client().get_with(&format!("/api/v1/invoices/{}", first.1), &[("authorization", &auth)]).await;
+    assert_eq!(
+        (answer.status, answer.json()["error"]["code"].as_str()),
+        (StatusCode::INTERNAL_SERVER_ERROR, Some("internal"))
+    );
+    app.finish().await;
+}
+on_both_databases!(stored_values_are_read_strictly, stored_values);
+
+/// Two people creating the same year's offer at once: one succeeds, the other is told the year
+/// is taken (422 naming the field), never a database error.
+async fn unique_clash(backend: Backend) {
+    use partnership_billing::domain::partnership::YearKind;
+    use partnership_billing::services::{ServiceError, offers, partnerships};
+    let app = TestApp::with_demo(backend).await;
+    let p = partnerships::find_by_slug(&app.db, "demo").await.unwrap().unwrap();
+    let new: offers::NewOffer = serde_json::from_value(json!({
+        "year": "2030-31", "billing_plan": "annual",
+        "levels": [{"name": "Core", "fee_rule": {"flat": "1.00"}, "vat_rate": "standard"}]
+    }))
+    .unwrap();
+    let attempts = (0..6).map(|_| offers::create(&app.db, p.id, YearKind::Academic, &new, None));
+    let outcomes = futures_util::future::join_all(attempts).await;
+    assert_eq!(outcomes.iter().filter(|o| o.is_ok()).count(), 1);
+    for refused in outcomes.into_iter().filter_map(Result::err) {
+        match refused {
+            ServiceError::Invalid(fields) => assert_eq!(fields[0].field, "year"),
+            other => panic!("{other:?}"),
+        }
+    }
+    app.finish().await;
+}
+on_both_databases!(a_unique_clash_names_the_field, unique_clash);

@@ -58,19 +58,24 @@ fn page(csrf_token: String, next: String, email: String, errors: Vec<FieldError>
     }
 }
 
-async fn show(State(state): State<AppState>, headers: HeaderMap, Query(query): Query<NextQuery>) -> Response {
+async fn show(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<NextQuery>,
+) -> Result<Response, PageError> {
     let token = cookie(&headers, PRE_SESSION_CSRF_COOKIE)
         .filter(|t| t.len() == 64)
         .unwrap_or_else(auth::random_token);
-    let body = render(&page(token.clone(), safe_next(query.next.as_deref()), String::new(), vec![]));
-    (
+    let body = render(&page(token.clone(), safe_next(query.next.as_deref()), String::new(), vec![]))?
+        .into_response();
+    Ok((
         [(
             header::SET_COOKIE,
             set_cookie(PRE_SESSION_CSRF_COOKIE, &token, 3600, state.settings.secure_cookies),
         )],
         body,
     )
-        .into_response()
+        .into_response())
 }
 
 #[derive(serde::Deserialize)]
@@ -100,7 +105,7 @@ async fn submit(
     let refuse = |message: String| {
         let errors = vec![FieldError { field: "email".into(), message }];
         let page = page(expected.clone(), next.clone(), form.email.clone(), errors);
-        Ok((StatusCode::UNAUTHORIZED, render(&page)).into_response())
+        Ok((StatusCode::UNAUTHORIZED, render(&page)?).into_response())
     };
     if form.email.trim().is_empty() || form.password.is_empty() {
         return refuse("Enter your email address and password".into());

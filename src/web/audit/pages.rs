@@ -9,7 +9,7 @@ use crate::web::view::{Chrome, render};
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 pub fn router() -> Router<AppState> {
@@ -42,5 +42,5 @@ async fn audit_log(State(state): State<AppState>, user: PageUser) -> Result<Resp
             )
         })
         .collect();
-    Ok(render(&AuditPage { chrome: Chrome::for_user(&user, "/billing"), rows }))
+    Ok(render(&AuditPage { chrome: Chrome::for_user(&user, "/billing"), rows })?.into_response())
 }

@@ -86,7 +86,7 @@ async fn overview_page(
             .collect(),
         errors,
     };
-    Ok((code, render(&page)).into_response())
+    Ok((code, render(&page)?).into_response())
 }
 
 async fn overview(State(state): State<AppState>, user: PageUser) -> Result<Response, PageError> {
@@ -174,7 +174,7 @@ async fn preview(
 ) -> Result<Response, PageError> {
     user.require(Action::ManageBilling)?;
     match billing::plan(&state.db, &user.partnership, q.year.trim(), q.period.trim()).await {
-        Ok(plan) => Ok(render(&preview_page(&user, &plan))),
+        Ok(plan) => Ok(render(&preview_page(&user, &plan))?.into_response()),
         Err(ServiceError::Invalid(errors)) => {
             overview_page(&state, &user, errors, Some(q.year.trim()), q.period.trim()).await
         }
@@ -293,5 +293,5 @@ async fn progress(
         year: run.year,
         period: run.period,
     };
-    Ok(render(&page))
+    Ok(render(&page)?.into_response())
 }

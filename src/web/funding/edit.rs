@@ -133,7 +133,8 @@ async fn new_form(State(state): State<AppState>, user: PageUser) -> Result<Respo
         year: next_year(&user, state.clock.today()),
         start: "empty".into(),
         existing: existing.into_iter().map(|s| s.name).collect(),
-    }))
+    })?
+    .into_response())
 }
 
 async fn create(
@@ -186,7 +187,7 @@ async fn create(
         start,
         existing: existing.into_iter().map(|s| s.name).collect(),
     };
-    Ok(with_problems(&page.errors, render(&page)))
+    Ok(with_problems(&page.errors, render(&page)?.into_response()))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -291,7 +292,7 @@ async fn overview(
         options,
         max_options: MAX_OPTIONS,
     };
-    Ok(render(&page))
+    Ok(render(&page)?.into_response())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -375,7 +376,7 @@ async fn settings_page(
         page.first_year = form.get("council-first-year").to_string();
         page.r.posted(form);
     }
-    Ok(with_problems(&page.errors, render(&page)))
+    Ok(with_problems(&page.errors, render(&page)?.into_response()))
 }
 
 async fn settings_form(
@@ -582,7 +583,7 @@ async fn cost_page(
             c.value = form.get(&c.id).to_string();
         }
     }
-    Ok(with_problems(&page.errors, render(&page)))
+    Ok(with_problems(&page.errors, render(&page)?.into_response()))
 }
 
 async fn cost_form(
@@ -863,7 +864,7 @@ async fn option_form(
         return Ok(Redirect::to(&edit_url(&saved.name)).into_response());
     }
     let register = funding::register_phases(&state.db, user.partnership.id).await?;
-    Ok(render(&option_view(&user, &saved, index, &register, vec![])))
+    Ok(render(&option_view(&user, &saved, index, &register, vec![]))?.into_response())
 }
 
 fn read_option(page: &OptionPage, form: &FormData, problems: &mut Problems) -> Option<FundingOption> {
@@ -960,7 +961,7 @@ async fn save_option(
         _ => {
             let mut page = option_posted(page, &form);
             page.errors = problems.0;
-            Ok(with_problems(&page.errors, render(&page)))
+            Ok(with_problems(&page.errors, render(&page)?.into_response()))
         }
     }
 }
@@ -994,7 +995,7 @@ fn name_page(
     deleting: bool,
     new_name: String,
     errors: Vec<FieldError>,
-) -> Response {
+) -> Result<Response, PageError> {
     let page = NamePage {
         chrome: Chrome::for_user(user, "/funding"),
         errors,
@@ -1003,7 +1004,7 @@ fn name_page(
         deleting,
         new_name,
     };
-    with_problems(&page.errors, render(&page))
+    Ok(with_problems(&page.errors, render(&page)?.into_response()))
 }
 
 async fn duplicate_form(
@@ -1014,7 +1015,7 @@ async fn duplicate_form(
     user.require(Action::ManageBilling)?;
     let saved = load(&state, &user, &name).await?;
     let suggestion = format!("Copy of {}", saved.name);
-    Ok(name_page(&user, &saved.name, false, suggestion, vec![]))
+    name_page(&user, &saved.name, false, suggestion, vec![])
 }
 
 async fn duplicate(
@@ -1030,7 +1031,7 @@ async fn duplicate(
     if new_name.is_empty() {
         let errors =
             vec![FieldError { field: "new-name".into(), message: "Enter a name for the copy".into() }];
-        return Ok(name_page(&user, &saved.name, false, new_name, errors));
+        return name_page(&user, &saved.name, false, new_name, errors);
     }
     match funding::duplicate_scenario(
         &state.db,
@@ -1042,7 +1043,7 @@ async fn duplicate(
     .await
     {
         Ok(copy) => Ok(Redirect::to(&edit_url(&copy.name)).into_response()),
-        Err(e) => Ok(name_page(&user, &saved.name, false, new_name, refused(e, "new-name")?)),
+        Err(e) => name_page(&user, &saved.name, false, new_name, refused(e, "new-name")?),
     }
 }
 
@@ -1053,7 +1054,7 @@ async fn delete_form(
 ) -> Result<Response, PageError> {
     user.require(Action::ManageBilling)?;
     let saved = load(&state, &user, &name).await?;
-    Ok(name_page(&user, &saved.name, true, String::new(), vec![]))
+    name_page(&user, &saved.name, true, String::new(), vec![])
 }
 
 async fn delete(

@@ -14,7 +14,7 @@ use crate::web::view::{Chrome, SelectOption, download, render};
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
@@ -66,7 +66,8 @@ async fn list(
         can_edit: allows(user.user.role, Action::ManageBilling),
         notice: q.deleted.map(|_| "The scenario was deleted.".to_string()),
         rows,
-    }))
+    })?
+    .into_response())
 }
 
 /// Runs a saved scenario over the partnership's register as it is now.
@@ -419,7 +420,7 @@ async fn show(
         export_query,
         option_name,
     };
-    Ok(render(&page))
+    Ok(render(&page)?.into_response())
 }
 
 /// The per-school table as exported: a header and one row a school (those needing a pupil

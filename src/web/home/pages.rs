@@ -9,7 +9,7 @@ use crate::web::view::{Chrome, render};
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 pub fn router() -> Router<AppState> {
@@ -146,5 +146,5 @@ async fn home(State(state): State<AppState>, user: PageUser) -> Result<Response,
             page.links = vec![("/invoices", "Invoices addressed to your council")];
         }
     }
-    Ok(render(&page))
+    Ok(render(&page)?.into_response())
 }

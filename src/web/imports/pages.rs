@@ -51,7 +51,7 @@ fn page(user: &PageUser) -> ImportPage {
 
 async fn show(user: PageUser) -> Result<Response, PageError> {
     user.require(Action::ImportSchools)?;
-    Ok(render(&page(&user)))
+    Ok(render(&page(&user))?.into_response())
 }
 
 async fn upload(
@@ -115,7 +115,7 @@ async fn upload(
         view.errors.push(FieldError { field: "file".into(), message: "Select a GIAS CSV file".into() });
     }
     let Some(upload) = file.filter(|_| view.errors.is_empty()) else {
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&view)).into_response());
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&view)?).into_response());
     };
     let options = ImportOptions {
         parse: ParseOptions {
@@ -136,5 +136,5 @@ async fn upload(
     let status = if summary.committed { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     view.shown_errors = summary.errors.iter().take(SHOWN_ERRORS).cloned().collect();
     view.result = Some(summary);
-    Ok((status, render(&view)).into_response())
+    Ok((status, render(&view)?).into_response())
 }

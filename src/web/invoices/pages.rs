@@ -235,7 +235,7 @@ async fn list(
         errors,
     };
     let code = if page.errors.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
-    Ok((code, render(&page)).into_response())
+    Ok((code, render(&page)?).into_response())
 }
 
 struct LineRow {
@@ -387,7 +387,7 @@ async fn invoice_page(
         form_reason,
         v,
     };
-    Ok((code, render(&page)).into_response())
+    Ok((code, render(&page)?).into_response())
 }
 
 /// A PDF as a download named after its document number.

@@ -159,7 +159,7 @@ async fn list_page(
             })
             .collect(),
     };
-    Ok((code, render(&page)).into_response())
+    Ok((code, render(&page)?).into_response())
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -288,7 +288,7 @@ async fn membership_page(
             .collect(),
         r,
     };
-    Ok((code, render(&page)).into_response())
+    Ok((code, render(&page)?).into_response())
 }
 
 fn parse_id(text: &str) -> Result<i64, PageError> {

@@ -141,7 +141,7 @@ async fn page(
         preview_caption,
         preview: rows,
     };
-    Ok((code, render(&view)).into_response())
+    Ok((code, render(&view)?).into_response())
 }
 
 #[derive(serde::Deserialize, Default)]

@@ -65,7 +65,7 @@ async fn page(
     }
     let code = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let view = PayersPage { chrome: Chrome::for_user(user, "/billing"), errors, notice, year, rows };
-    Ok((code, render(&view)).into_response())
+    Ok((code, render(&view)?).into_response())
 }
 
 #[derive(serde::Deserialize, Default)]

@@ -217,7 +217,7 @@ async fn list(
         pages,
         pagination: Pagination::new("Pages of schools", number, pages, |n| page_href(&filter, n)),
     };
-    Ok((status, render(&view)).into_response())
+    Ok((status, render(&view)?).into_response())
 }
 
 struct HistoryRow {
@@ -347,7 +347,7 @@ async fn school_page(
         form_reason: form.map(|f| f.reason.clone()).unwrap_or_default(),
         s: detail,
     };
-    Ok((status, render(&page)).into_response())
+    Ok((status, render(&page)?).into_response())
 }
 
 #[derive(serde::Deserialize)]

@@ -57,7 +57,12 @@ struct SettingsForm {
     remittance_email: String,
 }
 
-fn page(user: &PageUser, form: &SettingsForm, errors: Vec<FieldError>, notice: Option<String>) -> Response {
+fn page(
+    user: &PageUser,
+    form: &SettingsForm,
+    errors: Vec<FieldError>,
+    notice: Option<String>,
+) -> Result<Response, PageError> {
     let error = |name: &str| errors.iter().find(|e| e.field == name).map(|e| e.message.clone());
     let field = |name, label, hint, value: &str| Field {
         name,
@@ -99,7 +104,7 @@ fn page(user: &PageUser, form: &SettingsForm, errors: Vec<FieldError>, notice: O
         notice,
         fields,
     };
-    (code, render(&view)).into_response()
+    Ok((code, render(&view)?).into_response())
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -120,7 +125,7 @@ async fn show(user: PageUser, Query(q): Query<ShowQuery>) -> Result<Response, Pa
         remittance_email: p.remittance_email.clone().unwrap_or_default(),
         ..Default::default()
     };
-    Ok(page(&user, &form, vec![], q.saved.map(|_| "The invoice settings were saved.".to_string())))
+    page(&user, &form, vec![], q.saved.map(|_| "The invoice settings were saved.".to_string()))
 }
 
 async fn save(
@@ -133,12 +138,7 @@ async fn save(
     let optional = |v: &str| Some(v.trim().to_string()).filter(|v| !v.is_empty());
     let Ok(days) = form.payment_terms_days.trim().parse::<i32>() else {
         let message = format!("\"{}\" is not a whole number of days", form.payment_terms_days.trim());
-        return Ok(page(
-            &user,
-            &form,
-            vec![FieldError { field: "payment_terms_days".into(), message }],
-            None,
-        ));
+        return page(&user, &form, vec![FieldError { field: "payment_terms_days".into(), message }], None);
     };
     let settings = InvoiceSettings {
         invoice_prefix: form.invoice_prefix.trim().to_string(),
@@ -153,7 +153,7 @@ async fn save(
         .await
     {
         Ok(_) => Ok(Redirect::to("/billing/settings?saved=1").into_response()),
-        Err(ServiceError::Invalid(errors)) => Ok(page(&user, &form, errors, None)),
+        Err(ServiceError::Invalid(errors)) => page(&user, &form, errors, None),
         Err(e) => Err(e.into()),
     }
 }

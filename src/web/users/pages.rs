@@ -182,7 +182,7 @@ async fn show(
 ) -> Result<Response, PageError> {
     user.require(Action::ManageUsers)?;
     let notice = q.added.map(|email| format!("{email} can now sign in."));
-    Ok(render(&view(&state, &user, &UserForm::default(), vec![], notice).await?))
+    Ok(render(&view(&state, &user, &UserForm::default(), vec![], notice).await?)?.into_response())
 }
 
 async fn create(
@@ -239,7 +239,7 @@ async fn create(
         }
         Err(ServiceError::Invalid(errors)) => {
             let page = view(&state, &user, &form, errors, None).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
         }
         Err(e) => Err(e.into()),
     }

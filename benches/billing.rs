@@ -57,8 +57,9 @@ fn register_csv() -> String {
 
 /// A fresh SQLite partnership with 24,000 schools, each a member paying for itself.
 async fn billing_fixture(dir: &std::path::Path, csv: &str) -> (DatabaseConnection, Partnership) {
-    let db = connect(&format!("sqlite://{}", dir.join("bench.db").display())).await.expect("db");
-    migrate(&db).await.expect("migrate");
+    let url = format!("sqlite://{}", dir.join("bench.db").display());
+    migrate(&url).await.expect("migrate");
+    let db = connect(&url).await.expect("db");
     let p = partnerships::create(
         &db,
         NewPartnership {

@@ -114,10 +114,9 @@ fn bench(c: &mut Criterion) {
                 let mut total = Duration::ZERO;
                 for _ in 0..iterations {
                     let dir = tempfile::tempdir().expect("dir");
-                    let db = connect(&format!("sqlite://{}", dir.path().join("bench.db").display()))
-                        .await
-                        .expect("db");
-                    migrate(&db).await.expect("migrate");
+                    let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+                    migrate(&url).await.expect("migrate");
+                    let db = connect(&url).await.expect("db");
                     let partnership = partnerships::create(
                         &db,
                         NewPartnership {
@@ -146,9 +145,9 @@ fn bench(c: &mut Criterion) {
     group.bench_function("reimport_unchanged_sqlite", |b| {
         let dir = tempfile::tempdir().expect("dir");
         let (db, partnership) = runtime.block_on(async {
-            let db =
-                connect(&format!("sqlite://{}", dir.path().join("bench.db").display())).await.expect("db");
-            migrate(&db).await.expect("migrate");
+            let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+            migrate(&url).await.expect("migrate");
+            let db = connect(&url).await.expect("db");
             let p = partnerships::create(
                 &db,
                 NewPartnership {

@@ -1,5 +1,7 @@
 //! Credit notes keep their net and VAT per rate, as issued; each billing run (every attempt) has
-//! its own record with its progress, so a run's page survives a restart and shows CLI runs.
+//! its own record with its progress, so a run's page survives a restart and shows CLI runs;
+//! emails are unique within a partnership (not across them), users can be disabled and given a
+//! one-time password, and sessions record when they were last used and from where.
 
 use crate::helpers::{fk, index};
 use sea_orm_migration::prelude::*;
@@ -35,7 +37,9 @@ impl MigrationTrait for Migration {
             .await?;
         manager.create_index(index("credit_note_rates", &["credit_note_id", "vat_rate"], true)).await?;
         backfill_credit_note_rates(manager).await?;
-        billing_run_attempts(manager).await
+        billing_run_attempts(manager).await?;
+        emails_unique_within_a_partnership(manager).await?;
+        accounts_and_sessions(manager).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -59,6 +63,74 @@ async fn billing_run_attempts(manager: &SchemaManager<'_>) -> Result<(), DbErr> 
     ];
     for mut column in columns {
         manager.alter_table(Table::alter().table("billing_runs").add_column(&mut column).to_owned()).await?;
+    }
+    Ok(())
+}
+
+/// An email address may have an account in several partnerships (one each), so that creating a
+/// user never reveals whether an address is known to another partnership.
+async fn emails_unique_within_a_partnership(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+    let db = manager.get_connection();
+    match db.get_database_backend() {
+        sea_orm_migration::sea_orm::DatabaseBackend::Postgres => {
+            db.execute_unprepared("ALTER TABLE users DROP CONSTRAINT IF EXISTS users_email_key").await?;
+        }
+        _ => {
+            // SQLite cannot drop a column's UNIQUE: rebuild the table. With legacy renaming, the
+            // tables that refer to "users" keep referring to that name, which the rebuilt table
+            // then takes; nothing that refers to users is touched.
+            db.execute_unprepared("PRAGMA defer_foreign_keys = ON").await?;
+            db.execute_unprepared("PRAGMA legacy_alter_table = ON").await?;
+            let columns = "id, partnership_id, email, name, role, school_id, trust_id, local_authority_id, \
+                           password_hash, failed_sign_ins, locked_until, created_at, last_sign_in_at";
+            db.execute_unprepared(
+                "CREATE TABLE users_rebuilt ( \
+                 id integer NOT NULL PRIMARY KEY AUTOINCREMENT, partnership_id integer NOT NULL, \
+                 email varchar NOT NULL, name varchar NOT NULL, role varchar NOT NULL, \
+                 school_id integer NULL, trust_id integer NULL, local_authority_id integer NULL, \
+                 password_hash varchar NOT NULL, failed_sign_ins integer NOT NULL DEFAULT 0, \
+                 locked_until timestamp_with_timezone_text NULL, created_at timestamp_with_timezone_text NOT NULL, \
+                 last_sign_in_at timestamp_with_timezone_text NULL, \
+                 FOREIGN KEY (partnership_id) REFERENCES partnerships (id) ON DELETE CASCADE, \
+                 FOREIGN KEY (school_id) REFERENCES schools (id) ON DELETE RESTRICT, \
+                 FOREIGN KEY (trust_id) REFERENCES trusts (id) ON DELETE RESTRICT, \
+                 FOREIGN KEY (local_authority_id) REFERENCES local_authorities (id) ON DELETE RESTRICT )",
+            )
+            .await?;
+            db.execute_unprepared(&format!(
+                "INSERT INTO users_rebuilt ({columns}) SELECT {columns} FROM users"
+            ))
+            .await?;
+            db.execute_unprepared("ALTER TABLE users RENAME TO users_replaced").await?;
+            db.execute_unprepared("ALTER TABLE users_rebuilt RENAME TO users").await?;
+            db.execute_unprepared("DROP TABLE users_replaced").await?;
+            db.execute_unprepared("PRAGMA legacy_alter_table = OFF").await?;
+            manager
+                .create_index(index("users", &["partnership_id"], false).if_not_exists().to_owned())
+                .await?;
+        }
+    }
+    manager.create_index(index("users", &["partnership_id", "email"], true)).await?;
+    manager.create_index(index("users", &["email"], false)).await
+}
+
+/// Disabling users, one-time passwords, and what a person sees of their own sessions.
+async fn accounts_and_sessions(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+    let user_columns = [
+        timestamp_with_time_zone_null("disabled_at").to_owned(),
+        boolean("must_change_password").default(false).to_owned(),
+        timestamp_with_time_zone_null("password_changed_at").to_owned(),
+    ];
+    for mut column in user_columns {
+        manager.alter_table(Table::alter().table("users").add_column(&mut column).to_owned()).await?;
+    }
+    let session_columns = [
+        timestamp_with_time_zone_null("last_seen_at").to_owned(),
+        string_null("user_agent").to_owned(),
+        string_null("ip_address").to_owned(),
+    ];
+    for mut column in session_columns {
+        manager.alter_table(Table::alter().table("sessions").add_column(&mut column).to_owned()).await?;
     }
     Ok(())
 }

@@ -55,6 +55,7 @@ pub async fn create_user(
         &db,
         NewUser {
             partnership_id: partnership.id,
+            one_time_password: false,
             email,
             name,
             role,

@@ -178,7 +178,9 @@ async fn open(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
     let db = services::connect(settings.database_url.expose_secret())
         .await
         .with_context(|| format!("cannot open the database at {}", settings.database_for_logs()))?;
-    services::migrate(&db).await.context("cannot bring the database schema up to date")?;
+    services::migrate(settings.database_url.expose_secret())
+        .await
+        .context("cannot bring the database schema up to date")?;
     Ok(db)
 }
 

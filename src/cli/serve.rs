@@ -28,14 +28,16 @@ pub async fn serve(settings: Settings, with_demo: bool) -> anyhow::Result<ExitCo
         demo(&db).await?;
     }
     crate::pdf::load_fonts();
-    let state = AppState::new(db, WebSettings { secure_cookies: settings.secure_cookies });
+    let state =
+        AppState::new(db, WebSettings { secure_cookies: settings.secure_cookies, ..WebSettings::local() });
     let listener = tokio::net::TcpListener::bind(&settings.bind)
         .await
         .with_context(|| format!("cannot listen on {} (set BIND to another address)", settings.bind))?;
     let address = listener.local_addr()?;
     tracing::info!(database = %settings.database_for_logs(), "database ready");
     say!("Partnership Billing is running at http://{address}/ (Ctrl+C to stop)");
-    axum::serve(listener, router(state))
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

@@ -470,6 +470,7 @@ where
             &txn,
             NewUser {
                 partnership_id: partnership.id,
+                one_time_password: false,
                 email: login.email.into(),
                 name: demo_name(login.role, login.email).into(),
                 role: login.role,

@@ -97,13 +97,7 @@ pub fn to_stored_pence(field: &str, amount: crate::domain::money::Money) -> Resu
 
 /// Opens the database; an SQLite file is created when it does not exist yet.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
-    let url = if url.starts_with("sqlite:") && !url.contains("mode=") && !url.contains(":memory:") {
-        let joiner = if url.contains('?') { '&' } else { '?' };
-        format!("{url}{joiner}mode=rwc")
-    } else {
-        url.to_string()
-    };
-    let mut options = ConnectOptions::new(url);
+    let mut options = ConnectOptions::new(with_create_mode(url));
     options
         .max_connections(if options.get_url().starts_with("sqlite:") { 4 } else { 10 })
         .connect_timeout(Duration::from_secs(10))
@@ -117,9 +111,56 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     Ok(db)
 }
 
+/// Brings the schema of the database at `url` up to date (all migrations, or the first
+/// `steps`). PostgreSQL migrates in transactions. SQLite changes some tables by rebuilding them,
+/// which its guide says to do with foreign-key enforcement off: the migrations run on one
+/// connection of their own with it off, and every foreign key is checked afterwards.
+pub async fn migrate_to(url: &str, steps: Option<u32>) -> Result<(), DbErr> {
+    let sqlite = url.starts_with("sqlite:");
+    let mut options = ConnectOptions::new(with_create_mode(url));
+    options
+        .max_connections(1)
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(10))
+        .sqlx_logging(false);
+    let db = Database::connect(options).await?;
+    if sqlite {
+        db.execute_unprepared("PRAGMA busy_timeout = 10000;").await?;
+        db.execute_unprepared("PRAGMA foreign_keys = OFF;").await?;
+    }
+    let outcome = migration::Migrator::up(&db, steps).await;
+    if sqlite && outcome.is_ok() {
+        let broken = db
+            .query_all_raw(sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                "PRAGMA foreign_key_check",
+            ))
+            .await?;
+        if !broken.is_empty() {
+            db.close().await.ok();
+            return Err(DbErr::Migration(format!(
+                "{} rows break a foreign key after migrating",
+                broken.len()
+            )));
+        }
+    }
+    db.close().await.ok();
+    outcome
+}
+
 /// Brings the schema up to date.
-pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    migration::Migrator::up(db, None).await
+pub async fn migrate(url: &str) -> Result<(), DbErr> {
+    migrate_to(url, None).await
+}
+
+/// An SQLite URL that creates its file when it does not exist yet.
+fn with_create_mode(url: &str) -> String {
+    if url.starts_with("sqlite:") && !url.contains("mode=") && !url.contains(":memory:") {
+        let joiner = if url.contains('?') { '&' } else { '?' };
+        format!("{url}{joiner}mode=rwc")
+    } else {
+        url.to_string()
+    }
 }
 
 /// Whether the database answers.

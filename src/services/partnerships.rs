@@ -49,7 +49,7 @@ pub struct NewPartnership {
     pub year_kind: YearKind,
 }
 
-fn from_model(m: partnership::Model) -> Result<Partnership, ServiceError> {
+pub(crate) fn from_model(m: partnership::Model) -> Result<Partnership, ServiceError> {
     Ok(Partnership {
         id: m.id,
         slug: m.slug,

@@ -15,6 +15,10 @@ pub enum PageError {
     SignIn {
         next: String,
     },
+    /// Signed in with a one-time password: choose one's own first.
+    ChangePassword,
+    /// Too many attempts: wait this many minutes.
+    TooMany(i64),
     Forbidden,
     NotFound,
     BadRequest(String),
@@ -60,6 +64,12 @@ impl IntoResponse for PageError {
                 let target = format!("/sign-in?next={}", urlencode(&next));
                 return Redirect::to(&target).into_response();
             }
+            PageError::ChangePassword => return Redirect::to("/account/password").into_response(),
+            PageError::TooMany(minutes) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many attempts",
+                format!("There have been too many sign-in attempts. Wait {minutes} minutes, then try again."),
+            ),
             PageError::Forbidden => (
                 StatusCode::FORBIDDEN,
                 "You cannot see this page",

@@ -12,6 +12,7 @@ pub mod home;
 pub mod imports;
 pub mod invoices;
 pub mod layers;
+pub mod limits;
 pub mod memberships;
 pub mod offers;
 pub mod openapi;

@@ -2,14 +2,13 @@
 
 use crate::domain::role::{Action, allows};
 use crate::services::auth;
-use crate::services::partnerships::{self, Partnership};
+use crate::services::partnerships::Partnership;
 use crate::services::users::User;
 use crate::web::AppState;
 use crate::web::error::{ApiError, PageError};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
-use chrono::Utc;
 use sha2::{Digest, Sha256};
 
 /// The session cookie's name.
@@ -50,7 +49,12 @@ pub struct PageUser {
     pub user: User,
     pub partnership: Partnership,
     pub csrf_token: String,
+    /// The session's stored key, so a person can tell it from their other sessions.
+    pub session_key: String,
 }
+
+/// The pages a person with a one-time password may reach before choosing their own.
+const BEFORE_A_NEW_PASSWORD: [&str; 2] = ["/account/password", "/sign-out"];
 
 impl PageUser {
     /// Refuses with 403 unless the user's role allows `action`.
@@ -78,11 +82,18 @@ impl FromRequestParts<AppState> for PageUser {
         let Some(value) = cookie(&parts.headers, SESSION_COOKIE) else {
             return Err(PageError::SignIn { next });
         };
-        let Some((user, csrf_token)) = auth::session_user(&state.db, &value, Utc::now()).await? else {
+        let Some(found) = auth::session_user(&state.db, &value, state.clock.now()).await? else {
             return Err(PageError::SignIn { next });
         };
-        let partnership = partnerships::get(&state.db, user.partnership_id).await?;
-        Ok(PageUser { user, partnership, csrf_token })
+        if found.must_change_password && !BEFORE_A_NEW_PASSWORD.contains(&parts.uri.path()) {
+            return Err(PageError::ChangePassword);
+        }
+        Ok(PageUser {
+            user: found.user,
+            partnership: found.partnership,
+            csrf_token: found.csrf_token,
+            session_key: found.session_key,
+        })
     }
 }
 
@@ -103,7 +114,7 @@ impl FromRequestParts<AppState> for ApiUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<ApiUser, ApiError> {
-        let now = Utc::now();
+        let now = state.clock.now();
         if let Some(auth_header) = parts.headers.get(header::AUTHORIZATION) {
             let token = auth_header
                 .to_str()
@@ -115,7 +126,15 @@ impl FromRequestParts<AppState> for ApiUser {
             return Ok(ApiUser { user });
         }
         let value = cookie(&parts.headers, SESSION_COOKIE).ok_or(ApiError::Unauthorized)?;
-        let (user, csrf) = auth::session_user(&state.db, &value, now).await?.ok_or(ApiError::Unauthorized)?;
+        let found = auth::session_user(&state.db, &value, now).await?.ok_or(ApiError::Unauthorized)?;
+        if found.must_change_password {
+            return Err(ApiError::Status(
+                axum::http::StatusCode::FORBIDDEN,
+                "forbidden",
+                "choose your own password on the service's pages first (the one you have is one-time)".into(),
+            ));
+        }
+        let (user, csrf) = (found.user, found.csrf_token);
         let writes = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if writes {
             let sent = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or("");

@@ -1,6 +1,7 @@
 //! What every handler can reach: the database, the settings the web layer needs, the clock.
 
 use crate::clock::Clock;
+use crate::web::limits::{SignInCounter, SignInLimits};
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 
@@ -9,6 +10,15 @@ use std::sync::Arc;
 pub struct WebSettings {
     /// Mark cookies `Secure` and send HSTS (on whenever the service is reached over HTTPS).
     pub secure_cookies: bool,
+    /// How many sign-in attempts a window allows per address and per email address.
+    pub sign_in_limits: SignInLimits,
+}
+
+impl WebSettings {
+    /// Plain HTTP (a laptop, a test) with the usual sign-in limits.
+    pub fn local() -> WebSettings {
+        WebSettings { secure_cookies: false, sign_in_limits: SignInLimits::default() }
+    }
 }
 
 /// What every handler can reach.
@@ -17,10 +27,12 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub settings: Arc<WebSettings>,
     pub clock: Clock,
+    /// Sign-in attempts in the current windows.
+    pub sign_ins: Arc<SignInCounter>,
 }
 
 impl AppState {
     pub fn new(db: DatabaseConnection, settings: WebSettings) -> AppState {
-        AppState { db, settings: Arc::new(settings), clock: Clock::System }
+        AppState { db, settings: Arc::new(settings), clock: Clock::System, sign_ins: Arc::default() }
     }
 }

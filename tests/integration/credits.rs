@@ -121,13 +121,19 @@ on_both_databases!(a_credit_note_credits_each_line_once, each_line_once);
 /// Credit notes issued before their rates were stored get them from the migration: VAT rounded
 /// down per rate, and a void's exact remainder kept, so the rates add up to what was issued.
 async fn rates_backfilled(backend: Backend) {
-    use migration::MigratorTrait;
+    use partnership_billing::domain::partnership::YearKind;
     use partnership_billing::services::invoices::{self, InvoiceScope};
+    use partnership_billing::services::partnerships::{self, NewPartnership};
     use sea_orm::{ActiveModelTrait, Set};
     let app = TestApp::migrated_to(backend, Some(3)).await;
-    partnership_billing::services::demo::load_demo(&app.db).await.unwrap();
-    let p =
-        partnership_billing::services::partnerships::find_by_slug(&app.db, "demo").await.unwrap().unwrap();
+    let new = NewPartnership {
+        slug: "before".into(),
+        name: "Before Rates Partnership".into(),
+        address: "1 Road".into(),
+        vat_number: Some("GB1".into()),
+        year_kind: YearKind::Academic,
+    };
+    let p = partnerships::create(&app.db, new).await.unwrap();
     let today = chrono::NaiveDate::from_ymd_opt(2025, 9, 1).unwrap();
     // An invoice as the schema before this change holds it: one line of 100.00 at 20%.
     let payer = entity::payer::ActiveModel {
@@ -224,7 +230,7 @@ async fn rates_backfilled(backend: Backend) {
         .await
         .unwrap();
     }
-    migration::Migrator::up(&app.db, None).await.unwrap();
+    partnership_billing::services::migrate(&app.url).await.unwrap();
     let notes = entity::credit_note::Entity::find()
         .order_by_asc(entity::credit_note::Column::Id)
         .all(&app.db)

@@ -4,7 +4,6 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
-use migration::MigratorTrait;
 use partnership_billing::services;
 use partnership_billing::services::demo::load_demo;
 use partnership_billing::web::{AppState, WebSettings, router};
@@ -22,6 +21,8 @@ pub enum Backend {
 /// The app on its own fresh, migrated database.
 pub struct TestApp {
     pub db: DatabaseConnection,
+    /// Where the database is, to migrate it again (or open it from another process).
+    pub url: String,
     pub router: Router,
     pub state: AppState,
     cleanup: Option<(String, String)>,
@@ -77,10 +78,10 @@ impl TestApp {
                 (format!("{base}/{name}"), Some((admin_url, name)), None)
             }
         };
+        services::migrate_to(&database_url, steps).await.expect("migrate the test database");
         let db = services::connect(&database_url).await.expect("open the test database");
-        migration::Migrator::up(&db, steps).await.expect("migrate the test database");
-        let state = AppState::new(db.clone(), WebSettings { secure_cookies: false });
-        TestApp { router: router(state.clone()), state, db, cleanup, _dir: dir }
+        let state = AppState::new(db.clone(), WebSettings::local());
+        TestApp { router: router(state.clone()), state, db, url: database_url, cleanup, _dir: dir }
     }
 
     /// A fresh database holding the demo partnership.

@@ -4,7 +4,7 @@ use crate::helpers::{Backend, TestApp};
 use crate::on_both_databases;
 use axum::http::{StatusCode, header};
 use chrono::{Duration, Utc};
-use partnership_billing::services::auth::{self, SignInRefused};
+use partnership_billing::services::auth::{self, SignInAttempt, SignInRefused};
 use secrecy::SecretString;
 
 async fn signing_in_and_out(backend: Backend) {
@@ -91,28 +91,85 @@ on_both_databases!(signing_in_and_out_works, signing_in_and_out);
 async fn lock_out(backend: Backend) {
     let app = TestApp::with_demo(backend).await;
     let mut client = app.client();
+    let wrong = client.try_sign_in("board@demo.test", "wrong-password").await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(wrong.text().contains("After 5 wrong passwords in a row an account is locked for 15 minutes"));
     for _ in 0..4 {
         assert_eq!(
             client.try_sign_in("board@demo.test", "wrong-password").await.status,
             StatusCode::UNAUTHORIZED
         );
     }
-    let fifth = client.try_sign_in("board@demo.test", "wrong-password").await;
-    assert!(fifth.text().contains("locked"), "{}", fifth.text());
+    // Locked: the right password is refused with exactly the words of a wrong one, and an
+    // unknown email the same, so nothing tells an account exists or is locked.
     let right = client.try_sign_in("board@demo.test", "demo-board-2025").await;
+    let unknown = client.try_sign_in("nobody@demo.test", "demo-board-2025").await;
     assert_eq!(right.status, StatusCode::UNAUTHORIZED);
-    assert!(right.text().contains("locked"));
-    // After the lock-out period the right password works again.
+    let error_of = |a: &crate::helpers::Answer| {
+        let text = a.text();
+        let start = text.find("govuk-error-summary__list").expect("an error summary");
+        text[start..start + 200].to_string()
+    };
+    assert_eq!(error_of(&right), error_of(&wrong));
+    assert_eq!(error_of(&unknown), error_of(&wrong));
+    assert!(!right.text().contains("locked until") && !right.text().contains("Try again after"));
+    // After the lock-out period the right password works again, and a success resets the count.
     let later = Utc::now() + auth::LOCK_OUT + Duration::minutes(1);
-    let password = SecretString::from("demo-board-2025");
-    let outcome = auth::sign_in(&app.db, "board@demo.test", &password, later).await.expect("db");
-    assert!(outcome.is_ok());
-    let wrong = SecretString::from("wrong");
-    let once = auth::sign_in(&app.db, "board@demo.test", &wrong, later).await.expect("db");
-    assert_eq!(once.err(), Some(SignInRefused::WrongDetails), "a success resets the count");
+    let attempt = |password: &'static str| SignInAttempt {
+        email: "board@demo.test",
+        password: Box::leak(Box::new(SecretString::from(password))),
+        partnership_id: None,
+        now: later,
+        user_agent: None,
+        ip_address: None,
+    };
+    assert!(auth::sign_in(&app.db, attempt("demo-board-2025")).await.expect("db").result.is_ok());
+    let once = auth::sign_in(&app.db, attempt("wrong")).await.expect("db");
+    assert_eq!(once.result.err(), Some(SignInRefused::WrongDetails));
     app.finish().await;
 }
 on_both_databases!(repeated_failures_lock_the_account, lock_out);
+
+/// Fifty guesses at once check at most five passwords: each attempt is reserved atomically
+/// before its check, so parallel guesses cannot get round the lock-out.
+async fn parallel_guesses(backend: Backend) {
+    let app = TestApp::with_demo(backend).await;
+    let now = Utc::now();
+    let wrong = SecretString::from("not the password");
+    let guesses = (0..50).map(|_| {
+        auth::sign_in(
+            &app.db,
+            SignInAttempt {
+                email: "board@demo.test",
+                password: &wrong,
+                partnership_id: None,
+                now,
+                user_agent: None,
+                ip_address: None,
+            },
+        )
+    });
+    let outcomes = futures_util::future::join_all(guesses).await;
+    let checked: usize = outcomes.iter().map(|o| o.as_ref().expect("db").passwords_checked).sum();
+    assert!(checked <= auth::MAX_FAILED_SIGN_INS as usize, "{checked} passwords were checked");
+    let right = SecretString::from("demo-board-2025");
+    let after = auth::sign_in(
+        &app.db,
+        SignInAttempt {
+            email: "board@demo.test",
+            password: &right,
+            partnership_id: None,
+            now,
+            user_agent: None,
+            ip_address: None,
+        },
+    )
+    .await
+    .expect("db");
+    assert_eq!(after.result.err(), Some(SignInRefused::WrongDetails), "the account is locked");
+    app.finish().await;
+}
+on_both_databases!(parallel_guesses_cannot_bypass_the_lock_out, parallel_guesses);
 
 async fn the_register_pages(backend: Backend) {
     let app = TestApp::with_demo(backend).await;
@@ -284,8 +341,39 @@ async fn uploading_and_adding_users(backend: Backend) {
         listing.contains("pat@upload.test can now sign in")
             && listing.contains("Upload Primary (URN 990600)")
     );
+    // The password was a one-time one: Pat must choose their own before anything else.
     let mut pat = app.client();
-    pat.sign_in("pat@upload.test", "a long enough password").await;
+    let signed_in = pat.try_sign_in("pat@upload.test", "a long enough password").await;
+    assert_eq!(signed_in.location().as_deref(), Some("/account/password"));
+    assert_eq!(pat.get("/schools").await.location().as_deref(), Some("/account/password"));
+    assert_eq!(pat.get("/api/v1/schools").await.status, StatusCode::FORBIDDEN);
+    let form = pat.get("/account/password").await;
+    assert!(form.text().contains("Choose your own password"));
+    let csrf = form.csrf_token();
+    let mismatch = pat
+        .post_form(
+            "/account/password",
+            &[
+                ("csrf_token", &csrf),
+                ("current", "a long enough password"),
+                ("new", "pat's own passphrase"),
+                ("confirm", "different"),
+            ],
+        )
+        .await;
+    assert_eq!(mismatch.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let chosen = pat
+        .post_form(
+            "/account/password",
+            &[
+                ("csrf_token", &csrf),
+                ("current", "a long enough password"),
+                ("new", "pat's own passphrase"),
+                ("confirm", "pat's own passphrase"),
+            ],
+        )
+        .await;
+    assert_eq!(chosen.status, StatusCode::SEE_OTHER, "{}", chosen.text());
     let mine = pat.get("/api/v1/schools").await.json();
     assert_eq!(mine["total"], 1);
     assert_eq!(mine["schools"][0]["name"], "Upload Primary");

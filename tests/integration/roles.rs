@@ -62,6 +62,8 @@ struct Ids {
     credit_note: i64,
     membership: i64,
     payer: i64,
+    /// The demo's board member (an account admins manage).
+    board_user: i64,
 }
 
 const CREDIT_FORM: &[(&str, &str)] = &[("reason", "sweep"), ("what", "lines"), ("line_0", "")];
@@ -93,7 +95,22 @@ fn billing_routes(ids: &Ids) -> Vec<Route> {
     let r = |path: String, surface, send, allowed: Vec<&'static str>| Route { path, surface, send, allowed };
     use Delivery::*;
     use Surface::*;
+    let everyone = vec![ADMIN, FINANCE, BOARD, SBM, TRUST, COUNCIL];
+    let admin = vec![ADMIN];
+    let board = ids.board_user;
     vec![
+        r("/account/sessions".into(), Page, Get, everyone.clone()),
+        r("/account/password".into(), Page, Get, everyone.clone()),
+        r(
+            "/account/password".into(),
+            Page,
+            PageForm(&[("current", "x"), ("new", "y"), ("confirm", "y")]),
+            everyone,
+        ),
+        r(format!("/users/{board}"), Page, Get, admin.clone()),
+        r(format!("/users/{board}/disabled"), Page, PageForm(&[("disabled", "no")]), admin.clone()),
+        r(format!("/users/{board}/password"), Page, PageForm(&[("password", "short")]), admin.clone()),
+        r(format!("/users/{board}/tokens"), Page, PageForm(&[("name", "")]), admin),
         r("/billing".into(), Page, Get, billing.clone()),
         r("/funding".into(), Page, Get, vec![ADMIN, FINANCE, BOARD]),
         r(
@@ -288,6 +305,7 @@ async fn sweep(backend: Backend) {
     users::create(
         &app.db,
         NewUser {
+            one_time_password: false,
             partnership_id: other,
             email: "admin@other.test".into(),
             name: "Other Admin".into(),
@@ -350,6 +368,7 @@ async fn sweep(backend: Backend) {
         credit_note: note.id,
         membership: membership.id,
         payer: school_invoice.payer_id,
+        board_user: users::find_by_email(&app.db, BOARD).await.unwrap().unwrap().id,
     };
     let mut clients = Vec::new();
     for login in DEMO_LOGINS {
@@ -441,6 +460,7 @@ async fn sweep(backend: Backend) {
         "/funding/2026-27%20funding%20options".to_string(),
         format!("{SCENARIO}/edit"),
         format!("{SCENARIO}/board-paper.pdf"),
+        format!("/users/{}", ids.board_user),
     ] {
         assert_eq!(outsider.get(&path).await.status, StatusCode::NOT_FOUND, "{path}");
     }

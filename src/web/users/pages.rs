@@ -7,20 +7,28 @@ use crate::services::{FieldError, ServiceError, register};
 use crate::web::AppState;
 use crate::web::error::PageError;
 use crate::web::session::PageUser;
-use crate::web::view::{Chrome, SelectOption, render};
+use crate::web::view::{Chrome, FieldErrors, SelectOption, long_date, render};
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Form, Router};
 use secrecy::SecretString;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/users", get(show).post(create))
+    Router::new()
+        .route("/users", get(show).post(create))
+        .route("/users/{id}", get(account))
+        .route("/users/{id}/disabled", post(set_disabled))
+        .route("/users/{id}/password", post(reset_password))
+        .route("/users/{id}/tokens", post(create_token))
+        .route("/users/{id}/tokens/{token}/revoke", post(revoke_token))
 }
 
 struct UserRow {
+    id: i64,
+    status: &'static str,
     name: String,
     email: String,
     role: &'static str,
@@ -75,10 +83,10 @@ async fn view(
     notice: Option<String>,
 ) -> Result<UsersPage, PageError> {
     let pid = user.partnership.id;
-    let all = users::list(&state.db, pid).await?;
+    let all = users::list_with_status(&state.db, pid).await?;
     let lookups = register::lookups(&state.db, pid).await?;
     let mut school_names = std::collections::HashMap::new();
-    for u in all.iter().filter(|u| u.school_id.is_some()) {
+    for (u, _) in all.iter().filter(|(u, _)| u.school_id.is_some()) {
         if let Some(id) = u.school_id {
             let page = register::list_schools(
                 &state.db,
@@ -97,7 +105,9 @@ async fn view(
     }
     let rows = all
         .iter()
-        .map(|u| UserRow {
+        .map(|(u, disabled)| UserRow {
+            id: u.id,
+            status: if *disabled { "Disabled" } else { "Active" },
             name: u.name.clone(),
             email: u.email.clone(),
             role: u.role.label(),
@@ -132,8 +142,8 @@ async fn view(
         field("email", "Email address", "", "email", &form.email),
         field(
             "password",
-            "Password",
-            "At least 12 characters. Give it to the person privately; they sign in with it.",
+            "One-time password",
+            "At least 12 characters. Give it to the person privately: they sign in with it once and then choose their own.",
             "password",
             "",
         ),
@@ -213,6 +223,7 @@ async fn create(
                 &state.db,
                 NewUser {
                     partnership_id: user.partnership.id,
+                    one_time_password: true,
                     email: form.email.clone(),
                     name: form.name.clone(),
                     role,
@@ -243,4 +254,212 @@ async fn create(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+struct TokenRow {
+    id: i64,
+    name: String,
+    created: String,
+    last_used: String,
+    revoked: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "users/account.html")]
+struct AccountPage {
+    chrome: Chrome,
+    errors: Vec<FieldError>,
+    notice: Option<String>,
+    /// A token just created: shown this once.
+    new_token: Option<String>,
+    id: i64,
+    name: String,
+    email: String,
+    role: &'static str,
+    disabled: bool,
+    must_change_password: bool,
+    last_sign_in: String,
+    is_self: bool,
+    tokens: Vec<TokenRow>,
+}
+
+impl FieldErrors for AccountPage {
+    fn errors(&self) -> &[FieldError] {
+        &self.errors
+    }
+}
+
+fn when(at: chrono::DateTime<chrono::Utc>) -> String {
+    format!("{} at {}", long_date(at.date_naive()), at.format("%H:%M"))
+}
+
+async fn account_page(
+    state: &AppState,
+    user: &PageUser,
+    id: i64,
+    errors: Vec<FieldError>,
+    notice: Option<String>,
+    new_token: Option<String>,
+) -> Result<Response, PageError> {
+    let found = users::account(&state.db, user.partnership.id, id).await?;
+    let tokens = crate::services::auth::tokens_of(&state.db, id).await?;
+    let code = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let view = AccountPage {
+        chrome: Chrome::for_user(user, "/users"),
+        errors,
+        notice,
+        new_token,
+        id,
+        name: found.user.name.clone(),
+        email: found.user.email.clone(),
+        role: found.user.role.label(),
+        disabled: found.disabled,
+        must_change_password: found.must_change_password,
+        last_sign_in: found.last_sign_in_at.map_or_else(|| "Never".to_string(), when),
+        is_self: found.user.id == user.user.id,
+        tokens: tokens
+            .into_iter()
+            .map(|t| TokenRow {
+                id: t.id,
+                name: t.name,
+                created: when(t.created_at),
+                last_used: t.last_used_at.map_or_else(|| "Never".to_string(), when),
+                revoked: t.revoked_at.map(when),
+            })
+            .collect(),
+    };
+    Ok((code, render(&view)?).into_response())
+}
+
+fn user_id(text: &str) -> Result<i64, PageError> {
+    text.parse().map_err(|_| PageError::NotFound)
+}
+
+#[derive(serde::Deserialize, Default)]
+struct AccountQuery {
+    done: Option<String>,
+}
+
+async fn account(
+    State(state): State<AppState>,
+    user: PageUser,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    Query(q): Query<AccountQuery>,
+) -> Result<Response, PageError> {
+    user.require(Action::ManageUsers)?;
+    let notice = match q.done.as_deref() {
+        Some("disabled") => Some("The account is disabled: it cannot sign in and its API tokens do not work.".to_string()),
+        Some("enabled") => Some("The account can sign in again.".to_string()),
+        Some("password") => Some("The one-time password is set, and the person has been signed out everywhere. Give them the password privately.".to_string()),
+        Some("revoked") => Some("The API token is revoked.".to_string()),
+        _ => None,
+    };
+    account_page(&state, &user, user_id(&id)?, vec![], notice, None).await
+}
+
+#[derive(serde::Deserialize)]
+struct DisableForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    disabled: String,
+}
+
+async fn set_disabled(
+    State(state): State<AppState>,
+    user: PageUser,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    Form(form): Form<DisableForm>,
+) -> Result<Response, PageError> {
+    user.require(Action::ManageUsers)?;
+    user.check_csrf(&form.csrf_token)?;
+    let id = user_id(&id)?;
+    let disabled = form.disabled == "yes";
+    match users::set_disabled(&state.db, user.partnership.id, id, disabled, user.user.id, state.clock.now())
+        .await
+    {
+        Ok(()) => {
+            let done = if disabled { "disabled" } else { "enabled" };
+            Ok(Redirect::to(&format!("/users/{id}?done={done}")).into_response())
+        }
+        Err(ServiceError::Invalid(errors)) => account_page(&state, &user, id, errors, None, None).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct ResetForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    password: String,
+}
+
+async fn reset_password(
+    State(state): State<AppState>,
+    user: PageUser,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    Form(form): Form<ResetForm>,
+) -> Result<Response, PageError> {
+    user.require(Action::ManageUsers)?;
+    user.check_csrf(&form.csrf_token)?;
+    let id = user_id(&id)?;
+    let one_time = SecretString::from(form.password);
+    match users::reset_password(&state.db, user.partnership.id, id, &one_time, user.user.id).await {
+        Ok(()) => Ok(Redirect::to(&format!("/users/{id}?done=password")).into_response()),
+        Err(ServiceError::Invalid(errors)) => account_page(&state, &user, id, errors, None, None).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct TokenForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    name: String,
+}
+
+async fn create_token(
+    State(state): State<AppState>,
+    user: PageUser,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    Form(form): Form<TokenForm>,
+) -> Result<Response, PageError> {
+    user.require(Action::ManageUsers)?;
+    user.check_csrf(&form.csrf_token)?;
+    let id = user_id(&id)?;
+    users::account(&state.db, user.partnership.id, id).await?;
+    match crate::services::auth::create_api_token(&state.db, id, &form.name).await {
+        Ok(token) => {
+            let shown = secrecy::ExposeSecret::expose_secret(&token).to_string();
+            tracing::info!(by = user.user.id, user_id = id, "API token created");
+            let notice = Some("The API token is created. Copy it now: it is not shown again.".to_string());
+            account_page(&state, &user, id, vec![], notice, Some(shown)).await
+        }
+        Err(ServiceError::Invalid(errors)) => account_page(&state, &user, id, errors, None, None).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct CsrfOnly {
+    #[serde(default)]
+    csrf_token: String,
+}
+
+async fn revoke_token(
+    State(state): State<AppState>,
+    user: PageUser,
+    axum::extract::Path((id, token)): axum::extract::Path<(String, String)>,
+    Form(form): Form<CsrfOnly>,
+) -> Result<Response, PageError> {
+    user.require(Action::ManageUsers)?;
+    user.check_csrf(&form.csrf_token)?;
+    let id = user_id(&id)?;
+    users::account(&state.db, user.partnership.id, id).await?;
+    let token: i64 = token.parse().map_err(|_| PageError::NotFound)?;
+    crate::services::auth::revoke_token(&state.db, id, token, state.clock.now()).await?;
+    tracing::info!(by = user.user.id, user_id = id, "API token revoked");
+    Ok(Redirect::to(&format!("/users/{id}?done=revoked")).into_response())
 }

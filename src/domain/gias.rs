@@ -363,6 +363,12 @@ fn read_row<'a>(
     if name.is_empty() {
         fail(NAME, "the school name is blank".into());
     }
+    for column in [NAME, LA_NAME, TYPE, TYPE_GROUP, PHASE, TRUST] {
+        let length = cell(column).chars().count();
+        if length > super::text::MAX_NAME_CHARS {
+            fail(column, format!("is {length} characters long; the most is {}", super::text::MAX_NAME_CHARS));
+        }
+    }
     let type_name = cell(TYPE).to_string();
     if type_name.is_empty() {
         fail(TYPE, "the type of establishment is blank".into());

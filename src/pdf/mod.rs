@@ -12,6 +12,7 @@ use printpdf::{
     Color, FontId, Line as PdfLine, LinePoint, Mm, Op, ParsedFont, PdfDocument, PdfFontHandle, PdfPage,
     PdfSaveOptions, Point, Pt, Rgb, TextItem, TextMatrix,
 };
+use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
 const REGULAR_TTF: &[u8] = include_bytes!("../../templates/fonts/DejaVuSans.ttf");
@@ -77,6 +78,37 @@ pub(crate) fn text_width(font: &ParsedFont, text: &str, size: f32) -> f32 {
     advance as f32 / units * size
 }
 
+/// `text` with every character the fonts cannot draw replaced by `?`, noting which they were.
+pub(crate) fn printable(text: &str, missing: &mut BTreeSet<char>) -> String {
+    let f = fonts();
+    text.chars()
+        .map(|c| {
+            let drawn = c.is_whitespace()
+                || (f.regular.lookup_glyph_index(c as u32).is_some()
+                    && f.bold.lookup_glyph_index(c as u32).is_some());
+            if drawn {
+                c
+            } else {
+                missing.insert(c);
+                '?'
+            }
+        })
+        .collect()
+}
+
+/// The note a document carries when some of its characters could not be drawn.
+pub(crate) fn missing_note(missing: &BTreeSet<char>) -> Option<String> {
+    if missing.is_empty() {
+        return None;
+    }
+    let listed: Vec<String> = missing.iter().take(8).map(|c| format!("U+{:04X}", u32::from(*c))).collect();
+    let more = if missing.len() > 8 { format!(" and {} more", missing.len() - 8) } else { String::new() };
+    Some(format!(
+        "Some characters cannot be shown in this document's font and are printed as ?: {}{more}.",
+        listed.join(", ")
+    ))
+}
+
 /// Splits text into lines no wider than `width` points, breaking at spaces (or anywhere when a
 /// single word is too long).
 pub(crate) fn wrap(font: &ParsedFont, text: &str, size: f32, width: f32) -> Vec<String> {
@@ -123,6 +155,8 @@ const COL_VAT_R: f32 = LEFT + 430.0;
 const COL_NET_R: f32 = RIGHT;
 
 pub(crate) struct Writer {
+    /// Characters the fonts could not draw (printed as `?`).
+    pub(crate) missing: BTreeSet<char>,
     pub(crate) pages: Vec<Vec<Op>>,
     pub(crate) ops: Vec<Op>,
     pub(crate) y: f32,
@@ -136,12 +170,25 @@ impl Writer {
         let f = fonts();
         let regular = pdf.add_font(&f.regular);
         let bold = pdf.add_font(&f.bold);
-        Writer { pages: Vec::new(), ops: Vec::new(), y: PAGE_H - 60.0, regular, bold }
+        Writer {
+            missing: BTreeSet::new(),
+            pages: Vec::new(),
+            ops: Vec::new(),
+            y: PAGE_H - 60.0,
+            regular,
+            bold,
+        }
     }
 
-    /// Ends the last page and numbers every page, "Page N of M", bottom right.
+    /// Ends the last page and numbers every page, "Page N of M", bottom right; says at the foot
+    /// of the last page if any character could not be drawn.
     pub(crate) fn finish(mut self) -> Vec<PdfPage> {
         let f = fonts();
+        if let Some(note) = missing_note(&self.missing) {
+            for (i, line) in wrap(&f.regular, &note, 7.5, RIGHT - LEFT - 80.0).iter().enumerate() {
+                self.text(false, 7.5, LEFT, 48.0 - i as f32 * 9.0, line);
+            }
+        }
         self.pages.push(std::mem::take(&mut self.ops));
         let count = self.pages.len();
         let regular_id = self.regular.clone();
@@ -168,7 +215,8 @@ impl Writer {
     pub(crate) fn paragraph(&mut self, bold: bool, size: f32, text: &str) {
         let f = fonts();
         let font = if bold { &f.bold } else { &f.regular };
-        for line in wrap(font, text, size, RIGHT - LEFT) {
+        let text = printable(text, &mut self.missing);
+        for line in wrap(font, &text, size, RIGHT - LEFT) {
             if self.y < BOTTOM {
                 self.new_page();
             }
@@ -181,19 +229,27 @@ impl Writer {
 
     pub(crate) fn text(&mut self, bold: bool, size: f32, x: f32, y: f32, text: &str) {
         let font = if bold { self.bold.clone() } else { self.regular.clone() };
+        let text = printable(text, &mut self.missing);
         self.ops.extend([
             Op::StartTextSection,
             Op::SetFont { font: PdfFontHandle::External(font), size: Pt(size) },
             Op::SetTextMatrix { matrix: TextMatrix::Translate(Pt(x), Pt(y)) },
-            Op::ShowText { items: vec![TextItem::Text(text.to_string())] },
+            Op::ShowText { items: vec![TextItem::Text(text)] },
             Op::EndTextSection,
         ]);
     }
 
     pub(crate) fn right(&mut self, bold: bool, size: f32, right_edge: f32, y: f32, text: &str) {
         let f = fonts();
-        let width = text_width(if bold { &f.bold } else { &f.regular }, text, size);
-        self.text(bold, size, right_edge - width, y, text);
+        let text = printable(text, &mut self.missing);
+        let width = text_width(if bold { &f.bold } else { &f.regular }, &text, size);
+        self.text(bold, size, right_edge - width, y, &text);
+    }
+
+    /// Lines of `text` no wider than `width`, with characters that cannot be drawn as `?`.
+    pub(crate) fn lines(&mut self, text: &str, size: f32, width: f32) -> Vec<String> {
+        let text = printable(text, &mut self.missing);
+        wrap(&fonts().regular, &text, size, width)
     }
 
     pub(crate) fn rule(&mut self, y: f32, grey: f32) {
@@ -243,10 +299,16 @@ pub fn render(doc: &Document) -> Vec<u8> {
     let top = w.y;
     w.text(true, 20.0, LEFT, top, &doc.title);
     let mut sy = top;
-    w.right(true, 10.0, RIGHT, sy, &doc.supplier_name);
-    for line in &doc.supplier_address {
+    let supplier = w.lines(&doc.supplier_name, 10.0, 260.0);
+    for (i, line) in supplier.iter().enumerate() {
+        if i > 0 {
+            sy -= 12.0;
+        }
+        w.right(true, 10.0, RIGHT, sy, line);
+    }
+    for line in doc.supplier_address.iter().flat_map(|l| w.lines(l, BODY, 260.0)).collect::<Vec<_>>() {
         sy -= 12.0;
-        w.right(false, BODY, RIGHT, sy, line);
+        w.right(false, BODY, RIGHT, sy, &line);
     }
     if let Some(vat) = &doc.supplier_vat_number {
         sy -= 12.0;
@@ -257,15 +319,31 @@ pub fn render(doc: &Document) -> Vec<u8> {
     let block_top = cy;
     w.text(true, BODY, LEFT, cy, &doc.customer_heading);
     cy -= 13.0;
-    w.text(true, 10.0, LEFT, cy, &doc.customer_name);
-    for line in &doc.customer_address {
-        cy -= 12.0;
-        w.text(false, BODY, LEFT, cy, line);
+    for (i, line) in w.lines(&doc.customer_name, 10.0, 230.0).iter().enumerate() {
+        if i > 0 {
+            cy -= 12.0;
+        }
+        w.text(true, 10.0, LEFT, cy, line);
     }
+    for line in doc.customer_address.iter().flat_map(|l| w.lines(l, BODY, 230.0)).collect::<Vec<_>>() {
+        cy -= 12.0;
+        w.text(false, BODY, LEFT, cy, &line);
+    }
+    // Details: a short value on its label's line, right-aligned; a long one (a credit note's
+    // reason) wrapped below it.
     let mut dy = block_top;
+    let details_w = RIGHT - (LEFT + 250.0);
     for (label, value) in &doc.details {
         w.text(true, BODY, LEFT + 250.0, dy, label);
-        w.right(false, BODY, RIGHT, dy, value);
+        let room = details_w - text_width(&f.bold, label, BODY) - 12.0;
+        if text_width(&f.regular, value, BODY) <= room {
+            w.right(false, BODY, RIGHT, dy, value);
+        } else {
+            for line in w.lines(value, BODY, details_w) {
+                dy -= 12.0;
+                w.text(false, BODY, LEFT + 250.0, dy, &line);
+            }
+        }
         dy -= 13.0;
     }
     w.y = cy.min(dy) - 28.0;
@@ -273,7 +351,7 @@ pub fn render(doc: &Document) -> Vec<u8> {
 
     // Lines, flowing onto further pages with the header repeated.
     for line in &doc.lines {
-        let wrapped = wrap(&f.regular, &line.description, BODY, COL_DESC_W);
+        let wrapped = w.lines(&line.description, BODY, COL_DESC_W);
         let height = wrapped.len() as f32 * 11.5 + 6.0;
         if w.y - height < BOTTOM {
             w.new_page();
@@ -320,7 +398,7 @@ pub fn render(doc: &Document) -> Vec<u8> {
     }
     w.y -= 14.0;
     for note in &doc.notes {
-        for text in wrap(&f.regular, note, BODY, RIGHT - LEFT) {
+        for text in w.lines(note, BODY, RIGHT - LEFT) {
             let y = w.y;
             w.text(false, BODY, LEFT, y, &text);
             w.y -= 11.5;
@@ -348,6 +426,16 @@ mod tests {
         assert_eq!(lines.join(" "), text);
         let long = wrap(&f.regular, &"x".repeat(200), BODY, 50.0);
         assert!(long.len() > 3 && long.iter().all(|l| text_width(&f.regular, l, BODY) <= 50.0));
+    }
+
+    #[test]
+    fn characters_the_font_lacks_are_printed_as_question_marks_and_said() {
+        let mut missing = BTreeSet::new();
+        assert_eq!(printable("Café – 学校", &mut missing), "Café – ??");
+        assert_eq!(missing.len(), 2);
+        let note = missing_note(&missing).expect("a note");
+        assert!(note.contains("U+5B66") && note.contains("printed as ?"), "{note}");
+        assert_eq!(missing_note(&BTreeSet::new()), None);
     }
 
     #[test]

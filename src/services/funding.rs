@@ -99,6 +99,9 @@ pub async fn schools_from_register(
 
 pub use crate::domain::funding::MAX_OPTIONS;
 
+/// The longest scenario name: it is a page's address and a sheet's title.
+pub const MAX_SCENARIO_NAME_CHARS: usize = 80;
+
 /// Refuses a scenario with anything out of bounds (amounts, counts, shares, years), naming each
 /// field; fee rules were checked as they were read.
 pub fn check_scenario(scenario: &Scenario) -> Result<(), ServiceError> {
@@ -241,10 +244,9 @@ pub async fn save_scenario(
     user_id: Option<i64>,
 ) -> Result<SavedScenario, ServiceError> {
     use sea_orm::{ActiveModelTrait, Set};
-    let name = name.trim();
-    if name.is_empty() || name.len() > 80 {
-        return Err(ServiceError::invalid("name", "give the scenario a name of up to 80 characters"));
-    }
+    let name = crate::domain::text::required(name, MAX_SCENARIO_NAME_CHARS, "give the scenario a name")
+        .map_err(|m| ServiceError::invalid("name", m))?;
+    let name = name.as_str();
     if scenario.schools.gias_csv.take().is_some() {
         return Err(ServiceError::invalid(
             "schools.gias_csv",

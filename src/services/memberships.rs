@@ -377,7 +377,7 @@ pub async fn record_po(
     user_id: Option<i64>,
 ) -> Result<(), ServiceError> {
     let po = po.trim();
-    if po.is_empty() || po.len() > 60 {
+    if po.is_empty() || po.chars().count() > 60 || crate::domain::text::control_character(po).is_some() {
         return Err(problem("po_number", "enter the purchase-order number (up to 60 characters)"));
     }
     let existing = purchase_order::Entity::find()

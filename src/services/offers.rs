@@ -6,6 +6,7 @@ use crate::domain::fees::{Discounts, FeeRule};
 use crate::domain::instalments::BillingPlan;
 use crate::domain::partnership::{MembershipYear, YearKind};
 use crate::domain::pro_rata::ProRataUnit;
+use crate::domain::text::{self, MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS};
 use crate::domain::vat::VatRate;
 use entity::{offer, offer_level};
 use rust_decimal::Decimal;
@@ -89,8 +90,11 @@ pub fn check_level(
     level: &NewLevel,
     errors: &mut Vec<FieldError>,
 ) -> Option<(FeeRule, VatRate)> {
-    if level.name.trim().is_empty() {
-        errors.push(field(format!("{prefix}.name"), "give the level a name, e.g. Core"));
+    if let Err(message) = text::required(&level.name, MAX_NAME_CHARS, "give the level a name, e.g. Core") {
+        errors.push(field(format!("{prefix}.name"), message));
+    }
+    if let Err(message) = text::optional(&level.description, MAX_DESCRIPTION_CHARS) {
+        errors.push(field(format!("{prefix}.description"), message));
     }
     let rule = match FeeRule::from_json(&level.fee_rule.to_string()) {
         Ok(rule) => Some(rule),

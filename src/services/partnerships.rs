@@ -2,6 +2,7 @@
 
 use super::{OrClash, ServiceError};
 use crate::domain::partnership::YearKind;
+use crate::domain::text;
 use entity::partnership;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
@@ -112,6 +113,16 @@ pub async fn set_invoice_settings(
             });
         }
     }
+    for (field, value, max) in [
+        ("bank_account_name", &settings.bank_account_name, text::MAX_NAME_CHARS),
+        ("bank_sort_code", &settings.bank_sort_code, 20),
+        ("bank_account_number", &settings.bank_account_number, 20),
+        ("remittance_email", &settings.remittance_email, 254),
+    ] {
+        if let Some(Err(message)) = value.as_deref().map(|v| text::optional(v, max)) {
+            errors.push(super::FieldError { field: field.into(), message });
+        }
+    }
     if !(0..=MAX_PAYMENT_TERMS_DAYS).contains(&settings.payment_terms_days) {
         errors.push(super::FieldError {
             field: "payment_terms_days".into(),
@@ -155,8 +166,18 @@ pub async fn set_invoice_settings(
 /// Creates a partnership; a slug already in use is a conflict.
 pub async fn create(db: &impl ConnectionTrait, new: NewPartnership) -> Result<Partnership, ServiceError> {
     check_slug(&new.slug)?;
-    if new.name.trim().is_empty() {
-        return Err(ServiceError::invalid("name", "a partnership needs a name"));
+    let mut errors = Vec::new();
+    if let Err(message) = text::required(&new.name, text::MAX_NAME_CHARS, "a partnership needs a name") {
+        errors.push(super::FieldError { field: "name".into(), message });
+    }
+    if let Err(message) = text::optional(&new.address, text::MAX_ADDRESS_CHARS) {
+        errors.push(super::FieldError { field: "address".into(), message });
+    }
+    if let Some(Err(message)) = new.vat_number.as_deref().map(|v| text::optional(v, 20)) {
+        errors.push(super::FieldError { field: "vat_number".into(), message });
+    }
+    if !errors.is_empty() {
+        return Err(ServiceError::Invalid(errors));
     }
     if find_by_slug(db, &new.slug).await?.is_some() {
         return Err(ServiceError::Conflict(format!(

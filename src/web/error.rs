@@ -100,6 +100,19 @@ impl IntoResponse for PageError {
     }
 }
 
+/// Percent-encodes one segment of a path (a scenario's name): a `/` in it is encoded too, so
+/// the link reaches the same page.
+pub fn encode_segment(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
 /// Percent-encodes a path for a query string.
 pub fn urlencode(text: &str) -> String {
     let mut out = String::with_capacity(text.len());

@@ -247,3 +247,44 @@ async fn rates_backfilled(backend: Backend) {
     app.finish().await;
 }
 on_both_databases!(credit_note_rates_are_backfilled, rates_backfilled);
+
+/// A reason is bounded (501 characters are refused, naming the field); one of 500 characters,
+/// with a character the PDF font cannot draw, is wrapped on the credit note in full and the
+/// note says which character was printed as `?`.
+async fn long_reasons(backend: Backend) {
+    let app = TestApp::with_demo(backend).await;
+    let finance = users::find_by_email(&app.db, "finance@demo.test").await.unwrap().unwrap();
+    let token = auth::create_api_token(&app.db, finance.id, "credits").await.unwrap();
+    let bearer = format!("Bearer {}", token.expose_secret());
+    let invoice = mixed_rate_invoice(&app, &bearer).await;
+    let id = invoice["id"].as_i64().unwrap();
+
+    let too_long = "x".repeat(501);
+    let (status, body) = credit(&app, &bearer, id, json!({ "reason": too_long, "everything": true })).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("501 characters") && message.contains("500"), "{message}");
+
+    let words: Vec<String> = (1..=60).map(|i| format!("word{i:02}")).collect();
+    let mut reason = format!("Cancelled 中 {}", words.join(" "));
+    reason.truncate(500);
+    let (status, note) = credit(&app, &bearer, id, json!({ "reason": reason, "everything": true })).await;
+    assert_eq!(status, StatusCode::CREATED, "{note}");
+    let pdf = app
+        .client()
+        .get_with(&format!("/api/v1/credit-notes/{}/pdf", note["id"]), &[("authorization", &bearer)])
+        .await;
+    assert_eq!(pdf.status, StatusCode::OK);
+    let text = crate::pdf::pdf_text(&pdf.body);
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains("Cancelled ? word01"), "{text}");
+    for word in &words {
+        assert!(flat.contains(word.as_str()), "{word} is missing: the reason ran off the page\n{text}");
+    }
+    assert!(flat.contains("printed as ?: U+4E2D"), "{text}");
+    for line in text.lines() {
+        assert!(line.chars().count() < 140, "a line runs off the page: {line}");
+    }
+    app.finish().await;
+}
+on_both_databases!(a_long_credit_reason_is_bounded_and_wrapped_on_the_pdf, long_reasons);

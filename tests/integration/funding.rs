@@ -492,3 +492,36 @@ async fn comparing_and_exporting(backend: Backend) {
     app.finish().await;
 }
 on_both_databases!(boards_compare_and_export_a_scenario, comparing_and_exporting);
+
+/// A scenario name may hold a `/`: every link to it reaches its pages; a name longer than the
+/// most allowed is refused on the form, naming the field.
+async fn names_with_slashes(backend: Backend) {
+    let app = TestApp::with_demo(backend).await;
+    let (mut client, csrf) = finance(&app).await;
+    let long = "x".repeat(81);
+    let refused =
+        post(&mut client, "/funding/new", &csrf, &[("name", &long), ("year", "2027-28"), ("start", "empty")])
+            .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text().contains("81 characters long; the most is 80"), "{}", refused.text());
+
+    let made = post(
+        &mut client,
+        "/funding/new",
+        &csrf,
+        &[("name", "Plan A/B"), ("year", "2027-28"), ("start", "empty")],
+    )
+    .await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.text());
+    let edit = made.location().unwrap();
+    assert_eq!(edit, "/funding/Plan%20A%2FB/edit");
+    let overview = client.get(&edit).await;
+    assert_eq!(overview.status, StatusCode::OK);
+    assert!(overview.text().contains("Plan A/B"));
+    let list = client.get("/funding").await.text();
+    assert!(list.contains("href=\"/funding/Plan%20A%2FB\""), "{list}");
+    assert_eq!(client.get("/funding/Plan%20A%2FB").await.status, StatusCode::OK);
+    assert!(overview.text().contains("href=\"/funding/Plan%20A%2FB/costs/new\""), "{}", overview.text());
+    app.finish().await;
+}
+on_both_databases!(a_scenario_name_with_a_slash_keeps_working_links, names_with_slashes);

@@ -15,7 +15,7 @@ use crate::domain::role::Action;
 use crate::services::funding::{self, MAX_OPTIONS, SavedScenario};
 use crate::services::{FieldError, ServiceError};
 use crate::web::AppState;
-use crate::web::error::{PageError, urlencode};
+use crate::web::error::{PageError, encode_segment};
 use crate::web::forms::fee_rule::{
     Cell, FormData, Problems, RuleForm, SignUpForm, amount_text, read_amount, slug,
 };
@@ -56,7 +56,7 @@ macro_rules! field_errors {
 field_errors!(NewPage, SettingsPage, CostPage, OptionPage, NamePage);
 
 fn edit_url(name: &str) -> String {
-    format!("/funding/{}/edit", urlencode(name))
+    format!("/funding/{}/edit", encode_segment(name))
 }
 
 /// The page answer for a form with problems: 422 with the form shown again.
@@ -283,7 +283,7 @@ async fn overview(
         .collect();
     let page = OverviewPage {
         chrome: Chrome::for_user(&user, "/funding"),
-        slug: urlencode(&saved.name),
+        slug: encode_segment(&saved.name),
         name: saved.name.clone(),
         settings,
         costs,
@@ -331,7 +331,7 @@ async fn settings_page(
         chrome: Chrome::for_user(user, "/funding"),
         errors,
         name: saved.name.clone(),
-        slug: urlencode(&saved.name),
+        slug: encode_segment(&saved.name),
         year: s.year.clone(),
         phases: register
             .iter()
@@ -529,7 +529,7 @@ async fn cost_page(
         chrome: Chrome::for_user(user, "/funding"),
         errors,
         name: saved.name.clone(),
-        slug: urlencode(&saved.name),
+        slug: encode_segment(&saved.name),
         action: index.map_or("new".into(), |i| i.to_string()),
         adding: index.is_none(),
         line_name: line.map(|l| l.name.clone()).unwrap_or_default(),
@@ -757,7 +757,7 @@ fn option_view(
         chrome: Chrome::for_user(user, "/funding"),
         errors,
         name: saved.name.clone(),
-        slug: urlencode(&saved.name),
+        slug: encode_segment(&saved.name),
         action: index.map_or("new".into(), |i| i.to_string()),
         adding: index.is_none(),
         option_name: option.map(|o| o.name.clone()).unwrap_or_default(),
@@ -1000,7 +1000,7 @@ fn name_page(
         chrome: Chrome::for_user(user, "/funding"),
         errors,
         name: name.to_string(),
-        slug: urlencode(name),
+        slug: encode_segment(name),
         deleting,
         new_name,
     };

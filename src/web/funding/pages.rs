@@ -8,7 +8,7 @@ use crate::domain::role::{Action, allows};
 use crate::services::funding;
 use crate::services::funding::SavedScenario;
 use crate::web::AppState;
-use crate::web::error::{PageError, urlencode};
+use crate::web::error::{PageError, encode_segment, urlencode};
 use crate::web::session::PageUser;
 use crate::web::view::{Chrome, SelectOption, download, render};
 use askama::Template;
@@ -53,7 +53,7 @@ async fn list(
         .into_iter()
         .map(|s| {
             (
-                urlencode(&s.name),
+                encode_segment(&s.name),
                 s.name,
                 s.scenario.year.clone(),
                 s.scenario.options.len(),
@@ -280,7 +280,7 @@ async fn show(
     Query(q): Query<TableQuery>,
 ) -> Result<Response, PageError> {
     let (saved, result) = compare(&state, &user, &name).await?;
-    let slug = urlencode(&saved.name);
+    let slug = encode_segment(&saved.name);
     let chosen = q.option_index(&result);
     let option = result.options.get(chosen);
     let school_rows: Vec<SchoolRow> = option
@@ -478,9 +478,32 @@ enum Cell {
 }
 
 fn file_name(scenario: &str, option: &str, ext: &str) -> String {
-    let clean =
-        |t: &str| t.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect::<String>();
+    let clean = |t: &str| {
+        t.chars().take(60).map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect::<String>()
+    };
     format!("{}-{}.{ext}", clean(scenario), clean(option))
+}
+
+/// The most characters a spreadsheet cell holds.
+const MAX_CELL_CHARS: usize = 32_767;
+
+/// Text for one cell: longer text is cut, and says so, rather than failing the whole export.
+fn cell_text(text: &str) -> String {
+    if text.chars().count() <= MAX_CELL_CHARS {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(MAX_CELL_CHARS - 1).collect();
+    cut.push('…');
+    cut
+}
+
+/// A worksheet's name from an option's: at most 31 characters, none of []:*?/\, not starting or
+/// ending with an apostrophe, and never empty.
+fn sheet_name(option: &str) -> String {
+    let kept: String =
+        option.chars().filter(|c| !"[]:*?/\\".contains(*c) && !c.is_control()).take(31).collect();
+    let trimmed = kept.trim().trim_matches('\'').trim();
+    if trimmed.is_empty() { "Schools".to_string() } else { trimmed.to_string() }
 }
 
 async fn schools_csv(
@@ -534,8 +557,7 @@ async fn schools_xlsx(
     };
     let mut book = Workbook::new();
     let sheet = book.add_worksheet();
-    let sheet_name: String = option.name.chars().filter(|c| !"[]:*?/\\".contains(*c)).take(31).collect();
-    sheet.set_name(if sheet_name.is_empty() { "Schools" } else { sheet_name.as_str() }).map_err(failed)?;
+    sheet.set_name(sheet_name(&option.name)).map_err(failed)?;
     let bold = Format::new().set_bold();
     let pounds = Format::new().set_num_format("£#,##0.00;-£#,##0.00");
     for (c, h) in header.iter().enumerate() {
@@ -547,13 +569,14 @@ async fn schools_xlsx(
             let c = c as u16;
             let written = match cell {
                 Cell::Blank => continue,
-                Cell::Text(t) => sheet.write_string(r, c, t).map(|_| ()),
+                Cell::Text(t) => sheet.write_string(r, c, cell_text(&t)).map(|_| ()),
                 Cell::Whole(n) => sheet.write_number(r, c, n as f64).map(|_| ()),
                 // Spreadsheets hold numbers as binary floating point; pounds and pence
                 // survive that exactly for any amount a school is charged.
-                Cell::Money(m) => sheet
-                    .write_number_with_format(r, c, m.amount().to_f64().unwrap_or(0.0), &pounds)
-                    .map(|_| ()),
+                Cell::Money(m) => {
+                    let pounds_as_number = m.amount().to_f64().ok_or(PageError::Internal)?;
+                    sheet.write_number_with_format(r, c, pounds_as_number, &pounds).map(|_| ())
+                }
             };
             written.map_err(failed)?;
         }
@@ -586,4 +609,22 @@ async fn board_paper(
     };
     let bytes = crate::pdf::board_paper::render(&paper);
     Ok(download(bytes, "application/pdf", &file_name(&saved.name, "board-paper", "pdf")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spreadsheet_names_and_cells_are_always_accepted() {
+        assert_eq!(sheet_name("Core only"), "Core only");
+        assert_eq!(sheet_name("'Option [A]: 2026/27?'"), "Option A 202627");
+        assert_eq!(sheet_name("[]:*?/\\"), "Schools");
+        assert_eq!(sheet_name(&"x".repeat(40)).chars().count(), 31);
+        let long = "é".repeat(40_000);
+        let cut = cell_text(&long);
+        assert_eq!(cut.chars().count(), MAX_CELL_CHARS);
+        assert!(cut.ends_with('…'));
+        assert_eq!(file_name(&"a".repeat(300), "b", "csv").len(), 60 + 1 + 1 + 4);
+    }
 }

@@ -7,6 +7,7 @@ mod m20261122_000001_foundation;
 mod m20261122_000002_billing;
 mod m20261122_000003_scenarios;
 mod m20261129_000004_solid_ground;
+mod m20261129_000005_read_paths;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_billing::Migration),
             Box::new(m20261122_000003_scenarios::Migration),
             Box::new(m20261129_000004_solid_ground::Migration),
+            Box::new(m20261129_000005_read_paths::Migration),
         ]
     }
 }

@@ -321,6 +321,24 @@ pub async fn payers(
         .await?)
 }
 
+/// The payers to offer as a choice: all of them, by name, when there are at most `limit`;
+/// otherwise (a national register has thousands, which no list can be chosen from) only
+/// `chosen`, so a filter already applied still shows, and people search by name instead.
+pub async fn payers_to_choose(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+    limit: u64,
+    chosen: Option<i64>,
+) -> Result<Vec<payer::Model>, ServiceError> {
+    use sea_orm::{PaginatorTrait, QuerySelect};
+    let mut query = payer::Entity::find().filter(payer::Column::PartnershipId.eq(partnership_id));
+    if query.clone().limit(limit + 1).count(db).await? > limit {
+        let Some(chosen) = chosen else { return Ok(Vec::new()) };
+        query = query.filter(payer::Column::Id.eq(chosen));
+    }
+    Ok(query.order_by_asc(payer::Column::Name).all(db).await?)
+}
+
 /// Says whether a payer's invoices wait for a purchase-order number.
 pub async fn set_requires_po(
     db: &impl ConnectionTrait,

@@ -179,3 +179,62 @@ pub async fn begin_write<C: sea_orm::TransactionTrait>(db: &C) -> Result<C::Tran
     })
     .await
 }
+
+/// `column` contains `text`, ignoring case as each database's own operator does (`LIKE` on
+/// SQLite, ASCII letters; `ILIKE` on PostgreSQL). Neither wraps the column in a function, so a
+/// search reads each row once; `%` and `_` typed in a search match themselves.
+pub(crate) fn contains_text(
+    backend: sea_orm::DatabaseBackend,
+    column: impl Into<sea_orm::sea_query::Expr>,
+    text: &str,
+) -> sea_orm::sea_query::Expr {
+    use sea_orm::sea_query::extension::postgres::PgExpr;
+    use sea_orm::sea_query::{ExprTrait, LikeExpr};
+    let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    let pattern = format!("%{escaped}%");
+    match backend {
+        // PostgreSQL's LIKE and ILIKE take the backslash as their escape by default (and
+        // sea-query writes an explicit ESCAPE after ILIKE where PostgreSQL cannot read it).
+        sea_orm::DatabaseBackend::Postgres => column.into().ilike(pattern),
+        _ => column.into().like(LikeExpr::new(pattern).escape('\\')),
+    }
+}
+
+/// One page of rows, and where it sits among them all.
+pub(crate) struct Paged<T> {
+    pub rows: Vec<T>,
+    pub total: u64,
+    pub page: u64,
+    pub pages: u64,
+}
+
+/// Page `page` (from 1) of `query`'s rows, `per_page` to a page, with how many there are in
+/// all. Counting is a second pass over every matching row, so it is skipped when the page shows
+/// the end itself (fewer rows than a page holds), as most searches do; asking past the end
+/// gives the last page.
+pub(crate) async fn page_of<E: sea_orm::EntityTrait>(
+    db: &impl ConnectionTrait,
+    query: sea_orm::Select<E>,
+    page: u64,
+    per_page: u64,
+) -> Result<Paged<E::Model>, DbErr>
+where
+    E::Model: Send + Sync,
+{
+    use sea_orm::{PaginatorTrait, QuerySelect};
+    let page = page.max(1);
+    let per_page = per_page.max(1);
+    let fetch = |page: u64| query.clone().offset((page - 1).saturating_mul(per_page)).limit(per_page).all(db);
+    let rows = fetch(page).await?;
+    let shown = rows.len() as u64;
+    if shown > 0 && shown < per_page || shown == 0 && page == 1 {
+        let total = (page - 1) * per_page + shown;
+        return Ok(Paged { rows, total, page, pages: page });
+    }
+    let total = query.clone().count(db).await?;
+    let pages = total.div_ceil(per_page).max(1);
+    if page > pages {
+        return Ok(Paged { rows: fetch(pages).await?, total, page: pages, pages });
+    }
+    Ok(Paged { rows, total, page, pages })
+}

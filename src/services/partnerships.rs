@@ -147,6 +147,8 @@ pub async fn set_invoice_settings(
     active.bank_account_number = Set(settings.bank_account_number);
     active.remittance_email = Set(settings.remittance_email);
     let saved = from_model(active.update(db).await?)?;
+    // Signed-in people carry their partnership: they see the new settings at once.
+    super::auth::changed();
     super::audit::record(
         db,
         super::audit::Event {

@@ -273,6 +273,7 @@ pub async fn set_disabled(
     if disabled {
         super::auth::end_other_sessions(db, id, None).await?;
     }
+    super::auth::changed();
     audit_user(db, partnership_id, by, id, if disabled { "user.disabled" } else { "user.enabled" }).await
 }
 
@@ -300,6 +301,7 @@ pub async fn reset_password(
         .exec(db)
         .await?;
     super::auth::end_other_sessions(db, id, None).await?;
+    super::auth::changed();
     audit_user(db, partnership_id, by, id, "user.password_reset").await
 }
 

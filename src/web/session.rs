@@ -82,7 +82,8 @@ impl FromRequestParts<AppState> for PageUser {
         let Some(value) = cookie(&parts.headers, SESSION_COOKIE) else {
             return Err(PageError::SignIn { next });
         };
-        let Some(found) = auth::session_user(&state.db, &value, state.clock.now()).await? else {
+        let Some(found) = auth::session_user(&state.db, &state.auth_cache, &value, state.clock.now()).await?
+        else {
             return Err(PageError::SignIn { next });
         };
         if found.must_change_password && !BEFORE_A_NEW_PASSWORD.contains(&parts.uri.path()) {
@@ -102,6 +103,7 @@ impl FromRequestParts<AppState> for PageUser {
 #[derive(Debug, Clone)]
 pub struct ApiUser {
     pub user: User,
+    pub partnership: Partnership,
 }
 
 impl ApiUser {
@@ -121,12 +123,15 @@ impl FromRequestParts<AppState> for ApiUser {
                 .ok()
                 .and_then(|v| v.strip_prefix("Bearer "))
                 .ok_or(ApiError::Unauthorized)?;
-            let user =
-                auth::api_token_user(&state.db, token.trim(), now).await?.ok_or(ApiError::Unauthorized)?;
-            return Ok(ApiUser { user });
+            let (user, partnership) = auth::api_token_user(&state.db, &state.auth_cache, token.trim(), now)
+                .await?
+                .ok_or(ApiError::Unauthorized)?;
+            return Ok(ApiUser { user, partnership });
         }
         let value = cookie(&parts.headers, SESSION_COOKIE).ok_or(ApiError::Unauthorized)?;
-        let found = auth::session_user(&state.db, &value, now).await?.ok_or(ApiError::Unauthorized)?;
+        let found = auth::session_user(&state.db, &state.auth_cache, &value, now)
+            .await?
+            .ok_or(ApiError::Unauthorized)?;
         if found.must_change_password {
             return Err(ApiError::Status(
                 axum::http::StatusCode::FORBIDDEN,
@@ -134,7 +139,7 @@ impl FromRequestParts<AppState> for ApiUser {
                 "choose your own password on the service's pages first (the one you have is one-time)".into(),
             ));
         }
-        let (user, csrf) = (found.user, found.csrf_token);
+        let (user, partnership, csrf) = (found.user, found.partnership, found.csrf_token);
         let writes = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if writes {
             let sent = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or("");
@@ -144,7 +149,7 @@ impl FromRequestParts<AppState> for ApiUser {
                 ));
             }
         }
-        Ok(ApiUser { user })
+        Ok(ApiUser { user, partnership })
     }
 }
 

@@ -1,6 +1,7 @@
 //! What every handler can reach: the database, the settings the web layer needs, the clock.
 
 use crate::clock::Clock;
+use crate::services::auth::AuthCache;
 use crate::web::limits::{SignInCounter, SignInLimits};
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
@@ -29,10 +30,18 @@ pub struct AppState {
     pub clock: Clock,
     /// Sign-in attempts in the current windows.
     pub sign_ins: Arc<SignInCounter>,
+    /// Sessions and API tokens checked a moment ago.
+    pub auth_cache: Arc<AuthCache>,
 }
 
 impl AppState {
     pub fn new(db: DatabaseConnection, settings: WebSettings) -> AppState {
-        AppState { db, settings: Arc::new(settings), clock: Clock::System, sign_ins: Arc::default() }
+        AppState {
+            db,
+            settings: Arc::new(settings),
+            clock: Clock::System,
+            sign_ins: Arc::default(),
+            auth_cache: Arc::default(),
+        }
     }
 }

@@ -275,6 +275,8 @@ async fn idle_and_use(backend: Backend) {
     assert_eq!(board.get("/").await.status, StatusCode::OK);
     let long_ago = (chrono::Utc::now() - chrono::Duration::minutes(31)).to_rfc3339();
     app.db.execute_unprepared(&format!("UPDATE sessions SET last_seen_at = '{long_ago}'")).await.unwrap();
+    // Half an hour has passed: far longer than the service trusts a session it checked.
+    app.state.auth_cache.clear();
     assert!(
         board.get("/").await.location().is_some_and(|l| l.starts_with("/sign-in")),
         "idle for 31 minutes"

@@ -270,6 +270,16 @@ async fn annual_billing(backend: Backend) {
         Money::from_pence(one.gross_pence),
         Money::from_pence(one.net_pence) + Money::from_pence(one.vat_pence)
     );
+    // The invoice list offers every payer to choose from while there are few; beyond the limit
+    // only the payer already chosen (the search box finds the rest).
+    use partnership_billing::services::memberships::payers_to_choose;
+    let all = payers_to_choose(&app.db, p.id, 1000, None).await.unwrap();
+    assert!(all.len() > 50 && all.windows(2).all(|w| w[0].name <= w[1].name));
+    let limit = all.len() as u64;
+    assert_eq!(payers_to_choose(&app.db, p.id, limit, None).await.unwrap().len(), all.len());
+    assert!(payers_to_choose(&app.db, p.id, limit - 1, None).await.unwrap().is_empty());
+    let chosen = payers_to_choose(&app.db, p.id, 2, Some(one.payer_id)).await.unwrap();
+    assert_eq!(chosen.iter().map(|c| c.id).collect::<Vec<_>>(), [one.payer_id]);
     app.finish().await;
 }
 on_both_databases!(annual_billing_for_the_next_year, annual_billing);
@@ -411,7 +421,7 @@ async fn credit_notes(backend: Backend) {
         &app.db,
         p.id,
         &InvoiceScope::All,
-        &invoices::InvoiceFilter { q: Some("RH-000002".into()), ..Default::default() },
+        &invoices::InvoiceFilter { q: Some("rh-000002".into()), ..Default::default() },
         today,
         1,
         50,

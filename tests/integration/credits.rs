@@ -288,3 +288,29 @@ async fn long_reasons(backend: Backend) {
     app.finish().await;
 }
 on_both_databases!(a_long_credit_reason_is_bounded_and_wrapped_on_the_pdf, long_reasons);
+
+/// The home page's totals by year are added up by the database: issued invoices, what they
+/// came to and what credit notes took back, to the penny, on both databases.
+async fn home_totals(backend: Backend) {
+    let app = TestApp::with_demo(backend).await;
+    let finance = users::find_by_email(&app.db, "finance@demo.test").await.unwrap().unwrap();
+    let token = auth::create_api_token(&app.db, finance.id, "credits").await.unwrap();
+    let bearer = format!("Bearer {}", token.expose_secret());
+    let invoice = mixed_rate_invoice(&app, &bearer).await;
+    assert_eq!(invoice["totals"]["gross"], "1549.99", "{invoice}");
+    let line = invoice["lines"].as_array().unwrap().iter().find(|l| l["vat_rate"] == "reduced").unwrap();
+    let part = json!({ "reason": "part", "lines": [{ "line_id": line["id"], "amount": "100.00" }] });
+    assert_eq!(credit(&app, &bearer, invoice["id"].as_i64().unwrap(), part).await.0, StatusCode::CREATED);
+    let mut client = app.client();
+    client.sign_in("finance@demo.test", "demo-finance-2025").await;
+    let home = client.get("/").await.text();
+    let row = home.split("<tr").find(|r| r.contains(">2027-28<")).unwrap_or_else(|| panic!("{home}"));
+    let cells: Vec<&str> = row
+        .split("<td class=\"govuk-table__cell govuk-table__cell--numeric\">")
+        .skip(1)
+        .map(|c| c.split('<').next().unwrap_or_default())
+        .collect();
+    assert_eq!(cells, ["1", "£1,549.99", "£105.00", "0"], "{row}");
+    app.finish().await;
+}
+on_both_databases!(the_home_page_totals_each_year_in_the_database, home_totals);

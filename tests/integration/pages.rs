@@ -188,6 +188,15 @@ async fn the_register_pages(backend: Backend) {
     assert!(by_urn.contains("1 school") && by_urn.contains("Riverside Park Primary School"));
     let by_name = client.get("/schools?q=riverside+park").await.text();
     assert!(by_name.contains("Riverside Park Primary School"));
+    let shouted = client.get("/schools?q=RIVERSIDE+PaRk").await.text();
+    assert!(shouted.contains("Riverside Park Primary School"), "case is ignored on both databases");
+    for wildcard in ["%25", "_", "Riverside%25Primary"] {
+        let text = client.get(&format!("/schools?q={wildcard}")).await.text();
+        assert!(
+            text.contains("No schools match"),
+            "{wildcard} is matched literally, not as a wildcard: {text}"
+        );
+    }
     let closed = client.get("/schools?status=closed").await.text();
     assert!(closed.contains("1 school") && closed.contains("Millbrook Primary School"));
     let needing = client.get("/schools?needs_pupils=true").await.text();
@@ -215,6 +224,40 @@ async fn the_register_pages(backend: Backend) {
     app.finish().await;
 }
 on_both_databases!(the_register_pages_list_filter_and_show, the_register_pages);
+
+/// Pages count their rows only when the page does not show the end itself; the figures are the
+/// same either way, and asking past the end gives the last page.
+async fn pages_and_totals(backend: Backend) {
+    use partnership_billing::domain::role::SchoolScope;
+    use partnership_billing::services::register::{self, SchoolFilter};
+    let app = TestApp::with_demo(backend).await;
+    let p =
+        partnership_billing::services::partnerships::find_by_slug(&app.db, "demo").await.unwrap().unwrap();
+    let today = chrono::NaiveDate::from_ymd_opt(2025, 9, 1).unwrap();
+    let all = SchoolFilter::default();
+    let list = |page: u64, per_page: u64| {
+        let (db, filter) = (&app.db, &all);
+        async move {
+            let found =
+                register::list_schools(db, p.id, SchoolScope::All, filter, today, page, per_page).await;
+            let found = found.unwrap();
+            (found.schools.len(), found.total, found.page, found.pages)
+        }
+    };
+    assert_eq!(list(1, 150).await, (149, 149, 1, 1), "the page shows the end: no count needed");
+    assert_eq!(list(1, 149).await, (149, 149, 1, 1), "a full page: counted");
+    assert_eq!(list(2, 50).await, (50, 149, 2, 3));
+    assert_eq!(list(3, 50).await, (49, 149, 3, 3));
+    assert_eq!(list(4, 50).await, (49, 149, 3, 3), "past the end: the last page");
+    assert_eq!(list(99, 149).await, (149, 149, 1, 1));
+    let none = SchoolFilter { q: Some("no school is called this".into()), ..Default::default() };
+    let empty = register::list_schools(&app.db, p.id, SchoolScope::All, &none, today, 3, 50).await.unwrap();
+    assert_eq!((empty.schools.len(), empty.total, empty.page, empty.pages), (0, 0, 1, 1));
+    let counted = register::count_schools(&app.db, p.id, SchoolScope::All, &all, today).await.unwrap();
+    assert_eq!(counted, 149);
+    app.finish().await;
+}
+on_both_databases!(pages_count_only_when_they_must, pages_and_totals);
 
 async fn recording_pupil_numbers(backend: Backend) {
     let app = TestApp::with_demo(backend).await;

@@ -208,14 +208,14 @@ pub fn plan_run(input: &PlanInput) -> RunPlan {
     let mut already_raised = 0;
     let no_figures = Vec::new();
     for m in input.memberships {
-        let (Some(s), Some(level)) = (input.schools.get(&m.school_id), offer.levels.get(&m.level_id)) else {
-            continue;
-        };
         let key = charge_key(m.id, year_label, &period.name);
         if input.raised.contains(&key) {
             already_raised += 1;
             continue;
         }
+        let (Some(s), Some(level)) = (input.schools.get(&m.school_id), offer.levels.get(&m.level_id)) else {
+            continue;
+        };
         let start = s.open_date.map_or(m.starts_on, |open| open.max(m.starts_on));
         let end = match (m.ends_on, s.close_date) {
             (Some(a), Some(b)) => Some(a.min(b)),

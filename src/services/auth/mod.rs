@@ -1,11 +1,13 @@
 //! Passwords (argon2id, on the blocking pool), sign-in with an atomic lock-out, server-side
 //! sessions with an idle timeout, and API tokens.
 
+mod cache;
 mod passwords;
 mod sessions;
 mod sign_in;
 mod tokens;
 
+pub use cache::{AuthCache, TRUSTED_FOR, changed};
 pub use passwords::{hash_password, random_token, token_digest, verify_password};
 pub use sessions::{
     IDLE_TIMEOUT, SESSION_LIFETIME, SessionInfo, SessionUser, end_other_sessions, end_session, session_user,

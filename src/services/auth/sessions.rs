@@ -7,6 +7,7 @@ use super::super::ServiceError;
 use super::super::partnerships::{self, Partnership};
 use super::super::users::{User, from_model};
 use super::USE_RECORDED_EVERY;
+use super::cache::{self, AuthCache};
 use super::passwords::token_digest;
 use chrono::{DateTime, Duration, Utc};
 use entity::{partnership, session, user};
@@ -36,13 +37,30 @@ fn live(found: &session::Model, now: DateTime<Utc>) -> bool {
     found.expires_at > now && last_use + IDLE_TIMEOUT > now
 }
 
-/// The person, partnership and CSRF token of a live session cookie (one query).
+/// A session as last checked, kept by the [`AuthCache`].
+#[derive(Debug, Clone)]
+pub(crate) struct Checked {
+    found: SessionUser,
+    expires_at: DateTime<Utc>,
+    last_seen_at: DateTime<Utc>,
+}
+
+/// The person, partnership and CSRF token of a live session cookie: from the cache when it was
+/// checked a moment ago and its last use is recorded to the minute, otherwise one query.
 pub async fn session_user(
     db: &impl ConnectionTrait,
+    cache: &AuthCache,
     cookie_value: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<SessionUser>, ServiceError> {
     let key = token_digest(cookie_value);
+    if let Some(hit) = cache.sessions.get(&key)
+        && hit.expires_at > now
+        && hit.last_seen_at + USE_RECORDED_EVERY >= now
+    {
+        return Ok(Some(hit.found));
+    }
+    let generation = cache::generation();
     let Some((found, Some(account), Some(partnership))) = session::Entity::find_by_id(key.clone())
         .find_also_related(user::Entity)
         .and_also_related(partnership::Entity)
@@ -52,28 +70,41 @@ pub async fn session_user(
         return Ok(None);
     };
     if !live(&found, now) || account.disabled_at.is_some() {
+        cache.sessions.forget(&key);
         session::Entity::delete_by_id(found.id).exec(db).await?;
         return Ok(None);
     }
+    let mut last_seen_at = found.last_seen_at.unwrap_or(found.created_at);
     if found.last_seen_at.is_none_or(|seen| seen + USE_RECORDED_EVERY < now) {
+        last_seen_at = now;
         session::Entity::update_many()
             .col_expr(session::Column::LastSeenAt, Expr::value(Some(now)))
             .filter(session::Column::Id.eq(found.id.clone()))
+            // Of many requests that saw the same old time at once, one writes.
+            .filter(
+                sea_orm::Condition::any()
+                    .add(session::Column::LastSeenAt.is_null())
+                    .add(session::Column::LastSeenAt.lt(now - USE_RECORDED_EVERY)),
+            )
             .exec(db)
             .await?;
     }
-    Ok(Some(SessionUser {
+    let checked = SessionUser {
         user: from_model(&account)?,
         partnership: partnerships::from_model(partnership)?,
         csrf_token: found.csrf_token,
-        session_key: key,
+        session_key: key.clone(),
         must_change_password: account.must_change_password,
-    }))
+    };
+    let kept = Checked { found: checked.clone(), expires_at: found.expires_at, last_seen_at };
+    cache.sessions.put(key, kept, generation);
+    Ok(Some(checked))
 }
 
 /// Ends a session.
 pub async fn sign_out(db: &impl ConnectionTrait, cookie_value: &str) -> Result<(), ServiceError> {
     session::Entity::delete_by_id(token_digest(cookie_value)).exec(db).await?;
+    cache::changed();
     Ok(())
 }
 
@@ -130,6 +161,7 @@ pub async fn end_session(
         .filter(session::Column::Id.starts_with(handle))
         .exec(db)
         .await?;
+    cache::changed();
     Ok(ended.rows_affected > 0)
 }
 
@@ -143,5 +175,7 @@ pub async fn end_other_sessions(
     if let Some(keep) = keep {
         query = query.filter(session::Column::Id.ne(keep));
     }
-    Ok(query.exec(db).await?.rows_affected)
+    let ended = query.exec(db).await?.rows_affected;
+    cache::changed();
+    Ok(ended)
 }

@@ -166,7 +166,9 @@ where
         total: Money::ZERO,
     };
     let count = planned.invoices.len() as u64;
+    let started = std::time::Instant::now();
     let payers = ensure_payers(db, partnership.id, planned).await?;
+    tracing::debug!(ms = started.elapsed().as_millis() as u64, "billing run: payers ready");
     let mut done = 0u64;
     let account = |summary: &mut RunSummary, invoice: &PlannedInvoice, status: Status| {
         summary.invoices += 1;
@@ -210,6 +212,7 @@ where
             tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
         }
     }
+    tracing::debug!(ms = started.elapsed().as_millis() as u64, "billing run: invoices written");
     Ok(summary)
 }
 
@@ -242,8 +245,8 @@ where
         return Ok(known);
     }
     let txn = begin_write(db).await?;
-    for batch in missing.chunks(BATCH) {
-        match payer::Entity::insert_many(batch.to_vec()).exec(&txn).await {
+    for batch in in_batches(missing) {
+        match payer::Entity::insert_many(batch).exec(&txn).await {
             Ok(_) => {}
             // A concurrent run created the same payers: use theirs.
             Err(e) if is_unique_violation(&e) => {
@@ -272,6 +275,15 @@ async fn payers_by_reference(
 
 /// Rows per INSERT statement, under SQLite's limit on bound values.
 const BATCH: usize = 500;
+
+/// `rows` in INSERT-sized batches, moved rather than copied.
+fn in_batches<T>(rows: Vec<T>) -> impl Iterator<Item = Vec<T>> {
+    let mut rows = rows.into_iter().peekable();
+    std::iter::from_fn(move || {
+        rows.peek()?;
+        Some(rows.by_ref().take(BATCH).collect())
+    })
+}
 
 /// Writes a batch of invoices in one transaction: numbers for the issued ones taken as one
 /// block, invoices, lines and audit entries inserted many at a time.
@@ -357,8 +369,8 @@ where
             ..Default::default()
         });
     }
-    for batch in models.chunks(BATCH) {
-        invoice::Entity::insert_many(batch.to_vec()).exec(&txn).await?;
+    for batch in in_batches(models) {
+        invoice::Entity::insert_many(batch).exec(&txn).await?;
     }
     let keys: Vec<String> = chunk.iter().map(|i| source_key(plan, i)).collect();
     let ids: HashMap<String, (i64, Option<String>)> = invoice::Entity::find()
@@ -390,8 +402,8 @@ where
             gross = gross + i.totals.gross;
         }
     }
-    for batch in lines.chunks(BATCH) {
-        invoice_line::Entity::insert_many(batch.to_vec()).exec(&txn).await?;
+    for batch in in_batches(lines) {
+        invoice_line::Entity::insert_many(batch).exec(&txn).await?;
     }
     // One audit entry for the batch: the run issued these numbers, for this much, in one go.
     if let (Some(first), Some(last)) = (issued_numbers.first(), issued_numbers.last()) {

@@ -1,17 +1,18 @@
 //! Loading what a billing run decides from: one query each for the offer's memberships, the
 //! partnership's schools, pupil figures, trusts, councils, payers, PO numbers and charges
-//! already raised. Every stored value is read strictly.
+//! already raised, each reading only the columns the plan uses. Every stored value is read
+//! strictly.
 
-use super::super::memberships;
 use super::super::offers::Offer;
 use super::super::partnerships::Partnership;
 use super::super::register::{self, FiguresBySchool};
 use super::super::{ServiceError, read_stored};
 use crate::domain::billing::{
-    Level, Member, OfferTerms, PayerFacts, Period, PlanInput, RunPlan, SchoolFacts, plan_run,
+    Level, Member, OfferTerms, PayerFacts, Period, PlanInput, RunPlan, SchoolFacts, charge_key, plan_run,
 };
 use crate::domain::partnership::MembershipYear;
-use entity::{invoice, invoice_line, local_authority, membership, purchase_order, school, trust};
+use chrono::NaiveDate;
+use entity::{invoice, invoice_line, local_authority, membership, payer, purchase_order, school, trust};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use std::collections::{HashMap, HashSet};
 
@@ -58,19 +59,8 @@ impl Facts {
     }
 }
 
-fn member_of(m: membership::Model) -> Result<Member, ServiceError> {
-    Ok(Member {
-        id: m.id,
-        school_id: m.school_id,
-        level_id: m.level_id,
-        starts_on: m.starts_on,
-        ends_on: m.ends_on,
-        paid_by: read_stored("memberships", "paid_by", &m.paid_by)?,
-        first_year: m.first_year,
-    })
-}
-
-/// Loads the facts for a period of an offer.
+/// Loads the facts for a period of an offer: only the columns the plan reads, and when every
+/// membership's charge for the period is already raised, nothing beyond that.
 pub async fn facts(
     db: &impl ConnectionTrait,
     partnership: &Partnership,
@@ -78,77 +68,161 @@ pub async fn facts(
     year: &str,
     period: &Period,
 ) -> Result<Facts, ServiceError> {
-    let members = membership::Entity::find()
-        .filter(membership::Column::OfferId.eq(offer.id))
-        .order_by_asc(membership::Column::Id)
+    let members = members_of(db, offer.id).await?;
+    let raised = raised_charges(db, partnership.id, year, period).await?;
+    let nothing_owed = members.iter().all(|m| raised.contains(&charge_key(m.id, year, &period.name)));
+    if nothing_owed {
+        let (schools, pupils, payers) = (HashMap::new(), FiguresBySchool::new(), HashMap::new());
+        return Ok(Facts { members, schools, pupils, payers, raised });
+    }
+    let schools = schools_of(db, partnership.id).await?;
+    let pupils = register::pupil_figures_of_partnership(db, partnership.id).await?;
+    let payers = payers_of(db, partnership.id, year).await?;
+    Ok(Facts { members, schools, pupils, payers, raised })
+}
+
+type MemberRow = (i64, i64, i64, NaiveDate, Option<NaiveDate>, String, bool);
+
+async fn members_of(db: &impl ConnectionTrait, offer_id: i64) -> Result<Vec<Member>, ServiceError> {
+    use membership::Column as C;
+    let rows: Vec<MemberRow> = membership::Entity::find()
+        .select_only()
+        .columns([C::Id, C::SchoolId, C::LevelId, C::StartsOn, C::EndsOn, C::PaidBy, C::FirstYear])
+        .filter(C::OfferId.eq(offer_id))
+        .order_by_asc(C::Id)
+        .into_tuple()
         .all(db)
-        .await?
-        .into_iter()
-        .map(member_of)
-        .collect::<Result<Vec<_>, _>>()?;
+        .await?;
+    rows.into_iter()
+        .map(|(id, school_id, level_id, starts_on, ends_on, paid_by, first_year)| {
+            Ok(Member {
+                id,
+                school_id,
+                level_id,
+                starts_on,
+                ends_on,
+                paid_by: read_stored("memberships", "paid_by", &paid_by)?,
+                first_year,
+            })
+        })
+        .collect()
+}
+
+type SchoolRow =
+    (i64, i32, String, String, Option<NaiveDate>, Option<NaiveDate>, Option<String>, Option<i64>, i64);
+
+async fn schools_of(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+) -> Result<HashMap<i64, SchoolFacts>, ServiceError> {
     let trusts: HashMap<i64, String> = trust::Entity::find()
-        .filter(trust::Column::PartnershipId.eq(partnership.id))
+        .select_only()
+        .columns([trust::Column::Id, trust::Column::Name])
+        .filter(trust::Column::PartnershipId.eq(partnership_id))
+        .into_tuple()
         .all(db)
         .await?
         .into_iter()
-        .map(|t| (t.id, t.name))
         .collect();
     let councils: HashMap<i64, String> = local_authority::Entity::find()
-        .filter(local_authority::Column::PartnershipId.eq(partnership.id))
+        .select_only()
+        .columns([local_authority::Column::Id, local_authority::Column::Name])
+        .filter(local_authority::Column::PartnershipId.eq(partnership_id))
+        .into_tuple()
         .all(db)
         .await?
         .into_iter()
-        .map(|l| (l.id, l.name))
         .collect();
-    let mut schools = HashMap::new();
-    for s in school::Entity::find().filter(school::Column::PartnershipId.eq(partnership.id)).all(db).await? {
-        let council = councils.get(&s.local_authority_id).cloned().ok_or_else(|| ServiceError::Corrupt {
+    use school::Column as C;
+    let rows: Vec<SchoolRow> = school::Entity::find()
+        .select_only()
+        .columns([
+            C::Id,
+            C::Urn,
+            C::Name,
+            C::BillingPhase,
+            C::OpenDate,
+            C::CloseDate,
+            C::Postcode,
+            C::TrustId,
+        ])
+        .column(C::LocalAuthorityId)
+        .filter(C::PartnershipId.eq(partnership_id))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut schools = HashMap::with_capacity(rows.len());
+    for (id, urn, name, phase, open_date, close_date, postcode, trust_id, la) in rows {
+        let council = councils.get(&la).cloned().ok_or_else(|| ServiceError::Corrupt {
             table: "schools",
             column: "local_authority_id",
-            value: s.local_authority_id.to_string(),
+            value: la.to_string(),
             reason: "no such local authority in the partnership".into(),
         })?;
         let facts = SchoolFacts {
-            id: s.id,
-            urn: s.urn,
-            phase: register::billing_phase_of(&s)?,
-            open_date: s.open_date,
-            close_date: s.close_date,
-            trust: s.trust_id.and_then(|t| trusts.get(&t).map(|name| (t, name.clone()))),
-            council: (s.local_authority_id, council),
-            name: s.name,
-            postcode: s.postcode,
+            id,
+            urn,
+            phase: read_stored("schools", "billing_phase", &phase)?,
+            open_date,
+            close_date,
+            trust: trust_id.and_then(|t| trusts.get(&t).map(|name| (t, name.clone()))),
+            council: (la, council),
+            name,
+            postcode,
         };
-        schools.insert(facts.id, facts);
+        schools.insert(id, facts);
     }
-    let pupils = register::pupil_figures_of_partnership(db, partnership.id).await?;
-    let known = memberships::payers(db, partnership.id).await?;
-    let ids: Vec<i64> = known.iter().map(|p| p.id).collect();
-    let mut pos: HashMap<i64, String> = HashMap::new();
-    for chunk in ids.chunks(500) {
-        for p in purchase_order::Entity::find()
-            .filter(purchase_order::Column::Year.eq(year))
-            .filter(purchase_order::Column::PayerId.is_in(chunk.to_vec()))
-            .all(db)
-            .await?
-        {
-            pos.insert(p.payer_id, p.po_number);
-        }
-    }
-    let payers = known
+    Ok(schools)
+}
+
+/// The partnership's payers by reference, with this year's PO numbers.
+async fn payers_of(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+    year: &str,
+) -> Result<HashMap<String, PayerFacts>, ServiceError> {
+    let mut pos: HashMap<i64, String> = purchase_order::Entity::find()
+        .select_only()
+        .columns([purchase_order::Column::PayerId, purchase_order::Column::PoNumber])
+        .filter(purchase_order::Column::Year.eq(year))
+        .filter(
+            purchase_order::Column::PayerId.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(payer::Column::Id)
+                    .from(payer::Entity)
+                    .and_where(payer::Column::PartnershipId.eq(partnership_id))
+                    .to_owned(),
+            ),
+        )
+        .into_tuple()
+        .all(db)
+        .await?
         .into_iter()
-        .map(|p| {
-            let facts = PayerFacts {
-                name: p.name,
-                address: p.address,
-                requires_po: p.requires_po,
-                po_number: pos.remove(&p.id),
-            };
-            (p.reference, facts)
-        })
         .collect();
-    // Charges of this period already on invoices (raised by an earlier or concurrent run).
-    let raised: HashSet<String> = invoice_line::Entity::find()
+    use payer::Column as C;
+    let rows: Vec<(i64, String, String, String, bool)> = payer::Entity::find()
+        .select_only()
+        .columns([C::Id, C::Reference, C::Name, C::Address, C::RequiresPo])
+        .filter(C::PartnershipId.eq(partnership_id))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, reference, name, address, requires_po)| {
+            (reference, PayerFacts { name, address, requires_po, po_number: pos.remove(&id) })
+        })
+        .collect())
+}
+
+/// Charges of this period already on invoices (raised by an earlier or concurrent run).
+async fn raised_charges(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+    year: &str,
+    period: &Period,
+) -> Result<HashSet<String>, ServiceError> {
+    Ok(invoice_line::Entity::find()
         .select_only()
         .column(invoice_line::Column::ChargeKey)
         .filter(
@@ -156,7 +230,7 @@ pub async fn facts(
                 sea_orm::sea_query::Query::select()
                     .column(invoice::Column::Id)
                     .from(invoice::Entity)
-                    .and_where(invoice::Column::PartnershipId.eq(partnership.id))
+                    .and_where(invoice::Column::PartnershipId.eq(partnership_id))
                     .and_where(invoice::Column::Year.eq(year))
                     .and_where(invoice::Column::Period.eq(period.name.as_str()))
                     .to_owned(),
@@ -167,6 +241,5 @@ pub async fn facts(
         .await?
         .into_iter()
         .flatten()
-        .collect();
-    Ok(Facts { members, schools, pupils, payers, raised })
+        .collect())
 }

@@ -56,7 +56,19 @@ pub async fn plan(
     year: &str,
     period: &str,
 ) -> Result<RunPlan, ServiceError> {
+    let started = std::time::Instant::now();
     let (offer, my, period) = resolve_period(db, partnership, year, period).await?;
     let facts = load::facts(db, partnership, &offer, &my.label(), &period).await?;
-    Ok(facts.plan(&offer, my, &period, partnership.vat_registered()))
+    let loaded = started.elapsed();
+    let plan = facts.plan(&offer, my, &period, partnership.vat_registered());
+    tracing::debug!(
+        year,
+        period = %period.name,
+        load_ms = loaded.as_millis() as u64,
+        plan_ms = (started.elapsed() - loaded).as_millis() as u64,
+        invoices = plan.invoices.len(),
+        already_raised = plan.already_raised,
+        "billing run planned"
+    );
+    Ok(plan)
 }

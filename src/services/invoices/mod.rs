@@ -17,9 +17,7 @@ use chrono::NaiveDate;
 use entity::{credit_note, invoice, invoice_line, payer};
 use rust_decimal::Decimal;
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 
 /// One line as pages, the API and PDFs show it.
@@ -216,28 +214,23 @@ pub async fn list(
             );
     }
     if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        let pattern = format!("%{}%", q.to_lowercase().replace(['%', '_'], ""));
-        use sea_orm::sea_query::Func;
+        let backend = db.get_database_backend();
         let school_lines = sea_orm::sea_query::Query::select()
             .column(invoice_line::Column::InvoiceId)
             .from(invoice_line::Entity)
-            .and_where(
-                Expr::expr(Func::lower(Expr::col(invoice_line::Column::Description))).like(pattern.clone()),
-            )
+            .and_where(super::contains_text(backend, Expr::col(invoice_line::Column::Description), q))
             .to_owned();
         query = query.filter(
             Condition::any()
-                .add(Expr::expr(Func::lower(Expr::col(invoice::Column::Number))).like(pattern.clone()))
-                .add(Expr::expr(Func::lower(Expr::col(invoice::Column::PayerName))).like(pattern))
+                .add(super::contains_text(backend, Expr::col(invoice::Column::Number), q))
+                .add(super::contains_text(backend, Expr::col(invoice::Column::PayerName), q))
                 .add(invoice::Column::Id.in_subquery(school_lines)),
         );
     }
     let per_page = per_page.clamp(1, MAX_PER_PAGE);
-    let paginator = query.order_by_desc(invoice::Column::Id).paginate(db, per_page);
-    let counts = paginator.num_items_and_pages().await?;
-    let pages = Ord::max(counts.number_of_pages, 1);
-    let page = page.clamp(1, pages);
-    let models = paginator.fetch_page(page - 1).await?;
+    let found = super::page_of(db, query.order_by_desc(invoice::Column::Id), page, per_page).await?;
+    let (total, page, pages) = (found.total, found.page, found.pages);
+    let models = found.rows;
     let ids: Vec<i64> = models.iter().map(|m| m.id).collect();
     let credited = credited_by_invoice(db, &ids).await?;
     let mut invoices = Vec::with_capacity(models.len());
@@ -261,7 +254,7 @@ pub async fn list(
             outstanding,
         });
     }
-    Ok(InvoicePage { invoices, total: counts.number_of_items, page, per_page, pages })
+    Ok(InvoicePage { invoices, total, page, per_page, pages })
 }
 
 /// One invoice, if the scope reaches it.
@@ -455,31 +448,65 @@ pub struct YearTotals {
     pub held: usize,
 }
 
-/// The board's view: what has been invoiced each year.
+/// The board's view: what has been invoiced each year. Added up by the database (whole pence,
+/// exact), from an index, so the home page costs the same on a national register.
 pub async fn totals_by_year(
     db: &impl ConnectionTrait,
     partnership_id: i64,
 ) -> Result<Vec<YearTotals>, ServiceError> {
-    let all =
-        invoice::Entity::find().filter(invoice::Column::PartnershipId.eq(partnership_id)).all(db).await?;
-    let ids: Vec<i64> = all.iter().map(|i| i.id).collect();
-    let credited = credited_by_invoice(db, &ids).await?;
+    use sea_orm::sea_query::{Alias, Query};
+    // SUM of a BIGINT is NUMERIC on PostgreSQL: cast back to whole pence.
+    let pence_sum = |column: &str| Expr::cust(format!("CAST(COALESCE(SUM({column}), 0) AS BIGINT)"));
+    let by_status = Query::select()
+        .column(invoice::Column::Year)
+        .column(invoice::Column::Status)
+        .expr_as(Expr::col(invoice::Column::Id).count(), Alias::new("invoices"))
+        .expr_as(pence_sum("gross_pence"), Alias::new("gross"))
+        .from(invoice::Entity)
+        .and_where(invoice::Column::PartnershipId.eq(partnership_id))
+        .group_by_col(invoice::Column::Year)
+        .group_by_col(invoice::Column::Status)
+        .to_owned();
+    let credits = Query::select()
+        .column((invoice::Entity, invoice::Column::Year))
+        .expr_as(pence_sum("credit_notes.gross_pence"), Alias::new("credited"))
+        .from(credit_note::Entity)
+        .inner_join(
+            invoice::Entity,
+            Expr::col((credit_note::Entity, credit_note::Column::InvoiceId))
+                .equals((invoice::Entity, invoice::Column::Id)),
+        )
+        .and_where(Expr::col((invoice::Entity, invoice::Column::PartnershipId)).eq(partnership_id))
+        .and_where(Expr::col((invoice::Entity, invoice::Column::Status)).eq(InvoiceStatus::Issued.as_str()))
+        .group_by_col((invoice::Entity, invoice::Column::Year))
+        .to_owned();
     let mut years: std::collections::BTreeMap<String, YearTotals> = std::collections::BTreeMap::new();
-    for i in all {
-        let entry = years.entry(i.year.clone()).or_insert_with(|| YearTotals {
-            year: i.year.clone(),
-            issued: 0,
-            gross: Money::ZERO,
-            credited: Money::ZERO,
-            held: 0,
-        });
-        if i.status == InvoiceStatus::Issued.as_str() {
-            entry.issued += 1;
-            entry.gross = entry.gross + Money::from_pence(i.gross_pence);
-            entry.credited = entry.credited + credited.get(&i.id).copied().unwrap_or_default();
+    let empty = |year: &str| YearTotals {
+        year: year.to_string(),
+        issued: 0,
+        gross: Money::ZERO,
+        credited: Money::ZERO,
+        held: 0,
+    };
+    for row in db.query_all(&by_status).await? {
+        let year: String = row.try_get("", "year")?;
+        let status: InvoiceStatus =
+            super::read_stored("invoices", "status", &row.try_get::<String>("", "status")?)?;
+        let count: i64 = row.try_get("", "invoices")?;
+        let count = usize::try_from(count).unwrap_or(usize::MAX);
+        let entry = years.entry(year.clone()).or_insert_with(|| empty(&year));
+        if status == InvoiceStatus::Issued {
+            entry.issued += count;
+            entry.gross = entry.gross + Money::from_pence(row.try_get("", "gross")?);
         } else {
-            entry.held += 1;
+            entry.held += count;
         }
+    }
+    for row in db.query_all(&credits).await? {
+        let year: String = row.try_get("", "year")?;
+        let credited = Money::from_pence(row.try_get("", "credited")?);
+        let entry = years.entry(year.clone()).or_insert_with(|| empty(&year));
+        entry.credited = entry.credited + credited;
     }
     Ok(years.into_values().collect())
 }

@@ -18,10 +18,8 @@ use crate::domain::role::SchoolScope;
 use crate::domain::school::{SchoolStatus, Urn};
 use chrono::NaiveDate;
 use entity::{local_authority, pupil_count, school, trust};
-use sea_orm::sea_query::{Expr, ExprTrait, Func, Query};
-use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use std::collections::HashMap;
 
 /// A local authority of the partnership.
@@ -215,13 +213,47 @@ pub async fn list_schools(
 ) -> Result<SchoolPage, ServiceError> {
     check_filter(filter)?;
     let lookups = lookups(db, partnership_id).await?;
+    let query = filtered(db, partnership_id, scope, filter, &lookups, today);
+    let per_page = per_page.clamp(1, 500);
+    let query = query.order_by_asc(school::Column::Name).order_by_asc(school::Column::Urn);
+    let found = super::page_of(db, query, page, per_page).await?;
+    let schools = summaries(db, &lookups, found.rows, today).await?;
+    Ok(SchoolPage { schools, total: found.total, page: found.page, per_page, pages: found.pages })
+}
+
+/// How many schools a scope reaches that match the filter (one count, no rows read back).
+pub async fn count_schools(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+    scope: SchoolScope,
+    filter: &SchoolFilter,
+    today: NaiveDate,
+) -> Result<u64, ServiceError> {
+    use sea_orm::PaginatorTrait;
+    check_filter(filter)?;
+    let lookups = if filter.la.as_deref().is_some_and(|c| !c.is_empty()) {
+        lookups(db, partnership_id).await?
+    } else {
+        Lookups { las: HashMap::new(), trusts: HashMap::new() }
+    };
+    Ok(filtered(db, partnership_id, scope, filter, &lookups, today).count(db).await?)
+}
+
+/// The schools a scope reaches that match the filter, unordered.
+fn filtered(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+    scope: SchoolScope,
+    filter: &SchoolFilter,
+    lookups: &Lookups,
+    today: NaiveDate,
+) -> sea_orm::Select<school::Entity> {
     let mut query = school::Entity::find()
         .filter(school::Column::PartnershipId.eq(partnership_id))
         .filter(scope_condition(scope));
     if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        let pattern = format!("%{}%", q.to_lowercase().replace(['%', '_'], ""));
-        let mut by_text =
-            Condition::any().add(Expr::expr(Func::lower(Expr::col(school::Column::Name))).like(pattern));
+        let name = super::contains_text(db.get_database_backend(), Expr::col(school::Column::Name), q);
+        let mut by_text = Condition::any().add(name);
         if let Ok(urn) = Urn::parse(q) {
             by_text = by_text.add(school::Column::Urn.eq(urn.value()));
         }
@@ -254,15 +286,7 @@ pub async fn list_schools(
             ),
         );
     }
-    let per_page = per_page.clamp(1, 500);
-    let paginator =
-        query.order_by_asc(school::Column::Name).order_by_asc(school::Column::Urn).paginate(db, per_page);
-    let counts = paginator.num_items_and_pages().await?;
-    let pages = Ord::max(counts.number_of_pages, 1);
-    let page = page.clamp(1, pages);
-    let models = paginator.fetch_page(page - 1).await?;
-    let schools = summaries(db, &lookups, models, today).await?;
-    Ok(SchoolPage { schools, total: counts.number_of_items, page, per_page, pages })
+    query
 }
 
 async fn summaries(
@@ -312,25 +336,31 @@ pub(super) fn summary(
     })
 }
 
-/// How many schools the partnership has, by billing phase (home pages and reports).
+/// How many schools the partnership has, by billing phase (home pages and reports): one
+/// grouped count, answered from an index.
 pub async fn count_by_phase(
     db: &impl ConnectionTrait,
     partnership_id: i64,
     scope: SchoolScope,
 ) -> Result<Vec<(BillingPhase, u64)>, ServiceError> {
-    let mut counts = Vec::new();
-    for phase in BillingPhase::ALL {
-        let n = school::Entity::find()
-            .filter(school::Column::PartnershipId.eq(partnership_id))
-            .filter(school::Column::BillingPhase.eq(phase.label()))
-            .filter(school::Column::Status.ne(SchoolStatus::Closed.as_str()))
-            .filter(scope_condition(scope))
-            .count(db)
-            .await?;
-        if n > 0 {
-            counts.push((phase, n));
-        }
+    use sea_orm::QuerySelect;
+    let rows: Vec<(String, i64)> = school::Entity::find()
+        .select_only()
+        .column(school::Column::BillingPhase)
+        .column_as(Expr::col(school::Column::Id).count(), "schools")
+        .filter(school::Column::PartnershipId.eq(partnership_id))
+        .filter(school::Column::Status.ne(SchoolStatus::Closed.as_str()))
+        .filter(scope_condition(scope))
+        .group_by(school::Column::BillingPhase)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut counts = Vec::with_capacity(rows.len());
+    for (phase, n) in rows {
+        let phase: BillingPhase = super::read_stored("schools", "billing_phase", &phase)?;
+        counts.push((phase, u64::try_from(n).unwrap_or_default()));
     }
+    counts.sort_by_key(|(phase, _)| BillingPhase::ALL.iter().position(|p| p == phase));
     Ok(counts)
 }
 

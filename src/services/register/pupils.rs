@@ -25,9 +25,26 @@ pub(super) fn figure_of(row: &pupil_count::Model) -> Result<PupilFigure, Service
     })
 }
 
-fn add_figures(by_school: &mut FiguresBySchool, rows: Vec<pupil_count::Model>) -> Result<(), ServiceError> {
-    for row in rows {
-        by_school.entry(row.school_id).or_default().push(figure_of(&row)?);
+/// The columns a figure is read from: school, census date, pupils, source, id.
+type FigureRow = (i64, NaiveDate, i32, String, i64);
+
+fn figure_columns(
+    query: sea_orm::Select<pupil_count::Entity>,
+) -> sea_orm::Selector<sea_orm::SelectGetableTuple<FigureRow>> {
+    use pupil_count::Column as C;
+    use sea_orm::QuerySelect;
+    query.select_only().columns([C::SchoolId, C::CensusDate, C::Pupils, C::Source, C::Id]).into_tuple()
+}
+
+fn add_figures(by_school: &mut FiguresBySchool, rows: Vec<FigureRow>) -> Result<(), ServiceError> {
+    for (school_id, census_date, pupils, source, id) in rows {
+        let source = read_stored("pupil_counts", "source", &source)?;
+        by_school.entry(school_id).or_default().push(PupilFigure {
+            census_date,
+            pupils,
+            source,
+            sequence: id,
+        });
     }
     Ok(())
 }
@@ -44,10 +61,8 @@ pub async fn pupil_figures(
 ) -> Result<FiguresBySchool, ServiceError> {
     let mut by_school = FiguresBySchool::new();
     for chunk in school_ids.chunks(500) {
-        let rows = pupil_count::Entity::find()
-            .filter(pupil_count::Column::SchoolId.is_in(chunk.to_vec()))
-            .all(db)
-            .await?;
+        let query = pupil_count::Entity::find().filter(pupil_count::Column::SchoolId.is_in(chunk.to_vec()));
+        let rows = figure_columns(query).all(db).await?;
         add_figures(&mut by_school, rows)?;
     }
     Ok(by_school)
@@ -58,18 +73,16 @@ pub async fn pupil_figures_of_partnership(
     db: &impl ConnectionTrait,
     partnership_id: i64,
 ) -> Result<FiguresBySchool, ServiceError> {
-    let rows = pupil_count::Entity::find()
-        .filter(
-            pupil_count::Column::SchoolId.in_subquery(
-                Query::select()
-                    .column(school::Column::Id)
-                    .from(school::Entity)
-                    .and_where(school::Column::PartnershipId.eq(partnership_id))
-                    .to_owned(),
-            ),
-        )
-        .all(db)
-        .await?;
+    let query = pupil_count::Entity::find().filter(
+        pupil_count::Column::SchoolId.in_subquery(
+            Query::select()
+                .column(school::Column::Id)
+                .from(school::Entity)
+                .and_where(school::Column::PartnershipId.eq(partnership_id))
+                .to_owned(),
+        ),
+    );
+    let rows = figure_columns(query).all(db).await?;
     let mut by_school = FiguresBySchool::new();
     add_figures(&mut by_school, rows)?;
     Ok(by_school)

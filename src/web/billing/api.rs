@@ -1,7 +1,7 @@
 //! Billing runs in the JSON API: preview and commit.
 
 use crate::domain::role::Action;
-use crate::services::{billing, partnerships};
+use crate::services::billing;
 use crate::web::AppState;
 use crate::web::error::ApiError;
 use crate::web::extract::body;
@@ -28,7 +28,7 @@ async fn preview_run(
     Query(q): Query<RunQuery>,
 ) -> Result<Json<billing::RunPlan>, ApiError> {
     caller.require(Action::ManageBilling)?;
-    let partnership = partnerships::get(&state.db, caller.user.partnership_id).await?;
+    let partnership = caller.partnership.clone();
     Ok(Json(billing::plan(&state.db, &partnership, &q.year, &q.period).await?))
 }
 
@@ -39,7 +39,7 @@ async fn commit_run(
 ) -> Result<Response, ApiError> {
     caller.require(Action::ManageBilling)?;
     let q: RunQuery = body(&bytes)?;
-    let partnership = partnerships::get(&state.db, caller.user.partnership_id).await?;
+    let partnership = caller.partnership.clone();
     let summary = billing::commit(
         &state.db,
         &partnership,

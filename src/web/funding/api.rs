@@ -1,7 +1,6 @@
 //! The funding-model part of the JSON API: running scenarios and saved scenarios.
 
 use crate::domain::role::Action;
-use crate::services::partnerships;
 use crate::web::AppState;
 use crate::web::error::ApiError;
 use crate::web::extract::{body, invalid};
@@ -34,7 +33,7 @@ pub async fn run_model(
         ));
     }
     crate::services::funding::check_scenario(&scenario)?;
-    let partnership = partnerships::get(&state.db, caller.user.partnership_id).await?;
+    let partnership = caller.partnership.clone();
     scenario.schools.register = Some(partnership.slug.clone());
     let schools = crate::services::funding::schools_from_register(&state.db, &scenario).await?;
     Ok(Json(crate::domain::funding::model(&scenario, &schools)))
@@ -86,7 +85,7 @@ pub async fn scenario_results(
 ) -> Result<Json<crate::domain::funding::ModelResult>, ApiError> {
     caller.require(Action::ViewTotals)?;
     let saved = crate::services::funding::get_scenario(&state.db, caller.user.partnership_id, &name).await?;
-    let partnership = partnerships::get(&state.db, caller.user.partnership_id).await?;
+    let partnership = caller.partnership.clone();
     let mut scenario = saved.scenario;
     scenario.schools.register = Some(partnership.slug);
     let schools = crate::services::funding::schools_from_register(&state.db, &scenario).await?;

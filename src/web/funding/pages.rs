@@ -605,7 +605,7 @@ async fn board_paper(
         result: &result,
         chosen: q.option_index(&result),
         headline: headline(&result),
-        prepared: chrono::Utc::now().date_naive(),
+        prepared: state.clock.today(),
     };
     let bytes = crate::pdf::board_paper::render(&paper);
     Ok(download(bytes, "application/pdf", &file_name(&saved.name, "board-paper", "pdf")))

@@ -39,7 +39,7 @@ struct HomePage {
 }
 
 async fn home(State(state): State<AppState>, user: PageUser) -> Result<Response, PageError> {
-    let today = chrono::Utc::now().date_naive();
+    let today = state.clock.today();
     let role = user.user.role;
     let scope = user.user.school_scope();
     let pid = user.partnership.id;
@@ -71,7 +71,7 @@ async fn home(State(state): State<AppState>, user: PageUser) -> Result<Response,
             .collect();
         let needing =
             SchoolFilter { needs_pupils: Some(true), status: Some("open".into()), ..Default::default() };
-        page.needs_pupils = register::list_schools(&state.db, pid, scope, &needing, today, 1, 1).await?.total;
+        page.needs_pupils = register::count_schools(&state.db, pid, scope, &needing, today).await?;
     }
     match role {
         Role::Admin => {

@@ -4,7 +4,6 @@ use crate::domain::money::Money;
 use crate::domain::role::Action;
 use crate::pdf::documents::invoice_document;
 use crate::services::invoices::{self, CreditAmounts, InvoiceScope};
-use crate::services::partnerships;
 use crate::web::AppState;
 use crate::web::error::ApiError;
 use crate::web::extract::{body, invalid, parse_id};
@@ -76,7 +75,7 @@ async fn invoice_pdf(
         .number
         .clone()
         .ok_or_else(|| ApiError::Conflict("the invoice has no number yet: it is waiting for a PO".into()))?;
-    let partnership = partnerships::get(&state.db, caller.user.partnership_id).await?;
+    let partnership = caller.partnership.clone();
     Ok(pdf_response(crate::pdf::render(&invoice_document(&view, &partnership)), &number))
 }
 
@@ -118,7 +117,7 @@ async fn credit(
         }
         CreditAmounts::Lines(lines)
     };
-    let partnership = partnerships::get(&state.db, caller.user.partnership_id).await?;
+    let partnership = caller.partnership.clone();
     let note = invoices::credit(
         &state.db,
         &partnership,

@@ -30,13 +30,12 @@ pub fn router() -> Router<AppState> {
         .route("/credit-notes/{id}/pdf", get(credit_note_pdf))
 }
 
+/// Up to this many payers are listed to choose from; beyond it the search box finds a payer.
+const MAX_PAYER_CHOICES: u64 = 100;
+
 /// The invoices this page user may read, or 403.
 pub async fn scope(state: &AppState, user: &PageUser) -> Result<InvoiceScope, PageError> {
     invoices::scope_for(&state.db, &user.user).await?.ok_or(PageError::Forbidden)
-}
-
-fn today() -> chrono::NaiveDate {
-    chrono::Utc::now().date_naive()
 }
 
 fn tag_class(status: Status, overdue: bool) -> &'static str {
@@ -190,7 +189,7 @@ async fn list(
             .await?;
     let payer_options = if matches!(scope, InvoiceScope::All) {
         let chosen = filter.payer_id.map(|p| p.to_string());
-        memberships::payers(&state.db, user.partnership.id)
+        memberships::payers_to_choose(&state.db, user.partnership.id, MAX_PAYER_CHOICES, filter.payer_id)
             .await?
             .into_iter()
             .map(|p| SelectOption::new(p.id.to_string(), p.name, chosen.as_deref()))
@@ -309,7 +308,7 @@ async fn invoice_page(
     form_reason: String,
 ) -> Result<Response, PageError> {
     let scope = scope(state, user).await?;
-    let v = invoices::get(&state.db, user.partnership.id, id, &scope, today()).await?;
+    let v = invoices::get(&state.db, user.partnership.id, id, &scope, state.clock.today()).await?;
     let vat_registered = v.supplier_vat_number.is_some();
     let mut details = vec![
         ("Payer", {
@@ -401,7 +400,8 @@ async fn pdf(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let scope = scope(&state, &user).await?;
-    let v = invoices::get(&state.db, user.partnership.id, parse_id(&id)?, &scope, today()).await?;
+    let v =
+        invoices::get(&state.db, user.partnership.id, parse_id(&id)?, &scope, state.clock.today()).await?;
     let Some(number) = v.number.clone() else {
         return Err(PageError::BadRequest(
             "This invoice has no number yet, so it has no PDF: it is waiting for a PO number.".into(),

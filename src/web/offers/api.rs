@@ -4,7 +4,7 @@ use crate::domain::fees::FeeRule;
 use crate::domain::money::Money;
 use crate::domain::partnership::MembershipYear;
 use crate::domain::role::Action;
-use crate::services::{offers, partnerships};
+use crate::services::offers;
 use crate::web::AppState;
 use crate::web::error::ApiError;
 use crate::web::extract::{body, invalid};
@@ -51,7 +51,7 @@ async fn create_offer(
 ) -> Result<Response, ApiError> {
     caller.require(Action::ManageBilling)?;
     let new: offers::NewOffer = body(&bytes)?;
-    let partnership = partnerships::get(&state.db, caller.user.partnership_id).await?;
+    let partnership = caller.partnership.clone();
     let created =
         offers::create(&state.db, partnership.id, partnership.year_kind, &new, Some(caller.user.id)).await?;
     Ok((StatusCode::CREATED, Json(created)).into_response())
@@ -88,7 +88,7 @@ async fn preview_rule(
     let request: Value = body(&bytes)?;
     let rule =
         FeeRule::from_json(&request["rule"].to_string()).map_err(|e| invalid("rule", e.to_string()))?;
-    let partnership = partnerships::get(&state.db, caller.user.partnership_id).await?;
+    let partnership = caller.partnership.clone();
     let year = request["year"].as_str().unwrap_or_default();
     let on = MembershipYear::parse(partnership.year_kind, year)
         .ok_or_else(|| invalid("year", format!("\"{year}\" is not a membership year like 2025-26")))?

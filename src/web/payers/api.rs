@@ -1,9 +1,9 @@
 //! The payers part of the JSON API: payers and their purchase-order numbers.
 
 use crate::domain::role::Action;
+use crate::services::billing;
 use crate::services::invoices::{self};
 use crate::services::memberships::{self};
-use crate::services::{billing, partnerships};
 use crate::web::AppState;
 use crate::web::error::ApiError;
 use crate::web::extract::{body, parse_id};
@@ -44,7 +44,7 @@ async fn record_po(
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Action::ManageBilling)?;
     let request: PoRequest = body(&bytes)?;
-    let partnership = partnerships::get(&state.db, caller.user.partnership_id).await?;
+    let partnership = caller.partnership.clone();
     let issued = billing::release_with_po(
         &state.db,
         &partnership,

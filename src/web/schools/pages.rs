@@ -139,7 +139,7 @@ async fn list(
     user.require(Action::ViewSchools)?;
     let pid = user.partnership.id;
     let scope = user.user.school_scope();
-    let today = chrono::Utc::now().date_naive();
+    let today = state.clock.today();
     let (filter, page_number, mut errors) = match query.to_filter() {
         Ok((f, p)) => (f, p, vec![]),
         Err(errors) => (SchoolFilter::default(), 1, errors),
@@ -284,7 +284,7 @@ async fn school_page(
     notice: Option<String>,
     form: Option<&ManualPupilFigure>,
 ) -> Result<Response, PageError> {
-    let today = chrono::Utc::now().date_naive();
+    let today = state.clock.today();
     let detail =
         register::school_detail(&state.db, user.partnership.id, user.user.school_scope(), urn, today).await?;
     let s = &detail.summary;

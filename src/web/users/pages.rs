@@ -93,7 +93,7 @@ async fn view(
                 pid,
                 crate::domain::role::SchoolScope::School(id),
                 &Default::default(),
-                chrono::Utc::now().date_naive(),
+                state.clock.today(),
                 1,
                 1,
             )

@@ -1,0 +1,4 @@
+//! Pieces several benches share.
+#![allow(dead_code)]
+
+pub mod gias;

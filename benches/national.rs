@@ -301,9 +301,13 @@ fn main() {
     for (email, role) in [("admin@national.test", "admin"), ("finance@national.test", "finance")] {
         cli(&database, &["create-user", "--email", email, "--name", role, "--role", role]);
     }
-    let (printed, _) =
-        cli(&database, &["create-token", "--email", "finance@national.test", "--name", "bench"]);
-    let token = printed.lines().last().expect("the token").trim().to_string();
+    let token_of = |email: &str| {
+        let (printed, _) = cli(&database, &["create-token", "--email", email, "--name", "bench"]);
+        printed.lines().last().expect("the token").trim().to_string()
+    };
+    let token = token_of("finance@national.test");
+    // Importing the register is an admin's job.
+    let admin_bearer = format!("Bearer {}", token_of("admin@national.test"));
 
     let register = dir.join("national.csv");
     let file = GiasFile { rows: o.schools, first_urn: 100_000, closed_every: None, blank_pupils_every: None };
@@ -421,7 +425,8 @@ fn main() {
         let bad_rows = bad_rows_file(&bad);
         let valid = dir.join("valid.csv");
         let per_row = size as f64 / o.schools as f64;
-        let big_rows = ((UPLOAD_LIMIT as f64 - 4096.0) / per_row) as usize;
+        // Rows of this file vary in length a little from the national one's: keep under the limit.
+        let big_rows = (UPLOAD_LIMIT as f64 * 0.97 / per_row) as usize;
         write_file(
             &valid,
             &GiasFile {
@@ -452,7 +457,7 @@ fn main() {
             let bytes = std::fs::read(path as &PathBuf).expect("read the upload");
             let took = runtime.block_on(async {
                 let mut http = Http::new(port);
-                let headers = [("authorization", bearer.as_str()), ("content-type", "text/csv")];
+                let headers = [("authorization", admin_bearer.as_str()), ("content-type", "text/csv")];
                 let started = Instant::now();
                 let (status, body) =
                     http.send(Method::POST, &format!("/api/v1/imports/gias{query}"), &headers, bytes).await;

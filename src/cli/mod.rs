@@ -175,10 +175,10 @@ pub fn init_tracing() {
 }
 
 async fn open(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
-    let db = services::connect(settings.database_url.expose_secret())
+    let db = services::connect(settings.database.url.expose_secret())
         .await
         .with_context(|| format!("cannot open the database at {}", settings.database_for_logs()))?;
-    services::migrate(settings.database_url.expose_secret())
+    services::migrate(settings.database.url.expose_secret())
         .await
         .context("cannot bring the database schema up to date")?;
     Ok(db)
@@ -193,17 +193,16 @@ fn service_error(e: ServiceError) -> anyhow::Error {
 
 /// Runs one command; the exit code says whether it did what was asked.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let mut settings = Settings::from_env(cli.database_url)?;
     let command = cli.command.unwrap_or(Command::Serve {
-        bind: std::env::var("BIND").unwrap_or_else(|_| DEFAULT_BIND.into()),
+        bind: settings.web.bind.clone(),
         demo: std::env::var("PB_DEMO").is_ok_and(|v| v == "true" || v == "1"),
-        secure_cookies: std::env::var("SECURE_COOKIES").is_ok_and(|v| v == "true" || v == "1"),
+        secure_cookies: settings.web.secure_cookies,
     });
-    let mut settings =
-        Settings { database_url: cli.database_url, bind: DEFAULT_BIND.into(), secure_cookies: false };
     match command {
         Command::Serve { bind, demo, secure_cookies } => {
-            settings.bind = bind;
-            settings.secure_cookies = secure_cookies;
+            settings.web.bind = bind;
+            settings.web.secure_cookies |= secure_cookies;
             serve::serve(settings, demo).await
         }
         Command::Migrate => {

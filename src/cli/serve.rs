@@ -28,11 +28,14 @@ pub async fn serve(settings: Settings, with_demo: bool) -> anyhow::Result<ExitCo
         demo(&db).await?;
     }
     crate::pdf::load_fonts();
-    let state =
-        AppState::new(db, WebSettings { secure_cookies: settings.secure_cookies, ..WebSettings::local() });
-    let listener = tokio::net::TcpListener::bind(&settings.bind)
+    let web = &settings.web;
+    let state = AppState::new(
+        db,
+        WebSettings { secure_cookies: web.secure_cookies, sign_in_limits: web.sign_in_limits },
+    );
+    let listener = tokio::net::TcpListener::bind(&web.bind)
         .await
-        .with_context(|| format!("cannot listen on {} (set BIND to another address)", settings.bind))?;
+        .with_context(|| format!("cannot listen on {} (set BIND to another address)", web.bind))?;
     let address = listener.local_addr()?;
     tracing::info!(database = %settings.database_for_logs(), "database ready");
     say!("Partnership Billing is running at http://{address}/ (Ctrl+C to stop)");

@@ -278,3 +278,22 @@ fn the_readme_funding_model_example() {
         (Some("2520.00"), Some("2100.00"), Some("420.00"))
     );
 }
+
+/// A setting that cannot be used stops the command at once, naming the variable; a secret
+/// setting is never printed, even when it is wrong elsewhere.
+#[test]
+fn bad_settings_are_named_and_secrets_never_printed() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = format!("sqlite://{}", dir.path().join("cli.db").display());
+    let bad = run(
+        &db,
+        &["migrate"],
+        &[("SIGN_IN_LIMIT_PER_EMAIL", "lots"), ("STRIPE_SECRET_KEY", "sk_test_never_printed")],
+    );
+    assert!(!bad.status.success());
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(stderr.contains("SIGN_IN_LIMIT_PER_EMAIL: \"lots\" is not a whole number"), "{stderr}");
+    assert!(!stderr.contains("sk_test_never_printed"));
+    let good = run(&db, &["migrate"], &[("SIGN_IN_LIMIT_PER_EMAIL", "5"), ("PB_JOBS", "off")]);
+    assert!(good.status.success(), "{}", String::from_utf8_lossy(&good.stderr));
+}

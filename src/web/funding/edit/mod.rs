@@ -1,0 +1,152 @@
+//! Building and editing a funding-model scenario with forms (finance and admins): its year and
+//! schools, the costed offer line by line, up to four options, the council's contribution and
+//! today's fees; then duplicating or deleting it. Each part is its own short form, and every
+//! change is checked and saved whole.
+
+use crate::domain::billing_phase::BillingPhase;
+use crate::domain::fees::FeeRule;
+use crate::domain::funding::words::{council_words, covers_words, pricing_words, sign_up_words};
+use crate::domain::funding::{
+    CostKind, CostLine, Council, FundingOption, Pricing, Scenario, ScenarioCouncil, SchoolsSource, Service,
+    SignUp, Tier, Units,
+};
+use crate::domain::partnership::MembershipYear;
+use crate::domain::role::Action;
+use crate::services::funding::{self, MAX_OPTIONS, SavedScenario};
+use crate::services::{FieldError, ServiceError};
+use crate::web::AppState;
+use crate::web::error::{PageError, encode_segment};
+use crate::web::forms::fee_rule::{
+    Cell, FormData, Problems, RuleForm, SignUpForm, amount_text, read_amount, slug,
+};
+use crate::web::session::PageUser;
+use crate::web::view::{Chrome, FieldErrors, render};
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+
+/// Lets a page's template show its field errors.
+macro_rules! field_errors {
+    ($($page:ty),*) => {
+        $(impl FieldErrors for $page {
+            fn errors(&self) -> &[FieldError] {
+                &self.errors
+            }
+        })*
+    };
+}
+
+mod costs;
+mod create;
+mod options;
+mod overview;
+
+use costs::*;
+use create::*;
+use options::*;
+use overview::*;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/funding/new", get(new_form).post(create))
+        .route("/funding/{name}/edit", get(overview))
+        .route("/funding/{name}/settings", get(settings_form).post(save_settings))
+        .route("/funding/{name}/costs/{line}", get(cost_form).post(save_cost))
+        .route("/funding/{name}/costs/{line}/remove", post(remove_cost))
+        .route("/funding/{name}/options/{option}", get(option_form).post(save_option))
+        .route("/funding/{name}/options/{option}/remove", post(remove_option))
+        .route("/funding/{name}/duplicate", get(duplicate_form).post(duplicate))
+        .route("/funding/{name}/delete", get(delete_form).post(delete))
+}
+
+fn edit_url(name: &str) -> String {
+    format!("/funding/{}/edit", encode_segment(name))
+}
+
+/// The page answer for a form with problems: 422 with the form shown again.
+fn with_problems(errors: &[FieldError], page: Response) -> Response {
+    let code = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    (code, page).into_response()
+}
+
+/// Checks the role and the CSRF token of a posted form.
+fn editor(user: &PageUser, form: &FormData) -> Result<(), PageError> {
+    user.require(Action::ManageBilling)?;
+    user.check_csrf(form.get("csrf_token"))
+}
+
+/// The year a new scenario models by default: the partnership's next membership year.
+fn next_year(user: &PageUser, today: chrono::NaiveDate) -> String {
+    user.partnership
+        .year_kind
+        .year_containing(today)
+        .and_then(MembershipYear::next)
+        .map(MembershipYear::label)
+        .unwrap_or_default()
+}
+
+fn check_year(user: &PageUser, text: &str, field: &str, problems: &mut Problems) -> Option<String> {
+    match MembershipYear::parse(user.partnership.year_kind, text) {
+        Some(y) => Some(y.label()),
+        None if text.is_empty() => {
+            problems.add(field, "Enter the membership year, like 2026-27");
+            None
+        }
+        None => {
+            problems.add(field, format!("\"{text}\" is not a membership year like 2026-27"));
+            None
+        }
+    }
+}
+
+/// Turns a service's refusal into the form's problems, or passes other errors on.
+fn refused(e: ServiceError, field: &str) -> Result<Vec<FieldError>, PageError> {
+    match e {
+        ServiceError::Invalid(list) => Ok(list
+            .into_iter()
+            .map(|f| FieldError {
+                field: if f.field == "name" { field.to_string() } else { f.field },
+                message: f.message,
+            })
+            .collect()),
+        other => Err(other.into()),
+    }
+}
+
+async fn load(state: &AppState, user: &PageUser, name: &str) -> Result<SavedScenario, PageError> {
+    Ok(funding::get_scenario(&state.db, user.partnership.id, name).await?)
+}
+
+/// Saves the changed scenario and goes back to its overview; a refusal shows the form again.
+async fn store(
+    state: &AppState,
+    user: &PageUser,
+    saved: &SavedScenario,
+    scenario: Scenario,
+) -> Result<Response, PageError> {
+    funding::save_scenario(&state.db, user.partnership.id, &saved.name, scenario, Some(user.user.id)).await?;
+    Ok(Redirect::to(&edit_url(&saved.name)).into_response())
+}
+
+/// Removes one cost line or option (named by its index) and saves the scenario.
+async fn remove<T>(
+    state: &AppState,
+    user: &PageUser,
+    name: &str,
+    index: &str,
+    form: FormData,
+    list: fn(&mut Scenario) -> &mut Vec<T>,
+) -> Result<Response, PageError> {
+    editor(user, &form)?;
+    let saved = load(state, user, name).await?;
+    let mut scenario = saved.scenario.clone();
+    let items = list(&mut scenario);
+    let index = line_index(index, items.len())?.ok_or(PageError::NotFound)?;
+    items.remove(index);
+    store(state, user, &saved, scenario).await
+}

@@ -1,0 +1,218 @@
+//! Lists of invoices (filtered, one page at a time) and the totals of each year.
+
+use super::{InvoiceScope, credited_by_invoice, is_overdue, stored};
+use crate::domain::invoice::InvoiceStatus;
+use crate::domain::money::Money;
+use crate::services::ServiceError;
+use chrono::NaiveDate;
+use entity::{credit_note, invoice, invoice_line};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use serde::Serialize;
+
+/// Filters for the invoice list.
+#[derive(Debug, Clone, Default)]
+pub struct InvoiceFilter {
+    pub status: Option<InvoiceStatus>,
+    pub payer_id: Option<i64>,
+    pub year: Option<String>,
+    pub overdue: bool,
+    /// An invoice number, or part of a payer's or school's name.
+    pub q: Option<String>,
+}
+
+/// An invoice in a list.
+#[derive(Debug, Clone, Serialize)]
+pub struct InvoiceSummary {
+    pub id: i64,
+    pub number: Option<String>,
+    pub status: InvoiceStatus,
+    pub payer_name: String,
+    pub year: String,
+    pub period: String,
+    pub issue_date: Option<NaiveDate>,
+    pub due_date: Option<NaiveDate>,
+    pub gross: Money,
+    pub credited: Money,
+    pub outstanding: Money,
+    pub overdue: bool,
+}
+
+/// One page of invoices and the count over all pages.
+#[derive(Debug, Clone, Serialize)]
+pub struct InvoicePage {
+    pub invoices: Vec<InvoiceSummary>,
+    pub total: u64,
+    pub page: u64,
+    pub per_page: u64,
+    pub pages: u64,
+}
+
+/// Invoices per page unless asked otherwise, and the most a page may hold.
+pub const PER_PAGE: u64 = 50;
+
+pub const MAX_PER_PAGE: u64 = 500;
+
+/// One page (from 1) of the partnership's invoices that the scope reaches and the filter keeps,
+/// newest first.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+    scope: &InvoiceScope,
+    filter: &InvoiceFilter,
+    today: NaiveDate,
+    page: u64,
+    per_page: u64,
+) -> Result<InvoicePage, ServiceError> {
+    let mut query = invoice::Entity::find().filter(invoice::Column::PartnershipId.eq(partnership_id));
+    if let InvoiceScope::Payers(ids) = scope {
+        query = query.filter(invoice::Column::PayerId.is_in(ids.clone()));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(invoice::Column::Status.eq(status.as_str()));
+    }
+    if let Some(payer) = filter.payer_id {
+        query = query.filter(invoice::Column::PayerId.eq(payer));
+    }
+    if let Some(year) = filter.year.as_deref().filter(|y| !y.is_empty()) {
+        query = query.filter(invoice::Column::Year.eq(year));
+    }
+    if filter.overdue {
+        // Money still owed: the gross is more than what credit notes took (whole pence, exact).
+        let credited = sea_orm::sea_query::Query::select()
+            .expr(Expr::col(credit_note::Column::GrossPence).sum())
+            .from(credit_note::Entity)
+            .and_where(
+                Expr::col((credit_note::Entity, credit_note::Column::InvoiceId))
+                    .equals((invoice::Entity, invoice::Column::Id)),
+            )
+            .to_owned();
+        query = query
+            .filter(invoice::Column::Status.eq(InvoiceStatus::Issued.as_str()))
+            .filter(invoice::Column::DueDate.lt(today))
+            .filter(
+                Expr::col((invoice::Entity, invoice::Column::GrossPence))
+                    .gt(sea_orm::sea_query::Func::coalesce([Expr::from(credited), Expr::val(0i64)])),
+            );
+    }
+    if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        let backend = db.get_database_backend();
+        let school_lines = sea_orm::sea_query::Query::select()
+            .column(invoice_line::Column::InvoiceId)
+            .from(invoice_line::Entity)
+            .and_where(crate::services::contains_text(
+                backend,
+                Expr::col(invoice_line::Column::Description),
+                q,
+            ))
+            .to_owned();
+        query = query.filter(
+            Condition::any()
+                .add(crate::services::contains_text(backend, Expr::col(invoice::Column::Number), q))
+                .add(crate::services::contains_text(backend, Expr::col(invoice::Column::PayerName), q))
+                .add(invoice::Column::Id.in_subquery(school_lines)),
+        );
+    }
+    let per_page = per_page.clamp(1, MAX_PER_PAGE);
+    let found =
+        crate::services::page_of(db, query.order_by_desc(invoice::Column::Id), page, per_page).await?;
+    let (total, page, pages) = (found.total, found.page, found.pages);
+    let models = found.rows;
+    let ids: Vec<i64> = models.iter().map(|m| m.id).collect();
+    let credited = credited_by_invoice(db, &ids).await?;
+    let mut invoices = Vec::with_capacity(models.len());
+    for m in models {
+        let credited = credited.get(&m.id).copied().unwrap_or(Money::ZERO);
+        let gross = Money::from_pence(m.gross_pence);
+        let outstanding = gross - credited;
+        let status = stored::status(&m)?;
+        invoices.push(InvoiceSummary {
+            id: m.id,
+            overdue: is_overdue(status, m.due_date, outstanding, today),
+            number: m.number,
+            status,
+            payer_name: m.payer_name,
+            year: m.year,
+            period: m.period,
+            issue_date: m.issue_date,
+            due_date: m.due_date,
+            gross,
+            credited,
+            outstanding,
+        });
+    }
+    Ok(InvoicePage { invoices, total, page, per_page, pages })
+}
+
+/// Invoiced totals per membership year: issued invoices, their total, credits, and what is held.
+#[derive(Debug, Clone, Serialize)]
+pub struct YearTotals {
+    pub year: String,
+    pub issued: usize,
+    pub gross: Money,
+    pub credited: Money,
+    pub held: usize,
+}
+
+/// The board's view: what has been invoiced each year. Added up by the database (whole pence,
+/// exact), from an index, so the home page costs the same on a national register.
+pub async fn totals_by_year(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+) -> Result<Vec<YearTotals>, ServiceError> {
+    use sea_orm::sea_query::{Alias, Query};
+    // SUM of a BIGINT is NUMERIC on PostgreSQL: cast back to whole pence.
+    let pence_sum = |column: &str| Expr::cust(format!("CAST(COALESCE(SUM({column}), 0) AS BIGINT)"));
+    let by_status = Query::select()
+        .column(invoice::Column::Year)
+        .column(invoice::Column::Status)
+        .expr_as(Expr::col(invoice::Column::Id).count(), Alias::new("invoices"))
+        .expr_as(pence_sum("gross_pence"), Alias::new("gross"))
+        .from(invoice::Entity)
+        .and_where(invoice::Column::PartnershipId.eq(partnership_id))
+        .group_by_col(invoice::Column::Year)
+        .group_by_col(invoice::Column::Status)
+        .to_owned();
+    let credits = Query::select()
+        .column((invoice::Entity, invoice::Column::Year))
+        .expr_as(pence_sum("credit_notes.gross_pence"), Alias::new("credited"))
+        .from(credit_note::Entity)
+        .inner_join(
+            invoice::Entity,
+            Expr::col((credit_note::Entity, credit_note::Column::InvoiceId))
+                .equals((invoice::Entity, invoice::Column::Id)),
+        )
+        .and_where(Expr::col((invoice::Entity, invoice::Column::PartnershipId)).eq(partnership_id))
+        .and_where(Expr::col((invoice::Entity, invoice::Column::Status)).eq(InvoiceStatus::Issued.as_str()))
+        .group_by_col((invoice::Entity, invoice::Column::Year))
+        .to_owned();
+    let mut years: std::collections::BTreeMap<String, YearTotals> = std::collections::BTreeMap::new();
+    let empty = |year: &str| YearTotals {
+        year: year.to_string(),
+        issued: 0,
+        gross: Money::ZERO,
+        credited: Money::ZERO,
+        held: 0,
+    };
+    for row in db.query_all(&by_status).await? {
+        let year: String = row.try_get("", "year")?;
+        let status: InvoiceStatus =
+            crate::services::read_stored("invoices", "status", &row.try_get::<String>("", "status")?)?;
+        let count: i64 = row.try_get("", "invoices")?;
+        let count = usize::try_from(count).unwrap_or(usize::MAX);
+        let entry = years.entry(year.clone()).or_insert_with(|| empty(&year));
+        if status == InvoiceStatus::Issued {
+            entry.issued += count;
+            entry.gross = entry.gross + Money::from_pence(row.try_get("", "gross")?);
+        } else {
+            entry.held += count;
+        }
+    }
+    for row in db.query_all(&credits).await? {
+        let year: String = row.try_get("", "year")?;
+        let credited = Money::from_pence(row.try_get("", "credited")?);
+        let entry = years.entry(year.clone()).or_insert_with(|| empty(&year));
+        entry.credited = entry.credited + credited;
+    }
+    Ok(years.into_values().collect())
+}

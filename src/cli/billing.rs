@@ -1,6 +1,7 @@
 //! Billing commands: runs (preview or commit) and invoice settings.
 
 use super::{open, service_error};
+use crate::clock::Clock;
 use crate::services::billing;
 use crate::services::partnerships;
 use crate::settings::Settings;
@@ -125,7 +126,7 @@ pub async fn billing_run(
         progress_bar.set_length(total);
         progress_bar.set_position(done);
     };
-    let by = billing::RunBy { user_id: None, today, now: chrono::Utc::now() };
+    let by = billing::RunBy { user_id: None, today, now: Clock::System.now() };
     let summary = billing::commit_with(db, partnership, year, period, by, options, &mut progress)
         .await
         .map_err(service_error)?;

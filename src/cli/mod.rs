@@ -15,6 +15,7 @@ pub mod output;
 mod register;
 mod serve;
 
+use crate::clock::Clock;
 use crate::services::{self, ServiceError, partnerships};
 use crate::settings::{DEFAULT_BIND, DEFAULT_DATABASE_URL, Settings};
 use anyhow::Context;
@@ -229,7 +230,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let db = open(&settings).await?;
             let partnership =
                 partnerships::resolve(&db, partnership.as_deref()).await.map_err(service_error)?;
-            let today = date.unwrap_or_else(|| chrono::Utc::now().date_naive());
+            let today = date.unwrap_or_else(|| Clock::System.today());
             let options = crate::services::billing::CommitOptions { batch_size, run_id: None };
             billing::billing_run(&db, &partnership, (&year, &period), commit.then_some(options), today, json)
                 .await

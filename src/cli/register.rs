@@ -1,6 +1,7 @@
 //! Importing the register from a GIAS extract.
 
 use super::service_error;
+use crate::clock::Clock;
 use crate::domain::gias::{ParseOptions, parse_gias_date};
 use crate::services::import::{ImportOptions, import_file};
 use crate::services::partnerships;
@@ -23,7 +24,7 @@ pub async fn import(
         Some(text) => parse_gias_date(text).map_err(|e| anyhow::anyhow!("--census-date: {e}"))?,
         None => None,
     };
-    let census = census.unwrap_or_else(|| chrono::Utc::now().date_naive());
+    let census = census.unwrap_or_else(|| Clock::System.today());
     let only_la_codes = crate::domain::gias::parse_la_codes(la.as_deref().unwrap_or(""))
         .map_err(|e| anyhow::anyhow!("--la: {e}"))?;
     let options = ImportOptions {

@@ -441,6 +441,13 @@ async fn comparing_and_exporting(backend: Backend) {
     assert_eq!(primary.len(), in_model.filter(|s| s.billing_phase.label() == "Primary").count());
     assert!(primary.iter().all(|r| r[2] == "Primary"));
 
+    // An option that is not there is not found, never quietly the first one.
+    for wrong in ["7", "two", "-1"] {
+        for path in [format!("{DEMO}?option={wrong}"), format!("{DEMO}/schools.csv?option={wrong}")] {
+            assert_eq!(board.get(&path).await.status, StatusCode::NOT_FOUND, "{path}");
+        }
+    }
+
     // The same table as XLSX: a real workbook with the schools in it.
     let xlsx = board.get(&format!("{DEMO}/schools.xlsx?option=0")).await;
     assert_eq!(xlsx.status, StatusCode::OK);

@@ -1,3 +1,5 @@
-//! Form pieces shared by several pages.
+//! Form pieces shared by several pages: reading posted fields, a fee rule, a sign-up share.
 
 pub mod fee_rule;
+pub mod fields;
+pub mod sign_up;

@@ -112,7 +112,7 @@ async fn schools_csv(
     Query(q): Query<TableQuery>,
 ) -> Result<Response, PageError> {
     let (saved, result) = compare(&state, &user, &name).await?;
-    let option = result.options.get(q.option_index(&result)).ok_or(PageError::NotFound)?;
+    let option = result.options.get(q.option_index(&result)?).ok_or(PageError::NotFound)?;
     let (header, rows) = export_rows(option, &q);
     let mut out = csv::Writer::from_writer(Vec::new());
     let write = |out: &mut csv::Writer<Vec<u8>>, record: Vec<String>| {
@@ -148,7 +148,7 @@ async fn schools_xlsx(
 ) -> Result<Response, PageError> {
     use rust_xlsxwriter::{Format, Workbook};
     let (saved, result) = compare(&state, &user, &name).await?;
-    let option = result.options.get(q.option_index(&result)).ok_or(PageError::NotFound)?;
+    let option = result.options.get(q.option_index(&result)?).ok_or(PageError::NotFound)?;
     let (header, rows) = export_rows(option, &q);
     let failed = |e: rust_xlsxwriter::XlsxError| {
         tracing::error!(error = %e, "XLSX export failed");
@@ -202,7 +202,7 @@ async fn board_paper(
         scenario_name: &saved.name,
         scenario: &saved.scenario,
         result: &result,
-        chosen: q.option_index(&result),
+        chosen: q.option_index(&result)?,
         headline: headline(&result),
         prepared: state.clock.today(),
     };

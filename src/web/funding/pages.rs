@@ -103,12 +103,15 @@ const SORTS: [(&str, &str); 7] = [
 ];
 
 impl TableQuery {
-    pub(super) fn option_index(&self, result: &ModelResult) -> usize {
-        self.option
-            .as_deref()
-            .and_then(|o| o.parse::<usize>().ok())
-            .filter(|i| *i < result.options.len())
-            .unwrap_or(0)
+    /// The option asked for (the first when none is): an option that is not there is "not
+    /// found", never quietly another one.
+    pub(super) fn option_index(&self, result: &ModelResult) -> Result<usize, PageError> {
+        match self.option.as_deref().map(str::trim).filter(|o| !o.is_empty()) {
+            None => Ok(0),
+            Some(o) => {
+                o.parse::<usize>().ok().filter(|i| *i < result.options.len()).ok_or(PageError::NotFound)
+            }
+        }
     }
 
     fn sort_key(&self) -> &str {
@@ -275,7 +278,7 @@ async fn show(
 ) -> Result<Response, PageError> {
     let (saved, result) = compare(&state, &user, &name).await?;
     let slug = encode_segment(&saved.name);
-    let chosen = q.option_index(&result);
+    let chosen = q.option_index(&result)?;
     let option = result.options.get(chosen);
     let school_rows: Vec<SchoolRow> = option
         .map(|o| q.rows(o))

@@ -16,9 +16,9 @@ use crate::services::funding::{self, MAX_OPTIONS, SavedScenario};
 use crate::services::{FieldError, ServiceError};
 use crate::web::AppState;
 use crate::web::error::{PageError, encode_segment};
-use crate::web::forms::fee_rule::{
-    Cell, FormData, Problems, RuleForm, SignUpForm, amount_text, read_amount, slug,
-};
+use crate::web::forms::fee_rule::{Cell, RuleForm};
+use crate::web::forms::fields::{FormData, Problems, amount_text, read_amount, slug};
+use crate::web::forms::sign_up::SignUpForm;
 use crate::web::session::PageUser;
 use crate::web::view::{Chrome, FieldErrors, render};
 use askama::Template;

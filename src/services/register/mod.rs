@@ -276,15 +276,18 @@ fn filtered(
         query = query.filter(school::Column::TrustId.eq(trust_id));
     }
     if filter.needs_pupils == Some(true) {
-        query = query.filter(
-            school::Column::Id.not_in_subquery(
-                Query::select()
-                    .column(pupil_count::Column::SchoolId)
-                    .from(pupil_count::Entity)
-                    .and_where(pupil_count::Column::CensusDate.lte(today))
-                    .to_owned(),
-            ),
-        );
+        // No figure in force: NOT EXISTS looks each school up in the (school, census) index
+        // instead of building the list of every school that has one.
+        let has_figure = Query::select()
+            .expr(Expr::val(1))
+            .from(pupil_count::Entity)
+            .and_where(
+                Expr::col((pupil_count::Entity, pupil_count::Column::SchoolId))
+                    .equals((school::Entity, school::Column::Id)),
+            )
+            .and_where(Expr::col((pupil_count::Entity, pupil_count::Column::CensusDate)).lte(today))
+            .to_owned();
+        query = query.filter(Expr::exists(has_figure).not());
     }
     query
 }

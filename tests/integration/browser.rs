@@ -33,8 +33,7 @@ fn free_port() -> u16 {
 }
 
 fn axe_source() -> String {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/browser/node_modules/axe-core/axe.min.js");
+    let path = crate::helpers::repo_path("tests/browser/node_modules/axe-core/axe.min.js");
     std::fs::read_to_string(&path).unwrap_or_else(|_| {
         panic!("{} is missing: run `npm ci --prefix tests/browser` (tests/run does)", path.display())
     })

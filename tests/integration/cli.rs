@@ -249,7 +249,7 @@ fn invoice_settings_change_prefixes_and_refuse_bad_ones() {
 /// The README's worked example: run exactly as documented, with the figures worked by hand.
 #[test]
 fn the_readme_funding_model_example() {
-    let scenario = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios/example.json");
+    let scenario = crate::helpers::repo_path("tests/scenarios/example.json");
     let out = run("sqlite::memory:", &["model", scenario.to_str().expect("path")], &[]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let r: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");

@@ -300,9 +300,18 @@ impl Client {
     }
 }
 
+/// A path inside this clone. Read at run time (cargo sets `CARGO_MANIFEST_DIR` for tests), because
+/// a target directory shared by several clones keeps test binaries compiled in another one.
+pub fn repo_path(relative: &str) -> std::path::PathBuf {
+    let root = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    root.join(relative)
+}
+
 /// A register extract kept with the tests (`tests/data/`, Open Government Licence).
 pub fn test_data(file: &str) -> std::path::PathBuf {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(file);
+    let path = repo_path("tests/data").join(file);
     assert!(path.exists(), "{} is missing from the repository", path.display());
     path
 }

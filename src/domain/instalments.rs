@@ -40,6 +40,18 @@ impl BillingPlan {
         }
     }
 
+    /// Every plan, in the order pages offer them.
+    pub const ALL: [BillingPlan; 3] = [BillingPlan::Annual, BillingPlan::Termly, BillingPlan::Monthly];
+
+    /// How the plan reads on a page.
+    pub fn label(self) -> &'static str {
+        match self {
+            BillingPlan::Annual => "Once a year, for the whole year",
+            BillingPlan::Termly => "Termly: autumn, spring and summer",
+            BillingPlan::Monthly => "Monthly",
+        }
+    }
+
     pub fn parse(text: &str) -> Option<BillingPlan> {
         [BillingPlan::Annual, BillingPlan::Termly, BillingPlan::Monthly]
             .into_iter()

@@ -31,6 +31,17 @@ impl ProRataUnit {
         }
     }
 
+    /// Both units, in the order pages offer them.
+    pub const ALL: [ProRataUnit; 2] = [ProRataUnit::Months, ProRataUnit::Days];
+
+    /// How the unit reads on a page.
+    pub fn label(self) -> &'static str {
+        match self {
+            ProRataUnit::Months => "By whole months: a month is charged to whoever holds its 1st",
+            ProRataUnit::Days => "By days",
+        }
+    }
+
     pub fn parse(text: &str) -> Option<ProRataUnit> {
         [ProRataUnit::Months, ProRataUnit::Days].into_iter().find(|u| u.as_str() == text.trim())
     }

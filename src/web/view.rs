@@ -74,6 +74,19 @@ impl Chrome {
     }
 }
 
+/// Lets a page's template show its field errors.
+macro_rules! field_errors_for {
+    ($($page:ty),*) => {
+        $(impl FieldErrors for $page {
+            fn errors(&self) -> &[FieldError] {
+                &self.errors
+            }
+        })*
+    };
+}
+
+pub(crate) use field_errors_for as field_errors;
+
 /// The problems of a submitted form, for templates to mark the fields they belong to.
 pub trait FieldErrors {
     fn errors(&self) -> &[FieldError];

@@ -115,6 +115,21 @@ impl Browser {
         input.send_keys(value).await.expect("type");
     }
 
+    /// Chooses the radio of group `name` with `value`.
+    async fn choose(&self, name: &str, value: &str) {
+        let css = format!("input[name='{name}'][value='{value}']");
+        let radio = self.client.find(Locator::Css(&css)).await.unwrap_or_else(|_| panic!("no radio {css}"));
+        let id = radio.attr("id").await.expect("id").expect("a radio with an id");
+        let label = format!("label[for='{id}']");
+        self.client
+            .find(Locator::Css(&label))
+            .await
+            .expect("the radio's label")
+            .click()
+            .await
+            .expect("choose");
+    }
+
     async fn click_button(&self, text: &str) {
         let xpath = format!("//button[normalize-space()='{text}']");
         self.mark_page().await;
@@ -344,14 +359,22 @@ async fn finance_bills_a_term(b: &Browser, base: &SocketAddr) {
     );
     b.accessible("an invoice with a credit note").await;
     b.go(base, "/billing/offers/2025-26").await;
+    assert!(b.text().await.contains("Fee for a whole year"));
     b.accessible("the offer page").await;
-    b.click_button("Preview what every school would pay").await;
-    assert!(b.text().await.contains("Preview of Core"));
+    b.go(base, "/billing/offers/2025-26/levels/Core").await;
+    let billed = b.text().await;
+    assert!(billed.contains("Core is already billed for the autumn term"), "{billed}");
+    b.accessible("a level's page").await;
+    b.choose("fee-shape", "per_pupil").await;
+    b.fill("fee-per-pupil", "21.50").await;
+    b.click_button("Preview what schools would pay").await;
+    let preview = b.text().await;
+    assert!(preview.contains("What schools would pay") && preview.contains("Would pay more"), "{preview}");
     b.accessible("the fee rule preview").await;
-    b.fill("fee_rule-core", "{\"per_pupil\": \"abc\"}").await;
-    b.click_button("Save Core").await;
-    assert!(b.text().await.contains("is not an amount"));
-    b.accessible("the fee rule editor with an error").await;
+    b.fill("fee-per-pupil", "abc").await;
+    b.click_button("Save level").await;
+    assert!(b.text().await.contains("The amount per pupil must be an amount"));
+    b.accessible("the level editor with an error").await;
     for (path, name) in [
         ("/billing/memberships", "the memberships page"),
         ("/billing/payers", "the payers page"),

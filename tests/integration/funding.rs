@@ -52,7 +52,7 @@ async fn building_a_scenario_with_forms(backend: Backend) {
     )
     .await;
     assert_eq!(taken.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(taken.text().contains("there is already a scenario called \"2026-27 funding options\""));
+    assert!(taken.text().contains("There is already a scenario called \"2026-27 funding options\""));
     let made =
         post(&mut client, "/funding/new", &csrf, &[("name", NAME), ("year", "2027-28"), ("start", "empty")])
             .await;
@@ -336,7 +336,7 @@ async fn building_a_scenario_with_forms(backend: Backend) {
     )
     .await;
     assert_eq!(copy.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(copy.text().contains("there is already a scenario called"));
+    assert!(copy.text().contains("There is already a scenario called"));
     let copy = post(
         &mut client,
         &format!("/funding/{SLUG}/duplicate"),

@@ -91,6 +91,14 @@ impl TestApp {
         app
     }
 
+    /// The same app with its clock fixed at noon on `day` (pages that choose years by today).
+    pub fn on_day(mut self, day: chrono::NaiveDate) -> TestApp {
+        let noon = day.and_hms_opt(12, 0, 0).expect("noon").and_utc();
+        self.state.clock = partnership_billing::clock::Clock::Fixed(noon);
+        self.router = router(self.state.clone());
+        self
+    }
+
     /// A browser-like client with its own cookies.
     pub fn client(&self) -> Client {
         Client { router: self.router.clone(), cookies: HashMap::new() }

@@ -15,6 +15,7 @@ mod funding;
 mod import;
 mod money;
 mod numbering;
+mod offers;
 mod pages;
 mod pdf;
 mod roles;

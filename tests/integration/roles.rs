@@ -70,7 +70,9 @@ const CREDIT_FORM: &[(&str, &str)] = &[("reason", "sweep"), ("what", "lines"), (
 const JOIN_FORM: &[(&str, &str)] =
     &[("year", "2025-26"), ("urn", ""), ("level", "Core"), ("starts_on", ""), ("paid_by", "school")];
 const RULE_FORM: &[(&str, &str)] = &[
-    ("fee_rule", "{\"flat\": \"100.00\"}"),
+    ("level-name", "Core"),
+    ("fee-shape", "flat"),
+    ("fee-flat", "100.00"),
     ("description", "x"),
     ("vat_rate", "standard"),
     ("action", "preview"),
@@ -138,6 +140,21 @@ fn billing_routes(ids: &Ids) -> Vec<Route> {
         r("/billing/runs".into(), Page, PageForm(RUN_FORM), billing.clone()),
         r("/billing/offers/2025-26".into(), Page, Get, billing.clone()),
         r("/billing/offers/2025-26/levels/Core".into(), Page, PageForm(RULE_FORM), billing.clone()),
+        r("/billing/offers/2025-26/levels/Core".into(), Page, Get, billing.clone()),
+        r("/billing/offers/new".into(), Page, Get, billing.clone()),
+        r("/billing/offers/new".into(), Page, PageForm(&[("year", "")]), billing.clone()),
+        r("/billing/offers/2025-26/terms".into(), Page, Get, billing.clone()),
+        r("/billing/offers/2025-26/terms".into(), Page, PageForm(&[("billing_plan", "x")]), billing.clone()),
+        r("/billing/offers/2025-26/add-level".into(), Page, Get, billing.clone()),
+        r("/billing/offers/2025-26/add-level".into(), Page, PageForm(&[("level-name", "")]), billing.clone()),
+        r("/billing/offers/2025-26/levels/Core/remove".into(), Page, Get, billing.clone()),
+        r("/billing/offers/2025-26/levels/Core/remove".into(), Page, PageForm(&[]), billing.clone()),
+        r(
+            "/billing/offers/2025-26/levels/Core/move".into(),
+            Page,
+            PageForm(&[("direction", "x")]),
+            billing.clone(),
+        ),
         r("/billing/memberships".into(), Page, Get, billing.clone()),
         r("/billing/memberships".into(), Page, PageForm(JOIN_FORM), billing.clone()),
         r(format!("/billing/memberships/{}", ids.membership), Page, Get, billing.clone()),

@@ -17,6 +17,7 @@
 //! Pricing is exact; the one rounding (half up, to the penny) happens after discounts, in
 //! [`price_school`].
 
+pub mod compare;
 mod describe;
 mod json;
 mod price;

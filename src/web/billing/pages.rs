@@ -69,7 +69,7 @@ async fn overview_page(
             .iter()
             .map(|o| {
                 let names: Vec<&str> = o.levels.iter().map(|l| l.name.as_str()).collect();
-                (o.year.clone(), format!("{} billing; levels {}", o.billing_plan.as_str(), names.join(", ")))
+                (o.year.clone(), format!("{}; levels {}", o.billing_plan.label(), names.join(", ")))
             })
             .collect(),
         runs: runs

@@ -2,4 +2,5 @@
 
 pub mod fee_rule;
 pub mod fields;
+pub mod page;
 pub mod sign_up;

@@ -1,6 +1,7 @@
 //! Membership offers and their levels, on pages and in the API.
 
 mod api;
+mod levels;
 pub(crate) mod pages;
 
 use crate::web::AppState;
@@ -8,7 +9,7 @@ use axum::Router;
 
 /// The feature's pages.
 pub fn router() -> Router<AppState> {
-    pages::router()
+    pages::router().merge(levels::router())
 }
 
 /// The feature's JSON API routes (nested under `/api/v1`).

@@ -1,36 +1,265 @@
-//! The offer page: each level's fee rule, with an editor that previews what every school
-//! would pay before anything is saved.
+//! A year's offer on the pages: create one (a copy of an earlier year's, or one level to start),
+//! see it in words, and change its billing plan, part-year unit and discounts.
 
-use crate::domain::fees::FeeRule;
+use super::levels::{LevelFields, level_fields_posted, read_level, register_phases};
+use crate::domain::instalments::BillingPlan;
 use crate::domain::partnership::MembershipYear;
+use crate::domain::pro_rata::ProRataUnit;
 use crate::domain::role::Action;
-use crate::domain::vat::VatRate;
-use crate::services::offers::{self, NewLevel};
+use crate::services::offers::{self, NewOffer, Offer};
 use crate::services::{FieldError, ServiceError};
 use crate::web::AppState;
-use crate::web::error::{PageError, urlencode};
+use crate::web::error::{PageError, encode_segment};
+use crate::web::forms::fields::{FormData, Problems};
+use crate::web::forms::page::{refused_as, with_problems};
 use crate::web::session::PageUser;
-use crate::web::view::{Chrome, SelectOption, render};
+use crate::web::view::{Chrome, FieldErrors, SelectOption, field_errors, render};
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Form, Router};
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/billing/offers/new", get(new_form).post(create))
         .route("/billing/offers/{year}", get(show))
-        .route("/billing/offers/{year}/levels/{level}", post(edit))
+        .route("/billing/offers/{year}/terms", get(terms_form).post(save_terms))
 }
 
-struct LevelView {
+field_errors!(NewOfferPage, TermsPage, OfferPage);
+
+/// Where an offer's page is.
+pub fn offer_url(year: &str) -> String {
+    format!("/billing/offers/{}", encode_segment(year))
+}
+
+/// Checks the role and the CSRF token of a posted form.
+pub(super) fn editor(user: &PageUser, form: &FormData) -> Result<(), PageError> {
+    user.require(Action::ManageBilling)?;
+    user.check_csrf(form.get("csrf_token"))
+}
+
+/// An offer's plan, part-year unit and discounts as fields.
+pub(super) struct TermsFields {
+    plans: Vec<SelectOption>,
+    units: Vec<SelectOption>,
+    trust: String,
+    first: String,
+}
+
+impl TermsFields {
+    fn of(offer: Option<&Offer>) -> TermsFields {
+        let percent =
+            |d: rust_decimal::Decimal| if d.is_zero() { String::new() } else { d.normalize().to_string() };
+        TermsFields::chosen(
+            offer.map_or(BillingPlan::Termly.as_str(), |o| o.billing_plan.as_str()),
+            offer.map_or(ProRataUnit::Months.as_str(), |o| o.pro_rata_unit.as_str()),
+            offer.map(|o| percent(o.discounts.trust_percent)).unwrap_or_default(),
+            offer.map(|o| percent(o.discounts.first_year_percent)).unwrap_or_default(),
+        )
+    }
+
+    fn chosen(plan: &str, unit: &str, trust: String, first: String) -> TermsFields {
+        TermsFields {
+            plans: BillingPlan::ALL
+                .iter()
+                .map(|p| SelectOption::new(p.as_str(), p.label(), Some(plan)))
+                .collect(),
+            units: ProRataUnit::ALL
+                .iter()
+                .map(|u| SelectOption::new(u.as_str(), u.label(), Some(unit)))
+                .collect(),
+            trust,
+            first,
+        }
+    }
+
+    fn posted(form: &FormData) -> TermsFields {
+        TermsFields::chosen(
+            form.get("billing_plan"),
+            form.get("pro_rata_unit"),
+            form.get("trust_discount_percent").to_string(),
+            form.get("first_year_discount_percent").to_string(),
+        )
+    }
+}
+
+/// The offer's terms in words, for the offer page and the billing page.
+pub fn terms_words(offer: &Offer) -> Vec<(&'static str, String)> {
+    let percent = |d: rust_decimal::Decimal| {
+        if d.is_zero() { "None".to_string() } else { format!("{}%", d.normalize()) }
+    };
+    vec![
+        ("Billed", offer.billing_plan.label().to_string()),
+        ("Part years", offer.pro_rata_unit.label().to_string()),
+        ("Discount for schools their trust pays for", percent(offer.discounts.trust_percent)),
+        ("Discount in a school's first year", percent(offer.discounts.first_year_percent)),
+    ]
+}
+
+// ---------------------------------------------------------------------------------------------
+// A new offer
+
+#[derive(Template)]
+#[template(path = "offers/new.html")]
+struct NewOfferPage {
+    chrome: Chrome,
+    errors: Vec<FieldError>,
+    years: Vec<SelectOption>,
+    starts: Vec<SelectOption>,
+    empty_chosen: bool,
+    terms: TermsFields,
+    level: LevelFields,
+}
+
+/// The years a new offer can be for: last year to the year after next, less those offered.
+fn year_choices(
+    user: &PageUser,
+    today: chrono::NaiveDate,
+    offered: &[Offer],
+    chosen: Option<&str>,
+) -> Vec<SelectOption> {
+    let Some(current) = user.partnership.year_kind.year_containing(today) else { return vec![] };
+    let first = current.start_year() - 1;
+    let years: Vec<String> = (first..first + 4)
+        .filter_map(|y| MembershipYear::new(user.partnership.year_kind, y))
+        .map(MembershipYear::label)
+        .filter(|y| !offered.iter().any(|o| &o.year == y))
+        .collect();
+    let default = chosen.map(str::to_string).or_else(|| {
+        let this = current.label();
+        if years.contains(&this) { Some(this) } else { years.iter().find(|y| **y > this).cloned() }
+    });
+    years.iter().map(|y| SelectOption::new(y.clone(), y.clone(), default.as_deref())).collect()
+}
+
+fn start_choices(offered: &[Offer], chosen: &str) -> Vec<SelectOption> {
+    offered
+        .iter()
+        .map(|o| {
+            let value = format!("copy:{}", o.year);
+            let names: Vec<&str> = o.levels.iter().map(|l| l.name.as_str()).collect();
+            SelectOption::new(
+                value,
+                format!("A copy of the {} offer (levels: {})", o.year, names.join(", ")),
+                Some(chosen),
+            )
+        })
+        .collect()
+}
+
+async fn new_form(State(state): State<AppState>, user: PageUser) -> Result<Response, PageError> {
+    user.require(Action::ManageBilling)?;
+    let offered = offers::list(&state.db, user.partnership.id).await?;
+    let start = offered.first().map_or("empty".to_string(), |o| format!("copy:{}", o.year));
+    let phases = register_phases(&state, &user).await?;
+    let page = NewOfferPage {
+        chrome: Chrome::for_user(&user, "/billing"),
+        errors: vec![],
+        years: year_choices(&user, state.clock.today(), &offered, None),
+        starts: start_choices(&offered, &start),
+        empty_chosen: start == "empty",
+        terms: TermsFields::of(offered.first()),
+        level: LevelFields::new(None, &phases),
+    };
+    Ok(render(&page)?.into_response())
+}
+
+async fn create(
+    State(state): State<AppState>,
+    user: PageUser,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let form = FormData(pairs);
+    editor(&user, &form)?;
+    let offered = offers::list(&state.db, user.partnership.id).await?;
+    let phases = register_phases(&state, &user).await?;
+    let mut level = LevelFields::new(None, &phases);
+    let mut problems = Problems::default();
+    let year = form.get("year").to_string();
+    if year.is_empty() {
+        problems.add("year", "Choose the membership year the offer is for");
+    }
+    let start = form.get("start").to_string();
+    let mut new = match start.strip_prefix("copy:") {
+        Some(from) => match offered.iter().find(|o| o.year == from) {
+            Some(o) => Some(offers::copy_for(o, &year)),
+            None => {
+                problems.add("start", format!("There is no {from} offer to copy"));
+                None
+            }
+        },
+        None if start == "empty" => read_level(&level, &form, &mut problems).map(|first| NewOffer {
+            year: year.clone(),
+            billing_plan: String::new(),
+            pro_rata_unit: None,
+            trust_discount_percent: None,
+            first_year_discount_percent: None,
+            levels: vec![first],
+        }),
+        None => {
+            problems.add("start", "Choose whether to copy an earlier offer or start with one level");
+            None
+        }
+    };
+    if let Some(new) = new.as_mut() {
+        new.billing_plan = form.get("billing_plan").to_string();
+        new.pro_rata_unit = Some(form.get("pro_rata_unit").to_string());
+        new.trust_discount_percent = Some(form.get("trust_discount_percent").to_string());
+        new.first_year_discount_percent = Some(form.get("first_year_discount_percent").to_string());
+    }
+    if let (Some(new), true) = (new, problems.0.is_empty()) {
+        match offers::create(
+            &state.db,
+            user.partnership.id,
+            user.partnership.year_kind,
+            &new,
+            Some(user.user.id),
+        )
+        .await
+        {
+            Ok(made) => {
+                return Ok(Redirect::to(&format!("{}?created=1", offer_url(&made.year))).into_response());
+            }
+            Err(e) => problems.0 = refused_as(e, OFFER_FIELDS)?,
+        }
+    }
+    level_fields_posted(&mut level, &form);
+    let page = NewOfferPage {
+        chrome: Chrome::for_user(&user, "/billing"),
+        years: year_choices(&user, state.clock.today(), &offered, Some(&year)),
+        starts: start_choices(&offered, &start),
+        empty_chosen: start == "empty",
+        terms: TermsFields::posted(&form),
+        level,
+        errors: problems.0,
+    };
+    Ok(with_problems(&page.errors, render(&page)?))
+}
+
+/// The service's names for an offer's fields, and the ids of the form's fields.
+const OFFER_FIELDS: &[(&str, &str)] = &[
+    ("levels", "start"),
+    ("levels[0].name", "level-name"),
+    ("levels[0].description", "description"),
+    ("levels[0].fee_rule", "fee-shape"),
+    ("levels[0].vat_rate", "vat_rate"),
+];
+
+// ---------------------------------------------------------------------------------------------
+// The offer
+
+/// One level as the offer page shows it.
+struct LevelRow {
     name: String,
-    slug: String,
+    url: String,
+    rule: String,
+    vat: &'static str,
     description: String,
-    rule_json: String,
-    error: Option<String>,
-    vat_options: Vec<SelectOption>,
+    members: u64,
+    first: bool,
+    last: bool,
 }
 
 #[derive(Template)]
@@ -40,113 +269,18 @@ struct OfferPage {
     errors: Vec<FieldError>,
     notice: Option<String>,
     year: String,
-    plan_text: String,
-    levels: Vec<LevelView>,
-    preview_caption: String,
-    preview: Vec<(String, String, String, String, String)>,
-}
-
-/// A level as typed in the editor, kept so nothing typed is lost when there is a problem.
-struct Typed<'a> {
-    level: &'a str,
-    rule: &'a str,
-    description: &'a str,
-    vat: &'a str,
-    error: Option<String>,
-}
-
-async fn page(
-    state: &AppState,
-    user: &PageUser,
-    year: &str,
-    typed: Option<Typed<'_>>,
-    notice: Option<String>,
-    preview: Option<(String, Vec<offers::SchoolFee>)>,
-) -> Result<Response, PageError> {
-    let offer = offers::find(&state.db, user.partnership.id, year).await?.ok_or(PageError::NotFound)?;
-    let mut errors = Vec::new();
-    let levels = offer
-        .levels
-        .iter()
-        .map(|l| {
-            let slug: String = l
-                .name
-                .chars()
-                .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
-                .collect();
-            let mine = typed.as_ref().filter(|t| t.level.eq_ignore_ascii_case(&l.name));
-            if let Some(message) = mine.and_then(|t| t.error.clone()) {
-                errors.push(FieldError {
-                    field: format!("fee_rule-{slug}"),
-                    message: format!("{}: {message}", l.name),
-                });
-            }
-            let vat = mine.map(|t| t.vat.to_string()).unwrap_or_else(|| l.vat_rate.as_str().to_string());
-            LevelView {
-                name: l.name.clone(),
-                description: mine.map(|t| t.description.to_string()).unwrap_or_else(|| l.description.clone()),
-                rule_json: mine
-                    .map(|t| t.rule.to_string())
-                    .unwrap_or_else(|| serde_json::to_string_pretty(&l.rule).unwrap_or_default()),
-                error: mine.and_then(|t| t.error.clone()),
-                vat_options: VatRate::ALL
-                    .iter()
-                    .map(|r| SelectOption::new(r.as_str(), r.label(), Some(vat.as_str())))
-                    .collect(),
-                slug,
-            }
-        })
-        .collect();
-    let (preview_caption, rows) = match preview {
-        Some((level, fees)) => {
-            let total: crate::domain::money::Money = fees.iter().filter_map(|f| f.fee).sum();
-            let unpriced = fees.iter().filter(|f| f.fee.is_none()).count();
-            (
-                format!(
-                    "Preview of {level}: {} schools, {total} a year if every school joined at this level; {unpriced} not priced",
-                    fees.len()
-                ),
-                fees.into_iter()
-                    .map(|f| {
-                        (
-                            format!("{} ({})", f.name, f.urn),
-                            f.billing_phase.label().to_string(),
-                            f.pupils.map(|p| p.to_string()).unwrap_or_else(|| "None".into()),
-                            f.fee.map(|m| m.to_string()).unwrap_or_else(|| "Not charged".into()),
-                            f.working,
-                        )
-                    })
-                    .collect(),
-            )
-        }
-        None => (String::new(), vec![]),
-    };
-    let code = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    let view = OfferPage {
-        chrome: Chrome::for_user(user, "/billing"),
-        errors,
-        notice,
-        year: offer.year.clone(),
-        plan_text: format!(
-            "Billed {}; part years charged by {}; trust discount {}%, first-year discount {}%",
-            offer.billing_plan.as_str(),
-            match offer.pro_rata_unit {
-                crate::domain::pro_rata::ProRataUnit::Months => "whole months",
-                crate::domain::pro_rata::ProRataUnit::Days => "days",
-            },
-            offer.discounts.trust_percent.normalize(),
-            offer.discounts.first_year_percent.normalize()
-        ),
-        levels,
-        preview_caption,
-        preview: rows,
-    };
-    Ok((code, render(&view)?).into_response())
+    url: String,
+    terms: Vec<(&'static str, String)>,
+    invoices: u64,
+    levels: Vec<LevelRow>,
 }
 
 #[derive(serde::Deserialize, Default)]
 struct ShowQuery {
+    created: Option<String>,
     saved: Option<String>,
+    removed: Option<String>,
+    terms: Option<String>,
 }
 
 async fn show(
@@ -156,75 +290,107 @@ async fn show(
     Query(q): Query<ShowQuery>,
 ) -> Result<Response, PageError> {
     user.require(Action::ManageBilling)?;
-    page(
-        &state,
-        &user,
-        &year,
-        None,
-        q.saved.map(|l| format!("{l} was saved. Invoices raised from now on use it.")),
-        None,
-    )
-    .await
+    let offer = offers::find(&state.db, user.partnership.id, &year).await?.ok_or(PageError::NotFound)?;
+    let notice = if q.created.is_some() {
+        Some(format!("The {} offer was created. Check each level's fee, then enrol schools.", offer.year))
+    } else if let Some(name) = q.saved {
+        Some(format!("{name} was saved. Invoices raised from now on use it."))
+    } else if let Some(name) = q.removed {
+        Some(format!("{name} was removed."))
+    } else {
+        q.terms.map(|_| "The billing plan and discounts were saved.".to_string())
+    };
+    let mut levels = Vec::new();
+    let count = offer.levels.len();
+    for (i, l) in offer.levels.iter().enumerate() {
+        levels.push(LevelRow {
+            url: format!("{}/levels/{}", offer_url(&offer.year), encode_segment(&l.name)),
+            name: l.name.clone(),
+            rule: l.rule.describe(),
+            vat: l.vat_rate.label(),
+            description: l.description.clone(),
+            members: offers::members_of_level(&state.db, l.id).await?,
+            first: i == 0,
+            last: i + 1 == count,
+        });
+    }
+    let page = OfferPage {
+        chrome: Chrome::for_user(&user, "/billing"),
+        errors: vec![],
+        notice,
+        url: offer_url(&offer.year),
+        terms: terms_words(&offer),
+        invoices: offers::invoices_in_year(&state.db, user.partnership.id, &offer.year).await?,
+        year: offer.year,
+        levels,
+    };
+    Ok(render(&page)?.into_response())
 }
 
-#[derive(serde::Deserialize)]
-struct EditForm {
-    #[serde(default)]
-    csrf_token: String,
-    #[serde(default)]
-    fee_rule: String,
-    #[serde(default)]
-    description: String,
-    #[serde(default)]
-    vat_rate: String,
-    #[serde(default)]
-    action: String,
+// ---------------------------------------------------------------------------------------------
+// Plan and discounts
+
+#[derive(Template)]
+#[template(path = "offers/terms.html")]
+struct TermsPage {
+    chrome: Chrome,
+    errors: Vec<FieldError>,
+    year: String,
+    url: String,
+    invoices: u64,
+    terms: TermsFields,
 }
 
-async fn edit(
+async fn terms_form(
     State(state): State<AppState>,
     user: PageUser,
-    Path((year, level)): Path<(String, String)>,
-    Form(form): Form<EditForm>,
+    Path(year): Path<String>,
 ) -> Result<Response, PageError> {
     user.require(Action::ManageBilling)?;
-    user.check_csrf(&form.csrf_token)?;
-    let typed = |error: Option<String>| Typed {
-        level: &level,
-        rule: &form.fee_rule,
-        description: &form.description,
-        vat: &form.vat_rate,
-        error,
+    let offer = offers::find(&state.db, user.partnership.id, &year).await?.ok_or(PageError::NotFound)?;
+    let page = TermsPage {
+        chrome: Chrome::for_user(&user, "/billing"),
+        errors: vec![],
+        url: offer_url(&offer.year),
+        invoices: offers::invoices_in_year(&state.db, user.partnership.id, &offer.year).await?,
+        terms: TermsFields::of(Some(&offer)),
+        year: offer.year,
     };
-    let rule = match FeeRule::from_json(&form.fee_rule) {
-        Ok(rule) => rule,
-        Err(e) => return page(&state, &user, &year, Some(typed(Some(e.to_string()))), None, None).await,
+    Ok(render(&page)?.into_response())
+}
+
+async fn save_terms(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(year): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let form = FormData(pairs);
+    editor(&user, &form)?;
+    let offer = offers::find(&state.db, user.partnership.id, &year).await?.ok_or(PageError::NotFound)?;
+    let saved = offers::update_terms(
+        &state.db,
+        user.partnership.id,
+        &offer.year,
+        form.get("billing_plan"),
+        form.get("pro_rata_unit"),
+        form.get("trust_discount_percent"),
+        form.get("first_year_discount_percent"),
+        Some(user.user.id),
+    )
+    .await;
+    let errors = match saved {
+        Ok(o) => return Ok(Redirect::to(&format!("{}?terms=saved", offer_url(&o.year))).into_response()),
+        Err(e @ ServiceError::Invalid(_)) => refused_as(e, &[])?,
+        Err(e) => return Err(e.into()),
     };
-    if form.action == "preview" {
-        let first_day =
-            MembershipYear::parse(user.partnership.year_kind, &year).ok_or(PageError::NotFound)?.first_day();
-        let fees = offers::preview_rule(&state.db, user.partnership.id, &rule, first_day).await?;
-        return page(&state, &user, &year, Some(typed(None)), None, Some((level.clone(), fees))).await;
-    }
-    let changed = NewLevel {
-        name: level.clone(),
-        description: form.description.clone(),
-        fee_rule: serde_json::to_value(&rule).unwrap_or_default(),
-        vat_rate: form.vat_rate.clone(),
+    let page = TermsPage {
+        chrome: Chrome::for_user(&user, "/billing"),
+        url: offer_url(&offer.year),
+        invoices: offers::invoices_in_year(&state.db, user.partnership.id, &offer.year).await?,
+        terms: TermsFields::posted(&form),
+        year: offer.year,
+        errors,
     };
-    match offers::update_level(&state.db, user.partnership.id, &year, &level, &changed, Some(user.user.id))
-        .await
-    {
-        Ok(saved) => Ok(Redirect::to(&format!(
-            "/billing/offers/{}?saved={}",
-            urlencode(&year),
-            urlencode(&saved.name)
-        ))
-        .into_response()),
-        Err(ServiceError::Invalid(errors)) => {
-            let message = errors.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("; ");
-            page(&state, &user, &year, Some(typed(Some(message))), None, None).await
-        }
-        Err(e) => Err(e.into()),
-    }
+    Ok(with_problems(&page.errors, render(&page)?))
 }

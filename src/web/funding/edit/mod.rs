@@ -10,36 +10,24 @@ use crate::domain::funding::{
     CostKind, CostLine, Council, FundingOption, Pricing, Scenario, ScenarioCouncil, SchoolsSource, Service,
     SignUp, Tier, Units,
 };
-use crate::domain::partnership::MembershipYear;
 use crate::domain::role::Action;
+use crate::services::FieldError;
 use crate::services::funding::{self, MAX_OPTIONS, SavedScenario};
-use crate::services::{FieldError, ServiceError};
 use crate::web::AppState;
 use crate::web::error::{PageError, encode_segment};
 use crate::web::forms::fee_rule::{Cell, RuleForm};
 use crate::web::forms::fields::{FormData, Problems, amount_text, read_amount, slug};
+use crate::web::forms::page::{check_year, next_year, refused, with_problems};
 use crate::web::forms::sign_up::SignUpForm;
 use crate::web::session::PageUser;
-use crate::web::view::{Chrome, FieldErrors, render};
+use crate::web::view::{Chrome, FieldErrors, field_errors, render};
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
-
-/// Lets a page's template show its field errors.
-macro_rules! field_errors {
-    ($($page:ty),*) => {
-        $(impl FieldErrors for $page {
-            fn errors(&self) -> &[FieldError] {
-                &self.errors
-            }
-        })*
-    };
-}
 
 mod costs;
 mod create;
@@ -68,54 +56,10 @@ fn edit_url(name: &str) -> String {
     format!("/funding/{}/edit", encode_segment(name))
 }
 
-/// The page answer for a form with problems: 422 with the form shown again.
-fn with_problems(errors: &[FieldError], page: Response) -> Response {
-    let code = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    (code, page).into_response()
-}
-
 /// Checks the role and the CSRF token of a posted form.
 fn editor(user: &PageUser, form: &FormData) -> Result<(), PageError> {
     user.require(Action::ManageBilling)?;
     user.check_csrf(form.get("csrf_token"))
-}
-
-/// The year a new scenario models by default: the partnership's next membership year.
-fn next_year(user: &PageUser, today: chrono::NaiveDate) -> String {
-    user.partnership
-        .year_kind
-        .year_containing(today)
-        .and_then(MembershipYear::next)
-        .map(MembershipYear::label)
-        .unwrap_or_default()
-}
-
-fn check_year(user: &PageUser, text: &str, field: &str, problems: &mut Problems) -> Option<String> {
-    match MembershipYear::parse(user.partnership.year_kind, text) {
-        Some(y) => Some(y.label()),
-        None if text.is_empty() => {
-            problems.add(field, "Enter the membership year, like 2026-27");
-            None
-        }
-        None => {
-            problems.add(field, format!("\"{text}\" is not a membership year like 2026-27"));
-            None
-        }
-    }
-}
-
-/// Turns a service's refusal into the form's problems, or passes other errors on.
-fn refused(e: ServiceError, field: &str) -> Result<Vec<FieldError>, PageError> {
-    match e {
-        ServiceError::Invalid(list) => Ok(list
-            .into_iter()
-            .map(|f| FieldError {
-                field: if f.field == "name" { field.to_string() } else { f.field },
-                message: f.message,
-            })
-            .collect()),
-        other => Err(other.into()),
-    }
 }
 
 async fn load(state: &AppState, user: &PageUser, name: &str) -> Result<SavedScenario, PageError> {

@@ -9,6 +9,11 @@ use crate::domain::pro_rata::ProRataUnit;
 use crate::domain::text::{self, MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS};
 use crate::domain::vat::VatRate;
 use entity::{offer, offer_level};
+
+mod levels;
+mod preview;
+pub use levels::*;
+pub use preview::*;
 use rust_decimal::Decimal;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
@@ -79,6 +84,40 @@ fn parse_percent(name: &str, text: Option<&str>, errors: &mut Vec<FieldError>) -
     }
 }
 
+/// An offer's plan, part-year unit and discounts, checked.
+pub struct Terms {
+    pub plan: BillingPlan,
+    pub unit: ProRataUnit,
+    pub trust: Decimal,
+    pub first: Decimal,
+}
+
+/// Checks an offer's typed plan, part-year unit and discounts (blank unit: whole months; blank
+/// discount: none).
+pub fn check_terms(
+    plan: &str,
+    unit: Option<&str>,
+    trust: Option<&str>,
+    first: Option<&str>,
+    errors: &mut Vec<FieldError>,
+) -> Option<Terms> {
+    let plan_read = BillingPlan::parse(plan);
+    if plan_read.is_none() {
+        errors.push(field("billing_plan", format!("\"{plan}\" is not annual, termly or monthly")));
+    }
+    let unit = match unit.map(str::trim) {
+        None | Some("") | Some("months") => Some(ProRataUnit::Months),
+        Some("days") => Some(ProRataUnit::Days),
+        Some(other) => {
+            errors.push(field("pro_rata_unit", format!("\"{other}\" is not months or days")));
+            None
+        }
+    };
+    let trust = parse_percent("trust_discount_percent", trust, errors);
+    let first = parse_percent("first_year_discount_percent", first, errors);
+    Some(Terms { plan: plan_read?, unit: unit?, trust, first })
+}
+
 /// A rule as stored: its JSON.
 fn rule_json(rule: &FeeRule) -> Result<String, ServiceError> {
     serde_json::to_string(rule).map_err(|e| ServiceError::invalid("fee_rule", e.to_string()))
@@ -132,24 +171,13 @@ where
     if MembershipYear::parse(year_kind, &new.year).is_none() {
         errors.push(field("year", format!("\"{}\" is not a membership year like 2025-26", new.year)));
     }
-    let plan = BillingPlan::parse(&new.billing_plan);
-    if plan.is_none() {
-        errors.push(field(
-            "billing_plan",
-            format!("\"{}\" is not annual, termly or monthly", new.billing_plan),
-        ));
-    }
-    let unit = match new.pro_rata_unit.as_deref().map(str::trim) {
-        None | Some("") | Some("months") => Some(ProRataUnit::Months),
-        Some("days") => Some(ProRataUnit::Days),
-        Some(other) => {
-            errors.push(field("pro_rata_unit", format!("\"{other}\" is not months or days")));
-            None
-        }
-    };
-    let trust = parse_percent("trust_discount_percent", new.trust_discount_percent.as_deref(), &mut errors);
-    let first =
-        parse_percent("first_year_discount_percent", new.first_year_discount_percent.as_deref(), &mut errors);
+    let terms = check_terms(
+        &new.billing_plan,
+        new.pro_rata_unit.as_deref(),
+        new.trust_discount_percent.as_deref(),
+        new.first_year_discount_percent.as_deref(),
+        &mut errors,
+    );
     if new.levels.is_empty() {
         errors.push(field("levels", "an offer needs at least one level"));
     }
@@ -168,10 +196,10 @@ where
     if find(db, partnership_id, &new.year).await?.is_some() {
         errors.push(field("year", format!("there is already an offer for {}", new.year)));
     }
-    let (Some(plan), Some(unit), true) = (plan, unit, errors.is_empty()) else {
+    let (Some(Terms { plan, unit, trust, first }), true) = (terms, errors.is_empty()) else {
         return Err(ServiceError::Invalid(errors));
     };
-    let txn = super::begin_write(db).await?;
+    let txn = crate::services::begin_write(db).await?;
     let created = offer::ActiveModel {
         partnership_id: Set(partnership_id),
         year: Set(new.year.trim().to_string()),
@@ -213,59 +241,6 @@ where
     .await?;
     txn.commit().await?;
     find(db, partnership_id, &new.year).await?.ok_or_else(|| ServiceError::NotFound("the new offer".into()))
-}
-
-/// Replaces one level's fee rule, description and VAT rate. Invoices already raised keep their
-/// figures; the change prices what is billed from now on.
-pub async fn update_level<C>(
-    db: &C,
-    partnership_id: i64,
-    year: &str,
-    level_name: &str,
-    changed: &NewLevel,
-    user_id: Option<i64>,
-) -> Result<Level, ServiceError>
-where
-    C: ConnectionTrait + TransactionTrait,
-{
-    let offer = find(db, partnership_id, year)
-        .await?
-        .ok_or_else(|| ServiceError::NotFound(format!("offer for {year}")))?;
-    let level = offer
-        .levels
-        .iter()
-        .find(|l| l.name.eq_ignore_ascii_case(level_name))
-        .ok_or_else(|| ServiceError::NotFound(format!("level {level_name} of {year}")))?;
-    let mut errors = Vec::new();
-    let Some((rule, vat)) = check_level("level", changed, &mut errors).filter(|_| errors.is_empty()) else {
-        return Err(ServiceError::Invalid(errors));
-    };
-    let txn = super::begin_write(db).await?;
-    let model = offer_level::Entity::find_by_id(level.id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| ServiceError::NotFound("level".into()))?;
-    let before = serde_json::json!({"fee_rule": model.fee_rule, "vat_rate": model.vat_rate, "description": model.description});
-    let mut active: offer_level::ActiveModel = model.into();
-    active.fee_rule = Set(rule_json(&rule)?);
-    active.vat_rate = Set(vat.as_str().to_string());
-    active.description = Set(changed.description.trim().to_string());
-    let updated = active.update(&txn).await?;
-    audit::record(
-        &txn,
-        Event {
-            partnership_id,
-            user_id,
-            action: "offer_level.changed",
-            entity: "offer_level",
-            entity_id: updated.id,
-            before: Some(before),
-            after: Some(serde_json::json!({"fee_rule": updated.fee_rule, "vat_rate": updated.vat_rate, "description": updated.description})),
-        },
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(Level { id: updated.id, name: updated.name, description: updated.description, rule, vat_rate: vat })
 }
 
 /// The offer for a year, with its levels in order.
@@ -346,55 +321,4 @@ impl TryFrom<offer_level::Model> for Level {
             rule,
         })
     }
-}
-
-/// What one school would pay under a rule for a whole year.
-#[derive(Debug, Clone, Serialize)]
-pub struct SchoolFee {
-    pub urn: i32,
-    pub name: String,
-    pub billing_phase: crate::domain::billing_phase::BillingPhase,
-    pub pupils: Option<i32>,
-    pub fee: Option<crate::domain::money::Money>,
-    /// How the fee was reached, or why there is none.
-    pub working: String,
-}
-
-/// Prices every open school of the register under `rule` for a whole year, with pupil numbers
-/// in force on `on`: the fee editor's preview, using the same fee code as billing.
-pub async fn preview_rule(
-    db: &impl ConnectionTrait,
-    partnership_id: i64,
-    rule: &FeeRule,
-    on: chrono::NaiveDate,
-) -> Result<Vec<SchoolFee>, ServiceError> {
-    use crate::domain::fees::price_school;
-    use crate::domain::pro_rata::Coverage;
-    let schools = entity::school::Entity::find()
-        .filter(entity::school::Column::PartnershipId.eq(partnership_id))
-        .filter(entity::school::Column::Status.ne("closed"))
-        .order_by_asc(entity::school::Column::Name)
-        .all(db)
-        .await?;
-    let ids: Vec<i64> = schools.iter().map(|s| s.id).collect();
-    let figures = super::register::pupil_figures(db, &ids).await?;
-    schools
-        .into_iter()
-        .map(|s| {
-            let pupils = super::register::pupils_in_force(&figures, s.id, on);
-            let phase = super::register::billing_phase_of(&s)?;
-            let priced = price_school(
-                rule,
-                phase,
-                pupils.map(|p| p.max(0) as u32),
-                Discounts::default(),
-                Coverage::WHOLE_YEAR,
-            );
-            let (fee, working) = match priced {
-                Ok(p) => (Some(p.fee), p.working),
-                Err(e) => (None, e.to_string()),
-            };
-            Ok(SchoolFee { urn: s.urn, name: s.name, billing_phase: phase, pupils, fee, working })
-        })
-        .collect()
 }

@@ -29,6 +29,8 @@ pub struct Model {
     pub supplier_name: String,
     pub supplier_address: String,
     pub supplier_vat_number: Option<String>,
+    pub supplier_company_number: Option<String>,
+    pub supplier_registered_office: Option<String>,
     pub net_pence: i64,
     pub vat_pence: i64,
     pub gross_pence: i64,

@@ -10,6 +10,7 @@ pub struct Model {
     pub partnership_id: i64,
     pub code: String,
     pub name: String,
+    pub address: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -21,6 +21,8 @@ pub struct Model {
     pub bank_sort_code: Option<String>,
     pub bank_account_number: Option<String>,
     pub remittance_email: Option<String>,
+    pub company_number: Option<String>,
+    pub registered_office: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

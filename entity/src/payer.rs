@@ -15,6 +15,7 @@ pub struct Model {
     pub name: String,
     pub address: String,
     pub email: Option<String>,
+    pub contact_name: Option<String>,
     pub requires_po: bool,
 }
 

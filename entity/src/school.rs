@@ -23,6 +23,8 @@ pub struct Model {
     pub close_date: Option<Date>,
     pub trust_id: Option<i64>,
     pub postcode: Option<String>,
+    /// Street to county, one part a line (the postcode is its own column).
+    pub address: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

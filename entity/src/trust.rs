@@ -10,6 +10,7 @@ pub struct Model {
     pub partnership_id: i64,
     pub name: String,
     pub companies_house_number: Option<String>,
+    pub address: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

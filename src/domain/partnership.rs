@@ -131,6 +131,68 @@ impl MembershipYear {
     }
 }
 
+/// A Companies House number as typed ("01234567", "sc123456", "1234567"), in its usual form:
+/// two letters or digits then six digits, upper case, with a dropped leading zero put back.
+pub fn company_number(text: &str) -> Result<String, String> {
+    let mut cleaned: String = text.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_uppercase();
+    if cleaned.len() == 7 && cleaned.chars().all(|c| c.is_ascii_digit()) {
+        cleaned.insert(0, '0');
+    }
+    let ok = cleaned.len() == 8
+        && cleaned[..2].chars().all(|c| c.is_ascii_alphanumeric())
+        && cleaned[2..].chars().all(|c| c.is_ascii_digit());
+    if ok {
+        Ok(cleaned)
+    } else {
+        Err(format!(
+            "\"{}\" is not a company number: enter the 8 characters Companies House gives, like 01234567 or SC123456",
+            text.trim()
+        ))
+    }
+}
+
+/// A UK VAT registration number as typed ("GB 123 4567 89", "123456789"), in the form HMRC
+/// prints: GB then 9 digits (12 for a branch), grouped 3, 4, 2 (and 3).
+pub fn vat_number(text: &str) -> Result<String, String> {
+    let cleaned: String = text.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_uppercase();
+    let digits = cleaned.strip_prefix("GB").unwrap_or(&cleaned);
+    if !(digits.len() == 9 || digits.len() == 12) || !digits.chars().all(|c| c.is_ascii_digit()) {
+        return Err(format!(
+            "\"{}\" is not a UK VAT registration number: enter GB and 9 digits, like GB 123 4567 89",
+            text.trim()
+        ));
+    }
+    let mut out = format!("GB {} {} {}", &digits[..3], &digits[3..7], &digits[7..9]);
+    if digits.len() == 12 {
+        out.push(' ');
+        out.push_str(&digits[9..]);
+    }
+    Ok(out)
+}
+
+/// Whether a bank account's name matches the company's, as a payer's bank checks it
+/// (Confirmation of Payee): the same words, ignoring case, punctuation and "Limited"/"Ltd".
+pub fn account_name_matches(account_name: &str, company_name: &str) -> bool {
+    let words = |text: &str| -> Vec<String> {
+        text.split(|c: char| !c.is_alphanumeric() && c != '&')
+            .filter(|w| !w.is_empty())
+            .map(|w| match w.to_lowercase().as_str() {
+                "limited" | "ltd" => "ltd".to_string(),
+                "and" => "&".to_string(),
+                other => other.to_string(),
+            })
+            .collect()
+    };
+    let (account, company) = (words(account_name), words(company_name));
+    let strip = |mut w: Vec<String>| {
+        if w.last().is_some_and(|l| l == "ltd") {
+            w.pop();
+        }
+        w
+    };
+    !account.is_empty() && strip(account) == strip(company)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,5 +241,32 @@ mod tests {
         }
         assert!(MembershipYear::problem("262143-44").contains("2000-01 to 2100-01"));
         assert!(YearKind::Academic.year_containing(d(1999, 1, 1)).is_none());
+    }
+
+    #[test]
+    fn company_numbers_in_their_usual_form() {
+        assert_eq!(company_number("01234567"), Ok("01234567".into()));
+        assert_eq!(company_number("sc 123456"), Ok("SC123456".into()));
+        assert_eq!(company_number("1234567"), Ok("01234567".into()));
+        assert!(company_number("12345").unwrap_err().contains("\"12345\" is not a company number"));
+        assert!(company_number("SC12345X").is_err());
+    }
+
+    #[test]
+    fn vat_numbers_as_hmrc_prints_them() {
+        assert_eq!(vat_number("GB123456789"), Ok("GB 123 4567 89".into()));
+        assert_eq!(vat_number("123 4567 89"), Ok("GB 123 4567 89".into()));
+        assert_eq!(vat_number("gb123456789001"), Ok("GB 123 4567 89 001".into()));
+        assert!(vat_number("GB12345").unwrap_err().contains("is not a UK VAT registration number"));
+        assert!(vat_number("FR12345678901").is_err());
+    }
+
+    #[test]
+    fn account_names_match_ignoring_case_punctuation_and_limited() {
+        let company = "Riverside and Hillbrook Schools Partnership Limited";
+        assert!(account_name_matches("RIVERSIDE & HILLBROOK SCHOOLS PARTNERSHIP LTD", company));
+        assert!(account_name_matches("Riverside and Hillbrook Schools Partnership", company));
+        assert!(!account_name_matches("Riverside Schools Partnership", company));
+        assert!(!account_name_matches("", company));
     }
 }

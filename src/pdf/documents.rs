@@ -15,6 +15,17 @@ fn lines_of(text: &str) -> Vec<String> {
     text.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect()
 }
 
+/// The supplier's company number and registered office in words, when it has them.
+fn company_words(number: Option<&str>, office: Option<&str>) -> Option<String> {
+    let office = office.map(|o| lines_of(o).join(", ")).filter(|o| !o.is_empty());
+    match (number.filter(|n| !n.trim().is_empty()), office) {
+        (Some(n), Some(o)) => Some(format!("Company number {n}. Registered office: {o}")),
+        (Some(n), None) => Some(format!("Company number {n}")),
+        (None, Some(o)) => Some(format!("Registered office: {o}")),
+        (None, None) => None,
+    }
+}
+
 fn bank_note(partnership: &Partnership, reference: &str) -> Option<String> {
     match (&partnership.bank_account_name, &partnership.bank_sort_code, &partnership.bank_account_number) {
         (Some(name), Some(sort), Some(account)) => Some(format!(
@@ -66,6 +77,10 @@ pub fn invoice_document(view: &InvoiceView, partnership: &Partnership) -> Docume
         supplier_name: view.supplier_name.clone(),
         supplier_address: lines_of(&view.supplier_address),
         supplier_vat_number: view.supplier_vat_number.clone(),
+        supplier_company: company_words(
+            view.supplier_company_number.as_deref(),
+            view.supplier_registered_office.as_deref(),
+        ),
         customer_heading: "Invoice to".into(),
         customer_name: view.payer_name.clone(),
         customer_address: lines_of(&view.payer_address)
@@ -111,6 +126,10 @@ pub fn credit_note_document(view: &CreditNoteView) -> Document {
         supplier_name: view.supplier_name.clone(),
         supplier_address: lines_of(&view.supplier_address),
         supplier_vat_number: view.supplier_vat_number.clone(),
+        supplier_company: company_words(
+            view.supplier_company_number.as_deref(),
+            view.supplier_registered_office.as_deref(),
+        ),
         customer_heading: "Credit to".into(),
         customer_name: view.payer_name.clone(),
         customer_address: lines_of(&view.payer_address)

@@ -36,6 +36,8 @@ pub struct Document {
     pub supplier_name: String,
     pub supplier_address: Vec<String>,
     pub supplier_vat_number: Option<String>,
+    /// "Company number 01234567. Registered office: ...", when the supplier is a company.
+    pub supplier_company: Option<String>,
     pub customer_heading: String,
     pub customer_name: String,
     pub customer_address: Vec<String>,
@@ -313,6 +315,12 @@ pub fn render(doc: &Document) -> Vec<u8> {
     if let Some(vat) = &doc.supplier_vat_number {
         sy -= 12.0;
         w.right(false, BODY, RIGHT, sy, &format!("VAT registration number: {vat}"));
+    }
+    if let Some(company) = &doc.supplier_company {
+        for line in w.lines(company, BODY, 260.0) {
+            sy -= 12.0;
+            w.right(false, BODY, RIGHT, sy, &line);
+        }
     }
     // Customer and details side by side.
     let mut cy = sy.min(top - 30.0) - 30.0;

@@ -25,6 +25,8 @@ pub struct Partnership {
     pub bank_sort_code: Option<String>,
     pub bank_account_number: Option<String>,
     pub remittance_email: Option<String>,
+    pub company_number: Option<String>,
+    pub registered_office: Option<String>,
 }
 
 impl Partnership {
@@ -65,6 +67,8 @@ pub(crate) fn from_model(m: partnership::Model) -> Result<Partnership, ServiceEr
         bank_sort_code: m.bank_sort_code,
         bank_account_number: m.bank_account_number,
         remittance_email: m.remittance_email,
+        company_number: m.company_number,
+        registered_office: m.registered_office,
     })
 }
 
@@ -163,6 +167,99 @@ pub async fn set_invoice_settings(
     )
     .await?;
     Ok(saved)
+}
+
+/// Who the partnership is, as its documents print it.
+#[derive(Debug, Clone, Default)]
+pub struct Details {
+    pub name: String,
+    pub address: String,
+    pub vat_number: String,
+    pub company_number: String,
+    pub registered_office: String,
+    pub year_kind: String,
+}
+
+/// Changes the partnership's name, address, VAT and company numbers, registered office and
+/// membership-year kind. Invoices already raised keep the details they were issued with; the
+/// year kind cannot change once there is an offer.
+pub async fn set_details(
+    db: &impl ConnectionTrait,
+    id: i64,
+    details: &Details,
+    user_id: Option<i64>,
+) -> Result<Partnership, ServiceError> {
+    use crate::domain::partnership::{company_number, vat_number};
+    let mut errors = Vec::new();
+    let mut problem = |field: &str, message: String| {
+        errors.push(super::FieldError { field: field.into(), message });
+    };
+    let name = text::required(&details.name, text::MAX_NAME_CHARS, "enter the partnership's name")
+        .map_err(|m| problem("name", m))
+        .ok();
+    let address =
+        text::optional(&details.address, text::MAX_ADDRESS_CHARS).map_err(|m| problem("address", m)).ok();
+    let office = text::optional(&details.registered_office, text::MAX_ADDRESS_CHARS)
+        .map_err(|m| problem("registered_office", m))
+        .ok();
+    let optional =
+        |text: &str, check: fn(&str) -> Result<String, String>| -> Result<Option<String>, String> {
+            if text.trim().is_empty() { Ok(None) } else { check(text).map(Some) }
+        };
+    let vat = optional(&details.vat_number, vat_number).map_err(|m| problem("vat_number", m)).ok();
+    let company =
+        optional(&details.company_number, company_number).map_err(|m| problem("company_number", m)).ok();
+    let kind = YearKind::parse(&details.year_kind);
+    if kind.is_none() {
+        problem("year_kind", format!("\"{}\" is not academic or financial", details.year_kind));
+    }
+    let model = partnership::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(format!("partnership {id}")))?;
+    if let Some(kind) = kind
+        && kind.as_str() != model.year_kind
+    {
+        let offers = super::offers::list(db, id).await?;
+        if let Some(first) = offers.last() {
+            problem(
+                "year_kind",
+                format!("the membership year cannot change now that there is an offer (for {})", first.year),
+            );
+        }
+    }
+    let (Some(name), Some(address), Some(office), Some(vat), Some(company), Some(kind), true) =
+        (name, address, office, vat, company, kind, errors.is_empty())
+    else {
+        return Err(ServiceError::Invalid(errors));
+    };
+    let shot = |m: &partnership::Model| serde_json::json!({"name": m.name, "address": m.address, "vat_number": m.vat_number, "company_number": m.company_number, "registered_office": m.registered_office, "year_kind": m.year_kind});
+    let before = shot(&model);
+    let mut active: partnership::ActiveModel = model.into();
+    active.name = Set(name);
+    active.address = Set(address.unwrap_or_default());
+    active.vat_number = Set(vat);
+    active.company_number = Set(company);
+    active.registered_office = Set(office);
+    active.year_kind = Set(kind.as_str().to_string());
+    let updated = active.update(db).await?;
+    let after = shot(&updated);
+    // Signed-in people carry their partnership: they see the new details at once.
+    super::auth::changed();
+    super::audit::record(
+        db,
+        super::audit::Event {
+            partnership_id: id,
+            user_id,
+            action: "partnership.details_changed",
+            entity: "partnership",
+            entity_id: id,
+            before: Some(before),
+            after: Some(after),
+        },
+    )
+    .await?;
+    from_model(updated)
 }
 
 /// Creates a partnership; a slug already in use is a conflict.

@@ -11,6 +11,7 @@ mod billing;
 mod browser;
 mod cli;
 mod credits;
+mod details;
 mod funding;
 mod import;
 mod money;

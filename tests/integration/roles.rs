@@ -142,6 +142,8 @@ fn billing_routes(ids: &Ids) -> Vec<Route> {
         r("/billing/offers/2025-26/levels/Core".into(), Page, PageForm(RULE_FORM), billing.clone()),
         r("/billing/offers/2025-26/levels/Core".into(), Page, Get, billing.clone()),
         r("/billing/offers/new".into(), Page, Get, billing.clone()),
+        r("/settings/partnership".into(), Page, Get, billing.clone()),
+        r("/settings/partnership".into(), Page, PageForm(&[("name", "")]), billing.clone()),
         r("/billing/offers/new".into(), Page, PageForm(&[("year", "")]), billing.clone()),
         r("/billing/offers/2025-26/terms".into(), Page, Get, billing.clone()),
         r("/billing/offers/2025-26/terms".into(), Page, PageForm(&[("billing_plan", "x")]), billing.clone()),

@@ -360,6 +360,8 @@ where
             payer_address: Set(payer.address.clone()),
             supplier_name: Set(partnership.name.clone()),
             supplier_address: Set(partnership.address.clone()),
+            supplier_company_number: Set(partnership.company_number.clone()),
+            supplier_registered_office: Set(partnership.registered_office.clone()),
             supplier_vat_number: Set(partnership.vat_number.clone().filter(|_| partnership.vat_registered())),
             net_pence: Set(to_stored_pence("total", i.totals.net)?),
             vat_pence: Set(to_stored_pence("total", i.totals.vat)?),

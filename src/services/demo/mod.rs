@@ -101,6 +101,20 @@ where
             )));
         }
     }
+    partnerships::set_details(
+        &txn,
+        partnership.id,
+        &partnerships::Details {
+            name: "Riverside and Hillbrook Schools Partnership Ltd".into(),
+            address: partnership.address.clone(),
+            vat_number: "GB 123 4567 89".into(),
+            company_number: "09876543".into(),
+            registered_office: "The Learning Centre\n12 Mill Lane\nRiverside\nRV1 2AB".into(),
+            year_kind: YearKind::Academic.as_str().into(),
+        },
+        None,
+    )
+    .await?;
     partnerships::set_invoice_settings(
         &txn,
         partnership.id,

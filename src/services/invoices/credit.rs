@@ -226,6 +226,8 @@ pub struct CreditNoteView {
     pub supplier_name: String,
     pub supplier_address: String,
     pub supplier_vat_number: Option<String>,
+    pub supplier_company_number: Option<String>,
+    pub supplier_registered_office: Option<String>,
     pub lines: Vec<(String, VatRate, Money)>,
     pub totals: Totals,
 }
@@ -270,6 +272,8 @@ pub async fn get_credit_note(
         supplier_name: inv.supplier_name,
         supplier_address: inv.supplier_address,
         supplier_vat_number: inv.supplier_vat_number,
+        supplier_company_number: inv.supplier_company_number,
+        supplier_registered_office: inv.supplier_registered_office,
         lines,
         totals: Totals {
             net: Money::from_pence(note.net_pence),

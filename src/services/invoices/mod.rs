@@ -84,6 +84,8 @@ pub struct InvoiceView {
     pub supplier_name: String,
     pub supplier_address: String,
     pub supplier_vat_number: Option<String>,
+    pub supplier_company_number: Option<String>,
+    pub supplier_registered_office: Option<String>,
     pub lines: Vec<LineView>,
     pub totals: Totals,
     pub credited: Money,
@@ -204,6 +206,8 @@ pub async fn get(
         supplier_name: m.supplier_name,
         supplier_address: m.supplier_address,
         supplier_vat_number: m.supplier_vat_number,
+        supplier_company_number: m.supplier_company_number,
+        supplier_registered_office: m.supplier_registered_office,
         lines: lines
             .iter()
             .zip(domain_lines)

@@ -1,5 +1,6 @@
-//! Invoice settings.
+//! The partnership's details and its invoice settings.
 
+mod details;
 pub(crate) mod pages;
 
 use crate::web::AppState;
@@ -7,5 +8,5 @@ use axum::Router;
 
 /// The feature's pages.
 pub fn router() -> Router<AppState> {
-    pages::router()
+    pages::router().merge(details::router())
 }

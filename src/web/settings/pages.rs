@@ -34,6 +34,8 @@ struct SettingsPage {
     errors: Vec<FieldError>,
     notice: Option<String>,
     vat_text: String,
+    /// When the bank account's name is not the partnership's.
+    name_warning: Option<String>,
     fields: Vec<Field>,
 }
 
@@ -100,6 +102,19 @@ fn page(
         chrome: Chrome::for_user(user, "/billing"),
         chrome_partnership: user.partnership.name.clone(),
         vat_text: user.partnership.vat_number.clone().unwrap_or_else(|| "none: invoices carry no VAT".into()),
+        name_warning: user
+            .partnership
+            .bank_account_name
+            .as_deref()
+            .filter(|account| {
+                !crate::domain::partnership::account_name_matches(account, &user.partnership.name)
+            })
+            .map(|account| {
+                format!(
+                    "The bank account's name, {account}, is not the partnership's name, {}. Payers' banks check the name before paying (Confirmation of Payee), so payments may be stopped or delayed. Correct the account name, or the partnership's details.",
+                    user.partnership.name
+                )
+            }),
         errors,
         notice,
         fields,

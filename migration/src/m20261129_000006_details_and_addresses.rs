@@ -1,0 +1,43 @@
+//! What a school's finance office needs on a document: the partnership's company number and
+//! registered office; full postal addresses for schools, trusts and councils; a payer's billing
+//! contact; and, on each invoice as issued, the company number and registered office.
+
+use sea_orm_migration::prelude::*;
+use sea_orm_migration::schema::{string_null, text_null};
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+/// (table, column, is long text)
+const COLUMNS: [(&str, &str, bool); 8] = [
+    ("partnerships", "company_number", false),
+    ("partnerships", "registered_office", true),
+    ("schools", "address", true),
+    ("trusts", "address", true),
+    ("local_authorities", "address", true),
+    ("payers", "contact_name", false),
+    ("invoices", "supplier_company_number", false),
+    ("invoices", "supplier_registered_office", true),
+];
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for (table, column, long) in COLUMNS {
+            let mut def = if long { text_null(column) } else { string_null(column) };
+            manager.alter_table(Table::alter().table(table).add_column(&mut def).to_owned()).await?;
+        }
+        Ok(())
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        for (table, column, _) in COLUMNS {
+            manager.alter_table(Table::alter().table(table).drop_column(column).to_owned()).await?;
+        }
+        Ok(())
+    }
+}

@@ -12,6 +12,7 @@ pub mod memberships;
 pub mod offers;
 pub mod partnerships;
 pub mod register;
+pub mod setup;
 pub mod users;
 
 use migration::MigratorTrait;

@@ -499,3 +499,30 @@ async fn mid_month_change(backend: Backend) {
     app.finish().await;
 }
 on_both_databases!(a_change_of_level_mid_month_loses_no_month, mid_month_change);
+
+/// The billing page offers the period due next, and the chosen year's periods as radios with
+/// what each has billed; no period chosen is a clear error.
+async fn billing_page_periods(backend: Backend) {
+    let app = TestApp::with_demo(backend).await;
+    let p = demo(&app).await;
+    let mut client = app.client();
+    client.sign_in("finance@demo.test", "demo-finance-2025").await;
+    let page = client.get("/billing").await.text();
+    assert!(page.contains("Due next: 2025-26 autumn term, from 1 September 2025."), "{page}");
+    assert!(page.contains("<option value=\"2025-26\" selected>"), "{page}");
+    assert!(page.contains("type=\"radio\" value=\"autumn\" checked"), "{page}");
+    assert!(page.contains("Spring term (1 January 2026 to 30 April 2026)"), "{page}");
+    run(&app, &p, "2025-26", "autumn").await;
+    let page = client.get("/billing").await.text();
+    assert!(page.contains("type=\"radio\" value=\"spring\" checked"), "{page}");
+    assert!(page.contains("Billed: 63 invoices so far."), "{page}");
+    let next = client.get("/billing?year=2026-27").await.text();
+    assert!(next.contains("Full year (1 September 2026 to 31 August 2027)"), "{next}");
+    assert!(!next.contains("value=\"spring\""), "2026-27 is billed annually: {next}");
+    let none = client.get("/billing/preview?year=2025-26&period=").await;
+    assert_eq!(none.status, axum::http::StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(none.text().contains("Choose the billing period to run"), "{}", none.text());
+    app.finish().await;
+}
+
+on_both_databases!(the_billing_page_offers_the_period_due_next, billing_page_periods);

@@ -2,6 +2,8 @@
 //! checking every page visited against WCAG 2.2 AA.
 
 use crate::helpers::{Backend, TestApp};
+
+mod first_year;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 use std::net::SocketAddr;
@@ -247,13 +249,14 @@ async fn journeys_in_a_real_browser() {
     let app = TestApp::with_demo(Backend::Sqlite).await;
     let base = serve(&app).await;
     let browser = start_browser().await;
-    let outcome = tokio::time::timeout(Duration::from_secs(240), async {
+    let outcome = tokio::time::timeout(Duration::from_secs(360), async {
         business_manager_sees_only_their_school(&browser, &base).await;
         admin_and_finance_pages(&browser, &base).await;
         finance_bills_a_term(&browser, &base).await;
         business_manager_downloads_their_invoice(&browser, &base).await;
         board_compares_funding_options(&browser, &base).await;
         finance_builds_a_funding_scenario(&browser, &base).await;
+        first_year::a_new_partnership_bills_its_first_year(&browser).await;
     })
     .await;
     let _ = browser.client.clone().close().await;
@@ -325,7 +328,9 @@ async fn finance_bills_a_term(b: &Browser, base: &SocketAddr) {
         .select_by_value("2025-26")
         .await
         .expect("choose 2025-26");
-    b.fill("period", "autumn").await;
+    b.click_button("Show its periods").await;
+    assert!(b.text().await.contains("Autumn term (1 September 2025 to 31 December 2025)"));
+    b.choose("period", "autumn").await;
     b.click_button("Preview invoices").await;
     let preview = b.text().await;
     assert!(

@@ -4,7 +4,9 @@
 mod period;
 mod plan;
 
-pub use period::{ChargeError, MembershipTerms, Period, PeriodCharge, find_period, period_charge, periods};
+pub use period::{
+    ChargeError, MembershipTerms, Period, PeriodCharge, find_period, next_due, period_charge, periods,
+};
 pub use plan::{
     Level, Member, OfferTerms, PayerFacts, PlanInput, PlannedInvoice, PlannedLine, RunPlan, SchoolFacts,
     Skipped, charge_key, payer_reference, plan_run,

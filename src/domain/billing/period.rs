@@ -63,6 +63,17 @@ pub fn find_period(year: MembershipYear, plan: BillingPlan, name: &str) -> Optio
     periods(year, plan).into_iter().find(|p| p.name.eq_ignore_ascii_case(name.trim()))
 }
 
+/// The period to bill next among offers (each: its year, its plan and the periods already
+/// billed): the earliest one not billed yet, begun or not. `None` when everything is billed.
+pub fn next_due(offers: &[(MembershipYear, BillingPlan, Vec<String>)]) -> Option<(MembershipYear, Period)> {
+    offers
+        .iter()
+        .flat_map(|(year, plan, billed)| {
+            periods(*year, *plan).into_iter().filter(|p| !billed.contains(&p.name)).map(|p| (*year, p))
+        })
+        .min_by_key(|(_, p)| p.first_day)
+}
+
 /// Everything that prices one membership.
 #[derive(Debug, Clone)]
 pub struct MembershipTerms<'a> {
@@ -306,5 +317,23 @@ mod tests {
             let annual_plan: Money = periods(year(), BillingPlan::Annual).iter().filter_map(|p| period_charge(&t, year(), BillingPlan::Annual, p).unwrap()).map(|c| c.net).sum();
             prop_assert_eq!(total, annual_plan);
         }
+    }
+
+    #[test]
+    fn the_next_period_due_is_the_earliest_unbilled() {
+        let y25 = MembershipYear::new(YearKind::Academic, 2025).expect("year");
+        let y26 = MembershipYear::new(YearKind::Academic, 2026).expect("year");
+        let offers =
+            vec![(y25, BillingPlan::Termly, vec!["autumn".to_string()]), (y26, BillingPlan::Annual, vec![])];
+        let (year, period) = next_due(&offers).expect("due");
+        assert_eq!((year, period.name.as_str()), (y25, "spring"));
+        let offers = vec![
+            (y25, BillingPlan::Termly, vec!["autumn".into(), "spring".into(), "summer".into()]),
+            (y26, BillingPlan::Annual, vec![]),
+        ];
+        let (year, period) = next_due(&offers).expect("the next year");
+        assert_eq!((year, period.name.as_str()), (y26, "annual"));
+        let offers = vec![(y26, BillingPlan::Annual, vec!["annual".to_string()])];
+        assert!(next_due(&offers).is_none());
     }
 }

@@ -33,6 +33,9 @@ pub async fn resolve_period(
     let offer = offers::find(db, partnership.id, year).await?.ok_or_else(|| {
         ServiceError::invalid("year", format!("there is no membership offer for {}", my.label()))
     })?;
+    if period.trim().is_empty() {
+        return Err(ServiceError::invalid("period", "choose the billing period to run"));
+    }
     let found = find_period(my, offer.billing_plan, period).ok_or_else(|| {
         let names: Vec<String> = periods(my, offer.billing_plan).into_iter().map(|p| p.name).collect();
         ServiceError::invalid(

@@ -216,3 +216,24 @@ pub async fn totals_by_year(
     }
     Ok(years.into_values().collect())
 }
+
+/// How many invoices (any state) each period of a year has, by period name.
+pub async fn count_by_period(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+    year: &str,
+) -> Result<Vec<(String, u64)>, ServiceError> {
+    use sea_orm::QuerySelect;
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    let rows: Vec<(String, i64)> = invoice::Entity::find()
+        .select_only()
+        .column(invoice::Column::Period)
+        .column_as(Expr::col(invoice::Column::Id).count(), "invoices")
+        .filter(invoice::Column::PartnershipId.eq(partnership_id))
+        .filter(invoice::Column::Year.eq(year))
+        .group_by(invoice::Column::Period)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|(p, n)| (p, u64::try_from(n).unwrap_or_default())).collect())
+}

@@ -1,13 +1,16 @@
 //! Billing pages for finance: run billing (preview, commit, result), with links to offers,
 //! memberships, payers and the audit log.
 
+use crate::domain::billing::{next_due, periods};
+use crate::domain::partnership::MembershipYear;
 use crate::domain::role::Action;
 use crate::services::billing::{self, RunBy, RunPlan, RunState, Skipped};
 use crate::services::{FieldError, ServiceError, offers};
 use crate::web::AppState;
 use crate::web::error::PageError;
+use crate::web::forms::page::sentence_case;
 use crate::web::session::PageUser;
-use crate::web::view::{Chrome, FieldErrors, SelectOption, render};
+use crate::web::view::{Chrome, FieldErrors, SelectOption, long_date, render};
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -29,7 +32,9 @@ struct OverviewPage {
     chrome: Chrome,
     errors: Vec<FieldError>,
     year_options: Vec<SelectOption>,
-    form_period: String,
+    /// The chosen year's periods: value, label, hint (what is billed), chosen.
+    periods: Vec<(String, String, String, bool)>,
+    due: Option<String>,
     offers: Vec<(String, String)>,
     runs: Vec<RunRow>,
 }
@@ -61,10 +66,64 @@ async fn overview_page(
     let all = offers::list(&state.db, user.partnership.id).await?;
     let runs = billing::runs(&state.db, user.partnership.id, 20, state.clock.now()).await?;
     let code = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let errors: Vec<FieldError> =
+        errors.into_iter().map(|e| FieldError { message: sentence_case(&e.message), ..e }).collect();
+    // What each year has billed, and the period due next (the default choice).
+    let mut billed = Vec::new();
+    for o in &all {
+        if let Some(my) = MembershipYear::parse(user.partnership.year_kind, &o.year) {
+            let counts =
+                crate::services::invoices::count_by_period(&state.db, user.partnership.id, &o.year).await?;
+            billed.push((my, o.billing_plan, counts));
+        }
+    }
+    let due = next_due(
+        &billed
+            .iter()
+            .map(|(y, p, c)| (*y, *p, c.iter().map(|(n, _)| n.clone()).collect()))
+            .collect::<Vec<_>>(),
+    );
+    let chosen_year = year
+        .filter(|y| billed.iter().any(|(my, _, _)| my.label() == *y))
+        .map(str::to_string)
+        .or_else(|| due.as_ref().map(|(y, _)| y.label()))
+        .or_else(|| all.first().map(|o| o.year.clone()));
+    let chosen_period = if period.is_empty() {
+        due.as_ref().filter(|(y, _)| Some(y.label()) == chosen_year).map(|(_, p)| p.name.clone())
+    } else {
+        Some(period.to_string())
+    };
+    let periods = billed
+        .iter()
+        .filter(|(y, _, _)| Some(y.label()) == chosen_year)
+        .flat_map(|(y, plan, counts)| {
+            periods(*y, *plan).into_iter().map(|p| {
+                let hint = match counts.iter().find(|(n, _)| *n == p.name) {
+                    Some((_, n)) => format!(
+                        "Billed: {n} invoice{} so far. Running it again raises only what is new.",
+                        if *n == 1 { "" } else { "s" }
+                    ),
+                    None => "Not billed yet".to_string(),
+                };
+                let label = format!(
+                    "{} ({} to {})",
+                    sentence_case(&p.label()),
+                    long_date(p.first_day),
+                    long_date(p.last_day)
+                );
+                (p.name.clone(), label, hint, chosen_period.as_deref() == Some(p.name.as_str()))
+            })
+        })
+        .collect();
     let page = OverviewPage {
         chrome: Chrome::for_user(user, "/billing"),
-        year_options: all.iter().map(|o| SelectOption::new(o.year.clone(), o.year.clone(), year)).collect(),
-        form_period: period.to_string(),
+        year_options: all
+            .iter()
+            .map(|o| SelectOption::new(o.year.clone(), o.year.clone(), chosen_year.as_deref()))
+            .collect(),
+        periods,
+        due: due
+            .map(|(y, p)| format!("Due next: {} {}, from {}.", y.label(), p.label(), long_date(p.first_day))),
         offers: all
             .iter()
             .map(|o| {
@@ -89,9 +148,20 @@ async fn overview_page(
     Ok((code, render(&page)?).into_response())
 }
 
-async fn overview(State(state): State<AppState>, user: PageUser) -> Result<Response, PageError> {
+#[derive(Debug, Default, serde::Deserialize)]
+struct OverviewQuery {
+    #[serde(default)]
+    year: String,
+}
+
+async fn overview(
+    State(state): State<AppState>,
+    user: PageUser,
+    Query(q): Query<OverviewQuery>,
+) -> Result<Response, PageError> {
     user.require(Action::ManageBilling)?;
-    overview_page(&state, &user, vec![], None, "").await
+    let year = Some(q.year.trim()).filter(|y| !y.is_empty());
+    overview_page(&state, &user, vec![], year, "").await
 }
 
 #[derive(Debug, Default, serde::Deserialize)]

@@ -16,6 +16,57 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/", get(home))
 }
 
+/// One step of a new partnership's first-run checklist.
+struct Step {
+    href: &'static str,
+    label: &'static str,
+    hint: &'static str,
+    done: bool,
+}
+
+fn checklist(p: crate::services::setup::Progress) -> Vec<Step> {
+    let step = |href, label, hint, done| Step { href, label, hint, done };
+    vec![
+        step(
+            "/settings/partnership",
+            "Enter the partnership's details",
+            "Name, address, VAT and company numbers, as invoices print them",
+            p.details,
+        ),
+        step(
+            "/billing/settings",
+            "Set up invoices",
+            "Number prefixes, payment terms and the bank account schools pay into",
+            p.invoice_settings,
+        ),
+        step(
+            "/import",
+            "Import the register of schools",
+            "A CSV extract from Get Information about Schools",
+            p.register,
+        ),
+        step(
+            "/billing/offers/new",
+            "Create this year's membership offer",
+            "Its levels, what each costs and how it is billed",
+            p.offer,
+        ),
+        step(
+            "/billing/memberships",
+            "Enrol schools",
+            "Which schools join, at which level, and who pays",
+            p.enrolled,
+        ),
+        step(
+            "/schools?needs_pupils=true",
+            "Record pupil numbers",
+            "Per-pupil fees are charged on them",
+            p.pupils,
+        ),
+        step("/users", "Invite users", "Finance staff, board members and school business managers", p.users),
+    ]
+}
+
 struct MySchool {
     urn: String,
     name: String,
@@ -36,6 +87,9 @@ struct HomePage {
     links: Vec<(&'static str, &'static str)>,
     year_totals: Vec<(String, usize, String, String, usize)>,
     my_memberships: Vec<(String, String, String, String)>,
+    /// A new partnership's first-run checklist, until every step is done.
+    checklist: Vec<Step>,
+    checklist_done: usize,
 }
 
 async fn home(State(state): State<AppState>, user: PageUser) -> Result<Response, PageError> {
@@ -55,6 +109,8 @@ async fn home(State(state): State<AppState>, user: PageUser) -> Result<Response,
         links: Vec::new(),
         year_totals: Vec::new(),
         my_memberships: Vec::new(),
+        checklist: Vec::new(),
+        checklist_done: 0,
     };
     if matches!(role, Role::Admin | Role::Finance | Role::Board) {
         page.year_totals = crate::services::invoices::totals_by_year(&state.db, pid)
@@ -72,6 +128,14 @@ async fn home(State(state): State<AppState>, user: PageUser) -> Result<Response,
         let needing =
             SchoolFilter { needs_pupils: Some(true), status: Some("open".into()), ..Default::default() };
         page.needs_pupils = register::count_schools(&state.db, pid, scope, &needing, today).await?;
+    }
+    if role == Role::Admin {
+        let progress =
+            crate::services::setup::progress(&state.db, &user.partnership, today, page.needs_pupils).await?;
+        if !progress.all_done() {
+            page.checklist = checklist(progress);
+            page.checklist_done = page.checklist.iter().filter(|s| s.done).count();
+        }
     }
     match role {
         Role::Admin => {

@@ -33,6 +33,8 @@ pub struct GiasSchool {
     pub pupils: Option<CensusFigure>,
     pub trust_name: Option<String>,
     pub postcode: Option<String>,
+    /// Street to county, one part a line.
+    pub address: Option<String>,
     pub links: Vec<SchoolLink>,
 }
 
@@ -118,6 +120,7 @@ const PUPILS: &str = "NumberOfPupils";
 const CENSUS_DATE: &str = "CensusDate";
 const TRUST: &str = "Trusts (name)";
 const POSTCODE: &str = "Postcode";
+const ADDRESS: [&str; 5] = ["Street", "Locality", "Address3", "Town", "County (name)"];
 const LINKS: &str = "Linked establishments";
 
 /// Whether the bytes read are valid UTF-8 (a byte-order mark allowed), checked a chunk at a
@@ -451,6 +454,7 @@ fn read_row<'a>(
             pupils,
             trust_name: optional(cell(TRUST)),
             postcode: optional(cell(POSTCODE)),
+            address: crate::domain::address::from_gias_parts(&ADDRESS.map(cell)),
             links,
         }),
         _ => Err(errors),

@@ -186,6 +186,7 @@ struct SchoolFields {
     close_date: Option<chrono::NaiveDate>,
     trust_id: Option<i64>,
     postcode: Option<String>,
+    address: Option<String>,
 }
 
 impl SchoolFields {
@@ -205,6 +206,7 @@ impl SchoolFields {
             close_date: row.close_date,
             trust_id,
             postcode: row.postcode.clone(),
+            address: row.address.clone(),
         }
     }
 
@@ -224,6 +226,7 @@ impl SchoolFields {
             close_date: m.close_date,
             trust_id: m.trust_id,
             postcode: m.postcode.clone(),
+            address: m.address.clone(),
         }
     }
 
@@ -242,6 +245,7 @@ impl SchoolFields {
         a.close_date = Set(self.close_date);
         a.trust_id = Set(self.trust_id);
         a.postcode = Set(self.postcode);
+        a.address = Set(self.address);
     }
 
     fn into_new(self, partnership_id: i64, urn: i32, now: chrono::DateTime<Utc>) -> school::ActiveModel {

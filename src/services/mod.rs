@@ -11,6 +11,7 @@ pub mod invoices;
 pub mod memberships;
 pub mod offers;
 pub mod partnerships;
+pub mod payers;
 pub mod register;
 pub mod setup;
 pub mod users;

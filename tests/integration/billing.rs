@@ -272,7 +272,7 @@ async fn annual_billing(backend: Backend) {
     );
     // The invoice list offers every payer to choose from while there are few; beyond the limit
     // only the payer already chosen (the search box finds the rest).
-    use partnership_billing::services::memberships::payers_to_choose;
+    use partnership_billing::services::payers::payers_to_choose;
     let all = payers_to_choose(&app.db, p.id, 1000, None).await.unwrap();
     assert!(all.len() > 50 && all.windows(2).all(|w| w[0].name <= w[1].name));
     let limit = all.len() as u64;

@@ -91,6 +91,26 @@ async fn the_raw_gias_extract(backend: Backend) {
         .await
         .expect("Alton Infant School");
     assert_eq!(alton.summary.pupils, Some(138));
+    // Its address in full from GIAS's columns, as an invoice to the school will carry it.
+    let model = {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        entity::school::Entity::find()
+            .filter(entity::school::Column::Urn.eq(115850))
+            .one(&app.db)
+            .await
+            .expect("query")
+            .expect("Alton")
+    };
+    assert_eq!(model.address.as_deref(), Some("Normandy Street\nAlton\nHampshire"));
+    let payer = partnership_billing::services::payers::payer_for(
+        &app.db,
+        pid,
+        &model,
+        partnership_billing::services::memberships::PaidBy::School,
+    )
+    .await
+    .expect("the school as a payer");
+    assert_eq!(payer.address, "Alton Infant School\nNormandy Street\nAlton\nHampshire\nGU34 1DH");
     assert_eq!(alton.history[0].census_date, date(2021, 1, 21));
     let before_census = register::school_detail(
         &app.db,

@@ -18,6 +18,7 @@ mod money;
 mod numbering;
 mod offers;
 mod pages;
+mod payers;
 mod pdf;
 mod roles;
 mod schemathesis;

@@ -3,6 +3,7 @@
 //! and why. Pure: the caller loads the facts and commits the plan.
 
 use super::period::{ChargeError, MembershipTerms, Period, period_charge};
+use crate::domain::address::postal_address;
 use crate::domain::billing_phase::BillingPhase;
 use crate::domain::fees::{Discounts, FeeRule};
 use crate::domain::instalments::BillingPlan;
@@ -57,10 +58,14 @@ pub struct SchoolFacts {
     pub open_date: Option<NaiveDate>,
     pub close_date: Option<NaiveDate>,
     pub postcode: Option<String>,
+    /// Street to county, one part a line.
+    pub address: Option<String>,
     /// Its trust's id and name.
     pub trust: Option<(i64, String)>,
+    pub trust_address: Option<String>,
     /// Its council's id and name.
     pub council: (i64, String),
+    pub council_address: Option<String>,
 }
 
 /// A payer already on record: the name and address its invoices carry, and its PO rules.
@@ -162,23 +167,26 @@ fn payer_of(school: &SchoolFacts, paid_by: PaidBy) -> Result<(String, String, St
         PaidBy::School => Ok((
             payer_reference(PayerKind::School, school.id),
             school.name.clone(),
-            [school.name.as_str(), school.postcode.as_deref().unwrap_or_default()]
-                .join("\n")
-                .trim()
-                .to_string(),
+            postal_address(&school.name, [school.address.as_deref(), school.postcode.as_deref()]),
         )),
         PaidBy::Trust => match &school.trust {
-            Some((id, name)) => {
-                Ok((payer_reference(PayerKind::Trust, *id), name.clone(), format!("{name}\nFinance team")))
-            }
+            Some((id, name)) => Ok((
+                payer_reference(PayerKind::Trust, *id),
+                name.clone(),
+                postal_address(name, [Some(school.trust_address.as_deref().unwrap_or("Finance team"))]),
+            )),
             None => Err("paid by its trust, but it has no trust".into()),
         },
         PaidBy::Council => {
             let (id, name) = &school.council;
+            let council = format!("{name} Council");
             Ok((
                 payer_reference(PayerKind::Council, *id),
-                format!("{name} Council"),
-                format!("{name} Council\nSchools Finance"),
+                council.clone(),
+                postal_address(
+                    &council,
+                    [Some(school.council_address.as_deref().unwrap_or("Schools Finance"))],
+                ),
             ))
         }
     }
@@ -341,8 +349,11 @@ mod tests {
             open_date: None,
             close_date: None,
             postcode: Some("RV1 1AA".into()),
+            address: Some("1 School Lane\nRiverside".into()),
             trust: trust.map(|(i, n)| (i, n.to_string())),
+            trust_address: None,
             council: (7, "Riverside".into()),
+            council_address: None,
         }
     }
 

@@ -2,7 +2,7 @@
 //! transaction each, with the run's record updated in the same transaction.
 
 use super::super::partnerships::Partnership;
-use super::super::{ServiceError, begin_write, invoices, memberships, to_stored_pence};
+use super::super::{ServiceError, begin_write, invoices, to_stored_pence};
 use super::runs;
 use super::{PlannedInvoice, PlannedLine, RunPlan, Skipped, plan};
 use crate::domain::invoice::InvoiceStatus as Status;
@@ -311,7 +311,7 @@ where
     for i in chunk {
         let payer = payer_of(i)?;
         let po = if payer.requires_po {
-            memberships::po_number(&txn, payer.id, &plan.year).await?
+            crate::services::payers::po_number(&txn, payer.id, &plan.year).await?
         } else {
             i.po_number.clone()
         };

@@ -108,30 +108,46 @@ async fn members_of(db: &impl ConnectionTrait, offer_id: i64) -> Result<Vec<Memb
         .collect()
 }
 
-type SchoolRow =
-    (i64, i32, String, String, Option<NaiveDate>, Option<NaiveDate>, Option<String>, Option<i64>, i64);
+type SchoolRow = (
+    i64,
+    i32,
+    String,
+    String,
+    Option<NaiveDate>,
+    Option<NaiveDate>,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    i64,
+);
 
 async fn schools_of(
     db: &impl ConnectionTrait,
     partnership_id: i64,
 ) -> Result<HashMap<i64, SchoolFacts>, ServiceError> {
-    let trusts: HashMap<i64, String> = trust::Entity::find()
+    let trusts: HashMap<i64, (String, Option<String>)> = trust::Entity::find()
         .select_only()
-        .columns([trust::Column::Id, trust::Column::Name])
+        .columns([trust::Column::Id, trust::Column::Name, trust::Column::Address])
         .filter(trust::Column::PartnershipId.eq(partnership_id))
-        .into_tuple()
+        .into_tuple::<(i64, String, Option<String>)>()
         .all(db)
         .await?
         .into_iter()
+        .map(|(id, name, address)| (id, (name, address)))
         .collect();
-    let councils: HashMap<i64, String> = local_authority::Entity::find()
+    let councils: HashMap<i64, (String, Option<String>)> = local_authority::Entity::find()
         .select_only()
-        .columns([local_authority::Column::Id, local_authority::Column::Name])
+        .columns([
+            local_authority::Column::Id,
+            local_authority::Column::Name,
+            local_authority::Column::Address,
+        ])
         .filter(local_authority::Column::PartnershipId.eq(partnership_id))
-        .into_tuple()
+        .into_tuple::<(i64, String, Option<String>)>()
         .all(db)
         .await?
         .into_iter()
+        .map(|(id, name, address)| (id, (name, address)))
         .collect();
     use school::Column as C;
     let rows: Vec<SchoolRow> = school::Entity::find()
@@ -144,6 +160,7 @@ async fn schools_of(
             C::OpenDate,
             C::CloseDate,
             C::Postcode,
+            C::Address,
             C::TrustId,
         ])
         .column(C::LocalAuthorityId)
@@ -152,8 +169,8 @@ async fn schools_of(
         .all(db)
         .await?;
     let mut schools = HashMap::with_capacity(rows.len());
-    for (id, urn, name, phase, open_date, close_date, postcode, trust_id, la) in rows {
-        let council = councils.get(&la).cloned().ok_or_else(|| ServiceError::Corrupt {
+    for (id, urn, name, phase, open_date, close_date, postcode, address, trust_id, la) in rows {
+        let (council, council_address) = councils.get(&la).cloned().ok_or_else(|| ServiceError::Corrupt {
             table: "schools",
             column: "local_authority_id",
             value: la.to_string(),
@@ -165,10 +182,13 @@ async fn schools_of(
             phase: read_stored("schools", "billing_phase", &phase)?,
             open_date,
             close_date,
-            trust: trust_id.and_then(|t| trusts.get(&t).map(|name| (t, name.clone()))),
+            trust: trust_id.and_then(|t| trusts.get(&t).map(|(name, _)| (t, name.clone()))),
+            trust_address: trust_id.and_then(|t| trusts.get(&t).and_then(|(_, a)| a.clone())),
             council: (la, council),
+            council_address,
             name,
             postcode,
+            address,
         };
         schools.insert(id, facts);
     }

@@ -1,7 +1,7 @@
 //! Releasing invoices held for a purchase-order number.
 
 use super::super::partnerships::Partnership;
-use super::super::{ServiceError, begin_write, invoices, memberships};
+use super::super::{ServiceError, begin_write, invoices};
 use crate::domain::invoice::InvoiceStatus;
 use chrono::{DateTime, Utc};
 use entity::{invoice, payer};
@@ -27,7 +27,7 @@ where
         .one(&txn)
         .await?
         .ok_or_else(|| ServiceError::NotFound(format!("payer {payer_id}")))?;
-    memberships::record_po(&txn, payer.id, year, po, user_id).await?;
+    crate::services::payers::record_po(&txn, payer.id, year, po, user_id).await?;
     let held = invoice::Entity::find()
         .filter(invoice::Column::PayerId.eq(payer.id))
         .filter(invoice::Column::Year.eq(year))

@@ -171,8 +171,10 @@ where
         .await?
         && let Some(member) = schools.iter().find(|s| s.trust_id == Some(trust.id))
     {
-        let payer = memberships::payer_for(db, partnership_id, member, memberships::PaidBy::Trust).await?;
-        memberships::set_requires_po(db, partnership_id, payer.id, true, None).await?;
+        let payer =
+            crate::services::payers::payer_for(db, partnership_id, member, memberships::PaidBy::Trust)
+                .await?;
+        crate::services::payers::set_requires_po(db, partnership_id, payer.id, true, None).await?;
     }
     Ok(())
 }

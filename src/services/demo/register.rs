@@ -102,7 +102,7 @@ struct DemoRow {
     link: String,
 }
 
-pub(super) const HEADER: &str = "URN,LA (code),LA (name),EstablishmentNumber,EstablishmentName,TypeOfEstablishment (name),EstablishmentTypeGroup (name),EstablishmentStatus (name),OpenDate,CloseDate,PhaseOfEducation (name),StatutoryLowAge,StatutoryHighAge,CensusDate,NumberOfPupils,Trusts (name),Postcode,Linked establishments";
+pub(super) const HEADER: &str = "URN,LA (code),LA (name),EstablishmentNumber,EstablishmentName,TypeOfEstablishment (name),EstablishmentTypeGroup (name),EstablishmentStatus (name),OpenDate,CloseDate,PhaseOfEducation (name),StatutoryLowAge,StatutoryHighAge,CensusDate,NumberOfPupils,Trusts (name),Street,Town,Postcode,Linked establishments";
 
 pub(super) fn csv_field(text: &str) -> String {
     if text.contains([',', '"']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text.to_string() }
@@ -337,6 +337,8 @@ pub fn demo_register_csv(census: &str, growth: i64) -> String {
             census_for_row.to_string(),
             pupils,
             r.trust.unwrap_or("").to_string(),
+            format!("{} {}", 1 + i % 97, ["School Lane", "Church Road", "Mill Street", "Park Avenue"][i % 4]),
+            r.la.1.to_string(),
             postcode,
             r.link.clone(),
         ];

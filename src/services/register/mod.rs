@@ -53,6 +53,8 @@ pub struct SchoolSummary {
     pub status: SchoolStatus,
     pub trust: Option<Trust>,
     pub postcode: Option<String>,
+    /// Street to county, one part a line.
+    pub address: Option<String>,
     /// The number on roll in force on the date asked about; `None` means it needs one.
     pub pupils: Option<i32>,
     pub needs_pupil_number: bool,
@@ -334,6 +336,7 @@ pub(super) fn summary(
         status,
         trust: m.trust_id.and_then(|id| lookups.trusts.get(&id).cloned()),
         postcode: m.postcode,
+        address: m.address,
         pupils,
         needs_pupil_number: pupils.is_none(),
     })

@@ -8,7 +8,7 @@ use crate::pdf::render as render_pdf;
 use crate::services::invoices::{
     self, CreditAmounts, CreditRequest, InvoiceFilter, InvoiceScope, InvoiceView,
 };
-use crate::services::{FieldError, ServiceError, memberships};
+use crate::services::{FieldError, ServiceError};
 use crate::web::AppState;
 use crate::web::error::PageError;
 use crate::web::session::PageUser;
@@ -189,11 +189,16 @@ async fn list(
             .await?;
     let payer_options = if matches!(scope, InvoiceScope::All) {
         let chosen = filter.payer_id.map(|p| p.to_string());
-        memberships::payers_to_choose(&state.db, user.partnership.id, MAX_PAYER_CHOICES, filter.payer_id)
-            .await?
-            .into_iter()
-            .map(|p| SelectOption::new(p.id.to_string(), p.name, chosen.as_deref()))
-            .collect()
+        crate::services::payers::payers_to_choose(
+            &state.db,
+            user.partnership.id,
+            MAX_PAYER_CHOICES,
+            filter.payer_id,
+        )
+        .await?
+        .into_iter()
+        .map(|p| SelectOption::new(p.id.to_string(), p.name, chosen.as_deref()))
+        .collect()
     } else {
         vec![]
     };
@@ -272,6 +277,8 @@ struct InvoicePage {
     can_credit: bool,
     left_text: String,
     form_reason: String,
+    /// Held for a PO number, and the user can record one here.
+    po_form: bool,
 }
 
 impl FieldErrors for InvoicePage {
@@ -287,6 +294,7 @@ fn parse_id(text: &str) -> Result<i64, PageError> {
 #[derive(serde::Deserialize, Default)]
 struct ShowQuery {
     credited: Option<String>,
+    done: Option<String>,
 }
 
 async fn show(
@@ -295,7 +303,7 @@ async fn show(
     Path(id): Path<String>,
     Query(q): Query<ShowQuery>,
 ) -> Result<Response, PageError> {
-    let notice = q.credited.map(|n| format!("Credit note {n} was raised."));
+    let notice = q.credited.map(|n| format!("Credit note {n} was raised.")).or(q.done);
     invoice_page(&state, &user, parse_id(&id)?, vec![], notice, String::new()).await
 }
 
@@ -345,6 +353,8 @@ async fn invoice_page(
     let code = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let page = InvoicePage {
         chrome: Chrome::for_user(user, "/invoices"),
+        po_form: status == crate::domain::invoice::InvoiceStatus::WaitingForPo
+            && crate::domain::role::allows(user.user.role, crate::domain::role::Action::ManageBilling),
         heading: match &v.number {
             Some(n) => format!("Invoice {n}"),
             None => "Invoice not yet numbered".into(),

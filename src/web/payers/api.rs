@@ -3,7 +3,7 @@
 use crate::domain::role::Action;
 use crate::services::billing;
 use crate::services::invoices::{self};
-use crate::services::memberships::{self};
+use crate::services::payers;
 use crate::web::AppState;
 use crate::web::error::ApiError;
 use crate::web::extract::{body, parse_id};
@@ -22,7 +22,7 @@ pub fn router() -> Router<AppState> {
 
 async fn list_payers(State(state): State<AppState>, caller: ApiUser) -> Result<Json<Value>, ApiError> {
     caller.require(Action::ManageBilling)?;
-    let payers = memberships::payers(&state.db, caller.user.partnership_id).await?;
+    let payers = payers::payers(&state.db, caller.user.partnership_id).await?;
     let held = invoices::held_by_payer(&state.db, caller.user.partnership_id).await?;
     Ok(Json(json!(payers
         .into_iter()
@@ -71,7 +71,7 @@ async fn requires_po(
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Action::ManageBilling)?;
     let request: RequiresPoRequest = body(&bytes)?;
-    let p = memberships::set_requires_po(
+    let p = payers::set_requires_po(
         &state.db,
         caller.user.partnership_id,
         parse_id(&id)?,

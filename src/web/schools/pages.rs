@@ -301,7 +301,14 @@ async fn school_page(
         ("Ages", ages),
         ("Status", s.status.label().to_string()),
         ("Trust", s.trust.as_ref().map(|t| t.name.clone()).unwrap_or_else(|| "None".into())),
-        ("Postcode", s.postcode.clone().unwrap_or_else(|| "Not recorded".into())),
+        ("Address", {
+            let lines: Vec<&str> = [s.address.as_deref(), s.postcode.as_deref()]
+                .into_iter()
+                .flatten()
+                .flat_map(str::lines)
+                .collect();
+            if lines.is_empty() { "Not recorded".into() } else { lines.join(", ") }
+        }),
         ("Pupils today", s.pupils.map(|p| p.to_string()).unwrap_or_else(|| "Needs pupil number".into())),
     ];
     if let Some(number) = &detail.establishment_number {

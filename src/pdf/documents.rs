@@ -71,7 +71,30 @@ pub fn invoice_document(view: &InvoiceView, partnership: &Partnership) -> Docume
     notes.extend(bank_note(partnership, &number));
     if let Some(email) = &partnership.remittance_email {
         notes.push(format!("Send remittance advice to {email}, quoting invoice number {number}."));
+        notes.push(format!(
+            "Questions about this invoice: email {email} or write to {} at the address above, quoting {number}.",
+            view.supplier_name
+        ));
+    } else {
+        notes.push(format!(
+            "Questions about this invoice: write to {} at the address above, quoting {number}.",
+            view.supplier_name
+        ));
     }
+    let mut remittance = vec![
+        ("To".to_string(), view.supplier_name.clone()),
+        ("From".to_string(), view.payer_name.clone()),
+        ("Invoice number".to_string(), number.clone()),
+        ("Amount".to_string(), view.outstanding.to_string()),
+    ];
+    if let Some(po) = &view.po_number {
+        remittance.push(("Your PO number".into(), po.clone()));
+    }
+    remittance.push((
+        "How to pay".into(),
+        bank_note(partnership, &number).unwrap_or_else(|| format!("As agreed with {}.", view.supplier_name)),
+    ));
+    remittance.push(("Amount paid and date".into(), "______________________________".into()));
     Document {
         title: if vat_registered { "VAT invoice".into() } else { "Invoice".into() },
         supplier_name: view.supplier_name.clone(),
@@ -101,6 +124,7 @@ pub fn invoice_document(view: &InvoiceView, partnership: &Partnership) -> Docume
             .collect(),
         totals,
         notes,
+        remittance,
     }
 }
 
@@ -155,5 +179,6 @@ pub fn credit_note_document(view: &CreditNoteView) -> Document {
             .collect(),
         totals,
         notes: vec!["This credit note reduces what is owed on the invoice it credits.".into()],
+        remittance: Vec::new(),
     }
 }

@@ -48,6 +48,9 @@ pub struct Document {
     pub totals: Vec<(String, String)>,
     /// Paragraphs after the totals: payment terms, bank details, remittance.
     pub notes: Vec<String>,
+    /// A tear-off slip at the foot of the last page: label and value pairs (payer, invoice
+    /// number, amount, how to pay), for an invoice.
+    pub remittance: Vec<(String, String)>,
 }
 
 pub(crate) struct Fonts {
@@ -164,6 +167,8 @@ pub(crate) struct Writer {
     pub(crate) y: f32,
     pub(crate) regular: FontId,
     pub(crate) bold: FontId,
+    /// What every page's foot names before "page N of M", e.g. "VAT invoice RH-000042".
+    pub(crate) footer: String,
 }
 
 impl Writer {
@@ -179,6 +184,7 @@ impl Writer {
             y: PAGE_H - 60.0,
             regular,
             bold,
+            footer: String::new(),
         }
     }
 
@@ -198,7 +204,11 @@ impl Writer {
             .into_iter()
             .enumerate()
             .map(|(i, mut ops)| {
-                let label = format!("Page {} of {count}", i + 1);
+                let label = if self.footer.is_empty() {
+                    format!("Page {} of {count}", i + 1)
+                } else {
+                    format!("{}, page {} of {count}", self.footer, i + 1)
+                };
                 let width = text_width(&f.regular, &label, 8.0);
                 ops.extend([
                     Op::StartTextSection,
@@ -270,6 +280,28 @@ impl Writer {
         ]);
     }
 
+    /// A dashed line across the page, where a slip is torn off.
+    pub(crate) fn dashed_rule(&mut self, y: f32) {
+        let mut x = LEFT;
+        while x < RIGHT {
+            let end = (x + 6.0).min(RIGHT);
+            self.ops.extend([
+                Op::SetOutlineColor { col: Color::Rgb(Rgb { r: 0.4, g: 0.4, b: 0.4, icc_profile: None }) },
+                Op::SetOutlineThickness { pt: Pt(0.6) },
+                Op::DrawLine {
+                    line: PdfLine {
+                        points: vec![
+                            LinePoint { p: Point { x: Pt(x), y: Pt(y) }, bezier: false },
+                            LinePoint { p: Point { x: Pt(end), y: Pt(y) }, bezier: false },
+                        ],
+                        is_closed: false,
+                    },
+                },
+            ]);
+            x += 10.0;
+        }
+    }
+
     pub(crate) fn new_page(&mut self) {
         self.pages.push(std::mem::take(&mut self.ops));
         self.y = PAGE_H - 50.0;
@@ -287,6 +319,31 @@ impl Writer {
     }
 }
 
+/// The tear-off remittance slip, at the foot of the last page (a new page when it does not fit).
+fn remittance_slip(w: &mut Writer, rows: &[(String, String)]) {
+    let f = fonts();
+    let value_w = RIGHT - LEFT - 150.0;
+    let wrapped: Vec<Vec<String>> = rows.iter().map(|(_, v)| wrap(&f.regular, v, BODY, value_w)).collect();
+    let height: f32 = 40.0 + wrapped.iter().map(|l| l.len() as f32 * 11.5 + 3.0).sum::<f32>();
+    let top = BOTTOM + height;
+    if w.y - 20.0 < top {
+        w.new_page();
+    }
+    let y = top;
+    w.dashed_rule(y + 14.0);
+    w.text(false, 7.5, LEFT, y + 18.0, "Tear off and send with your payment");
+    w.text(true, 11.0, LEFT, y - 4.0, "Remittance advice");
+    let mut ry = y - 24.0;
+    for ((label, _), lines) in rows.iter().zip(&wrapped) {
+        w.text(true, BODY, LEFT, ry, label);
+        for line in lines {
+            w.text(false, BODY, LEFT + 150.0, ry, line);
+            ry -= 11.5;
+        }
+        ry -= 3.0;
+    }
+}
+
 /// Renders the document as PDF bytes.
 pub fn render(doc: &Document) -> Vec<u8> {
     let f = fonts();
@@ -296,6 +353,7 @@ pub fn render(doc: &Document) -> Vec<u8> {
         doc.details.first().map(|d| d.1.as_str()).unwrap_or("")
     ));
     let mut w = Writer::new(&mut pdf);
+    w.footer = format!("{} {}", doc.title, doc.details.first().map(|d| d.1.as_str()).unwrap_or(""));
 
     // Title and supplier.
     let top = w.y;
@@ -412,6 +470,9 @@ pub fn render(doc: &Document) -> Vec<u8> {
             w.y -= 11.5;
         }
         w.y -= 6.0;
+    }
+    if !doc.remittance.is_empty() {
+        remittance_slip(&mut w, &doc.remittance);
     }
     let pages = w.finish();
     // Fonts are subset; streams are left uncompressed: a ten-line invoice is about 68 KB

@@ -42,6 +42,10 @@ fn a_forty_school_trust_invoice_flows_over_pages() {
         supplier_address: vec!["12 Mill Lane".into(), "Riverside".into()],
         supplier_vat_number: Some("GB 123 4567 89".into()),
         supplier_company: Some("Company number 01234567".into()),
+        remittance: vec![
+            ("Invoice number".into(), "RH-000042".into()),
+            ("Amount".into(), "£99,999.99".into()),
+        ],
         customer_heading: "Invoice to".into(),
         customer_name: "Big Trust".into(),
         customer_address: vec!["Finance team".into()],
@@ -53,9 +57,14 @@ fn a_forty_school_trust_invoice_flows_over_pages() {
     let text = pdf_text(&render(&doc));
     let pages = text.matches('\u{c}').count().max(1);
     assert!(pages >= 3, "40 wrapped lines need several pages: {pages}");
-    assert!(
-        text.contains(&format!("Page 1 of {pages}")) && text.contains(&format!("Page {pages} of {pages}"))
-    );
+    // Every page names the document and counts the pages.
+    for page in 1..=pages {
+        assert!(
+            text.contains(&format!("VAT invoice RH-000042, page {page} of {pages}")),
+            "page {page}:\n{text}"
+        );
+    }
+    assert!(text.contains("Remittance advice") && text.contains("Tear off and send with your payment"));
     assert!(text.matches("Description").count() >= pages, "the table header repeats on every page");
     assert!(text.contains("VAT invoice RH-000042, continued"));
     for i in 1..=40 {
@@ -111,6 +120,21 @@ async fn invoice_pdfs(backend: Backend) {
         assert!(flat.contains(expected), "{expected} is missing from:\n{text}");
     }
     assert!(flat.contains(&format!("Quote the invoice number {number} as the payment reference")));
+    // Each line names its school and URN; the slip to send back; whom to ask.
+    assert!(view.lines.iter().all(|l| l.description.contains("(URN 99")), "{:?}", view.lines);
+    let slip = &flat[flat.find("Remittance advice").expect("a remittance slip")..];
+    for expected in [
+        "From Northgate Learning Trust".to_string(),
+        format!("Invoice number {number}"),
+        format!("Amount {}", view.outstanding),
+        "How to pay Pay by bank transfer".to_string(),
+    ] {
+        assert!(slip.contains(&expected), "{expected} is missing from the slip: {slip}");
+    }
+    assert!(
+        flat.contains("Questions about this invoice: email finance@riverside-hillbrook.example"),
+        "{flat}"
+    );
     for line in &view.lines {
         let start: String = line.description.chars().take(30).collect();
         assert!(text.contains(&start), "line {start} is missing");

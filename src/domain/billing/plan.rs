@@ -245,7 +245,7 @@ pub fn plan_run(input: &PlanInput) -> RunPlan {
             },
         };
         let terms = MembershipTerms {
-            title: format!("Membership {year_label}, {}: {}", level.name, s.name),
+            title: format!("Membership {year_label}, {}: {} (URN {})", level.name, s.name, s.urn),
             rule: level.rule,
             phase: s.phase,
             pupils,

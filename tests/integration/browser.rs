@@ -382,6 +382,12 @@ async fn finance_bills_a_term(b: &Browser, base: &SocketAddr) {
     b.accessible("the level editor with an error").await;
     for (path, name) in [
         ("/billing/memberships", "the memberships page"),
+        ("/billing/memberships/enrol", "the enrol-many page"),
+        ("/billing/offers/new", "the new offer page"),
+        ("/billing/offers/2025-26/terms", "the offer's billing plan"),
+        ("/billing/offers/2025-26/levels/Core/remove", "the remove-a-level page"),
+        ("/settings/partnership", "the partnership details"),
+        ("/billing/payers?held=yes", "the payers with held invoices"),
         ("/billing/payers", "the payers page"),
         ("/billing/audit", "the audit log"),
     ] {

@@ -12,6 +12,7 @@ mod browser;
 mod cli;
 mod credits;
 mod details;
+mod enrolment;
 mod funding;
 mod import;
 mod money;

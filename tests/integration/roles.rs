@@ -159,6 +159,8 @@ fn billing_routes(ids: &Ids) -> Vec<Route> {
         ),
         r("/billing/memberships".into(), Page, Get, billing.clone()),
         r("/billing/memberships".into(), Page, PageForm(JOIN_FORM), billing.clone()),
+        r("/billing/memberships/enrol".into(), Page, Get, billing.clone()),
+        r("/billing/memberships/enrol".into(), Page, Upload, billing.clone()),
         r(format!("/billing/memberships/{}", ids.membership), Page, Get, billing.clone()),
         r("/billing/payers".into(), Page, Get, billing.clone()),
         r(format!("/billing/payers/{}/po", ids.payer), Page, PageForm(PO_FORM), billing.clone()),

@@ -387,3 +387,35 @@ pub async fn type_groups(
     groups.sort();
     Ok(groups.into_iter().flatten().collect())
 }
+
+/// Schools whose URN is `typed`, or (when it is not a URN) whose name contains it: URN and name,
+/// by name, at most `limit`.
+pub async fn find_school(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+    typed: &str,
+    limit: u64,
+) -> Result<Vec<(i32, String)>, ServiceError> {
+    use sea_orm::QuerySelect;
+    let typed = typed.trim();
+    if typed.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut query = school::Entity::find().filter(school::Column::PartnershipId.eq(partnership_id));
+    query = match Urn::parse(typed) {
+        Ok(urn) => query.filter(school::Column::Urn.eq(urn.value())),
+        Err(_) => query.filter(super::contains_text(
+            db.get_database_backend(),
+            Expr::col(school::Column::Name),
+            typed,
+        )),
+    };
+    Ok(query
+        .order_by_asc(school::Column::Name)
+        .limit(limit)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| (s.urn, s.name))
+        .collect())
+}

@@ -1,6 +1,7 @@
 //! Memberships: enrolling, leaving and changing level; pages and API.
 
 mod api;
+mod enrol;
 pub(crate) mod pages;
 
 use crate::web::AppState;
@@ -8,7 +9,7 @@ use axum::Router;
 
 /// The feature's pages.
 pub fn router() -> Router<AppState> {
-    pages::router()
+    pages::router().merge(enrol::router())
 }
 
 /// The feature's JSON API routes (nested under `/api/v1`).

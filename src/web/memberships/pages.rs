@@ -1,14 +1,16 @@
 //! Membership pages for finance: enrol, leave, change level.
 
+use crate::domain::billing_phase::BillingPhase;
 use crate::domain::gias::parse_gias_date;
 use crate::domain::payer::PaidBy;
 use crate::domain::role::Action;
-use crate::services::memberships::{self, MembershipRow, NewMembership};
+use crate::services::memberships::{self, MembershipFilter, MembershipRow, NewMembership};
 use crate::services::{FieldError, ServiceError, offers};
 use crate::web::AppState;
 use crate::web::error::{PageError, urlencode};
+use crate::web::forms::page::{refused_as, with_problems};
 use crate::web::session::PageUser;
-use crate::web::view::{Chrome, FieldErrors, SelectOption, long_date, render};
+use crate::web::view::{Chrome, FieldErrors, Pagination, SelectOption, long_date, render};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -28,11 +30,13 @@ struct Row {
     id: i64,
     urn: i32,
     school: String,
+    phase: &'static str,
     level: String,
     first_year: bool,
     from: String,
     until: String,
     paid_by: &'static str,
+    fee: String,
 }
 
 struct Field {
@@ -53,7 +57,15 @@ struct ListPage {
     year: String,
     year_options: Vec<SelectOption>,
     fields: Vec<Field>,
+    /// Schools matching what was typed, to choose one from: URN and name.
+    matches: Vec<(i32, String)>,
+    filter: ListQuery,
+    level_filter: Vec<SelectOption>,
+    paid_filter: Vec<SelectOption>,
+    phase_filter: Vec<SelectOption>,
+    total: u64,
     rows: Vec<Row>,
+    pagination: Pagination,
 }
 
 #[derive(serde::Deserialize, Default, Clone)]
@@ -62,6 +74,10 @@ struct JoinForm {
     csrf_token: String,
     #[serde(default)]
     year: String,
+    /// A URN or part of a school's name.
+    #[serde(default)]
+    school: String,
+    /// The URN chosen among several schools matching `school`.
     #[serde(default)]
     urn: String,
     #[serde(default)]
@@ -74,29 +90,95 @@ struct JoinForm {
     first_year: Option<String>,
 }
 
+#[derive(serde::Deserialize, Default, Clone)]
+struct ListQuery {
+    #[serde(default)]
+    year: String,
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    level: String,
+    #[serde(default)]
+    paid_by: String,
+    #[serde(default)]
+    phase: String,
+    #[serde(default)]
+    page: String,
+    joined: Option<String>,
+}
+
+impl ListQuery {
+    fn filter(&self) -> Result<MembershipFilter, PageError> {
+        fn pick(text: &str) -> Option<&str> {
+            Some(text.trim()).filter(|t| !t.is_empty())
+        }
+        Ok(MembershipFilter {
+            q: self.q.trim().to_string(),
+            level: pick(&self.level).map(str::to_string),
+            paid_by: match pick(&self.paid_by) {
+                None => None,
+                Some(p) => Some(PaidBy::parse(p).ok_or_else(|| {
+                    PageError::BadRequest(format!("\"{p}\" is not school, trust or council"))
+                })?),
+            },
+            phase: match pick(&self.phase) {
+                None => None,
+                Some(p) => Some(
+                    BillingPhase::parse(p)
+                        .ok_or_else(|| PageError::BadRequest(format!("\"{p}\" is not a billing phase")))?,
+                ),
+            },
+        })
+    }
+
+    fn page(&self) -> Result<u64, PageError> {
+        match self.page.trim() {
+            "" => Ok(1),
+            text => text
+                .parse::<u64>()
+                .ok()
+                .filter(|p| (1..=1_000_000).contains(p))
+                .ok_or_else(|| PageError::BadRequest(format!("\"{text}\" is not a page number"))),
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn list_page(
     state: &AppState,
     user: &PageUser,
-    year: Option<String>,
+    query: ListQuery,
     form: &JoinForm,
     errors: Vec<FieldError>,
+    matches: Vec<(i32, String)>,
     notice: Option<String>,
 ) -> Result<Response, PageError> {
     let all = offers::list(&state.db, user.partnership.id).await?;
-    let year =
-        year.filter(|y| !y.is_empty()).or_else(|| all.first().map(|o| o.year.clone())).unwrap_or_default();
+    let year = Some(query.year.clone())
+        .filter(|y| !y.is_empty())
+        .or_else(|| all.first().map(|o| o.year.clone()))
+        .unwrap_or_default();
     let offer = all.iter().find(|o| o.year == year);
-    let rows = memberships::list_for_year(&state.db, user.partnership.id, &year, None).await?;
+    let filter = query.filter()?;
+    let found = memberships::page_for_year(
+        &state.db,
+        user.partnership.id,
+        user.partnership.year_kind,
+        &year,
+        &filter,
+        query.page()?,
+    )
+    .await?;
     let error = |name: &str| errors.iter().find(|e| e.field == name).map(|e| e.message.clone());
     let level_choice = if form.level.is_empty() { None } else { Some(form.level.as_str()) };
     let paid_choice = if form.paid_by.is_empty() { Some("school") } else { Some(form.paid_by.as_str()) };
     let fields = vec![
         Field {
-            name: "urn",
-            label: "School URN",
-            hint: "",
-            value: form.urn.clone(),
-            error: error("urn"),
+            name: "school",
+            label: "School",
+            hint: "Its URN, or part of its name",
+            value: form.school.clone(),
+            error: error("school").or_else(|| error("urn")),
             options: vec![],
         },
         Field {
@@ -134,38 +216,72 @@ async fn list_page(
                 .collect(),
         },
     ];
-    let code = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    let page = ListPage {
-        chrome: Chrome::for_user(user, "/billing"),
-        errors,
-        notice,
-        year_options: all
-            .iter()
-            .map(|o| SelectOption::new(o.year.clone(), o.year.clone(), Some(year.as_str())))
-            .collect(),
-        year,
-        fields,
-        rows: rows
-            .into_iter()
-            .map(|r: MembershipRow| Row {
-                id: r.id,
-                urn: r.urn,
-                school: r.school,
-                level: r.level,
-                first_year: r.first_year,
-                from: long_date(r.starts_on),
-                until: r.ends_on.map(long_date).unwrap_or_else(|| "End of year".into()),
-                paid_by: PaidBy::label(r.paid_by),
-            })
-            .collect(),
+    let any = |label: &str| SelectOption::new("", label, Some(""));
+    let chosen = |text: &str| Some(text.to_string());
+    let href_query = query.clone();
+    let href = move |n: u64| {
+        format!(
+            "/billing/memberships?year={}&q={}&level={}&paid_by={}&phase={}&page={n}",
+            urlencode(&href_query.year),
+            urlencode(&href_query.q),
+            urlencode(&href_query.level),
+            urlencode(&href_query.paid_by),
+            urlencode(&href_query.phase)
+        )
     };
-    Ok((code, render(&page)?).into_response())
-}
-
-#[derive(serde::Deserialize, Default)]
-struct ListQuery {
-    year: Option<String>,
-    joined: Option<String>,
+    let page =
+        ListPage {
+            chrome: Chrome::for_user(user, "/billing"),
+            errors,
+            notice,
+            matches,
+            year_options: all
+                .iter()
+                .map(|o| SelectOption::new(o.year.clone(), o.year.clone(), Some(year.as_str())))
+                .collect(),
+            level_filter: std::iter::once(any("Any level"))
+                .chain(offer.into_iter().flat_map(|o| &o.levels).map(|l| {
+                    SelectOption::new(l.name.clone(), l.name.clone(), chosen(&query.level).as_deref())
+                }))
+                .collect(),
+            paid_filter: std::iter::once(any("Anyone"))
+                .chain([PaidBy::School, PaidBy::Trust, PaidBy::Council].iter().map(|p| {
+                    SelectOption::new(p.as_str(), PaidBy::label(*p), chosen(&query.paid_by).as_deref())
+                }))
+                .collect(),
+            phase_filter: std::iter::once(any("Any phase"))
+                .chain(
+                    BillingPhase::ALL
+                        .iter()
+                        .map(|p| SelectOption::new(p.label(), p.label(), chosen(&query.phase).as_deref())),
+                )
+                .collect(),
+            year,
+            fields,
+            total: found.total,
+            pagination: Pagination::new("Pages of memberships", found.page, found.pages, href),
+            rows: found
+                .rows
+                .into_iter()
+                .map(|l| Row {
+                    id: l.row.id,
+                    urn: l.row.urn,
+                    school: l.row.school,
+                    phase: l.phase.label(),
+                    level: l.row.level,
+                    first_year: l.row.first_year,
+                    from: long_date(l.row.starts_on),
+                    until: l.row.ends_on.map(long_date).unwrap_or_else(|| "End of year".into()),
+                    paid_by: PaidBy::label(l.row.paid_by),
+                    fee: match l.fee {
+                        Ok(fee) => fee.to_string(),
+                        Err(why) => format!("Not priced: {why}"),
+                    },
+                })
+                .collect(),
+            filter: query,
+        };
+    Ok(with_problems(&page.errors, render(&page)?))
 }
 
 async fn list(
@@ -174,8 +290,8 @@ async fn list(
     Query(q): Query<ListQuery>,
 ) -> Result<Response, PageError> {
     user.require(Action::ManageBilling)?;
-    let notice = q.joined.map(|s| format!("{s} was enrolled."));
-    list_page(&state, &user, q.year, &JoinForm::default(), vec![], notice).await
+    let notice = q.joined.clone().map(|s| format!("{s} was enrolled."));
+    list_page(&state, &user, q, &JoinForm::default(), vec![], vec![], notice).await
 }
 
 fn date_field(field: &str, text: &str, errors: &mut Vec<FieldError>) -> Option<chrono::NaiveDate> {
@@ -203,20 +319,36 @@ async fn join(
     user.require(Action::ManageBilling)?;
     user.check_csrf(&form.csrf_token)?;
     let mut errors = Vec::new();
-    let urn = form
-        .urn
-        .trim()
-        .parse::<i32>()
-        .map_err(|_| {
+    let again = ListQuery { year: form.year.clone(), ..Default::default() };
+    let typed = if form.urn.trim().is_empty() { form.school.trim() } else { form.urn.trim() };
+    let found = crate::services::register::find_school(&state.db, user.partnership.id, typed, 20).await?;
+    let urn = match found.as_slice() {
+        [] if typed.is_empty() => {
             errors.push(FieldError {
-                field: "urn".into(),
-                message: format!("\"{}\" is not a URN", form.urn.trim()),
-            })
-        })
-        .ok();
+                field: "school".into(),
+                message: "Enter a URN, like 100000, or part of the school's name".into(),
+            });
+            None
+        }
+        [] => {
+            errors.push(FieldError {
+                field: "school".into(),
+                message: format!("No school in the register has the URN or a name containing \"{typed}\""),
+            });
+            None
+        }
+        [(urn, _)] => Some(*urn),
+        many => {
+            errors.push(FieldError {
+                field: "school".into(),
+                message: format!("{} schools match \"{typed}\": choose one", many.len()),
+            });
+            return list_page(&state, &user, again, &form, errors, found, None).await;
+        }
+    };
     let starts_on = date_field("starts_on", &form.starts_on, &mut errors);
     let (Some(urn), Some(starts_on), true) = (urn, starts_on, errors.is_empty()) else {
-        return list_page(&state, &user, Some(form.year.clone()), &form, errors, None).await;
+        return list_page(&state, &user, again, &form, errors, vec![], None).await;
     };
     let new = NewMembership {
         urn,
@@ -229,11 +361,17 @@ async fn join(
     };
     match memberships::join(&state.db, user.partnership.id, &new, Some(user.user.id)).await {
         Ok(_) => {
-            Ok(Redirect::to(&format!("/billing/memberships?year={}&joined={}", urlencode(&form.year), urn))
-                .into_response())
+            let name = found.first().map_or(urn.to_string(), |(_, n)| n.clone());
+            Ok(Redirect::to(&format!(
+                "/billing/memberships?year={}&joined={}",
+                urlencode(&form.year),
+                urlencode(&format!("{name} ({urn})"))
+            ))
+            .into_response())
         }
-        Err(ServiceError::Invalid(errors)) => {
-            list_page(&state, &user, Some(form.year.clone()), &form, errors, None).await
+        Err(e @ ServiceError::Invalid(_)) => {
+            let errors = refused_as(e, &[("urn", "school")])?;
+            list_page(&state, &user, again, &form, errors, vec![], None).await
         }
         Err(e) => Err(e.into()),
     }

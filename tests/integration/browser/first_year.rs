@@ -112,7 +112,7 @@ pub(super) async fn a_new_partnership_bills_its_first_year(b: &Browser) {
     // Enrol Pembury House Nursery School (136 pupils) from the first day of the year.
     b.click_link("Enrol schools").await;
     let year = YearKind::Academic.year_containing(chrono::Utc::now().date_naive()).expect("this year");
-    b.fill("urn", "102071").await;
+    b.fill("school", "Pembury House").await;
     b.fill("starts_on", &year.first_day().format("%d-%m-%Y").to_string()).await;
     b.click_button("Enrol").await;
     assert!(b.text().await.contains("was enrolled"), "{}", b.text().await);

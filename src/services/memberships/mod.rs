@@ -11,7 +11,12 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
     TransactionSession, TransactionTrait,
 };
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
+
+mod bulk;
+mod list;
+pub use bulk::*;
+pub use list::*;
 
 /// A membership as typed by finance or loaded by the demo.
 #[derive(Debug, Clone, Deserialize)]
@@ -250,57 +255,4 @@ pub async fn of_offer(
         .order_by_asc(membership::Column::Id)
         .all(db)
         .await?)
-}
-
-/// A membership as lists show it.
-#[derive(Debug, Clone, Serialize)]
-pub struct MembershipRow {
-    pub id: i64,
-    pub urn: i32,
-    pub school: String,
-    pub year: String,
-    pub level: String,
-    pub level_description: String,
-    pub starts_on: NaiveDate,
-    pub ends_on: Option<NaiveDate>,
-    pub paid_by: PaidBy,
-    pub first_year: bool,
-}
-
-/// The memberships of a year, by school name; `school_ids` narrows them to some schools.
-pub async fn list_for_year(
-    db: &impl ConnectionTrait,
-    partnership_id: i64,
-    year: &str,
-    school_ids: Option<&[i64]>,
-) -> Result<Vec<MembershipRow>, ServiceError> {
-    let Some(offer) = offers::find(db, partnership_id, year).await? else { return Ok(vec![]) };
-    let mut rows = Vec::new();
-    for m in of_offer(db, offer.id).await? {
-        if school_ids.is_some_and(|ids| !ids.contains(&m.school_id)) {
-            continue;
-        }
-        let Some(s) = school::Entity::find_by_id(m.school_id).one(db).await? else { continue };
-        let level =
-            offer.levels.iter().find(|l| l.id == m.level_id).ok_or_else(|| ServiceError::Corrupt {
-                table: "memberships",
-                column: "level_id",
-                value: m.level_id.to_string(),
-                reason: format!("not a level of the {} offer", offer.year),
-            })?;
-        rows.push(MembershipRow {
-            id: m.id,
-            urn: s.urn,
-            school: s.name,
-            year: offer.year.clone(),
-            level: level.name.clone(),
-            level_description: level.description.clone(),
-            starts_on: m.starts_on,
-            ends_on: m.ends_on,
-            paid_by: super::read_stored("memberships", "paid_by", &m.paid_by)?,
-            first_year: m.first_year,
-        });
-    }
-    rows.sort_by(|a, b| a.school.cmp(&b.school).then(a.starts_on.cmp(&b.starts_on)));
-    Ok(rows)
 }

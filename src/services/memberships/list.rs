@@ -1,0 +1,228 @@
+//! Memberships as lists show them: a school's own, and a year's a page at a time with filters
+//! and each one's fee for the year.
+
+use super::*;
+use serde::Serialize;
+
+/// A membership as lists show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct MembershipRow {
+    pub id: i64,
+    pub urn: i32,
+    pub school: String,
+    pub year: String,
+    pub level: String,
+    pub level_description: String,
+    pub starts_on: NaiveDate,
+    pub ends_on: Option<NaiveDate>,
+    pub paid_by: PaidBy,
+    pub first_year: bool,
+}
+
+/// The memberships of a year, by school name; `school_ids` narrows them to some schools.
+pub async fn list_for_year(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+    year: &str,
+    school_ids: Option<&[i64]>,
+) -> Result<Vec<MembershipRow>, ServiceError> {
+    let Some(offer) = offers::find(db, partnership_id, year).await? else { return Ok(vec![]) };
+    let mut rows = Vec::new();
+    for m in of_offer(db, offer.id).await? {
+        if school_ids.is_some_and(|ids| !ids.contains(&m.school_id)) {
+            continue;
+        }
+        let Some(s) = school::Entity::find_by_id(m.school_id).one(db).await? else { continue };
+        let level =
+            offer.levels.iter().find(|l| l.id == m.level_id).ok_or_else(|| ServiceError::Corrupt {
+                table: "memberships",
+                column: "level_id",
+                value: m.level_id.to_string(),
+                reason: format!("not a level of the {} offer", offer.year),
+            })?;
+        rows.push(MembershipRow {
+            id: m.id,
+            urn: s.urn,
+            school: s.name,
+            year: offer.year.clone(),
+            level: level.name.clone(),
+            level_description: level.description.clone(),
+            starts_on: m.starts_on,
+            ends_on: m.ends_on,
+            paid_by: crate::services::read_stored("memberships", "paid_by", &m.paid_by)?,
+            first_year: m.first_year,
+        });
+    }
+    rows.sort_by(|a, b| a.school.cmp(&b.school).then(a.starts_on.cmp(&b.starts_on)));
+    Ok(rows)
+}
+
+/// Which of a year's memberships a list shows.
+#[derive(Debug, Clone, Default)]
+pub struct MembershipFilter {
+    /// Part of the school's name, or its URN.
+    pub q: String,
+    pub level: Option<String>,
+    pub paid_by: Option<PaidBy>,
+    pub phase: Option<crate::domain::billing_phase::BillingPhase>,
+}
+
+/// One membership in a year's list, with its fee for the year.
+#[derive(Debug, Clone)]
+pub struct ListedMembership {
+    pub row: MembershipRow,
+    pub phase: crate::domain::billing_phase::BillingPhase,
+    pub pupils: Option<i32>,
+    /// What the membership comes to for the whole year (pro rata and discounted), or why it
+    /// cannot be priced.
+    pub fee: Result<crate::domain::money::Money, String>,
+}
+
+/// A page of a year's memberships.
+pub struct MembershipPage {
+    pub rows: Vec<ListedMembership>,
+    pub total: u64,
+    pub page: u64,
+    pub pages: u64,
+}
+
+/// Memberships per page of the list.
+pub const PER_PAGE: u64 = 50;
+
+/// A page of a year's memberships by school name, filtered, each with its fee for the year
+/// worked by the same fee code as billing.
+pub async fn page_for_year(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+    year_kind: crate::domain::partnership::YearKind,
+    year: &str,
+    filter: &MembershipFilter,
+    page: u64,
+) -> Result<MembershipPage, ServiceError> {
+    use crate::domain::billing::{MembershipTerms, period_charge, periods};
+    use crate::domain::fees::Discounts;
+    use crate::domain::instalments::BillingPlan;
+    use crate::domain::partnership::MembershipYear;
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{JoinType, QuerySelect};
+    let Some(offer) = offers::find(db, partnership_id, year).await? else {
+        return Ok(MembershipPage { rows: vec![], total: 0, page: 1, pages: 1 });
+    };
+    let to_school: sea_orm::RelationDef = membership::Entity::belongs_to(school::Entity)
+        .from(membership::Column::SchoolId)
+        .to(school::Column::Id)
+        .into();
+    let mut query = membership::Entity::find()
+        .join(JoinType::InnerJoin, to_school)
+        .filter(membership::Column::OfferId.eq(offer.id));
+    let q = filter.q.trim();
+    if !q.is_empty() {
+        let backend = db.get_database_backend();
+        let mut any = sea_orm::Condition::any().add(crate::services::contains_text(
+            backend,
+            Expr::col((school::Entity, school::Column::Name)),
+            q,
+        ));
+        if let Ok(urn) = q.parse::<i32>() {
+            any = any.add(school::Column::Urn.eq(urn));
+        }
+        query = query.filter(any);
+    }
+    if let Some(level) = &filter.level {
+        let id = offer.levels.iter().find(|l| l.name.eq_ignore_ascii_case(level)).map_or(-1, |l| l.id);
+        query = query.filter(membership::Column::LevelId.eq(id));
+    }
+    if let Some(paid_by) = filter.paid_by {
+        query = query.filter(membership::Column::PaidBy.eq(paid_by.as_str()));
+    }
+    if let Some(phase) = filter.phase {
+        query = query.filter(school::Column::BillingPhase.eq(phase.label()));
+    }
+    let found = crate::services::page_of(
+        db,
+        query.order_by_asc(school::Column::Name).order_by_asc(membership::Column::Id),
+        page,
+        PER_PAGE,
+    )
+    .await?;
+    let ids: Vec<i64> = found.rows.iter().map(|m| m.school_id).collect();
+    let schools: std::collections::HashMap<i64, school::Model> = school::Entity::find()
+        .filter(school::Column::Id.is_in(ids.clone()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s))
+        .collect();
+    let figures = crate::services::register::pupil_figures(db, &ids).await?;
+    let my = MembershipYear::parse(year_kind, &offer.year);
+    let mut rows = Vec::with_capacity(found.rows.len());
+    for m in found.rows {
+        let s = schools.get(&m.school_id).ok_or_else(|| ServiceError::NotFound("school".into()))?;
+        let level =
+            offer.levels.iter().find(|l| l.id == m.level_id).ok_or_else(|| ServiceError::Corrupt {
+                table: "memberships",
+                column: "level_id",
+                value: m.level_id.to_string(),
+                reason: format!("not a level of the {} offer", offer.year),
+            })?;
+        let paid_by: PaidBy = crate::services::read_stored("memberships", "paid_by", &m.paid_by)?;
+        let phase = crate::services::register::billing_phase_of(s)?;
+        let start = s.open_date.map_or(m.starts_on, |open| open.max(m.starts_on));
+        let end = match (m.ends_on, s.close_date) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let pupils = my.and_then(|y| {
+            crate::services::register::pupils_in_force(&figures, s.id, start.max(y.first_day()))
+        });
+        let terms = MembershipTerms {
+            title: String::new(),
+            rule: &level.rule,
+            phase,
+            pupils: pupils.map(|p| p.max(0) as u32),
+            discounts: Discounts {
+                trust_percent: if paid_by == PaidBy::Trust {
+                    offer.discounts.trust_percent
+                } else {
+                    Default::default()
+                },
+                first_year_percent: if m.first_year {
+                    offer.discounts.first_year_percent
+                } else {
+                    Default::default()
+                },
+            },
+            unit: offer.pro_rata_unit,
+            start,
+            end,
+        };
+        let fee = match my {
+            Some(y) => {
+                let whole = &periods(y, BillingPlan::Annual)[0];
+                match period_charge(&terms, y, BillingPlan::Annual, whole) {
+                    Ok(charge) => Ok(charge.map_or(crate::domain::money::Money::ZERO, |c| c.net)),
+                    Err(e) => Err(e.to_string()),
+                }
+            }
+            None => Err("the year cannot be read".into()),
+        };
+        rows.push(ListedMembership {
+            row: MembershipRow {
+                id: m.id,
+                urn: s.urn,
+                school: s.name.clone(),
+                year: offer.year.clone(),
+                level: level.name.clone(),
+                level_description: level.description.clone(),
+                starts_on: m.starts_on,
+                ends_on: m.ends_on,
+                paid_by,
+                first_year: m.first_year,
+            },
+            phase,
+            pupils,
+            fee,
+        });
+    }
+    Ok(MembershipPage { rows, total: found.total, page: found.page, pages: found.pages })
+}

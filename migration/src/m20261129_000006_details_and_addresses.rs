@@ -1,7 +1,9 @@
 //! What a school's finance office needs on a document: the partnership's company number and
 //! registered office; full postal addresses for schools, trusts and councils; a payer's billing
-//! contact; and, on each invoice as issued, the company number and registered office.
+//! contact; and, on each invoice as issued, the company number and registered office. An index
+//! finds the audit log's entries about one invoice or membership.
 
+use crate::helpers::index;
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::{string_null, text_null};
 
@@ -31,10 +33,19 @@ impl MigrationTrait for Migration {
             let mut def = if long { text_null(column) } else { string_null(column) };
             manager.alter_table(Table::alter().table(table).add_column(&mut def).to_owned()).await?;
         }
+        manager.create_index(index("audit_log", &["partnership_id", "entity", "entity_id"], false)).await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_index(
+                Index::drop()
+                    .name("ix_audit_log_partnership_id_entity_entity_id")
+                    .table("audit_log")
+                    .to_owned(),
+            )
+            .await?;
         for (table, column, _) in COLUMNS {
             manager.alter_table(Table::alter().table(table).drop_column(column).to_owned()).await?;
         }

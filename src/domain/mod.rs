@@ -1,6 +1,7 @@
 //! The pure core: no database, no HTTP, no clock. Dates come in as arguments.
 
 pub mod address;
+pub mod audit;
 pub mod billing;
 pub mod billing_phase;
 pub mod credit;

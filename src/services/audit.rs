@@ -50,3 +50,209 @@ pub async fn recent(
         .all(db)
         .await?)
 }
+
+/// Which entries the log shows.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub user_id: Option<i64>,
+    /// The start of the recorded action (one of `domain::audit::KINDS`).
+    pub kind: Option<String>,
+    pub from: Option<chrono::NaiveDate>,
+    pub to: Option<chrono::NaiveDate>,
+    /// An invoice number: entries about that invoice.
+    pub invoice: Option<String>,
+    /// A school's URN or part of its name: entries about its memberships and invoices.
+    pub school: Option<String>,
+}
+
+/// One entry as the log shows it.
+#[derive(Debug, Clone)]
+pub struct AuditRow {
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub sentence: String,
+    /// Where the thing changed can be seen, if it still exists.
+    pub link: Option<String>,
+    pub changes: Vec<crate::domain::audit::Change>,
+}
+
+/// A page of the log, newest first.
+pub struct AuditPage {
+    pub rows: Vec<AuditRow>,
+    pub total: u64,
+    pub page: u64,
+    pub pages: u64,
+}
+
+/// Entries per page of the log.
+pub const PER_PAGE: u64 = 50;
+
+/// A page of the log, filtered, each entry in words with a link to what it changed.
+pub async fn page(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+    filter: &AuditFilter,
+    page: u64,
+) -> Result<AuditPage, ServiceError> {
+    use crate::domain::audit::{Entry, changes, sentence};
+    use entity::{invoice, invoice_line, membership, offer, offer_level, payer, school, user};
+    use sea_orm::Condition;
+    use sea_orm::sea_query::{Expr, ExprTrait, Query};
+    let mut query = audit_entry::Entity::find().filter(audit_entry::Column::PartnershipId.eq(partnership_id));
+    if let Some(id) = filter.user_id {
+        query = query.filter(audit_entry::Column::UserId.eq(id));
+    }
+    if let Some(kind) = &filter.kind {
+        query = query.filter(Expr::col(audit_entry::Column::Action).like(format!("{kind}%")));
+    }
+    if let Some(from) = filter.from.and_then(|d| d.and_hms_opt(0, 0, 0)) {
+        query = query.filter(audit_entry::Column::At.gte(from.and_utc()));
+    }
+    if let Some(to) = filter.to.and_then(|d| d.succ_opt()).and_then(|d| d.and_hms_opt(0, 0, 0)) {
+        query = query.filter(audit_entry::Column::At.lt(to.and_utc()));
+    }
+    if let Some(number) = filter.invoice.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+        let ids = Query::select()
+            .column(invoice::Column::Id)
+            .from(invoice::Entity)
+            .and_where(invoice::Column::PartnershipId.eq(partnership_id))
+            .and_where(Expr::col(invoice::Column::Number).eq(number.to_uppercase()))
+            .to_owned();
+        query = query
+            .filter(audit_entry::Column::Entity.eq("invoice"))
+            .filter(audit_entry::Column::EntityId.in_subquery(ids));
+    }
+    if let Some(typed) = filter.school.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let found = super::register::find_school(db, partnership_id, typed, 50).await?;
+        let urns: Vec<i32> = found.iter().map(|(u, _)| *u).collect();
+        let schools = Query::select()
+            .column(school::Column::Id)
+            .from(school::Entity)
+            .and_where(school::Column::PartnershipId.eq(partnership_id))
+            .and_where(school::Column::Urn.is_in(urns))
+            .to_owned();
+        let memberships = Query::select()
+            .column(membership::Column::Id)
+            .from(membership::Entity)
+            .and_where(membership::Column::SchoolId.in_subquery(schools.clone()))
+            .to_owned();
+        let invoices = Query::select()
+            .column(invoice_line::Column::InvoiceId)
+            .from(invoice_line::Entity)
+            .and_where(invoice_line::Column::SchoolId.in_subquery(schools))
+            .to_owned();
+        query = query.filter(
+            Condition::any()
+                .add(
+                    Condition::all()
+                        .add(audit_entry::Column::Entity.eq("membership"))
+                        .add(audit_entry::Column::EntityId.in_subquery(memberships)),
+                )
+                .add(
+                    Condition::all()
+                        .add(audit_entry::Column::Entity.eq("invoice"))
+                        .add(audit_entry::Column::EntityId.in_subquery(invoices)),
+                ),
+        );
+    }
+    let found = super::page_of(
+        db,
+        query.order_by_desc(audit_entry::Column::At).order_by_desc(audit_entry::Column::Id),
+        page,
+        PER_PAGE,
+    )
+    .await?;
+    let names: std::collections::HashMap<i64, String> = user::Entity::find()
+        .filter(user::Column::PartnershipId.eq(partnership_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.name))
+        .collect();
+    let mut rows = Vec::with_capacity(found.rows.len());
+    for e in found.rows {
+        let (subject, link): (Option<String>, Option<String>) = match e.entity.as_str() {
+            "invoice" => match invoice::Entity::find_by_id(e.entity_id)
+                .filter(invoice::Column::PartnershipId.eq(partnership_id))
+                .one(db)
+                .await?
+            {
+                Some(i) => (
+                    Some(format!(
+                        "{} ({})",
+                        i.number.unwrap_or_else(|| "an invoice not yet numbered".into()),
+                        i.payer_name
+                    )),
+                    Some(format!("/invoices/{}", i.id)),
+                ),
+                None => (None, None),
+            },
+            "membership" => match membership::Entity::find_by_id(e.entity_id)
+                .filter(membership::Column::PartnershipId.eq(partnership_id))
+                .one(db)
+                .await?
+            {
+                Some(m) => {
+                    let s = school::Entity::find_by_id(m.school_id).one(db).await?;
+                    (
+                        s.map(|s| format!("{} (URN {})", s.name, s.urn)),
+                        Some(format!("/billing/memberships/{}", m.id)),
+                    )
+                }
+                None => (None, None),
+            },
+            "payer" => match payer::Entity::find_by_id(e.entity_id)
+                .filter(payer::Column::PartnershipId.eq(partnership_id))
+                .one(db)
+                .await?
+            {
+                Some(p) => (Some(p.name), Some(format!("/billing/payers/{}", p.id))),
+                None => (None, None),
+            },
+            "offer" => match offer::Entity::find_by_id(e.entity_id)
+                .filter(offer::Column::PartnershipId.eq(partnership_id))
+                .one(db)
+                .await?
+            {
+                Some(o) => {
+                    (Some(format!("the {} offer", o.year)), Some(format!("/billing/offers/{}", o.year)))
+                }
+                None => (None, None),
+            },
+            "offer_level" => match offer_level::Entity::find_by_id(e.entity_id).one(db).await? {
+                Some(l) => match offer::Entity::find_by_id(l.offer_id)
+                    .filter(offer::Column::PartnershipId.eq(partnership_id))
+                    .one(db)
+                    .await?
+                {
+                    Some(o) => (
+                        Some(format!("{} in the {} offer", l.name, o.year)),
+                        Some(format!("/billing/offers/{}", o.year)),
+                    ),
+                    None => (None, None),
+                },
+                None => (None, None),
+            },
+            "user" => (
+                names.get(&e.entity_id).cloned(),
+                names.contains_key(&e.entity_id).then(|| format!("/users/{}", e.entity_id)),
+            ),
+            "partnership" if e.action.starts_with("invoice_settings") => {
+                (Some("the invoice settings".into()), Some("/billing/settings".into()))
+            }
+            "partnership" => (Some("the partnership's details".into()), Some("/settings/partnership".into())),
+            _ => (None, None),
+        };
+        let who = e.user_id.and_then(|id| names.get(&id).cloned()).unwrap_or_else(|| "The system".into());
+        let before = e.before_json.as_deref().and_then(|j| serde_json::from_str::<serde_json::Value>(j).ok());
+        let after = e.after_json.as_deref().and_then(|j| serde_json::from_str::<serde_json::Value>(j).ok());
+        let entry = Entry {
+            who: &who,
+            action: &e.action,
+            subject: subject.as_deref(),
+            before: before.as_ref(),
+            after: after.as_ref(),
+        };
+        rows.push(AuditRow { at: e.at, sentence: sentence(&entry), link, changes: changes(&entry) });
+    }
+    Ok(AuditPage { rows, total: found.total, page: found.page, pages: found.pages })
+}

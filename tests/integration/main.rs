@@ -6,6 +6,7 @@ mod helpers;
 
 mod accounts;
 mod api;
+mod audit;
 mod bad_input;
 mod billing;
 mod browser;

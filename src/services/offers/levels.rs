@@ -21,8 +21,8 @@ fn level_of<'a>(offer: &'a Offer, level_name: &str) -> Result<&'a Level, Service
         .ok_or_else(|| ServiceError::NotFound(format!("level {level_name} of {}", offer.year)))
 }
 
-fn snapshot(l: &offer_level::Model) -> serde_json::Value {
-    serde_json::json!({"name": l.name, "fee_rule": l.fee_rule, "vat_rate": l.vat_rate, "description": l.description, "position": l.position})
+fn snapshot(l: &offer_level::Model, year: &str) -> serde_json::Value {
+    serde_json::json!({"year": year, "name": l.name, "fee_rule": l.fee_rule, "vat_rate": l.vat_rate, "description": l.description, "position": l.position})
 }
 
 /// Replaces one level's name, fee rule, description and VAT rate. Invoices already raised keep
@@ -58,7 +58,7 @@ where
         .one(&txn)
         .await?
         .ok_or_else(|| ServiceError::NotFound("level".into()))?;
-    let before = snapshot(&model);
+    let before = snapshot(&model, &offer.year);
     let mut active: offer_level::ActiveModel = model.into();
     active.name = Set(new_name);
     active.fee_rule = Set(rule_json(&rule)?);
@@ -74,7 +74,7 @@ where
             entity: "offer_level",
             entity_id: updated.id,
             before: Some(before),
-            after: Some(snapshot(&updated)),
+            after: Some(snapshot(&updated, &offer.year)),
         },
     )
     .await?;
@@ -131,7 +131,7 @@ where
             entity: "offer_level",
             entity_id: added.id,
             before: None,
-            after: Some(snapshot(&added)),
+            after: Some(snapshot(&added, &offer.year)),
         },
     )
     .await?;
@@ -175,8 +175,8 @@ where
             action: "offer_level.moved",
             entity: "offer_level",
             entity_id: level.id,
-            before: Some(serde_json::json!({"name": level.name, "position": at + 1})),
-            after: Some(serde_json::json!({"name": level.name, "position": other_at + 1})),
+            before: Some(serde_json::json!({"year": offer.year, "name": level.name, "place": at + 1})),
+            after: Some(serde_json::json!({"year": offer.year, "name": level.name, "place": other_at + 1})),
         },
     )
     .await?;
@@ -224,7 +224,7 @@ where
         .one(&txn)
         .await?
         .ok_or_else(|| ServiceError::NotFound("level".into()))?;
-    let before = snapshot(&model);
+    let before = snapshot(&model, &offer.year);
     offer_level::Entity::delete_by_id(level.id).exec(&txn).await?;
     audit::record(
         &txn,

@@ -1,46 +1,158 @@
-//! The audit log page: every money-changing action, who did it and when.
+//! The audit log page: every money-changing action in words, who did it and when, with links
+//! to what changed and what it was before and after; filtered and a page at a time.
 
+use crate::domain::gias::parse_gias_date;
 use crate::domain::role::Action;
-use crate::services::{audit, users};
+use crate::services::audit::{self, AuditFilter};
+use crate::services::{FieldError, users};
 use crate::web::AppState;
-use crate::web::error::PageError;
+use crate::web::error::{PageError, urlencode};
 use crate::web::session::PageUser;
-use crate::web::view::{Chrome, render};
+use crate::web::view::{Chrome, FieldErrors, Pagination, SelectOption, field_errors, render};
 use askama::Template;
 use axum::Router;
-use axum::extract::State;
-use axum::response::{IntoResponse, Response};
+use axum::extract::{Query, State};
+use axum::response::Response;
 use axum::routing::get;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/billing/audit", get(audit_log))
 }
 
+field_errors!(AuditPage);
+
+struct Row {
+    when: String,
+    sentence: String,
+    link: Option<String>,
+    changes: Vec<crate::domain::audit::Change>,
+}
+
 #[derive(Template)]
 #[template(path = "audit/log.html")]
 struct AuditPage {
     chrome: Chrome,
-    rows: Vec<(String, String, String, String, String)>,
+    errors: Vec<FieldError>,
+    q: AuditQuery,
+    people: Vec<SelectOption>,
+    kinds: Vec<SelectOption>,
+    total: u64,
+    rows: Vec<Row>,
+    pagination: Pagination,
 }
 
-async fn audit_log(State(state): State<AppState>, user: PageUser) -> Result<Response, PageError> {
+#[derive(serde::Deserialize, Default, Clone)]
+struct AuditQuery {
+    #[serde(default)]
+    who: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    invoice: String,
+    #[serde(default)]
+    school: String,
+    #[serde(default)]
+    page: String,
+}
+
+async fn audit_log(
+    State(state): State<AppState>,
+    user: PageUser,
+    Query(q): Query<AuditQuery>,
+) -> Result<Response, PageError> {
     user.require(Action::ViewAllInvoices)?;
-    let entries = audit::recent(&state.db, user.partnership.id, 500).await?;
-    let names: std::collections::HashMap<i64, String> =
-        users::list(&state.db, user.partnership.id).await?.into_iter().map(|u| (u.id, u.name)).collect();
-    let rows = entries
-        .into_iter()
-        .map(|e| {
-            (
-                e.at.format("%-d %b %Y %H:%M:%S").to_string(),
-                e.user_id
-                    .and_then(|id| names.get(&id).cloned())
-                    .unwrap_or_else(|| "The system (CLI or demo)".into()),
-                format!("{} {} {}", e.action, e.entity, e.entity_id),
-                e.before_json.unwrap_or_default(),
-                e.after_json.unwrap_or_default(),
+    let mut errors = Vec::new();
+    let mut date = |field: &str, text: &str| match parse_gias_date(text) {
+        Ok(d) => d,
+        Err(m) => {
+            errors.push(FieldError { field: field.into(), message: m });
+            None
+        }
+    };
+    let from = date("from", &q.from);
+    let to = date("to", &q.to);
+    let everyone = users::list(&state.db, user.partnership.id).await?;
+    let who = match q.who.trim() {
+        "" => None,
+        text => match text.parse::<i64>().ok().filter(|id| everyone.iter().any(|u| u.id == *id)) {
+            Some(id) => Some(id),
+            None => {
+                return Err(PageError::BadRequest(format!(
+                    "\"{text}\" is not one of the partnership's users"
+                )));
+            }
+        },
+    };
+    let kind = match q.kind.trim() {
+        "" => None,
+        text => match crate::domain::audit::KINDS.iter().find(|(k, _, _)| *k == text) {
+            Some((_, prefix, _)) => Some(prefix.to_string()),
+            None => return Err(PageError::BadRequest(format!("\"{text}\" is not a kind of change"))),
+        },
+    };
+    let page = match q.page.trim() {
+        "" => 1,
+        text => text
+            .parse::<u64>()
+            .ok()
+            .filter(|p| (1..=1_000_000).contains(p))
+            .ok_or_else(|| PageError::BadRequest(format!("\"{text}\" is not a page number")))?,
+    };
+    let filter = AuditFilter {
+        user_id: who,
+        kind,
+        from,
+        to,
+        invoice: Some(q.invoice.clone()),
+        school: Some(q.school.clone()),
+    };
+    let found = audit::page(&state.db, user.partnership.id, &filter, page).await?;
+    let query = q.clone();
+    let href = move |n: u64| {
+        format!(
+            "/billing/audit?who={}&kind={}&from={}&to={}&invoice={}&school={}&page={n}",
+            urlencode(&query.who),
+            urlencode(&query.kind),
+            urlencode(&query.from),
+            urlencode(&query.to),
+            urlencode(&query.invoice),
+            urlencode(&query.school)
+        )
+    };
+    let view = AuditPage {
+        chrome: Chrome::for_user(&user, "/billing"),
+        people: std::iter::once(SelectOption::new("", "Anyone", Some(q.who.as_str())))
+            .chain(
+                everyone
+                    .iter()
+                    .map(|u| SelectOption::new(u.id.to_string(), u.name.clone(), Some(q.who.as_str()))),
             )
-        })
-        .collect();
-    Ok(render(&AuditPage { chrome: Chrome::for_user(&user, "/billing"), rows })?.into_response())
+            .collect(),
+        kinds: std::iter::once(SelectOption::new("", "Every kind", Some(q.kind.as_str())))
+            .chain(
+                crate::domain::audit::KINDS
+                    .iter()
+                    .map(|(k, _, label)| SelectOption::new(*k, *label, Some(q.kind.as_str()))),
+            )
+            .collect(),
+        total: found.total,
+        pagination: Pagination::new("Pages of the audit log", found.page, found.pages, href),
+        rows: found
+            .rows
+            .into_iter()
+            .map(|r| Row {
+                when: r.at.format("%-d %B %Y, %H:%M").to_string(),
+                sentence: r.sentence,
+                link: r.link,
+                changes: r.changes,
+            })
+            .collect(),
+        q,
+        errors,
+    };
+    Ok(crate::web::forms::page::with_problems(&view.errors, render(&view)?))
 }

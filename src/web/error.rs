@@ -87,15 +87,31 @@ impl IntoResponse for PageError {
                 "Try again later. Nothing you sent has been half-saved.".to_string(),
             ),
         };
-        let page = ErrorPage { chrome: Chrome::anonymous(), heading: heading.to_string(), message };
-        match page.render() {
-            Ok(html) => (status, axum::response::Html(html)).into_response(),
-            // The last net: the error page itself failed, so say so in plain text.
-            Err(e) => {
-                tracing::error!(error = %e, "the error page failed to render");
-                (StatusCode::INTERNAL_SERVER_ERROR, "Sorry, there is a problem with the service.")
-                    .into_response()
-            }
+        let content = ErrorPageContent { heading: heading.to_string(), message };
+        let mut response = error_page(status, &content, Chrome::anonymous());
+        // A later layer shows the signed-in header and navigation, if someone is signed in.
+        response.extensions_mut().insert(content);
+        response
+    }
+}
+
+/// What an error page says, kept on its response so it can be shown again with the header of
+/// whoever is signed in.
+#[derive(Debug, Clone)]
+pub struct ErrorPageContent {
+    heading: String,
+    message: String,
+}
+
+/// An error page with the given header and navigation.
+pub fn error_page(status: StatusCode, content: &ErrorPageContent, chrome: Chrome) -> Response {
+    let page = ErrorPage { chrome, heading: content.heading.clone(), message: content.message.clone() };
+    match page.render() {
+        Ok(html) => (status, axum::response::Html(html)).into_response(),
+        // The last net: the error page itself failed, so say so in plain text.
+        Err(e) => {
+            tracing::error!(error = %e, "the error page failed to render");
+            (StatusCode::INTERNAL_SERVER_ERROR, "Sorry, there is a problem with the service.").into_response()
         }
     }
 }

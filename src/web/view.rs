@@ -87,6 +87,20 @@ macro_rules! field_errors_for {
 
 pub(crate) use field_errors_for as field_errors;
 
+/// "Are you sure?" before something that cannot be undone: a warning and one button that posts
+/// `hidden` to `action`, or a way back to `cancel`.
+#[derive(askama::Template)]
+#[template(path = "confirm.html")]
+pub struct ConfirmPage {
+    pub chrome: Chrome,
+    pub heading: String,
+    pub message: String,
+    pub action: String,
+    pub button: String,
+    pub cancel: String,
+    pub hidden: Vec<(String, String)>,
+}
+
 /// The problems of a submitted form, for templates to mark the fields they belong to.
 pub trait FieldErrors {
     fn errors(&self) -> &[FieldError];

@@ -125,6 +125,11 @@ async fn building_a_scenario_with_forms(backend: Backend) {
     )
     .await;
     assert_eq!(changed.status, StatusCode::SEE_OTHER);
+    let confirm = client.get(&format!("/funding/{SLUG}/costs/2/remove")).await.text();
+    assert!(
+        confirm.contains("Remove the cost line") && confirm.contains("This cannot be undone"),
+        "{confirm}"
+    );
     assert_eq!(
         post(&mut client, &format!("/funding/{SLUG}/costs/2/remove"), &csrf, &[]).await.status,
         StatusCode::SEE_OTHER

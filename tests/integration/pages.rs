@@ -465,7 +465,8 @@ async fn invoice_settings(backend: Backend) {
         partnership_billing::services::partnerships::find_by_slug(&app.db, "demo").await.unwrap().unwrap();
     assert_eq!((p.invoice_prefix.as_str(), p.payment_terms_days, p.remittance_email), ("INV-", 14, None));
     let audit = finance.get("/billing/audit").await.text();
-    assert!(audit.contains("invoice_settings.changed"));
+    assert!(audit.contains("Femi Adeyemi changed the invoice settings"), "{audit}");
+    assert!(audit.contains("Payment terms days") && audit.contains("Now: 14"), "{audit}");
     app.finish().await;
 }
 on_both_databases!(finance_changes_invoice_settings, invoice_settings);
@@ -515,3 +516,77 @@ async fn run_progress(backend: Backend) {
     app.finish().await;
 }
 on_both_databases!(a_billing_run_shows_its_progress_from_the_database, run_progress);
+
+/// Error and "not found" pages keep the signed-in header and navigation; signed out, they show
+/// neither.
+async fn error_pages_keep_the_header(backend: Backend) {
+    let app = TestApp::with_demo(backend).await;
+    let mut anonymous = app.client();
+    let missing = anonymous.get("/no-such-page").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(missing.text().contains("Page not found") && !missing.text().contains("Sign out"));
+    let mut finance = app.client();
+    finance.sign_in("finance@demo.test", "demo-finance-2025").await;
+    for (path, status, heading) in [
+        ("/no-such-page", StatusCode::NOT_FOUND, "Page not found"),
+        ("/billing/offers/1999-00", StatusCode::NOT_FOUND, "Page not found"),
+        ("/users", StatusCode::FORBIDDEN, "You cannot see this page"),
+        ("/billing/payers?page=zero", StatusCode::BAD_REQUEST, "There is a problem"),
+    ] {
+        let answer = finance.get(path).await;
+        assert_eq!(answer.status, status, "{path}");
+        let text = answer.text();
+        assert!(text.contains(heading) && text.contains("Sign out"), "{path}: {text}");
+        assert!(text.contains("href=\"/billing\""), "the navigation on {path}");
+    }
+    app.finish().await;
+}
+on_both_databases!(error_pages_keep_the_signed_in_header, error_pages_keep_the_header);
+
+/// Voiding an invoice on its page asks first; only the confirmed request raises the credit note.
+async fn void_asks_first(backend: Backend) {
+    use partnership_billing::services::{billing, partnerships};
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let app = TestApp::with_demo(backend).await;
+    let demo = partnerships::find_by_slug(&app.db, "demo").await.expect("query").expect("demo");
+    let day = chrono::NaiveDate::from_ymd_opt(2025, 9, 1).expect("day");
+    billing::commit(&app.db, &demo, "2025-26", "autumn", billing::RunBy::on(day), &mut |_, _| {})
+        .await
+        .expect("the autumn run");
+    let invoice = entity::invoice::Entity::find()
+        .filter(entity::invoice::Column::Number.is_not_null())
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("an invoice");
+    let mut client = app.client();
+    client.sign_in("finance@demo.test", "demo-finance-2025").await;
+    let csrf = client.session_csrf().await;
+    let path = format!("/invoices/{}/credit-notes", invoice.id);
+    let ask = client
+        .post_form(&path, &[("csrf_token", &csrf), ("what", "everything"), ("reason", "Left in July")])
+        .await;
+    assert_eq!(ask.status, StatusCode::OK);
+    let number = invoice.number.clone().expect("a number");
+    assert!(
+        ask.text().contains(&format!("Void {number}?")) && ask.text().contains("cannot be withdrawn"),
+        "{}",
+        ask.text()
+    );
+    assert_eq!(entity::credit_note::Entity::find().count(&app.db).await.expect("count"), 0, "nothing yet");
+    let done = client
+        .post_form(
+            &path,
+            &[
+                ("csrf_token", &csrf),
+                ("what", "everything"),
+                ("reason", "Left in July"),
+                ("confirmed", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text());
+    assert_eq!(entity::credit_note::Entity::find().count(&app.db).await.expect("count"), 1);
+    app.finish().await;
+}
+on_both_databases!(voiding_an_invoice_asks_first, void_asks_first);

@@ -442,7 +442,30 @@ async fn credit(
     let reason = form.get("reason").cloned().unwrap_or_default();
     let mut errors = Vec::new();
     let whole = form.get("total").map(|t| t.trim()).filter(|t| !t.is_empty());
-    let amounts = if form.get("what").map(String::as_str) == Some("everything") {
+    let everything = form.get("what").map(String::as_str) == Some("everything");
+    if everything && form.get("confirmed").map(String::as_str) != Some("yes") && !reason.trim().is_empty() {
+        let scope = scope(&state, &user).await?;
+        let v = invoices::get(&state.db, user.partnership.id, id, &scope, state.clock.today()).await?;
+        let number = v.number.clone().unwrap_or_else(|| "this invoice".into());
+        let page = crate::web::view::ConfirmPage {
+            chrome: Chrome::for_user(&user, "/invoices"),
+            heading: format!("Void {number}?"),
+            message: format!(
+                "This raises a credit note for everything left on {number} ({} including VAT), so {} owes nothing on it. A credit note cannot be withdrawn.",
+                v.outstanding, v.payer_name
+            ),
+            action: format!("/invoices/{id}/credit-notes"),
+            button: format!("Void {number}"),
+            cancel: format!("/invoices/{id}"),
+            hidden: vec![
+                ("what".into(), "everything".into()),
+                ("reason".into(), reason.clone()),
+                ("confirmed".into(), "yes".into()),
+            ],
+        };
+        return Ok(render(&page)?.into_response());
+    }
+    let amounts = if everything {
         CreditAmounts::Everything
     } else if let Some(text) = whole {
         match Money::parse(text) {

@@ -216,6 +216,18 @@ pub(super) async fn save_cost(
     store(&state, &user, &saved, scenario).await
 }
 
+pub(super) async fn remove_cost_form(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path((name, line)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    user.require(Action::ManageBilling)?;
+    let saved = load(&state, &user, &name).await?;
+    let index = line_index(&line, saved.scenario.costs.len())?.ok_or(PageError::NotFound)?;
+    let what = saved.scenario.costs[index].name.clone();
+    confirm_removal(&user, &saved.name, &format!("costs/{line}"), &what, "cost line")
+}
+
 pub(super) async fn remove_cost(
     State(state): State<AppState>,
     user: PageUser,

@@ -24,7 +24,7 @@ use crate::web::view::{Chrome, FieldErrors, field_errors, render};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Form, Router};
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
@@ -45,9 +45,9 @@ pub fn router() -> Router<AppState> {
         .route("/funding/{name}/edit", get(overview))
         .route("/funding/{name}/settings", get(settings_form).post(save_settings))
         .route("/funding/{name}/costs/{line}", get(cost_form).post(save_cost))
-        .route("/funding/{name}/costs/{line}/remove", post(remove_cost))
+        .route("/funding/{name}/costs/{line}/remove", get(remove_cost_form).post(remove_cost))
         .route("/funding/{name}/options/{option}", get(option_form).post(save_option))
-        .route("/funding/{name}/options/{option}/remove", post(remove_option))
+        .route("/funding/{name}/options/{option}/remove", get(remove_option_form).post(remove_option))
         .route("/funding/{name}/duplicate", get(duplicate_form).post(duplicate))
         .route("/funding/{name}/delete", get(delete_form).post(delete))
 }
@@ -75,6 +75,28 @@ async fn store(
 ) -> Result<Response, PageError> {
     funding::save_scenario(&state.db, user.partnership.id, &saved.name, scenario, Some(user.user.id)).await?;
     Ok(Redirect::to(&edit_url(&saved.name)).into_response())
+}
+
+/// The "are you sure?" page before removing a cost line or option (`part`: "costs/2").
+fn confirm_removal(
+    user: &PageUser,
+    name: &str,
+    part: &str,
+    what: &str,
+    kind: &str,
+) -> Result<Response, PageError> {
+    let page = crate::web::view::ConfirmPage {
+        chrome: Chrome::for_user(user, "/funding"),
+        heading: format!("Remove the {kind} {what}?"),
+        message: format!(
+            "It is taken out of the scenario {name}, and its figures with it. This cannot be undone."
+        ),
+        action: format!("/funding/{}/{part}/remove", encode_segment(name)),
+        button: format!("Remove {what}"),
+        cancel: edit_url(name),
+        hidden: vec![],
+    };
+    Ok(render(&page)?.into_response())
 }
 
 /// Removes one cost line or option (named by its index) and saves the scenario.

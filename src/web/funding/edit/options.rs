@@ -273,6 +273,18 @@ pub(super) async fn save_option(
     }
 }
 
+pub(super) async fn remove_option_form(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path((name, option)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    user.require(Action::ManageBilling)?;
+    let saved = load(&state, &user, &name).await?;
+    let index = line_index(&option, saved.scenario.options.len())?.ok_or(PageError::NotFound)?;
+    let what = saved.scenario.options[index].name.clone();
+    confirm_removal(&user, &saved.name, &format!("options/{option}"), &what, "option")
+}
+
 pub(super) async fn remove_option(
     State(state): State<AppState>,
     user: PageUser,

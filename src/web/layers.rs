@@ -209,6 +209,41 @@ pub async fn private_headers(State(secure): State<bool>, request: Request, next:
     response
 }
 
+/// Error and "not found" pages keep the header and navigation of whoever is signed in, so they
+/// can find their way on.
+pub async fn signed_in_error_pages(
+    axum::extract::State(state): axum::extract::State<crate::web::AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::extract::FromRequestParts;
+    let headers = request.headers().clone();
+    let uri = request.uri().clone();
+    let response = next.run(request).await;
+    let Some(content) = response.extensions().get::<crate::web::error::ErrorPageContent>().cloned() else {
+        return response;
+    };
+    let (mut parts, ()) = axum::http::Request::new(()).into_parts();
+    parts.headers = headers;
+    parts.uri = uri;
+    match crate::web::session::PageUser::from_request_parts(&mut parts, &state).await {
+        Ok(user) => {
+            let status = response.status();
+            let (mut head, _) = response.into_parts();
+            let fresh = crate::web::error::error_page(
+                status,
+                &content,
+                crate::web::view::Chrome::for_user(&user, ""),
+            );
+            let (_, body) = fresh.into_parts();
+            // The body changed: its length is the new body's.
+            head.headers.remove(axum::http::header::CONTENT_LENGTH);
+            axum::response::Response::from_parts(head, body)
+        }
+        Err(_) => response,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -255,40 +290,5 @@ mod tests {
         assert_eq!(json_control_character(br#"{"name": "a\\u0000b"}"#), None, "an escaped backslash");
         assert_eq!(json_control_character(br#"{"name": "line\nbreak\u000A"}"#), None);
         assert_eq!(json_control_character(br#"{"name": "\u001F"}"#), Some('\u{1f}'));
-    }
-}
-
-/// Error and "not found" pages keep the header and navigation of whoever is signed in, so they
-/// can find their way on.
-pub async fn signed_in_error_pages(
-    axum::extract::State(state): axum::extract::State<crate::web::AppState>,
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    use axum::extract::FromRequestParts;
-    let headers = request.headers().clone();
-    let uri = request.uri().clone();
-    let response = next.run(request).await;
-    let Some(content) = response.extensions().get::<crate::web::error::ErrorPageContent>().cloned() else {
-        return response;
-    };
-    let (mut parts, ()) = axum::http::Request::new(()).into_parts();
-    parts.headers = headers;
-    parts.uri = uri;
-    match crate::web::session::PageUser::from_request_parts(&mut parts, &state).await {
-        Ok(user) => {
-            let status = response.status();
-            let (mut head, _) = response.into_parts();
-            let fresh = crate::web::error::error_page(
-                status,
-                &content,
-                crate::web::view::Chrome::for_user(&user, ""),
-            );
-            let (_, body) = fresh.into_parts();
-            // The body changed: its length is the new body's.
-            head.headers.remove(axum::http::header::CONTENT_LENGTH);
-            axum::response::Response::from_parts(head, body)
-        }
-        Err(_) => response,
     }
 }

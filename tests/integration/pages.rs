@@ -590,3 +590,36 @@ async fn void_asks_first(backend: Backend) {
     app.finish().await;
 }
 on_both_databases!(voiding_an_invoice_asks_first, void_asks_first);
+
+/// Each role's home answers its first question: finance sees what is waiting, a school business
+/// manager their latest invoice and how to pay it, the board its funding models.
+async fn homes_answer_first_questions(backend: Backend) {
+    use partnership_billing::services::{billing, partnerships};
+    let app = TestApp::with_demo(backend).await;
+    let demo = partnerships::find_by_slug(&app.db, "demo").await.expect("query").expect("demo");
+    let mut finance = app.client();
+    finance.sign_in("finance@demo.test", "demo-finance-2025").await;
+    let home = finance.get("/").await.text();
+    assert!(
+        home.contains("Waiting for you")
+            && home.contains("Billing due next: 2025-26 autumn term, from 1 September 2025"),
+        "{home}"
+    );
+    let day = chrono::NaiveDate::from_ymd_opt(2025, 9, 1).expect("day");
+    billing::commit(&app.db, &demo, "2025-26", "autumn", billing::RunBy::on(day), &mut |_, _| {})
+        .await
+        .expect("the autumn run");
+    let home = finance.get("/").await.text();
+    assert!(home.contains("1 invoice is held until a PO number is given"), "{home}");
+    assert!(home.contains("Billing due next: 2025-26 spring term"), "{home}");
+    let mut sbm = app.client();
+    sbm.sign_in("sbm@demo.test", "demo-school-2025").await;
+    let home = sbm.get("/").await.text();
+    assert!(home.contains("Your latest invoice") && home.contains("Download the invoice (PDF)"), "{home}");
+    assert!(home.contains("sort code 20-45-77, account number 43218765, quoting RH-"), "{home}");
+    let mut board = app.client();
+    board.sign_in("board@demo.test", "demo-board-2025").await;
+    assert!(board.get("/").await.text().contains("href=\"/funding\""));
+    app.finish().await;
+}
+on_both_databases!(homes_answer_each_roles_first_question, homes_answer_first_questions);

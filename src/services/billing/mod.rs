@@ -75,3 +75,28 @@ pub async fn plan(
     );
     Ok(plan)
 }
+
+/// Each offer's year and plan with the periods billed so far (and how many invoices each), by
+/// period name.
+pub type Billed = Vec<(MembershipYear, crate::domain::instalments::BillingPlan, Vec<(String, u64)>)>;
+
+/// What every offer has billed so far, and the period due next (the earliest not billed).
+pub async fn billed_so_far(
+    db: &impl ConnectionTrait,
+    partnership: &Partnership,
+) -> Result<(Billed, Option<(MembershipYear, Period)>), ServiceError> {
+    let mut billed = Vec::new();
+    for o in offers::list(db, partnership.id).await? {
+        if let Some(my) = MembershipYear::parse(partnership.year_kind, &o.year) {
+            let counts = super::invoices::count_by_period(db, partnership.id, &o.year).await?;
+            billed.push((my, o.billing_plan, counts));
+        }
+    }
+    let due = crate::domain::billing::next_due(
+        &billed
+            .iter()
+            .map(|(y, p, c)| (*y, *p, c.iter().map(|(n, _)| n.clone()).collect()))
+            .collect::<Vec<_>>(),
+    );
+    Ok((billed, due))
+}

@@ -237,3 +237,13 @@ pub async fn count_by_period(
         .await?;
     Ok(rows.into_iter().map(|(p, n)| (p, u64::try_from(n).unwrap_or_default())).collect())
 }
+
+/// How many of the partnership's invoices are held for a PO number.
+pub async fn count_held(db: &impl ConnectionTrait, partnership_id: i64) -> Result<u64, ServiceError> {
+    use sea_orm::PaginatorTrait;
+    Ok(invoice::Entity::find()
+        .filter(invoice::Column::PartnershipId.eq(partnership_id))
+        .filter(invoice::Column::Status.eq(InvoiceStatus::WaitingForPo.as_str()))
+        .count(db)
+        .await?)
+}

@@ -9,8 +9,8 @@ mod stored;
 
 pub use credit::{CreditAmounts, CreditNoteView, CreditRequest, credit, get_credit_note};
 pub use list::{
-    InvoiceFilter, InvoicePage, InvoiceSummary, MAX_PER_PAGE, PER_PAGE, YearTotals, count_by_period, list,
-    totals_by_year,
+    InvoiceFilter, InvoicePage, InvoiceSummary, MAX_PER_PAGE, PER_PAGE, YearTotals, count_by_period,
+    count_held, list, totals_by_year,
 };
 pub use numbering::{CREDIT_NOTE, INVOICE, allocate_block, allocate_number, issue};
 

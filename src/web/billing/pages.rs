@@ -1,8 +1,7 @@
 //! Billing pages for finance: run billing (preview, commit, result), with links to offers,
 //! memberships, payers and the audit log.
 
-use crate::domain::billing::{next_due, periods};
-use crate::domain::partnership::MembershipYear;
+use crate::domain::billing::periods;
 use crate::domain::role::Action;
 use crate::services::billing::{self, RunBy, RunPlan, RunState, Skipped};
 use crate::services::{FieldError, ServiceError, offers};
@@ -69,20 +68,7 @@ async fn overview_page(
     let errors: Vec<FieldError> =
         errors.into_iter().map(|e| FieldError { message: sentence_case(&e.message), ..e }).collect();
     // What each year has billed, and the period due next (the default choice).
-    let mut billed = Vec::new();
-    for o in &all {
-        if let Some(my) = MembershipYear::parse(user.partnership.year_kind, &o.year) {
-            let counts =
-                crate::services::invoices::count_by_period(&state.db, user.partnership.id, &o.year).await?;
-            billed.push((my, o.billing_plan, counts));
-        }
-    }
-    let due = next_due(
-        &billed
-            .iter()
-            .map(|(y, p, c)| (*y, *p, c.iter().map(|(n, _)| n.clone()).collect()))
-            .collect::<Vec<_>>(),
-    );
+    let (billed, due) = billing::billed_so_far(&state.db, &user.partnership).await?;
     let chosen_year = year
         .filter(|y| billed.iter().any(|(my, _, _)| my.label() == *y))
         .map(str::to_string)

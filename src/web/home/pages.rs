@@ -87,6 +87,11 @@ struct HomePage {
     links: Vec<(&'static str, &'static str)>,
     year_totals: Vec<(String, usize, String, String, usize)>,
     my_memberships: Vec<(String, String, String, String)>,
+    /// What finance should act on: text and where to act.
+    waiting: Vec<(String, String)>,
+    /// A school's latest invoice: its id, a summary and what is still to pay.
+    latest: Option<(i64, Vec<(&'static str, String)>, bool)>,
+    how_to_pay: Option<String>,
     /// A new partnership's first-run checklist, until every step is done.
     checklist: Vec<Step>,
     checklist_done: usize,
@@ -111,6 +116,9 @@ async fn home(State(state): State<AppState>, user: PageUser) -> Result<Response,
         my_memberships: Vec::new(),
         checklist: Vec::new(),
         checklist_done: 0,
+        waiting: Vec::new(),
+        latest: None,
+        how_to_pay: None,
     };
     if matches!(role, Role::Admin | Role::Finance | Role::Board) {
         page.year_totals = crate::services::invoices::totals_by_year(&state.db, pid)
@@ -128,6 +136,65 @@ async fn home(State(state): State<AppState>, user: PageUser) -> Result<Response,
         let needing =
             SchoolFilter { needs_pupils: Some(true), status: Some("open".into()), ..Default::default() };
         page.needs_pupils = register::count_schools(&state.db, pid, scope, &needing, today).await?;
+    }
+    if matches!(role, Role::Admin | Role::Finance) {
+        let held = crate::services::invoices::count_held(&state.db, pid).await?;
+        if held > 0 {
+            page.waiting.push((
+                format!(
+                    "{held} invoice{} held until a PO number is given",
+                    if held == 1 { " is" } else { "s are" }
+                ),
+                "/billing/payers?held=yes".into(),
+            ));
+        }
+        if page.needs_pupils > 0 {
+            page.waiting.push((
+                format!(
+                    "{} school{} a pupil number",
+                    page.needs_pupils,
+                    if page.needs_pupils == 1 { " needs" } else { "s need" }
+                ),
+                "/schools?needs_pupils=true".into(),
+            ));
+        }
+        let (_, due) = crate::services::billing::billed_so_far(&state.db, &user.partnership).await?;
+        if let Some((year, period)) = due {
+            page.waiting.push((
+                format!(
+                    "Billing due next: {} {}, from {}",
+                    year.label(),
+                    period.label(),
+                    crate::web::view::long_date(period.first_day)
+                ),
+                format!("/billing?year={}", year.label()),
+            ));
+        }
+    }
+    if role == Role::SchoolBusinessManager {
+        let scope = crate::services::invoices::scope_for(&state.db, &user.user).await?;
+        if let Some(scope) = scope {
+            let found =
+                crate::services::invoices::list(&state.db, pid, &scope, &Default::default(), today, 1, 1)
+                    .await?;
+            if let Some(i) = found.invoices.into_iter().next() {
+                let number = i.number.clone().unwrap_or_else(|| "Not yet numbered".into());
+                let mut rows = vec![("Invoice", number.clone()), ("For", format!("{} {}", i.year, i.period))];
+                rows.push(("Total", i.gross.to_string()));
+                rows.push(("Still to pay", i.outstanding.to_string()));
+                if let Some(due) = i.due_date {
+                    rows.push(("Due by", crate::web::view::long_date(due)));
+                }
+                let p = &user.partnership;
+                page.how_to_pay = match (&p.bank_account_name, &p.bank_sort_code, &p.bank_account_number) {
+                    (Some(name), Some(sort), Some(account)) => Some(format!(
+                        "Pay by bank transfer to {name}, sort code {sort}, account number {account}, quoting {number} as the reference."
+                    )),
+                    _ => Some(format!("Contact {} to arrange payment, quoting {number}.", p.name)),
+                };
+                page.latest = Some((i.id, rows, i.number.is_some()));
+            }
+        }
     }
     if role == Role::Admin {
         let progress =
@@ -164,7 +231,10 @@ async fn home(State(state): State<AppState>, user: PageUser) -> Result<Response,
             page.intro =
                 "You can read the register and the partnership's reports; nothing you do here changes them."
                     .into();
-            page.links = vec![("/schools", "Browse the register of schools")];
+            page.links = vec![
+                ("/funding", "Compare funding models for the board"),
+                ("/schools", "Browse the register of schools"),
+            ];
         }
         Role::SchoolBusinessManager => {
             page.intro = match scope {

@@ -67,6 +67,9 @@ fn checklist(p: crate::services::setup::Progress) -> Vec<Step> {
     ]
 }
 
+/// A school's latest invoice on its home page: id, summary rows, whether it is numbered.
+type LatestInvoice = (i64, Vec<(&'static str, String)>, bool);
+
 struct MySchool {
     urn: String,
     name: String,
@@ -89,8 +92,8 @@ struct HomePage {
     my_memberships: Vec<(String, String, String, String)>,
     /// What finance should act on: text and where to act.
     waiting: Vec<(String, String)>,
-    /// A school's latest invoice: its id, a summary and what is still to pay.
-    latest: Option<(i64, Vec<(&'static str, String)>, bool)>,
+    /// A school's latest invoice: its id, a summary and whether it has a PDF yet.
+    latest: Option<LatestInvoice>,
     how_to_pay: Option<String>,
     /// A new partnership's first-run checklist, until every step is done.
     checklist: Vec<Step>,

@@ -117,6 +117,26 @@ impl Browser {
         input.send_keys(value).await.expect("type");
     }
 
+    /// Whether the page fits the window's width: nothing makes the whole document scroll
+    /// sideways (wide tables scroll inside their own container).
+    async fn fits_the_width(&self, page: &str) -> Option<String> {
+        let found = self
+            .client
+            .execute(
+                "const w = window.innerWidth;
+                 const wide = [...document.querySelectorAll('body *')]
+                   .filter(e => e.getBoundingClientRect().right > w + 1 && !(e.parentElement && e.parentElement.closest('.pb-table-scroll')))
+                   .slice(0, 6).map(e => e.tagName + '.' + e.className + '@' + Math.round(e.getBoundingClientRect().left) + '-' + Math.round(e.getBoundingClientRect().right) + '(' + getComputedStyle(e).position + ')');
+                 return [document.documentElement.scrollWidth, w, wide.join(' ')];",
+                vec![],
+            )
+            .await
+            .expect("widths");
+        let (content, window) = (found[0].as_i64().unwrap_or(0), found[1].as_i64().unwrap_or(0));
+        (content > window)
+            .then(|| format!("{page} is {content} px wide in a {window} px window: {}", found[2]))
+    }
+
     /// Chooses the radio of group `name` with `value`.
     async fn choose(&self, name: &str, value: &str) {
         let css = format!("input[name='{name}'][value='{value}']");
@@ -257,6 +277,7 @@ async fn journeys_in_a_real_browser() {
         board_compares_funding_options(&browser, &base).await;
         finance_builds_a_funding_scenario(&browser, &base).await;
         first_year::a_new_partnership_bills_its_first_year(&browser).await;
+        pages_fit_a_phone(&browser, &base).await;
     })
     .await;
     let _ = browser.client.clone().close().await;
@@ -577,4 +598,56 @@ async fn admin_and_finance_pages(b: &Browser, base: &SocketAddr) {
     assert!(b.text().await.contains("There is a problem"));
     b.accessible("the users page with errors").await;
     b.click_button("Sign out").await;
+}
+
+/// Every page, at a phone's 390 px, fits the width and passes axe-core.
+async fn pages_fit_a_phone(b: &Browser, base: &SocketAddr) {
+    b.client.set_window_size(390, 844).await.expect("a phone-sized window");
+    let inner: Value = b.client.execute("return window.innerWidth;", vec![]).await.expect("width");
+    assert!(inner.as_i64().is_some_and(|w| w <= 400), "the window is phone-sized: {inner}");
+    let pages = [
+        "/",
+        "/billing",
+        "/billing/offers/2025-26",
+        "/billing/offers/2025-26/levels/Core",
+        "/billing/offers/new",
+        "/billing/memberships",
+        "/billing/memberships/enrol",
+        "/billing/payers",
+        "/billing/audit",
+        "/billing/settings",
+        "/settings/partnership",
+        "/invoices",
+        "/schools",
+        "/schools/990011",
+        "/funding",
+        "/funding/2026-27%20funding%20options",
+        "/funding/2026-27%20funding%20options/edit",
+        "/users",
+        "/import",
+        "/account/sessions",
+    ];
+    sign_in(b, base, "admin@demo.test", "demo-admin-2025").await;
+    let mut too_wide = Vec::new();
+    for path in pages {
+        b.go(base, path).await;
+        too_wide.extend(b.fits_the_width(path).await);
+        b.accessible(&format!("{path} at 390 px")).await;
+    }
+    b.go(base, "/invoices").await;
+    b.click_partial_link("RH-").await;
+    too_wide.extend(b.fits_the_width("an invoice").await);
+    b.accessible("an invoice at 390 px").await;
+    b.go(base, "/").await;
+    b.click_button("Sign out").await;
+    sign_in(b, base, "sbm@demo.test", "demo-school-2025").await;
+    for path in ["/", "/invoices"] {
+        b.go(base, path).await;
+        too_wide.extend(b.fits_the_width(&format!("{path} for a business manager")).await);
+        b.accessible(&format!("{path} for a business manager at 390 px")).await;
+    }
+    assert!(too_wide.is_empty(), "pages wider than a phone:\n{}", too_wide.join("\n"));
+    b.go(base, "/").await;
+    b.click_button("Sign out").await;
+    b.client.set_window_size(1280, 1000).await.expect("back to a desktop window");
 }

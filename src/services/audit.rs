@@ -69,6 +69,8 @@ pub struct AuditFilter {
 #[derive(Debug, Clone)]
 pub struct AuditRow {
     pub at: chrono::DateTime<chrono::Utc>,
+    /// The action as recorded, for the API (pages show the sentence).
+    pub action: String,
     pub sentence: String,
     /// Where the thing changed can be seen, if it still exists.
     pub link: Option<String>,
@@ -252,7 +254,13 @@ pub async fn page(
             before: before.as_ref(),
             after: after.as_ref(),
         };
-        rows.push(AuditRow { at: e.at, sentence: sentence(&entry), link, changes: changes(&entry) });
+        rows.push(AuditRow {
+            at: e.at,
+            sentence: sentence(&entry),
+            link,
+            changes: changes(&entry),
+            action: e.action.clone(),
+        });
     }
     Ok(AuditPage { rows, total: found.total, page: found.page, pages: found.pages })
 }

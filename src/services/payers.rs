@@ -72,18 +72,6 @@ pub async fn payer_for(
     .await?)
 }
 
-/// Every payer of the partnership, by name.
-pub async fn payers(
-    db: &impl ConnectionTrait,
-    partnership_id: i64,
-) -> Result<Vec<payer::Model>, ServiceError> {
-    Ok(payer::Entity::find()
-        .filter(payer::Column::PartnershipId.eq(partnership_id))
-        .order_by_asc(payer::Column::Name)
-        .all(db)
-        .await?)
-}
-
 /// The payers to offer as a choice: all of them, by name, when there are at most `limit`;
 /// otherwise (a national register has thousands, which no list can be chosen from) only
 /// `chosen`, so a filter already applied still shows, and people search by name instead.

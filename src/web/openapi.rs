@@ -36,6 +36,13 @@ fn path_param(name: &str, kind: &str, description: &str, example: Value) -> Valu
     json!({ "name": name, "in": "path", "required": true, "schema": { "type": kind }, "description": description, "example": example })
 }
 
+/// A page of a list: its rows under `rows`, with the count over all pages.
+fn paged(rows: &str) -> Value {
+    json!({ "type": "object", "required": [rows, "total", "page", "pages", "per_page"], "properties": {
+        rows: { "type": "array", "items": { "type": "object" } },
+        "total": { "type": "integer" }, "page": { "type": "integer" }, "pages": { "type": "integer" }, "per_page": { "type": "integer" } } })
+}
+
 fn query_param(name: &str, schema: Value, required: bool, description: &str) -> Value {
     json!({ "name": name, "in": "query", "required": required, "schema": schema, "description": description })
 }
@@ -304,9 +311,16 @@ fn paths() -> Value {
             ok: (200, "Each school's fee and the total", json_content(obj(&["total", "schools"], json!({ "total": schema_ref("Money"), "schools": array_of(any.clone()) })))),
             errors: WRITE }.build() },
         "/memberships": {
-            "get": Op { summary: "A year's memberships", id: "listMemberships",
-                parameters: vec![query_param("year", json!({ "type": "string" }), true, "Membership year")], body: None,
-                ok: (200, "Memberships", json_content(array_of(any.clone()))), errors: READ_QUERY }.build(),
+            "get": Op { summary: "A page of a year's memberships by school name, each with its fee for the year", id: "listMemberships",
+                parameters: vec![
+                    query_param("year", json!({ "type": "string" }), true, "Membership year"),
+                    query_param("page", json!({ "type": "integer", "minimum": 1 }), false, "Page number, from 1"),
+                    query_param("q", json!({ "type": "string" }), false, "School name or URN"),
+                    query_param("level", json!({ "type": "string" }), false, "Level"),
+                    query_param("paid_by", json!({ "type": "string", "enum": ["school", "trust", "council"] }), false, "Who pays"),
+                    query_param("phase", json!({ "type": "string" }), false, "Billing phase"),
+                ], body: None,
+                ok: (200, "One page of memberships", json_content(paged("memberships"))), errors: READ_QUERY }.build(),
             "post": Op { summary: "Enrol a school", id: "joinMembership", parameters: vec![],
                 body: Some(json_body(obj(&["urn", "year", "level", "starts_on", "paid_by"], json!({
                     "urn": { "type": "integer" }, "year": { "type": "string" }, "level": { "type": "string" }, "starts_on": { "type": "string", "format": "date" },
@@ -319,8 +333,12 @@ fn paths() -> Value {
         "/memberships/{id}/change-level": { "post": Op { summary: "Move to another level from a date (one transaction)", id: "changeLevel", parameters: vec![id()],
             body: Some(json_body(obj(&["level", "from"], json!({ "level": { "type": "string" }, "from": { "type": "string", "format": "date" } })), None)),
             ok: (201, "The new membership", json_content(any.clone())), errors: WRITE_ONE }.build() },
-        "/payers": { "get": Op { summary: "Payers, whether they need a PO, and how many invoices are held", id: "listPayers",
-            parameters: vec![], body: None, ok: (200, "Payers", json_content(array_of(any.clone()))), errors: READ }.build() },
+        "/payers": { "get": Op { summary: "A page of payers by name: whether they need a PO, and how many invoices are held", id: "listPayers",
+            parameters: vec![
+                query_param("page", json!({ "type": "integer", "minimum": 1 }), false, "Page number, from 1"),
+                query_param("q", json!({ "type": "string" }), false, "Part of the payer's name"),
+                query_param("held", json!({ "type": "boolean" }), false, "true: only payers with held invoices"),
+            ], body: None, ok: (200, "One page of payers", json_content(paged("payers"))), errors: READ_QUERY }.build() },
         "/payers/{id}/po": { "post": Op { summary: "Record a payer's PO number for a year; issues their held invoices", id: "recordPo", parameters: vec![id()],
             body: Some(json_body(obj(&["year", "po_number"], json!({ "year": { "type": "string" }, "po_number": { "type": "string" } })), None)),
             ok: (200, "The numbers issued", json_content(obj(&["issued"], json!({ "issued": array_of(json!({ "type": "string" })) })))), errors: WRITE_ONE }.build() },
@@ -348,8 +366,16 @@ fn paths() -> Value {
             ok: (201, "The credit note", json_content(schema_ref("CreditNote"))), errors: WRITE_ONE }.build() },
         "/credit-notes/{id}/pdf": { "get": Op { summary: "A credit note as a PDF", id: "getCreditNotePdf", parameters: vec![id()], body: None,
             ok: (200, "The PDF", pdf), errors: READ_ONE }.build() },
-        "/audit": { "get": Op { summary: "The newest 500 audit-log entries (finance, admin)", id: "auditLog", parameters: vec![], body: None,
-            ok: (200, "Entries", json_content(array_of(any.clone()))), errors: READ }.build() },
+        "/audit": { "get": Op { summary: "A page of the audit log, newest first, each entry in words (finance, admin)", id: "auditLog",
+            parameters: vec![
+                query_param("page", json!({ "type": "integer", "minimum": 1 }), false, "Page number, from 1"),
+                query_param("kind", json!({ "type": "string", "enum": ["invoices", "memberships", "offers", "payers", "invoice-settings", "details", "users"] }), false, "Kind of change"),
+                query_param("from", json!({ "type": "string" }), false, "From this day (DD-MM-YYYY)"),
+                query_param("to", json!({ "type": "string" }), false, "To this day (DD-MM-YYYY)"),
+                query_param("invoice", json!({ "type": "string" }), false, "An invoice number"),
+                query_param("school", json!({ "type": "string" }), false, "A school's URN or part of its name"),
+            ], body: None,
+            ok: (200, "One page of entries", json_content(paged("entries"))), errors: READ_QUERY }.build() },
         "/funding-models/run": { "post": Op { summary: "Compare a scenario's funding options over the caller's register (board, finance, admin); the format is in the README", id: "runFundingModel",
             parameters: vec![],
             body: Some(json_body(obj(&["year", "costs", "options"], json!({

@@ -159,7 +159,19 @@ async fn billing_through_the_api(backend: Backend) {
     assert_eq!(good.status, StatusCode::OK, "{}", good.text());
     // Memberships: leave before joining is refused; a change of level makes a new membership.
     let list = c.get_with("/api/v1/memberships?year=2025-26", &h).await.json();
-    let id = list[0]["id"].as_i64().unwrap();
+    assert!(
+        list["total"].as_u64().unwrap() > 50 && list["memberships"].as_array().unwrap().len() == 50,
+        "{list}"
+    );
+    assert!(list["memberships"][0]["fee"].is_string(), "each has its fee for the year: {list}");
+    let filtered = c.get_with("/api/v1/memberships?year=2025-26&paid_by=trust&page=1", &h).await.json();
+    assert!(
+        filtered["memberships"].as_array().unwrap().iter().all(|m| m["paid_by"] == "trust"),
+        "{filtered}"
+    );
+    let bad = c.get_with("/api/v1/memberships?year=2025-26&page=0", &h).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.text());
+    let id = list["memberships"][0]["id"].as_i64().unwrap();
     let refused = c
         .post_body(
             &format!("/api/v1/memberships/{id}/leave"),
@@ -189,8 +201,9 @@ async fn billing_through_the_api(backend: Backend) {
         .await;
     assert_eq!(run.status, StatusCode::CREATED);
     assert_eq!(run.json()["waiting_for_po"], 1);
-    let payers = c.get_with("/api/v1/payers", &h).await.json();
-    let held = payers
+    let payers = c.get_with("/api/v1/payers?held=true", &h).await.json();
+    assert_eq!(payers["total"], 1, "{payers}");
+    let held = payers["payers"]
         .as_array()
         .unwrap()
         .iter()
@@ -206,7 +219,9 @@ async fn billing_through_the_api(backend: Backend) {
         .await;
     assert_eq!(released.json()["issued"].as_array().map(Vec::len), Some(1));
     let audit = c.get_with("/api/v1/audit", &h).await.json();
-    let actions: Vec<&str> = audit.as_array().unwrap().iter().filter_map(|e| e["action"].as_str()).collect();
+    let actions: Vec<&str> =
+        audit["entries"].as_array().unwrap().iter().filter_map(|e| e["action"].as_str()).collect();
+    assert!(audit["entries"][0]["sentence"].is_string(), "{audit}");
     for action in
         ["offer_level.changed", "membership.left", "membership.joined", "invoices.issued", "invoice.issued"]
     {

@@ -300,20 +300,3 @@ pub async fn scope_for(
     };
     Ok(Some(InvoiceScope::Payers(ids)))
 }
-
-/// How many invoices of each payer are held for a PO number.
-pub async fn held_by_payer(
-    db: &impl ConnectionTrait,
-    partnership_id: i64,
-) -> Result<std::collections::HashMap<i64, usize>, ServiceError> {
-    let mut held = std::collections::HashMap::new();
-    for i in invoice::Entity::find()
-        .filter(invoice::Column::PartnershipId.eq(partnership_id))
-        .filter(invoice::Column::Status.eq(InvoiceStatus::WaitingForPo.as_str()))
-        .all(db)
-        .await?
-    {
-        *held.entry(i.payer_id).or_insert(0) += 1;
-    }
-    Ok(held)
-}

@@ -1,10 +1,14 @@
-//! The audit log in the JSON API.
+//! The audit log in the API: a page of entries, newest first, each with its recorded action, a
+//! sentence and what changed.
 
+use crate::domain::gias::parse_gias_date;
 use crate::domain::role::Action;
+use crate::services::audit::{self, AuditFilter};
 use crate::web::AppState;
 use crate::web::error::ApiError;
+use crate::web::extract::{invalid, page_number};
 use crate::web::session::ApiUser;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
@@ -13,12 +17,59 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/audit", get(audit_log))
 }
 
-async fn audit_log(State(state): State<AppState>, caller: ApiUser) -> Result<Json<Value>, ApiError> {
+#[derive(serde::Deserialize, Default)]
+struct AuditQuery {
+    #[serde(default)]
+    page: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    invoice: String,
+    #[serde(default)]
+    school: String,
+}
+
+async fn audit_log(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    Query(q): Query<AuditQuery>,
+) -> Result<Json<Value>, ApiError> {
     caller.require(Action::ViewAllInvoices)?;
-    let entries = crate::services::audit::recent(&state.db, caller.user.partnership_id, 500).await?;
-    let parse = |text: Option<String>| text.and_then(|t| serde_json::from_str::<Value>(&t).ok());
-    Ok(Json(json!(entries
-        .into_iter()
-        .map(|e| json!({ "at": e.at, "user_id": e.user_id, "action": e.action, "entity": e.entity, "entity_id": e.entity_id, "before": parse(e.before_json), "after": parse(e.after_json) }))
-        .collect::<Vec<_>>())))
+    let date = |field: &str, text: &str| parse_gias_date(text).map_err(|m| invalid(field, m));
+    let kind = match q.kind.trim() {
+        "" => None,
+        text => Some(
+            crate::domain::audit::KINDS
+                .iter()
+                .find(|(k, _, _)| *k == text)
+                .map(|(_, prefix, _)| prefix.to_string())
+                .ok_or_else(|| invalid("kind", format!("\"{text}\" is not a kind of change")))?,
+        ),
+    };
+    let filter = AuditFilter {
+        user_id: None,
+        kind,
+        from: date("from", &q.from)?,
+        to: date("to", &q.to)?,
+        invoice: Some(q.invoice.clone()),
+        school: Some(q.school.clone()),
+    };
+    let found = audit::page(&state.db, caller.user.partnership_id, &filter, page_number(&q.page)?).await?;
+    Ok(Json(json!({
+        "entries": found.rows.iter().map(|r| json!({
+            "at": r.at,
+            "action": r.action,
+            "sentence": r.sentence,
+            "link": r.link,
+            "changes": r.changes.iter().map(|c| json!({"what": c.what, "before": c.before, "after": c.after})).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "total": found.total,
+        "page": found.page,
+        "pages": found.pages,
+        "per_page": audit::PER_PAGE,
+    })))
 }

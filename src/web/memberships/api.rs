@@ -21,17 +21,75 @@ pub fn router() -> Router<AppState> {
 }
 
 #[derive(serde::Deserialize)]
-struct YearQuery {
+struct ListQuery {
     year: String,
+    #[serde(default)]
+    page: String,
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    level: String,
+    #[serde(default)]
+    paid_by: String,
+    #[serde(default)]
+    phase: String,
 }
 
 async fn list_memberships(
     State(state): State<AppState>,
     caller: ApiUser,
-    Query(q): Query<YearQuery>,
-) -> Result<Json<Vec<memberships::MembershipRow>>, ApiError> {
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
+    use crate::domain::billing_phase::BillingPhase;
+    use crate::domain::payer::PaidBy;
+    use crate::web::extract::{invalid, page_number};
     caller.require(Action::ManageBilling)?;
-    Ok(Json(memberships::list_for_year(&state.db, caller.user.partnership_id, &q.year, None).await?))
+    let some = |t: &str| Some(t.trim().to_string()).filter(|t| !t.is_empty());
+    let filter = memberships::MembershipFilter {
+        q: q.q.trim().to_string(),
+        level: some(&q.level),
+        paid_by: match some(&q.paid_by) {
+            None => None,
+            Some(p) => Some(
+                PaidBy::parse(&p)
+                    .ok_or_else(|| invalid("paid_by", format!("\"{p}\" is not school, trust or council")))?,
+            ),
+        },
+        phase: match some(&q.phase) {
+            None => None,
+            Some(p) => Some(
+                BillingPhase::parse(&p)
+                    .ok_or_else(|| invalid("phase", format!("\"{p}\" is not a billing phase")))?,
+            ),
+        },
+    };
+    let found = memberships::page_for_year(
+        &state.db,
+        caller.user.partnership_id,
+        caller.partnership.year_kind,
+        &q.year,
+        &filter,
+        page_number(&q.page)?,
+    )
+    .await?;
+    Ok(Json(json!({
+        "memberships": found.rows.iter().map(|m| {
+            let mut row = serde_json::to_value(&m.row).unwrap_or(Value::Null);
+            if let Some(o) = row.as_object_mut() {
+                o.insert("phase".into(), json!(m.phase.label()));
+                o.insert("pupils".into(), json!(m.pupils));
+                match &m.fee {
+                    Ok(fee) => o.insert("fee".into(), json!(fee)),
+                    Err(why) => o.insert("fee_problem".into(), json!(why)),
+                };
+            }
+            row
+        }).collect::<Vec<_>>(),
+        "total": found.total,
+        "page": found.page,
+        "pages": found.pages,
+        "per_page": memberships::PER_PAGE,
+    })))
 }
 
 async fn join(

@@ -2,7 +2,6 @@
 
 use crate::domain::role::Action;
 use crate::services::billing;
-use crate::services::invoices::{self};
 use crate::services::payers;
 use crate::web::AppState;
 use crate::web::error::ApiError;
@@ -20,14 +19,35 @@ pub fn router() -> Router<AppState> {
         .route("/payers/{id}/requires-po", post(requires_po))
 }
 
-async fn list_payers(State(state): State<AppState>, caller: ApiUser) -> Result<Json<Value>, ApiError> {
+#[derive(serde::Deserialize, Default)]
+struct PayerQuery {
+    #[serde(default)]
+    page: String,
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    held: Option<bool>,
+}
+
+async fn list_payers(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    axum::extract::Query(q): axum::extract::Query<PayerQuery>,
+) -> Result<Json<Value>, ApiError> {
     caller.require(Action::ManageBilling)?;
-    let payers = payers::payers(&state.db, caller.user.partnership_id).await?;
-    let held = invoices::held_by_payer(&state.db, caller.user.partnership_id).await?;
-    Ok(Json(json!(payers
-        .into_iter()
-        .map(|p| json!({ "id": p.id, "kind": p.kind, "name": p.name, "address": p.address, "requires_po": p.requires_po, "held_invoices": held.get(&p.id).copied().unwrap_or(0) }))
-        .collect::<Vec<_>>())))
+    let page = crate::web::extract::page_number(&q.page)?;
+    let found =
+        payers::list(&state.db, caller.user.partnership_id, &q.q, q.held.unwrap_or(false), page).await?;
+    Ok(Json(json!({
+        "payers": found.payers.into_iter().map(|(p, held)| json!({
+            "id": p.id, "kind": p.kind, "name": p.name, "address": p.address, "contact_name": p.contact_name,
+            "email": p.email, "requires_po": p.requires_po, "held_invoices": held,
+        })).collect::<Vec<_>>(),
+        "total": found.total,
+        "page": found.page,
+        "pages": found.pages,
+        "per_page": payers::PER_PAGE,
+    })))
 }
 
 #[derive(serde::Deserialize)]

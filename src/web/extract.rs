@@ -38,6 +38,19 @@ pub fn parse_id(text: &str) -> Result<i64, ApiError> {
     text.parse().map_err(|_| invalid("id", format!("\"{text}\" is not an id")))
 }
 
+/// A page number from a query (blank: the first page); anything else but 1 to 1,000,000 is an
+/// error naming the field.
+pub fn page_number(text: &str) -> Result<u64, ApiError> {
+    match text.trim() {
+        "" => Ok(1),
+        t => t
+            .parse::<u64>()
+            .ok()
+            .filter(|n| (1..=1_000_000).contains(n))
+            .ok_or_else(|| invalid("page", format!("\"{t}\" is not a whole number from 1 to 1000000"))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,18 +88,5 @@ mod tests {
             Err(ApiError::Invalid(fields)) => assert_eq!(fields[0].field, "body"),
             other => panic!("{other:?}"),
         }
-    }
-}
-
-/// A page number from a query (blank: the first page); anything else but 1 to 1,000,000 is an
-/// error naming the field.
-pub fn page_number(text: &str) -> Result<u64, ApiError> {
-    match text.trim() {
-        "" => Ok(1),
-        t => t
-            .parse::<u64>()
-            .ok()
-            .filter(|n| (1..=1_000_000).contains(n))
-            .ok_or_else(|| invalid("page", format!("\"{t}\" is not a whole number from 1 to 1000000"))),
     }
 }

@@ -408,6 +408,30 @@ fn main() {
             format!("/api/v1/invoices?year={YEAR}"),
             vec![token_header.clone()],
         ),
+        ("schools list page (`/schools`, page 200)", "/schools?page=200".into(), vec![session.clone()]),
+        (
+            "memberships page (`/billing/memberships`, page 100, with fees)",
+            format!("/billing/memberships?year={YEAR}&page=100"),
+            vec![session.clone()],
+        ),
+        (
+            "memberships API (`/api/v1/memberships`, page 100)",
+            format!("/api/v1/memberships?year={YEAR}&page=100"),
+            vec![token_header.clone()],
+        ),
+        (
+            "payers page (`/billing/payers`, page 100)",
+            "/billing/payers?page=100".into(),
+            vec![session.clone()],
+        ),
+        (
+            "payers API (`/api/v1/payers`, page 100)",
+            "/api/v1/payers?page=100".into(),
+            vec![token_header.clone()],
+        ),
+        ("audit log page (`/billing/audit`)", "/billing/audit".into(), vec![session.clone()]),
+        ("audit log API (`/api/v1/audit`)", "/api/v1/audit".into(), vec![token_header.clone()]),
+        ("billing page (`/billing`)", "/billing".into(), vec![session.clone()]),
     ];
     println!("\n| request (64 connections, wrk -t2, {} s) | requests/s | p99 |\n|---|---|---|", o.seconds);
     for (name, path, headers) in &targets {

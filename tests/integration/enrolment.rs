@@ -39,7 +39,13 @@ async fn enrolment_at_scale(backend: Backend) {
     let mut client = app.client();
     client.sign_in("finance@demo.test", "demo-finance-2025").await;
     let csrf = client.session_csrf().await;
-    let common = [("year", "2027-28"), ("level", "Core"), ("starts_on", "01-09-2027")];
+    let common = [
+        ("year", "2027-28"),
+        ("level", "Core"),
+        ("starts_on-day", "1"),
+        ("starts_on-month", "9"),
+        ("starts_on-year", "2027"),
+    ];
 
     // One school, found by part of its name; several matches are offered to choose from.
     let schools = entity::school::Entity::find()
@@ -52,7 +58,15 @@ async fn enrolment_at_scale(backend: Backend) {
         &mut client,
         "/billing/memberships",
         &csrf,
-        &[common[0], common[1], common[2], ("school", "Primary"), ("paid_by", "school")],
+        &[
+            common[0],
+            common[1],
+            common[2],
+            common[3],
+            common[4],
+            ("school", "Primary"),
+            ("paid_by", "school"),
+        ],
     )
     .await;
     assert_eq!(many.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -62,7 +76,15 @@ async fn enrolment_at_scale(backend: Backend) {
         &mut client,
         "/billing/memberships",
         &csrf,
-        &[common[0], common[1], common[2], ("school", &one.name), ("paid_by", "school")],
+        &[
+            common[0],
+            common[1],
+            common[2],
+            common[3],
+            common[4],
+            ("school", &one.name),
+            ("paid_by", "school"),
+        ],
     )
     .await;
     assert_eq!(joined.status, StatusCode::SEE_OTHER, "{}", joined.text());
@@ -71,10 +93,34 @@ async fn enrolment_at_scale(backend: Backend) {
         &mut client,
         "/billing/memberships",
         &csrf,
-        &[common[0], common[1], common[2], ("school", "Zzyzx"), ("paid_by", "school")],
+        &[common[0], common[1], common[2], common[3], common[4], ("school", "Zzyzx"), ("paid_by", "school")],
     )
     .await;
     assert!(nobody.text().contains("No school in the register has the URN or a name containing"));
+    // Dates are typed as day, month and year, and read with the Design System's messages.
+    for ((day, month, year), message) in [
+        (("31", "2", "2027"), "Date membership starts must be a real date"),
+        (("1", "", "2027"), "Date membership starts must include a month"),
+        (("", "", ""), "Enter the date membership starts"),
+    ] {
+        let wrong = post(
+            &mut client,
+            "/billing/memberships",
+            &csrf,
+            &[
+                common[0],
+                common[1],
+                ("starts_on-day", day),
+                ("starts_on-month", month),
+                ("starts_on-year", year),
+                ("school", &one.name),
+                ("paid_by", "school"),
+            ],
+        )
+        .await;
+        assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(wrong.text().contains(message), "{message}: {}", wrong.text());
+    }
 
     // Every open primary school, their trusts paying where they have one: previewed first.
     let open_primary = entity::school::Entity::find()
@@ -84,8 +130,16 @@ async fn enrolment_at_scale(backend: Backend) {
         .count(&app.db)
         .await
         .expect("count") as usize;
-    let choice =
-        [common[0], common[1], common[2], ("paid_by", "trust"), ("source", "register"), ("phase", "Primary")];
+    let choice = [
+        common[0],
+        common[1],
+        common[2],
+        common[3],
+        common[4],
+        ("paid_by", "trust"),
+        ("source", "register"),
+        ("phase", "Primary"),
+    ];
     let preview = enrol(&mut client, &csrf, &[&choice[..], &[("action", "preview")]].concat(), None).await;
     assert_eq!(preview.status, StatusCode::OK);
     assert!(
@@ -114,8 +168,16 @@ async fn enrolment_at_scale(backend: Backend) {
         "URN,Level,Paid by\n{},Standard,school\n999999,Core,\n{},Gold,\n",
         secondary[0].urn, secondary[1].urn
     );
-    let csv_choice =
-        [common[0], common[1], common[2], ("paid_by", "school"), ("source", "csv"), ("action", "enrol")];
+    let csv_choice = [
+        common[0],
+        common[1],
+        common[2],
+        common[3],
+        common[4],
+        ("paid_by", "school"),
+        ("source", "csv"),
+        ("action", "enrol"),
+    ];
     let refused = enrol(&mut client, &csrf, &csv_choice, Some(bad.as_bytes())).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     let text = refused.text();

@@ -2,7 +2,6 @@
 //! (previewed before anything is written), or a CSV of URNs with a level and payer each.
 
 use crate::domain::billing_phase::BillingPhase;
-use crate::domain::gias::parse_gias_date;
 use crate::domain::partnership::MembershipYear;
 use crate::domain::payer::PaidBy;
 use crate::domain::role::{Action, SchoolScope};
@@ -10,6 +9,7 @@ use crate::services::memberships::{self, Chosen, Enrolment, EnrolmentPlan};
 use crate::services::{FieldError, ServiceError, offers, register};
 use crate::web::AppState;
 use crate::web::error::{PageError, urlencode};
+use crate::web::forms::date::{DateInput, DateParts};
 use crate::web::forms::fields::FormData;
 use crate::web::forms::page::{refused_as, with_problems};
 use crate::web::session::PageUser;
@@ -19,6 +19,7 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, Multipart, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
+use chrono::Datelike;
 
 /// The largest CSV of URNs accepted (30,000 rows of a URN, a level and a payer fit easily).
 const MAX_CSV_BYTES: usize = 4 * 1024 * 1024;
@@ -50,7 +51,7 @@ struct EnrolPage {
     year: String,
     years: Vec<SelectOption>,
     levels: Vec<SelectOption>,
-    starts_on: String,
+    starts_on: DateInput,
     paid: Vec<SelectOption>,
     first_year: bool,
     phases: Vec<Tick>,
@@ -65,7 +66,7 @@ struct EnrolPage {
 struct Typed {
     year: String,
     level: String,
-    starts_on: String,
+    starts_on: DateParts,
     paid_by: String,
     first_year: bool,
     phases: Vec<String>,
@@ -82,7 +83,11 @@ impl Typed {
         Typed {
             year: form.get("year").to_string(),
             level: form.get("level").to_string(),
-            starts_on: form.get("starts_on").to_string(),
+            starts_on: DateParts::of(
+                form.get("starts_on-day"),
+                form.get("starts_on-month"),
+                form.get("starts_on-year"),
+            ),
             paid_by: form.get("paid_by").to_string(),
             first_year: form.has("first_year", "true"),
             phases: all("phase"),
@@ -94,12 +99,12 @@ impl Typed {
 
     /// Checks the shared fields: the enrolment every school gets.
     fn enrolment(&self, errors: &mut Vec<FieldError>) -> Option<Enrolment> {
-        let starts_on = match parse_gias_date(&self.starts_on) {
+        let starts_on = match self.starts_on.read("Date membership starts") {
             Ok(Some(d)) => Some(d),
             Ok(None) => {
                 errors.push(FieldError {
                     field: "starts_on".into(),
-                    message: "Enter the date membership starts, for example 01-09-2026".into(),
+                    message: "Enter the date membership starts".into(),
                 });
                 None
             }
@@ -134,10 +139,14 @@ async fn page(
         typed.year = all.first().map(|o| o.year.clone()).unwrap_or_default();
     }
     let offer = all.iter().find(|o| o.year == typed.year);
-    if typed.starts_on.is_empty()
-        && let Some(y) = MembershipYear::parse(user.partnership.year_kind, &typed.year)
+    let first_day = MembershipYear::parse(user.partnership.year_kind, &typed.year).map(|y| y.first_day());
+    let mut starts_on = typed.starts_on.clone();
+    if starts_on.day.is_empty()
+        && starts_on.month.is_empty()
+        && starts_on.year.is_empty()
+        && let Some(d) = first_day
     {
-        typed.starts_on = y.first_day().format("%d-%m-%Y").to_string();
+        starts_on = DateParts::of(&d.day().to_string(), &d.month().to_string(), &d.year().to_string());
     }
     let phases_here = register::count_by_phase(&state.db, user.partnership.id, SchoolScope::All).await?;
     let las = register::local_authorities(&state.db, user.partnership.id).await?;
@@ -184,7 +193,13 @@ async fn page(
                 .collect(),
         }),
         year: typed.year,
-        starts_on: typed.starts_on,
+        starts_on: DateInput::new(
+            "starts_on",
+            "Member from",
+            first_day.unwrap_or(chrono::NaiveDate::MIN),
+            "",
+        )
+        .typed(&starts_on),
         first_year: typed.first_year,
         trusts: typed.trusts,
         csv_chosen: typed.source == "csv",

@@ -1,13 +1,14 @@
 //! Membership pages for finance: enrol, leave, change level.
 
 use crate::domain::billing_phase::BillingPhase;
-use crate::domain::gias::parse_gias_date;
+use crate::domain::partnership::MembershipYear;
 use crate::domain::payer::PaidBy;
 use crate::domain::role::Action;
 use crate::services::memberships::{self, MembershipFilter, MembershipRow, NewMembership};
 use crate::services::{FieldError, ServiceError, offers};
 use crate::web::AppState;
 use crate::web::error::{PageError, urlencode};
+use crate::web::forms::date::{DateInput, DateParts};
 use crate::web::forms::page::{refused_as, with_problems};
 use crate::web::session::PageUser;
 use crate::web::view::{Chrome, FieldErrors, Pagination, SelectOption, long_date, render};
@@ -59,6 +60,7 @@ struct ListPage {
     fields: Vec<Field>,
     /// Schools matching what was typed, to choose one from: URN and name.
     matches: Vec<(i32, String)>,
+    starts_on: DateInput,
     filter: ListQuery,
     level_filter: Vec<SelectOption>,
     paid_filter: Vec<SelectOption>,
@@ -82,8 +84,12 @@ struct JoinForm {
     urn: String,
     #[serde(default)]
     level: String,
-    #[serde(default)]
-    starts_on: String,
+    #[serde(default, rename = "starts_on-day")]
+    starts_on_day: String,
+    #[serde(default, rename = "starts_on-month")]
+    starts_on_month: String,
+    #[serde(default, rename = "starts_on-year")]
+    starts_on_year: String,
     #[serde(default)]
     paid_by: String,
     #[serde(default)]
@@ -197,14 +203,6 @@ async fn list_page(
                 .unwrap_or_default(),
         },
         Field {
-            name: "starts_on",
-            label: "Member from",
-            hint: "For example 01-09-2025",
-            value: form.starts_on.clone(),
-            error: error("starts_on"),
-            options: vec![],
-        },
-        Field {
             name: "paid_by",
             label: "Who pays",
             hint: "",
@@ -229,12 +227,19 @@ async fn list_page(
             urlencode(&href_query.phase)
         )
     };
+    let example = MembershipYear::parse(user.partnership.year_kind, &year)
+        .map_or(chrono::NaiveDate::MIN, |y| y.first_day());
     let page =
         ListPage {
             chrome: Chrome::for_user(user, "/billing"),
             errors,
             notice,
             matches,
+            starts_on: DateInput::new("starts_on", "Member from", example, "").typed(&DateParts::of(
+                &form.starts_on_day,
+                &form.starts_on_month,
+                &form.starts_on_year,
+            )),
             year_options: all
                 .iter()
                 .map(|o| SelectOption::new(o.year.clone(), o.year.clone(), Some(year.as_str())))
@@ -294,18 +299,24 @@ async fn list(
     list_page(&state, &user, q, &JoinForm::default(), vec![], vec![], notice).await
 }
 
-fn date_field(field: &str, text: &str, errors: &mut Vec<FieldError>) -> Option<chrono::NaiveDate> {
-    match parse_gias_date(text) {
+/// A required date from a date input: its parts read, or a problem against `field`.
+fn date_field(
+    field: &str,
+    parts: DateParts,
+    what: &str,
+    errors: &mut Vec<FieldError>,
+) -> Option<chrono::NaiveDate> {
+    match parts.read(what) {
         Ok(Some(d)) => Some(d),
         Ok(None) => {
             errors.push(FieldError {
                 field: field.into(),
-                message: "Enter a date, for example 01-09-2025".into(),
+                message: format!("Enter the {}", what.to_lowercase()),
             });
             None
         }
-        Err(e) => {
-            errors.push(FieldError { field: field.into(), message: e });
+        Err(message) => {
+            errors.push(FieldError { field: field.into(), message });
             None
         }
     }
@@ -346,7 +357,8 @@ async fn join(
             return list_page(&state, &user, again, &form, errors, found, None).await;
         }
     };
-    let starts_on = date_field("starts_on", &form.starts_on, &mut errors);
+    let parts = DateParts::of(&form.starts_on_day, &form.starts_on_month, &form.starts_on_year);
+    let starts_on = date_field("starts_on", parts, "Date membership starts", &mut errors);
     let (Some(urn), Some(starts_on), true) = (urn, starts_on, errors.is_empty()) else {
         return list_page(&state, &user, again, &form, errors, vec![], None).await;
     };
@@ -387,6 +399,14 @@ struct MembershipPage {
     until: String,
     paid_by: &'static str,
     level_options: Vec<SelectOption>,
+    leave_on: DateInput,
+    change_on: DateInput,
+}
+
+impl FieldErrors for ListPage {
+    fn errors(&self) -> &[FieldError] {
+        &self.errors
+    }
 }
 
 impl FieldErrors for MembershipPage {
@@ -419,6 +439,21 @@ async fn membership_page(
         from: long_date(r.starts_on),
         until: r.ends_on.map(long_date).unwrap_or_else(|| "End of year".into()),
         paid_by: PaidBy::label(r.paid_by),
+        leave_on: DateInput::new(
+            "ends_on",
+            "Last day of membership",
+            MembershipYear::parse(user.partnership.year_kind, &offer.year)
+                .map_or(chrono::NaiveDate::MIN, |y| y.last_day()),
+            "A month is charged to whoever is a member on its 1st",
+        ),
+        change_on: DateInput::new(
+            "from",
+            "First day at the new level",
+            MembershipYear::parse(user.partnership.year_kind, &offer.year)
+                .and_then(|y| y.first_day().checked_add_months(chrono::Months::new(4)))
+                .unwrap_or(chrono::NaiveDate::MIN),
+            "",
+        ),
         level_options: offer
             .levels
             .iter()
@@ -446,8 +481,12 @@ async fn show(
 struct LeaveForm {
     #[serde(default)]
     csrf_token: String,
-    #[serde(default)]
-    ends_on: String,
+    #[serde(default, rename = "ends_on-day")]
+    day: String,
+    #[serde(default, rename = "ends_on-month")]
+    month: String,
+    #[serde(default, rename = "ends_on-year")]
+    year: String,
 }
 
 async fn leave(
@@ -460,7 +499,8 @@ async fn leave(
     user.check_csrf(&form.csrf_token)?;
     let id = parse_id(&id)?;
     let mut errors = Vec::new();
-    let Some(date) = date_field("ends_on", &form.ends_on, &mut errors) else {
+    let parts = DateParts::of(&form.day, &form.month, &form.year);
+    let Some(date) = date_field("ends_on", parts, "Last day of membership", &mut errors) else {
         return membership_page(&state, &user, id, errors).await;
     };
     match memberships::leave(&state.db, user.partnership.id, id, date, Some(user.user.id)).await {
@@ -476,8 +516,12 @@ struct ChangeForm {
     csrf_token: String,
     #[serde(default)]
     level: String,
-    #[serde(default)]
-    from: String,
+    #[serde(default, rename = "from-day")]
+    day: String,
+    #[serde(default, rename = "from-month")]
+    month: String,
+    #[serde(default, rename = "from-year")]
+    year: String,
 }
 
 async fn change(
@@ -490,7 +534,8 @@ async fn change(
     user.check_csrf(&form.csrf_token)?;
     let id = parse_id(&id)?;
     let mut errors = Vec::new();
-    let Some(from) = date_field("from", &form.from, &mut errors) else {
+    let parts = DateParts::of(&form.day, &form.month, &form.year);
+    let Some(from) = date_field("from", parts, "First day at the new level", &mut errors) else {
         return membership_page(&state, &user, id, errors).await;
     };
     match memberships::change_level(&state.db, user.partnership.id, id, &form.level, from, Some(user.user.id))

@@ -113,7 +113,10 @@ pub(super) async fn a_new_partnership_bills_its_first_year(b: &Browser) {
     b.click_link("Enrol schools").await;
     let year = YearKind::Academic.year_containing(chrono::Utc::now().date_naive()).expect("this year");
     b.fill("school", "Pembury House").await;
-    b.fill("starts_on", &year.first_day().format("%d-%m-%Y").to_string()).await;
+    let first = year.first_day();
+    b.fill("starts_on-day", &first.format("%-d").to_string()).await;
+    b.fill("starts_on-month", &first.format("%-m").to_string()).await;
+    b.fill("starts_on-year", &first.format("%Y").to_string()).await;
     b.click_button("Enrol").await;
     assert!(b.text().await.contains("was enrolled"), "{}", b.text().await);
 

@@ -1,7 +1,8 @@
 //! What a school's finance office needs on a document: the partnership's company number and
 //! registered office; full postal addresses for schools, trusts and councils; a payer's billing
-//! contact; and, on each invoice as issued, the company number and registered office. An index
-//! finds the audit log's entries about one invoice or membership.
+//! contact; and, on each invoice as issued, the company number and registered office. Indexes
+//! answer the lists and counts every page shows on a national register: the audit log's entries
+//! about one thing, invoices by period and by state, payers by name.
 
 use crate::helpers::index;
 use sea_orm_migration::prelude::*;
@@ -22,6 +23,13 @@ const COLUMNS: [(&str, &str, bool); 8] = [
     ("invoices", "supplier_registered_office", true),
 ];
 
+const INDEXES: [(&str, &[&str]); 4] = [
+    ("audit_log", &["partnership_id", "entity", "entity_id"]),
+    ("invoices", &["partnership_id", "year", "period"]),
+    ("invoices", &["partnership_id", "status", "payer_id"]),
+    ("payers", &["partnership_id", "name"]),
+];
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     fn use_transaction(&self) -> Option<bool> {
@@ -33,19 +41,17 @@ impl MigrationTrait for Migration {
             let mut def = if long { text_null(column) } else { string_null(column) };
             manager.alter_table(Table::alter().table(table).add_column(&mut def).to_owned()).await?;
         }
-        manager.create_index(index("audit_log", &["partnership_id", "entity", "entity_id"], false)).await?;
+        for (table, columns) in INDEXES {
+            manager.create_index(index(table, columns, false)).await?;
+        }
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_index(
-                Index::drop()
-                    .name("ix_audit_log_partnership_id_entity_entity_id")
-                    .table("audit_log")
-                    .to_owned(),
-            )
-            .await?;
+        for (table, columns) in INDEXES {
+            let name = format!("ix_{table}_{}", columns.join("_"));
+            manager.drop_index(Index::drop().name(name).table(table.to_owned()).to_owned()).await?;
+        }
         for (table, column, _) in COLUMNS {
             manager.alter_table(Table::alter().table(table).drop_column(column).to_owned()).await?;
         }

@@ -170,70 +170,92 @@ pub async fn page(
         .into_iter()
         .map(|u| (u.id, u.name))
         .collect();
+    // What each entry is about, read a kind at a time (a handful of queries for the page).
+    let ids_of = |entity: &str| -> Vec<i64> {
+        found.rows.iter().filter(|e| e.entity == entity).map(|e| e.entity_id).collect()
+    };
+    let invoices: std::collections::HashMap<i64, invoice::Model> = invoice::Entity::find()
+        .filter(invoice::Column::PartnershipId.eq(partnership_id))
+        .filter(invoice::Column::Id.is_in(ids_of("invoice")))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|i| (i.id, i))
+        .collect();
+    let memberships: std::collections::HashMap<i64, membership::Model> = membership::Entity::find()
+        .filter(membership::Column::PartnershipId.eq(partnership_id))
+        .filter(membership::Column::Id.is_in(ids_of("membership")))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, m))
+        .collect();
+    let schools: std::collections::HashMap<i64, school::Model> = school::Entity::find()
+        .filter(school::Column::Id.is_in(memberships.values().map(|m| m.school_id).collect::<Vec<_>>()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s))
+        .collect();
+    let payers: std::collections::HashMap<i64, payer::Model> = payer::Entity::find()
+        .filter(payer::Column::PartnershipId.eq(partnership_id))
+        .filter(payer::Column::Id.is_in(ids_of("payer")))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    let levels: std::collections::HashMap<i64, offer_level::Model> = offer_level::Entity::find()
+        .filter(offer_level::Column::Id.is_in(ids_of("offer_level")))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| (l.id, l))
+        .collect();
+    let mut offer_ids = ids_of("offer");
+    offer_ids.extend(levels.values().map(|l| l.offer_id));
+    let offers: std::collections::HashMap<i64, offer::Model> = offer::Entity::find()
+        .filter(offer::Column::PartnershipId.eq(partnership_id))
+        .filter(offer::Column::Id.is_in(offer_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o))
+        .collect();
     let mut rows = Vec::with_capacity(found.rows.len());
     for e in found.rows {
         let (subject, link): (Option<String>, Option<String>) = match e.entity.as_str() {
-            "invoice" => match invoice::Entity::find_by_id(e.entity_id)
-                .filter(invoice::Column::PartnershipId.eq(partnership_id))
-                .one(db)
-                .await?
-            {
-                Some(i) => (
+            "invoice" => invoices.get(&e.entity_id).map_or((None, None), |i| {
+                (
                     Some(format!(
                         "{} ({})",
-                        i.number.unwrap_or_else(|| "an invoice not yet numbered".into()),
+                        i.number.clone().unwrap_or_else(|| "an invoice not yet numbered".into()),
                         i.payer_name
                     )),
                     Some(format!("/invoices/{}", i.id)),
-                ),
-                None => (None, None),
-            },
-            "membership" => match membership::Entity::find_by_id(e.entity_id)
-                .filter(membership::Column::PartnershipId.eq(partnership_id))
-                .one(db)
-                .await?
-            {
-                Some(m) => {
-                    let s = school::Entity::find_by_id(m.school_id).one(db).await?;
+                )
+            }),
+            "membership" => memberships.get(&e.entity_id).map_or((None, None), |m| {
+                (
+                    schools.get(&m.school_id).map(|s| format!("{} (URN {})", s.name, s.urn)),
+                    Some(format!("/billing/memberships/{}", m.id)),
+                )
+            }),
+            "payer" => payers
+                .get(&e.entity_id)
+                .map_or((None, None), |p| (Some(p.name.clone()), Some(format!("/billing/payers/{}", p.id)))),
+            "offer" => offers.get(&e.entity_id).map_or((None, None), |o| {
+                (Some(format!("the {} offer", o.year)), Some(format!("/billing/offers/{}", o.year)))
+            }),
+            "offer_level" => levels
+                .get(&e.entity_id)
+                .and_then(|l| offers.get(&l.offer_id).map(|o| (l, o)))
+                .map_or((None, None), |(l, o)| {
                     (
-                        s.map(|s| format!("{} (URN {})", s.name, s.urn)),
-                        Some(format!("/billing/memberships/{}", m.id)),
-                    )
-                }
-                None => (None, None),
-            },
-            "payer" => match payer::Entity::find_by_id(e.entity_id)
-                .filter(payer::Column::PartnershipId.eq(partnership_id))
-                .one(db)
-                .await?
-            {
-                Some(p) => (Some(p.name), Some(format!("/billing/payers/{}", p.id))),
-                None => (None, None),
-            },
-            "offer" => match offer::Entity::find_by_id(e.entity_id)
-                .filter(offer::Column::PartnershipId.eq(partnership_id))
-                .one(db)
-                .await?
-            {
-                Some(o) => {
-                    (Some(format!("the {} offer", o.year)), Some(format!("/billing/offers/{}", o.year)))
-                }
-                None => (None, None),
-            },
-            "offer_level" => match offer_level::Entity::find_by_id(e.entity_id).one(db).await? {
-                Some(l) => match offer::Entity::find_by_id(l.offer_id)
-                    .filter(offer::Column::PartnershipId.eq(partnership_id))
-                    .one(db)
-                    .await?
-                {
-                    Some(o) => (
                         Some(format!("{} in the {} offer", l.name, o.year)),
                         Some(format!("/billing/offers/{}", o.year)),
-                    ),
-                    None => (None, None),
-                },
-                None => (None, None),
-            },
+                    )
+                }),
             "user" => (
                 names.get(&e.entity_id).cloned(),
                 names.contains_key(&e.entity_id).then(|| format!("/users/{}", e.entity_id)),

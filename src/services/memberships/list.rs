@@ -114,6 +114,7 @@ pub async fn page_for_year(
         .into();
     let mut query = membership::Entity::find()
         .join(JoinType::InnerJoin, to_school)
+        .filter(school::Column::PartnershipId.eq(partnership_id))
         .filter(membership::Column::OfferId.eq(offer.id));
     let q = filter.q.trim();
     if !q.is_empty() {
@@ -140,7 +141,10 @@ pub async fn page_for_year(
     }
     let found = crate::services::page_of(
         db,
-        query.order_by_asc(school::Column::Name).order_by_asc(membership::Column::Id),
+        query
+            .order_by_asc(school::Column::Name)
+            .order_by_asc(school::Column::Id)
+            .order_by_asc(membership::Column::Id),
         page,
         PER_PAGE,
     )

@@ -217,7 +217,7 @@ pub async fn list_schools(
     let lookups = lookups(db, partnership_id).await?;
     let query = filtered(db, partnership_id, scope, filter, &lookups, today);
     let per_page = per_page.clamp(1, 500);
-    let query = query.order_by_asc(school::Column::Name).order_by_asc(school::Column::Urn);
+    let query = query.order_by_asc(school::Column::Name).order_by_asc(school::Column::Id);
     let found = super::page_of(db, query, page, per_page).await?;
     let schools = summaries(db, &lookups, found.rows, today).await?;
     Ok(SchoolPage { schools, total: found.total, page: found.page, per_page, pages: found.pages })

@@ -78,15 +78,16 @@ pub struct ListedMembership {
     pub fee: Result<crate::domain::money::Money, String>,
 }
 
-/// A page of a year's memberships.
+/// A page of a year's memberships: the memberships of a page of member schools.
 pub struct MembershipPage {
     pub rows: Vec<ListedMembership>,
+    /// How many member schools match, over all pages.
     pub total: u64,
     pub page: u64,
     pub pages: u64,
 }
 
-/// Memberships per page of the list.
+/// Member schools per page of the list.
 pub const PER_PAGE: u64 = 50;
 
 /// A page of a year's memberships by school name, filtered, each with its fee for the year
@@ -103,19 +104,42 @@ pub async fn page_for_year(
     use crate::domain::fees::Discounts;
     use crate::domain::instalments::BillingPlan;
     use crate::domain::partnership::MembershipYear;
-    use sea_orm::sea_query::Expr;
-    use sea_orm::{JoinType, QuerySelect};
+    use sea_orm::sea_query::{Expr, Query};
     let Some(offer) = offers::find(db, partnership_id, year).await? else {
         return Ok(MembershipPage { rows: vec![], total: 0, page: 1, pages: 1 });
     };
-    let to_school: sea_orm::RelationDef = membership::Entity::belongs_to(school::Entity)
-        .from(membership::Column::SchoolId)
-        .to(school::Column::Id)
-        .into();
-    let mut query = membership::Entity::find()
-        .join(JoinType::InnerJoin, to_school)
+    // A page of member schools by name (read from the (partnership, name) index, each checked
+    // for a membership of the offer), then their memberships: no sort of the whole year.
+    let level_id = filter
+        .level
+        .as_ref()
+        .map(|level| offer.levels.iter().find(|l| l.name.eq_ignore_ascii_case(level)).map_or(-1, |l| l.id));
+    let of_offer = |mut sub: sea_orm::sea_query::SelectStatement| {
+        sub.and_where(membership::Column::OfferId.eq(offer.id));
+        if let Some(id) = level_id {
+            sub.and_where(membership::Column::LevelId.eq(id));
+        }
+        if let Some(paid_by) = filter.paid_by {
+            sub.and_where(membership::Column::PaidBy.eq(paid_by.as_str()));
+        }
+        sub
+    };
+    let member = {
+        use sea_orm::sea_query::ExprTrait;
+        of_offer(
+            Query::select()
+                .expr(Expr::val(1))
+                .from(membership::Entity)
+                .and_where(
+                    Expr::col((membership::Entity, membership::Column::SchoolId))
+                        .equals((school::Entity, school::Column::Id)),
+                )
+                .to_owned(),
+        )
+    };
+    let mut query = school::Entity::find()
         .filter(school::Column::PartnershipId.eq(partnership_id))
-        .filter(membership::Column::OfferId.eq(offer.id));
+        .filter(Expr::exists(member));
     let q = filter.q.trim();
     if !q.is_empty() {
         let backend = db.get_database_backend();
@@ -129,38 +153,36 @@ pub async fn page_for_year(
         }
         query = query.filter(any);
     }
-    if let Some(level) = &filter.level {
-        let id = offer.levels.iter().find(|l| l.name.eq_ignore_ascii_case(level)).map_or(-1, |l| l.id);
-        query = query.filter(membership::Column::LevelId.eq(id));
-    }
-    if let Some(paid_by) = filter.paid_by {
-        query = query.filter(membership::Column::PaidBy.eq(paid_by.as_str()));
-    }
     if let Some(phase) = filter.phase {
         query = query.filter(school::Column::BillingPhase.eq(phase.label()));
     }
     let found = crate::services::page_of(
         db,
-        query
-            .order_by_asc(school::Column::Name)
-            .order_by_asc(school::Column::Id)
-            .order_by_asc(membership::Column::Id),
+        query.order_by_asc(school::Column::Name).order_by_asc(school::Column::Id),
         page,
         PER_PAGE,
     )
     .await?;
-    let ids: Vec<i64> = found.rows.iter().map(|m| m.school_id).collect();
-    let schools: std::collections::HashMap<i64, school::Model> = school::Entity::find()
-        .filter(school::Column::Id.is_in(ids.clone()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|s| (s.id, s))
-        .collect();
+    let ids: Vec<i64> = found.rows.iter().map(|s| s.id).collect();
+    let order: std::collections::HashMap<i64, usize> =
+        ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    let schools: std::collections::HashMap<i64, school::Model> =
+        found.rows.into_iter().map(|s| (s.id, s)).collect();
+    let mut members = membership::Entity::find()
+        .filter(membership::Column::OfferId.eq(offer.id))
+        .filter(membership::Column::SchoolId.is_in(ids.clone()));
+    if let Some(id) = level_id {
+        members = members.filter(membership::Column::LevelId.eq(id));
+    }
+    if let Some(paid_by) = filter.paid_by {
+        members = members.filter(membership::Column::PaidBy.eq(paid_by.as_str()));
+    }
+    let mut members = members.all(db).await?;
+    members.sort_by_key(|m| (order.get(&m.school_id).copied().unwrap_or(usize::MAX), m.id));
     let figures = crate::services::register::pupil_figures(db, &ids).await?;
     let my = MembershipYear::parse(year_kind, &offer.year);
-    let mut rows = Vec::with_capacity(found.rows.len());
-    for m in found.rows {
+    let mut rows = Vec::with_capacity(members.len());
+    for m in members {
         let s = schools.get(&m.school_id).ok_or_else(|| ServiceError::NotFound("school".into()))?;
         let level =
             offer.levels.iter().find(|l| l.id == m.level_id).ok_or_else(|| ServiceError::Corrupt {

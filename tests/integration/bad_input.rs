@@ -115,7 +115,14 @@ async fn control_characters(backend: Backend) {
     let form = finance
         .post_form(
             "/schools/990021/pupil-numbers",
-            &[("csrf_token", &csrf), ("census_date", "02-10-2025"), ("pupils", "95"), ("reason", "a\u{1}b")],
+            &[
+                ("csrf_token", &csrf),
+                ("census_date-day", "2"),
+                ("census_date-month", "10"),
+                ("census_date-year", "2025"),
+                ("pupils", "95"),
+                ("reason", "a\u{1}b"),
+            ],
         )
         .await;
     assert_eq!(form.status, StatusCode::BAD_REQUEST, "{}", form.text());

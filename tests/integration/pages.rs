@@ -270,20 +270,30 @@ async fn recording_pupil_numbers(backend: Backend) {
     let invalid = client
         .post_form(
             "/schools/990021/pupil-numbers",
-            &[("csrf_token", &csrf), ("census_date", "32-01-2025"), ("pupils", "-4"), ("reason", " ")],
+            &[
+                ("csrf_token", &csrf),
+                ("census_date-day", "32"),
+                ("census_date-month", "1"),
+                ("census_date-year", "2025"),
+                ("pupils", "-4"),
+                ("reason", " "),
+            ],
         )
         .await;
     assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
     let text = invalid.text();
     assert!(text.contains("There is a problem"));
-    assert!(text.contains("\"32-01-2025\" is not a date"));
+    assert!(text.contains("Census date must be a real date"), "{text}");
     assert!(text.contains("-4 pupils is negative"));
     assert!(text.contains("Say why this figure is entered by hand"));
-    assert!(text.contains("value=\"32-01-2025\""), "what was typed is kept");
+    assert!(
+        text.contains("name=\"census_date-day\" type=\"text\" inputmode=\"numeric\" value=\"32\""),
+        "what was typed is kept"
+    );
     let forged = client
         .post_form(
             "/schools/990021/pupil-numbers",
-            &[("csrf_token", "forged"), ("census_date", "16-01-2025"), ("pupils", "90"), ("reason", "x")],
+            &[("csrf_token", "forged"), ("census_date-day", "16"), ("pupils", "90"), ("reason", "x")],
         )
         .await;
     assert_eq!(forged.status, StatusCode::BAD_REQUEST);
@@ -294,7 +304,9 @@ async fn recording_pupil_numbers(backend: Backend) {
             "/schools/990021/pupil-numbers",
             &[
                 ("csrf_token", &csrf),
-                ("census_date", "02-10-2025"),
+                ("census_date-day", "2"),
+                ("census_date-month", "10"),
+                ("census_date-year", "2025"),
                 ("pupils", "90"),
                 ("reason", "October census return from the school"),
             ],

@@ -48,7 +48,13 @@ const SBM: &str = "sbm@demo.test";
 const TRUST: &str = "trust@demo.test";
 const COUNCIL: &str = "council@demo.test";
 
-const PUPIL_FORM: &[(&str, &str)] = &[("census_date", "16-01-2025"), ("pupils", "300"), ("reason", "sweep")];
+const PUPIL_FORM: &[(&str, &str)] = &[
+    ("census_date-day", "16"),
+    ("census_date-month", "1"),
+    ("census_date-year", "2025"),
+    ("pupils", "300"),
+    ("reason", "sweep"),
+];
 const USER_FORM: &[(&str, &str)] = &[("name", ""), ("email", ""), ("password", ""), ("role", "board")];
 const PUPIL_JSON: &str = r#"{"census_date": "16-01-2025", "pupils": 300, "reason": "sweep"}"#;
 const ONE_SCHOOL_CSV: &str = "URN,LA (code),LA (name),EstablishmentName,TypeOfEstablishment (name),PhaseOfEducation (name),EstablishmentStatus (name)\n990003,990,Riverside,Other Partnership School,Community school,Primary,Open\n";

@@ -7,6 +7,7 @@ use crate::services::register::{self, ManualPupilFigure, SchoolDetail, SchoolFil
 use crate::services::{FieldError, ServiceError};
 use crate::web::AppState;
 use crate::web::error::{PageError, urlencode};
+use crate::web::forms::date::{DateInput, DateParts};
 use crate::web::session::PageUser;
 use crate::web::view::{Chrome, FieldErrors, Pagination, SelectOption, long_date, render};
 use askama::Template;
@@ -245,7 +246,7 @@ struct SchoolPage {
     links: Vec<LinkRow>,
     history: Vec<HistoryRow>,
     can_edit: bool,
-    form_census_date: String,
+    census: DateInput,
     form_pupils: String,
     form_reason: String,
 }
@@ -349,7 +350,18 @@ async fn school_page(
         links,
         history,
         can_edit: allows(user.user.role, Action::EditPupilNumbers),
-        form_census_date: form.map(|f| f.census_date.clone()).unwrap_or_default(),
+        census: {
+            let typed: Vec<String> =
+                form.map_or(vec![], |f| f.census_date.split('-').map(str::to_string).collect());
+            let part = |i: usize| typed.get(i).cloned().unwrap_or_default();
+            DateInput::new(
+                "census_date",
+                "Census date",
+                state.clock.today(),
+                "The day the number on roll was counted, such as the January census",
+            )
+            .typed(&DateParts { day: part(0), month: part(1), year: part(2) })
+        },
         form_pupils: form.map(|f| f.pupils.clone()).unwrap_or_default(),
         form_reason: form.map(|f| f.reason.clone()).unwrap_or_default(),
         s: detail,
@@ -361,8 +373,12 @@ async fn school_page(
 struct PupilForm {
     #[serde(default)]
     csrf_token: String,
-    #[serde(default)]
-    census_date: String,
+    #[serde(default, rename = "census_date-day")]
+    day: String,
+    #[serde(default, rename = "census_date-month")]
+    month: String,
+    #[serde(default, rename = "census_date-year")]
+    year: String,
     #[serde(default)]
     pupils: String,
     #[serde(default)]
@@ -378,7 +394,16 @@ async fn add_pupils(
     user.require(Action::EditPupilNumbers)?;
     user.check_csrf(&form.csrf_token)?;
     let urn = parse_urn(&urn)?;
-    let input = ManualPupilFigure { census_date: form.census_date, pupils: form.pupils, reason: form.reason };
+    let parts = DateParts::of(&form.day, &form.month, &form.year);
+    let typed = format!("{}-{}-{}", parts.day, parts.month, parts.year);
+    // A date that does not read is sent as none, so every other problem is found too, and
+    // nothing is written; its own message then replaces "Enter the census date".
+    let (census_date, census_problem) = match parts.read("Census date") {
+        Ok(Some(d)) => (d.format("%d-%m-%Y").to_string(), None),
+        Ok(None) => (String::new(), None),
+        Err(message) => (String::new(), Some(message)),
+    };
+    let mut input = ManualPupilFigure { census_date, pupils: form.pupils, reason: form.reason };
     match register::add_manual_pupil_figure(
         &state.db,
         user.partnership.id,
@@ -391,7 +416,13 @@ async fn add_pupils(
     .await
     {
         Ok(()) => Ok(Redirect::to(&format!("/schools/{urn}?added=1")).into_response()),
-        Err(ServiceError::Invalid(errors)) => {
+        Err(ServiceError::Invalid(mut errors)) => {
+            if let Some(message) = census_problem {
+                for e in errors.iter_mut().filter(|e| e.field == "census_date") {
+                    e.message = message.clone();
+                }
+            }
+            input.census_date = typed;
             school_page(&state, &user, urn, errors, None, Some(&input)).await
         }
         Err(e) => Err(e.into()),

@@ -36,6 +36,19 @@ pub enum BreakEven {
     Unreachable,
 }
 
+/// The break-even fee as people read it: the option's own rule at that amount or scale ("£2.21
+/// per pupil", "£7.71 per pupil plus £162.28 a school"), never a bare multiplier.
+pub fn break_even_words(option: &FundingOption, found: &BreakEven) -> String {
+    match found {
+        BreakEven::Amount(m) => {
+            option.membership_fee.with_single_amount(m.amount()).map_or_else(|| m.to_string(), |r| r.describe())
+        }
+        BreakEven::Scale(f) => option.membership_fee.scaled(*f).describe(),
+        BreakEven::Free => "Covered with no membership fee".into(),
+        BreakEven::Unreachable => "Cannot break even under this rule".into(),
+    }
+}
+
 /// Finds the break-even point by bisection on a monotone surplus: for a single-amount rule the
 /// lowest amount in whole pence; otherwise the lowest scale in steps of 0.0001.
 pub fn break_even(

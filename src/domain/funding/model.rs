@@ -1,6 +1,6 @@
 //! A model run: every option's income, surplus, break-even and per-school charges, to the penny.
 
-use super::break_even::{BreakEven, break_even, sensitivity};
+use super::break_even::{BreakEven, break_even, break_even_words, sensitivity};
 use super::income::{charges, costs_covered, income};
 use super::scenario::{CostKind, CostLine, ModelSchool, Scenario};
 use crate::domain::billing_phase::BillingPhase;
@@ -58,6 +58,8 @@ pub struct OptionResult {
     /// A per-pupil rate or flat amount ("47.77"), a scale ("scale 1.2345"), "free" or
     /// "unreachable".
     pub break_even: String,
+    /// The break-even fee in words, as the option's rule reads at that amount.
+    pub break_even_words: String,
     pub by_phase: Vec<PhaseStats>,
     pub schools: Vec<SchoolCharge>,
     pub needs_pupil_number: Vec<SchoolCharge>,
@@ -148,6 +150,7 @@ pub fn model(scenario: &Scenario, schools: &[ModelSchool]) -> ModelResult {
                     max: amounts[amounts.len() - 1],
                 });
             }
+            let found = break_even(o, schools, &scenario.costs, council, year_index);
             OptionResult {
                 name: o.name.clone(),
                 income: IncomeShown {
@@ -159,12 +162,13 @@ pub fn model(scenario: &Scenario, schools: &[ModelSchool]) -> ModelResult {
                 },
                 costs_covered: to_money(covered),
                 surplus: to_money(i.total() - covered),
-                break_even: match break_even(o, schools, &scenario.costs, council, year_index) {
+                break_even: match &found {
                     BreakEven::Amount(m) => m.amount().to_string(),
                     BreakEven::Scale(f) => format!("scale {f}"),
                     BreakEven::Free => "free".into(),
                     BreakEven::Unreachable => "unreachable".into(),
                 },
+                break_even_words: break_even_words(o, &found),
                 by_phase,
                 schools: rows,
                 needs_pupil_number: missing,

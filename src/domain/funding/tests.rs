@@ -164,3 +164,14 @@ proptest! {
         prop_assert_eq!(income(&o, &SignUp::All(Decimal::ZERO), &roster(), None, 0).memberships, Decimal::ZERO);
     }
 }
+
+#[test]
+fn break_even_reads_as_the_rule_at_that_amount() {
+    use super::break_even::{BreakEven, break_even_words};
+    let per_pupil = option(r#"{"per_pupil": "19.00"}"#, vec![CostKind::Core]);
+    assert_eq!(break_even_words(&per_pupil, &BreakEven::Amount(Money::from_pence(221))), "£2.21 per pupil");
+    let two_parts = option(r#"{"per_pupil": "19.00", "lump_sum": "400.00"}"#, vec![CostKind::Core]);
+    let words = break_even_words(&two_parts, &BreakEven::Scale(dec!(0.4057)));
+    assert_eq!(words, "£7.71 per pupil plus £162.28 a school");
+    assert!(!words.contains(" x "), "{words}");
+}

@@ -230,14 +230,6 @@ struct ScenarioPage {
     export_query: String,
 }
 
-fn break_even_words(text: &str) -> String {
-    match text {
-        "free" => "Covered at no fee".to_string(),
-        "unreachable" => "Cannot break even".to_string(),
-        other if other.starts_with("scale ") => format!("Every amount x {}", &other[6..]),
-        other => Money::parse(other).map(|m| m.to_string()).unwrap_or_else(|_| other.to_string()),
-    }
-}
 
 /// The options side by side: each measure, then each option's figure.
 pub fn headline(result: &ModelResult) -> Vec<(&'static str, Vec<String>)> {
@@ -250,7 +242,7 @@ pub fn headline(result: &ModelResult) -> Vec<(&'static str, Vec<String>)> {
         ("Total income", cells(&|o| o.income.total.to_string())),
         ("Costs to cover", cells(&|o| o.costs_covered.to_string())),
         ("Surplus (deficit)", cells(&|o| o.surplus.to_string())),
-        ("Break-even fee", cells(&|o| break_even_words(&o.break_even))),
+        ("Break-even fee", cells(&|o| o.break_even_words.clone())),
         ("Schools with no pupil number", cells(&|o| o.needs_pupil_number.len().to_string())),
     ]
 }

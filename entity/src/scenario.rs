@@ -13,6 +13,11 @@ pub struct Model {
     pub document: String,
     pub updated_by_user_id: Option<i64>,
     pub updated_at: DateTimeUtc,
+    pub paper_purpose: Option<String>,
+    pub paper_decision: Option<String>,
+    pub paper_recommendation: Option<String>,
+    /// The day finance marked the board paper final (YYYY-MM-DD); a draft until then.
+    pub paper_final_on: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,6 +1,7 @@
 //! What a school's finance office needs on a document: the partnership's company number and
 //! registered office; full postal addresses for schools, trusts and councils; a payer's billing
-//! contact; and, on each invoice as issued, the company number and registered office. Indexes
+//! contact; a board paper's purpose, decision sought, recommendation and the day it was marked
+//! final; and, on each invoice as issued, the company number and registered office. Indexes
 //! answer the lists and counts every page shows on a national register: the audit log's entries
 //! about one thing, invoices by period and by state, payers by name.
 
@@ -12,7 +13,7 @@ use sea_orm_migration::schema::{string_null, text_null};
 pub struct Migration;
 
 /// (table, column, is long text)
-const COLUMNS: [(&str, &str, bool); 8] = [
+const COLUMNS: [(&str, &str, bool); 12] = [
     ("partnerships", "company_number", false),
     ("partnerships", "registered_office", true),
     ("schools", "address", true),
@@ -21,6 +22,10 @@ const COLUMNS: [(&str, &str, bool); 8] = [
     ("payers", "contact_name", false),
     ("invoices", "supplier_company_number", false),
     ("invoices", "supplier_registered_office", true),
+    ("scenarios", "paper_purpose", true),
+    ("scenarios", "paper_decision", true),
+    ("scenarios", "paper_recommendation", true),
+    ("scenarios", "paper_final_on", false),
 ];
 
 const INDEXES: [(&str, &[&str]); 4] = [

@@ -23,6 +23,10 @@ pub struct BoardPaper<'a> {
     pub headline: Vec<(&'static str, Vec<String>)>,
     /// The date printed as "Prepared".
     pub prepared: chrono::NaiveDate,
+    /// Purpose, decision sought, recommendation, and whether it is final.
+    pub paper: &'a crate::services::funding::PaperText,
+    /// Per option: how many schools would pay more, less or the same as today.
+    pub winners: Vec<String>,
 }
 
 fn colour((r, g, b): (u8, u8, u8)) -> Color {
@@ -203,7 +207,16 @@ pub fn assumptions(paper: &BoardPaper<'_>) -> Vec<String> {
 pub fn render(paper: &BoardPaper<'_>) -> Vec<u8> {
     let mut pdf = PdfDocument::new(&format!("{}: {}", paper.partnership, paper.scenario_name));
     let mut w = Writer::new(&mut pdf);
+    let draft = paper.paper.final_on.is_none();
+    w.footer = if draft {
+        format!("DRAFT: funding options for {}", paper.result.year)
+    } else {
+        format!("Funding options for {}", paper.result.year)
+    };
     w.y = PAGE_H - 60.0;
+    if draft {
+        w.paragraph(true, 14.0, "DRAFT: not yet marked final by finance");
+    }
     w.paragraph(true, 18.0, &format!("Funding options for {}", paper.result.year));
     w.paragraph(
         false,
@@ -217,8 +230,25 @@ pub fn render(paper: &BoardPaper<'_>) -> Vec<u8> {
         ),
     );
     w.y -= 6.0;
+    let or_not_yet =
+        |text: &str| if text.trim().is_empty() { "Not yet written.".to_string() } else { text.to_string() };
+    for (heading, text) in [
+        ("Purpose", or_not_yet(&paper.paper.purpose)),
+        ("Decision sought", or_not_yet(&paper.paper.decision)),
+        ("Recommendation", or_not_yet(&paper.paper.recommendation)),
+    ] {
+        w.paragraph(true, 12.0, heading);
+        w.paragraph(false, BODY + 0.5, &text);
+    }
+    if let Some(day) = paper.paper.final_on {
+        w.paragraph(false, BODY, &format!("Marked final on {}.", day.format("%-d %B %Y")));
+    }
     w.paragraph(true, 12.0, "The options side by side");
     options_table(&mut w, paper);
+    w.paragraph(true, 12.0, "Who pays more or less than today");
+    for sentence in &paper.winners {
+        w.paragraph(false, BODY + 0.5, sentence);
+    }
     chart(
         &mut w,
         "Income against the costs each option must cover",
@@ -226,6 +256,24 @@ pub fn render(paper: &BoardPaper<'_>) -> Vec<u8> {
             let _ = charts::income_against_cost(root, paper.result);
         }),
     );
+    w.paragraph(false, BODY, "The figures behind the chart:");
+    for o in &paper.result.options {
+        w.paragraph(
+            false,
+            BODY,
+            &format!(
+                "{}: income {} (memberships {}, tiers {}, services {}, council {}); costs to cover {}; surplus {}.",
+                o.name,
+                o.income.total,
+                o.income.memberships,
+                o.income.levels,
+                o.income.services,
+                o.income.council,
+                o.costs_covered,
+                o.surplus
+            ),
+        );
+    }
     chart(
         &mut w,
         "Surplus or deficit if fewer schools join",
@@ -233,6 +281,12 @@ pub fn render(paper: &BoardPaper<'_>) -> Vec<u8> {
             let _ = charts::surplus_against_sign_up(root, paper.result);
         }),
     );
+    w.paragraph(false, BODY, "The figures behind the chart (share of schools joining: surplus):");
+    for o in &paper.result.options {
+        let points: Vec<String> =
+            o.sensitivity.iter().map(|(share, surplus)| format!("{share}%: {surplus}")).collect();
+        w.paragraph(false, BODY, &format!("{}: {}.", o.name, points.join("; ")));
+    }
     if let Some(option) = paper.result.options.get(paper.chosen) {
         chart(
             &mut w,
@@ -241,6 +295,26 @@ pub fn render(paper: &BoardPaper<'_>) -> Vec<u8> {
                 let _ = charts::charges_by_phase(root, option);
             }),
         );
+        w.paragraph(
+            false,
+            BODY,
+            "The figures behind the chart (lowest, middle and highest charge by phase):",
+        );
+        for p in &option.by_phase {
+            w.paragraph(
+                false,
+                BODY,
+                &format!(
+                    "{}: {} schools, {} in all; lowest {}, middle {}, highest {}.",
+                    p.phase.label(),
+                    p.schools,
+                    p.total,
+                    p.min,
+                    p.median,
+                    p.max
+                ),
+            );
+        }
     }
     if w.y < BOTTOM + 120.0 {
         w.new_page();

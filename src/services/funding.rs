@@ -7,7 +7,7 @@ use crate::domain::funding::{ModelSchool, Scenario, SchoolsSource};
 use crate::domain::gias::{ParseOptions, parse_file};
 use crate::domain::partnership::MembershipYear;
 use crate::domain::school::SchoolStatus;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use std::path::Path;
 
 fn keep_phase(source: &SchoolsSource, phase: BillingPhase) -> bool {
@@ -189,6 +189,17 @@ pub struct SavedScenario {
     pub name: String,
     pub scenario: Scenario,
     pub updated_at: chrono::DateTime<chrono::Utc>,
+    pub paper: PaperText,
+}
+
+/// What finance writes on a scenario's board paper.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct PaperText {
+    pub purpose: String,
+    pub decision: String,
+    pub recommendation: String,
+    /// The day it was marked final; a draft until then.
+    pub final_on: Option<chrono::NaiveDate>,
 }
 
 /// A stored scenario, read by the same checking readers as a new one; a document that no longer
@@ -200,7 +211,17 @@ fn saved(m: entity::scenario::Model) -> Result<SavedScenario, ServiceError> {
         value: m.name.clone(),
         reason: e.to_string(),
     })?;
-    Ok(SavedScenario { id: m.id, name: m.name, scenario, updated_at: m.updated_at })
+    let final_on = match m.paper_final_on.as_deref() {
+        None => None,
+        Some(text) => Some(super::read_stored::<chrono::NaiveDate>("scenarios", "paper_final_on", text)?),
+    };
+    let paper = PaperText {
+        purpose: m.paper_purpose.unwrap_or_default(),
+        decision: m.paper_decision.unwrap_or_default(),
+        recommendation: m.paper_recommendation.unwrap_or_default(),
+        final_on,
+    };
+    Ok(SavedScenario { id: m.id, name: m.name, scenario, updated_at: m.updated_at, paper })
 }
 
 /// The partnership's saved scenarios, by name.
@@ -302,4 +323,66 @@ pub async fn save_scenario(
         .or_clash("name", format!("there is already a scenario called \"{name}\": choose another name"))?,
     };
     saved(model)
+}
+
+/// Sets what the board paper says beside the figures, and whether it is final (a final paper
+/// records the day; an unticked box makes it a draft again).
+#[allow(clippy::too_many_arguments)]
+pub async fn set_paper(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+    name: &str,
+    text: &PaperText,
+    is_final: bool,
+    today: chrono::NaiveDate,
+    user_id: Option<i64>,
+) -> Result<SavedScenario, ServiceError> {
+    use crate::domain::text::{MAX_DESCRIPTION_CHARS, optional};
+    let mut errors = Vec::new();
+    let mut read = |field: &str, value: &str| match optional(value, MAX_DESCRIPTION_CHARS) {
+        Ok(v) => v,
+        Err(message) => {
+            errors.push(super::FieldError { field: field.into(), message });
+            None
+        }
+    };
+    let purpose = read("purpose", &text.purpose);
+    let decision = read("decision", &text.decision);
+    let recommendation = read("recommendation", &text.recommendation);
+    if is_final && recommendation.is_none() && errors.is_empty() {
+        errors.push(super::FieldError {
+            field: "recommendation".into(),
+            message: "Write finance's recommendation before marking the paper final".into(),
+        });
+    }
+    if !errors.is_empty() {
+        return Err(ServiceError::Invalid(errors));
+    }
+    let model = entity::scenario::Entity::find()
+        .filter(entity::scenario::Column::PartnershipId.eq(partnership_id))
+        .filter(entity::scenario::Column::Name.eq(name))
+        .one(db)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(format!("scenario \"{name}\"")))?;
+    let before = serde_json::json!({"final_on": model.paper_final_on});
+    let mut active: entity::scenario::ActiveModel = model.into();
+    active.paper_purpose = Set(purpose);
+    active.paper_decision = Set(decision);
+    active.paper_recommendation = Set(recommendation);
+    active.paper_final_on = Set(is_final.then(|| today.format("%Y-%m-%d").to_string()));
+    let updated = active.update(db).await?;
+    super::audit::record(
+        db,
+        super::audit::Event {
+            partnership_id,
+            user_id,
+            action: "scenario.paper_changed",
+            entity: "scenario",
+            entity_id: updated.id,
+            before: Some(before),
+            after: Some(serde_json::json!({"final_on": updated.paper_final_on})),
+        },
+    )
+    .await?;
+    saved(updated)
 }

@@ -491,9 +491,46 @@ async fn comparing_and_exporting(backend: Backend) {
         result.options[0].income.total.to_string(),
         result.options[2].surplus.to_string(),
         format!("The offer costs {} in all.", result.costs_total),
+        "DRAFT: not yet marked final by finance".into(),
+        "Decision sought".into(),
+        "Who pays more or less than today".into(),
+        "The figures behind the chart".into(),
+        result.options[0].break_even_words.split(' ').next().unwrap_or_default().to_string(),
     ] {
         assert!(text.contains(&expected), "the board paper lacks {expected:?}:\n{text}");
     }
+    assert!(!text.contains("Every amount x"), "{text}");
+
+    // Finance writes the paper's purpose, decision and recommendation, then marks it final.
+    let mut finance = app.client();
+    finance.sign_in("finance@demo.test", "demo-finance-2025").await;
+    let csrf = finance.session_csrf().await;
+    let paper = format!("{DEMO}/paper");
+    let early = finance
+        .post_form(&paper, &[("csrf_token", &csrf), ("purpose", "To set 2026-27 fees"), ("final", "yes")])
+        .await;
+    assert_eq!(early.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        early.text().contains("Write finance&#39;s recommendation")
+            || early.text().contains("Write finance's recommendation")
+    );
+    let written = finance
+        .post_form(
+            &paper,
+            &[
+                ("csrf_token", &csrf),
+                ("purpose", "To set 2026-27 fees"),
+                ("decision", "Agree one membership model for 2026-27"),
+                ("recommendation", "Adopt the single partnership fee"),
+                ("final", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(written.status, StatusCode::SEE_OTHER, "{}", written.text());
+    let final_text = crate::pdf::pdf_text(&board.get(&format!("{DEMO}/board-paper.pdf")).await.body);
+    let flat = final_text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains("Adopt the single partnership fee") && flat.contains("Marked final on"), "{flat}");
+    assert!(!flat.contains("DRAFT"), "{flat}");
 
     // Other roles: a school business manager sees none of it.
     let mut sbm = app.client();

@@ -133,6 +133,8 @@ fn billing_routes(ids: &Ids) -> Vec<Route> {
         r("/funding/new".into(), Page, Get, billing.clone()),
         r("/funding/new".into(), Page, PageForm(&[("name", ""), ("year", "2027-28")]), billing.clone()),
         r(format!("{SCENARIO}/edit"), Page, Get, billing.clone()),
+        r(format!("{SCENARIO}/paper"), Page, Get, billing.clone()),
+        r(format!("{SCENARIO}/paper"), Page, PageForm(&[("purpose", "x")]), billing.clone()),
         r(format!("{SCENARIO}/settings"), Page, Get, billing.clone()),
         r(format!("{SCENARIO}/settings"), Page, PageForm(&[("year", "next year")]), billing.clone()),
         r(format!("{SCENARIO}/costs/0"), Page, Get, billing.clone()),

@@ -40,9 +40,10 @@ pub enum BreakEven {
 /// per pupil", "£7.71 per pupil plus £162.28 a school"), never a bare multiplier.
 pub fn break_even_words(option: &FundingOption, found: &BreakEven) -> String {
     match found {
-        BreakEven::Amount(m) => {
-            option.membership_fee.with_single_amount(m.amount()).map_or_else(|| m.to_string(), |r| r.describe())
-        }
+        BreakEven::Amount(m) => option
+            .membership_fee
+            .with_single_amount(m.amount())
+            .map_or_else(|| m.to_string(), |r| r.describe()),
         BreakEven::Scale(f) => option.membership_fee.scaled(*f).describe(),
         BreakEven::Free => "Covered with no membership fee".into(),
         BreakEven::Unreachable => "Cannot break even under this rule".into(),

@@ -205,6 +205,8 @@ async fn board_paper(
         chosen: q.option_index(&result)?,
         headline: headline(&result),
         prepared: state.clock.today(),
+        paper: &saved.paper,
+        winners: result.options.iter().map(super::pages::winners_and_losers).collect(),
     };
     let bytes = crate::pdf::board_paper::render(&paper);
     Ok(download(bytes, "application/pdf", &file_name(&saved.name, "board-paper", "pdf")))

@@ -230,7 +230,6 @@ struct ScenarioPage {
     export_query: String,
 }
 
-
 /// The options side by side: each measure, then each option's figure.
 pub fn headline(result: &ModelResult) -> Vec<(&'static str, Vec<String>)> {
     let cells = |f: &dyn Fn(&OptionResult) -> String| result.options.iter().map(f).collect::<Vec<_>>();
@@ -248,7 +247,7 @@ pub fn headline(result: &ModelResult) -> Vec<(&'static str, Vec<String>)> {
 }
 
 /// How many schools pay more, less and the same as today under an option.
-fn winners_and_losers(option: &OptionResult) -> String {
+pub(crate) fn winners_and_losers(option: &OptionResult) -> String {
     let changes: Vec<Decimal> = option.schools.iter().filter_map(|s| s.change.map(Money::amount)).collect();
     if changes.is_empty() {
         return "The scenario gives no fee for today, so there is nothing to compare with.".into();

@@ -33,11 +33,13 @@ mod costs;
 mod create;
 mod options;
 mod overview;
+mod paper;
 
 use costs::*;
 use create::*;
 use options::*;
 use overview::*;
+use paper::*;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -49,6 +51,7 @@ pub fn router() -> Router<AppState> {
         .route("/funding/{name}/options/{option}", get(option_form).post(save_option))
         .route("/funding/{name}/options/{option}/remove", get(remove_option_form).post(remove_option))
         .route("/funding/{name}/duplicate", get(duplicate_form).post(duplicate))
+        .route("/funding/{name}/paper", get(paper_form).post(save_paper))
         .route("/funding/{name}/delete", get(delete_form).post(delete))
 }
 

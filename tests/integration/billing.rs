@@ -519,6 +519,9 @@ async fn billing_page_periods(backend: Backend) {
     let next = client.get("/billing?year=2026-27").await.text();
     assert!(next.contains("Full year (1 September 2026 to 31 August 2027)"), "{next}");
     assert!(!next.contains("value=\"spring\""), "2026-27 is billed annually: {next}");
+    let every = client.get("/billing/runs").await.text();
+    assert!(every.contains("1 run, newest first") && every.contains("href=\"/billing/runs/"), "{every}");
+    assert_eq!(client.get("/billing/runs?page=x").await.status, axum::http::StatusCode::BAD_REQUEST);
     let none = client.get("/billing/preview?year=2025-26&period=").await;
     assert_eq!(none.status, axum::http::StatusCode::UNPROCESSABLE_ENTITY);
     assert!(none.text().contains("Choose the billing period to run"), "{}", none.text());

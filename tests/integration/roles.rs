@@ -183,6 +183,7 @@ fn billing_routes(ids: &Ids) -> Vec<Route> {
         r("/billing/audit".into(), Page, Get, billing.clone()),
         r("/billing/settings".into(), Page, Get, billing.clone()),
         r("/billing/settings".into(), Page, PageForm(SETTINGS_FORM), billing.clone()),
+        r("/billing/runs".into(), Page, Get, billing.clone()),
         r("/invoices".into(), Page, Get, vec![ADMIN, FINANCE, SBM, TRUST, COUNCIL]),
         r(format!("/invoices/{}", ids.school_invoice), Page, Get, vec![ADMIN, FINANCE, SBM]),
         r(format!("/invoices/{}/pdf", ids.school_invoice), Page, Get, vec![ADMIN, FINANCE, SBM]),

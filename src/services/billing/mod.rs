@@ -13,7 +13,9 @@ mod runs;
 pub use crate::domain::billing::{PlannedInvoice, PlannedLine, RunPlan, Skipped};
 pub use commit::{CommitOptions, RunBy, RunSummary, commit, commit_with};
 pub use po::release_with_po;
-pub use runs::{RunRecord, RunState, finish_run, get_run, record_batch, runs, start_run};
+pub use runs::{
+    RUNS_PER_PAGE, RunRecord, RunState, finish_run, get_run, record_batch, runs, runs_page, start_run,
+};
 
 use super::partnerships::Partnership;
 use super::{ServiceError, offers};

@@ -205,3 +205,26 @@ pub async fn runs(
         .map(|m| record(m, now))
         .collect()
 }
+
+/// Runs per page of the list of every run.
+pub const RUNS_PER_PAGE: u64 = 20;
+
+/// A page of every run of the partnership, newest first, with the count over all pages.
+pub async fn runs_page(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+    page: u64,
+    now: DateTime<Utc>,
+) -> Result<(Vec<RunRecord>, u64, u64, u64), ServiceError> {
+    let found = crate::services::page_of(
+        db,
+        billing_run::Entity::find()
+            .filter(billing_run::Column::PartnershipId.eq(partnership_id))
+            .order_by_desc(billing_run::Column::Id),
+        page,
+        RUNS_PER_PAGE,
+    )
+    .await?;
+    let rows = found.rows.into_iter().map(|m| record(m, now)).collect::<Result<Vec<_>, _>>()?;
+    Ok((rows, found.total, found.page, found.pages))
+}

@@ -14,14 +14,14 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Form, Router};
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/billing", get(overview))
         .route("/billing/preview", get(preview))
-        .route("/billing/runs", post(commit))
+        .route("/billing/runs", get(all_runs).post(commit))
         .route("/billing/runs/{id}", get(progress))
 }
 
@@ -63,7 +63,7 @@ async fn overview_page(
     period: &str,
 ) -> Result<Response, PageError> {
     let all = offers::list(&state.db, user.partnership.id).await?;
-    let runs = billing::runs(&state.db, user.partnership.id, 20, state.clock.now()).await?;
+    let runs = billing::runs(&state.db, user.partnership.id, 5, state.clock.now()).await?;
     let code = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let errors: Vec<FieldError> =
         errors.into_iter().map(|e| FieldError { message: sentence_case(&e.message), ..e }).collect();
@@ -117,18 +117,7 @@ async fn overview_page(
                 (o.year.clone(), format!("{}; levels {}", o.billing_plan.label(), names.join(", ")))
             })
             .collect(),
-        runs: runs
-            .into_iter()
-            .map(|r| RunRow {
-                id: r.id,
-                state: r.state.label(),
-                when: r.finished_at.unwrap_or(r.started_at).format("%-d %B %Y %H:%M").to_string(),
-                invoices: format!("{} of {}", r.raised, r.planned),
-                total: r.total.to_string(),
-                year: r.year,
-                period: r.period,
-            })
-            .collect(),
+        runs: runs.into_iter().map(run_row).collect(),
         errors,
     };
     Ok((code, render(&page)?).into_response())
@@ -350,4 +339,59 @@ async fn progress(
         period: run.period,
     };
     Ok(render(&page)?.into_response())
+}
+
+#[derive(Template)]
+#[template(path = "billing/runs.html")]
+struct RunsPage {
+    chrome: Chrome,
+    total: u64,
+    runs: Vec<RunRow>,
+    pagination: crate::web::view::Pagination,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct RunsQuery {
+    #[serde(default)]
+    page: String,
+}
+
+fn run_row(r: billing::RunRecord) -> RunRow {
+    RunRow {
+        id: r.id,
+        state: r.state.label(),
+        when: r.finished_at.unwrap_or(r.started_at).format("%-d %B %Y %H:%M").to_string(),
+        invoices: format!("{} of {}", r.raised, r.planned),
+        total: r.total.to_string(),
+        year: r.year,
+        period: r.period,
+    }
+}
+
+/// Every billing run, newest first, a page at a time, each linking to its result.
+async fn all_runs(
+    State(state): State<AppState>,
+    user: PageUser,
+    Query(q): Query<RunsQuery>,
+) -> Result<Response, PageError> {
+    user.require(Action::ManageBilling)?;
+    let page = match q.page.trim() {
+        "" => 1,
+        text => text
+            .parse::<u64>()
+            .ok()
+            .filter(|p| (1..=1_000_000).contains(p))
+            .ok_or_else(|| PageError::BadRequest(format!("\"{text}\" is not a page number")))?,
+    };
+    let (runs, total, page, pages) =
+        billing::runs_page(&state.db, user.partnership.id, page, state.clock.now()).await?;
+    let view = RunsPage {
+        chrome: Chrome::for_user(&user, "/billing"),
+        total,
+        runs: runs.into_iter().map(run_row).collect(),
+        pagination: crate::web::view::Pagination::new("Pages of billing runs", page, pages, |n| {
+            format!("/billing/runs?page={n}")
+        }),
+    };
+    Ok(render(&view)?.into_response())
 }

@@ -93,8 +93,13 @@ async fn audit_in_words(backend: Backend) {
     .expect("the school");
     let by_school = client.get(&format!("/billing/audit?school={}", school.urn)).await.text();
     assert!(by_school.contains(&credit), "{by_school}");
-    let wrong = client.get("/billing/audit?from=31-02-2025").await;
+    let wrong = client.get("/billing/audit?from-day=31&from-month=2&from-year=2025").await;
     assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(wrong.text().contains("From date must be a real date"), "{}", wrong.text());
+    let dated = client
+        .get("/billing/audit?from-day=1&from-month=1&from-year=2000&to-day=1&to-month=1&to-year=2001")
+        .await;
+    assert!(dated.text().contains(">0 changes<"), "nothing then: {}", dated.text());
     assert_eq!(client.get("/billing/audit?who=999999").await.status, StatusCode::BAD_REQUEST);
     assert_eq!(client.get("/billing/audit?kind=secret").await.status, StatusCode::BAD_REQUEST);
     assert_eq!(client.get("/billing/audit?page=0").await.status, StatusCode::BAD_REQUEST);

@@ -1,12 +1,12 @@
 //! The audit log page: every money-changing action in words, who did it and when, with links
 //! to what changed and what it was before and after; filtered and a page at a time.
 
-use crate::domain::gias::parse_gias_date;
 use crate::domain::role::Action;
 use crate::services::audit::{self, AuditFilter};
 use crate::services::{FieldError, users};
 use crate::web::AppState;
 use crate::web::error::{PageError, urlencode};
+use crate::web::forms::date::{DateInput, DateParts};
 use crate::web::session::PageUser;
 use crate::web::view::{Chrome, FieldErrors, Pagination, SelectOption, field_errors, render};
 use askama::Template;
@@ -34,6 +34,8 @@ struct AuditPage {
     chrome: Chrome,
     errors: Vec<FieldError>,
     q: AuditQuery,
+    from: DateInput,
+    to: DateInput,
     people: Vec<SelectOption>,
     kinds: Vec<SelectOption>,
     total: u64,
@@ -47,10 +49,18 @@ struct AuditQuery {
     who: String,
     #[serde(default)]
     kind: String,
-    #[serde(default)]
-    from: String,
-    #[serde(default)]
-    to: String,
+    #[serde(default, rename = "from-day")]
+    from_day: String,
+    #[serde(default, rename = "from-month")]
+    from_month: String,
+    #[serde(default, rename = "from-year")]
+    from_year: String,
+    #[serde(default, rename = "to-day")]
+    to_day: String,
+    #[serde(default, rename = "to-month")]
+    to_month: String,
+    #[serde(default, rename = "to-year")]
+    to_year: String,
     #[serde(default)]
     invoice: String,
     #[serde(default)]
@@ -66,15 +76,17 @@ async fn audit_log(
 ) -> Result<Response, PageError> {
     user.require(Action::ViewAllInvoices)?;
     let mut errors = Vec::new();
-    let mut date = |field: &str, text: &str| match parse_gias_date(text) {
+    let mut date = |field: &str, parts: &DateParts, what: &str| match parts.read(what) {
         Ok(d) => d,
         Err(m) => {
             errors.push(FieldError { field: field.into(), message: m });
             None
         }
     };
-    let from = date("from", &q.from);
-    let to = date("to", &q.to);
+    let from_parts = DateParts::of(&q.from_day, &q.from_month, &q.from_year);
+    let to_parts = DateParts::of(&q.to_day, &q.to_month, &q.to_year);
+    let from = date("from", &from_parts, "From date");
+    let to = date("to", &to_parts, "To date");
     let everyone = users::list(&state.db, user.partnership.id).await?;
     let who = match q.who.trim() {
         "" => None,
@@ -114,17 +126,24 @@ async fn audit_log(
     let query = q.clone();
     let href = move |n: u64| {
         format!(
-            "/billing/audit?who={}&kind={}&from={}&to={}&invoice={}&school={}&page={n}",
+            "/billing/audit?who={}&kind={}&from-day={}&from-month={}&from-year={}&to-day={}&to-month={}&to-year={}&invoice={}&school={}&page={n}",
             urlencode(&query.who),
             urlencode(&query.kind),
-            urlencode(&query.from),
-            urlencode(&query.to),
+            urlencode(&query.from_day),
+            urlencode(&query.from_month),
+            urlencode(&query.from_year),
+            urlencode(&query.to_day),
+            urlencode(&query.to_month),
+            urlencode(&query.to_year),
             urlencode(&query.invoice),
             urlencode(&query.school)
         )
     };
+    let today = state.clock.today();
     let view = AuditPage {
         chrome: Chrome::for_user(&user, "/billing"),
+        from: DateInput::new("from", "From", today, "").typed(&from_parts),
+        to: DateInput::new("to", "To", today, "").typed(&to_parts),
         people: std::iter::once(SelectOption::new("", "Anyone", Some(q.who.as_str())))
             .chain(
                 everyone

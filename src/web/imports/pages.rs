@@ -1,13 +1,15 @@
 //! The import page: upload a GIAS extract (admins only).
 
 use super::spool::{SpoolError, Spooled, spool};
-use crate::domain::gias::{ParseOptions, RowError, parse_gias_date, parse_la_codes};
+use crate::domain::gias::{ParseOptions, RowError, parse_la_codes};
 use crate::domain::role::Action;
 use crate::services::FieldError;
 use crate::services::import::{ImportOptions, ImportSummary, import_file};
 use crate::web::AppState;
 use crate::web::error::PageError;
+use crate::web::forms::date::{DateInput, DateParts};
 use crate::web::session::PageUser;
+use crate::web::view::FieldErrors;
 use crate::web::view::{Chrome, render};
 use askama::Template;
 use axum::Router;
@@ -35,7 +37,24 @@ struct ImportPage {
     result: Option<ImportSummary>,
     shown_errors: Vec<RowError>,
     form_la_codes: String,
-    form_census_date: String,
+    census_parts: DateParts,
+    census: DateInput,
+}
+
+impl FieldErrors for ImportPage {
+    fn errors(&self) -> &[FieldError] {
+        &self.errors
+    }
+}
+
+fn census_input(parts: &DateParts, today: chrono::NaiveDate) -> DateInput {
+    DateInput::new(
+        "census_date",
+        "Census date for files without one (optional)",
+        today,
+        "Used for pupil numbers when the file has no CensusDate column; today if left blank",
+    )
+    .typed(parts)
 }
 
 fn page(user: &PageUser) -> ImportPage {
@@ -45,7 +64,8 @@ fn page(user: &PageUser) -> ImportPage {
         result: None,
         shown_errors: vec![],
         form_la_codes: String::new(),
-        form_census_date: String::new(),
+        census_parts: DateParts::default(),
+        census: census_input(&DateParts::default(), chrono::Utc::now().date_naive()),
     }
 }
 
@@ -95,7 +115,9 @@ async fn upload(
             "csrf_token" => csrf = text,
             "skip_bad_rows" => skip_bad_rows = text == "true",
             "la_codes" => view.form_la_codes = text,
-            "census_date" => view.form_census_date = text,
+            "census_date-day" => view.census_parts.day = text,
+            "census_date-month" => view.census_parts.month = text,
+            "census_date-year" => view.census_parts.year = text,
             _ => {}
         }
     }
@@ -103,7 +125,8 @@ async fn upload(
     let la_codes = parse_la_codes(&view.form_la_codes)
         .map_err(|m| view.errors.push(FieldError { field: "la_codes".into(), message: m }))
         .unwrap_or_default();
-    let census = match parse_gias_date(&view.form_census_date) {
+    view.census = census_input(&view.census_parts, state.clock.today());
+    let census = match view.census_parts.read("Census date") {
         Ok(d) => d,
         Err(m) => {
             view.errors.push(FieldError { field: "census_date".into(), message: m });

@@ -87,7 +87,9 @@ pub(super) async fn a_new_partnership_bills_its_first_year(b: &Browser) {
     let file = b.client.find(Locator::Id("file")).await.expect("the file input");
     file.send_keys(path.to_str().expect("a path")).await.expect("choose the file");
     b.fill("la_codes", "309").await;
-    b.fill("census_date", "16-01-2025").await;
+    b.fill("census_date-day", "16").await;
+    b.fill("census_date-month", "1").await;
+    b.fill("census_date-year", "2025").await;
     b.click_button("Import").await;
     assert!(b.text().await.contains("The register was imported"));
     let home = steps_done(b, base).await;

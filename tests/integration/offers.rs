@@ -151,6 +151,32 @@ async fn offers_made_and_changed_on_the_pages(backend: Backend) {
         (premium.name.as_str(), &premium.rule),
         ("Premium", &rule(r#"{"per_pupil": "30", "lump_sum": "500"}"#))
     );
+    // The by-phase shapes post and read back too, and show again as fields.
+    let by_phase = post(
+        &mut client,
+        "/billing/offers/2028-29/add-level",
+        &csrf,
+        &[
+            ("level-name", "By phase"),
+            ("fee-shape", "phase_per_pupil"),
+            ("fee-phase-primary", "12.50"),
+            ("fee-phase-default", "9"),
+            ("vat_rate", "standard"),
+            ("action", "save"),
+        ],
+    )
+    .await;
+    assert_eq!(by_phase.status, StatusCode::SEE_OTHER, "{}", by_phase.text());
+    let one = offers::find(&app.db, demo.id, "2028-29").await.expect("query").expect("2028-29");
+    assert_eq!(
+        one.levels[1].rule,
+        rule(r#"{"by_phase": {"Primary": {"per_pupil": "12.50"}, "default": {"per_pupil": "9"}}}"#)
+    );
+    let shown = client.get("/billing/offers/2028-29/levels/By%20phase").await.text();
+    assert!(
+        shown.contains("value=\"phase_per_pupil\" checked") && shown.contains("value=\"12.50\""),
+        "{shown}"
+    );
     let again = post(&mut client, "/billing/offers/2027-28/add-level", &csrf, &fields).await;
     assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(again.text().contains("There is already a level called Premium"), "{}", again.text());
@@ -208,6 +234,8 @@ async fn offers_made_and_changed_on_the_pages(backend: Backend) {
     let held = post(&mut client, "/billing/offers/2025-26/levels/Core/remove", &csrf, &[]).await;
     assert_eq!(held.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(held.text().contains("Core cannot be removed"), "{}", held.text());
+    let other = post(&mut client, "/billing/offers/2028-29/levels/By%20phase/remove", &csrf, &[]).await;
+    assert_eq!(other.status, StatusCode::SEE_OTHER);
     let only = post(&mut client, "/billing/offers/2028-29/levels/Membership/remove", &csrf, &[]).await;
     assert_eq!(only.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(

@@ -156,18 +156,43 @@ pub async fn page_for_year(
     if let Some(phase) = filter.phase {
         query = query.filter(school::Column::BillingPhase.eq(phase.label()));
     }
-    let found = crate::services::page_of(
-        db,
-        query.order_by_asc(school::Column::Name).order_by_asc(school::Column::Id),
-        page,
-        PER_PAGE,
-    )
-    .await?;
-    let ids: Vec<i64> = found.rows.iter().map(|s| s.id).collect();
+    // The count: from the (offer, school) index alone when nothing narrows the schools
+    // themselves, instead of checking every school of the register.
+    let total = if q.is_empty() && filter.phase.is_none() {
+        use sea_orm::QuerySelect;
+        use sea_orm::sea_query::ExprTrait;
+        let mut count = membership::Entity::find()
+            .select_only()
+            .column_as(Expr::col(membership::Column::SchoolId).count_distinct(), "schools")
+            .filter(membership::Column::OfferId.eq(offer.id));
+        if let Some(id) = level_id {
+            count = count.filter(membership::Column::LevelId.eq(id));
+        }
+        if let Some(paid_by) = filter.paid_by {
+            count = count.filter(membership::Column::PaidBy.eq(paid_by.as_str()));
+        }
+        count.into_tuple::<i64>().one(db).await?.map_or(0, |n| u64::try_from(n).unwrap_or(0))
+    } else {
+        use sea_orm::PaginatorTrait;
+        query.clone().count(db).await?
+    };
+    let pages = total.div_ceil(PER_PAGE).max(1);
+    let page = page.clamp(1, pages);
+    let found_rows = {
+        use sea_orm::QuerySelect;
+        query
+            .order_by_asc(school::Column::Name)
+            .order_by_asc(school::Column::Id)
+            .offset((page - 1) * PER_PAGE)
+            .limit(PER_PAGE)
+            .all(db)
+            .await?
+    };
+    let ids: Vec<i64> = found_rows.iter().map(|s| s.id).collect();
     let order: std::collections::HashMap<i64, usize> =
         ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
     let schools: std::collections::HashMap<i64, school::Model> =
-        found.rows.into_iter().map(|s| (s.id, s)).collect();
+        found_rows.into_iter().map(|s| (s.id, s)).collect();
     let mut members = membership::Entity::find()
         .filter(membership::Column::OfferId.eq(offer.id))
         .filter(membership::Column::SchoolId.is_in(ids.clone()));
@@ -250,5 +275,5 @@ pub async fn page_for_year(
             fee,
         });
     }
-    Ok(MembershipPage { rows, total: found.total, page: found.page, pages: found.pages })
+    Ok(MembershipPage { rows, total, page, pages })
 }

@@ -169,6 +169,28 @@ async fn invoice_pdfs(backend: Backend) {
         assert!(text.contains(expected), "{expected} is missing from the credit note:\n{text}");
     }
     assert!(text.contains(&credit.totals.gross.to_string()));
+    assert!(text.contains(&format!("Credit note {}, page 1 of", note.number)), "{text}");
+
+    // A school's invoice is addressed in full: name, street, town and postcode, as GIAS has them.
+    let school_paid = invoice::Entity::find()
+        .filter(invoice::Column::PayerName.ne("Northgate Learning Trust"))
+        .filter(
+            sea_orm::Condition::any()
+                .add(invoice::Column::PayerAddress.contains("Lane"))
+                .add(invoice::Column::PayerAddress.contains("Road")),
+        )
+        .filter(invoice::Column::Number.is_not_null())
+        .one(&app.db)
+        .await
+        .unwrap()
+        .expect("an invoice to a school");
+    let view = invoices::get(&app.db, p.id, school_paid.id, &InvoiceScope::All, today).await.unwrap();
+    let text = pdf_text(&render(&invoice_document(&view, &p)));
+    let lines: Vec<&str> = school_paid.payer_address.lines().collect();
+    assert!(lines.len() >= 4, "name, street, town and postcode: {lines:?}");
+    for line in lines {
+        assert!(text.contains(line), "{line} is missing from:\n{text}");
+    }
     app.finish().await;
 }
 on_both_databases!(invoice_and_credit_note_pdfs_have_extractable_text, invoice_pdfs);

@@ -2,6 +2,7 @@
 
 mod api;
 mod enrol;
+mod membership;
 pub(crate) mod pages;
 
 use crate::web::AppState;
@@ -9,7 +10,7 @@ use axum::Router;
 
 /// The feature's pages.
 pub fn router() -> Router<AppState> {
-    pages::router().merge(enrol::router())
+    pages::router().merge(enrol::router()).merge(membership::router())
 }
 
 /// The feature's JSON API routes (nested under `/api/v1`).

@@ -3,6 +3,7 @@
 mod api;
 mod levels;
 pub(crate) mod pages;
+mod preview;
 
 use crate::web::AppState;
 use axum::Router;

@@ -41,14 +41,7 @@ pub fn parse_id(text: &str) -> Result<i64, ApiError> {
 /// A page number from a query (blank: the first page); anything else but 1 to 1,000,000 is an
 /// error naming the field.
 pub fn page_number(text: &str) -> Result<u64, ApiError> {
-    match text.trim() {
-        "" => Ok(1),
-        t => t
-            .parse::<u64>()
-            .ok()
-            .filter(|n| (1..=1_000_000).contains(n))
-            .ok_or_else(|| invalid("page", format!("\"{t}\" is not a whole number from 1 to 1000000"))),
-    }
+    crate::web::view::page_number(text).map_err(|m| invalid("page", m))
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 
 use crate::domain::role::{Action, Role, allows};
 use crate::services::FieldError;
+use crate::web::error::PageError;
 use crate::web::session::PageUser;
 use askama::Template;
 use axum::response::{Html, IntoResponse, Response};
@@ -169,6 +170,27 @@ pub struct PageItem {
 }
 
 /// GOV.UK pagination for a paged list (`partials/pagination.html`).
+/// The highest page number a list accepts.
+pub const MAX_PAGE: u64 = 1_000_000;
+
+/// A page number from a query: blank is the first page; anything but a whole number from 1 to
+/// `MAX_PAGE` is the message saying so.
+pub fn page_number(text: &str) -> Result<u64, String> {
+    match text.trim() {
+        "" => Ok(1),
+        t => t
+            .parse::<u64>()
+            .ok()
+            .filter(|n| (1..=MAX_PAGE).contains(n))
+            .ok_or_else(|| format!("\"{t}\" is not a page number: a whole number from 1 to {MAX_PAGE}")),
+    }
+}
+
+/// A page number for a page: a bad one is a 400 saying so.
+pub fn page_param(text: &str) -> Result<u64, PageError> {
+    page_number(text).map_err(PageError::BadRequest)
+}
+
 pub struct Pagination {
     /// What the navigation is called for screen readers, e.g. "Pages of invoices".
     pub label: &'static str,

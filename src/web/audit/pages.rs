@@ -106,14 +106,7 @@ async fn audit_log(
             None => return Err(PageError::BadRequest(format!("\"{text}\" is not a kind of change"))),
         },
     };
-    let page = match q.page.trim() {
-        "" => 1,
-        text => text
-            .parse::<u64>()
-            .ok()
-            .filter(|p| (1..=1_000_000).contains(p))
-            .ok_or_else(|| PageError::BadRequest(format!("\"{text}\" is not a page number")))?,
-    };
+    let page = crate::web::view::page_param(&q.page)?;
     let filter = AuditFilter {
         user_id: who,
         kind,

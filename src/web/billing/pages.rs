@@ -375,14 +375,7 @@ async fn all_runs(
     Query(q): Query<RunsQuery>,
 ) -> Result<Response, PageError> {
     user.require(Action::ManageBilling)?;
-    let page = match q.page.trim() {
-        "" => 1,
-        text => text
-            .parse::<u64>()
-            .ok()
-            .filter(|p| (1..=1_000_000).contains(p))
-            .ok_or_else(|| PageError::BadRequest(format!("\"{text}\" is not a page number")))?,
-    };
+    let page = crate::web::view::page_param(&q.page)?;
     let (runs, total, page, pages) =
         billing::runs_page(&state.db, user.partnership.id, page, state.clock.now()).await?;
     let view = RunsPage {

@@ -79,6 +79,29 @@ impl DateParts {
     }
 }
 
+/// A required date from a date input: its parts read, or a problem against `field`.
+pub fn date_field(
+    field: &str,
+    parts: DateParts,
+    what: &str,
+    errors: &mut Vec<crate::services::FieldError>,
+) -> Option<chrono::NaiveDate> {
+    match parts.read(what) {
+        Ok(Some(d)) => Some(d),
+        Ok(None) => {
+            errors.push(crate::services::FieldError {
+                field: field.into(),
+                message: format!("Enter the {}", what.to_lowercase()),
+            });
+            None
+        }
+        Err(message) => {
+            errors.push(crate::services::FieldError { field: field.into(), message });
+            None
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,9 +2,10 @@
 //! as the form's problems, and the membership year a form asks for.
 
 use crate::domain::partnership::MembershipYear;
+use crate::domain::role::Action;
 use crate::services::{FieldError, ServiceError};
 use crate::web::error::PageError;
-use crate::web::forms::fields::Problems;
+use crate::web::forms::fields::{FormData, Problems};
 use crate::web::session::PageUser;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -69,4 +70,10 @@ pub fn sentence_case(text: &str) -> String {
         Some(first) => first.to_uppercase().chain(chars).collect(),
         None => String::new(),
     }
+}
+
+/// Checks that the user may manage billing and that the posted form carries their CSRF token.
+pub fn editor(user: &PageUser, form: &FormData) -> Result<(), PageError> {
+    user.require(Action::ManageBilling)?;
+    user.check_csrf(form.get("csrf_token"))
 }

@@ -9,7 +9,7 @@ use crate::services::memberships::{self, Chosen, Enrolment, EnrolmentPlan};
 use crate::services::{FieldError, ServiceError, offers, register};
 use crate::web::AppState;
 use crate::web::error::{PageError, urlencode};
-use crate::web::forms::date::{DateInput, DateParts};
+use crate::web::forms::date::{DateInput, DateParts, date_field};
 use crate::web::forms::fields::FormData;
 use crate::web::forms::page::{refused_as, with_problems};
 use crate::web::session::PageUser;
@@ -99,20 +99,7 @@ impl Typed {
 
     /// Checks the shared fields: the enrolment every school gets.
     fn enrolment(&self, errors: &mut Vec<FieldError>) -> Option<Enrolment> {
-        let starts_on = match self.starts_on.read("Date membership starts") {
-            Ok(Some(d)) => Some(d),
-            Ok(None) => {
-                errors.push(FieldError {
-                    field: "starts_on".into(),
-                    message: "Enter the date membership starts".into(),
-                });
-                None
-            }
-            Err(m) => {
-                errors.push(FieldError { field: "starts_on".into(), message: m });
-                None
-            }
-        };
+        let starts_on = date_field("starts_on", self.starts_on.clone(), "Date membership starts", errors);
         let paid_by = PaidBy::parse(&self.paid_by);
         if paid_by.is_none() {
             errors.push(FieldError { field: "paid_by".into(), message: "Choose who pays".into() });

@@ -1,6 +1,5 @@
 //! One membership's page: what it is, and leaving or changing level from a date.
 
-use super::pages::date_field;
 use crate::domain::partnership::MembershipYear;
 use crate::domain::payer::PaidBy;
 use crate::domain::role::Action;
@@ -8,7 +7,7 @@ use crate::services::memberships::{self, MembershipRow};
 use crate::services::{FieldError, ServiceError, offers};
 use crate::web::AppState;
 use crate::web::error::PageError;
-use crate::web::forms::date::{DateInput, DateParts};
+use crate::web::forms::date::{DateInput, DateParts, date_field};
 use crate::web::session::PageUser;
 use crate::web::view::{Chrome, FieldErrors, SelectOption, long_date, render};
 use askama::Template;

@@ -8,7 +8,7 @@ use crate::services::memberships::{self, MembershipFilter, NewMembership};
 use crate::services::{FieldError, ServiceError, offers};
 use crate::web::AppState;
 use crate::web::error::{PageError, urlencode};
-use crate::web::forms::date::{DateInput, DateParts};
+use crate::web::forms::date::{DateInput, DateParts, date_field};
 use crate::web::forms::page::{refused_as, with_problems};
 use crate::web::session::PageUser;
 use crate::web::view::{Chrome, FieldErrors, Pagination, SelectOption, long_date, render};
@@ -133,14 +133,7 @@ impl ListQuery {
     }
 
     fn page(&self) -> Result<u64, PageError> {
-        match self.page.trim() {
-            "" => Ok(1),
-            text => text
-                .parse::<u64>()
-                .ok()
-                .filter(|p| (1..=1_000_000).contains(p))
-                .ok_or_else(|| PageError::BadRequest(format!("\"{text}\" is not a page number"))),
-        }
+        crate::web::view::page_param(&self.page)
     }
 }
 
@@ -292,29 +285,6 @@ async fn list(
     user.require(Action::ManageBilling)?;
     let notice = q.joined.clone().map(|s| format!("{s} was enrolled."));
     list_page(&state, &user, q, &JoinForm::default(), vec![], vec![], notice).await
-}
-
-/// A required date from a date input: its parts read, or a problem against `field`.
-pub(super) fn date_field(
-    field: &str,
-    parts: DateParts,
-    what: &str,
-    errors: &mut Vec<FieldError>,
-) -> Option<chrono::NaiveDate> {
-    match parts.read(what) {
-        Ok(Some(d)) => Some(d),
-        Ok(None) => {
-            errors.push(FieldError {
-                field: field.into(),
-                message: format!("Enter the {}", what.to_lowercase()),
-            });
-            None
-        }
-        Err(message) => {
-            errors.push(FieldError { field: field.into(), message });
-            None
-        }
-    }
 }
 
 async fn join(

@@ -2,7 +2,7 @@
 //! models use), name, what it includes and VAT rate, previewed against today's fees; move it up
 //! or down; remove it while nobody holds it.
 
-use super::pages::{editor, offer_url};
+use super::pages::offer_url;
 use super::preview::{PreviewView, preview_view};
 use crate::domain::billing::{find_period, periods};
 use crate::domain::billing_phase::BillingPhase;
@@ -15,6 +15,7 @@ use crate::web::AppState;
 use crate::web::error::{PageError, encode_segment};
 use crate::web::forms::fee_rule::RuleForm;
 use crate::web::forms::fields::{FormData, Problems};
+use crate::web::forms::page::editor;
 use crate::web::forms::page::{refused_as, with_problems};
 use crate::web::session::PageUser;
 use crate::web::view::{Chrome, FieldErrors, SelectOption, field_errors, render};

@@ -11,7 +11,7 @@ use crate::services::{FieldError, ServiceError};
 use crate::web::AppState;
 use crate::web::error::{PageError, encode_segment};
 use crate::web::forms::fields::{FormData, Problems};
-use crate::web::forms::page::{refused_as, with_problems};
+use crate::web::forms::page::{editor, refused_as, with_problems};
 use crate::web::session::PageUser;
 use crate::web::view::{Chrome, FieldErrors, SelectOption, field_errors, render};
 use askama::Template;
@@ -32,12 +32,6 @@ field_errors!(NewOfferPage, TermsPage, OfferPage);
 /// Where an offer's page is.
 pub fn offer_url(year: &str) -> String {
     format!("/billing/offers/{}", encode_segment(year))
-}
-
-/// Checks the role and the CSRF token of a posted form.
-pub(super) fn editor(user: &PageUser, form: &FormData) -> Result<(), PageError> {
-    user.require(Action::ManageBilling)?;
-    user.check_csrf(form.get("csrf_token"))
 }
 
 /// An offer's plan, part-year unit and discounts as fields.

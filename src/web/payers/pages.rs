@@ -85,14 +85,7 @@ async fn list(
     Query(q): Query<ListQuery>,
 ) -> Result<Response, PageError> {
     user.require(Action::ManageBilling)?;
-    let page = match q.page.as_deref() {
-        None | Some("") => 1,
-        Some(text) => text
-            .parse::<u64>()
-            .ok()
-            .filter(|p| (1..=1_000_000).contains(p))
-            .ok_or_else(|| PageError::BadRequest(format!("\"{text}\" is not a page number")))?,
-    };
+    let page = crate::web::view::page_param(q.page.as_deref().unwrap_or(""))?;
     let held_only = q.held == "yes";
     let found = payers::list(&state.db, user.partnership.id, &q.q, held_only, page).await?;
     let query = q.q.clone();
@@ -338,8 +331,7 @@ async fn save_contact(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     let form = FormData(pairs);
-    user.require(Action::ManageBilling)?;
-    user.check_csrf(form.get("csrf_token"))?;
+    crate::web::forms::page::editor(&user, &form)?;
     let p = payers::get(&state.db, user.partnership.id, parse_id(&id)?).await?;
     let contact = Contact {
         contact_name: form.get("contact_name").to_string(),

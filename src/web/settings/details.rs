@@ -74,8 +74,7 @@ async fn save(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     let form = FormData(pairs);
-    user.require(Action::ManageBilling)?;
-    user.check_csrf(form.get("csrf_token"))?;
+    crate::web::forms::page::editor(&user, &form)?;
     let details = Details {
         name: form.get("name").to_string(),
         address: form.get("address").to_string(),

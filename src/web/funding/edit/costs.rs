@@ -221,11 +221,10 @@ pub(super) async fn remove_cost_form(
     user: PageUser,
     Path((name, line)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
-    user.require(Action::ManageBilling)?;
-    let saved = load(&state, &user, &name).await?;
-    let index = line_index(&line, saved.scenario.costs.len())?.ok_or(PageError::NotFound)?;
-    let what = saved.scenario.costs[index].name.clone();
-    confirm_removal(&user, &saved.name, &format!("costs/{line}"), &what, "cost line")
+    confirm_removal(&state, &user, &name, ("costs", &line, "cost line"), |s| {
+        s.costs.iter().map(|c| c.name.clone()).collect()
+    })
+    .await
 }
 
 pub(super) async fn remove_cost(

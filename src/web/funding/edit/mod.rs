@@ -17,7 +17,7 @@ use crate::web::AppState;
 use crate::web::error::{PageError, encode_segment};
 use crate::web::forms::fee_rule::{Cell, RuleForm};
 use crate::web::forms::fields::{FormData, Problems, amount_text, read_amount, slug};
-use crate::web::forms::page::{check_year, next_year, refused, with_problems};
+use crate::web::forms::page::{check_year, editor, next_year, refused, with_problems};
 use crate::web::forms::sign_up::SignUpForm;
 use crate::web::session::PageUser;
 use crate::web::view::{Chrome, FieldErrors, field_errors, render};
@@ -59,12 +59,6 @@ fn edit_url(name: &str) -> String {
     format!("/funding/{}/edit", encode_segment(name))
 }
 
-/// Checks the role and the CSRF token of a posted form.
-fn editor(user: &PageUser, form: &FormData) -> Result<(), PageError> {
-    user.require(Action::ManageBilling)?;
-    user.check_csrf(form.get("csrf_token"))
-}
-
 async fn load(state: &AppState, user: &PageUser, name: &str) -> Result<SavedScenario, PageError> {
     Ok(funding::get_scenario(&state.db, user.partnership.id, name).await?)
 }
@@ -80,23 +74,30 @@ async fn store(
     Ok(Redirect::to(&edit_url(&saved.name)).into_response())
 }
 
-/// The "are you sure?" page before removing a cost line or option (`part`: "costs/2").
-fn confirm_removal(
+/// The "are you sure?" page before removing a cost line or option: `part` is "costs" or
+/// "options", `index` the one asked for, `names` the scenario's names of that part.
+async fn confirm_removal(
+    state: &AppState,
     user: &PageUser,
     name: &str,
-    part: &str,
-    what: &str,
-    kind: &str,
+    (part, index, kind): (&str, &str, &str),
+    names: fn(&Scenario) -> Vec<String>,
 ) -> Result<Response, PageError> {
+    user.require(Action::ManageBilling)?;
+    let saved = load(state, user, name).await?;
+    let names = names(&saved.scenario);
+    let at = line_index(index, names.len())?.ok_or(PageError::NotFound)?;
+    let what = &names[at];
     let page = crate::web::view::ConfirmPage {
         chrome: Chrome::for_user(user, "/funding"),
         heading: format!("Remove the {kind} {what}?"),
         message: format!(
-            "It is taken out of the scenario {name}, and its figures with it. This cannot be undone."
+            "It is taken out of the scenario {}, and its figures with it. This cannot be undone.",
+            saved.name
         ),
-        action: format!("/funding/{}/{part}/remove", encode_segment(name)),
+        action: format!("/funding/{}/{part}/{index}/remove", encode_segment(&saved.name)),
         button: format!("Remove {what}"),
-        cancel: edit_url(name),
+        cancel: edit_url(&saved.name),
         hidden: vec![],
     };
     Ok(render(&page)?.into_response())

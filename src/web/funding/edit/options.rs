@@ -278,11 +278,10 @@ pub(super) async fn remove_option_form(
     user: PageUser,
     Path((name, option)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
-    user.require(Action::ManageBilling)?;
-    let saved = load(&state, &user, &name).await?;
-    let index = line_index(&option, saved.scenario.options.len())?.ok_or(PageError::NotFound)?;
-    let what = saved.scenario.options[index].name.clone();
-    confirm_removal(&user, &saved.name, &format!("options/{option}"), &what, "option")
+    confirm_removal(&state, &user, &name, ("options", &option, "option"), |s| {
+        s.options.iter().map(|o| o.name.clone()).collect()
+    })
+    .await
 }
 
 pub(super) async fn remove_option(

@@ -214,6 +214,10 @@ pub(crate) struct Paged<T> {
 /// all. Counting is a second pass over every matching row, so it is skipped when the page shows
 /// the end itself (fewer rows than a page holds), as most searches do; asking past the end
 /// gives the last page.
+/// The highest page number any list serves: beyond it, an offset no longer fits the
+/// databases' 64-bit integers.
+pub const MAX_PAGE: u64 = 1_000_000;
+
 pub(crate) async fn page_of<E: sea_orm::EntityTrait>(
     db: &impl ConnectionTrait,
     query: sea_orm::Select<E>,
@@ -224,7 +228,7 @@ where
     E::Model: Send + Sync,
 {
     use sea_orm::{PaginatorTrait, QuerySelect};
-    let page = page.max(1);
+    let page = page.clamp(1, MAX_PAGE);
     let per_page = per_page.max(1);
     let fetch = |page: u64| query.clone().offset((page - 1).saturating_mul(per_page)).limit(per_page).all(db);
     let rows = fetch(page).await?;

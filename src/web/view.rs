@@ -170,8 +170,7 @@ pub struct PageItem {
 }
 
 /// GOV.UK pagination for a paged list (`partials/pagination.html`).
-/// The highest page number a list accepts.
-pub const MAX_PAGE: u64 = 1_000_000;
+pub use crate::services::MAX_PAGE;
 
 /// A page number from a query: blank is the first page; anything but a whole number from 1 to
 /// `MAX_PAGE` is the message saying so.

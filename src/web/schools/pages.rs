@@ -59,16 +59,11 @@ impl ListQuery {
                 }
             },
         };
-        let page = match blank_to_none(&self.page) {
-            None => 1,
-            Some(p) => p.parse::<u64>().unwrap_or_else(|_| {
-                errors.push(FieldError {
-                    field: "page".into(),
-                    message: format!("\"{p}\" is not a page number"),
-                });
+        let page =
+            crate::web::view::page_number(self.page.as_deref().unwrap_or("")).unwrap_or_else(|message| {
+                errors.push(FieldError { field: "page".into(), message });
                 1
-            }),
-        };
+            });
         let filter = SchoolFilter {
             q: blank_to_none(&self.q),
             la: blank_to_none(&self.la),

@@ -34,6 +34,7 @@ pub struct Model {
     pub net_pence: i64,
     pub vat_pence: i64,
     pub gross_pence: i64,
+    pub outstanding_pence: i64,
     pub created_at: DateTimeUtc,
     pub issued_at: Option<DateTimeUtc>,
 }

@@ -1,6 +1,7 @@
 //! sea-orm entities: plain columns, one module per table. Money is whole pence (`i64`) so it is
 //! exact on SQLite and PostgreSQL alike.
 
+pub mod allocation;
 pub mod api_token;
 pub mod audit_entry;
 pub mod billing_run;
@@ -17,11 +18,15 @@ pub mod offer;
 pub mod offer_level;
 pub mod partnership;
 pub mod payer;
+pub mod payment;
 pub mod pupil_count;
 pub mod purchase_order;
+pub mod refund;
 pub mod scenario;
 pub mod school;
 pub mod school_link;
 pub mod session;
+pub mod settlement;
 pub mod trust;
 pub mod user;
+pub mod write_off;

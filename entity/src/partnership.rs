@@ -23,6 +23,7 @@ pub struct Model {
     pub remittance_email: Option<String>,
     pub company_number: Option<String>,
     pub registered_office: Option<String>,
+    pub small_write_off_pence: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -17,6 +17,7 @@ pub struct Model {
     pub email: Option<String>,
     pub contact_name: Option<String>,
     pub requires_po: bool,
+    pub ledger_version: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -9,6 +9,7 @@ mod m20261122_000003_scenarios;
 mod m20261129_000004_solid_ground;
 mod m20261129_000005_read_paths;
 mod m20261129_000006_details_and_addresses;
+mod m20261129_000007_ledger;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000004_solid_ground::Migration),
             Box::new(m20261129_000005_read_paths::Migration),
             Box::new(m20261129_000006_details_and_addresses::Migration),
+            Box::new(m20261129_000007_ledger::Migration),
         ]
     }
 }

@@ -11,6 +11,7 @@ macro_rules! say {
 mod accounts;
 mod billing;
 mod funding;
+mod ledger;
 pub mod output;
 mod register;
 mod serve;
@@ -158,6 +159,15 @@ pub enum Command {
         #[arg(long)]
         remittance_email: Option<String>,
     },
+    /// Check every payer account's invariants; exits non-zero and names every breach.
+    CheckLedger {
+        /// One partnership's slug; all partnerships when left out.
+        #[arg(long)]
+        partnership: Option<String>,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Create an API token for a user; it is printed once.
     CreateToken {
         #[arg(long)]
@@ -260,5 +270,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Model { scenario } => funding::model(&settings, scenario).await,
         Command::CreateToken { email, name } => accounts::create_token(&settings, email, name).await,
+        Command::CheckLedger { partnership, json } => ledger::check(&settings, partnership, json).await,
     }
 }

@@ -30,8 +30,9 @@ pub struct Change {
 
 /// The kinds of action a log can be filtered by: (name in the address, start of the recorded
 /// action, label).
-pub const KINDS: [(&str, &str, &str); 7] = [
+pub const KINDS: [(&str, &str, &str); 8] = [
     ("invoices", "invoice.", "Invoices and credit notes"),
+    ("payments", "payment.", "Payments, refunds and allocations"),
     ("memberships", "membership.", "Memberships"),
     ("offers", "offer", "Offers and levels"),
     ("payers", "payer.", "Payers and PO numbers"),
@@ -81,6 +82,45 @@ pub fn sentence(e: &Entry) -> String {
         "invoice.credited_in_full" => {
             format!("{who} credited {about} in full, {}: {}", money(a, "gross"), text(a, "reason"))
         }
+        "invoice.written_off" => format!(
+            "{who} wrote off {} on {about} ({}): {}",
+            money(a, "amount"),
+            text(a, "kind").to_lowercase(),
+            text(a, "reason")
+        ),
+        "payment.recorded" => {
+            let reference = text(a, "reference");
+            let reference =
+                if reference.is_empty() { String::new() } else { format!(", reference {reference}") };
+            format!(
+                "{who} recorded a payment of {} from {about} by {}, received {}{reference}",
+                money(a, "amount"),
+                text(a, "method").to_lowercase(),
+                date(a, "received_on")
+            )
+        }
+        "payment.allocated" => format!("{who} allocated {about}'s payment: {}", text(a, "allocations")),
+        "payment.unallocated" => format!(
+            "{who} undid {} of {about}'s payment on {}: {}",
+            money(a, "amount"),
+            text(a, "invoice"),
+            text(a, "reason")
+        ),
+        "payment.reversed" => {
+            format!("{who} reversed {about}'s payment of {}: {}", money(a, "amount"), text(a, "reason"))
+        }
+        "payment.refunded" => format!(
+            "{who} refunded {} to {about} by {}: {}",
+            money(a, "amount"),
+            text(a, "method").to_lowercase(),
+            text(a, "reason")
+        ),
+        "payment.settled_by_council" => format!(
+            "{who} recorded {about}'s budget deduction {} settling {} invoices, {}",
+            text(a, "reference"),
+            text(a, "invoices"),
+            money(a, "amount")
+        ),
         "membership.joined" => format!(
             "{who} enrolled {about} at {} for {}, from {}",
             text(a, "level"),

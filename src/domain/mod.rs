@@ -10,6 +10,7 @@ pub mod funding;
 pub mod gias;
 pub mod instalments;
 pub mod invoice;
+pub mod ledger;
 pub mod money;
 pub mod partnership;
 pub mod payer;

@@ -8,6 +8,7 @@ pub mod demo;
 pub mod funding;
 pub mod import;
 pub mod invoices;
+pub mod ledger;
 pub mod memberships;
 pub mod offers;
 pub mod partnerships;
@@ -203,7 +204,7 @@ pub(crate) fn contains_text(
 }
 
 /// One page of rows, and where it sits among them all.
-pub(crate) struct Paged<T> {
+pub struct Paged<T> {
     pub rows: Vec<T>,
     pub total: u64,
     pub page: u64,

@@ -1,6 +1,7 @@
 //! Partnerships: the tenants. Every other record belongs to one.
 
 use super::{OrClash, ServiceError};
+use crate::domain::money::Money;
 use crate::domain::partnership::YearKind;
 use crate::domain::text;
 use entity::partnership;
@@ -27,6 +28,8 @@ pub struct Partnership {
     pub remittance_email: Option<String>,
     pub company_number: Option<String>,
     pub registered_office: Option<String>,
+    /// The largest remainder finance may write off as small (not a bad debt).
+    pub small_write_off: Money,
 }
 
 impl Partnership {
@@ -69,6 +72,16 @@ pub(crate) fn from_model(m: partnership::Model) -> Result<Partnership, ServiceEr
         remittance_email: m.remittance_email,
         company_number: m.company_number,
         registered_office: m.registered_office,
+        small_write_off: if m.small_write_off_pence >= 0 {
+            Money::from_pence(m.small_write_off_pence)
+        } else {
+            return Err(ServiceError::Corrupt {
+                table: "partnerships",
+                column: "small_write_off_pence",
+                value: m.small_write_off_pence.to_string(),
+                reason: "a write-off limit is never negative".into(),
+            });
+        },
     })
 }
 

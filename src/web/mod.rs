@@ -17,6 +17,7 @@ pub mod memberships;
 pub mod offers;
 pub mod openapi;
 pub mod payers;
+pub mod payments;
 pub mod schools;
 pub mod session;
 pub mod settings;
@@ -55,6 +56,7 @@ pub fn router(state: AppState) -> Router {
         .merge(payers::api())
         .merge(billing::api())
         .merge(invoices::api())
+        .merge(payments::api())
         .merge(audit::api())
         .merge(funding::api())
         .layer(axum::middleware::from_fn(layers::api_error_envelope));
@@ -71,6 +73,7 @@ pub fn router(state: AppState) -> Router {
         .merge(settings::router())
         .merge(funding::router())
         .merge(invoices::router())
+        .merge(payments::router())
         .merge(users::router())
         .nest("/api/v1", api)
         .merge(assets::router())

@@ -20,46 +20,46 @@ fn error_meaning(status: u16) -> &'static str {
     }
 }
 
-fn schema_ref(name: &str) -> Value {
+pub(crate) fn schema_ref(name: &str) -> Value {
     json!({ "$ref": format!("#/components/schemas/{name}") })
 }
 
-fn json_content(schema: Value) -> Value {
+pub(crate) fn json_content(schema: Value) -> Value {
     json!({ "application/json": { "schema": schema } })
 }
 
-fn array_of(schema: Value) -> Value {
+pub(crate) fn array_of(schema: Value) -> Value {
     json!({ "type": "array", "items": schema })
 }
 
-fn path_param(name: &str, kind: &str, description: &str, example: Value) -> Value {
+pub(crate) fn path_param(name: &str, kind: &str, description: &str, example: Value) -> Value {
     json!({ "name": name, "in": "path", "required": true, "schema": { "type": kind }, "description": description, "example": example })
 }
 
 /// A page of a list: its rows under `rows`, with the count over all pages.
-fn paged(rows: &str) -> Value {
+pub(crate) fn paged(rows: &str) -> Value {
     json!({ "type": "object", "required": [rows, "total", "page", "pages", "per_page"], "properties": {
         rows: { "type": "array", "items": { "type": "object" } },
         "total": { "type": "integer" }, "page": { "type": "integer" }, "pages": { "type": "integer" }, "per_page": { "type": "integer" } } })
 }
 
-fn query_param(name: &str, schema: Value, required: bool, description: &str) -> Value {
+pub(crate) fn query_param(name: &str, schema: Value, required: bool, description: &str) -> Value {
     json!({ "name": name, "in": "query", "required": required, "schema": schema, "description": description })
 }
 
 /// One operation of the document.
-struct Op {
-    summary: &'static str,
-    id: &'static str,
-    parameters: Vec<Value>,
-    body: Option<Value>,
+pub(crate) struct Op {
+    pub summary: &'static str,
+    pub id: &'static str,
+    pub parameters: Vec<Value>,
+    pub body: Option<Value>,
     /// The success status, what it holds, and its content (JSON schema, or a PDF).
-    ok: (u16, &'static str, Value),
-    errors: &'static [u16],
+    pub ok: (u16, &'static str, Value),
+    pub errors: &'static [u16],
 }
 
 impl Op {
-    fn build(self) -> Value {
+    pub fn build(self) -> Value {
         let mut responses = Map::new();
         responses.insert(self.ok.0.to_string(), json!({ "description": self.ok.1, "content": self.ok.2 }));
         for status in self.errors {
@@ -79,7 +79,7 @@ impl Op {
     }
 }
 
-fn json_body(schema: Value, example: Option<Value>) -> Value {
+pub(crate) fn json_body(schema: Value, example: Option<Value>) -> Value {
     let mut content = json!({ "schema": schema });
     if let Some(example) = example {
         content["example"] = example;
@@ -87,16 +87,16 @@ fn json_body(schema: Value, example: Option<Value>) -> Value {
     json!({ "required": true, "content": { "application/json": content } })
 }
 
-fn obj(required: &[&str], properties: Value) -> Value {
+pub(crate) fn obj(required: &[&str], properties: Value) -> Value {
     json!({ "type": "object", "required": required, "properties": properties })
 }
 
 /// Errors every signed-in read can answer, and those with a path id or a query too.
-const READ: &[u16] = &[400, 401, 403];
-const READ_ONE: &[u16] = &[400, 401, 403, 404, 422];
-const READ_QUERY: &[u16] = &[400, 401, 403, 422];
-const WRITE: &[u16] = &[400, 401, 403, 409, 413, 422];
-const WRITE_ONE: &[u16] = &[400, 401, 403, 404, 409, 413, 422];
+pub(crate) const READ: &[u16] = &[400, 401, 403];
+pub(crate) const READ_ONE: &[u16] = &[400, 401, 403, 404, 422];
+pub(crate) const READ_QUERY: &[u16] = &[400, 401, 403, 422];
+pub(crate) const WRITE: &[u16] = &[400, 401, 403, 409, 413, 422];
+pub(crate) const WRITE_ONE: &[u16] = &[400, 401, 403, 404, 409, 413, 422];
 
 fn schemas() -> Value {
     let money = json!({ "type": "string", "pattern": "^-?[0-9]+\\.[0-9]{2}$", "example": "1234.56" });
@@ -179,7 +179,10 @@ fn schemas() -> Value {
             "payer_name": { "type": "string" }, "payer_address": { "type": "string" },
             "lines": array_of(obj(&["id", "description", "net", "vat_rate", "credited"], json!({
                 "id": { "type": "integer" }, "description": { "type": "string" }, "net": schema_ref("Money"), "vat_rate": vat_rate, "credited": schema_ref("Money") }))),
-            "totals": { "type": "object" }, "credited": schema_ref("Money"), "outstanding": schema_ref("Money") })),
+            "totals": { "type": "object" }, "credited": schema_ref("Money"), "outstanding": schema_ref("Money"),
+            "payment_state": { "type": "string", "nullable": true, "enum": ["issued", "part_paid", "paid", "overdue", "credited", "written_off", null] },
+            "money": obj(&["gross", "credited", "allocated", "written_off"], json!({ "gross": schema_ref("Money"), "credited": schema_ref("Money"), "allocated": schema_ref("Money"), "written_off": schema_ref("Money") })),
+            "allocations": array_of(json!({ "type": "object" })), "write_offs": array_of(json!({ "type": "object" })) })),
         "CreditNote": obj(&["id", "number", "gross"], json!({ "id": { "type": "integer" }, "number": { "type": "string" }, "gross": schema_ref("Money") })),
         "ModelResult": obj(&["year", "schools", "costs", "costs_total", "options"], json!({
             "year": { "type": "string" }, "schools": { "type": "integer" }, "costs": array_of(json!({ "type": "object" })),
@@ -369,7 +372,7 @@ fn paths() -> Value {
         "/audit": { "get": Op { summary: "A page of the audit log, newest first, each entry in words (finance, admin)", id: "auditLog",
             parameters: vec![
                 query_param("page", json!({ "type": "integer", "minimum": 1 }), false, "Page number, from 1"),
-                query_param("kind", json!({ "type": "string", "enum": ["invoices", "memberships", "offers", "payers", "invoice-settings", "details", "users"] }), false, "Kind of change"),
+                query_param("kind", json!({ "type": "string", "enum": ["invoices", "payments", "memberships", "offers", "payers", "invoice-settings", "details", "users"] }), false, "Kind of change"),
                 query_param("from", json!({ "type": "string" }), false, "From this day (DD-MM-YYYY)"),
                 query_param("to", json!({ "type": "string" }), false, "To this day (DD-MM-YYYY)"),
                 query_param("invoice", json!({ "type": "string" }), false, "An invoice number"),
@@ -397,6 +400,15 @@ fn paths() -> Value {
     })
 }
 
+/// Every path: the core ones and each feature's own.
+fn all_paths() -> Value {
+    let mut all = paths();
+    if let (Some(map), Value::Object(more)) = (all.as_object_mut(), crate::web::payments::openapi_paths()) {
+        map.extend(more);
+    }
+    all
+}
+
 /// Builds the OpenAPI document.
 pub fn openapi() -> Value {
     json!({
@@ -415,7 +427,7 @@ pub fn openapi() -> Value {
             "schemas": schemas()
         },
         "security": [{ "token": [] }, { "session": [] }],
-        "paths": paths()
+        "paths": all_paths()
     })
 }
 

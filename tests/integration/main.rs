@@ -16,6 +16,7 @@ mod details;
 mod enrolment;
 mod funding;
 mod import;
+mod ledger;
 mod money;
 mod numbering;
 mod offers;

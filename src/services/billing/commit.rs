@@ -366,6 +366,7 @@ where
             net_pence: Set(to_stored_pence("total", i.totals.net)?),
             vat_pence: Set(to_stored_pence("total", i.totals.vat)?),
             gross_pence: Set(to_stored_pence("total", i.totals.gross)?),
+            outstanding_pence: Set(to_stored_pence("total", i.totals.gross)?),
             created_at: Set(now),
             issued_at: Set(issued.then_some(now)),
             ..Default::default()

@@ -65,6 +65,8 @@ where
             "only an issued invoice can be credited; a draft can simply be left unissued".into(),
         ));
     }
+    crate::services::ledger::lock_payers(&txn, partnership.id, &[view.payer_id]).await?;
+    let view = get(&txn, partnership.id, invoice_id, &InvoiceScope::All, request.today).await?;
     let invoice_lines: Vec<Line> = view.lines.iter().map(super::LineView::line).collect();
     let credited =
         credited_of(&txn, &view.lines.iter().map(|l| l.id).collect::<Vec<_>>(), invoice_id).await?;
@@ -91,8 +93,21 @@ where
         };
         invalid(field, e)
     })?;
-    let voids = plan.totals.gross == view.outstanding;
+    let creditable = view.money.creditable();
+    if plan.totals.gross > creditable {
+        return Err(ServiceError::invalid(
+            "amount",
+            format!(
+                "{} was written off, so at most {creditable} can be credited; {} is more than that",
+                view.money.written_off, plan.totals.gross
+            ),
+        ));
+    }
+    let voids = plan.totals.gross == creditable;
     let note = write_note(&txn, partnership, invoice_id, &view.lines, &plan, &reason, request).await?;
+    let actor =
+        crate::services::ledger::Actor { user_id: request.user_id, today: request.today, now: request.now };
+    crate::services::ledger::after_credit(&txn, invoice_id, &note.number, actor).await?;
     audit::record(
         &txn,
         Event {
@@ -102,7 +117,7 @@ where
             entity: "invoice",
             entity_id: invoice_id,
             before: Some(serde_json::json!({"outstanding": view.outstanding})),
-            after: Some(serde_json::json!({"credit_note": note.number, "gross": plan.totals.gross, "reason": reason, "outstanding": view.outstanding - plan.totals.gross})),
+            after: Some(serde_json::json!({"credit_note": note.number, "gross": plan.totals.gross, "reason": reason, "outstanding": (view.outstanding - plan.totals.gross).max(Money::ZERO)})),
         },
     )
     .await?;

@@ -1,7 +1,8 @@
 //! Lists of invoices (filtered, one page at a time) and the totals of each year.
 
-use super::{InvoiceScope, credited_by_invoice, is_overdue, stored};
+use super::{InvoiceScope, is_overdue, stored};
 use crate::domain::invoice::InvoiceStatus;
+use crate::domain::ledger::{PaymentState, payment_state};
 use crate::domain::money::Money;
 use crate::services::ServiceError;
 use chrono::NaiveDate;
@@ -17,6 +18,8 @@ pub struct InvoiceFilter {
     pub payer_id: Option<i64>,
     pub year: Option<String>,
     pub overdue: bool,
+    /// Only issued invoices that still owe something.
+    pub owing: bool,
     /// An invoice number, or part of a payer's or school's name.
     pub q: Option<String>,
 }
@@ -36,6 +39,9 @@ pub struct InvoiceSummary {
     pub credited: Money,
     pub outstanding: Money,
     pub overdue: bool,
+    /// Payments allocated to it.
+    pub paid: Money,
+    pub payment_state: Option<PaymentState>,
 }
 
 /// One page of invoices and the count over all pages.
@@ -77,23 +83,13 @@ pub async fn list(
     if let Some(year) = filter.year.as_deref().filter(|y| !y.is_empty()) {
         query = query.filter(invoice::Column::Year.eq(year));
     }
-    if filter.overdue {
-        // Money still owed: the gross is more than what credit notes took (whole pence, exact).
-        let credited = sea_orm::sea_query::Query::select()
-            .expr(Expr::col(credit_note::Column::GrossPence).sum())
-            .from(credit_note::Entity)
-            .and_where(
-                Expr::col((credit_note::Entity, credit_note::Column::InvoiceId))
-                    .equals((invoice::Entity, invoice::Column::Id)),
-            )
-            .to_owned();
+    if filter.overdue || filter.owing {
         query = query
             .filter(invoice::Column::Status.eq(InvoiceStatus::Issued.as_str()))
-            .filter(invoice::Column::DueDate.lt(today))
-            .filter(
-                Expr::col((invoice::Entity, invoice::Column::GrossPence))
-                    .gt(sea_orm::sea_query::Func::coalesce([Expr::from(credited), Expr::val(0i64)])),
-            );
+            .filter(invoice::Column::OutstandingPence.gt(0));
+    }
+    if filter.overdue {
+        query = query.filter(invoice::Column::DueDate.lt(today));
     }
     if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         let backend = db.get_database_backend();
@@ -118,17 +114,18 @@ pub async fn list(
         crate::services::page_of(db, query.order_by_desc(invoice::Column::Id), page, per_page).await?;
     let (total, page, pages) = (found.total, found.page, found.pages);
     let models = found.rows;
-    let ids: Vec<i64> = models.iter().map(|m| m.id).collect();
-    let credited = credited_by_invoice(db, &ids).await?;
+    let money = crate::services::ledger::money_of(db, &models).await?;
     let mut invoices = Vec::with_capacity(models.len());
     for m in models {
-        let credited = credited.get(&m.id).copied().unwrap_or(Money::ZERO);
-        let gross = Money::from_pence(m.gross_pence);
-        let outstanding = gross - credited;
+        let money = money[&m.id];
+        let (gross, credited, outstanding) = (money.gross, money.credited, money.outstanding());
         let status = stored::status(&m)?;
         invoices.push(InvoiceSummary {
             id: m.id,
             overdue: is_overdue(status, m.due_date, outstanding, today),
+            paid: money.allocated,
+            payment_state: (status == InvoiceStatus::Issued)
+                .then(|| payment_state(&money, m.due_date, today)),
             number: m.number,
             status,
             payer_name: m.payer_name,

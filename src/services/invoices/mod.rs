@@ -16,6 +16,7 @@ pub use numbering::{CREDIT_NOTE, INVOICE, allocate_block, allocate_number, issue
 
 use super::ServiceError;
 use crate::domain::invoice::{self as doc, InvoiceStatus, Line, LineSource, Totals};
+use crate::domain::ledger::{InvoiceMoney, PaymentState, WriteOffKind, payment_state};
 use crate::domain::money::Money;
 use crate::domain::vat::VatRate;
 use chrono::NaiveDate;
@@ -93,6 +94,23 @@ pub struct InvoiceView {
     pub outstanding: Money,
     pub overdue: bool,
     pub credit_notes: Vec<CreditNoteSummary>,
+    /// What credit notes, payments and write-offs did to an issued invoice's money.
+    pub money: InvoiceMoney,
+    /// Issued invoices only: issued, part paid, paid, overdue, credited or written off.
+    pub payment_state: Option<PaymentState>,
+    /// Payments allocated to it, including undone ones (each says when and why).
+    pub allocations: Vec<crate::services::ledger::AllocationView>,
+    pub write_offs: Vec<WriteOffSummary>,
+}
+
+/// A write-off in brief.
+#[derive(Debug, Clone, Serialize)]
+pub struct WriteOffSummary {
+    pub id: i64,
+    pub written_off_on: NaiveDate,
+    pub amount: Money,
+    pub kind: WriteOffKind,
+    pub reason: String,
 }
 
 /// Which invoices a caller may see.
@@ -101,24 +119,6 @@ pub enum InvoiceScope {
     All,
     /// Only invoices addressed to these payers.
     Payers(Vec<i64>),
-}
-
-async fn credited_by_invoice(
-    db: &impl ConnectionTrait,
-    invoice_ids: &[i64],
-) -> Result<std::collections::HashMap<i64, Money>, ServiceError> {
-    let mut map = std::collections::HashMap::new();
-    for chunk in invoice_ids.chunks(500) {
-        for note in credit_note::Entity::find()
-            .filter(credit_note::Column::InvoiceId.is_in(chunk.to_vec()))
-            .all(db)
-            .await?
-        {
-            let entry = map.entry(note.invoice_id).or_insert(Money::ZERO);
-            *entry = *entry + Money::from_pence(note.gross_pence);
-        }
-    }
-    Ok(map)
 }
 
 /// Whether the scope reaches an invoice.
@@ -186,8 +186,27 @@ pub async fn get(
         });
     }
     let credited: Money = notes.iter().map(|n| Money::from_pence(n.gross_pence)).sum();
-    let outstanding = totals.gross - credited;
+    let money = crate::services::ledger::money_of(db, std::slice::from_ref(&m)).await?[&m.id];
+    let outstanding = money.outstanding();
     let status = stored::status(&m)?;
+    let payment_state = (status == InvoiceStatus::Issued).then(|| payment_state(&money, m.due_date, today));
+    let allocations = crate::services::ledger::allocations_of_invoice(db, m.id).await?;
+    let write_offs = entity::write_off::Entity::find()
+        .filter(entity::write_off::Column::InvoiceId.eq(m.id))
+        .order_by_asc(entity::write_off::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|w| {
+            Ok(WriteOffSummary {
+                id: w.id,
+                written_off_on: w.written_off_on,
+                amount: Money::from_pence(w.amount_pence),
+                kind: crate::services::read_stored("write_offs", "kind", &w.kind)?,
+                reason: w.reason,
+            })
+        })
+        .collect::<Result<Vec<_>, ServiceError>>()?;
     Ok(InvoiceView {
         id: m.id,
         overdue: is_overdue(status, m.due_date, outstanding, today),
@@ -227,6 +246,10 @@ pub async fn get(
         totals,
         credited,
         outstanding,
+        money,
+        payment_state,
+        allocations,
+        write_offs,
         credit_notes: notes
             .into_iter()
             .map(|n| CreditNoteSummary {

@@ -1,6 +1,7 @@
 //! Invoice pages: the list, one invoice, its PDF, and credit notes.
 
 use crate::domain::invoice::InvoiceStatus as Status;
+use crate::domain::ledger::PaymentState;
 use crate::domain::money::Money;
 use crate::domain::role::Action;
 use crate::pdf::documents::{credit_note_document, invoice_document};
@@ -38,20 +39,22 @@ pub async fn scope(state: &AppState, user: &PageUser) -> Result<InvoiceScope, Pa
     invoices::scope_for(&state.db, &user.user).await?.ok_or(PageError::Forbidden)
 }
 
-fn tag_class(status: Status, overdue: bool) -> &'static str {
-    match (status, overdue) {
-        (Status::Issued, true) => "govuk-tag--red",
-        (Status::Issued, false) => "govuk-tag--green",
-        (Status::WaitingForPo, _) => "govuk-tag--yellow",
-        (Status::Draft, _) => "govuk-tag--grey",
-    }
-}
-
-fn status_text(status: Status, overdue: bool, outstanding: Money) -> &'static str {
-    match status {
-        Status::Issued if outstanding.amount().is_zero() => "Credited",
-        Status::Issued if overdue => "Overdue",
-        other => other.label(),
+/// How a page names an invoice's state, and the colour of its tag.
+pub fn status_tag(status: Status, state: Option<PaymentState>) -> (&'static str, &'static str) {
+    match (status, state) {
+        (Status::Issued, Some(s)) => (
+            s.label(),
+            match s {
+                PaymentState::Issued => "govuk-tag--blue",
+                PaymentState::PartPaid => "govuk-tag--light-blue",
+                PaymentState::Paid => "govuk-tag--green",
+                PaymentState::Overdue => "govuk-tag--red",
+                PaymentState::Credited | PaymentState::WrittenOff => "govuk-tag--grey",
+            },
+        ),
+        (Status::Issued, None) => (Status::Issued.label(), "govuk-tag--blue"),
+        (Status::WaitingForPo, _) => (Status::WaitingForPo.label(), "govuk-tag--yellow"),
+        (Status::Draft, _) => (Status::Draft.label(), "govuk-tag--grey"),
     }
 }
 
@@ -78,6 +81,7 @@ struct ListPage {
     status_options: Vec<SelectOption>,
     payer_options: Vec<SelectOption>,
     overdue: bool,
+    owing: bool,
     count_text: String,
     rows: Vec<Row>,
     pagination: Pagination,
@@ -90,6 +94,7 @@ pub struct ListQuery {
     pub year: Option<String>,
     pub payer: Option<String>,
     pub overdue: Option<String>,
+    pub owing: Option<String>,
     pub page: Option<String>,
     pub per_page: Option<String>,
 }
@@ -120,6 +125,7 @@ impl ListQuery {
             payer_id,
             year: blank(&self.year),
             overdue: blank(&self.overdue).is_some_and(|v| v == "true"),
+            owing: blank(&self.owing).is_some_and(|v| v == "true"),
             q: blank(&self.q),
         };
         if errors.is_empty() { Ok(filter) } else { Err(errors) }
@@ -159,6 +165,7 @@ impl ListQuery {
             ("year", &self.year),
             ("payer", &self.payer),
             ("overdue", &self.overdue),
+            ("owing", &self.owing),
             ("per_page", &self.per_page),
         ] {
             if let Some(v) = value.as_deref().filter(|v| !v.trim().is_empty()) {
@@ -213,6 +220,7 @@ async fn list(
             .collect(),
         payer_options,
         overdue: filter.overdue,
+        owing: filter.owing,
         count_text: match found.total {
             0 => "No invoices match.".into(),
             1 => "1 invoice".into(),
@@ -232,8 +240,8 @@ async fn list(
                 due: i.due_date.map(long_date).unwrap_or_default(),
                 gross: i.gross.to_string(),
                 outstanding: i.outstanding.to_string(),
-                status: status_text(i.status, i.overdue, i.outstanding),
-                tag_class: tag_class(i.status, i.overdue),
+                status: status_tag(i.status, i.payment_state).0,
+                tag_class: status_tag(i.status, i.payment_state).1,
             })
             .collect(),
         errors,
@@ -279,6 +287,18 @@ struct InvoicePage {
     form_reason: String,
     /// Held for a PO number, and the user can record one here.
     po_form: bool,
+    /// Finance may record a payment or write off what is owed.
+    can_pay: bool,
+    payments: Vec<PaymentRow>,
+    /// (date, amount, kind and reason)
+    write_offs: Vec<(String, String, String)>,
+}
+
+struct PaymentRow {
+    payment_id: i64,
+    date: String,
+    amount: String,
+    undone: Option<String>,
 }
 
 impl FieldErrors for InvoicePage {
@@ -348,6 +368,12 @@ async fn invoice_page(
     }
     totals.push(("Total".into(), v.totals.gross.to_string()));
     totals.push(("Credited".into(), v.credited.to_string()));
+    if v.money.allocated > Money::ZERO {
+        totals.push(("Paid".into(), v.money.allocated.to_string()));
+    }
+    if v.money.written_off > Money::ZERO {
+        totals.push(("Written off".into(), v.money.written_off.to_string()));
+    }
     totals.push(("Outstanding".into(), v.outstanding.to_string()));
     let status = v.status;
     let code = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
@@ -359,8 +385,8 @@ async fn invoice_page(
             Some(n) => format!("Invoice {n}"),
             None => "Invoice not yet numbered".into(),
         },
-        status: status_text(status, v.overdue, v.outstanding),
-        tag_class: tag_class(status, v.overdue),
+        status: status_tag(status, v.payment_state).0,
+        tag_class: status_tag(status, v.payment_state).1,
         lines: v
             .lines
             .iter()
@@ -387,8 +413,36 @@ async fn invoice_page(
             .collect(),
         can_credit: user.require(Action::ManageBilling).is_ok()
             && status == Status::Issued
-            && v.outstanding > Money::ZERO,
-        left_text: format!("{} is left to credit, VAT included.", v.outstanding),
+            && v.money.creditable() > Money::ZERO,
+        left_text: format!("{} is left to credit, VAT included.", v.money.creditable()),
+        can_pay: user.require(Action::ManageBilling).is_ok() && status == Status::Issued,
+        payments: v
+            .allocations
+            .iter()
+            .map(|a| PaymentRow {
+                payment_id: a.payment_id,
+                date: long_date(a.at.date_naive()),
+                amount: a.amount.to_string(),
+                undone: a.undone_at.map(|at| {
+                    format!(
+                        "Undone on {}: {}",
+                        long_date(at.date_naive()),
+                        a.undone_reason.clone().unwrap_or_default()
+                    )
+                }),
+            })
+            .collect(),
+        write_offs: v
+            .write_offs
+            .iter()
+            .map(|w| {
+                (
+                    long_date(w.written_off_on),
+                    w.amount.to_string(),
+                    format!("{}: {}", w.kind.label(), w.reason),
+                )
+            })
+            .collect(),
         details,
         totals,
         errors,

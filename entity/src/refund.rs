@@ -1,0 +1,24 @@
+//! The `refunds` table.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "refunds")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub partnership_id: i64,
+    pub payer_id: i64,
+    pub payment_id: Option<i64>,
+    pub amount_pence: i64,
+    pub refunded_on: Date,
+    pub method: String,
+    pub reason: String,
+    pub created_by_user_id: Option<i64>,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -274,6 +274,7 @@ async fn journeys_in_a_real_browser() {
         admin_and_finance_pages(&browser, &base).await;
         finance_bills_a_term(&browser, &base).await;
         business_manager_downloads_their_invoice(&browser, &base).await;
+        finance_records_a_payment(&browser, &base).await;
         board_compares_funding_options(&browser, &base).await;
         finance_builds_a_funding_scenario(&browser, &base).await;
         first_year::a_new_partnership_bills_its_first_year(&browser).await;
@@ -433,6 +434,42 @@ async fn business_manager_downloads_their_invoice(b: &Browser, base: &SocketAddr
     b.accessible("a business manager's invoice").await;
     b.go(base, "/billing").await;
     assert!(b.text().await.contains("You cannot see this page"));
+    b.go(base, "/").await;
+    b.click_button("Sign out").await;
+}
+
+/// Finance records a payment from an invoice; the business manager reads their statement.
+async fn finance_records_a_payment(b: &Browser, base: &SocketAddr) {
+    sign_in(b, base, "finance@demo.test", "demo-finance-2025").await;
+    b.go(base, "/invoices?q=Riverside%20Park").await;
+    b.click_partial_link("RH-").await;
+    b.click_link("Record a payment").await;
+    assert!(b.text().await.contains("What Riverside Park Primary School owes"));
+    b.accessible("recording a payment").await;
+    b.fill("reference", "RIVERSIDE PARK").await;
+    b.click_button("Record payment").await;
+    let page = b.text().await;
+    assert!(page.contains("The payment was recorded.") && page.contains("Bank transfer"), "{page}");
+    b.accessible("a payment").await;
+    b.click_link("Riverside Park Primary School").await;
+    let account = b.text().await;
+    assert!(account.contains("Statement of account") && account.contains("Paid"), "{account}");
+    b.accessible("a payer's account").await;
+    b.go(base, "/aged-debt").await;
+    b.accessible("aged debt").await;
+    b.go(base, "/payments").await;
+    assert!(b.text().await.contains("RIVERSIDE PARK"));
+    b.accessible("the payments list").await;
+    b.go(base, "/").await;
+    b.click_button("Sign out").await;
+    sign_in(b, base, "sbm@demo.test", "demo-school-2025").await;
+    b.click_link("Invoices").await;
+    assert!(b.text().await.contains("Paid"), "the business manager sees the invoice paid");
+    b.click_partial_link("RH-").await;
+    b.click_partial_link("statement of account").await;
+    let statement = b.text().await;
+    assert!(statement.contains("Closing balance") && statement.contains("RIVERSIDE PARK"), "{statement}");
+    b.accessible("a business manager's statement").await;
     b.go(base, "/").await;
     b.click_button("Sign out").await;
 }
@@ -630,6 +667,10 @@ async fn pages_fit_a_phone(b: &Browser, base: &SocketAddr) {
         "/users",
         "/import",
         "/account/sessions",
+        "/payments",
+        "/payments/new",
+        "/aged-debt",
+        "/payers/1/account",
     ];
     sign_in(b, base, "admin@demo.test", "demo-admin-2025").await;
     let mut too_wide = Vec::new();

@@ -17,6 +17,7 @@ mod enrolment;
 mod funding;
 mod import;
 mod ledger;
+mod ledger_pages;
 mod money;
 mod numbering;
 mod offers;

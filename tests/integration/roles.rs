@@ -70,6 +70,9 @@ struct Ids {
     payer: i64,
     /// The demo's board member (an account admins manage).
     board_user: i64,
+    /// A payment from the school invoice's payer, and its allocation.
+    payment: i64,
+    allocation: i64,
 }
 
 const CREDIT_FORM: &[(&str, &str)] = &[("reason", "sweep"), ("what", "lines"), ("line_0", "")];
@@ -222,6 +225,65 @@ fn billing_routes(ids: &Ids) -> Vec<Route> {
         r("/api/v1/scenarios".into(), Api, Get, vec![ADMIN, FINANCE, BOARD]),
         r("/api/v1/scenarios/Sweep".into(), Api, Get, vec![ADMIN, FINANCE, BOARD]),
         r("/api/v1/scenarios/Sweep/results".into(), Api, Get, vec![ADMIN, FINANCE, BOARD]),
+    ]
+    .into_iter()
+    .chain(ledger_routes(ids))
+    .collect()
+}
+
+fn ledger_routes(ids: &Ids) -> Vec<Route> {
+    let billing = vec![ADMIN, FINANCE];
+    let own = vec![ADMIN, FINANCE, SBM];
+    let r = |path: String, surface, send, allowed: Vec<&'static str>| Route { path, surface, send, allowed };
+    use Delivery::*;
+    use Surface::*;
+    let (payment, allocation, invoice, payer) = (ids.payment, ids.allocation, ids.school_invoice, ids.payer);
+    let undo_form: &'static [(&'static str, &'static str)] = Box::leak(
+        vec![("payment", &*Box::leak(payment.to_string().into_boxed_str())), ("reason", "")]
+            .into_boxed_slice(),
+    );
+    vec![
+        r("/payments".into(), Page, Get, billing.clone()),
+        r("/payments/new".into(), Page, Get, billing.clone()),
+        r(format!("/payments/new?payer={payer}"), Page, Get, billing.clone()),
+        r("/payments/new".into(), Page, PageForm(&[("payer", ""), ("amount", "")]), billing.clone()),
+        r(format!("/payments/{payment}"), Page, Get, billing.clone()),
+        r(format!("/payments/{payment}/allocate"), Page, PageForm(&[]), billing.clone()),
+        r(format!("/payments/{payment}/reverse"), Page, PageForm(&[("reverse_reason", "")]), billing.clone()),
+        r(format!("/payments/{payment}/refund"), Page, PageForm(&[("refund_amount", "")]), billing.clone()),
+        r(format!("/allocations/{allocation}/undo"), Page, PageForm(undo_form), billing.clone()),
+        r(format!("/payers/{payer}/account"), Page, Get, own.clone()),
+        r("/aged-debt".into(), Page, Get, billing.clone()),
+        r("/aged-debt?format=csv".into(), Page, Get, billing.clone()),
+        r(format!("/invoices/{invoice}/write-off"), Page, Get, billing.clone()),
+        r(format!("/invoices/{invoice}/write-off"), Page, PageForm(&[("amount", "")]), billing.clone()),
+        r("/api/v1/payments".into(), Api, Get, billing.clone()),
+        r("/api/v1/payments".into(), Api, Json("{}"), billing.clone()),
+        r(format!("/api/v1/payments/{payment}"), Api, Get, billing.clone()),
+        r(
+            format!("/api/v1/payments/{payment}/allocations"),
+            Api,
+            Json(r#"{"allocate": "x"}"#),
+            billing.clone(),
+        ),
+        r(format!("/api/v1/payments/{payment}/reverse"), Api, Json(r#"{"reason": ""}"#), billing.clone()),
+        r(format!("/api/v1/payments/{payment}/refunds"), Api, Json("{}"), billing.clone()),
+        r(format!("/api/v1/allocations/{allocation}/undo"), Api, Json(r#"{"reason": ""}"#), billing.clone()),
+        r(
+            format!("/api/v1/invoices/{invoice}/write-offs"),
+            Api,
+            Json(r#"{"kind": "x", "reason": ""}"#),
+            billing.clone(),
+        ),
+        r(
+            "/api/v1/settlements".into(),
+            Api,
+            Json(r#"{"reference": "", "settled_on": "2025-09-01", "invoice_ids": []}"#),
+            billing.clone(),
+        ),
+        r(format!("/api/v1/payers/{payer}/statement"), Api, Get, own),
+        r("/api/v1/aged-debt".into(), Api, Get, billing.clone()),
+        r("/api/v1/ledger-check".into(), Api, Get, billing),
     ]
 }
 
@@ -400,7 +462,27 @@ async fn sweep(backend: Backend) {
     .await
     .expect("credit note");
     let membership = entity::membership::Entity::find().one(&app.db).await.unwrap().unwrap();
+    use partnership_billing::services::ledger;
+    let paid = ledger::record(
+        &app.db,
+        &p,
+        &ledger::NewPayment {
+            payer_id: school_invoice.payer_id,
+            received_on: today,
+            amount: partnership_billing::domain::money::Money::from_pence(100),
+            method: partnership_billing::domain::ledger::PaymentMethod::BankTransfer,
+            reference: "SWEEP".into(),
+            source: partnership_billing::domain::ledger::PaymentSource::Typed,
+            source_ref: None,
+        },
+        &ledger::Allocate::OldestFirst,
+        ledger::Actor { user_id: None, today, now: chrono::Utc::now() },
+    )
+    .await
+    .expect("a payment");
     let ids = Ids {
+        payment: paid.id,
+        allocation: paid.allocations[0].id,
         school_invoice: school_invoice.id,
         trust_invoice: trust_invoice.id,
         credit_note: note.id,

@@ -214,7 +214,7 @@ pub async fn account(
         e.payment_id = r.payment_id;
         entries.push(e);
     }
-    entries.sort_by(|a, b| (a.date, a.kind).cmp(&(b.date, b.kind)));
+    entries.sort_by_key(|e| (e.date, e.kind));
     let mut running = Money::ZERO;
     let mut opening = Money::ZERO;
     let mut shown = Vec::new();

@@ -331,10 +331,10 @@ async fn statement(
     if !may_read_account(&state, &caller.user, payer_id).await? {
         return Err(ApiError::NotFound(format!("payer {payer_id} not found")));
     }
-    if let (Some(f), Some(t)) = (q.from, q.to) {
-        if f > t {
-            return Err(invalid("from", "the start of the statement is after its end"));
-        }
+    if let (Some(f), Some(t)) = (q.from, q.to)
+        && f > t
+    {
+        return Err(invalid("from", "the start of the statement is after its end"));
     }
     Ok(Json(
         ledger::account(&state.db, caller.user.partnership_id, payer_id, q.from, q.to, state.clock.today())

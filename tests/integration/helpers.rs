@@ -323,3 +323,10 @@ pub fn test_data(file: &str) -> std::path::PathBuf {
     assert!(path.exists(), "{} is missing from the repository", path.display());
     path
 }
+
+/// How many operations (path and method) an OpenAPI document describes.
+pub fn count_operations(document: &serde_json::Value) -> usize {
+    document["paths"]
+        .as_object()
+        .map_or(0, |paths| paths.values().filter_map(|p| p.as_object()).map(|m| m.len()).sum())
+}

@@ -2,6 +2,7 @@
 
 pub mod address;
 pub mod audit;
+pub mod bank;
 pub mod billing;
 pub mod billing_phase;
 pub mod credit;

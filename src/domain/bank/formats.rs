@@ -23,8 +23,15 @@ pub enum Format {
 }
 
 impl Format {
-    pub const ALL: [Format; 7] =
-        [Format::Lloyds, Format::Barclays, Format::Natwest, Format::Hsbc, Format::Generic, Format::Ofx, Format::Camt053];
+    pub const ALL: [Format; 7] = [
+        Format::Lloyds,
+        Format::Barclays,
+        Format::Natwest,
+        Format::Hsbc,
+        Format::Generic,
+        Format::Ofx,
+        Format::Camt053,
+    ];
 
     pub fn as_str(&self) -> &'static str {
         match self {
@@ -94,7 +101,12 @@ fn fail(line: usize, reason: impl Into<String>) -> FormatError {
 }
 
 fn header_key(text: &str) -> String {
-    text.trim().trim_start_matches('\u{feff}').to_ascii_lowercase().split_whitespace().collect::<Vec<_>>().join(" ")
+    text.trim()
+        .trim_start_matches('\u{feff}')
+        .to_ascii_lowercase()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The format of a file, from its first bytes and header row; `None` when it cannot tell (a
@@ -131,7 +143,9 @@ pub fn uk_date(text: &str) -> Option<NaiveDate> {
         .iter()
         .find_map(|f| NaiveDate::parse_from_str(t, f).ok())
         .or_else(|| {
-            ["%d/%m/%y", "%d-%m-%y", "%d %b %y", "%d-%b-%y"].iter().find_map(|f| NaiveDate::parse_from_str(t, f).ok())
+            ["%d/%m/%y", "%d-%m-%y", "%d %b %y", "%d-%b-%y"]
+                .iter()
+                .find_map(|f| NaiveDate::parse_from_str(t, f).ok())
         })
 }
 
@@ -152,7 +166,11 @@ fn read_money(text: &str, line: usize, column: &str) -> Result<Money, FormatErro
 }
 
 /// Reads a statement file in `format` (a generic CSV needs `mapping`).
-pub fn parse(bytes: &[u8], format: &Format, mapping: Option<&ColumnMapping>) -> Result<Vec<StatementLine>, FormatError> {
+pub fn parse(
+    bytes: &[u8],
+    format: &Format,
+    mapping: Option<&ColumnMapping>,
+) -> Result<Vec<StatementLine>, FormatError> {
     let text = std::str::from_utf8(bytes)
         .map(|t| t.trim_start_matches('\u{feff}').to_string())
         .unwrap_or_else(|_| encoding_rs::WINDOWS_1252.decode(bytes).0.into_owned());
@@ -160,15 +178,23 @@ pub fn parse(bytes: &[u8], format: &Format, mapping: Option<&ColumnMapping>) -> 
         Format::Ofx => ofx(&text)?,
         Format::Camt053 => camt053(&text)?,
         Format::Generic => {
-            let mapping = mapping.ok_or_else(|| fail(1, "this CSV is not one the service knows: give a column mapping"))?;
+            let mapping = mapping
+                .ok_or_else(|| fail(1, "this CSV is not one the service knows: give a column mapping"))?;
             csv_with(&text, |get, line| {
                 let date = get(&mapping.date)?;
                 let description = get(&mapping.description)?;
                 let amount = match (&mapping.amount, &mapping.credit, &mapping.debit) {
                     (Some(a), _, _) => read_money(&get(a)?, line, a)?,
-                    (None, Some(c), Some(d)) => read_money(&get(c)?, line, c)? - read_money(&get(d)?, line, d)?,
+                    (None, Some(c), Some(d)) => {
+                        read_money(&get(c)?, line, c)? - read_money(&get(d)?, line, d)?
+                    }
                     (None, Some(c), None) => read_money(&get(c)?, line, c)?,
-                    _ => return Err(fail(1, "the mapping needs an amount column, or money in and money out columns")),
+                    _ => {
+                        return Err(fail(
+                            1,
+                            "the mapping needs an amount column, or money in and money out columns",
+                        ));
+                    }
                 };
                 let balance = match &mapping.balance {
                     Some(b) => Some(read_money(&get(b)?, line, b)?),
@@ -185,7 +211,13 @@ pub fn parse(bytes: &[u8], format: &Format, mapping: Option<&ColumnMapping>) -> 
             let money_in = read_money(&get("credit amount")?, line, "Credit Amount")?;
             let money_out = read_money(&get("debit amount")?, line, "Debit Amount")?;
             let balance = read_money(&get("balance")?, line, "Balance")?;
-            Ok((get("transaction date")?, get("transaction description")?, money_in - money_out, Some(balance), None))
+            Ok((
+                get("transaction date")?,
+                get("transaction description")?,
+                money_in - money_out,
+                Some(balance),
+                None,
+            ))
         })?,
         Format::Barclays => csv_with(&text, |get, line| {
             let memo = get("memo")?.replace('\t', " ");
@@ -193,7 +225,13 @@ pub fn parse(bytes: &[u8], format: &Format, mapping: Option<&ColumnMapping>) -> 
         })?,
         Format::Natwest => csv_with(&text, |get, line| {
             let balance = read_money(&get("balance")?, line, "Balance")?;
-            Ok((get("date")?, get("description")?, read_money(&get("value")?, line, "Value")?, Some(balance), None))
+            Ok((
+                get("date")?,
+                get("description")?,
+                read_money(&get("value")?, line, "Value")?,
+                Some(balance),
+                None,
+            ))
         })?,
         Format::Hsbc => csv_with(&text, |get, line| {
             let money_in = read_money(&get("paid in")?, line, "Paid In")?;
@@ -218,9 +256,14 @@ fn csv_with<F>(text: &str, row: F) -> Result<Vec<StatementLine>, FormatError>
 where
     F: Fn(&dyn Fn(&str) -> Result<String, FormatError>, usize) -> Result<Row, FormatError>,
 {
-    let mut reader = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(text.as_bytes());
-    let headers: Vec<String> =
-        reader.headers().map_err(|e| fail(1, format!("the header row cannot be read: {e}")))?.iter().map(header_key).collect();
+    let mut reader =
+        csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(text.as_bytes());
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| fail(1, format!("the header row cannot be read: {e}")))?
+        .iter()
+        .map(header_key)
+        .collect();
     let mut out = Vec::new();
     for (i, record) in reader.records().enumerate() {
         let line = i + 2;
@@ -230,15 +273,26 @@ where
         }
         let get = |name: &str| -> Result<String, FormatError> {
             let key = header_key(name);
-            let index = headers.iter().position(|h| *h == key).ok_or_else(|| fail(1, format!("there is no column \"{name}\"")))?;
+            let index = headers
+                .iter()
+                .position(|h| *h == key)
+                .ok_or_else(|| fail(1, format!("there is no column \"{name}\"")))?;
             Ok(record.get(index).unwrap_or_default().to_string())
         };
         let (date, description, amount, balance, counterparty) = row(&get, line)?;
-        let date = uk_date(&date).ok_or_else(|| fail(line, format!("\"{date}\" is not a date like 02/11/2026")))?;
+        let date =
+            uk_date(&date).ok_or_else(|| fail(line, format!("\"{date}\" is not a date like 02/11/2026")))?;
         if amount == Money::ZERO {
             continue;
         }
-        out.push(StatementLine { date, amount, description: description.trim().to_string(), counterparty, balance, bank_id: None });
+        out.push(StatementLine {
+            date,
+            amount,
+            description: description.trim().to_string(),
+            counterparty,
+            balance,
+            bank_id: None,
+        });
     }
     Ok(out)
 }
@@ -252,8 +306,12 @@ fn ofx(text: &str) -> Result<Vec<StatementLine>, FormatError> {
         let Some(list) = statement.transaction_list() else { continue };
         for (i, t) in list.transactions().iter().enumerate() {
             let posted = t.date_posted().as_offset_date_time().date();
-            let date = NaiveDate::from_ymd_opt(posted.year(), u32::from(u8::from(posted.month())), u32::from(posted.day()))
-                .ok_or_else(|| fail(i + 1, "a transaction has no real date"))?;
+            let date = NaiveDate::from_ymd_opt(
+                posted.year(),
+                u32::from(u8::from(posted.month())),
+                u32::from(posted.day()),
+            )
+            .ok_or_else(|| fail(i + 1, "a transaction has no real date"))?;
             let amount = Money::from_decimal(t.amount().as_decimal())
                 .map_err(|e| fail(i + 1, format!("transaction {}: {e}", t.fit_id().as_str())))?;
             let description = [t.name(), t.memo()].into_iter().flatten().collect::<Vec<_>>().join(" ");
@@ -369,13 +427,16 @@ impl CamtParty {
 }
 
 fn camt053(text: &str) -> Result<Vec<StatementLine>, FormatError> {
-    let doc: CamtDocument =
-        quick_xml::de::from_str(text).map_err(|e| fail(1, format!("this camt.053 file cannot be read: {e}")))?;
+    let doc: CamtDocument = quick_xml::de::from_str(text)
+        .map_err(|e| fail(1, format!("this camt.053 file cannot be read: {e}")))?;
     let mut out = Vec::new();
     for (i, e) in doc.statement.statements.iter().flat_map(|s| s.entries.iter()).enumerate() {
         let n = i + 1;
         if e.amount.currency.as_deref().is_some_and(|c| c != "GBP") {
-            return Err(fail(n, format!("entry {n} is in {}, not pounds", e.amount.currency.as_deref().unwrap_or_default())));
+            return Err(fail(
+                n,
+                format!("entry {n} is in {}, not pounds", e.amount.currency.as_deref().unwrap_or_default()),
+            ));
         }
         let value = Money::parse(&e.amount.value).map_err(|err| fail(n, format!("entry {n}: {err}")))?;
         let amount = match e.direction.as_str() {
@@ -387,9 +448,12 @@ fn camt053(text: &str) -> Result<Vec<StatementLine>, FormatError> {
             .booked
             .as_ref()
             .or(e.value.as_ref())
-            .and_then(|d| d.date.clone().or_else(|| d.date_time.as_ref().map(|t| t.chars().take(10).collect())))
+            .and_then(|d| {
+                d.date.clone().or_else(|| d.date_time.as_ref().map(|t| t.chars().take(10).collect()))
+            })
             .ok_or_else(|| fail(n, format!("entry {n} has no booking date")))?;
-        let date = NaiveDate::parse_from_str(&day, "%Y-%m-%d").map_err(|_| fail(n, format!("entry {n}: \"{day}\" is not a date")))?;
+        let date = NaiveDate::parse_from_str(&day, "%Y-%m-%d")
+            .map_err(|_| fail(n, format!("entry {n}: \"{day}\" is not a date")))?;
         let tx = e.details.iter().flat_map(|d| d.transactions.iter());
         let mut words: Vec<String> = Vec::new();
         let mut counterparty = None;
@@ -439,11 +503,17 @@ mod tests {
 
         let natwest = "Date, Type, Description, Value, Balance, Account Name, Account Number\n02/11/2026,BAC,\"NORTHGATE LEARNIN , RH-000124\",2400.00,7600.00,RIVERSIDE,43218765\n";
         assert_eq!(detect(natwest.as_bytes()), Some(Format::Natwest));
-        assert_eq!(parse(natwest.as_bytes(), &Format::Natwest, None).unwrap()[0].amount, Money::from_pence(240_000));
+        assert_eq!(
+            parse(natwest.as_bytes(), &Format::Natwest, None).unwrap()[0].amount,
+            Money::from_pence(240_000)
+        );
 
         let hsbc = "Date,Type,Description,Paid Out,Paid In,Balance\n02 Nov 2026,CR,YEWTREE PRIMARY INV 125,,\"1,000.00\",\"9,000.00\"\n";
         assert_eq!(detect(hsbc.as_bytes()), Some(Format::Hsbc));
-        assert_eq!(parse(hsbc.as_bytes(), &Format::Hsbc, None).unwrap()[0].amount, Money::from_pence(100_000));
+        assert_eq!(
+            parse(hsbc.as_bytes(), &Format::Hsbc, None).unwrap()[0].amount,
+            Money::from_pence(100_000)
+        );
     }
 
     #[test]
@@ -468,7 +538,12 @@ mod tests {
         let e = parse(bad.as_bytes(), &Format::Hsbc, None).unwrap_err();
         assert_eq!(e.to_string(), "line 3: \"31/02/2026\" is not a date like 02/11/2026");
         let pennies = "Date,Type,Description,Paid Out,Paid In,Balance\n02/11/2026,CR,A,,10.001,\n";
-        assert!(parse(pennies.as_bytes(), &Format::Hsbc, None).unwrap_err().to_string().starts_with("line 2: column \"Paid In\""));
+        assert!(
+            parse(pennies.as_bytes(), &Format::Hsbc, None)
+                .unwrap_err()
+                .to_string()
+                .starts_with("line 2: column \"Paid In\"")
+        );
         assert!(parse(b"Date,Type,Description,Paid Out,Paid In,Balance\n", &Format::Hsbc, None).is_err());
     }
 
@@ -486,7 +561,10 @@ mod tests {
         let lines = parse(camt.as_bytes(), &Format::Camt053, None).unwrap();
         assert_eq!(lines.len(), 2);
         assert_eq!(lines[0].counterparty.as_deref(), Some("NORTHGATE LEARNING TRUST"));
-        assert_eq!((lines[0].amount, lines[0].bank_id.as_deref()), (Money::from_pence(240_000), Some("BANK-1")));
+        assert_eq!(
+            (lines[0].amount, lines[0].bank_id.as_deref()),
+            (Money::from_pence(240_000), Some("BANK-1"))
+        );
         assert_eq!(lines[1].amount, Money::from_pence(-1000));
     }
 }

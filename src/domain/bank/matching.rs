@@ -76,6 +76,8 @@ pub struct Matcher {
 const START: usize = 4;
 /// A truncated name must agree for at least this many letters to count.
 const MIN_PREFIX: usize = 10;
+/// Letters of a name that identify its payer (Bacs keeps 18 characters of an account name).
+const STRONG_PREFIX: usize = 15;
 const MAX_SUGGESTIONS: usize = 5;
 
 fn money_list(items: &[&OpenItem]) -> String {
@@ -113,7 +115,17 @@ impl Matcher {
                 codes.insert(code.clone(), p);
             }
         }
-        Matcher { prefix: prefix.to_string(), items, by_sequence, by_payer, by_amount, payers, names, names_by_start, codes }
+        Matcher {
+            prefix: prefix.to_string(),
+            items,
+            by_sequence,
+            by_payer,
+            by_amount,
+            payers,
+            names,
+            names_by_start,
+            codes,
+        }
     }
 
     /// The payers named in the text: a full name or alias anywhere, or a name cut short (as
@@ -139,12 +151,12 @@ impl Matcher {
             for &n in list {
                 let (name, payer) = &self.names[n];
                 let common = name.bytes().zip(rest.bytes()).take_while(|(a, b)| a == b).count();
-                if common == name.len() {
+                if common == name.len() || common >= STRONG_PREFIX {
+                    // The whole name, or enough of it that only a namesake could share it
+                    // (and then both are named, and nothing is matched automatically).
                     add(NameHit { payer: *payer, strong: true });
-                } else if common >= MIN_PREFIX && common == rest.len().min(name.len()) {
+                } else if common >= MIN_PREFIX && common == rest.len() {
                     // The text ends inside the name: Bacs cut it short.
-                    add(NameHit { payer: *payer, strong: common >= 15 });
-                } else if common >= MIN_PREFIX && start == 0 && common >= name.len() * 3 / 4 {
                     add(NameHit { payer: *payer, strong: false });
                 }
             }
@@ -155,7 +167,9 @@ impl Matcher {
     fn open_of(&self, payer_id: i64) -> Vec<&OpenItem> {
         self.by_payer
             .get(&payer_id)
-            .map(|list| list.iter().map(|i| &self.items[*i]).filter(|i| i.outstanding > Money::ZERO).collect())
+            .map(|list| {
+                list.iter().map(|i| &self.items[*i]).filter(|i| i.outstanding > Money::ZERO).collect()
+            })
             .unwrap_or_default()
     }
 
@@ -204,7 +218,8 @@ impl Matcher {
             .iter()
             .filter_map(|(n, s)| self.by_sequence.get(n).map(|i| (&self.items[*i], *s)))
             .filter(|(item, s)| {
-                *s == Strength::Prefixed || named.iter().any(|h| self.payers[h.payer].payer_id == item.payer_id)
+                *s == Strength::Prefixed
+                    || named.iter().any(|h| self.payers[h.payer].payer_id == item.payer_id)
             })
             .collect();
         if !referenced.is_empty() {
@@ -224,7 +239,10 @@ impl Matcher {
                     payer_id: payer.payer_id,
                     allocations: vec![(equal[0].invoice_id, amount)],
                     score: 90,
-                    reason: format!("{said}; amount equal to {}, its only invoice of that amount", equal[0].number),
+                    reason: format!(
+                        "{said}; amount equal to {}, its only invoice of that amount",
+                        equal[0].number
+                    ),
                 });
             }
             if hit.strong && open.len() > 1 && owed == amount {
@@ -235,15 +253,35 @@ impl Matcher {
                     reason: format!("{said}; amount equal to everything it owes ({})", money_list(&open)),
                 });
             }
+            if let Some(first) = equal.first() {
+                suggestions.push(Candidate {
+                    payer_id: payer.payer_id,
+                    allocations: vec![(first.invoice_id, amount)],
+                    score: 75,
+                    reason: format!(
+                        "{said}; amount equal to {}{}",
+                        first.number,
+                        if equal.len() > 1 {
+                            format!(", one of {} of its invoices for this amount", equal.len())
+                        } else {
+                            String::new()
+                        }
+                    ),
+                });
+            }
             suggestions.push(Candidate {
                 payer_id: payer.payer_id,
                 allocations: Self::spread(&open, amount),
-                score: if equal.is_empty() { 60 } else { 70 },
+                score: if equal.is_empty() { 60 } else { 40 },
                 reason: match (open.is_empty(), owed.cmp(&amount)) {
                     (true, _) => format!("{said}, which owes nothing: keep it as credit"),
-                    (false, std::cmp::Ordering::Less) => format!("{said}; pays all it owes ({owed}) and {} more as credit", amount - owed),
+                    (false, std::cmp::Ordering::Less) => {
+                        format!("{said}; pays all it owes ({owed}) and {} more as credit", amount - owed)
+                    }
                     (false, std::cmp::Ordering::Equal) => format!("{said}; amount equal to all it owes"),
-                    (false, std::cmp::Ordering::Greater) => format!("{said}; {amount} of the {owed} it owes, oldest first"),
+                    (false, std::cmp::Ordering::Greater) => {
+                        format!("{said}; {amount} of the {owed} it owes, oldest first")
+                    }
                 },
             });
         } else {
@@ -285,8 +323,14 @@ impl Matcher {
         if suggestions.is_empty() { Outcome::Unmatched } else { Outcome::Suggest(suggestions) }
     }
 
-    fn by_reference(&self, referenced: &[(&OpenItem, Strength)], named: &[NameHit], amount: Money) -> Outcome {
-        let open: Vec<&OpenItem> = referenced.iter().map(|(i, _)| *i).filter(|i| i.outstanding > Money::ZERO).collect();
+    fn by_reference(
+        &self,
+        referenced: &[(&OpenItem, Strength)],
+        named: &[NameHit],
+        amount: Money,
+    ) -> Outcome {
+        let open: Vec<&OpenItem> =
+            referenced.iter().map(|(i, _)| *i).filter(|i| i.outstanding > Money::ZERO).collect();
         let payers: Vec<i64> = {
             let mut p: Vec<i64> = referenced.iter().map(|(i, _)| i.payer_id).collect();
             p.sort_unstable();
@@ -307,11 +351,18 @@ impl Matcher {
                 } else {
                     format!("references to {words}; their amounts owed add up to the line")
                 };
-                return Outcome::Auto(Candidate { payer_id, allocations: Self::spread(&open, amount), score: 100, reason });
+                return Outcome::Auto(Candidate {
+                    payer_id,
+                    allocations: Self::spread(&open, amount),
+                    score: 100,
+                    reason,
+                });
             }
             let name = self.payer_name(payer_id);
             let reason = if open.is_empty() {
-                format!("reference to {words} ({name}), already paid: a duplicate payment? Keep it as {name}'s credit or refund it")
+                format!(
+                    "reference to {words} ({name}), already paid: a duplicate payment? Keep it as {name}'s credit or refund it"
+                )
             } else if other_payer_named {
                 format!("reference to {words} ({name}), but the text names another payer: check who paid")
             } else if owed > amount {
@@ -319,12 +370,38 @@ impl Matcher {
             } else {
                 format!("reference to {words} ({name}); {} more than owed, kept as credit", amount - owed)
             };
-            return Outcome::Suggest(vec![Candidate {
+            let mut out = vec![Candidate {
                 payer_id,
                 allocations: Self::spread(&open, amount),
                 score: if other_payer_named { 50 } else { 80 },
                 reason,
-            }]);
+            }];
+            if other_payer_named {
+                // A mistyped number: the payer the text names comes first.
+                for hit in named.iter().filter(|h| h.strong) {
+                    let payer = &self.payers[hit.payer];
+                    let theirs = self.open_of(payer.payer_id);
+                    let equal = theirs.iter().find(|i| i.outstanding == amount);
+                    out.push(Candidate {
+                        payer_id: payer.payer_id,
+                        allocations: match equal {
+                            Some(i) => vec![(i.invoice_id, amount)],
+                            None => Self::spread(&theirs, amount),
+                        },
+                        score: if equal.is_some() { 75 } else { 55 },
+                        reason: format!(
+                            "the text names {}{}; the invoice number quoted is another payer's",
+                            payer.name,
+                            equal
+                                .map(|i| format!(", and {} is for this amount", i.number))
+                                .unwrap_or_default()
+                        ),
+                    });
+                }
+                out.sort_by(|a, b| b.score.cmp(&a.score));
+                out.truncate(MAX_SUGGESTIONS);
+            }
+            return Outcome::Suggest(out);
         }
         // Invoices of several payers in one line: one suggestion per payer.
         let mut out: Vec<Candidate> = payers
@@ -364,14 +441,31 @@ mod tests {
     }
 
     fn payer(id: i64, name: &str) -> PayerName {
-        PayerName { payer_id: id, name: name.into(), aliases: vec![], codes: vec![format!("{}", 990000 + id)] }
+        PayerName {
+            payer_id: id,
+            name: name.into(),
+            aliases: vec![],
+            codes: vec![format!("{}", 990000 + id)],
+        }
     }
 
     fn matcher() -> Matcher {
         Matcher::new(
             "RH-",
-            vec![item(1, 1, 120_000), item(10, 2, 50_000), item(11, 2, 70_000), item(123, 3, 99_900), item(124, 3, 99_900), item(200, 4, 5_000)],
-            vec![payer(1, "Acorn Primary School"), payer(2, "Northgate Learning Trust"), payer(3, "Beech Academy"), payer(4, "St Mary's Primary School")],
+            vec![
+                item(1, 1, 120_000),
+                item(10, 2, 50_000),
+                item(11, 2, 70_000),
+                item(123, 3, 99_900),
+                item(124, 3, 99_900),
+                item(200, 4, 5_000),
+            ],
+            vec![
+                payer(1, "Acorn Primary School"),
+                payer(2, "Northgate Learning Trust"),
+                payer(3, "Beech Academy"),
+                payer(4, "St Mary's Primary School"),
+            ],
         )
     }
 
@@ -413,7 +507,9 @@ mod tests {
     fn part_and_over_payments_are_suggested() {
         let mut m = matcher();
         match m.match_line("RH000010", Money::from_pence(10_000)) {
-            Outcome::Suggest(s) => assert!(s[0].reason.contains("a part payment: £100.00 of £500.00 owed"), "{s:?}"),
+            Outcome::Suggest(s) => {
+                assert!(s[0].reason.contains("a part payment: £100.00 of £500.00 owed"), "{s:?}")
+            }
             other => panic!("{other:?}"),
         }
         match m.match_line("RH000010", Money::from_pence(60_000)) {
@@ -459,7 +555,10 @@ mod tests {
     fn a_reference_to_another_payers_invoice_is_only_suggested() {
         let mut m = matcher();
         match m.match_line("ACORN PRIMARY SCHOOL RH000200", Money::from_pence(5_000)) {
-            Outcome::Suggest(s) => assert!(s[0].reason.contains("names another payer"), "{s:?}"),
+            Outcome::Suggest(s) => {
+                assert_eq!(s[0].payer_id, 1, "the named payer comes first: {s:?}");
+                assert!(s.iter().any(|c| c.reason.contains("names another payer")), "{s:?}");
+            }
             other => panic!("{other:?}"),
         }
     }

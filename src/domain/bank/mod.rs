@@ -5,6 +5,7 @@ pub mod formats;
 pub mod line;
 pub mod matching;
 pub mod reference;
+pub mod synthetic;
 
 pub use formats::{ColumnMapping, Format, FormatError, detect, parse};
 pub use line::{StatementLine, fingerprints};

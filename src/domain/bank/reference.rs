@@ -52,8 +52,14 @@ pub fn invoice_numbers(text: &str, prefix: &str) -> Vec<(u64, Strength)> {
             continue;
         }
         let before = upper[..start].trim_end_matches([' ', '-', '.', '/', '#', ':']);
-        let word: String =
-            before.chars().rev().take_while(char::is_ascii_alphanumeric).collect::<Vec<_>>().into_iter().rev().collect();
+        let word: String = before
+            .chars()
+            .rev()
+            .take_while(char::is_ascii_alphanumeric)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
         let prefixed = (!letters.is_empty() && word.ends_with(&letters))
             || ["INV", "INVOICE", "NO", "REF"].contains(&word.as_str());
         // Letters glued before the digits that are not the prefix make it some other code.

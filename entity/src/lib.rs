@@ -4,6 +4,8 @@
 pub mod allocation;
 pub mod api_token;
 pub mod audit_entry;
+pub mod bank_line;
+pub mod bank_statement;
 pub mod billing_run;
 pub mod credit_note;
 pub mod credit_note_line;
@@ -18,6 +20,7 @@ pub mod offer;
 pub mod offer_level;
 pub mod partnership;
 pub mod payer;
+pub mod payer_alias;
 pub mod payment;
 pub mod pupil_count;
 pub mod purchase_order;

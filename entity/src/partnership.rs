@@ -24,6 +24,7 @@ pub struct Model {
     pub company_number: Option<String>,
     pub registered_office: Option<String>,
     pub small_write_off_pence: i64,
+    pub bank_csv_mapping: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -10,6 +10,7 @@ mod m20261129_000004_solid_ground;
 mod m20261129_000005_read_paths;
 mod m20261129_000006_details_and_addresses;
 mod m20261129_000007_ledger;
+mod m20261129_000008_bank_statements;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000005_read_paths::Migration),
             Box::new(m20261129_000006_details_and_addresses::Migration),
             Box::new(m20261129_000007_ledger::Migration),
+            Box::new(m20261129_000008_bank_statements::Migration),
         ]
     }
 }

@@ -1,8 +1,12 @@
 //! Ledger commands: `check-ledger`.
 
 use super::{open, service_error};
+use crate::clock::Clock;
+use crate::domain::bank::Format;
 use crate::services::ledger;
+use crate::services::{ServiceError, bank, partnerships};
 use crate::settings::Settings;
+use anyhow::Context;
 use std::process::ExitCode;
 
 /// `check-ledger`: every invariant of every account; exit code 1 when any is broken.
@@ -39,4 +43,54 @@ pub async fn check(settings: &Settings, partnership: Option<String>, json: bool)
         }
     }
     Ok(if found.breaches.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// `import-statement`: reads, stores and matches a bank statement; a file that does not read is
+/// refused whole (exit code 2) with the line and reason.
+pub async fn import_statement(
+    settings: &Settings,
+    file: &std::path::Path,
+    format: Option<String>,
+    partnership: Option<String>,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let format = match format {
+        Some(f) => Some(Format::parse(&f).ok_or_else(|| {
+            anyhow::anyhow!("\"{f}\" is not a statement format: use lloyds, barclays, natwest, hsbc, generic, ofx or camt053")
+        })?),
+        None => None,
+    };
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let db = open(settings).await?;
+    let p = partnerships::resolve(&db, partnership.as_deref()).await.map_err(service_error)?;
+    let clock = Clock::System;
+    let actor = ledger::Actor { user_id: None, today: clock.today(), now: clock.now() };
+    let name = file.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    match bank::import(&db, &p, &bytes, &name, format, None, actor).await {
+        Ok(summary) => {
+            if json {
+                say!("{}", serde_json::to_string_pretty(&summary)?);
+            } else {
+                say!(
+                    "{}: {} lines, {} new; {} matched automatically, {} with suggestions, {} unmatched, {} money out.",
+                    name,
+                    summary.lines,
+                    summary.new,
+                    summary.auto_matched,
+                    summary.suggested,
+                    summary.unmatched,
+                    summary.debits
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(ServiceError::Invalid(problems)) => {
+            for p in &problems {
+                eprintln!("{}: {}", p.field, p.message);
+            }
+            say!("Nothing was imported.");
+            Ok(ExitCode::from(2))
+        }
+        Err(other) => Err(service_error(other)),
+    }
 }

@@ -159,6 +159,19 @@ pub enum Command {
         #[arg(long)]
         remittance_email: Option<String>,
     },
+    /// Import a bank statement (Lloyds, Barclays, NatWest, HSBC CSV, OFX or camt.053) and match
+    /// its money in to invoices; only lines not imported before are added.
+    ImportStatement {
+        file: std::path::PathBuf,
+        /// lloyds, barclays, natwest, hsbc, generic, ofx or camt053 (detected when left out).
+        #[arg(long)]
+        format: Option<String>,
+        #[arg(long)]
+        partnership: Option<String>,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Check every payer account's invariants; exits non-zero and names every breach.
     CheckLedger {
         /// One partnership's slug; all partnerships when left out.
@@ -271,5 +284,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Model { scenario } => funding::model(&settings, scenario).await,
         Command::CreateToken { email, name } => accounts::create_token(&settings, email, name).await,
         Command::CheckLedger { partnership, json } => ledger::check(&settings, partnership, json).await,
+        Command::ImportStatement { file, format, partnership, json } => {
+            ledger::import_statement(&settings, &file, format, partnership, json).await
+        }
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod bank;
 pub mod billing;
 pub mod budgets;
 pub mod demo;

@@ -22,6 +22,7 @@ pub mod schools;
 pub mod session;
 pub mod settings;
 pub mod state;
+pub mod statements;
 pub mod users;
 pub mod view;
 
@@ -57,6 +58,7 @@ pub fn router(state: AppState) -> Router {
         .merge(billing::api())
         .merge(invoices::api())
         .merge(payments::api())
+        .merge(statements::api())
         .merge(audit::api())
         .merge(funding::api())
         .layer(axum::middleware::from_fn(layers::api_error_envelope));
@@ -74,6 +76,7 @@ pub fn router(state: AppState) -> Router {
         .merge(funding::router())
         .merge(invoices::router())
         .merge(payments::router())
+        .merge(statements::router())
         .merge(users::router())
         .nest("/api/v1", api)
         .merge(assets::router())

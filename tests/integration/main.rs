@@ -26,3 +26,4 @@ mod payers;
 mod pdf;
 mod roles;
 mod schemathesis;
+mod statements;

@@ -86,3 +86,60 @@ mod tests {
         assert_ne!(prints[2], other_balance[0]);
     }
 }
+
+/// Where a statement line stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LineState {
+    /// Money in that nothing points to yet.
+    Unmatched,
+    /// Money in with ranked suggestions for finance to confirm.
+    Suggested,
+    /// Money in recorded as a payment (automatically or confirmed).
+    Matched,
+    /// Not a payer's money (interest, a transfer), set aside.
+    Ignored,
+    /// Money out, not yet looked at.
+    Debit,
+    /// Money out that was a refund to a payer.
+    Refund,
+}
+
+impl LineState {
+    pub const ALL: [LineState; 6] = [
+        LineState::Unmatched,
+        LineState::Suggested,
+        LineState::Matched,
+        LineState::Ignored,
+        LineState::Debit,
+        LineState::Refund,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LineState::Unmatched => "unmatched",
+            LineState::Suggested => "suggested",
+            LineState::Matched => "matched",
+            LineState::Ignored => "ignored",
+            LineState::Debit => "debit",
+            LineState::Refund => "refund",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<LineState> {
+        LineState::ALL.into_iter().find(|s| s.as_str() == text.trim())
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            LineState::Unmatched => "Unmatched",
+            LineState::Suggested => "Suggested",
+            LineState::Matched => "Matched",
+            LineState::Ignored => "Ignored",
+            LineState::Debit => "Money out",
+            LineState::Refund => "Refund paid",
+        }
+    }
+}
+
+crate::domain::unknown_name::from_str_by_parse!(LineState, "statement line state");

@@ -8,6 +8,6 @@ pub mod reference;
 pub mod synthetic;
 
 pub use formats::{ColumnMapping, Format, FormatError, detect, parse};
-pub use line::{StatementLine, fingerprints};
+pub use line::{LineState, StatementLine, fingerprints};
 pub use matching::{Candidate, Matcher, OpenItem, Outcome, PayerName};
 pub use reference::{bacs_normalise, invoice_numbers};

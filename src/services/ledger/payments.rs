@@ -362,9 +362,23 @@ where
 {
     let reason = reason_of(reason, "Say why the payment is reversed")?;
     let txn = begin_write(db).await?;
-    let pay = find_payment(&txn, partnership.id, payment_id).await?;
-    lock_payers(&txn, partnership.id, &[pay.payer_id]).await?;
-    let view = get_payment(&txn, partnership.id, payment_id).await?;
+    let view = reverse_in(&txn, partnership, payment_id, &reason, actor).await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// Reverses a payment inside a caller's transaction.
+pub(crate) async fn reverse_in(
+    txn: &impl ConnectionTrait,
+    partnership: &Partnership,
+    payment_id: i64,
+    reason: &str,
+    actor: Actor,
+) -> Result<PaymentView, ServiceError> {
+    let reason = reason.to_string();
+    let pay = find_payment(txn, partnership.id, payment_id).await?;
+    lock_payers(txn, partnership.id, &[pay.payer_id]).await?;
+    let view = get_payment(txn, partnership.id, payment_id).await?;
     if view.reversed_at.is_some() {
         return Err(ServiceError::Conflict("this payment was already reversed".into()));
     }
@@ -376,18 +390,18 @@ where
     }
     let active: Vec<&AllocationView> = view.allocations.iter().filter(|a| a.undone_at.is_none()).collect();
     let ids: Vec<i64> = active.iter().map(|a| a.id).collect();
-    undo_allocations(&txn, &ids, &format!("Payment reversed: {reason}"), actor).await?;
+    undo_allocations(txn, &ids, &format!("Payment reversed: {reason}"), actor).await?;
     payment::Entity::update_many()
         .col_expr(payment::Column::ReversedAt, Expr::value(Some(actor.now)))
         .col_expr(payment::Column::ReversedByUserId, Expr::value(actor.user_id))
         .col_expr(payment::Column::ReversalReason, Expr::value(Some(reason.clone())))
         .filter(payment::Column::Id.eq(payment_id))
-        .exec(&txn)
+        .exec(txn)
         .await?;
     let invoices: Vec<i64> = active.iter().map(|a| a.invoice_id).collect();
-    refresh(&txn, &invoices).await?;
+    refresh(txn, &invoices).await?;
     audit::record(
-        &txn,
+        txn,
         Event {
             partnership_id: partnership.id,
             user_id: actor.user_id,
@@ -401,9 +415,7 @@ where
         },
     )
     .await?;
-    let view = get_payment(&txn, partnership.id, payment_id).await?;
-    txn.commit().await?;
-    Ok(view)
+    get_payment(txn, partnership.id, payment_id).await
 }
 
 /// Reads a payment's stored names strictly.

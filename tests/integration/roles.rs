@@ -73,6 +73,9 @@ struct Ids {
     /// A payment from the school invoice's payer, and its allocation.
     payment: i64,
     allocation: i64,
+    /// A bank statement and one of its lines.
+    statement: i64,
+    bank_line: i64,
 }
 
 const CREDIT_FORM: &[(&str, &str)] = &[("reason", "sweep"), ("what", "lines"), ("line_0", "")];
@@ -238,6 +241,10 @@ fn ledger_routes(ids: &Ids) -> Vec<Route> {
     use Delivery::*;
     use Surface::*;
     let (payment, allocation, invoice, payer) = (ids.payment, ids.allocation, ids.school_invoice, ids.payer);
+    let statement_form: &'static [(&'static str, &'static str)] = Box::leak(
+        vec![("statement", &*Box::leak(ids.statement.to_string().into_boxed_str())), ("action", "nothing")]
+            .into_boxed_slice(),
+    );
     let undo_form: &'static [(&'static str, &'static str)] = Box::leak(
         vec![("payment", &*Box::leak(payment.to_string().into_boxed_str())), ("reason", "")]
             .into_boxed_slice(),
@@ -283,7 +290,26 @@ fn ledger_routes(ids: &Ids) -> Vec<Route> {
         ),
         r(format!("/api/v1/payers/{payer}/statement"), Api, Get, own),
         r("/api/v1/aged-debt".into(), Api, Get, billing.clone()),
-        r("/api/v1/ledger-check".into(), Api, Get, billing),
+        r("/api/v1/ledger-check".into(), Api, Get, billing.clone()),
+        r("/bank-statements".into(), Page, Get, billing.clone()),
+        r("/bank-statements".into(), Page, Upload, billing.clone()),
+        r(format!("/bank-statements/{}", ids.statement), Page, Get, billing.clone()),
+        r(format!("/bank-statements/{}/confirm", ids.statement), Page, PageForm(&[]), billing.clone()),
+        r(
+            format!("/bank-statement-lines/{}", ids.bank_line),
+            Page,
+            PageForm(statement_form),
+            billing.clone(),
+        ),
+        r("/api/v1/bank-statements".into(), Api, Get, billing.clone()),
+        r("/api/v1/bank-statements".into(), Api, Csv, billing.clone()),
+        r(format!("/api/v1/bank-statements/{}/lines", ids.statement), Api, Get, billing.clone()),
+        r(
+            format!("/api/v1/bank-statement-lines/{}/match", ids.bank_line),
+            Api,
+            Json(r#"{"action": "nothing"}"#),
+            billing,
+        ),
     ]
 }
 
@@ -480,7 +506,21 @@ async fn sweep(backend: Backend) {
     )
     .await
     .expect("a payment");
+    let imported = partnership_billing::services::bank::import(
+        &app.db,
+        &p,
+        b"Date,Type,Description,Paid Out,Paid In,Balance\n01/09/2025,CR,INTEREST,,1.00,\n",
+        "sweep.csv",
+        None,
+        None,
+        ledger::Actor { user_id: None, today, now: chrono::Utc::now() },
+    )
+    .await
+    .expect("a statement");
+    let bank_line = entity::bank_line::Entity::find().one(&app.db).await.unwrap().unwrap();
     let ids = Ids {
+        statement: imported.statement_id,
+        bank_line: bank_line.id,
         payment: paid.id,
         allocation: paid.allocations[0].id,
         school_invoice: school_invoice.id,

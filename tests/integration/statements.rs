@@ -324,3 +324,83 @@ async fn deciding_lines(backend: Backend) {
     books.app.finish().await;
 }
 on_both_databases!(statement_lines_are_confirmed_undone_and_learned_from, deciding_lines);
+
+/// Finance uploads a statement on the page, reads each line's evidence, confirms suggestions
+/// together and sets a line aside.
+async fn statements_on_the_pages(backend: Backend) {
+    let books = Books::new(backend).await;
+    let today = chrono::Utc::now().date_naive();
+    let all = invoices(&books).await;
+    let rows = vec![
+        (all[0].3, all[0].1.replace('-', "")),
+        (all[1].3 / 2, all[1].1.clone()),
+        (all[2].3 / 4, all[2].1.clone()),
+        (777, "BANK INTEREST".to_string()),
+        (-2_000, "CARD FEES".to_string()),
+    ];
+    let mut finance = books.app.client();
+    finance.sign_in("finance@demo.test", "demo-finance-2025").await;
+    let csrf = finance.session_csrf().await;
+    let empty = finance.post_multipart("/bank-statements", &[("csrf_token", &csrf)], None).await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(empty.text().contains("Choose the statement file to upload"));
+    let bad = finance
+        .post_multipart(
+            "/bank-statements",
+            &[("csrf_token", &csrf)],
+            Some(("bad.csv", b"Date,Type,Description,Paid Out,Paid In,Balance\n99/99/2026,CR,A,,1.00,\n")),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.text().contains("Line 2: &quot;99/99/2026&quot; is not a date")
+            || bad.text().contains("Line 2: \"99/99/2026\" is not a date"),
+        "{}",
+        bad.text()
+    );
+    let file = statement_file("lloyds", today, &rows);
+    let uploaded = finance
+        .post_multipart(
+            "/bank-statements",
+            &[("csrf_token", &csrf), ("file_name", "november.csv")],
+            Some(("november.csv", file.as_bytes())),
+        )
+        .await;
+    assert_eq!(uploaded.status, StatusCode::SEE_OTHER, "{}", uploaded.text());
+    let at = uploaded.location().unwrap();
+    let page = finance.get(&at).await.text();
+    assert!(
+        page.contains("5 lines read, 5 new: 1 matched automatically, 2 with suggestions to check"),
+        "{page}"
+    );
+    assert!(page.contains("a part payment"), "the evidence in words: {page}");
+    assert!(!page.contains("part_paid") && !page.contains("\"score\""), "no internal names");
+    let statement = at.trim_start_matches("/bank-statements/").split('?').next().unwrap().to_string();
+    let lines = lines_of(&books, statement.parse().unwrap()).await;
+    let suggested: Vec<String> =
+        lines.iter().filter(|l| l["state"] == "suggested").map(|l| l["id"].to_string()).collect();
+    assert_eq!(suggested.len(), 2);
+    let mut form = vec![("csrf_token", csrf.as_str())];
+    for id in &suggested {
+        form.push(("line", id.as_str()));
+    }
+    let confirmed = finance.post_form(&format!("/bank-statements/{statement}/confirm"), &form).await;
+    assert_eq!(confirmed.status, StatusCode::SEE_OTHER);
+    assert!(finance.get(&confirmed.location().unwrap()).await.text().contains("2 suggestions confirmed."));
+    assert_eq!(books.invoice(all[1].0).await["payment_state"], "part_paid");
+    let interest =
+        lines.iter().find(|l| l["description"] == "BANK INTEREST").unwrap()["id"].as_i64().unwrap();
+    let aside = finance
+        .post_form(
+            &format!("/bank-statement-lines/{interest}"),
+            &[("csrf_token", &csrf), ("statement", &statement), ("line_no", "4"), ("action", "ignore")],
+        )
+        .await;
+    assert_eq!(aside.status, StatusCode::SEE_OTHER);
+    assert!(finance.get(&aside.location().unwrap()).await.text().contains("Line 4 is now ignored."));
+    let list = finance.get("/bank-statements").await.text();
+    assert!(list.contains("november.csv") && list.contains("3 matched"), "{list}");
+    books.check().await;
+    books.app.finish().await;
+}
+on_both_databases!(statements_are_uploaded_and_decided_on_the_pages, statements_on_the_pages);

@@ -5,3 +5,4 @@ pub mod fee_rule;
 pub mod fields;
 pub mod page;
 pub mod sign_up;
+pub mod upload;

@@ -219,40 +219,13 @@ fn done(year: &str, plan: &EnrolmentPlan) -> Response {
 }
 
 /// The posted form: its fields, and the CSV file if one was chosen.
-async fn read_form(mut multipart: Multipart) -> Result<(FormData, Vec<u8>), PageError> {
-    let broken = |e: String| PageError::BadRequest(format!("The form could not be read: {e}"));
-    let mut pairs = Vec::new();
-    let mut file = Vec::new();
-    while let Some(mut field) = multipart.next_field().await.map_err(|e| broken(e.to_string()))? {
-        let name = field.name().unwrap_or_default().to_string();
-        let limit = if name == "file" { MAX_CSV_BYTES } else { 64 * 1024 };
-        let mut bytes = Vec::new();
-        while let Some(chunk) = field.chunk().await.map_err(|e| broken(e.to_string()))? {
-            if bytes.len() + chunk.len() > limit {
-                return Err(PageError::BadRequest(if name == "file" {
-                    format!("The file is larger than {} MB: split it", MAX_CSV_BYTES / (1024 * 1024))
-                } else {
-                    format!("The form field \"{name}\" is too long")
-                }));
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        if name == "file" {
-            file = bytes;
-        } else {
-            pairs.push((name, String::from_utf8_lossy(&bytes).to_string()));
-        }
-    }
-    Ok((FormData(pairs), file))
-}
-
 async fn enrol(
     State(state): State<AppState>,
     user: PageUser,
     multipart: Multipart,
 ) -> Result<Response, PageError> {
     user.require(Action::ManageBilling)?;
-    let (form, file) = read_form(multipart).await?;
+    let (form, file) = crate::web::forms::upload::read_multipart(multipart, MAX_CSV_BYTES).await?;
     user.check_csrf(form.get("csrf_token"))?;
     let typed = Typed::posted(&form);
     let mut errors = Vec::new();

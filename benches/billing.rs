@@ -104,6 +104,7 @@ fn invoice_document(lines: usize) -> Document {
         supplier_address: vec!["The Learning Centre".into(), "12 Mill Lane".into(), "Riverside".into(), "RV1 2AB".into()],
         supplier_vat_number: Some("GB 123 4567 89".into()),
         supplier_company: Some("Company number 01234567. Registered office: 1 High Street, Riverside RV1 1AA".into()),
+        columns: partnership_billing::pdf::LINE_COLUMNS,
         remittance: vec![("Invoice number".into(), "RH-000001".into())],
         customer_heading: "Invoice to".into(),
         customer_name: "Northgate Learning Trust".into(),

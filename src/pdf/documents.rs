@@ -65,6 +65,12 @@ pub fn invoice_document(view: &InvoiceView, partnership: &Partnership) -> Docume
     if view.credited > Money::ZERO {
         totals.push(("Credited".into(), format!("-{}", view.credited)));
     }
+    if view.money.allocated > Money::ZERO {
+        totals.push(("Paid".into(), format!("-{}", view.money.allocated)));
+    }
+    if view.money.written_off > Money::ZERO {
+        totals.push(("Written off".into(), format!("-{}", view.money.written_off)));
+    }
     totals.push(("Total due".into(), view.outstanding.to_string()));
     let mut notes =
         vec![format!("Payment terms: {} days from the date of issue.", partnership.payment_terms_days)];
@@ -125,6 +131,7 @@ pub fn invoice_document(view: &InvoiceView, partnership: &Partnership) -> Docume
         totals,
         notes,
         remittance,
+        columns: super::LINE_COLUMNS,
     }
 }
 
@@ -180,5 +187,78 @@ pub fn credit_note_document(view: &CreditNoteView) -> Document {
         totals,
         notes: vec!["This credit note reduces what is owed on the invoice it credits.".into()],
         remittance: Vec::new(),
+        columns: super::LINE_COLUMNS,
+    }
+}
+
+/// A payer's statement of account: every document with its running balance, what is owed by
+/// age, and how to pay.
+pub fn statement_document(
+    account: &crate::services::ledger::Account,
+    partnership: &Partnership,
+    today: NaiveDate,
+) -> Document {
+    use crate::domain::ledger::AgeBand;
+    let balance_words = |m: Money| if m < Money::ZERO { format!("{} in credit", -m) } else { m.to_string() };
+    let mut lines = vec![DocumentLine {
+        description: "Opening balance".into(),
+        quantity: String::new(),
+        unit_price: String::new(),
+        vat_rate: String::new(),
+        net: account.opening_balance.to_string(),
+    }];
+    for e in &account.entries {
+        let doc = if e.document.is_empty() { String::new() } else { format!(" {}", e.document) };
+        lines.push(DocumentLine {
+            description: format!("{} {}{doc}. {}", date(e.date), e.kind.label(), e.description),
+            quantity: String::new(),
+            unit_price: if e.debit > Money::ZERO { e.debit.to_string() } else { String::new() },
+            vat_rate: if e.credit > Money::ZERO { e.credit.to_string() } else { String::new() },
+            net: e.balance.to_string(),
+        });
+    }
+    let mut totals: Vec<(String, String)> = AgeBand::ALL
+        .iter()
+        .filter(|b| account.aged.band(**b) > Money::ZERO)
+        .map(|b| (b.label().to_string(), account.aged.band(*b).to_string()))
+        .collect();
+    if account.credit > Money::ZERO {
+        totals.push(("Paid but not yet allocated (credit)".into(), account.credit.to_string()));
+    }
+    totals.push(("Balance".into(), balance_words(account.closing_balance)));
+    let mut notes = vec!["A negative balance is money you have in credit with us.".to_string()];
+    if account.overdue > Money::ZERO {
+        notes
+            .push(format!("{} is overdue: please pay it now, quoting the invoice numbers.", account.overdue));
+    }
+    notes.extend(bank_note(partnership, "the invoice numbers"));
+    if let Some(email) = &partnership.remittance_email {
+        notes.push(format!("Questions about this statement: email {email}."));
+    }
+    Document {
+        title: "Statement of account".into(),
+        supplier_name: partnership.name.clone(),
+        supplier_address: lines_of(&partnership.address),
+        supplier_vat_number: partnership.vat_number.clone().filter(|_| partnership.vat_registered()),
+        supplier_company: company_words(
+            partnership.company_number.as_deref(),
+            partnership.registered_office.as_deref(),
+        ),
+        customer_heading: "Statement for".into(),
+        customer_name: account.payer_name.clone(),
+        customer_address: lines_of(&account.payer_address)
+            .into_iter()
+            .filter(|l| *l != account.payer_name)
+            .collect(),
+        details: vec![
+            ("Statement date".into(), date(today)),
+            ("Owed on invoices".into(), account.outstanding.to_string()),
+            ("Overdue".into(), account.overdue.to_string()),
+        ],
+        lines,
+        totals,
+        notes,
+        remittance: Vec::new(),
+        columns: ["Date, document and details", "", "Charged", "Paid", "Balance"],
     }
 }

@@ -51,7 +51,12 @@ pub struct Document {
     /// A tear-off slip at the foot of the last page: label and value pairs (payer, invoice
     /// number, amount, how to pay), for an invoice.
     pub remittance: Vec<(String, String)>,
+    /// The headings of the lines' five columns.
+    pub columns: [&'static str; 5],
 }
+
+/// The columns of an invoice's or credit note's lines.
+pub const LINE_COLUMNS: [&str; 5] = ["Description", "Qty", "Unit price", "VAT rate", "Net amount"];
 
 pub(crate) struct Fonts {
     pub(crate) regular: ParsedFont,
@@ -307,13 +312,13 @@ impl Writer {
         self.y = PAGE_H - 50.0;
     }
 
-    fn table_header(&mut self) {
+    fn table_header(&mut self, columns: &[&str; 5]) {
         let y = self.y;
-        self.text(true, BODY, LEFT, y, "Description");
-        self.right(true, BODY, COL_QTY_R, y, "Qty");
-        self.right(true, BODY, COL_UNIT_R, y, "Unit price");
-        self.right(true, BODY, COL_VAT_R, y, "VAT rate");
-        self.right(true, BODY, COL_NET_R, y, "Net amount");
+        self.text(true, BODY, LEFT, y, columns[0]);
+        self.right(true, BODY, COL_QTY_R, y, columns[1]);
+        self.right(true, BODY, COL_UNIT_R, y, columns[2]);
+        self.right(true, BODY, COL_VAT_R, y, columns[3]);
+        self.right(true, BODY, COL_NET_R, y, columns[4]);
         self.rule(y - 4.0, 0.3);
         self.y -= 16.0;
     }
@@ -413,7 +418,7 @@ pub fn render(doc: &Document) -> Vec<u8> {
         dy -= 13.0;
     }
     w.y = cy.min(dy) - 28.0;
-    w.table_header();
+    w.table_header(&doc.columns);
 
     // Lines, flowing onto further pages with the header repeated.
     for line in &doc.lines {
@@ -434,7 +439,7 @@ pub fn render(doc: &Document) -> Vec<u8> {
                 ),
             );
             w.y -= 24.0;
-            w.table_header();
+            w.table_header(&doc.columns);
         }
         let y = w.y;
         for (i, text) in wrapped.iter().enumerate() {

@@ -174,6 +174,15 @@ async fn payments_on_the_pages(backend: Backend) {
     assert_eq!(own.status, StatusCode::OK);
     assert!(own.text().contains("Riverside Park Primary School"));
     assert!(!own.text().contains("Record a payment"), "a business manager records nothing");
+    let pdf = sbm.get(&format!("/payers/{payer}/statement.pdf")).await;
+    assert_eq!(pdf.status, StatusCode::OK);
+    assert!(pdf.body.starts_with(b"%PDF-"), "a PDF");
+    let text = crate::pdf::pdf_text(&pdf.body);
+    assert!(
+        text.contains("Statement of account") && text.contains("Riverside Park Primary School"),
+        "{text}"
+    );
+    assert!(text.contains("£1,000.00") && text.contains("Balance"), "{text}");
     let other = list["invoices"]
         .as_array()
         .unwrap()
@@ -184,6 +193,7 @@ async fn payments_on_the_pages(backend: Backend) {
         .unwrap();
     let other_payer = books.invoice(other).await["payer_id"].as_i64().unwrap();
     assert_eq!(sbm.get(&format!("/payers/{other_payer}/account")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(sbm.get(&format!("/payers/{other_payer}/statement.pdf")).await.status, StatusCode::NOT_FOUND);
     assert_eq!(sbm.get("/payments").await.status, StatusCode::FORBIDDEN);
     books.check().await;
     books.app.finish().await;

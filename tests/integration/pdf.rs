@@ -42,6 +42,7 @@ fn a_forty_school_trust_invoice_flows_over_pages() {
         supplier_address: vec!["12 Mill Lane".into(), "Riverside".into()],
         supplier_vat_number: Some("GB 123 4567 89".into()),
         supplier_company: Some("Company number 01234567".into()),
+        columns: partnership_billing::pdf::LINE_COLUMNS,
         remittance: vec![
             ("Invoice number".into(), "RH-000042".into()),
             ("Amount".into(), "£99,999.99".into()),

@@ -260,6 +260,7 @@ fn ledger_routes(ids: &Ids) -> Vec<Route> {
         r(format!("/payments/{payment}/refund"), Page, PageForm(&[("refund_amount", "")]), billing.clone()),
         r(format!("/allocations/{allocation}/undo"), Page, PageForm(undo_form), billing.clone()),
         r(format!("/payers/{payer}/account"), Page, Get, own.clone()),
+        r(format!("/payers/{payer}/statement.pdf"), Page, Get, own.clone()),
         r("/aged-debt".into(), Page, Get, billing.clone()),
         r("/aged-debt?format=csv".into(), Page, Get, billing.clone()),
         r(format!("/invoices/{invoice}/write-off"), Page, Get, billing.clone()),

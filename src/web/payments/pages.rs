@@ -32,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/payments/{id}/refund", post(refund))
         .route("/allocations/{id}/undo", post(undo))
         .route("/payers/{id}/account", get(account))
+        .route("/payers/{id}/statement.pdf", get(statement_pdf))
         .route("/aged-debt", get(aged))
         .route("/invoices/{id}/write-off", get(write_off_form).post(write_off))
 }
@@ -637,6 +638,22 @@ async fn account(
         a,
     };
     Ok(render(&view)?.into_response())
+}
+
+/// The statement of account as a PDF, for the payer's own people and finance.
+async fn statement_pdf(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let payer_id = parse_id(&id)?;
+    if !super::may_read_account(&state, &user.user, payer_id).await? {
+        return Err(PageError::NotFound);
+    }
+    let today = state.clock.today();
+    let a = ledger::account(&state.db, user.partnership.id, payer_id, None, None, today).await?;
+    let bytes = crate::pdf::render(&crate::pdf::documents::statement_document(&a, &user.partnership, today));
+    Ok(crate::web::view::download(bytes, "application/pdf", &format!("statement-{today}.pdf")))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -170,6 +170,8 @@ async fn payments_on_the_pages(backend: Backend) {
     // The business manager sees their own statement and nobody else's.
     let mut sbm = app.client();
     sbm.sign_in("sbm@demo.test", "demo-school-2025").await;
+    let home = sbm.get("/").await.text();
+    assert!(home.contains("What you owe") && home.contains(&format!("/payers/{payer}/account")), "{home}");
     let own = sbm.get(&format!("/payers/{payer}/account")).await;
     assert_eq!(own.status, StatusCode::OK);
     assert!(own.text().contains("Riverside Park Primary School"));

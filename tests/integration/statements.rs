@@ -376,6 +376,9 @@ async fn statements_on_the_pages(backend: Backend) {
     assert!(page.contains("a part payment"), "the evidence in words: {page}");
     assert!(!page.contains("part_paid") && !page.contains("\"score\""), "no internal names");
     let statement = at.trim_start_matches("/bank-statements/").split('?').next().unwrap().to_string();
+    let home = finance.get("/").await.text();
+    assert!(home.contains("3 bank statement lines to match"), "the home page says what waits: {home}");
+    assert!(home.contains("Money owed to the partnership") && home.contains("Of which overdue"), "{home}");
     let lines = lines_of(&books, statement.parse().unwrap()).await;
     let suggested: Vec<String> =
         lines.iter().filter(|l| l["state"] == "suggested").map(|l| l["id"].to_string()).collect();

@@ -191,3 +191,14 @@ pub async fn lines(
     }
     Ok(Paged { rows, total: found.total, page: found.page, pages: found.pages })
 }
+
+/// How many statement lines wait for finance: money in unmatched or with suggestions.
+pub async fn lines_to_check(db: &impl ConnectionTrait, partnership_id: i64) -> Result<u64, ServiceError> {
+    Ok(bank_line::Entity::find()
+        .filter(bank_line::Column::PartnershipId.eq(partnership_id))
+        .filter(
+            bank_line::Column::State.is_in([LineState::Suggested.as_str(), LineState::Unmatched.as_str()]),
+        )
+        .count(db)
+        .await?)
+}

@@ -5,7 +5,9 @@ pub mod decide;
 pub mod list;
 
 pub use decide::{Choice, decide};
-pub use list::{LineFilter, LineView, StatementView, SuggestionView, lines, statement, statements};
+pub use list::{
+    LineFilter, LineView, StatementView, SuggestionView, lines, lines_to_check, statement, statements,
+};
 
 use super::ledger::Actor;
 use super::ledger::payments::{Allocate, NewPayment, allocate_in, record_in};

@@ -148,3 +148,38 @@ pub async fn collection(
     let collected = Money::from_pence(collected.unwrap_or(0));
     Ok(Collection { year: year.to_string(), invoiced, collected, rate: collection_rate(invoiced, collected) })
 }
+
+/// What the partnership is owed, added up by the database: in all, and past its due date.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Owed {
+    pub owed: Money,
+    pub overdue: Money,
+    pub overdue_invoices: u64,
+}
+
+/// The totals the home pages show, from the covering index on issued invoices' outstanding
+/// amounts and due dates.
+pub async fn owed(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+    today: NaiveDate,
+) -> Result<Owed, ServiceError> {
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    let base = || {
+        invoice::Entity::find()
+            .select_only()
+            .column_as(pence_sum("outstanding_pence"), "total")
+            .column_as(Expr::col(invoice::Column::Id).count(), "n")
+            .filter(invoice::Column::PartnershipId.eq(partnership_id))
+            .filter(invoice::Column::Status.eq(InvoiceStatus::Issued.as_str()))
+            .filter(invoice::Column::OutstandingPence.gt(0))
+    };
+    let all: Option<(i64, i64)> = base().into_tuple().one(db).await?;
+    let late: Option<(i64, i64)> =
+        base().filter(invoice::Column::DueDate.lt(today)).into_tuple().one(db).await?;
+    Ok(Owed {
+        owed: Money::from_pence(all.map_or(0, |a| a.0)),
+        overdue: Money::from_pence(late.map_or(0, |a| a.0)),
+        overdue_invoices: late.map_or(0, |a| u64::try_from(a.1).unwrap_or(0)),
+    })
+}

@@ -11,7 +11,7 @@ pub mod payments;
 
 pub use account::{Account, AccountEntry, EntryKind, account};
 pub use adjustments::{NewRefund, NewSettlement, NewWriteOff, after_credit, refund, settle, write_off};
-pub use aged::{AgedDebtPage, AgedPayer, Collection, aged_debt, collection};
+pub use aged::{AgedDebtPage, AgedPayer, Collection, Owed, aged_debt, collection, owed};
 pub use check::{LedgerBreach, LedgerCheck, check_ledger};
 pub use payments::{
     Allocate, AllocationView, NewPayment, PaymentFilter, PaymentView, allocate, allocations_of_invoice,

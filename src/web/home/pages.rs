@@ -95,6 +95,10 @@ struct HomePage {
     /// A school's latest invoice: its id, a summary and whether it has a PDF yet.
     latest: Option<LatestInvoice>,
     how_to_pay: Option<String>,
+    /// Money owed to the partnership (finance, admin, board): label and amount.
+    money: Vec<(&'static str, String)>,
+    /// A school business manager's accounts: payer, what it owes, what is overdue, its id.
+    accounts: Vec<(String, String, String, i64)>,
     /// A new partnership's first-run checklist, until every step is done.
     checklist: Vec<Step>,
     checklist_done: usize,
@@ -120,6 +124,8 @@ async fn home(State(state): State<AppState>, user: PageUser) -> Result<Response,
         checklist: Vec::new(),
         checklist_done: 0,
         waiting: Vec::new(),
+        money: Vec::new(),
+        accounts: Vec::new(),
         latest: None,
         how_to_pay: None,
     };
@@ -140,7 +146,39 @@ async fn home(State(state): State<AppState>, user: PageUser) -> Result<Response,
             SchoolFilter { needs_pupils: Some(true), status: Some("open".into()), ..Default::default() };
         page.needs_pupils = register::count_schools(&state.db, pid, scope, &needing, today).await?;
     }
+    if matches!(role, Role::Admin | Role::Finance | Role::Board) {
+        let owed = crate::services::ledger::owed(&state.db, pid, today).await?;
+        page.money.push(("Owed on issued invoices", owed.owed.to_string()));
+        page.money.push(("Of which overdue", owed.overdue.to_string()));
+        if let Some(year) = user.partnership.year_kind.year_containing(today) {
+            let c = crate::services::ledger::collection(&state.db, pid, &year.label()).await?;
+            if let Some(rate) = c.rate {
+                page.money.push((
+                    "Collected of this year's invoices",
+                    format!("{rate}% ({} of {})", c.collected, c.invoiced),
+                ));
+            }
+        }
+        if matches!(role, Role::Admin | Role::Finance) && owed.overdue_invoices > 0 {
+            page.waiting.push((
+                format!(
+                    "{} overdue on {} invoice{}",
+                    owed.overdue,
+                    owed.overdue_invoices,
+                    if owed.overdue_invoices == 1 { "" } else { "s" }
+                ),
+                "/aged-debt".into(),
+            ));
+        }
+    }
     if matches!(role, Role::Admin | Role::Finance) {
+        let to_check = crate::services::bank::lines_to_check(&state.db, pid).await?;
+        if to_check > 0 {
+            page.waiting.push((
+                format!("{to_check} bank statement line{} to match", if to_check == 1 { "" } else { "s" }),
+                "/bank-statements".into(),
+            ));
+        }
         let held = crate::services::invoices::count_held(&state.db, pid).await?;
         if held > 0 {
             page.waiting.push((
@@ -172,6 +210,24 @@ async fn home(State(state): State<AppState>, user: PageUser) -> Result<Response,
                 ),
                 format!("/billing?year={}", year.label()),
             ));
+        }
+    }
+    if matches!(role, Role::SchoolBusinessManager | Role::Commissioner) {
+        if let Some(crate::services::invoices::InvoiceScope::Payers(ids)) =
+            crate::services::invoices::scope_for(&state.db, &user.user).await?
+        {
+            for id in ids {
+                let a = crate::services::ledger::account(&state.db, pid, id, None, None, today).await?;
+                if a.invoices.is_empty() && a.payments.is_empty() {
+                    continue;
+                }
+                page.accounts.push((
+                    a.payer_name,
+                    a.outstanding.to_string(),
+                    a.overdue.to_string(),
+                    a.payer_id,
+                ));
+            }
         }
     }
     if role == Role::SchoolBusinessManager {

@@ -12,6 +12,12 @@ pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<()> {
     let (partnership, created) = load_demo(db).await.map_err(service_error)?;
     if created {
         say!("Loaded the demo partnership \"{}\" (slug {}).", partnership.name, partnership.slug);
+        let today = crate::clock::Clock::System.today();
+        if crate::services::demo::load_demo_money(db, &partnership, today).await.map_err(service_error)? {
+            say!(
+                "Billed its 2025-26 terms and recorded payments; a sample bank statement is on the Bank statements page."
+            );
+        }
     } else {
         say!("The demo partnership \"{}\" is already loaded.", partnership.name);
     }

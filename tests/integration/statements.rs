@@ -407,3 +407,58 @@ async fn statements_on_the_pages(backend: Backend) {
     books.app.finish().await;
 }
 on_both_databases!(statements_are_uploaded_and_decided_on_the_pages, statements_on_the_pages);
+
+/// The demo's money: terms billed, payments of every kind, a council deduction, overdue
+/// invoices, and a sample statement that imports and matches.
+async fn demo_money(backend: Backend) {
+    use partnership_billing::services::{demo, partnerships};
+    let app = crate::helpers::TestApp::with_demo(backend).await;
+    let p = partnerships::find_by_slug(&app.db, "demo").await.unwrap().unwrap();
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
+    assert!(demo::load_demo_money(&app.db, &p, today).await.unwrap());
+    assert!(!demo::load_demo_money(&app.db, &p, today).await.unwrap(), "once only");
+    let check = partnership_billing::services::ledger::check_ledger(&app.db, Some("demo")).await.unwrap();
+    assert!(check.breaches.is_empty(), "{:?}", check.breaches);
+    let app = app.on_day(today);
+    let mut finance = app.client();
+    finance.sign_in("finance@demo.test", "demo-finance-2025").await;
+    let mut states = std::collections::HashMap::new();
+    let list = finance.get("/api/v1/invoices?year=2025-26&status=issued&per_page=500").await.json();
+    for i in list["invoices"].as_array().unwrap() {
+        *states.entry(i["payment_state"].as_str().unwrap().to_string()).or_insert(0) += 1;
+    }
+    for state in ["paid", "overdue"] {
+        assert!(states.get(state).copied().unwrap_or(0) > 0, "some {state}: {states:?}");
+    }
+    let part_paid = list["invoices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["paid"] != "0.00" && i["outstanding"] != "0.00")
+        .count();
+    assert!(part_paid > 0, "some paid in part (and now overdue)");
+    let payments = finance.get("/api/v1/payments?q=RIVERSIDE%20BUDGET").await.json();
+    assert!(payments["total"].as_u64().unwrap() > 1, "a council deduction settling many: {payments}");
+    let credit = finance.get("/api/v1/payments?with_credit=true").await.json();
+    assert!(credit["total"].as_u64().unwrap() >= 1, "an over-payment left credit: {credit}");
+    let sample = finance.get("/bank-statements/sample.csv").await;
+    assert_eq!(sample.status, StatusCode::OK);
+    let csrf = finance.session_csrf().await;
+    let uploaded = finance
+        .post_multipart("/bank-statements", &[("csrf_token", &csrf)], Some(("sample.csv", &sample.body)))
+        .await;
+    assert_eq!(uploaded.status, StatusCode::SEE_OTHER, "{}", uploaded.text());
+    let page = finance.get(&uploaded.location().unwrap()).await.text();
+    assert!(page.contains("matched automatically") && page.contains("with suggestions to check"), "{page}");
+    let matched: u32 = page
+        .split("new: ")
+        .nth(1)
+        .and_then(|t| t.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(matched >= 3, "the sample matches several invoices at once: {page}");
+    let check = partnership_billing::services::ledger::check_ledger(&app.db, Some("demo")).await.unwrap();
+    assert!(check.breaches.is_empty(), "{:?}", check.breaches);
+    app.finish().await;
+}
+on_both_databases!(the_demo_has_money_and_a_sample_statement, demo_money);

@@ -11,7 +11,10 @@ use sea_orm::{ConnectionTrait, TransactionSession, TransactionTrait};
 use secrecy::SecretString;
 
 mod memberships;
+mod money;
 mod register;
+
+pub use money::{load_demo_money, sample_statement};
 
 use memberships::{demo_scenario, load_demo_memberships};
 use register::{TRUSTS, demo_register_csv};

@@ -30,6 +30,7 @@ pub fn router() -> Router<AppState> {
             "/bank-statements",
             get(list).post(upload).layer(DefaultBodyLimit::max(bank::MAX_FILE_BYTES + 64 * 1024)),
         )
+        .route("/bank-statements/sample.csv", get(sample))
         .route("/bank-statements/{id}", get(show))
         .route("/bank-statements/{id}/confirm", post(confirm_many))
         .route("/bank-statement-lines/{id}", post(decide))
@@ -67,6 +68,8 @@ struct ListPage {
     pagination: Pagination,
     format_options: Vec<SelectOption>,
     mapping: [(&'static str, &'static str, String); 5],
+    /// The demo offers a sample statement to try.
+    demo: bool,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -107,6 +110,7 @@ async fn list_page(
             })
             .collect(),
         format_options,
+        demo: user.partnership.slug == crate::services::demo::DEMO_SLUG,
         mapping: [
             ("date_column", "Date column", get("date_column")),
             ("description_column", "Description column", get("description_column")),
@@ -191,6 +195,17 @@ async fn upload(
         }
     }
     list_page(&state, &user, 1, errors, Some(&form)).await
+}
+
+/// The demo's sample statement (Lloyds CSV), paying some of what the demo is owed.
+async fn sample(State(state): State<AppState>, user: PageUser) -> Result<Response, PageError> {
+    user.require(Action::ManageBilling)?;
+    if user.partnership.slug != crate::services::demo::DEMO_SLUG {
+        return Err(PageError::NotFound);
+    }
+    let csv =
+        crate::services::demo::sample_statement(&state.db, &user.partnership, state.clock.today()).await?;
+    Ok(crate::web::view::download(csv.into_bytes(), "text/csv; charset=utf-8", "sample-lloyds-statement.csv"))
 }
 
 struct SuggestionRow {

@@ -52,8 +52,13 @@ pub enum Command {
     },
     /// Bring the database schema up to date.
     Migrate,
-    /// Load the demo partnership, its schools and one user per role.
-    Demo,
+    /// Load the demo partnership, its schools and one user per role, with its 2025-26 terms
+    /// billed and paid in every way.
+    Demo {
+        /// Without invoices and payments: the register, offers, memberships and users only.
+        #[arg(long)]
+        no_invoices: bool,
+    },
     /// Import a GIAS establishment CSV into a partnership's register.
     ImportSchools {
         /// The CSV file (UTF-8 or Windows-1252, as GIAS downloads are).
@@ -234,9 +239,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             say!("The database at {} is up to date.", settings.database_for_logs());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo => {
+        Command::Demo { no_invoices } => {
             let db = open(&settings).await?;
-            serve::demo(&db).await?;
+            serve::demo(&db, !no_invoices).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::ImportSchools { file, partnership, skip_bad_rows, census_date, la, json } => {

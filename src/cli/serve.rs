@@ -8,12 +8,14 @@ use anyhow::Context;
 use sea_orm::DatabaseConnection;
 use std::process::ExitCode;
 
-pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<()> {
+pub async fn demo(db: &DatabaseConnection, with_money: bool) -> anyhow::Result<()> {
     let (partnership, created) = load_demo(db).await.map_err(service_error)?;
     if created {
         say!("Loaded the demo partnership \"{}\" (slug {}).", partnership.name, partnership.slug);
         let today = crate::clock::Clock::System.today();
-        if crate::services::demo::load_demo_money(db, &partnership, today).await.map_err(service_error)? {
+        if with_money
+            && crate::services::demo::load_demo_money(db, &partnership, today).await.map_err(service_error)?
+        {
             say!(
                 "Billed its 2025-26 terms and recorded payments; a sample bank statement is on the Bank statements page."
             );
@@ -31,7 +33,7 @@ pub async fn demo(db: &DatabaseConnection) -> anyhow::Result<()> {
 pub async fn serve(settings: Settings, with_demo: bool) -> anyhow::Result<ExitCode> {
     let db = open(&settings).await?;
     if with_demo {
-        demo(&db).await?;
+        demo(&db, true).await?;
     }
     crate::pdf::load_fonts();
     let web = &settings.web;

@@ -16,14 +16,14 @@ fn run(db_url: &str, args: &[&str], envs: &[(&str, &str)]) -> std::process::Outp
 fn the_command_line_loads_imports_and_creates_users() {
     let dir = tempfile::tempdir().expect("dir");
     let db = format!("sqlite://{}", dir.path().join("cli.db").display());
-    let demo = run(&db, &["demo"], &[]);
+    let demo = run(&db, &["demo", "--no-invoices"], &[]);
     assert!(demo.status.success(), "{}", String::from_utf8_lossy(&demo.stderr));
     let out = String::from_utf8_lossy(&demo.stdout);
     assert!(
         out.contains("admin@demo.test") && out.contains("demo-admin-2025"),
         "sign-ins are printed: {out}"
     );
-    let again = run(&db, &["demo"], &[]);
+    let again = run(&db, &["demo", "--no-invoices"], &[]);
     assert!(String::from_utf8_lossy(&again.stdout).contains("already loaded"));
 
     let extract = test_data("gias-extract-hampshire-surrey-primary-2022-04-20.csv");
@@ -91,7 +91,7 @@ fn secrets_in_the_database_url_never_reach_the_output() {
 fn a_killed_billing_run_resumes_without_gaps_or_duplicates() {
     let dir = tempfile::tempdir().expect("dir");
     let db = format!("sqlite://{}", dir.path().join("kill.db").display());
-    assert!(run(&db, &["demo"], &[]).status.success());
+    assert!(run(&db, &["demo", "--no-invoices"], &[]).status.success());
     let preview = run(
         &db,
         &["billing-run", "--partnership", "demo", "--year", "2025-26", "--period", "autumn", "--json"],
@@ -214,7 +214,7 @@ fn a_killed_billing_run_resumes_without_gaps_or_duplicates() {
 fn invoice_settings_change_prefixes_and_refuse_bad_ones() {
     let dir = tempfile::tempdir().expect("dir");
     let db = format!("sqlite://{}", dir.path().join("settings.db").display());
-    assert!(run(&db, &["demo"], &[]).status.success());
+    assert!(run(&db, &["demo", "--no-invoices"], &[]).status.success());
     let shown = run(&db, &["invoice-settings"], &[]);
     assert!(
         String::from_utf8_lossy(&shown.stdout).contains("RH-000001"),

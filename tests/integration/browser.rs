@@ -438,27 +438,57 @@ async fn business_manager_downloads_their_invoice(b: &Browser, base: &SocketAddr
     b.click_button("Sign out").await;
 }
 
-/// Finance records a payment from an invoice; the business manager reads their statement.
+/// Finance matches a bank statement line to a school's invoice (confirming the suggestion),
+/// records another payment by hand; the business manager sees the invoice paid and downloads
+/// the statement of account.
 async fn finance_records_a_payment(b: &Browser, base: &SocketAddr) {
     sign_in(b, base, "finance@demo.test", "demo-finance-2025").await;
     b.go(base, "/invoices?q=Riverside%20Park").await;
     b.click_partial_link("RH-").await;
-    b.click_link("Record a payment").await;
-    assert!(b.text().await.contains("What Riverside Park Primary School owes"));
-    b.accessible("recording a payment").await;
-    b.fill("reference", "RIVERSIDE PARK").await;
-    b.click_button("Record payment").await;
+    let invoice = b.text().await;
+    let number =
+        invoice.split_whitespace().find(|w| w.starts_with("RH-")).expect("an invoice number").to_string();
+    let owed = invoice
+        .split("Outstanding")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().find(|w| w.starts_with('£')))
+        .expect("what is owed")
+        .trim_start_matches('£')
+        .replace(',', "");
+    let (pounds, pence) = owed.split_once('.').expect("pence");
+    let over = format!("{}.{pence}", pounds.parse::<u64>().expect("pounds") + 10);
+    let dir = tempfile::tempdir().expect("a directory");
+    let file = dir.path().join("november.csv");
+    let today = chrono::Utc::now().date_naive().format("%d/%m/%Y");
+    std::fs::write(
+        &file,
+        format!("Transaction Date,Transaction Type,Sort Code,Account Number,Transaction Description,Debit Amount,Credit Amount,Balance\n{today},BGC,'20-45-77,43218765,{number},,{over},9000.00\n{today},BGC,'20-45-77,43218765,INTEREST,,1.23,9001.23\n"),
+    )
+    .expect("a statement file");
+    b.go(base, "/bank-statements").await;
+    b.accessible("the bank statements page").await;
+    let upload = b.client.find(Locator::Id("file")).await.expect("a file input");
+    upload.send_keys(file.to_str().expect("a path")).await.expect("choose the file");
+    b.click_button("Upload and match").await;
     let page = b.text().await;
-    assert!(page.contains("The payment was recorded.") && page.contains("Bank transfer"), "{page}");
-    b.accessible("a payment").await;
-    b.click_link("Riverside Park Primary School").await;
-    let account = b.text().await;
-    assert!(account.contains("Statement of account") && account.contains("Paid"), "{account}");
-    b.accessible("a payer's account").await;
+    assert!(page.contains("1 with suggestions to check") && page.contains("£10.00 more than owed"), "{page}");
+    b.accessible("a bank statement").await;
+    b.mark_page().await;
+    b.client
+        .find(Locator::Css("button[name='action'][value='confirm']"))
+        .await
+        .expect("a confirm button")
+        .click()
+        .await
+        .expect("confirm");
+    b.wait_for_new_page().await;
+    assert!(b.text().await.contains("Line 1 is now matched."));
+    b.go(base, "/payments/new").await;
+    b.accessible("recording a payment").await;
     b.go(base, "/aged-debt").await;
     b.accessible("aged debt").await;
     b.go(base, "/payments").await;
-    assert!(b.text().await.contains("RIVERSIDE PARK"));
+    assert!(b.text().await.contains(&number));
     b.accessible("the payments list").await;
     b.go(base, "/").await;
     b.click_button("Sign out").await;
@@ -468,8 +498,10 @@ async fn finance_records_a_payment(b: &Browser, base: &SocketAddr) {
     b.click_partial_link("RH-").await;
     b.click_partial_link("statement of account").await;
     let statement = b.text().await;
-    assert!(statement.contains("Closing balance") && statement.contains("RIVERSIDE PARK"), "{statement}");
+    assert!(statement.contains("Closing balance") && statement.contains("£10.00 in credit"), "{statement}");
     b.accessible("a business manager's statement").await;
+    let fetched = b.download("Download the statement").await;
+    assert_eq!(fetched, json!([200, "application/pdf", "%PDF-"]));
     b.go(base, "/").await;
     b.click_button("Sign out").await;
 }
@@ -671,6 +703,8 @@ async fn pages_fit_a_phone(b: &Browser, base: &SocketAddr) {
         "/payments/new",
         "/aged-debt",
         "/payers/1/account",
+        "/bank-statements",
+        "/bank-statements/1",
     ];
     sign_in(b, base, "admin@demo.test", "demo-admin-2025").await;
     let mut too_wide = Vec::new();

@@ -302,10 +302,11 @@ impl Matcher {
                 });
             }
         }
-        if suggestions.is_empty() {
-            if let Some(list) = self.by_amount.get(&amount) {
-                for i in list.iter().map(|i| &self.items[*i]).filter(|i| i.outstanding == amount).take(3) {
-                    suggestions.push(Candidate {
+        if suggestions.is_empty()
+            && let Some(list) = self.by_amount.get(&amount)
+        {
+            for i in list.iter().map(|i| &self.items[*i]).filter(|i| i.outstanding == amount).take(3) {
+                suggestions.push(Candidate {
                         payer_id: i.payer_id,
                         allocations: vec![(i.invoice_id, amount)],
                         score: 20,
@@ -315,10 +316,9 @@ impl Matcher {
                             self.payer_name(i.payer_id)
                         ),
                     });
-                }
             }
         }
-        suggestions.sort_by(|a, b| b.score.cmp(&a.score));
+        suggestions.sort_by_key(|c| std::cmp::Reverse(c.score));
         suggestions.truncate(MAX_SUGGESTIONS);
         if suggestions.is_empty() { Outcome::Unmatched } else { Outcome::Suggest(suggestions) }
     }
@@ -398,7 +398,7 @@ impl Matcher {
                         ),
                     });
                 }
-                out.sort_by(|a, b| b.score.cmp(&a.score));
+                out.sort_by_key(|c| std::cmp::Reverse(c.score));
                 out.truncate(MAX_SUGGESTIONS);
             }
             return Outcome::Suggest(out);

@@ -254,20 +254,20 @@ pub(crate) async fn matcher_for(
     db: &impl ConnectionTrait,
     partnership: &Partnership,
 ) -> Result<Matcher, ServiceError> {
-    let rows: Vec<(i64, Option<i64>, Option<String>, i64, i64, Option<chrono::NaiveDate>)> =
-        invoice::Entity::find()
-            .select_only()
-            .column(invoice::Column::Id)
-            .column(invoice::Column::Sequence)
-            .column(invoice::Column::Number)
-            .column(invoice::Column::PayerId)
-            .column(invoice::Column::OutstandingPence)
-            .column(invoice::Column::DueDate)
-            .filter(invoice::Column::PartnershipId.eq(partnership.id))
-            .filter(invoice::Column::Status.eq(InvoiceStatus::Issued.as_str()))
-            .into_tuple()
-            .all(db)
-            .await?;
+    type Row = (i64, Option<i64>, Option<String>, i64, i64, Option<chrono::NaiveDate>);
+    let rows: Vec<Row> = invoice::Entity::find()
+        .select_only()
+        .column(invoice::Column::Id)
+        .column(invoice::Column::Sequence)
+        .column(invoice::Column::Number)
+        .column(invoice::Column::PayerId)
+        .column(invoice::Column::OutstandingPence)
+        .column(invoice::Column::DueDate)
+        .filter(invoice::Column::PartnershipId.eq(partnership.id))
+        .filter(invoice::Column::Status.eq(InvoiceStatus::Issued.as_str()))
+        .into_tuple()
+        .all(db)
+        .await?;
     let items = rows
         .into_iter()
         .filter_map(|(id, sequence, number, payer_id, outstanding, due)| {

@@ -212,22 +212,16 @@ async fn home(State(state): State<AppState>, user: PageUser) -> Result<Response,
             ));
         }
     }
-    if matches!(role, Role::SchoolBusinessManager | Role::Commissioner) {
-        if let Some(crate::services::invoices::InvoiceScope::Payers(ids)) =
+    if matches!(role, Role::SchoolBusinessManager | Role::Commissioner)
+        && let Some(crate::services::invoices::InvoiceScope::Payers(ids)) =
             crate::services::invoices::scope_for(&state.db, &user.user).await?
-        {
-            for id in ids {
-                let a = crate::services::ledger::account(&state.db, pid, id, None, None, today).await?;
-                if a.invoices.is_empty() && a.payments.is_empty() {
-                    continue;
-                }
-                page.accounts.push((
-                    a.payer_name,
-                    a.outstanding.to_string(),
-                    a.overdue.to_string(),
-                    a.payer_id,
-                ));
+    {
+        for id in ids {
+            let a = crate::services::ledger::account(&state.db, pid, id, None, None, today).await?;
+            if a.invoices.is_empty() && a.payments.is_empty() {
+                continue;
             }
+            page.accounts.push((a.payer_name, a.outstanding.to_string(), a.overdue.to_string(), a.payer_id));
         }
     }
     if role == Role::SchoolBusinessManager {

@@ -1,0 +1,114 @@
+//! A payer's statement of account, on a page and as a PDF.
+
+use super::*;
+
+struct EntryRow {
+    date: String,
+    kind: &'static str,
+    document: String,
+    link: Option<String>,
+    description: String,
+    debit: String,
+    credit: String,
+    balance: String,
+}
+
+#[derive(Template)]
+#[template(path = "payments/account.html")]
+struct AccountPage {
+    chrome: Chrome,
+    a: ledger::Account,
+    finance: bool,
+    summary: Vec<(&'static str, String)>,
+    bands: Vec<(&'static str, String)>,
+    invoices: Vec<(i64, String, String, String, &'static str, &'static str)>,
+    entries: Vec<EntryRow>,
+    opening: String,
+    closing: String,
+}
+
+pub(super) async fn account(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let payer_id = parse_id(&id)?;
+    if !crate::web::payments::may_read_account(&state, &user.user, payer_id).await? {
+        return Err(PageError::NotFound);
+    }
+    let finance = user.require(Action::ManageBilling).is_ok();
+    let a =
+        ledger::account(&state.db, user.partnership.id, payer_id, None, None, state.clock.today()).await?;
+    let words = |m: Money| if m < Money::ZERO { format!("{} in credit", -m) } else { m.to_string() };
+    let view = AccountPage {
+        chrome: Chrome::for_user(&user, if finance { "/payments" } else { "/invoices" }),
+        summary: vec![
+            ("Balance", words(a.closing_balance)),
+            ("Owed on invoices", a.outstanding.to_string()),
+            ("Overdue", a.overdue.to_string()),
+            ("Paid but not yet allocated (credit)", a.credit.to_string()),
+        ],
+        bands: AgeBand::ALL.iter().map(|b| (b.label(), a.aged.band(*b).to_string())).collect(),
+        invoices: a
+            .invoices
+            .iter()
+            .map(|i| {
+                let (label, class) = crate::web::invoices::pages::status_tag(
+                    crate::domain::invoice::InvoiceStatus::Issued,
+                    Some(i.state),
+                );
+                (
+                    i.id,
+                    i.number.clone(),
+                    i.due_date.map(long_date).unwrap_or_default(),
+                    i.outstanding.to_string(),
+                    label,
+                    class,
+                )
+            })
+            .collect(),
+        entries: a
+            .entries
+            .iter()
+            .map(|e| EntryRow {
+                date: long_date(e.date),
+                kind: e.kind.label(),
+                link: match (e.kind, e.invoice_id, e.payment_id) {
+                    (ledger::EntryKind::Invoice, Some(id), _) => Some(format!("/invoices/{id}")),
+                    (ledger::EntryKind::CreditNote, _, _) => {
+                        e.credit_note_id.map(|id| format!("/credit-notes/{id}/pdf"))
+                    }
+                    (_, _, Some(id)) if finance => Some(format!("/payments/{id}")),
+                    (ledger::EntryKind::WriteOff, Some(id), _) => Some(format!("/invoices/{id}")),
+                    _ => None,
+                },
+                document: e.document.clone(),
+                description: e.description.clone(),
+                debit: if e.debit > Money::ZERO { e.debit.to_string() } else { String::new() },
+                credit: if e.credit > Money::ZERO { e.credit.to_string() } else { String::new() },
+                balance: e.balance.to_string(),
+            })
+            .collect(),
+        opening: a.opening_balance.to_string(),
+        closing: a.closing_balance.to_string(),
+        finance,
+        a,
+    };
+    Ok(render(&view)?.into_response())
+}
+
+/// The statement of account as a PDF, for the payer's own people and finance.
+pub(super) async fn statement_pdf(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let payer_id = parse_id(&id)?;
+    if !crate::web::payments::may_read_account(&state, &user.user, payer_id).await? {
+        return Err(PageError::NotFound);
+    }
+    let today = state.clock.today();
+    let a = ledger::account(&state.db, user.partnership.id, payer_id, None, None, today).await?;
+    let bytes = crate::pdf::render(&crate::pdf::documents::statement_document(&a, &user.partnership, today));
+    Ok(crate::web::view::download(bytes, "application/pdf", &format!("statement-{today}.pdf")))
+}

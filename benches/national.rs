@@ -374,6 +374,67 @@ fn main() {
     let (_, again) = cli(&database, &run);
     rows.push(("`billing-run` preview, nothing left to raise".into(), seconds(again)));
 
+    // A month's bank statement: 10,000 credit lines, nine in ten paying an invoice (its number
+    // written three ways, some after the payer's name), the rest income that is no invoice's.
+    let statement = dir.join("statement.csv");
+    let invoices: Vec<(String, i64, String)> = runtime.block_on(async {
+        use sea_orm::{EntityTrait, QueryOrder};
+        let db = partnership_billing::services::connect(&database).await.expect("the database");
+        entity::invoice::Entity::find()
+            .order_by_asc(entity::invoice::Column::Id)
+            .all(&db)
+            .await
+            .expect("invoices")
+            .into_iter()
+            .filter_map(|i| Some((i.number?, i.gross_pence, i.payer_name)))
+            .collect()
+    });
+    let today = chrono::Utc::now().date_naive().format("%d/%m/%Y");
+    let mut csv = String::from(
+        "Transaction Date,Transaction Type,Sort Code,Account Number,Transaction Description,Debit Amount,Credit Amount,Balance\n",
+    );
+    for i in 0..10_000usize {
+        let (text, pence) = if i % 10 == 9 {
+            (format!("INTEREST {i}"), 100 + i as i64)
+        } else {
+            let (number, gross, payer) = &invoices[(i * 2) % invoices.len()];
+            let text = match i % 3 {
+                0 => number.replace('-', ""),
+                1 => format!(
+                    "INV {}",
+                    number.trim_start_matches(|c: char| !c.is_ascii_digit()).trim_start_matches('0')
+                ),
+                _ => format!(
+                    "{} {number}",
+                    payer.to_uppercase().chars().take(18).collect::<String>().replace(',', " ")
+                ),
+            };
+            (text, *gross)
+        };
+        csv.push_str(&format!(
+            "{today},BGC,'20-45-77,43218765,{text},,{}.{:02},\n",
+            pence / 100,
+            pence % 100
+        ));
+    }
+    std::fs::write(&statement, csv).expect("the statement");
+    let statement_arg = statement.to_str().expect("a path").to_string();
+    let (out, imported) =
+        cli(&database, &["import-statement", &statement_arg, "--format", "lloyds", "--json"]);
+    let summary: serde_json::Value = serde_json::from_str(&out).expect("the import's summary");
+    rows.push((
+        format!(
+            "`import-statement` (10,000 lines against {} invoices: {} matched and recorded, {} suggested, {} unmatched)",
+            invoices.len(),
+            summary["auto_matched"],
+            summary["suggested"],
+            summary["unmatched"]
+        ),
+        seconds(imported),
+    ));
+    let (_, checked) = cli(&database, &["check-ledger"]);
+    rows.push(("`check-ledger` afterwards".into(), seconds(checked)));
+
     println!("\n| step (release binary, SQLite) | time |\n|---|---|");
     for (step, time) in &rows {
         println!("| {step} | {time} |");

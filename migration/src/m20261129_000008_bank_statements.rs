@@ -72,11 +72,28 @@ impl MigrationTrait for Migration {
         manager.create_index(index("bank_lines", &["statement_id", "state", "line_no"], false)).await?;
         manager.create_index(index("payer_aliases", &["partnership_id", "alias"], true)).await?;
         manager.create_index(index("payments", &["source_ref"], false)).await?;
+        // What the home pages count and add up: lines waiting by state, a year's raised and owed.
+        manager.create_index(index("bank_lines", &["partnership_id", "state"], false)).await?;
+        manager
+            .create_index(index(
+                "invoices",
+                &["partnership_id", "year", "status", "gross_pence", "outstanding_pence"],
+                false,
+            ))
+            .await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager.drop_index(Index::drop().name("ix_payments_source_ref").table("payments").to_owned()).await?;
+        manager
+            .drop_index(
+                Index::drop()
+                    .name("ix_invoices_partnership_id_year_status_gross_pence_outstanding_pence")
+                    .table("invoices")
+                    .to_owned(),
+            )
+            .await?;
         for table in ["payer_aliases", "bank_lines", "bank_statements"] {
             manager.drop_table(Table::drop().table(table).to_owned()).await?;
         }

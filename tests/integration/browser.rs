@@ -705,6 +705,7 @@ async fn pages_fit_a_phone(b: &Browser, base: &SocketAddr) {
         "/payers/1/account",
         "/bank-statements",
         "/bank-statements/1",
+        "/settlements/new?council=1",
     ];
     sign_in(b, base, "admin@demo.test", "demo-admin-2025").await;
     let mut too_wide = Vec::new();

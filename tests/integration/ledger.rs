@@ -65,6 +65,18 @@ fn pence(v: &Value) -> i64 {
     sign * (pounds.trim_start_matches('-').parse::<i64>().unwrap() * 100 + p.parse::<i64>().unwrap())
 }
 
+fn pounds_words(pence: i64) -> String {
+    let whole = (pence / 100).to_string();
+    let mut grouped = String::new();
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{grouped}.{:02}", pence % 100)
+}
+
 fn pounds(pence: i64) -> String {
     format!("{}{}.{:02}", if pence < 0 { "-" } else { "" }, pence.abs() / 100, pence.abs() % 100)
 }
@@ -222,6 +234,27 @@ async fn payments_through_their_life(backend: Backend) {
     assert_eq!(pence(&statement["closing_balance"]), sum);
     assert_eq!(pence(&statement["closing_balance"]), -pence(&statement["credit"]));
     books.check().await;
+
+    // The year's collection rate adds up what payments cleared on its invoices.
+    let mut raised = 0i64;
+    let mut cleared = 0i64;
+    for summary in books.get("/api/v1/invoices?year=2026-27&status=issued&per_page=500").await["invoices"]
+        .as_array()
+        .unwrap()
+    {
+        let one = books.invoice(summary["id"].as_i64().unwrap()).await;
+        raised += pence(&one["money"]["gross"]) - pence(&one["money"]["credited"]);
+        cleared += pence(&one["money"]["allocated"]);
+    }
+    let p = partnership_billing::services::partnerships::find_by_slug(&books.app.db, "demo")
+        .await
+        .unwrap()
+        .unwrap();
+    let c = ledger::collection(&books.app.db, p.id, "2026-27").await.unwrap();
+    assert_eq!(
+        (c.invoiced.to_string(), c.collected.to_string()),
+        (format!("£{}", pounds_words(raised)), format!("£{}", pounds_words(cleared)))
+    );
 
     // The audit log says it in words.
     let audit = books.get("/api/v1/audit?kind=payments").await;

@@ -164,6 +164,10 @@ async fn payments_on_the_pages(backend: Backend) {
     let csv = finance.get("/aged-debt?format=csv").await;
     assert_eq!(csv.status, StatusCode::OK);
     assert!(csv.text().starts_with("Payer,Invoices,Not yet due,1 to 30 days overdue"), "{}", csv.text());
+    let xlsx = finance.get("/aged-debt?format=xlsx").await;
+    assert_eq!(xlsx.status, StatusCode::OK);
+    assert!(xlsx.body.starts_with(b"PK"), "an XLSX (zip) file");
+    assert_eq!(finance.get("/aged-debt?format=pdf").await.status, StatusCode::BAD_REQUEST);
     let payments = finance.get("/payments?q=RH%20PAYMENT").await;
     assert!(payments.text().contains("1 payment"), "{}", payments.text());
 
@@ -201,3 +205,57 @@ async fn payments_on_the_pages(backend: Backend) {
     books.app.finish().await;
 }
 on_both_databases!(payments_are_recorded_and_read_on_the_pages, payments_on_the_pages);
+
+/// A council's budget deduction on the page: its maintained schools' open invoices, ticked,
+/// settled in one go.
+async fn council_deduction_on_the_page(backend: Backend) {
+    let books = crate::ledger::Books::new(backend).await;
+    let mut finance = books.app.client();
+    finance.sign_in("finance@demo.test", "demo-finance-2025").await;
+    let csrf = finance.session_csrf().await;
+    let councils = books.get("/api/v1/local-authorities").await;
+    let council = councils.as_array().unwrap()[0]["id"].as_i64().unwrap().to_string();
+    let page = finance.get(&format!("/settlements/new?council={council}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let text = page.text();
+    let ids: Vec<String> = text
+        .split("name=\"invoice\" type=\"checkbox\" value=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next().map(String::from))
+        .take(3)
+        .collect();
+    assert!(!ids.is_empty(), "maintained schools' invoices are listed: {text}");
+    let today = chrono::Utc::now().date_naive();
+    let (d, m, y) =
+        (today.format("%-d").to_string(), today.format("%-m").to_string(), today.format("%Y").to_string());
+    let mut form = vec![
+        ("csrf_token", csrf.as_str()),
+        ("council", council.as_str()),
+        ("reference", ""),
+        ("settled_on-day", &d),
+        ("settled_on-month", &m),
+        ("settled_on-year", &y),
+    ];
+    for id in &ids {
+        form.push(("invoice", id.as_str()));
+    }
+    let missing = finance.post_form("/settlements/new", &form).await;
+    assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        missing.text().contains("Enter the council&#x27;s reference")
+            || missing.text().contains("Enter the council's reference"),
+        "{}",
+        missing.text()
+    );
+    form[2] = ("reference", "DEDUCTION AUTUMN 2026");
+    let done = finance.post_form("/settlements/new", &form).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text());
+    let list = finance.get(&done.location().unwrap()).await.text();
+    assert!(list.contains("The budget deduction DEDUCTION AUTUMN 2026 was recorded."), "{list}");
+    for id in &ids {
+        assert_eq!(books.invoice(id.parse().unwrap()).await["payment_state"], "paid");
+    }
+    books.check().await;
+    books.app.finish().await;
+}
+on_both_databases!(a_council_deduction_is_recorded_on_the_page, council_deduction_on_the_page);

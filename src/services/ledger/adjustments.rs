@@ -358,3 +358,62 @@ pub async fn after_credit(
     refresh(txn, &[invoice_id]).await?;
     Ok(())
 }
+
+/// One maintained school's invoice a council could settle by budget deduction.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Deductible {
+    pub invoice_id: i64,
+    pub number: String,
+    pub school: String,
+    pub due: Option<NaiveDate>,
+    pub outstanding: Money,
+}
+
+/// The issued invoices, still owing, of a council's maintained schools (schools of that local
+/// authority in no trust, paying their own invoices), oldest due first.
+pub async fn deductible(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+    local_authority_id: i64,
+) -> Result<Vec<Deductible>, ServiceError> {
+    let schools: Vec<String> = entity::school::Entity::find()
+        .filter(entity::school::Column::PartnershipId.eq(partnership_id))
+        .filter(entity::school::Column::LocalAuthorityId.eq(local_authority_id))
+        .filter(entity::school::Column::TrustId.is_null())
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| format!("school:{}", s.id))
+        .collect();
+    let mut payers = Vec::new();
+    for chunk in schools.chunks(500) {
+        payers.extend(
+            payer::Entity::find()
+                .filter(payer::Column::PartnershipId.eq(partnership_id))
+                .filter(payer::Column::Reference.is_in(chunk.to_vec()))
+                .all(db)
+                .await?,
+        );
+    }
+    let mut out = Vec::new();
+    for chunk in payers.chunks(500) {
+        let ids: Vec<i64> = chunk.iter().map(|p| p.id).collect();
+        for inv in invoice::Entity::find()
+            .filter(invoice::Column::PayerId.is_in(ids))
+            .filter(invoice::Column::Status.eq(InvoiceStatus::Issued.as_str()))
+            .filter(invoice::Column::OutstandingPence.gt(0))
+            .all(db)
+            .await?
+        {
+            out.push(Deductible {
+                invoice_id: inv.id,
+                number: inv.number.unwrap_or_default(),
+                school: inv.payer_name,
+                due: inv.due_date,
+                outstanding: Money::from_pence(inv.outstanding_pence),
+            });
+        }
+    }
+    out.sort_by(|a, b| (a.due, &a.number).cmp(&(b.due, &b.number)));
+    Ok(out)
+}

@@ -7,8 +7,7 @@ use crate::domain::ledger::AgedDebt;
 use crate::domain::ledger::aged::collection_rate;
 use crate::domain::money::Money;
 use chrono::NaiveDate;
-use entity::{allocation, credit_note, invoice, payer};
-use sea_orm::sea_query::Query;
+use entity::{credit_note, invoice, payer};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -107,45 +106,64 @@ pub struct Collection {
     pub rate: Option<u32>,
 }
 
-/// The collection rate of a year's invoices.
+/// The collection rate of a year's invoices: what they raised less credit notes, and how much
+/// of that payments cleared (raised less credited, written off and still owed). Read from the
+/// covering index of invoices by year and from the (few) credit notes and write-offs.
 pub async fn collection(
     db: &impl ConnectionTrait,
     partnership_id: i64,
     year: &str,
 ) -> Result<Collection, ServiceError> {
-    let of_year = || {
-        Query::select()
-            .column(invoice::Column::Id)
-            .from(invoice::Entity)
-            .and_where(invoice::Column::PartnershipId.eq(partnership_id))
-            .and_where(invoice::Column::Year.eq(year))
-            .and_where(invoice::Column::Status.eq(InvoiceStatus::Issued.as_str()))
-            .to_owned()
-    };
-    let gross: Option<i64> = invoice::Entity::find()
+    use sea_orm::sea_query::{Expr, ExprTrait, Query};
+    let totals: Option<(i64, i64)> = invoice::Entity::find()
         .select_only()
-        .column_as(pence_sum("gross_pence"), "total")
-        .filter(invoice::Column::Id.in_subquery(of_year()))
+        .column_as(pence_sum("gross_pence"), "gross")
+        .column_as(pence_sum("outstanding_pence"), "owed")
+        .filter(invoice::Column::PartnershipId.eq(partnership_id))
+        .filter(invoice::Column::Year.eq(year))
+        .filter(invoice::Column::Status.eq(InvoiceStatus::Issued.as_str()))
         .into_tuple()
         .one(db)
         .await?;
+    let (gross, owed) = totals.unwrap_or((0, 0));
+    let of_year = Query::select()
+        .column(invoice::Column::Id)
+        .from(invoice::Entity)
+        .and_where(
+            Expr::col((invoice::Entity, invoice::Column::Id))
+                .equals((credit_note::Entity, credit_note::Column::InvoiceId)),
+        )
+        .and_where(Expr::col((invoice::Entity, invoice::Column::Year)).eq(year))
+        .and_where(Expr::col((invoice::Entity, invoice::Column::Status)).eq(InvoiceStatus::Issued.as_str()))
+        .to_owned();
     let credited: Option<i64> = credit_note::Entity::find()
         .select_only()
-        .column_as(pence_sum("gross_pence"), "total")
-        .filter(credit_note::Column::InvoiceId.in_subquery(of_year()))
+        .column_as(pence_sum("credit_notes.gross_pence"), "total")
+        .filter(credit_note::Column::PartnershipId.eq(partnership_id))
+        .filter(Expr::exists(of_year))
         .into_tuple()
         .one(db)
         .await?;
-    let collected: Option<i64> = allocation::Entity::find()
+    let written_year = Query::select()
+        .column(invoice::Column::Id)
+        .from(invoice::Entity)
+        .and_where(
+            Expr::col((invoice::Entity, invoice::Column::Id))
+                .equals((entity::write_off::Entity, entity::write_off::Column::InvoiceId)),
+        )
+        .and_where(Expr::col((invoice::Entity, invoice::Column::Year)).eq(year))
+        .to_owned();
+    let written: Option<i64> = entity::write_off::Entity::find()
         .select_only()
-        .column_as(pence_sum("amount_pence"), "total")
-        .filter(allocation::Column::UndoneAt.is_null())
-        .filter(allocation::Column::InvoiceId.in_subquery(of_year()))
+        .column_as(pence_sum("write_offs.amount_pence"), "total")
+        .filter(entity::write_off::Column::PartnershipId.eq(partnership_id))
+        .filter(Expr::exists(written_year))
         .into_tuple()
         .one(db)
         .await?;
-    let invoiced = Money::from_pence(gross.unwrap_or(0) - credited.unwrap_or(0));
-    let collected = Money::from_pence(collected.unwrap_or(0));
+    let credited = credited.unwrap_or(0);
+    let invoiced = Money::from_pence(gross - credited);
+    let collected = Money::from_pence(gross - credited - written.unwrap_or(0) - owed);
     Ok(Collection { year: year.to_string(), invoiced, collected, rate: collection_rate(invoiced, collected) })
 }
 

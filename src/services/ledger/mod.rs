@@ -10,7 +10,9 @@ pub mod check;
 pub mod payments;
 
 pub use account::{Account, AccountEntry, EntryKind, account};
-pub use adjustments::{NewRefund, NewSettlement, NewWriteOff, after_credit, refund, settle, write_off};
+pub use adjustments::{
+    Deductible, NewRefund, NewSettlement, NewWriteOff, after_credit, deductible, refund, settle, write_off,
+};
 pub use aged::{AgedDebtPage, AgedPayer, Collection, Owed, aged_debt, collection, owed};
 pub use check::{LedgerBreach, LedgerCheck, check_ledger};
 pub use payments::{

@@ -17,6 +17,7 @@ struct Row {
 #[template(path = "payments/list.html")]
 struct ListPage {
     chrome: Chrome,
+    notice: Option<String>,
     q: String,
     with_credit: bool,
     count_text: String,
@@ -32,6 +33,8 @@ pub(super) struct ListQuery {
     credit: String,
     #[serde(default)]
     page: Option<String>,
+    #[serde(default)]
+    done: Option<String>,
 }
 
 pub(super) async fn list(
@@ -50,6 +53,7 @@ pub(super) async fn list(
     };
     let view = ListPage {
         chrome: Chrome::for_user(&user, "/payments"),
+        notice: q.done.clone(),
         q: q.q.clone(),
         with_credit,
         count_text: match found.total {

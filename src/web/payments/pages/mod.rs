@@ -6,6 +6,7 @@ mod aged;
 mod list;
 mod payment;
 mod record;
+mod settlement;
 mod write_off;
 
 use super::PER_PAGE;
@@ -41,6 +42,7 @@ pub fn router() -> Router<AppState> {
         .route("/payers/{id}/account", get(account::account))
         .route("/payers/{id}/statement.pdf", get(account::statement_pdf))
         .route("/aged-debt", get(aged::aged))
+        .route("/settlements/new", get(settlement::settlement_form).post(settlement::settle))
         .route("/invoices/{id}/write-off", get(write_off::write_off_form).post(write_off::write_off))
 }
 

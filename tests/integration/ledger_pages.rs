@@ -105,8 +105,27 @@ async fn payments_on_the_pages(backend: Backend) {
         .await;
     assert_eq!(undone.status, StatusCode::SEE_OTHER);
     assert!(finance.get(&undone.location().unwrap()).await.text().contains("Wrong school"));
-    let again =
-        finance.post_form(&format!("/payments/{payment_id}/allocate"), &[("csrf_token", &csrf)]).await;
+    // Chosen amounts: a mistyped one is named; then £10.00 to the invoice, the rest oldest first.
+    let field = format!("amount_{invoice}");
+    let typo = finance
+        .post_form(
+            &format!("/payments/{payment_id}/allocate"),
+            &[("csrf_token", &csrf), ("how", "chosen"), (&field, "ten")],
+        )
+        .await;
+    assert_eq!(typo.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(typo.text().contains("is not an amount of money"), "{}", typo.text());
+    let chosen = finance
+        .post_form(
+            &format!("/payments/{payment_id}/allocate"),
+            &[("csrf_token", &csrf), ("how", "chosen"), (&field, "10.00")],
+        )
+        .await;
+    assert_eq!(chosen.status, StatusCode::SEE_OTHER, "{}", chosen.text());
+    assert_eq!(books.get(&format!("/api/v1/payments/{payment_id}")).await["allocated"], "10.00");
+    let again = finance
+        .post_form(&format!("/payments/{payment_id}/allocate"), &[("csrf_token", &csrf), ("how", "oldest")])
+        .await;
     assert_eq!(again.status, StatusCode::SEE_OTHER);
     let owed = books.invoice(invoice).await;
     let outstanding = owed["outstanding"].as_str().unwrap().to_string();

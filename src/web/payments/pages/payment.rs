@@ -1,6 +1,7 @@
 //! One payment: its allocations undone or made, refunds and reversal.
 
 use super::*;
+use crate::web::forms::page::sentence_case;
 
 field_errors!(PaymentPage);
 
@@ -24,6 +25,8 @@ struct PaymentPage {
     allocations: Vec<AllocationRow>,
     has_left: bool,
     refund_method_options: Vec<SelectOption>,
+    /// The payer's invoices still owing: id, number, due, owed (to allocate chosen amounts).
+    open: Vec<(i64, String, String, String)>,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -95,6 +98,17 @@ pub(super) async fn payment_page(
             })
             .collect(),
         has_left: p.unallocated > Money::ZERO,
+        open: if p.unallocated > Money::ZERO && p.reversed_at.is_none() {
+            ledger::open_invoices(&state.db, p.payer_id)
+                .await?
+                .into_iter()
+                .map(|(m, o)| {
+                    (m.id, o.number, m.due_date.map(long_date).unwrap_or_default(), o.outstanding.to_string())
+                })
+                .collect()
+        } else {
+            Vec::new()
+        },
         refund_method_options: [PaymentMethod::BankTransfer, PaymentMethod::Cheque, PaymentMethod::Card]
             .iter()
             .map(|m| SelectOption::new(m.as_str(), m.label(), Some("bank_transfer")))
@@ -148,8 +162,36 @@ pub(super) async fn allocate(
     editor(&user, &form)?;
     let id = parse_id(&id)?;
     let a = actor(&state, &user);
+    // Amounts typed against chosen invoices (fields `amount_{invoice id}`), or oldest first.
+    let mut chosen = Vec::new();
+    let mut errors = Vec::new();
+    for (key, value) in &form.0 {
+        let Some(invoice) = key.strip_prefix("amount_").and_then(|i| i.parse::<i64>().ok()) else { continue };
+        if value.trim().is_empty() {
+            continue;
+        }
+        match Money::parse(value) {
+            Ok(m) => chosen.push((invoice, m)),
+            Err(e) => errors.push(FieldError { field: key.clone(), message: sentence_case(&e.to_string()) }),
+        }
+    }
+    if !errors.is_empty() {
+        return payment_page(&state, &user, id, errors, None).await;
+    }
+    let how = if form.get("how") == "chosen" {
+        if chosen.is_empty() {
+            let errors = vec![FieldError {
+                field: "allocate".into(),
+                message: "Type an amount against at least one invoice".into(),
+            }];
+            return payment_page(&state, &user, id, errors, None).await;
+        }
+        Allocate::Chosen(chosen)
+    } else {
+        Allocate::OldestFirst
+    };
     act(&state, &user, id, "allocated", &[("allocations", "allocate")], || async {
-        ledger::allocate(&state.db, &user.partnership, id, &Allocate::OldestFirst, a).await.map(|p| p.id)
+        ledger::allocate(&state.db, &user.partnership, id, &how, a).await.map(|p| p.id)
     })
     .await
 }

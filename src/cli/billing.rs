@@ -34,6 +34,7 @@ pub async fn invoice_settings(
         bank_sort_code: keep(sort_code, p.bank_sort_code.clone()),
         bank_account_number: keep(account_number, p.bank_account_number.clone()),
         remittance_email: keep(remittance_email, p.remittance_email.clone()),
+        small_write_off: None,
     };
     let saved = partnerships::set_invoice_settings(&db, p.id, changed, None).await.map_err(service_error)?;
     say!("Invoices of {}:", saved.name);

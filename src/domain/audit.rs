@@ -30,9 +30,10 @@ pub struct Change {
 
 /// The kinds of action a log can be filtered by: (name in the address, start of the recorded
 /// action, label).
-pub const KINDS: [(&str, &str, &str); 8] = [
+pub const KINDS: [(&str, &str, &str); 9] = [
     ("invoices", "invoice.", "Invoices and credit notes"),
     ("payments", "payment.", "Payments, refunds and allocations"),
+    ("bank", "bank.", "Bank statements"),
     ("memberships", "membership.", "Memberships"),
     ("offers", "offer", "Offers and levels"),
     ("payers", "payer.", "Payers and PO numbers"),
@@ -121,6 +122,21 @@ pub fn sentence(e: &Entry) -> String {
             text(a, "invoices"),
             money(a, "amount")
         ),
+        "bank.statement_imported" => format!(
+            "{who} uploaded {about}: {} lines, {} new, {} matched automatically, {} with suggestions",
+            text(a, "lines"),
+            text(a, "new"),
+            text(a, "auto_matched"),
+            text(a, "suggested")
+        ),
+        "bank.line_decided" => {
+            format!(
+                "{who} {} on line {} of {about} ({})",
+                text(a, "what"),
+                text(a, "line"),
+                money(a, "amount")
+            )
+        }
         "membership.joined" => format!(
             "{who} enrolled {about} at {} for {}, from {}",
             text(a, "level"),

@@ -47,6 +47,11 @@ impl Money {
         Money(Decimal::new(pence, 2))
     }
 
+    /// An amount from a whole number of pence known when compiling (a limit, a default).
+    pub const fn from_pence_const(pence: u32) -> Money {
+        Money(Decimal::from_parts(pence, 0, 0, false, 2))
+    }
+
     /// The largest amount one field may hold: £1,000,000,000.00 ([`MAX_POUNDS`]).
     pub const MAX: Money = Money(Decimal::from_parts(1_215_752_192, 23, 0, false, 2));
 

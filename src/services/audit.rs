@@ -222,6 +222,15 @@ pub async fn page(
         .into_iter()
         .map(|o| (o.id, o))
         .collect();
+    let statements: std::collections::HashMap<i64, entity::bank_statement::Model> =
+        entity::bank_statement::Entity::find()
+            .filter(entity::bank_statement::Column::PartnershipId.eq(partnership_id))
+            .filter(entity::bank_statement::Column::Id.is_in(ids_of("bank_statement")))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|s| (s.id, s))
+            .collect();
     let mut rows = Vec::with_capacity(found.rows.len());
     for e in found.rows {
         let (subject, link): (Option<String>, Option<String>) = match e.entity.as_str() {
@@ -240,6 +249,9 @@ pub async fn page(
                     schools.get(&m.school_id).map(|s| format!("{} (URN {})", s.name, s.urn)),
                     Some(format!("/billing/memberships/{}", m.id)),
                 )
+            }),
+            "bank_statement" => statements.get(&e.entity_id).map_or((None, None), |s| {
+                (Some(format!("the statement {}", s.file_name)), Some(format!("/bank-statements/{}", s.id)))
             }),
             "payer" => payers
                 .get(&e.entity_id)

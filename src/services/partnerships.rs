@@ -110,7 +110,12 @@ pub struct InvoiceSettings {
     pub bank_sort_code: Option<String>,
     pub bank_account_number: Option<String>,
     pub remittance_email: Option<String>,
+    /// The largest remainder written off as small; `None` keeps it as it is.
+    pub small_write_off: Option<Money>,
 }
+
+/// The largest small remainder a partnership may set.
+pub const MAX_SMALL_WRITE_OFF: Money = Money::from_pence_const(10_000);
 
 /// Changes the invoice settings; prefixes may change, but numbers already given never do.
 pub async fn set_invoice_settings(
@@ -146,6 +151,16 @@ pub async fn set_invoice_settings(
             message: format!("{} days is not between 0 and 120", settings.payment_terms_days),
         });
     }
+    if let Some(limit) = settings.small_write_off
+        && (limit.is_negative() || limit > MAX_SMALL_WRITE_OFF)
+    {
+        errors.push(super::FieldError {
+            field: "small_write_off".into(),
+            message: format!(
+                "{limit} is not between £0.00 and {MAX_SMALL_WRITE_OFF}: a bigger debt is written off as bad"
+            ),
+        });
+    }
     if !errors.is_empty() {
         return Err(ServiceError::Invalid(errors));
     }
@@ -163,6 +178,9 @@ pub async fn set_invoice_settings(
     active.bank_sort_code = Set(settings.bank_sort_code);
     active.bank_account_number = Set(settings.bank_account_number);
     active.remittance_email = Set(settings.remittance_email);
+    if let Some(limit) = settings.small_write_off {
+        active.small_write_off_pence = Set(super::to_stored_pence("small_write_off", limit)?);
+    }
     let saved = from_model(active.update(db).await?)?;
     // Signed-in people carry their partnership: they see the new settings at once.
     super::auth::changed();

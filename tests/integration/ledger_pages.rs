@@ -6,6 +6,7 @@ use crate::helpers::{Backend, TestApp};
 use crate::on_both_databases;
 use axum::http::StatusCode;
 use chrono::Datelike;
+use serde_json::json;
 
 async fn payments_on_the_pages(backend: Backend) {
     let books = crate::ledger::Books::new(backend).await;
@@ -278,3 +279,53 @@ async fn council_deduction_on_the_page(backend: Backend) {
     books.app.finish().await;
 }
 on_both_databases!(a_council_deduction_is_recorded_on_the_page, council_deduction_on_the_page);
+
+/// The small-remainder limit is a setting finance changes on the invoice settings page.
+async fn small_write_off_limit(backend: Backend) {
+    let books = crate::ledger::Books::new(backend).await;
+    let mut finance = books.app.client();
+    finance.sign_in("finance@demo.test", "demo-finance-2025").await;
+    let csrf = finance.session_csrf().await;
+    let shown = finance.get("/billing/settings").await.text();
+    assert!(
+        shown.contains("Largest small remainder to write off") && shown.contains("value=\"1.00\""),
+        "{shown}"
+    );
+    let base = [
+        ("csrf_token", csrf.as_str()),
+        ("invoice_prefix", "RH-"),
+        ("credit_note_prefix", "RHC-"),
+        ("payment_terms_days", "30"),
+        ("bank_account_name", "Riverside and Hillbrook Schools Partnership Ltd"),
+        ("bank_sort_code", "20-45-77"),
+        ("bank_account_number", "43218765"),
+        ("remittance_email", "finance@riverside-hillbrook.example"),
+    ];
+    let mut too_much = base.to_vec();
+    too_much.push(("small_write_off", "250.00"));
+    let refused = finance.post_form("/billing/settings", &too_much).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text().contains("£250.00 is not between £0.00 and £100.00"), "{}", refused.text());
+    let mut five = base.to_vec();
+    five.push(("small_write_off", "5.00"));
+    assert_eq!(finance.post_form("/billing/settings", &five).await.status, StatusCode::SEE_OTHER);
+    let list = books.get("/api/v1/invoices?year=2026-27&status=issued&per_page=1").await;
+    let id = list["invoices"][0]["id"].as_i64().unwrap();
+    let (status, body) = books
+        .post(
+            &format!("/api/v1/invoices/{id}/write-offs"),
+            json!({ "amount": "4.00", "kind": "small_remainder", "reason": "Pennies" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "£4.00 is within the new £5.00 limit: {body}");
+    let (status, _) = books
+        .post(
+            &format!("/api/v1/invoices/{id}/write-offs"),
+            json!({ "amount": "5.01", "kind": "small_remainder", "reason": "Pennies" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    books.check().await;
+    books.app.finish().await;
+}
+on_both_databases!(the_small_write_off_limit_is_a_setting, small_write_off_limit);

@@ -285,6 +285,8 @@ async fn deciding_lines(backend: Backend) {
     assert_eq!(lost.0, StatusCode::CONFLICT, "{lost:?}");
     let invoice = books.invoice(*part_id).await;
     assert_eq!(invoice["payment_state"], "part_paid");
+    let matched = lines_of(&books, statement).await;
+    assert_eq!(matched[0]["matched_invoice_ids"], json!([part_id]), "{:?}", matched[0]);
     assert_eq!(books.get("/api/v1/payments?q=").await["total"], 1);
 
     // Undoing the match reverses its payment; the invoice owes again.

@@ -47,6 +47,8 @@ pub struct LineView {
     pub decision: Option<String>,
     /// Payments recorded from this line.
     pub payment_ids: Vec<i64>,
+    /// The invoices those payments are allocated to now.
+    pub matched_invoice_ids: Vec<i64>,
 }
 
 /// Which lines a page shows.
@@ -160,6 +162,13 @@ pub async fn lines(
         .filter(entity::payment::Column::SourceRef.is_in(refs))
         .all(db)
         .await?;
+    let allocations = entity::allocation::Entity::find()
+        .filter(
+            entity::allocation::Column::PaymentId.is_in(payments.iter().map(|p| p.id).collect::<Vec<_>>()),
+        )
+        .filter(entity::allocation::Column::UndoneAt.is_null())
+        .all(db)
+        .await?;
     let mut rows = Vec::new();
     for (m, list) in found.rows.into_iter().zip(candidates) {
         let source = format!("bank_line:{}", m.id);
@@ -183,6 +192,11 @@ pub async fn lines(
                 .iter()
                 .filter(|p| p.source_ref.as_deref() == Some(source.as_str()))
                 .map(|p| p.id)
+                .collect(),
+            matched_invoice_ids: payments
+                .iter()
+                .filter(|p| p.source_ref.as_deref() == Some(source.as_str()) && p.reversed_at.is_none())
+                .flat_map(|p| allocations.iter().filter(move |a| a.payment_id == p.id).map(|a| a.invoice_id))
                 .collect(),
             description: m.description,
             counterparty: m.counterparty,

@@ -129,6 +129,7 @@ where
             bank_sort_code: Some("20-45-77".into()),
             bank_account_number: Some("43218765".into()),
             remittance_email: Some("finance@riverside-hillbrook.example".into()),
+            small_write_off: None,
         },
         None,
     )

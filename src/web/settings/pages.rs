@@ -57,6 +57,8 @@ struct SettingsForm {
     bank_account_number: String,
     #[serde(default)]
     remittance_email: String,
+    #[serde(default)]
+    small_write_off: String,
 }
 
 fn page(
@@ -95,6 +97,12 @@ fn page(
             "Remittance email",
             "Where payers send remittance advice",
             &form.remittance_email,
+        ),
+        field(
+            "small_write_off",
+            "Largest small remainder to write off (£)",
+            "A payer a few pence short can have the rest written off up to this; more is a bad debt. For example 1.00",
+            &form.small_write_off,
         ),
     ];
     let code = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
@@ -138,6 +146,7 @@ async fn show(user: PageUser, Query(q): Query<ShowQuery>) -> Result<Response, Pa
         bank_sort_code: p.bank_sort_code.clone().unwrap_or_default(),
         bank_account_number: p.bank_account_number.clone().unwrap_or_default(),
         remittance_email: p.remittance_email.clone().unwrap_or_default(),
+        small_write_off: p.small_write_off.amount().to_string(),
         ..Default::default()
     };
     page(&user, &form, vec![], q.saved.map(|_| "The invoice settings were saved.".to_string()))
@@ -155,7 +164,23 @@ async fn save(
         let message = format!("\"{}\" is not a whole number of days", form.payment_terms_days.trim());
         return page(&user, &form, vec![FieldError { field: "payment_terms_days".into(), message }], None);
     };
+    let small_write_off = match form.small_write_off.trim() {
+        "" => None,
+        text => match crate::domain::money::Money::parse(text) {
+            Ok(m) => Some(m),
+            Err(e) => {
+                let message = crate::web::forms::page::sentence_case(&e.to_string());
+                return page(
+                    &user,
+                    &form,
+                    vec![FieldError { field: "small_write_off".into(), message }],
+                    None,
+                );
+            }
+        },
+    };
     let settings = InvoiceSettings {
+        small_write_off,
         invoice_prefix: form.invoice_prefix.trim().to_string(),
         credit_note_prefix: form.credit_note_prefix.trim().to_string(),
         payment_terms_days: days,

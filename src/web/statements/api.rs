@@ -139,7 +139,7 @@ async fn lines(
         .map(|l| {
             json!({
                 "id": l.id, "line": l.line_no, "date": l.booked_on, "amount": l.amount, "description": l.description,
-                "counterparty": l.counterparty, "state": l.state, "decision": l.decision, "payment_ids": l.payment_ids,
+                "counterparty": l.counterparty, "state": l.state, "decision": l.decision, "payment_ids": l.payment_ids, "matched_invoice_ids": l.matched_invoice_ids,
                 "candidates": l.suggestions.iter().map(|s| json!({
                     "payer_id": s.payer_id, "payer_name": s.payer_name, "reason": s.reason, "score": s.score,
                     "invoice_ids": s.allocations.iter().map(|a| a.0).collect::<Vec<_>>(),

@@ -403,6 +403,39 @@ async fn statements_on_the_pages(backend: Backend) {
         .await;
     assert_eq!(aside.status, StatusCode::SEE_OTHER);
     assert!(finance.get(&aside.location().unwrap()).await.text().contains("Line 4 is now ignored."));
+    // A line nothing pointed to, matched by typing the invoice number.
+    let (_, extra) =
+        upload(&books, "", statement_file("hsbc", today, &[(1_500, "PAYMENT THANK YOU".into())])).await;
+    let extra_line =
+        lines_of(&books, extra["statement_id"].as_i64().unwrap()).await[0]["id"].as_i64().unwrap();
+    let extra_statement = extra["statement_id"].to_string();
+    let wrong = finance
+        .post_form(
+            &format!("/bank-statement-lines/{extra_line}"),
+            &[
+                ("csrf_token", &csrf),
+                ("statement", &extra_statement),
+                ("line_no", "1"),
+                ("action", "numbers"),
+                ("numbers", "RH-999999"),
+            ],
+        )
+        .await;
+    assert!(finance.get(&wrong.location().unwrap()).await.text().contains("There is no invoice RH-999999"));
+    let typed = finance
+        .post_form(
+            &format!("/bank-statement-lines/{extra_line}"),
+            &[
+                ("csrf_token", &csrf),
+                ("statement", &extra_statement),
+                ("line_no", "1"),
+                ("action", "numbers"),
+                ("numbers", &all[3].1),
+            ],
+        )
+        .await;
+    assert!(finance.get(&typed.location().unwrap()).await.text().contains("Line 1 is now matched."));
+    assert_eq!(books.invoice(all[3].0).await["money"]["allocated"], "15.00");
     let list = finance.get("/bank-statements").await.text();
     assert!(list.contains("november.csv") && list.contains("3 matched"), "{list}");
     books.check().await;

@@ -64,6 +64,7 @@ pub struct Matcher {
     prefix: String,
     items: Vec<OpenItem>,
     by_sequence: HashMap<u64, usize>,
+    by_id: HashMap<i64, usize>,
     by_payer: HashMap<i64, Vec<usize>>,
     by_amount: HashMap<Money, Vec<usize>>,
     payers: Vec<PayerName>,
@@ -87,6 +88,8 @@ fn money_list(items: &[&OpenItem]) -> String {
 impl Matcher {
     pub fn new(prefix: &str, items: Vec<OpenItem>, payers: Vec<PayerName>) -> Matcher {
         let mut by_sequence = HashMap::new();
+        let by_id: HashMap<i64, usize> =
+            items.iter().enumerate().map(|(i, item)| (item.invoice_id, i)).collect();
         let mut by_payer: HashMap<i64, Vec<usize>> = HashMap::new();
         let mut by_amount: HashMap<Money, Vec<usize>> = HashMap::new();
         for (i, item) in items.iter().enumerate() {
@@ -119,6 +122,7 @@ impl Matcher {
             prefix: prefix.to_string(),
             items,
             by_sequence,
+            by_id,
             by_payer,
             by_amount,
             payers,
@@ -204,7 +208,7 @@ impl Matcher {
     /// Lowers what the invoices owe after a match (automatic or confirmed).
     pub fn apply(&mut self, allocations: &[(i64, Money)]) {
         for (invoice_id, amount) in allocations {
-            if let Some(item) = self.items.iter_mut().find(|i| i.invoice_id == *invoice_id) {
+            if let Some(item) = self.by_id.get(invoice_id).and_then(|i| self.items.get_mut(*i)) {
                 item.outstanding = item.outstanding - *amount;
             }
         }

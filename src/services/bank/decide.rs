@@ -27,6 +27,9 @@ pub enum Choice {
     Invoices(Vec<(i64, Money)>),
     /// The payer's money, kept as its credit for now.
     Credit(i64),
+    /// The invoices written here (numbers as finance types them, "RH-000123 RH-000124"), all
+    /// of one payer: the line's money goes to them oldest first, any rest as that payer's credit.
+    Numbers(String),
     /// None of the suggestions: the line goes back to unmatched.
     Reject,
     /// Not a payer's money (or money out that needs nothing).
@@ -115,6 +118,71 @@ async fn learn(
     Ok(())
 }
 
+/// The invoices finance typed, as a candidate: all one payer's, the money spread oldest first.
+async fn by_numbers(
+    txn: &impl ConnectionTrait,
+    partnership: &Partnership,
+    text: &str,
+    amount: Money,
+) -> Result<Candidate, ServiceError> {
+    use crate::domain::bank::reference::invoice_numbers;
+    let sequences: Vec<i64> = invoice_numbers(text, &partnership.invoice_prefix)
+        .into_iter()
+        .filter_map(|(n, _)| i64::try_from(n).ok())
+        .collect();
+    if sequences.is_empty() {
+        return Err(ServiceError::invalid(
+            "numbers",
+            format!(
+                "\"{}\" has no invoice number in it, like {}000123",
+                text.trim(),
+                partnership.invoice_prefix
+            ),
+        ));
+    }
+    let found = entity::invoice::Entity::find()
+        .filter(entity::invoice::Column::PartnershipId.eq(partnership.id))
+        .filter(entity::invoice::Column::Sequence.is_in(sequences.clone()))
+        .all(txn)
+        .await?;
+    if let Some(missing) = sequences.iter().find(|n| !found.iter().any(|i| i.sequence == Some(**n))) {
+        return Err(ServiceError::invalid(
+            "numbers",
+            format!(
+                "there is no invoice {}",
+                crate::domain::invoice::document_number(&partnership.invoice_prefix, *missing)
+            ),
+        ));
+    }
+    let payer_id = found[0].payer_id;
+    if found.iter().any(|i| i.payer_id != payer_id) {
+        return Err(ServiceError::invalid(
+            "numbers",
+            "those invoices are different payers': match a line to one payer's invoices",
+        ));
+    }
+    let mut open: Vec<&entity::invoice::Model> = found.iter().filter(|i| i.outstanding_pence > 0).collect();
+    open.sort_by_key(|i| (i.due_date, i.sequence));
+    let mut left = amount;
+    let mut allocations = Vec::new();
+    for i in open {
+        if left <= Money::ZERO {
+            break;
+        }
+        let owed = Money::from_pence(i.outstanding_pence);
+        let take = if owed < left { owed } else { left };
+        allocations.push((i.id, take));
+        left = left - take;
+    }
+    let numbers: Vec<String> = found.iter().filter_map(|i| i.number.clone()).collect();
+    Ok(Candidate {
+        payer_id,
+        allocations,
+        score: 100,
+        reason: format!("matched by finance to {}", numbers.join(", ")),
+    })
+}
+
 /// Applies finance's choice to a line, in one transaction.
 pub async fn decide<C>(
     db: &C,
@@ -136,7 +204,7 @@ where
     let credit = line.amount_pence > 0;
     let open = [LineState::Suggested, LineState::Unmatched];
     let (new_state, words) = match choice {
-        Choice::Suggestion(_) | Choice::Invoices(_) | Choice::Credit(_) => {
+        Choice::Suggestion(_) | Choice::Invoices(_) | Choice::Credit(_) | Choice::Numbers(_) => {
             if !credit {
                 return Err(ServiceError::Conflict("money out cannot pay an invoice".into()));
             }
@@ -178,7 +246,12 @@ where
                     score: 100,
                     reason: "kept as the payer's credit".into(),
                 },
-                _ => unreachable!("matched above"),
+                Choice::Numbers(text) => {
+                    by_numbers(&txn, partnership, text, Money::from_pence(line.amount_pence)).await?
+                }
+                Choice::Reject | Choice::Ignore | Choice::Refund | Choice::Undo => {
+                    return Err(ServiceError::Internal("a line's decision was read twice".into()));
+                }
             };
             transition(
                 &txn,

@@ -171,6 +171,9 @@ struct DecideRequest {
     /// Keep the money as this payer's credit.
     #[serde(default)]
     payer_id: Option<i64>,
+    /// Invoice numbers as typed ("RH-000123 RH-000124"), all one payer's.
+    #[serde(default)]
+    invoice_numbers: Option<String>,
     /// reject, ignore, refund or undo.
     #[serde(default)]
     action: Option<String>,
@@ -185,6 +188,7 @@ async fn decide(
     caller.require(Action::ManageBilling)?;
     let r: DecideRequest = body(&bytes)?;
     let choice = match (r.suggestion, r.allocations, r.payer_id, r.action.as_deref()) {
+        _ if r.invoice_numbers.is_some() => Choice::Numbers(r.invoice_numbers.unwrap_or_default()),
         (Some(n), None, None, None) => Choice::Suggestion(n),
         (None, Some(list), None, None) => {
             let mut chosen = Vec::new();

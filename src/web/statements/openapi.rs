@@ -42,6 +42,7 @@ pub fn openapi_paths() -> Value {
                 "suggestion": { "type": "integer", "minimum": 0 },
                 "allocations": array_of(obj(&["invoice_id", "amount"], json!({ "invoice_id": { "type": "integer" }, "amount": { "type": "string" } }))),
                 "payer_id": { "type": "integer" },
+                "invoice_numbers": { "type": "string", "description": "Invoice numbers as typed, all one payer's" },
                 "action": { "type": "string", "enum": ["reject", "ignore", "refund", "undo"] } })), Some(json!({ "suggestion": 0 })))),
             ok: (200, "The line's new state", json_content(obj(&["id", "state"], json!({ "id": { "type": "integer" }, "state": { "type": "string" } })))), errors: WRITE_ONE }.build() }
     })

@@ -354,6 +354,7 @@ async fn decide(
     let back = parse_id(form.get("statement"))?;
     let choice = match form.get("action") {
         "confirm" => Choice::Suggestion(form.get("suggestion").parse().unwrap_or(0)),
+        "numbers" => Choice::Numbers(form.get("numbers").to_string()),
         "reject" => Choice::Reject,
         "ignore" => Choice::Ignore,
         "refund" => Choice::Refund,

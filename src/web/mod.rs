@@ -83,6 +83,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(health))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), layers::signed_in_error_pages))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), layers::note_writes))
         .layer(axum::middleware::from_fn(layers::reject_control_characters))
         .layer(axum::middleware::from_fn_with_state(state.settings.secure_cookies, layers::private_headers))
         .layer(axum::middleware::from_fn(layers::catch_panics))

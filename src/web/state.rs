@@ -32,6 +32,8 @@ pub struct AppState {
     pub sign_ins: Arc<SignInCounter>,
     /// Sessions and API tokens checked a moment ago.
     pub auth_cache: Arc<AuthCache>,
+    /// The home pages' partnership-wide figures, kept a moment.
+    pub home_cache: Arc<crate::web::home::figures::HomeCache>,
 }
 
 impl AppState {
@@ -42,6 +44,7 @@ impl AppState {
             clock: Clock::System,
             sign_ins: Arc::default(),
             auth_cache: Arc::default(),
+            home_cache: Arc::default(),
         }
     }
 }

@@ -60,6 +60,12 @@ async fn payments_on_the_pages(backend: Backend) {
     assert!(text.contains("fractions of a penny"), "{text}");
     assert_eq!(books.get("/api/v1/payments").await["total"], 0);
 
+    let owed_on_home = |page: String| -> String {
+        let after = page.split("Owed on issued invoices").nth(1).unwrap_or_default();
+        after.split_whitespace().find(|w| w.contains('£')).unwrap_or_default().to_string()
+    };
+    let owed_before = owed_on_home(finance.get("/").await.text());
+    assert!(owed_before.contains('£'), "the home page says what is owed");
     let today = chrono::Utc::now().date_naive();
     let (d, m, y) = (today.day().to_string(), today.month().to_string(), today.year().to_string());
     let recorded = finance
@@ -81,6 +87,8 @@ async fn payments_on_the_pages(backend: Backend) {
         .await;
     assert_eq!(recorded.status, StatusCode::SEE_OTHER, "{}", recorded.text());
     let at = recorded.location().unwrap();
+    let owed_after = owed_on_home(finance.get("/").await.text());
+    assert_ne!(owed_before, owed_after, "the home page's figures are added up again after a payment");
     let payment_page = finance.get(&at).await;
     let text = payment_page.text();
     assert!(text.contains("The payment was recorded.") && text.contains(&number), "{text}");

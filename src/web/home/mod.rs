@@ -1,5 +1,6 @@
 //! The home page.
 
+pub mod figures;
 pub(crate) mod pages;
 
 use crate::web::AppState;

@@ -130,86 +130,75 @@ async fn home(State(state): State<AppState>, user: PageUser) -> Result<Response,
         how_to_pay: None,
     };
     if matches!(role, Role::Admin | Role::Finance | Role::Board) {
-        page.year_totals = crate::services::invoices::totals_by_year(&state.db, pid)
-            .await?
-            .into_iter()
-            .map(|t| (t.year, t.issued, t.gross.to_string(), t.credited.to_string(), t.held))
+        let f = state.home_cache.figures(&state.db, &user.partnership, today).await?;
+        page.year_totals = f
+            .year_totals
+            .iter()
+            .map(|t| (t.year.clone(), t.issued, t.gross.to_string(), t.credited.to_string(), t.held))
             .collect();
-    }
-    if matches!(role, Role::Admin | Role::Finance | Role::Board) {
-        page.phase_counts = register::count_by_phase(&state.db, pid, scope)
-            .await?
-            .into_iter()
-            .map(|(phase, n)| (phase.label().to_string(), n))
-            .collect();
-        let needing =
-            SchoolFilter { needs_pupils: Some(true), status: Some("open".into()), ..Default::default() };
-        page.needs_pupils = register::count_schools(&state.db, pid, scope, &needing, today).await?;
-    }
-    if matches!(role, Role::Admin | Role::Finance | Role::Board) {
-        let owed = crate::services::ledger::owed(&state.db, pid, today).await?;
-        page.money.push(("Owed on issued invoices", owed.owed.to_string()));
-        page.money.push(("Of which overdue", owed.overdue.to_string()));
-        if let Some(year) = user.partnership.year_kind.year_containing(today) {
-            let c = crate::services::ledger::collection(&state.db, pid, &year.label()).await?;
-            if let Some(rate) = c.rate {
-                page.money.push((
-                    "Collected of this year's invoices",
-                    format!("{rate}% ({} of {})", c.collected, c.invoiced),
+        page.phase_counts = f.phase_counts.iter().map(|(phase, n)| (phase.label().to_string(), *n)).collect();
+        page.needs_pupils = f.needs_pupils;
+        page.money.push(("Owed on issued invoices", f.owed.owed.to_string()));
+        page.money.push(("Of which overdue", f.owed.overdue.to_string()));
+        if let Some(rate) = f.collection.as_ref().and_then(|c| c.rate.map(|r| (r, c))) {
+            page.money.push((
+                "Collected of this year's invoices",
+                format!("{}% ({} of {})", rate.0, rate.1.collected, rate.1.invoiced),
+            ));
+        }
+        if matches!(role, Role::Admin | Role::Finance) {
+            if f.owed.overdue_invoices > 0 {
+                page.waiting.push((
+                    format!(
+                        "{} overdue on {} invoice{}",
+                        f.owed.overdue,
+                        f.owed.overdue_invoices,
+                        if f.owed.overdue_invoices == 1 { "" } else { "s" }
+                    ),
+                    "/aged-debt".into(),
                 ));
             }
-        }
-        if matches!(role, Role::Admin | Role::Finance) && owed.overdue_invoices > 0 {
-            page.waiting.push((
-                format!(
-                    "{} overdue on {} invoice{}",
-                    owed.overdue,
-                    owed.overdue_invoices,
-                    if owed.overdue_invoices == 1 { "" } else { "s" }
-                ),
-                "/aged-debt".into(),
-            ));
-        }
-    }
-    if matches!(role, Role::Admin | Role::Finance) {
-        let to_check = crate::services::bank::lines_to_check(&state.db, pid).await?;
-        if to_check > 0 {
-            page.waiting.push((
-                format!("{to_check} bank statement line{} to match", if to_check == 1 { "" } else { "s" }),
-                "/bank-statements".into(),
-            ));
-        }
-        let held = crate::services::invoices::count_held(&state.db, pid).await?;
-        if held > 0 {
-            page.waiting.push((
-                format!(
-                    "{held} invoice{} held until a PO number is given",
-                    if held == 1 { " is" } else { "s are" }
-                ),
-                "/billing/payers?held=yes".into(),
-            ));
-        }
-        if page.needs_pupils > 0 {
-            page.waiting.push((
-                format!(
-                    "{} school{} a pupil number",
-                    page.needs_pupils,
-                    if page.needs_pupils == 1 { " needs" } else { "s need" }
-                ),
-                "/schools?needs_pupils=true".into(),
-            ));
-        }
-        let (_, due) = crate::services::billing::billed_so_far(&state.db, &user.partnership).await?;
-        if let Some((year, period)) = due {
-            page.waiting.push((
-                format!(
-                    "Billing due next: {} {}, from {}",
-                    year.label(),
-                    period.label(),
-                    crate::web::view::long_date(period.first_day)
-                ),
-                format!("/billing?year={}", year.label()),
-            ));
+            if f.lines_to_check > 0 {
+                page.waiting.push((
+                    format!(
+                        "{} bank statement line{} to match",
+                        f.lines_to_check,
+                        if f.lines_to_check == 1 { "" } else { "s" }
+                    ),
+                    "/bank-statements".into(),
+                ));
+            }
+            if f.held > 0 {
+                page.waiting.push((
+                    format!(
+                        "{} invoice{} held until a PO number is given",
+                        f.held,
+                        if f.held == 1 { " is" } else { "s are" }
+                    ),
+                    "/billing/payers?held=yes".into(),
+                ));
+            }
+            if f.needs_pupils > 0 {
+                page.waiting.push((
+                    format!(
+                        "{} school{} a pupil number",
+                        f.needs_pupils,
+                        if f.needs_pupils == 1 { " needs" } else { "s need" }
+                    ),
+                    "/schools?needs_pupils=true".into(),
+                ));
+            }
+            if let Some((year, period)) = &f.due {
+                page.waiting.push((
+                    format!(
+                        "Billing due next: {} {}, from {}",
+                        year.label(),
+                        period.label(),
+                        crate::web::view::long_date(period.first_day)
+                    ),
+                    format!("/billing?year={}", year.label()),
+                ));
+            }
         }
     }
     if matches!(role, Role::SchoolBusinessManager | Role::Commissioner)

@@ -244,6 +244,21 @@ pub async fn signed_in_error_pages(
     }
 }
 
+/// Marks every request that may change something (anything but a read): figures kept for the
+/// home pages are added up again after it.
+pub async fn note_writes(
+    State(state): State<crate::web::AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let writes = !matches!(*request.method(), axum::http::Method::GET | axum::http::Method::HEAD);
+    let response = next.run(request).await;
+    if writes {
+        state.home_cache.wrote();
+    }
+    response
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -291,19 +306,4 @@ mod tests {
         assert_eq!(json_control_character(br#"{"name": "line\nbreak\u000A"}"#), None);
         assert_eq!(json_control_character(br#"{"name": "\u001F"}"#), Some('\u{1f}'));
     }
-}
-
-/// Marks every request that may change something (anything but a read): figures kept for the
-/// home pages are added up again after it.
-pub async fn note_writes(
-    State(state): State<crate::web::AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let writes = !matches!(*request.method(), axum::http::Method::GET | axum::http::Method::HEAD);
-    let response = next.run(request).await;
-    if writes {
-        state.home_cache.wrote();
-    }
-    response
 }

@@ -65,18 +65,6 @@ fn pence(v: &Value) -> i64 {
     sign * (pounds.trim_start_matches('-').parse::<i64>().unwrap() * 100 + p.parse::<i64>().unwrap())
 }
 
-fn pounds_words(pence: i64) -> String {
-    let whole = (pence / 100).to_string();
-    let mut grouped = String::new();
-    for (i, c) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    format!("{grouped}.{:02}", pence % 100)
-}
-
 fn pounds(pence: i64) -> String {
     format!("{}{}.{:02}", if pence < 0 { "-" } else { "" }, pence.abs() / 100, pence.abs() % 100)
 }
@@ -252,8 +240,11 @@ async fn payments_through_their_life(backend: Backend) {
         .unwrap();
     let c = ledger::collection(&books.app.db, p.id, "2026-27").await.unwrap();
     assert_eq!(
-        (c.invoiced.to_string(), c.collected.to_string()),
-        (format!("£{}", pounds_words(raised)), format!("£{}", pounds_words(cleared)))
+        (c.invoiced, c.collected),
+        (
+            partnership_billing::domain::money::Money::from_pence(raised),
+            partnership_billing::domain::money::Money::from_pence(cleared)
+        )
     );
 
     // The audit log says it in words.

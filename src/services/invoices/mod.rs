@@ -186,10 +186,6 @@ pub async fn get(
         });
     }
     let credited: Money = notes.iter().map(|n| Money::from_pence(n.gross_pence)).sum();
-    let money = crate::services::ledger::money_of(db, std::slice::from_ref(&m)).await?[&m.id];
-    let outstanding = money.outstanding();
-    let status = stored::status(&m)?;
-    let payment_state = (status == InvoiceStatus::Issued).then(|| payment_state(&money, m.due_date, today));
     let allocations = crate::services::ledger::allocations_of_invoice(db, m.id).await?;
     let write_offs = entity::write_off::Entity::find()
         .filter(entity::write_off::Column::InvoiceId.eq(m.id))
@@ -207,6 +203,16 @@ pub async fn get(
             })
         })
         .collect::<Result<Vec<_>, ServiceError>>()?;
+    // What happened to its money, from the documents just read.
+    let money = InvoiceMoney {
+        gross: totals.gross,
+        credited,
+        allocated: allocations.iter().filter(|a| a.undone_at.is_none()).map(|a| a.amount).sum(),
+        written_off: write_offs.iter().map(|w| w.amount).sum(),
+    };
+    let outstanding = money.outstanding();
+    let status = stored::status(&m)?;
+    let payment_state = (status == InvoiceStatus::Issued).then(|| payment_state(&money, m.due_date, today));
     Ok(InvoiceView {
         id: m.id,
         overdue: is_overdue(status, m.due_date, outstanding, today),

@@ -5,22 +5,18 @@ use super::super::audit::{self, Event};
 use super::super::partnerships::Partnership;
 use super::super::{ServiceError, begin_write, to_stored_pence};
 use super::payments::{Allocate, NewPayment, allocate_in, get_payment, record_in, undo_allocations};
-use super::{Actor, check_amount, check_date, lock_payers, money_of, refresh};
+use super::{Actor, check_amount, check_date, lock_payers, money_of, reason_of, refresh};
 use crate::domain::invoice::InvoiceStatus;
 use crate::domain::ledger::{PaymentMethod, PaymentSource, WriteOffKind, to_free};
 use crate::domain::money::Money;
 use crate::domain::payer::PayerKind;
-use crate::domain::text::{self, MAX_REASON_CHARS};
+use crate::domain::text;
 use chrono::NaiveDate;
 use entity::{allocation, invoice, payer, refund, settlement, write_off};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
     TransactionSession, TransactionTrait,
 };
-
-fn reason_of(reason: &str, missing: &str) -> Result<String, ServiceError> {
-    text::required(reason, MAX_REASON_CHARS, missing).map_err(|m| ServiceError::invalid("reason", m))
-}
 
 /// A refund of money a payer has in credit, from one payment.
 #[derive(Debug, Clone)]

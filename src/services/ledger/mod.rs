@@ -24,6 +24,7 @@ use super::ServiceError;
 use crate::domain::invoice::InvoiceStatus;
 use crate::domain::ledger::{InvoiceMoney, OpenInvoice};
 use crate::domain::money::Money;
+use crate::domain::text::{self, MAX_REASON_CHARS};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{allocation, credit_note, invoice, payer, write_off};
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -61,6 +62,11 @@ pub(crate) fn check_amount(field: &str, amount: Money) -> Result<(), ServiceErro
         return Err(ServiceError::invalid(field, "enter an amount more than £0.00"));
     }
     Ok(())
+}
+
+/// A reason typed for a money action: required, at most [`MAX_REASON_CHARS`], named `reason`.
+pub(crate) fn reason_of(reason: &str, missing: &str) -> Result<String, ServiceError> {
+    text::required(reason, MAX_REASON_CHARS, missing).map_err(|m| ServiceError::invalid("reason", m))
 }
 
 /// Takes each payer's row lock in turn (lowest id first, so two actions never wait on each

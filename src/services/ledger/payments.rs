@@ -4,10 +4,10 @@
 use super::super::audit::{self, Event};
 use super::super::partnerships::Partnership;
 use super::super::{Paged, ServiceError, begin_write, page_of, to_stored_pence};
-use super::{Actor, check_amount, check_date, lock_payers, open_invoices, refresh};
+use super::{Actor, check_amount, check_date, lock_payers, open_invoices, reason_of, refresh};
 use crate::domain::ledger::{AllocationError, PaymentMethod, PaymentSource, check_chosen, oldest_first};
 use crate::domain::money::Money;
-use crate::domain::text::{self, MAX_REASON_CHARS};
+use crate::domain::text;
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{allocation, invoice, payer, payment, refund};
 use sea_orm::sea_query::Expr;
@@ -277,10 +277,6 @@ async fn invoice_numbers(
         .into_iter()
         .map(|m| (m.id, m.number.unwrap_or_else(|| format!("draft invoice {}", m.id))))
         .collect())
-}
-
-fn reason_of(reason: &str, missing: &str) -> Result<String, ServiceError> {
-    text::required(reason, MAX_REASON_CHARS, missing).map_err(|m| ServiceError::invalid("reason", m))
 }
 
 /// Undoes one allocation (a mis-match): the invoice owes it again and the payment has it back.

@@ -201,11 +201,13 @@ async fn home(State(state): State<AppState>, user: PageUser) -> Result<Response,
             }
         }
     }
-    if matches!(role, Role::SchoolBusinessManager | Role::Commissioner)
-        && let Some(crate::services::invoices::InvoiceScope::Payers(ids)) =
-            crate::services::invoices::scope_for(&state.db, &user.user).await?
-    {
-        for id in ids {
+    let own_scope = if matches!(role, Role::SchoolBusinessManager | Role::Commissioner) {
+        crate::services::invoices::scope_for(&state.db, &user.user).await?
+    } else {
+        None
+    };
+    if let Some(crate::services::invoices::InvoiceScope::Payers(ids)) = &own_scope {
+        for id in ids.iter().copied() {
             let a = crate::services::ledger::account(&state.db, pid, id, None, None, today).await?;
             if a.invoices.is_empty() && a.payments.is_empty() {
                 continue;
@@ -213,29 +215,27 @@ async fn home(State(state): State<AppState>, user: PageUser) -> Result<Response,
             page.accounts.push((a.payer_name, a.outstanding.to_string(), a.overdue.to_string(), a.payer_id));
         }
     }
-    if role == Role::SchoolBusinessManager {
-        let scope = crate::services::invoices::scope_for(&state.db, &user.user).await?;
-        if let Some(scope) = scope {
-            let found =
-                crate::services::invoices::list(&state.db, pid, &scope, &Default::default(), today, 1, 1)
-                    .await?;
-            if let Some(i) = found.invoices.into_iter().next() {
-                let number = i.number.clone().unwrap_or_else(|| "Not yet numbered".into());
-                let mut rows = vec![("Invoice", number.clone()), ("For", format!("{} {}", i.year, i.period))];
-                rows.push(("Total", i.gross.to_string()));
-                rows.push(("Still to pay", i.outstanding.to_string()));
-                if let Some(due) = i.due_date {
-                    rows.push(("Due by", crate::web::view::long_date(due)));
-                }
-                let p = &user.partnership;
-                page.how_to_pay = match (&p.bank_account_name, &p.bank_sort_code, &p.bank_account_number) {
-                    (Some(name), Some(sort), Some(account)) => Some(format!(
-                        "Pay by bank transfer to {name}, sort code {sort}, account number {account}, quoting {number} as the reference."
-                    )),
-                    _ => Some(format!("Contact {} to arrange payment, quoting {number}.", p.name)),
-                };
-                page.latest = Some((i.id, rows, i.number.is_some()));
+    if role == Role::SchoolBusinessManager
+        && let Some(scope) = &own_scope
+    {
+        let found =
+            crate::services::invoices::list(&state.db, pid, scope, &Default::default(), today, 1, 1).await?;
+        if let Some(i) = found.invoices.into_iter().next() {
+            let number = i.number.clone().unwrap_or_else(|| "Not yet numbered".into());
+            let mut rows = vec![("Invoice", number.clone()), ("For", format!("{} {}", i.year, i.period))];
+            rows.push(("Total", i.gross.to_string()));
+            rows.push(("Still to pay", i.outstanding.to_string()));
+            if let Some(due) = i.due_date {
+                rows.push(("Due by", crate::web::view::long_date(due)));
             }
+            let p = &user.partnership;
+            page.how_to_pay = match (&p.bank_account_name, &p.bank_sort_code, &p.bank_account_number) {
+                (Some(name), Some(sort), Some(account)) => Some(format!(
+                    "Pay by bank transfer to {name}, sort code {sort}, account number {account}, quoting {number} as the reference."
+                )),
+                _ => Some(format!("Contact {} to arrange payment, quoting {number}.", p.name)),
+            };
+            page.latest = Some((i.id, rows, i.number.is_some()));
         }
     }
     if role == Role::Admin {

@@ -353,7 +353,12 @@ async fn decide(
     let line = parse_id(&id)?;
     let back = parse_id(form.get("statement"))?;
     let choice = match form.get("action") {
-        "confirm" => Choice::Suggestion(form.get("suggestion").parse().unwrap_or(0)),
+        "confirm" => Choice::Suggestion(form.get("suggestion").parse().map_err(|_| {
+            PageError::BadRequest(format!(
+                "\"{}\" is not one of the line's suggestions",
+                form.get("suggestion")
+            ))
+        })?),
         "numbers" => Choice::Numbers(form.get("numbers").to_string()),
         "reject" => Choice::Reject,
         "ignore" => Choice::Ignore,

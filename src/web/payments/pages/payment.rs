@@ -224,8 +224,14 @@ pub(super) async fn refund(
     let id = parse_id(&id)?;
     let mut errors = Vec::new();
     let amount = amount_field(&form, "refund_amount", "the amount to refund", &mut errors);
-    let method = PaymentMethod::parse(form.get("refund_method")).unwrap_or(PaymentMethod::BankTransfer);
-    let Some(amount) = amount else {
+    let method = PaymentMethod::parse(form.get("refund_method"));
+    if method.is_none() {
+        errors.push(FieldError {
+            field: "refund_method".into(),
+            message: "Choose how the money was refunded".into(),
+        });
+    }
+    let (Some(amount), Some(method)) = (amount, method) else {
         return payment_page(&state, &user, id, errors, None).await;
     };
     let new = NewRefund {

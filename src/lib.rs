@@ -10,6 +10,7 @@ pub mod clock;
 pub mod domain;
 pub mod jobs;
 pub mod pdf;
+pub mod secrets;
 pub mod services;
 pub mod settings;
 pub mod web;

@@ -6,10 +6,12 @@
 //! |---|---|---|
 //! | `DATABASE_URL` | database | `sqlite://partnership-billing.db` |
 //! | `BIND` | web | `127.0.0.1:3000` |
+//! | `PUBLIC_URL` | web | `http://` and `BIND`: the address people and Stripe reach the service at |
 //! | `SECURE_COOKIES` | web | off |
 //! | `SIGN_IN_LIMIT_PER_ADDRESS`, `SIGN_IN_LIMIT_PER_EMAIL` | web | 30, 10 (per 5 minutes) |
 //! | `SMTP_URL` (secret), `MAIL_FROM` | email | none: no mail is sent |
-//! | `STRIPE_SECRET_KEY`, `STRIPE_WEBHOOK_SECRET` (secrets), `STRIPE_API_BASE` | payments | none: card and Direct Debit off |
+//! | `PB_SECRET_KEY` (secret: 64 hexadecimal characters) | payments | none: no partnership can store Stripe keys |
+//! | `STRIPE_API_BASE` | payments | Stripe's own API |
 //! | `PB_JOBS` | jobs | on: `serve` runs the scheduled jobs |
 
 use crate::web::limits::SignInLimits;
@@ -42,6 +44,8 @@ pub struct DatabaseSettings {
 #[derive(Debug, Clone)]
 pub struct WebConfig {
     pub bind: String,
+    /// Where people (and Stripe, returning a payer from its payment page) reach the service.
+    pub public_url: String,
     /// Set cookies with the `Secure` flag and send HSTS (when served over HTTPS).
     pub secure_cookies: bool,
     pub sign_in_limits: SignInLimits,
@@ -55,11 +59,12 @@ pub struct EmailSettings {
     pub from: Option<String>,
 }
 
-/// Card and Direct Debit payments through Stripe; none configured means bank transfer only.
+/// Card and Direct Debit payments through Stripe. Each partnership enters its own Stripe keys,
+/// sealed with `PB_SECRET_KEY`; without that key no partnership can store them, and payment is
+/// by bank transfer only.
 #[derive(Debug, Clone, Default)]
 pub struct PaymentSettings {
-    pub stripe_secret_key: Option<SecretString>,
-    pub stripe_webhook_secret: Option<SecretString>,
+    pub sealing_key: Option<std::sync::Arc<crate::secrets::SealingKey>>,
     /// Another Stripe API address (a local fake Stripe in tests).
     pub stripe_api_base: Option<String>,
 }
@@ -94,10 +99,27 @@ impl Settings {
         let given = |name: &str| var(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
         let secret = |name: &str| given(name).map(SecretString::from);
         let defaults = SignInLimits::default();
+        let bind = given("BIND").unwrap_or_else(|| DEFAULT_BIND.into());
+        let public_url = match given("PUBLIC_URL") {
+            None => format!("http://{bind}"),
+            Some(url)
+                if (url.starts_with("http://") || url.starts_with("https://"))
+                    && !url.contains(char::is_whitespace) =>
+            {
+                url.trim_end_matches('/').to_string()
+            }
+            Some(url) => {
+                return Err(SettingsError {
+                    variable: "PUBLIC_URL",
+                    message: format!("\"{url}\" is not an http:// or https:// address"),
+                });
+            }
+        };
         Ok(Settings {
             database: DatabaseSettings { url: database_url },
             web: WebConfig {
-                bind: given("BIND").unwrap_or_else(|| DEFAULT_BIND.into()),
+                bind,
+                public_url,
                 secure_cookies: switch("SECURE_COOKIES", given("SECURE_COOKIES"), false)?,
                 sign_in_limits: SignInLimits {
                     per_address: limit(
@@ -115,9 +137,25 @@ impl Settings {
             },
             email: EmailSettings { smtp_url: secret("SMTP_URL"), from: given("MAIL_FROM") },
             payments: PaymentSettings {
-                stripe_secret_key: secret("STRIPE_SECRET_KEY"),
-                stripe_webhook_secret: secret("STRIPE_WEBHOOK_SECRET"),
-                stripe_api_base: given("STRIPE_API_BASE"),
+                sealing_key: match var("PB_SECRET_KEY").filter(|v| !v.trim().is_empty()) {
+                    None => None,
+                    Some(text) => Some(std::sync::Arc::new(
+                        crate::secrets::SealingKey::from_text(&text)
+                            .map_err(|message| SettingsError { variable: "PB_SECRET_KEY", message })?,
+                    )),
+                },
+                stripe_api_base: match given("STRIPE_API_BASE") {
+                    None => None,
+                    Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
+                        Some(if url.ends_with('/') { url } else { format!("{url}/") })
+                    }
+                    Some(url) => {
+                        return Err(SettingsError {
+                            variable: "STRIPE_API_BASE",
+                            message: format!("\"{url}\" is not an http:// or https:// address"),
+                        });
+                    }
+                },
             },
             jobs: JobSettings { run_scheduled: switch("PB_JOBS", given("PB_JOBS"), true)? },
         })
@@ -191,21 +229,22 @@ mod tests {
             (DEFAULT_BIND, false, true)
         );
         assert_eq!((s.web.sign_in_limits.per_address, s.web.sign_in_limits.per_email), (30, 10));
-        assert!(s.email.smtp_url.is_none() && s.payments.stripe_secret_key.is_none());
+        assert!(s.email.smtp_url.is_none() && s.payments.sealing_key.is_none());
     }
 
     #[test]
     fn secrets_are_kept_but_never_printed() {
         let s = settings(&[
             ("SMTP_URL", "smtp://mail:hunter2@smtp.example:587"),
-            ("STRIPE_SECRET_KEY", "sk_test_abc123"),
-            ("STRIPE_WEBHOOK_SECRET", "whsec_xyz789"),
+            ("PB_SECRET_KEY", "ab12cd34ab12cd34ab12cd34ab12cd34ab12cd34ab12cd34ab12cd34ab12cd34"),
+            ("STRIPE_API_BASE", "http://127.0.0.1:8420"),
             ("MAIL_FROM", "accounts@partnership.example"),
         ])
         .unwrap();
-        assert_eq!(s.payments.stripe_secret_key.as_ref().map(|k| k.expose_secret()), Some("sk_test_abc123"));
+        assert!(s.payments.sealing_key.is_some());
+        assert_eq!(s.payments.stripe_api_base.as_deref(), Some("http://127.0.0.1:8420/"));
         let printed = format!("{s:?}");
-        for secret in ["hunter2", "sk_test_abc123", "whsec_xyz789", "s3cret"] {
+        for secret in ["hunter2", "ab12cd34", "s3cret"] {
             assert!(!printed.contains(secret), "{secret} printed in {printed}");
         }
         assert!(printed.contains("accounts@partnership.example"));
@@ -220,6 +259,14 @@ mod tests {
             "SIGN_IN_LIMIT_PER_ADDRESS"
         );
         assert_eq!(settings(&[("PB_JOBS", "maybe")]).unwrap_err().variable, "PB_JOBS");
+        assert_eq!(settings(&[("PB_SECRET_KEY", "letmein")]).unwrap_err().variable, "PB_SECRET_KEY");
+        assert_eq!(settings(&[("PUBLIC_URL", "billing.example")]).unwrap_err().variable, "PUBLIC_URL");
+        assert_eq!(settings(&[("BIND", "0.0.0.0:80")]).unwrap().web.public_url, "http://0.0.0.0:80");
+        assert_eq!(
+            settings(&[("PUBLIC_URL", "https://billing.example/")]).unwrap().web.public_url,
+            "https://billing.example"
+        );
+        assert_eq!(settings(&[("STRIPE_API_BASE", "localhost:1")]).unwrap_err().variable, "STRIPE_API_BASE");
         let s = settings(&[("PB_JOBS", "off"), ("SECURE_COOKIES", "1"), ("SIGN_IN_LIMIT_PER_EMAIL", "3")])
             .unwrap();
         assert_eq!(

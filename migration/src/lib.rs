@@ -11,6 +11,7 @@ mod m20261129_000005_read_paths;
 mod m20261129_000006_details_and_addresses;
 mod m20261129_000007_ledger;
 mod m20261129_000008_bank_statements;
+mod m20261130_000009_card_payments;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000006_details_and_addresses::Migration),
             Box::new(m20261129_000007_ledger::Migration),
             Box::new(m20261129_000008_bank_statements::Migration),
+            Box::new(m20261130_000009_card_payments::Migration),
         ]
     }
 }

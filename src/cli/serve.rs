@@ -39,7 +39,12 @@ pub async fn serve(settings: Settings, with_demo: bool) -> anyhow::Result<ExitCo
     let web = &settings.web;
     let state = AppState::new(
         db,
-        WebSettings { secure_cookies: web.secure_cookies, sign_in_limits: web.sign_in_limits },
+        WebSettings {
+            secure_cookies: web.secure_cookies,
+            sign_in_limits: web.sign_in_limits,
+            payments: settings.payments.clone(),
+            public_url: web.public_url.clone(),
+        },
     );
     let listener = tokio::net::TcpListener::bind(&web.bind)
         .await

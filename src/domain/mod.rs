@@ -16,6 +16,7 @@ pub mod money;
 pub mod partnership;
 pub mod payer;
 pub mod pro_rata;
+pub mod provider;
 pub mod pupils;
 pub mod role;
 pub mod school;

@@ -72,6 +72,8 @@ pub enum Action {
     ViewOwnInvoices,
     /// Read billing totals (the board's view).
     ViewTotals,
+    /// Enter or remove the partnership's payment provider keys.
+    ManagePaymentKeys,
 }
 
 /// Whether `role` may take `action` at all; which schools it reaches is [`SchoolScope`]'s job.
@@ -85,6 +87,7 @@ pub fn allows(role: Role, action: Action) -> bool {
         ManageBilling | ViewAllInvoices => matches!(role, Admin | Finance),
         ViewOwnInvoices => matches!(role, SchoolBusinessManager | Commissioner),
         ViewTotals => matches!(role, Admin | Finance | Board),
+        ManagePaymentKeys => matches!(role, Admin),
     }
 }
 

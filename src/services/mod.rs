@@ -16,6 +16,7 @@ pub mod partnerships;
 pub mod payers;
 pub mod register;
 pub mod setup;
+pub mod stripe;
 pub mod users;
 
 use migration::MigratorTrait;
@@ -34,6 +35,10 @@ pub enum ServiceError {
     /// A stored value that does not read back as its domain type: never defaulted, always named.
     #[error("{table}.{column} holds {value:?}, which cannot be read: {reason}")]
     Corrupt { table: &'static str, column: &'static str, value: String, reason: String },
+    /// A service we depend on (Stripe, the mail server) did not answer or refused; nothing
+    /// here was changed. A 503 naming it.
+    #[error("{0}")]
+    Unavailable(String),
     /// Something that should not happen (a background task that stopped); logged, a 500.
     #[error("{0}")]
     Internal(String),

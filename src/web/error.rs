@@ -22,6 +22,8 @@ pub enum PageError {
     Forbidden,
     NotFound,
     BadRequest(String),
+    /// Another service (Stripe) did not answer: 503 with what to do.
+    Unavailable(String),
     Internal,
 }
 
@@ -33,6 +35,7 @@ impl From<ServiceError> for PageError {
                 PageError::BadRequest(errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))
             }
             ServiceError::Conflict(message) => PageError::BadRequest(message),
+            ServiceError::Unavailable(message) => PageError::Unavailable(message),
             ServiceError::Database(db) => {
                 tracing::error!(error = %db, cause = ?db, "database error on a page");
                 PageError::Internal
@@ -81,6 +84,9 @@ impl IntoResponse for PageError {
                 "If you typed the web address, check it is correct.".to_string(),
             ),
             PageError::BadRequest(message) => (StatusCode::BAD_REQUEST, "There is a problem", message),
+            PageError::Unavailable(message) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "Sorry, the payment service is not answering", message)
+            }
             PageError::Internal => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Sorry, there is a problem with the service",
@@ -161,6 +167,9 @@ impl From<ServiceError> for ApiError {
             ServiceError::NotFound(what) => ApiError::NotFound(format!("{what} not found")),
             ServiceError::Invalid(errors) => ApiError::Invalid(errors),
             ServiceError::Conflict(message) => ApiError::Conflict(message),
+            ServiceError::Unavailable(message) => {
+                ApiError::Status(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
+            }
             ServiceError::Database(db) => {
                 tracing::error!(error = %db, cause = ?db, "database error in the API");
                 ApiError::Internal

@@ -4,6 +4,7 @@ pub mod account;
 pub mod assets;
 pub mod audit;
 pub mod billing;
+pub mod cards;
 pub mod error;
 pub mod extract;
 pub mod forms;
@@ -73,6 +74,7 @@ pub fn router(state: AppState) -> Router {
         .merge(payers::router())
         .merge(audit::router())
         .merge(settings::router())
+        .merge(cards::router())
         .merge(funding::router())
         .merge(invoices::router())
         .merge(payments::router())

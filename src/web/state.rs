@@ -13,12 +13,21 @@ pub struct WebSettings {
     pub secure_cookies: bool,
     /// How many sign-in attempts a window allows per address and per email address.
     pub sign_in_limits: SignInLimits,
+    /// The key partnerships' Stripe keys are sealed with, and where Stripe's API is.
+    pub payments: crate::settings::PaymentSettings,
+    /// Where people and Stripe reach the service (no trailing slash).
+    pub public_url: String,
 }
 
 impl WebSettings {
     /// Plain HTTP (a laptop, a test) with the usual sign-in limits.
     pub fn local() -> WebSettings {
-        WebSettings { secure_cookies: false, sign_in_limits: SignInLimits::default() }
+        WebSettings {
+            secure_cookies: false,
+            sign_in_limits: SignInLimits::default(),
+            payments: crate::settings::PaymentSettings::default(),
+            public_url: format!("http://{}", crate::settings::DEFAULT_BIND),
+        }
     }
 }
 

@@ -10,6 +10,7 @@ mod audit;
 mod bad_input;
 mod billing;
 mod browser;
+mod cards;
 mod cli;
 mod credits;
 mod details;

@@ -5,7 +5,7 @@
 pub mod credit;
 mod list;
 pub mod numbering;
-mod stored;
+pub(crate) mod stored;
 
 pub use credit::{CreditAmounts, CreditNoteView, CreditRequest, credit, get_credit_note};
 pub use list::{

@@ -42,9 +42,22 @@ where
     check_date("refunded_on", new.refunded_on, actor.today)?;
     let reason = reason_of(&new.reason, "Say why the money is refunded")?;
     let txn = begin_write(db).await?;
-    let before = get_payment(&txn, partnership.id, new.payment_id).await?;
-    lock_payers(&txn, partnership.id, &[before.payer_id]).await?;
-    let pay = get_payment(&txn, partnership.id, new.payment_id).await?;
+    let row = refund_in(&txn, partnership, new, &reason, actor).await?;
+    txn.commit().await?;
+    Ok(row)
+}
+
+/// Records a refund inside a caller's transaction (the reason already checked).
+pub(crate) async fn refund_in(
+    txn: &impl ConnectionTrait,
+    partnership: &Partnership,
+    new: &NewRefund,
+    reason: &str,
+    actor: Actor,
+) -> Result<refund::Model, ServiceError> {
+    let before = get_payment(txn, partnership.id, new.payment_id).await?;
+    lock_payers(txn, partnership.id, &[before.payer_id]).await?;
+    let pay = get_payment(txn, partnership.id, new.payment_id).await?;
     if pay.reversed_at.is_some() {
         return Err(ServiceError::Conflict("this payment was reversed; there is nothing to refund".into()));
     }
@@ -61,15 +74,15 @@ where
         amount_pence: Set(to_stored_pence("amount", new.amount)?),
         refunded_on: Set(new.refunded_on),
         method: Set(new.method.as_str().to_string()),
-        reason: Set(reason.clone()),
+        reason: Set(reason.to_string()),
         created_by_user_id: Set(actor.user_id),
         created_at: Set(actor.now),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
     audit::record(
-        &txn,
+        txn,
         Event {
             partnership_id: partnership.id,
             user_id: actor.user_id,
@@ -83,7 +96,6 @@ where
         },
     )
     .await?;
-    txn.commit().await?;
     Ok(row)
 }
 
@@ -326,30 +338,11 @@ pub async fn after_credit(
             .order_by_desc(allocation::Column::Id)
             .all(txn)
             .await?;
-        let newest: Vec<(i64, Money)> =
-            active.iter().map(|a| (a.id, Money::from_pence(a.amount_pence))).collect();
         let reason = format!(
             "Credit note {note_number} reduced what {} owes",
             inv.number.as_deref().unwrap_or("the invoice")
         );
-        for (id, take) in to_free(-owed, &newest) {
-            let Some(a) = active.iter().find(|a| a.id == id) else { continue };
-            undo_allocations(txn, &[id], &reason, actor).await?;
-            let keep = Money::from_pence(a.amount_pence) - take;
-            if keep > Money::ZERO {
-                allocation::ActiveModel {
-                    partnership_id: Set(a.partnership_id),
-                    payment_id: Set(a.payment_id),
-                    invoice_id: Set(a.invoice_id),
-                    amount_pence: Set(to_stored_pence("amount", keep)?),
-                    created_by_user_id: Set(actor.user_id),
-                    created_at: Set(actor.now),
-                    ..Default::default()
-                }
-                .insert(txn)
-                .await?;
-            }
-        }
+        undo_newest(txn, &active, -owed, &reason, actor).await?;
     }
     refresh(txn, &[invoice_id]).await?;
     Ok(())
@@ -412,4 +405,59 @@ pub async fn deductible(
     }
     out.sort_by(|a, b| (a.due, &a.number).cmp(&(b.due, &b.number)));
     Ok(out)
+}
+
+/// Frees `need` of a payment's allocated money (in a caller's transaction, its payer locked):
+/// the newest allocations give it back, as after a credit note, and their invoices owe it again.
+/// Used when the card company returns money that was paying invoices.
+pub(crate) async fn free_payment(
+    txn: &impl ConnectionTrait,
+    payment_id: i64,
+    need: Money,
+    reason: &str,
+    actor: Actor,
+) -> Result<(), ServiceError> {
+    let active = allocation::Entity::find()
+        .filter(allocation::Column::PaymentId.eq(payment_id))
+        .filter(allocation::Column::UndoneAt.is_null())
+        .order_by_desc(allocation::Column::Id)
+        .all(txn)
+        .await?;
+    let touched = undo_newest(txn, &active, need, reason, actor).await?;
+    refresh(txn, &touched).await?;
+    Ok(())
+}
+
+/// Undoes `active` allocations (newest first) until `need` is freed, re-allocating what is
+/// kept of the last one; returns the invoices touched (the caller refreshes them).
+async fn undo_newest(
+    txn: &impl ConnectionTrait,
+    active: &[allocation::Model],
+    need: Money,
+    reason: &str,
+    actor: Actor,
+) -> Result<Vec<i64>, ServiceError> {
+    let newest: Vec<(i64, Money)> =
+        active.iter().map(|a| (a.id, Money::from_pence(a.amount_pence))).collect();
+    let mut touched = Vec::new();
+    for (id, take) in to_free(need, &newest) {
+        let Some(a) = active.iter().find(|a| a.id == id) else { continue };
+        undo_allocations(txn, &[id], reason, actor).await?;
+        touched.push(a.invoice_id);
+        let keep = Money::from_pence(a.amount_pence) - take;
+        if keep > Money::ZERO {
+            allocation::ActiveModel {
+                partnership_id: Set(a.partnership_id),
+                payment_id: Set(a.payment_id),
+                invoice_id: Set(a.invoice_id),
+                amount_pence: Set(to_stored_pence("amount", keep)?),
+                created_by_user_id: Set(actor.user_id),
+                created_at: Set(actor.now),
+                ..Default::default()
+            }
+            .insert(txn)
+            .await?;
+        }
+    }
+    Ok(touched)
 }

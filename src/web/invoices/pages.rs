@@ -292,6 +292,10 @@ struct InvoicePage {
     payments: Vec<PaymentRow>,
     /// (date, amount, kind and reason)
     write_offs: Vec<(String, String, String)>,
+    /// The payer may pay this invoice by card now.
+    card_pay: bool,
+    /// Card or Direct Debit payments for it that are pending or failed, in words.
+    card_states: Vec<String>,
 }
 
 struct PaymentRow {
@@ -377,6 +381,7 @@ async fn invoice_page(
     totals.push(("Outstanding".into(), v.outstanding.to_string()));
     let status = v.status;
     let code = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let (card_pay, card_states) = card_payment_state(state, user, &v).await?;
     let page = InvoicePage {
         chrome: Chrome::for_user(user, "/invoices"),
         po_form: status == crate::domain::invoice::InvoiceStatus::WaitingForPo
@@ -448,9 +453,57 @@ async fn invoice_page(
         errors,
         notice,
         form_reason,
+        card_pay,
+        card_states,
         v,
     };
     Ok((code, render(&page)?).into_response())
+}
+
+/// Whether the user may pay the invoice by card now (a payer's own user, the partnership taking
+/// cards, the invoice owing and no card or Direct Debit payment for it pending), and the
+/// pending or failed ones, in words.
+async fn card_payment_state(
+    state: &AppState,
+    user: &PageUser,
+    v: &InvoiceView,
+) -> Result<(bool, Vec<String>), PageError> {
+    use crate::domain::provider::ProviderState;
+    let tried: Vec<_> =
+        crate::services::stripe::payments_of_payer(&state.db, user.partnership.id, v.payer_id)
+            .await?
+            .into_iter()
+            .filter(|p| p.invoice_ids.contains(&v.id))
+            .collect();
+    let words = tried
+        .iter()
+        .filter(|p| matches!(p.state, ProviderState::Processing | ProviderState::Failed))
+        .map(|p| {
+            let mut text = format!(
+                "{}: {} by {} on {}",
+                p.state.label(),
+                p.amount,
+                p.kind.label().to_lowercase().replace("direct debit", "Direct Debit"),
+                long_date(p.at.date_naive())
+            );
+            if let Some(why) = &p.failure {
+                text.push_str(&format!(" ({why})"));
+            }
+            text
+        })
+        .collect();
+    let pending = tried.iter().any(|p| p.state == ProviderState::Processing);
+    let can = user.require(Action::ViewOwnInvoices).is_ok()
+        && v.status == Status::Issued
+        && v.outstanding > Money::ZERO
+        && !pending
+        && crate::services::stripe::card_payments_on(
+            &state.db,
+            &state.settings.payments,
+            user.partnership.id,
+        )
+        .await?;
+    Ok((can, words))
 }
 
 /// A PDF as a download named after its document number.

@@ -536,3 +536,127 @@ pub fn percent_decode(text: &str) -> String {
     }
     String::from_utf8_lossy(&out).into_owned()
 }
+
+/// The fake Stripe `tests/run` starts (localstripe from PyPI).
+fn localstripe_url() -> String {
+    std::env::var("PB_TEST_LOCALSTRIPE_URL").unwrap_or_else(|_| {
+        panic!("PB_TEST_LOCALSTRIPE_URL is not set: run the suite with tests/run (it starts localstripe)")
+    })
+}
+
+/// POSTs a JSON body to a local HTTP server; the status code.
+async fn post_json(url: &str, body: &Value) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rest = url.trim_start_matches("http://");
+    let (host, path) = rest.split_once('/').unwrap();
+    let body = body.to_string();
+    let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
+    let request = format!(
+        "POST /{path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    answer.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
+}
+
+#[derive(miniserde::Deserialize)]
+struct Made {
+    id: String,
+}
+
+/// Against localstripe: a PaymentIntent paid with a test card sends a signed
+/// `payment_intent.succeeded` to the running service, which records and allocates it; a declined
+/// card's `payment_intent.payment_failed` is shown; a refund is accepted by the fake Stripe.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fake_stripe_sends_real_signed_events() {
+    use ::stripe::StripeRequest;
+    let base = localstripe_url();
+    let books = card_books(Backend::Sqlite, &base).await;
+    let app = &books.app;
+    enter_keys(app).await;
+    let slug = partnerships::list(&app.db).await.unwrap()[0].slug.clone();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let service = app.router.clone().into_make_service_with_connect_info::<std::net::SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, service).await.ok() });
+    let hook = json!({ "url": format!("http://{address}/stripe/webhook/{slug}"), "secret": WEBHOOK_SECRET });
+    assert_eq!(post_json(&format!("{base}_config/webhooks/partnership-billing-test"), &hook).await, 200);
+
+    let (inv, _) = sbm_invoice(&app.db).await;
+    let client =
+        ::stripe::ClientBuilder::new("sk_test_partnershipbilling").url(base.as_str()).build().unwrap();
+    let metadata = std::collections::HashMap::from([
+        ("partnership".to_string(), slug.clone()),
+        ("invoice_ids".to_string(), inv.id.to_string()),
+    ]);
+    let paid = stripe_core::payment_intent::CreatePaymentIntent::new(2500, stripe_types::Currency::GBP)
+        .payment_method("pm_card_visa")
+        .confirm(true)
+        .metadata(metadata.clone())
+        .build()
+        .customize::<Made>()
+        .send(&client)
+        .await
+        .expect("localstripe takes the payment");
+    // A declined card: Stripe refuses the confirmation and sends payment_intent.payment_failed.
+    let declined = stripe_core::payment_intent::CreatePaymentIntent::new(1500, stripe_types::Currency::GBP)
+        .payment_method("pm_card_chargeCustomerFail")
+        .confirm(true)
+        .metadata(metadata)
+        .build()
+        .customize::<Made>()
+        .send(&client)
+        .await;
+    assert!(declined.is_err(), "the fake Stripe declines pm_card_chargeCustomerFail");
+
+    // localstripe sends its events about a second later.
+    let mut recorded = None;
+    let mut failed = None;
+    for _ in 0..100 {
+        recorded = payment::Entity::find()
+            .filter(payment::Column::SourceRef.eq(paid.id.as_str()))
+            .one(&app.db)
+            .await
+            .unwrap();
+        failed = provider_payment::Entity::find()
+            .filter(provider_payment::Column::AmountPence.eq(1500))
+            .filter(provider_payment::Column::State.eq("failed"))
+            .one(&app.db)
+            .await
+            .unwrap();
+        if recorded.is_some() && failed.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let recorded = recorded.expect("the signed payment_intent.succeeded from localstripe was recorded");
+    assert_eq!((recorded.amount_pence, recorded.method.as_str()), (2500, "card"));
+    assert!(failed.is_some(), "the declined card's payment_intent.payment_failed was recorded");
+    let invoice = books.invoice(inv.id).await;
+    assert_eq!(invoice["payment_state"], "part_paid", "{invoice}");
+    let mut sbm = sign_in(app, "sbm@demo.test").await;
+    assert!(sbm.get(&format!("/invoices/{}", inv.id)).await.text().contains("Payment failed"));
+
+    // A refund goes to the fake Stripe (recorded when its charge.refunded arrives).
+    let partnership = partnerships::list(&app.db).await.unwrap().remove(0);
+    let actor = partnership_billing::services::ledger::Actor {
+        user_id: None,
+        today: chrono::Utc::now().date_naive(),
+        now: chrono::Utc::now(),
+    };
+    let refund_id = stripe::refund_card(
+        &app.db,
+        &app.state.settings.payments,
+        &partnership,
+        recorded.id,
+        partnership_billing::domain::money::Money::from_pence(500),
+        actor,
+    )
+    .await
+    .expect("localstripe takes the refund");
+    assert!(refund_id.starts_with("re_"), "{refund_id}");
+    books.check().await;
+    books.app.finish().await;
+}

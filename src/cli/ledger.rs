@@ -1,4 +1,4 @@
-//! Ledger commands: `check-ledger`.
+//! Ledger commands: `check-ledger`, `import-statement`, `stripe-keys`.
 
 use super::{open, service_error};
 use crate::clock::Clock;
@@ -92,5 +92,63 @@ pub async fn import_statement(
             Ok(ExitCode::from(2))
         }
         Err(other) => Err(service_error(other)),
+    }
+}
+
+/// `stripe-keys`: reads the secret key and the webhook signing secret from standard input and
+/// stores them sealed; or removes them. Neither is ever printed.
+pub async fn stripe_keys(
+    settings: &Settings,
+    partnership: Option<String>,
+    remove: bool,
+) -> anyhow::Result<ExitCode> {
+    let db = open(settings).await?;
+    let p = partnerships::resolve(&db, partnership.as_deref()).await.map_err(service_error)?;
+    let now = Clock::System.now();
+    let actor = ledger::Actor { user_id: None, today: now.date_naive(), now };
+    if remove {
+        let removed = crate::services::stripe::remove_keys(&db, &p, actor).await.map_err(service_error)?;
+        say!(
+            "{}",
+            if removed {
+                "The Stripe keys were removed: card payment is off."
+            } else {
+                "No Stripe keys were set."
+            }
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut lines = std::io::stdin().lines();
+    let mut next = |what: &str| -> anyhow::Result<String> {
+        lines
+            .next()
+            .transpose()
+            .with_context(|| format!("cannot read the {what} from standard input"))?
+            .map(|l| l.trim().to_string())
+            .filter(|l| !l.is_empty())
+            .with_context(|| format!("give the {what} on its own line on standard input"))
+    };
+    let secret_key = next("secret key (sk_...)")?;
+    let webhook_secret = next("webhook signing secret (whsec_...)")?;
+    match crate::services::stripe::set_keys(&db, &settings.payments, &p, &secret_key, &webhook_secret, actor)
+        .await
+    {
+        Ok(status) => {
+            say!(
+                "Card payments are on for {} with {} keys. Point Stripe's webhook at {}/stripe/webhook/{}.",
+                p.name,
+                if status.live { "live" } else { "test" },
+                settings.web.public_url,
+                p.slug
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(ServiceError::Invalid(problems)) => {
+            for problem in problems {
+                eprintln!("{}: {}", problem.field, problem.message);
+            }
+            Ok(ExitCode::from(2))
+        }
+        Err(e) => Err(service_error(e)),
     }
 }

@@ -186,6 +186,17 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Set (or, with --remove, remove) a partnership's Stripe keys for card payments. Reads the
+    /// secret key then the webhook signing secret from standard input, one a line, so they
+    /// never appear in the shell's history or the process list. Needs PB_SECRET_KEY.
+    StripeKeys {
+        /// The partnership's slug (the only one when left out).
+        #[arg(long)]
+        partnership: Option<String>,
+        /// Remove the keys: card payment is no longer offered.
+        #[arg(long)]
+        remove: bool,
+    },
     /// Create an API token for a user; it is printed once.
     CreateToken {
         #[arg(long)]
@@ -289,6 +300,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Model { scenario } => funding::model(&settings, scenario).await,
         Command::CreateToken { email, name } => accounts::create_token(&settings, email, name).await,
         Command::CheckLedger { partnership, json } => ledger::check(&settings, partnership, json).await,
+        Command::StripeKeys { partnership, remove } => {
+            ledger::stripe_keys(&settings, partnership, remove).await
+        }
         Command::ImportStatement { file, format, partnership, json } => {
             ledger::import_statement(&settings, &file, format, partnership, json).await
         }

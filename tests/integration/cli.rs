@@ -297,3 +297,43 @@ fn bad_settings_are_named_and_secrets_never_printed() {
     let good = run(&db, &["migrate"], &[("SIGN_IN_LIMIT_PER_EMAIL", "5"), ("PB_JOBS", "off")]);
     assert!(good.status.success(), "{}", String::from_utf8_lossy(&good.stderr));
 }
+
+/// Runs the binary with `input` on standard input.
+fn run_with_input(db_url: &str, args: &[&str], envs: &[(&str, &str)], input: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_partnership-billing"))
+        .args(args)
+        .env("DATABASE_URL", db_url)
+        .envs(envs.iter().copied())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the binary");
+    child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
+    child.wait_with_output().expect("the binary finishes")
+}
+
+#[test]
+fn stripe_keys_are_read_from_standard_input_and_never_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("keys.db").display());
+    assert!(run(&db, &["demo", "--no-invoices"], &[]).status.success());
+    let key = ("PB_SECRET_KEY", "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff");
+    let keys = "sk_test_cli_secret_123\nwhsec_cli_secret_456\n";
+    let without = run_with_input(&db, &["stripe-keys"], &[], keys);
+    assert!(!without.status.success());
+    assert!(String::from_utf8_lossy(&without.stderr).contains("no PB_SECRET_KEY"));
+    let bad = run_with_input(&db, &["stripe-keys"], &[key], "pk_test_1\nwhsec_1\n");
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("secret_key: this is a publishable key"));
+    let set = run_with_input(&db, &["stripe-keys"], &[key], keys);
+    let out = format!("{}{}", String::from_utf8_lossy(&set.stdout), String::from_utf8_lossy(&set.stderr));
+    assert!(set.status.success(), "{out}");
+    assert!(out.contains("Card payments are on") && out.contains("/stripe/webhook/demo"), "{out}");
+    assert!(!out.contains("cli_secret"), "a key was printed: {out}");
+    let db_bytes = std::fs::read(dir.path().join("keys.db")).unwrap();
+    assert!(!String::from_utf8_lossy(&db_bytes).contains("cli_secret"), "a key was stored in the clear");
+    let removed = run_with_input(&db, &["stripe-keys", "--remove"], &[key], "");
+    assert!(String::from_utf8_lossy(&removed.stdout).contains("removed"));
+}

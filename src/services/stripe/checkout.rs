@@ -60,9 +60,6 @@ pub async fn start_card_payment<C>(
 where
     C: ConnectionTrait + TransactionTrait,
 {
-    let Some(creds) = credentials(db, settings, partnership.id).await? else {
-        return Err(ServiceError::Conflict(format!("{} does not take card payments", partnership.name)));
-    };
     if invoice_ids.is_empty() {
         return Err(ServiceError::invalid("invoices", "choose at least one invoice to pay"));
     }
@@ -72,7 +69,11 @@ where
             format!("pay at most {MAX_INVOICES_PER_PAYMENT} invoices at once"),
         ));
     }
+    // The invoices are checked first, so no one learns anything of another payer's.
     let invoices = payable(db, partnership.id, scope, invoice_ids).await?;
+    let Some(creds) = credentials(db, settings, partnership.id).await? else {
+        return Err(ServiceError::Conflict(format!("{} does not take card payments", partnership.name)));
+    };
     let amount: Money = invoices.iter().map(|i| Money::from_pence(i.outstanding_pence)).sum();
     if amount > MAX_CARD_PAYMENT {
         return Err(ServiceError::invalid(

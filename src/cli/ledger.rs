@@ -64,7 +64,7 @@ pub async fn import_statement(
     let db = open(settings).await?;
     let p = partnerships::resolve(&db, partnership.as_deref()).await.map_err(service_error)?;
     let clock = Clock::System;
-    let actor = ledger::Actor { user_id: None, today: clock.today(), now: clock.now() };
+    let actor = ledger::Actor::at(None, clock);
     let name = file.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
     match bank::import(&db, &p, &bytes, &name, format, None, actor).await {
         Ok(summary) => {
@@ -104,8 +104,7 @@ pub async fn stripe_keys(
 ) -> anyhow::Result<ExitCode> {
     let db = open(settings).await?;
     let p = partnerships::resolve(&db, partnership.as_deref()).await.map_err(service_error)?;
-    let now = Clock::System.now();
-    let actor = ledger::Actor { user_id: None, today: now.date_naive(), now };
+    let actor = ledger::Actor::at(None, Clock::System);
     if remove {
         let removed = crate::services::stripe::remove_keys(&db, &p, actor).await.map_err(service_error)?;
         say!(

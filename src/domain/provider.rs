@@ -2,6 +2,7 @@
 //! partnership may enter, the states a payment asked of the provider goes through, and which
 //! event may move it on when events arrive late, twice or out of order.
 
+use super::ledger::PaymentMethod;
 use super::money::Money;
 use serde::Serialize;
 
@@ -77,6 +78,22 @@ impl ProviderKind {
         match self {
             ProviderKind::Card => "Card",
             ProviderKind::DirectDebit => "Direct Debit",
+        }
+    }
+
+    /// As it reads inside a sentence ("by card", "by Direct Debit").
+    pub fn in_words(self) -> &'static str {
+        match self {
+            ProviderKind::Card => "card",
+            ProviderKind::DirectDebit => "Direct Debit",
+        }
+    }
+
+    /// The ledger's method for money paid (or refunded) this way.
+    pub fn method(self) -> PaymentMethod {
+        match self {
+            ProviderKind::Card => PaymentMethod::Card,
+            ProviderKind::DirectDebit => PaymentMethod::DirectDebit,
         }
     }
 }

@@ -46,6 +46,11 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The signed-in user `user_id` acting now, for the ledger's records.
+    pub fn actor(&self, user_id: i64) -> crate::services::ledger::Actor {
+        crate::services::ledger::Actor::at(Some(user_id), self.clock)
+    }
+
     pub fn new(db: DatabaseConnection, settings: WebSettings) -> AppState {
         AppState {
             db,

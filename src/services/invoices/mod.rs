@@ -121,12 +121,19 @@ pub enum InvoiceScope {
     Payers(Vec<i64>),
 }
 
+impl InvoiceScope {
+    /// Whether the scope reaches the invoices addressed to `payer_id`.
+    pub fn reaches(&self, payer_id: i64) -> bool {
+        match self {
+            InvoiceScope::All => true,
+            InvoiceScope::Payers(ids) => ids.contains(&payer_id),
+        }
+    }
+}
+
 /// Whether the scope reaches an invoice.
 fn in_scope(scope: &InvoiceScope, m: &invoice::Model) -> bool {
-    match scope {
-        InvoiceScope::All => true,
-        InvoiceScope::Payers(ids) => ids.contains(&m.payer_id),
-    }
+    scope.reaches(m.payer_id)
 }
 
 /// Whether an issued invoice is overdue on `today`: its due date has passed and something is

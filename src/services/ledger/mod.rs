@@ -39,6 +39,14 @@ pub struct Actor {
     pub now: DateTime<Utc>,
 }
 
+impl Actor {
+    /// `user_id` (or the service itself) acting now, by `clock`.
+    pub fn at(user_id: Option<i64>, clock: crate::clock::Clock) -> Actor {
+        let now = clock.now();
+        Actor { user_id, today: now.date_naive(), now }
+    }
+}
+
 /// The earliest date a payment, refund or write-off may carry.
 pub const EARLIEST: NaiveDate = match NaiveDate::from_ymd_opt(2000, 1, 1) {
     Some(d) => d,

@@ -45,14 +45,16 @@ struct SessionAnswer {
     url: Option<String>,
 }
 
-/// Starts paying `invoice_ids` (one payer's, in the user's scope, issued and owing) by card:
-/// asks Stripe for a Checkout Session for exactly what they owe and records it as started.
+/// Starts paying `invoice_ids` (one payer's, `payer_id`'s when given, in the user's scope,
+/// issued and owing) by card: asks Stripe for a Checkout Session for exactly what they owe and
+/// records it as started.
 #[allow(clippy::too_many_arguments)]
 pub async fn start_card_payment<C>(
     db: &C,
     settings: &PaymentSettings,
     partnership: &Partnership,
     scope: &InvoiceScope,
+    payer_id: Option<i64>,
     invoice_ids: &[i64],
     public_url: &str,
     actor: Actor,
@@ -71,6 +73,9 @@ where
     }
     // The invoices are checked first, so no one learns anything of another payer's.
     let invoices = payable(db, partnership.id, scope, invoice_ids).await?;
+    if payer_id.is_some_and(|p| p != invoices[0].payer_id) {
+        return Err(ServiceError::invalid("invoices", "those invoices are not this payer's"));
+    }
     let Some(creds) = credentials(db, settings, partnership.id).await? else {
         return Err(ServiceError::Conflict(format!("{} does not take card payments", partnership.name)));
     };
@@ -182,10 +187,7 @@ async fn payable(
         let inv = found
             .iter()
             .find(|i| i.id == *id)
-            .filter(|i| match scope {
-                InvoiceScope::All => true,
-                InvoiceScope::Payers(p) => p.contains(&i.payer_id),
-            })
+            .filter(|i| scope.reaches(i.payer_id))
             .ok_or_else(|| ServiceError::NotFound(format!("invoice {id}")))?;
         let number = inv.number.clone().unwrap_or_else(|| "This invoice".into());
         if crate::services::invoices::stored::status(inv)? != InvoiceStatus::Issued {
@@ -194,7 +196,7 @@ async fn payable(
         if inv.outstanding_pence <= 0 {
             return Err(ServiceError::invalid("invoices", format!("{number} owes nothing")));
         }
-        if inv.payer_id != found.iter().find(|i| i.id == ids[0]).map_or(inv.payer_id, |f| f.payer_id) {
+        if out.first().is_some_and(|first: &invoice::Model| first.payer_id != inv.payer_id) {
             return Err(ServiceError::invalid("invoices", "pay one payer's invoices at a time"));
         }
         if !out.iter().any(|o: &invoice::Model| o.id == inv.id) {
@@ -238,7 +240,7 @@ pub struct ProviderPaymentView {
     pub at: DateTime<Utc>,
 }
 
-pub(crate) fn view_of(m: &provider_payment::Model) -> Result<ProviderPaymentView, ServiceError> {
+fn view_of(m: &provider_payment::Model) -> Result<ProviderPaymentView, ServiceError> {
     let corrupt = |column: &'static str, value: &str, reason: &str| ServiceError::Corrupt {
         table: "provider_payments",
         column,
@@ -260,6 +262,42 @@ pub(crate) fn view_of(m: &provider_payment::Model) -> Result<ProviderPaymentView
         refund_requested: Money::from_pence(m.refund_requested_pence),
         at: m.created_at,
     })
+}
+
+/// The card payment Stripe's Checkout Session `session` made, if the scope reaches its payer.
+pub async fn by_session(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+    scope: &InvoiceScope,
+    session: &str,
+) -> Result<Option<ProviderPaymentView>, ServiceError> {
+    provider_payment::Entity::find()
+        .filter(provider_payment::Column::PartnershipId.eq(partnership_id))
+        .filter(provider_payment::Column::CheckoutSessionId.eq(session))
+        .one(db)
+        .await?
+        .filter(|r| scope.reaches(r.payer_id))
+        .as_ref()
+        .map(view_of)
+        .transpose()
+}
+
+/// The numbers of the invoices `ids` the scope reaches: (id, number), to link back to them.
+pub async fn invoice_numbers(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+    scope: &InvoiceScope,
+    ids: &[i64],
+) -> Result<Vec<(i64, String)>, ServiceError> {
+    Ok(invoice::Entity::find()
+        .filter(invoice::Column::PartnershipId.eq(partnership_id))
+        .filter(invoice::Column::Id.is_in(ids.to_vec()))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|i| scope.reaches(i.payer_id))
+        .map(|i| (i.id, i.number.unwrap_or_default()))
+        .collect())
 }
 
 /// A payer's card and Direct Debit payments, newest first (at most 100).
@@ -311,7 +349,9 @@ where
     let Some(intent) = row.payment_intent_id.clone() else {
         return Err(ServiceError::Conflict("Stripe has not said which payment this was".into()));
     };
-    let left = Money::from_pence(row.amount_pence - row.refunded_pence.max(row.refund_requested_pence));
+    // Asked for but not yet confirmed counts, so a refund is never asked for twice.
+    let asked = row.refunded_pence.max(row.refund_requested_pence);
+    let left = Money::from_pence(row.amount_pence - asked);
     if amount > left {
         return Err(ServiceError::invalid(
             "amount",
@@ -332,7 +372,7 @@ where
         .await
         .map_err(|e| unavailable("The refund was not made", e))?;
     let txn = begin_write(db).await?;
-    let requested = row.refunded_pence.max(row.refund_requested_pence) + pence;
+    let requested = asked + pence;
     let mut active: provider_payment::ActiveModel = row.clone().into();
     active.refund_requested_pence = Set(requested);
     active.update(&txn).await?;

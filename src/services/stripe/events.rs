@@ -8,7 +8,7 @@
 //! refund that arrives before its payment is refused for now so Stripe sends it again later.
 
 use super::credentials;
-use crate::domain::ledger::{PaymentMethod, PaymentSource, oldest_first};
+use crate::domain::ledger::{PaymentSource, oldest_first};
 use crate::domain::money::Money;
 use crate::domain::provider::{ProviderKind, ProviderState, moves, parse_invoice_ids, refund_to_record};
 use crate::services::ledger::adjustments::{free_payment, refund_in};
@@ -125,12 +125,7 @@ where
         .ok_or_else(|| WebhookRefusal::Malformed(format!("created {} is not a time", event.created)))?;
     let actor = Actor { user_id: None, today, now };
     let txn = begin_write(db).await?;
-    let seen = provider_event::Entity::find()
-        .filter(provider_event::Column::PartnershipId.eq(partnership.id))
-        .filter(provider_event::Column::EventId.eq(&event.id))
-        .one(&txn)
-        .await?;
-    if seen.is_some() {
+    if already_seen(&txn, partnership.id, &event.id).await? {
         return Ok(EventOutcome::Duplicate);
     }
     let stored = provider_event::ActiveModel {
@@ -421,11 +416,7 @@ impl Step<'_> {
             active.update(txn).await?;
             return Ok("Already recorded".into());
         }
-        let kind = ProviderKind::parse(&row.kind).unwrap_or(ProviderKind::Card);
-        let method = match kind {
-            ProviderKind::Card => PaymentMethod::Card,
-            ProviderKind::DirectDebit => PaymentMethod::DirectDebit,
-        };
+        let method = ProviderKind::parse(&row.kind).unwrap_or(ProviderKind::Card).method();
         let amount = Money::from_pence(pence);
         let received_on = self.occurred.date_naive().min(self.actor.today);
         let new = NewPayment {
@@ -496,12 +487,11 @@ impl Step<'_> {
         if pay.unallocated < add {
             free_payment(txn, payment_id, add - pay.unallocated, reason, self.actor).await?;
         }
-        let kind = ProviderKind::parse(&row.kind).unwrap_or(ProviderKind::Card);
         let new = NewRefund {
             payment_id,
             amount: add,
             refunded_on: self.occurred.date_naive().min(self.actor.today),
-            method: if kind == ProviderKind::Card { PaymentMethod::Card } else { PaymentMethod::DirectDebit },
+            method: ProviderKind::parse(&row.kind).unwrap_or(ProviderKind::Card).method(),
             reason: reason.into(),
         };
         refund_in(txn, self.partnership, &new, reason, self.actor).await?;

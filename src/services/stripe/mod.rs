@@ -50,16 +50,24 @@ fn sealing_key(settings: &PaymentSettings) -> Result<&SealingKey, ServiceError> 
     })
 }
 
+/// The partnership's stored (sealed) keys, if any.
+async fn provider_row(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+) -> Result<Option<payment_provider::Model>, ServiceError> {
+    Ok(payment_provider::Entity::find()
+        .filter(payment_provider::Column::PartnershipId.eq(partnership_id))
+        .one(db)
+        .await?)
+}
+
 /// The partnership's card payment set-up, if any.
 pub async fn status(
     db: &impl ConnectionTrait,
     settings: &PaymentSettings,
     partnership_id: i64,
 ) -> Result<Option<ProviderStatus>, ServiceError> {
-    let row = payment_provider::Entity::find()
-        .filter(payment_provider::Column::PartnershipId.eq(partnership_id))
-        .one(db)
-        .await?;
+    let row = provider_row(db, partnership_id).await?;
     Ok(row.map(|r| ProviderStatus { live: r.live, set_at: r.set_at, locked: settings.sealing_key.is_none() }))
 }
 
@@ -93,11 +101,7 @@ where
     let sealed_key = key.seal(&purpose(partnership.id, "stripe_secret_key"), secret_key.trim());
     let sealed_hook = key.seal(&purpose(partnership.id, "stripe_webhook_secret"), webhook_secret.trim());
     let txn = begin_write(db).await?;
-    let existing = payment_provider::Entity::find()
-        .filter(payment_provider::Column::PartnershipId.eq(partnership.id))
-        .one(&txn)
-        .await?;
-    match existing {
+    match provider_row(&txn, partnership.id).await? {
         Some(row) => {
             let mut row: payment_provider::ActiveModel = row.into();
             row.secret_key_sealed = Set(sealed_key);
@@ -180,11 +184,7 @@ pub(crate) async fn credentials(
     settings: &PaymentSettings,
     partnership_id: i64,
 ) -> Result<Option<Credentials>, ServiceError> {
-    let Some(row) = payment_provider::Entity::find()
-        .filter(payment_provider::Column::PartnershipId.eq(partnership_id))
-        .one(db)
-        .await?
-    else {
+    let Some(row) = provider_row(db, partnership_id).await? else {
         return Ok(None);
     };
     let key = sealing_key(settings)?;

@@ -19,11 +19,3 @@ pub fn router() -> Router<AppState> {
         .route("/pay/cancelled", get(pay::cancelled))
         .route("/stripe/webhook/{slug}", post(webhook::receive))
 }
-
-fn actor(state: &AppState, user: &crate::web::session::PageUser) -> crate::services::ledger::Actor {
-    crate::services::ledger::Actor {
-        user_id: Some(user.user.id),
-        today: state.clock.today(),
-        now: state.clock.now(),
-    }
-}

@@ -1,8 +1,8 @@
 //! Paying invoices by card: the button on an invoice (or several on the payer's account) sends
 //! the payer to Stripe's payment page; Stripe sends them back to say it is done or not.
 
-use super::actor;
 use crate::domain::provider::ProviderState;
+use crate::services::invoices::InvoiceScope;
 use crate::services::stripe;
 use crate::web::AppState;
 use crate::web::error::PageError;
@@ -14,24 +14,28 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use entity::{invoice, provider_payment};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 fn parse_id(text: &str) -> Result<i64, PageError> {
     text.parse().map_err(|_| PageError::NotFound)
 }
 
-/// Sends the payer to Stripe's page for the invoices chosen.
-async fn go_pay(state: &AppState, user: &PageUser, ids: &[i64]) -> Result<Response, PageError> {
+/// Sends the payer to Stripe's page for the invoices chosen (all `payer`'s, when given).
+async fn go_pay(
+    state: &AppState,
+    user: &PageUser,
+    payer: Option<i64>,
+    ids: &[i64],
+) -> Result<Response, PageError> {
     let scope = scope(state, user).await?;
     let checkout = stripe::start_card_payment(
         &state.db,
         &state.settings.payments,
         &user.partnership,
         &scope,
+        payer,
         ids,
         &state.settings.public_url,
-        actor(state, user),
+        state.actor(user.user.id),
     )
     .await?;
     // 303: the browser follows with a GET to Stripe's page.
@@ -46,7 +50,7 @@ pub(super) async fn pay_invoice(
 ) -> Result<Response, PageError> {
     let form = FormData(pairs);
     user.check_csrf(form.get("csrf_token"))?;
-    go_pay(&state, &user, &[parse_id(&id)?]).await
+    go_pay(&state, &user, None, &[parse_id(&id)?]).await
 }
 
 pub(super) async fn pay_several(
@@ -71,16 +75,7 @@ pub(super) async fn pay_several(
     if ids.is_empty() {
         return Err(PageError::BadRequest("Choose at least one invoice to pay.".into()));
     }
-    let found = invoice::Entity::find()
-        .filter(invoice::Column::PartnershipId.eq(user.partnership.id))
-        .filter(invoice::Column::Id.is_in(ids.clone()))
-        .all(&state.db)
-        .await
-        .map_err(crate::services::ServiceError::from)?;
-    if found.iter().any(|i| i.payer_id != payer) {
-        return Err(PageError::BadRequest("Those invoices are not all this payer's.".into()));
-    }
-    go_pay(&state, &user, &ids).await
+    go_pay(&state, &user, Some(payer), &ids).await
 }
 
 #[derive(Template)]
@@ -104,19 +99,10 @@ pub(super) async fn done(
 ) -> Result<Response, PageError> {
     let scope = scope(&state, &user).await?;
     let session = q.session.unwrap_or_default();
-    let row = provider_payment::Entity::find()
-        .filter(provider_payment::Column::PartnershipId.eq(user.partnership.id))
-        .filter(provider_payment::Column::CheckoutSessionId.eq(session.as_str()))
-        .one(&state.db)
-        .await
-        .map_err(crate::services::ServiceError::from)?
-        .filter(|r| match &scope {
-            crate::services::invoices::InvoiceScope::All => true,
-            crate::services::invoices::InvoiceScope::Payers(p) => p.contains(&r.payer_id),
-        })
+    let view = stripe::checkout::by_session(&state.db, user.partnership.id, &scope, &session)
+        .await?
         .ok_or(PageError::NotFound)?;
-    let view = stripe::checkout::view_of(&row)?;
-    let links = invoice_links(&state, &user, &view.invoice_ids).await?;
+    let links = invoice_links(&state, &user, &scope, &view.invoice_ids).await?;
     let (heading, paragraphs) = match view.state {
         ProviderState::Succeeded => (
             "Payment received".to_string(),
@@ -150,7 +136,7 @@ pub(super) async fn cancelled(
 ) -> Result<Response, PageError> {
     let ids = crate::domain::provider::parse_invoice_ids(q.invoices.as_deref().unwrap_or_default())
         .unwrap_or_default();
-    let links = invoice_links(&state, &user, &ids).await?;
+    let links = invoice_links(&state, &user, &scope(&state, &user).await?, &ids).await?;
     let page = ResultPage {
         chrome: Chrome::for_user(&user, "/invoices"),
         heading: "You have not paid".into(),
@@ -166,21 +152,12 @@ pub(super) async fn cancelled(
 async fn invoice_links(
     state: &AppState,
     user: &PageUser,
+    scope: &InvoiceScope,
     ids: &[i64],
 ) -> Result<Vec<(String, String)>, PageError> {
-    let scope = scope(state, user).await?;
-    let found = invoice::Entity::find()
-        .filter(invoice::Column::PartnershipId.eq(user.partnership.id))
-        .filter(invoice::Column::Id.is_in(ids.to_vec()))
-        .all(&state.db)
-        .await
-        .map_err(crate::services::ServiceError::from)?;
-    Ok(found
+    Ok(stripe::checkout::invoice_numbers(&state.db, user.partnership.id, scope, ids)
+        .await?
         .into_iter()
-        .filter(|i| match &scope {
-            crate::services::invoices::InvoiceScope::All => true,
-            crate::services::invoices::InvoiceScope::Payers(p) => p.contains(&i.payer_id),
-        })
-        .map(|i| (format!("/invoices/{}", i.id), format!("Invoice {}", i.number.unwrap_or_default())))
+        .map(|(id, number)| (format!("/invoices/{id}"), format!("Invoice {number}")))
         .collect())
 }

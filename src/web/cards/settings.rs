@@ -1,7 +1,6 @@
 //! The card payments settings page: a partnership admin enters the Stripe secret key and the
 //! webhook signing secret; they are sealed and never shown again.
 
-use super::actor;
 use crate::domain::role::Action;
 use crate::services::{FieldError, stripe};
 use crate::web::AppState;
@@ -92,7 +91,7 @@ pub(super) async fn save(
         &user.partnership,
         form.get("secret_key"),
         form.get("webhook_secret"),
-        actor(&state, &user),
+        state.actor(user.user.id),
     )
     .await;
     match outcome {
@@ -112,6 +111,6 @@ pub(super) async fn remove(
     user.require(Action::ManagePaymentKeys)?;
     let form = FormData(pairs);
     user.check_csrf(form.get("csrf_token"))?;
-    stripe::remove_keys(&state.db, &user.partnership, actor(&state, &user)).await?;
+    stripe::remove_keys(&state.db, &user.partnership, state.actor(user.user.id)).await?;
     Ok(Redirect::to("/settings/payments?done=removed").into_response())
 }

@@ -483,7 +483,7 @@ async fn card_payment_state(
                 "{}: {} by {} on {}",
                 p.state.label(),
                 p.amount,
-                p.kind.label().to_lowercase().replace("direct debit", "Direct Debit"),
+                p.kind.in_words(),
                 long_date(p.at.date_naive())
             );
             if let Some(why) = &p.failure {

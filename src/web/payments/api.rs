@@ -5,7 +5,7 @@ use crate::domain::ledger::{PaymentMethod, PaymentSource, WriteOffKind};
 use crate::domain::money::Money;
 use crate::domain::role::Action;
 use crate::services::invoices::{self, InvoiceScope};
-use crate::services::ledger::{self, Actor, Allocate, NewPayment, NewRefund, NewSettlement, NewWriteOff};
+use crate::services::ledger::{self, Allocate, NewPayment, NewRefund, NewSettlement, NewWriteOff};
 use crate::web::AppState;
 use crate::web::error::ApiError;
 use crate::web::extract::{body, invalid, page_number, parse_id};
@@ -31,10 +31,6 @@ pub fn router() -> Router<AppState> {
         .route("/payers/{id}/statement", get(statement))
         .route("/aged-debt", get(aged_debt))
         .route("/ledger-check", get(ledger_check))
-}
-
-fn actor(state: &AppState, caller: &ApiUser) -> Actor {
-    Actor { user_id: Some(caller.user.id), today: state.clock.today(), now: state.clock.now() }
 }
 
 fn money(field: &str, text: &str) -> Result<Money, ApiError> {
@@ -111,8 +107,8 @@ async fn record(
         source_ref: None,
     };
     let how = how(r.allocate.as_deref(), &r.allocations)?;
-    let partnership = caller.partnership.clone();
-    let view = ledger::record(&state.db, &partnership, &new, &how, actor(&state, &caller)).await?;
+    let partnership = &caller.partnership;
+    let view = ledger::record(&state.db, partnership, &new, &how, state.actor(caller.user.id)).await?;
     Ok((StatusCode::CREATED, Json(view)).into_response())
 }
 
@@ -175,8 +171,10 @@ async fn allocate(
     caller.require(Action::ManageBilling)?;
     let r: AllocateRequest = body(&bytes)?;
     let how = how(r.allocate.as_deref(), &r.allocations)?;
-    let partnership = caller.partnership.clone();
-    Ok(Json(ledger::allocate(&state.db, &partnership, parse_id(&id)?, &how, actor(&state, &caller)).await?))
+    let partnership = &caller.partnership;
+    Ok(Json(
+        ledger::allocate(&state.db, partnership, parse_id(&id)?, &how, state.actor(caller.user.id)).await?,
+    ))
 }
 
 #[derive(serde::Deserialize)]
@@ -193,9 +191,10 @@ async fn reverse(
 ) -> Result<Json<ledger::PaymentView>, ApiError> {
     caller.require(Action::ManageBilling)?;
     let r: ReasonRequest = body(&bytes)?;
-    let partnership = caller.partnership.clone();
+    let partnership = &caller.partnership;
     Ok(Json(
-        ledger::reverse(&state.db, &partnership, parse_id(&id)?, &r.reason, actor(&state, &caller)).await?,
+        ledger::reverse(&state.db, partnership, parse_id(&id)?, &r.reason, state.actor(caller.user.id))
+            .await?,
     ))
 }
 
@@ -207,9 +206,9 @@ async fn unallocate(
 ) -> Result<Json<ledger::PaymentView>, ApiError> {
     caller.require(Action::ManageBilling)?;
     let r: ReasonRequest = body(&bytes)?;
-    let partnership = caller.partnership.clone();
+    let partnership = &caller.partnership;
     Ok(Json(
-        ledger::unallocate(&state.db, &partnership, parse_id(&id)?, &r.reason, actor(&state, &caller))
+        ledger::unallocate(&state.db, partnership, parse_id(&id)?, &r.reason, state.actor(caller.user.id))
             .await?,
     ))
 }
@@ -238,8 +237,8 @@ async fn refund(
         method: method(&r.method)?,
         reason: r.reason,
     };
-    let partnership = caller.partnership.clone();
-    let row = ledger::refund(&state.db, &partnership, &new, actor(&state, &caller)).await?;
+    let partnership = &caller.partnership;
+    let row = ledger::refund(&state.db, partnership, &new, state.actor(caller.user.id)).await?;
     Ok((StatusCode::CREATED, Json(json!({"id": row.id, "amount": Money::from_pence(row.amount_pence)})))
         .into_response())
 }
@@ -266,8 +265,8 @@ async fn write_off(
     })?;
     let amount = r.amount.as_deref().map(|a| money("amount", a)).transpose()?;
     let new = NewWriteOff { invoice_id: parse_id(&id)?, amount, kind, reason: r.reason };
-    let partnership = caller.partnership.clone();
-    let row = ledger::write_off(&state.db, &partnership, &new, actor(&state, &caller)).await?;
+    let partnership = &caller.partnership;
+    let row = ledger::write_off(&state.db, partnership, &new, state.actor(caller.user.id)).await?;
     Ok((StatusCode::CREATED, Json(json!({"id": row.id, "amount": Money::from_pence(row.amount_pence)})))
         .into_response())
 }
@@ -295,8 +294,8 @@ async fn settle(
         settled_on: r.settled_on,
         invoice_ids: r.invoice_ids,
     };
-    let partnership = caller.partnership.clone();
-    let row = ledger::settle(&state.db, &partnership, &new, actor(&state, &caller)).await?;
+    let partnership = &caller.partnership;
+    let row = ledger::settle(&state.db, partnership, &new, state.actor(caller.user.id)).await?;
     Ok((StatusCode::CREATED, Json(json!({"id": row.id, "reference": row.reference}))).into_response())
 }
 

@@ -5,7 +5,6 @@ use crate::domain::bank::{ColumnMapping, Format, LineState};
 use crate::domain::money::Money;
 use crate::domain::role::Action;
 use crate::services::bank::{self, Choice, LineFilter};
-use crate::services::ledger::Actor;
 use crate::web::AppState;
 use crate::web::error::ApiError;
 use crate::web::extract::{body, invalid, page_number, parse_id};
@@ -22,10 +21,6 @@ pub fn router() -> Router<AppState> {
         .route("/bank-statements", get(list).post(upload).layer(DefaultBodyLimit::max(bank::MAX_FILE_BYTES)))
         .route("/bank-statements/{id}/lines", get(lines))
         .route("/bank-statement-lines/{id}/match", post(decide))
-}
-
-fn actor(state: &AppState, caller: &ApiUser) -> Actor {
-    Actor { user_id: Some(caller.user.id), today: state.clock.today(), now: state.clock.now() }
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -87,10 +82,11 @@ async fn upload(
             ));
         }
     };
-    let partnership = caller.partnership.clone();
+    let partnership = &caller.partnership;
     let name = q.file_name.unwrap_or_else(|| "statement".into());
     let summary =
-        bank::import(&state.db, &partnership, &bytes, &name, format, mapping, actor(&state, &caller)).await?;
+        bank::import(&state.db, partnership, &bytes, &name, format, mapping, state.actor(caller.user.id))
+            .await?;
     Ok((StatusCode::CREATED, Json(summary)).into_response())
 }
 
@@ -220,8 +216,9 @@ async fn decide(
             ));
         }
     };
-    let partnership = caller.partnership.clone();
+    let partnership = &caller.partnership;
     let line_id = parse_id(&id)?;
-    let new_state = bank::decide(&state.db, &partnership, line_id, &choice, actor(&state, &caller)).await?;
+    let new_state =
+        bank::decide(&state.db, partnership, line_id, &choice, state.actor(caller.user.id)).await?;
     Ok(Json(json!({ "id": line_id, "state": new_state })))
 }

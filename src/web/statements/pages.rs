@@ -6,7 +6,6 @@ use super::PER_PAGE;
 use crate::domain::bank::{ColumnMapping, Format, LineState};
 use crate::domain::role::Action;
 use crate::services::bank::{self, Choice, LineFilter};
-use crate::services::ledger::Actor;
 use crate::services::{FieldError, ServiceError};
 use crate::web::AppState;
 use crate::web::error::{PageError, urlencode};
@@ -37,10 +36,6 @@ pub fn router() -> Router<AppState> {
 }
 
 field_errors!(ListPage);
-
-fn actor(state: &AppState, user: &PageUser) -> Actor {
-    Actor { user_id: Some(user.user.id), today: state.clock.today(), now: state.clock.now() }
-}
 
 fn parse_id(text: &str) -> Result<i64, PageError> {
     text.parse().map_err(|_| PageError::NotFound)
@@ -171,7 +166,7 @@ async fn upload(
             if name.is_empty() { "statement" } else { &name },
             format,
             mapping,
-            actor(&state, &user),
+            state.actor(user.user.id),
         )
         .await
         {
@@ -370,14 +365,15 @@ async fn decide(
             )));
         }
     };
-    let done = match bank::decide(&state.db, &user.partnership, line, &choice, actor(&state, &user)).await {
-        Ok(s) => format!("Line {} is now {}.", form.get("line_no"), s.label().to_lowercase()),
-        Err(ServiceError::Conflict(m)) => sentence_case(&m),
-        Err(ServiceError::Invalid(list)) => {
-            list.iter().map(|f| sentence_case(&f.message)).collect::<Vec<_>>().join(". ")
-        }
-        Err(other) => return Err(other.into()),
-    };
+    let done =
+        match bank::decide(&state.db, &user.partnership, line, &choice, state.actor(user.user.id)).await {
+            Ok(s) => format!("Line {} is now {}.", form.get("line_no"), s.label().to_lowercase()),
+            Err(ServiceError::Conflict(m)) => sentence_case(&m),
+            Err(ServiceError::Invalid(list)) => {
+                list.iter().map(|f| sentence_case(&f.message)).collect::<Vec<_>>().join(". ")
+            }
+            Err(other) => return Err(other.into()),
+        };
     let state_param = form.get("state");
     Ok(Redirect::to(&format!(
         "/bank-statements/{back}?state={}&done={}#line-{line}",
@@ -400,8 +396,14 @@ async fn confirm_many(
         form.0.iter().filter(|(k, _)| k == "line").filter_map(|(_, v)| v.parse().ok()).collect();
     let (mut confirmed, mut refused) = (0, Vec::new());
     for line in chosen {
-        match bank::decide(&state.db, &user.partnership, line, &Choice::Suggestion(0), actor(&state, &user))
-            .await
+        match bank::decide(
+            &state.db,
+            &user.partnership,
+            line,
+            &Choice::Suggestion(0),
+            state.actor(user.user.id),
+        )
+        .await
         {
             Ok(_) => confirmed += 1,
             Err(ServiceError::Conflict(m)) => refused.push(m),

@@ -13,7 +13,7 @@ use super::PER_PAGE;
 use crate::domain::ledger::{AgeBand, PaymentMethod, PaymentSource, WriteOffKind};
 use crate::domain::money::Money;
 use crate::domain::role::Action;
-use crate::services::ledger::{self, Actor, Allocate, NewPayment, NewRefund, NewWriteOff, PaymentFilter};
+use crate::services::ledger::{self, Allocate, NewPayment, NewRefund, NewWriteOff, PaymentFilter};
 use crate::services::{FieldError, invoices};
 use crate::web::AppState;
 use crate::web::error::{PageError, urlencode};
@@ -48,10 +48,6 @@ pub fn router() -> Router<AppState> {
 
 pub(super) fn parse_id(text: &str) -> Result<i64, PageError> {
     text.parse().map_err(|_| PageError::NotFound)
-}
-
-pub(super) fn actor(state: &AppState, user: &PageUser) -> Actor {
-    Actor { user_id: Some(user.user.id), today: state.clock.today(), now: state.clock.now() }
 }
 
 pub(super) fn form_of(pairs: Vec<(String, String)>) -> FormData {

@@ -161,7 +161,7 @@ pub(super) async fn allocate(
     let form = form_of(pairs);
     editor(&user, &form)?;
     let id = parse_id(&id)?;
-    let a = actor(&state, &user);
+    let a = state.actor(user.user.id);
     // Amounts typed against chosen invoices (fields `amount_{invoice id}`), or oldest first.
     let mut chosen = Vec::new();
     let mut errors = Vec::new();
@@ -205,7 +205,7 @@ pub(super) async fn reverse(
     let form = form_of(pairs);
     editor(&user, &form)?;
     let id = parse_id(&id)?;
-    let a = actor(&state, &user);
+    let a = state.actor(user.user.id);
     let reason = form.get("reverse_reason").to_string();
     act(&state, &user, id, "reversed", &[("reason", "reverse_reason")], || async {
         ledger::reverse(&state.db, &user.partnership, id, &reason, a).await.map(|p| p.id)
@@ -241,7 +241,7 @@ pub(super) async fn refund(
         method,
         reason: form.get("refund_reason").to_string(),
     };
-    let a = actor(&state, &user);
+    let a = state.actor(user.user.id);
     act(
         &state,
         &user,
@@ -263,7 +263,7 @@ pub(super) async fn undo(
     editor(&user, &form)?;
     let payment_id = parse_id(form.get("payment"))?;
     let allocation = parse_id(&id)?;
-    let a = actor(&state, &user);
+    let a = state.actor(user.user.id);
     let reason = form.get("reason").to_string();
     act(&state, &user, payment_id, "undone", &[("reason", &format!("undo_{allocation}"))], || async {
         ledger::unallocate(&state.db, &user.partnership, allocation, &reason, a).await.map(|p| p.id)

@@ -156,7 +156,7 @@ pub(super) async fn record(
             source_ref: None,
         };
         let how = if form.get("allocate") == "none" { Allocate::Nothing } else { Allocate::OldestFirst };
-        match ledger::record(&state.db, &user.partnership, &new, &how, actor(&state, &user)).await {
+        match ledger::record(&state.db, &user.partnership, &new, &how, state.actor(user.user.id)).await {
             Ok(view) => {
                 return Ok(Redirect::to(&format!("/payments/{}?done=recorded", view.id)).into_response());
             }

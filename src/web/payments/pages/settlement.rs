@@ -119,7 +119,7 @@ pub(super) async fn settle(
             settled_on,
             invoice_ids,
         };
-        match ledger::settle(&state.db, &user.partnership, &new, actor(&state, &user)).await {
+        match ledger::settle(&state.db, &user.partnership, &new, state.actor(user.user.id)).await {
             Ok(row) => {
                 let done = format!("The budget deduction {} was recorded.", row.reference);
                 return Ok(Redirect::to(&format!(

@@ -83,7 +83,7 @@ pub(super) async fn write_off(
             kind,
             reason: form.get("reason").to_string(),
         };
-        match ledger::write_off(&state.db, &user.partnership, &new, actor(&state, &user)).await {
+        match ledger::write_off(&state.db, &user.partnership, &new, state.actor(user.user.id)).await {
             Ok(_) => {
                 return Ok(Redirect::to(&format!(
                     "/invoices/{id}?done={}",

@@ -52,11 +52,13 @@ pub struct WebConfig {
 }
 
 /// Outgoing mail (invoices and reminders); none configured means none sent.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct EmailSettings {
     /// `smtp://user:password@host:port`: a secret, as it holds the password.
     pub smtp_url: Option<SecretString>,
     pub from: Option<String>,
+    /// Where messages are written when there is no SMTP server (`MAIL_OUTBOX_DIR`).
+    pub outbox_dir: std::path::PathBuf,
 }
 
 /// Card and Direct Debit payments through Stripe. Each partnership enters its own Stripe keys,
@@ -74,6 +76,8 @@ pub struct PaymentSettings {
 pub struct JobSettings {
     /// `serve` runs the scheduled jobs (turn off on all but one of several web processes).
     pub run_scheduled: bool,
+    /// Each scheduled job with its cron schedule (jobs set "off" are left out).
+    pub schedules: Vec<(crate::jobs::Job, String)>,
 }
 
 /// A setting that cannot be used, naming the variable.
@@ -135,7 +139,11 @@ impl Settings {
                     window: defaults.window,
                 },
             },
-            email: EmailSettings { smtp_url: secret("SMTP_URL"), from: given("MAIL_FROM") },
+            email: EmailSettings {
+                smtp_url: secret("SMTP_URL"),
+                from: given("MAIL_FROM"),
+                outbox_dir: given("MAIL_OUTBOX_DIR").unwrap_or_else(|| "mail-outbox".into()).into(),
+            },
             payments: PaymentSettings {
                 sealing_key: match var("PB_SECRET_KEY").filter(|v| !v.trim().is_empty()) {
                     None => None,
@@ -157,7 +165,10 @@ impl Settings {
                     }
                 },
             },
-            jobs: JobSettings { run_scheduled: switch("PB_JOBS", given("PB_JOBS"), true)? },
+            jobs: JobSettings {
+                run_scheduled: switch("PB_JOBS", given("PB_JOBS"), true)?,
+                schedules: crate::jobs::schedule::schedules(&var)?,
+            },
         })
     }
 

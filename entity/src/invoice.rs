@@ -37,6 +37,8 @@ pub struct Model {
     pub outstanding_pence: i64,
     pub created_at: DateTimeUtc,
     pub issued_at: Option<DateTimeUtc>,
+    /// Why reminders are paused for this invoice (e.g. disputed); none when they are on.
+    pub reminders_paused: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

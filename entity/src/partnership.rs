@@ -25,6 +25,14 @@ pub struct Model {
     pub registered_office: Option<String>,
     pub small_write_off_pence: i64,
     pub bank_csv_mapping: Option<String>,
+    /// Reminders of unpaid invoices are queued by the reminders job.
+    pub reminders_on: bool,
+    /// No reminder for an invoice owing less than this.
+    pub reminder_minimum_pence: i64,
+    /// The final reminder offers a late-payment claim (interest and fixed compensation).
+    pub late_payment_claims: bool,
+    /// Invoices, credit notes and receipts from this moment are emailed; none when empty.
+    pub documents_mailed_from: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -18,6 +18,8 @@ pub struct Model {
     pub contact_name: Option<String>,
     pub requires_po: bool,
     pub ledger_version: i64,
+    /// Why reminders are paused for this payer (none when they are on).
+    pub reminders_paused: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -12,6 +12,7 @@ mod m20261129_000006_details_and_addresses;
 mod m20261129_000007_ledger;
 mod m20261129_000008_bank_statements;
 mod m20261130_000009_card_payments;
+mod m20261130_000010_mail_and_jobs;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000007_ledger::Migration),
             Box::new(m20261129_000008_bank_statements::Migration),
             Box::new(m20261130_000009_card_payments::Migration),
+            Box::new(m20261130_000010_mail_and_jobs::Migration),
         ]
     }
 }

@@ -11,6 +11,7 @@ macro_rules! say {
 mod accounts;
 mod billing;
 mod funding;
+mod jobs;
 mod ledger;
 pub mod output;
 mod register;
@@ -34,6 +35,28 @@ pub struct Cli {
     pub database_url: SecretString,
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+/// What `jobs` does.
+#[derive(Debug, Subcommand)]
+pub enum JobsAction {
+    /// Each job, its schedule, and its last run for each partnership.
+    List {
+        /// Only this partnership (by slug).
+        #[arg(long)]
+        partnership: Option<String>,
+    },
+    /// Run a job now (send-mail or reminders) for one partnership or all of them.
+    Run {
+        /// send-mail or reminders.
+        name: String,
+        /// The day to run as (YYYY-MM-DD); today when not given.
+        #[arg(long)]
+        today: Option<chrono::NaiveDate>,
+        /// Only this partnership (by slug); all of them when left out.
+        #[arg(long)]
+        partnership: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -197,6 +220,11 @@ pub enum Command {
         #[arg(long)]
         remove: bool,
     },
+    /// List the background jobs and their last runs, or run one now.
+    Jobs {
+        #[command(subcommand)]
+        action: JobsAction,
+    },
     /// Create an API token for a user; it is printed once.
     CreateToken {
         #[arg(long)]
@@ -300,6 +328,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Model { scenario } => funding::model(&settings, scenario).await,
         Command::CreateToken { email, name } => accounts::create_token(&settings, email, name).await,
         Command::CheckLedger { partnership, json } => ledger::check(&settings, partnership, json).await,
+        Command::Jobs { action } => jobs::jobs(&settings, action).await,
         Command::StripeKeys { partnership, remove } => {
             ledger::stripe_keys(&settings, partnership, remove).await
         }

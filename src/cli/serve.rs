@@ -36,6 +36,7 @@ pub async fn serve(settings: Settings, with_demo: bool) -> anyhow::Result<ExitCo
         demo(&db, true).await?;
     }
     crate::pdf::load_fonts();
+    let mailer = crate::services::mail::transport::Mailer::from_settings(&settings.email)?;
     let web = &settings.web;
     let state = AppState::new(
         db,
@@ -44,8 +45,16 @@ pub async fn serve(settings: Settings, with_demo: bool) -> anyhow::Result<ExitCo
             sign_in_limits: web.sign_in_limits,
             payments: settings.payments.clone(),
             public_url: web.public_url.clone(),
+            mailer: mailer.clone(),
         },
     );
+    say!("Mail is {}.", mailer.describe());
+    let _scheduler = if settings.jobs.run_scheduled {
+        Some(crate::jobs::schedule::start(state.job_context(), settings.jobs.schedules.clone()).await?)
+    } else {
+        say!("Scheduled jobs are off (PB_JOBS=off): run them with `partnership-billing jobs run NAME`.");
+        None
+    };
     let listener = tokio::net::TcpListener::bind(&web.bind)
         .await
         .with_context(|| format!("cannot listen on {} (set BIND to another address)", web.bind))?;

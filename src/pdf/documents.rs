@@ -26,7 +26,7 @@ fn company_words(number: Option<&str>, office: Option<&str>) -> Option<String> {
     }
 }
 
-fn bank_note(partnership: &Partnership, reference: &str) -> Option<String> {
+pub(crate) fn bank_note(partnership: &Partnership, reference: &str) -> Option<String> {
     match (&partnership.bank_account_name, &partnership.bank_sort_code, &partnership.bank_account_number) {
         (Some(name), Some(sort), Some(account)) => Some(format!(
             "Pay by bank transfer (BACS) to {name}, sort code {sort}, account number {account}. Quote the invoice number {reference} as the payment reference."

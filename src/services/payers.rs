@@ -306,18 +306,14 @@ where
     let name = text::optional(&contact.contact_name, text::MAX_NAME_CHARS)
         .map_err(|m| errors.push(FieldError { field: "contact_name".into(), message: m }))
         .ok();
-    let email = contact.email.trim().to_lowercase();
-    let at = email.find('@');
-    if !email.is_empty()
-        && (at.is_none_or(|i| i == 0 || i == email.len() - 1)
-            || email.contains(' ')
-            || email.chars().count() > 254)
-    {
-        errors.push(FieldError {
-            field: "email".into(),
-            message: format!("Enter an email address like finance@school.example (you wrote \"{email}\")"),
-        });
-    }
+    let email = crate::domain::mail::parse_addresses(&contact.email)
+        .map_err(|m| {
+            let mut chars = m.chars();
+            let message = chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default();
+            errors.push(FieldError { field: "email".into(), message })
+        })
+        .map(|list| crate::domain::mail::join_addresses(&list))
+        .unwrap_or_default();
     let address = text::optional(&contact.address, text::MAX_ADDRESS_CHARS)
         .map_err(|m| errors.push(FieldError { field: "address".into(), message: m }))
         .ok();

@@ -17,6 +17,8 @@ pub struct WebSettings {
     pub payments: crate::settings::PaymentSettings,
     /// Where people and Stripe reach the service (no trailing slash).
     pub public_url: String,
+    /// Where mail goes: an SMTP server, or the outbox folder.
+    pub mailer: crate::services::mail::transport::Mailer,
 }
 
 impl WebSettings {
@@ -27,6 +29,10 @@ impl WebSettings {
             sign_in_limits: SignInLimits::default(),
             payments: crate::settings::PaymentSettings::default(),
             public_url: format!("http://{}", crate::settings::DEFAULT_BIND),
+            mailer: crate::services::mail::transport::Mailer::Folder {
+                dir: std::env::temp_dir().join("partnership-billing-mail"),
+                from: crate::services::mail::transport::DEFAULT_FROM.into(),
+            },
         }
     }
 }
@@ -49,6 +55,16 @@ impl AppState {
     /// The signed-in user `user_id` acting now, for the ledger's records.
     pub fn actor(&self, user_id: i64) -> crate::services::ledger::Actor {
         crate::services::ledger::Actor::at(Some(user_id), self.clock)
+    }
+
+    /// What a job run from a page needs.
+    pub fn job_context(&self) -> crate::jobs::JobContext {
+        crate::jobs::JobContext {
+            db: self.db.clone(),
+            mailer: self.settings.mailer.clone(),
+            public_url: self.settings.public_url.clone(),
+            instance: crate::jobs::instance_name(),
+        }
     }
 
     pub fn new(db: DatabaseConnection, settings: WebSettings) -> AppState {

@@ -18,14 +18,24 @@ pub struct Books {
 impl Books {
     /// The demo with its 2026-27 annual invoices issued, and a finance token.
     pub async fn new(backend: Backend) -> Books {
+        let books = Books::unbilled(backend).await;
+        books.bill().await;
+        books
+    }
+
+    /// The demo with a finance token, nothing billed yet.
+    pub async fn unbilled(backend: Backend) -> Books {
         let app = TestApp::with_demo(backend).await;
         let finance = users::find_by_email(&app.db, "finance@demo.test").await.unwrap().unwrap();
         let token = auth::create_api_token(&app.db, finance.id, "ledger").await.unwrap();
-        let books = Books { app, bearer: format!("Bearer {}", token.expose_secret()) };
+        Books { app, bearer: format!("Bearer {}", token.expose_secret()) }
+    }
+
+    /// Issues the 2026-27 annual invoices.
+    pub async fn bill(&self) {
         let (status, body) =
-            books.post("/api/v1/billing-runs", json!({ "year": "2026-27", "period": "annual" })).await;
+            self.post("/api/v1/billing-runs", json!({ "year": "2026-27", "period": "annual" })).await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
-        books
     }
 
     pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {

@@ -19,6 +19,7 @@ mod funding;
 mod import;
 mod ledger;
 mod ledger_pages;
+mod mail;
 mod money;
 mod numbering;
 mod offers;

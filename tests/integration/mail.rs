@@ -1,0 +1,345 @@
+//! Mail and jobs against a real SMTP server (aiosmtpd, started by tests/run): new invoices and
+//! receipts queued and sent with their PDFs to each payer's billing addresses, failures retried
+//! with backoff then shown, reminders queued once per step and never for paid or paused
+//! invoices, and two instances on one database never running a job or sending a message twice.
+
+use crate::helpers::Backend;
+use crate::ledger::Books;
+use crate::on_both_databases;
+use chrono::{DateTime, Duration, NaiveDate, SubsecRound, Utc};
+use mail_parser::MimeHeaders;
+use entity::{invoice, job_run, outbox_message, payer};
+use partnership_billing::jobs::{self, Job, JobContext, Trigger, outcome};
+use partnership_billing::services::mail::transport::Mailer;
+use partnership_billing::services::partnerships::{self, Partnership};
+use partnership_billing::services::{mail, payers, reminders};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+
+/// The SMTP server tests/run started, and the folder it writes what it receives to.
+fn smtp() -> (String, std::path::PathBuf) {
+    let server = std::env::var("PB_TEST_SMTP").expect("PB_TEST_SMTP: run the suite with tests/run");
+    let dir = std::env::var("PB_TEST_SMTP_DIR").expect("PB_TEST_SMTP_DIR: run the suite with tests/run");
+    (server, dir.into())
+}
+
+fn smtp_mailer() -> Mailer {
+    let (server, _) = smtp();
+    Mailer::from_settings(&partnership_billing::settings::EmailSettings {
+        smtp_url: Some(format!("smtp://{server}").into()),
+        from: Some("billing@partnership.example".into()),
+        outbox_dir: "unused".into(),
+    })
+    .unwrap()
+}
+
+fn context(db: &DatabaseConnection, instance: &str) -> JobContext {
+    JobContext {
+        db: db.clone(),
+        mailer: smtp_mailer(),
+        public_url: "https://billing.example".into(),
+        instance: instance.into(),
+    }
+}
+
+/// A word no other test (or earlier run) uses, for this test's addresses.
+fn unique() -> String {
+    format!("{}{}", std::process::id(), rand_suffix())
+}
+
+fn rand_suffix() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos());
+    h.finish() % 1_000_000_000
+}
+
+/// Every message the SMTP server received for `address` (raw).
+pub fn received_by(address: &str) -> Vec<Vec<u8>> {
+    let (_, dir) = smtp();
+    let mut found = Vec::new();
+    let mut names: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.path()).collect();
+    names.sort();
+    for path in names {
+        if path.extension().is_some_and(|e| e == "eml") {
+            let bytes = std::fs::read(&path).unwrap();
+            let head = String::from_utf8_lossy(&bytes[..bytes.len().min(2000)]).to_string();
+            let to = head.lines().next().unwrap_or_default().to_lowercase();
+            if to.starts_with("x-envelope-to:") && to.split([' ', ',']).any(|a| a == address) {
+                found.push(bytes);
+            }
+        }
+    }
+    found
+}
+
+async fn demo(backend: Backend) -> (Books, Partnership) {
+    let books = Books::unbilled(backend).await;
+    let p = partnerships::list(&books.app.db).await.unwrap().remove(0);
+    (books, p)
+}
+
+async fn turn_on(db: &DatabaseConnection, p: &Partnership, reminders_on: bool, now: DateTime<Utc>) {
+    let mut schedule = reminders::schedule(db, p.id).await.unwrap();
+    schedule.documents_mailed = true;
+    schedule.on = reminders_on;
+    reminders::save_schedule(db, p.id, &schedule, None, now).await.unwrap();
+}
+
+async fn set_email(db: &DatabaseConnection, p: &Partnership, payer_id: i64, email: &str) {
+    let found = payer::Entity::find_by_id(payer_id).one(db).await.unwrap().unwrap();
+    let contact = payers::Contact {
+        contact_name: "Pat Jones".into(),
+        email: email.into(),
+        address: payers::address_lines(&found),
+    };
+    payers::update_contact(db, p.id, payer_id, &contact, None).await.unwrap();
+}
+
+async fn issued(db: &DatabaseConnection, p: &Partnership) -> Vec<invoice::Model> {
+    invoice::Entity::find()
+        .filter(invoice::Column::PartnershipId.eq(p.id))
+        .filter(invoice::Column::Status.eq("issued"))
+        .order_by_asc(invoice::Column::Id)
+        .all(db)
+        .await
+        .unwrap()
+}
+
+async fn run(ctx: &JobContext, job: Job, p: &Partnership, now: DateTime<Utc>) -> job_run::Model {
+    let run = jobs::run(ctx, job, p, now.date_naive(), now, Trigger::CommandLine, None).await.unwrap();
+    assert_ne!(run.outcome, outcome::FAILED, "{}", run.summary);
+    run
+}
+
+async fn emails_invoices_and_receipts(backend: Backend) {
+    let (books, p) = demo(backend).await;
+    let db = &books.app.db;
+    let started = Utc::now() - Duration::minutes(1);
+    turn_on(db, &p, false, started).await;
+    books.bill().await;
+    let invoices = issued(db, &p).await;
+    assert!(invoices.len() >= 3);
+    let word = unique();
+    let (first, second, third) = (&invoices[0], &invoices[1], &invoices[2]);
+    let office = format!("office-{word}@school.example");
+    let head = format!("head-{word}@school.example");
+    set_email(db, &p, first.payer_id, &format!("{office}; {head}")).await;
+    set_email(db, &p, second.payer_id, "").await;
+    let ctx = context(db, "test-instance");
+    let now = Utc::now();
+    let summary = run(&ctx, Job::SendMail, &p, now).await.summary;
+    assert!(summary.contains("sent"), "{summary}");
+
+    // the first payer's invoice went to both its addresses, with the PDF
+    let got = received_by(&office);
+    let for_first: Vec<_> = got
+        .iter()
+        .filter_map(|raw| mail_parser::MessageParser::default().parse(raw))
+        .filter(|m| m.subject().unwrap_or_default().contains(first.number.as_deref().unwrap()))
+        .collect();
+    assert_eq!(for_first.len(), 1, "one message for invoice {:?}", first.number);
+    let message = &for_first[0];
+    assert_eq!(received_by(&head).len(), got.len(), "both billing addresses receive it");
+    let subject = message.subject().unwrap();
+    let gross = partnership_billing::domain::money::Money::from_pence(first.gross_pence).to_string();
+    assert!(subject.contains(&gross) && subject.contains(&p.name), "{subject}");
+    let from = message.from().unwrap().first().unwrap();
+    assert_eq!(from.address().unwrap(), "billing@partnership.example");
+    assert_eq!(from.name().unwrap(), p.name);
+    let reply_to = message.reply_to().unwrap().first().unwrap().address().unwrap().to_string();
+    assert_eq!(Some(reply_to), p.remittance_email.clone());
+    let text = message.body_text(0).unwrap();
+    assert!(text.contains("Dear Pat Jones") && text.contains(&gross), "{text}");
+    assert!(text.contains(&format!("https://billing.example/invoices/{}", first.id)), "{text}");
+    let html = message.body_html(0).unwrap();
+    assert!(html.contains("<html lang=\"en\">") && html.contains("<th scope=\"row\""), "{html}");
+    let attachment = message.attachments().next().expect("the invoice PDF is attached");
+    assert_eq!(attachment.attachment_name(), Some(format!("{}.pdf", first.number.as_deref().unwrap()).as_str()));
+    assert!(attachment.contents().starts_with(b"%PDF-"));
+
+    // the payer without an address is shown, not silently skipped
+    let second_row = outbox_message::Entity::find()
+        .filter(outbox_message::Column::DedupeKey.eq(format!("invoice:{}", second.id)))
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(second_row.state, "no_address");
+
+    // a second run sends nothing again
+    run(&ctx, Job::SendMail, &p, now + Duration::minutes(5)).await;
+    assert_eq!(received_by(&office).len(), got.len());
+
+    // a payment received: a receipt naming the invoice it paid
+    let (status, body) = books
+        .post(
+            "/api/v1/payments",
+            serde_json::json!({ "payer_id": first.payer_id, "received_on": now.date_naive(), "amount": "10.00", "method": "bank_transfer", "reference": "PART" }),
+        )
+        .await;
+    assert_eq!(status, axum::http::StatusCode::CREATED, "{body}");
+    run(&ctx, Job::SendMail, &p, now + Duration::minutes(10)).await;
+    let receipts: Vec<_> = received_by(&office)
+        .iter()
+        .filter_map(|raw| mail_parser::MessageParser::default().parse(raw).map(|m| (m.subject().unwrap_or_default().to_string(), m.body_text(0).unwrap_or_default().to_string())))
+        .filter(|(s, _)| s.starts_with("Payment received"))
+        .collect();
+    assert_eq!(receipts.len(), 1, "{receipts:?}");
+    assert!(receipts[0].1.contains("£10.00") && receipts[0].1.contains(first.number.as_deref().unwrap()), "{}", receipts[0].1);
+    let _ = third;
+}
+on_both_databases!(invoices_and_receipts_are_emailed_once_each, emails_invoices_and_receipts);
+
+async fn failures_back_off_then_show(backend: Backend) {
+    let (books, p) = demo(backend).await;
+    let db = &books.app.db;
+    turn_on(db, &p, false, Utc::now() - Duration::minutes(1)).await;
+    books.bill().await;
+    let first = issued(db, &p).await.remove(0);
+    let word = unique();
+    set_email(db, &p, first.payer_id, &format!("reject-{word}@school.example")).await;
+    let ctx = context(db, "test-instance");
+    let key = format!("invoice:{}", first.id);
+    let row = || async {
+        outbox_message::Entity::find().filter(outbox_message::Column::DedupeKey.eq(key.clone())).one(db).await.unwrap().unwrap()
+    };
+    let mut now = Utc::now().trunc_subsecs(6);
+    run(&ctx, Job::SendMail, &p, now).await;
+    let after_one = row().await;
+    assert_eq!((after_one.state.as_str(), after_one.attempts), ("queued", 1));
+    assert!(after_one.last_error.as_deref().unwrap_or_default().contains("550"), "{:?}", after_one.last_error);
+    assert_eq!(after_one.next_attempt_at, now + Duration::minutes(1));
+    // not tried again before its time
+    run(&ctx, Job::SendMail, &p, now + Duration::seconds(30)).await;
+    assert_eq!(row().await.attempts, 1);
+    for _ in 0..4 {
+        now += Duration::hours(3);
+        run(&ctx, Job::SendMail, &p, now).await;
+    }
+    let failed = row().await;
+    assert_eq!((failed.state.as_str(), failed.attempts), ("failed", 5));
+    // finance corrects the address and sends it again
+    let good = format!("fixed-{word}@school.example");
+    set_email(db, &p, first.payer_id, &good).await;
+    mail::send_again(db, p.id, failed.id, None, now).await.unwrap();
+    run(&ctx, Job::SendMail, &p, now + Duration::minutes(1)).await;
+    assert_eq!(row().await.state, "sent");
+    assert_eq!(received_by(&good).len(), 1);
+    assert!(mail::send_again(db, p.id, failed.id, None, now).await.is_err(), "a sent message is not sent again");
+}
+on_both_databases!(failed_sends_back_off_then_show_and_can_be_sent_again, failures_back_off_then_show);
+
+async fn reminders_once_per_step(backend: Backend) {
+    let (books, p) = demo(backend).await;
+    let db = &books.app.db;
+    turn_on(db, &p, true, Utc::now() - Duration::minutes(1)).await;
+    books.bill().await;
+    let invoices = issued(db, &p).await;
+    let word = unique();
+    let (paid, paused, chased) = (&invoices[0], &invoices[1], &invoices[2]);
+    let chased_to = format!("chase-{word}@school.example");
+    set_email(db, &p, chased.payer_id, &chased_to).await;
+    // one invoice paid in full, one paused as disputed
+    let amount = partnership_billing::domain::money::Money::from_pence(paid.outstanding_pence).to_string().replace(['£', ','], "");
+    let (status, body) = books
+        .post("/api/v1/payments", serde_json::json!({ "payer_id": paid.payer_id, "received_on": Utc::now().date_naive(), "amount": amount, "method": "bank_transfer" }))
+        .await;
+    assert_eq!(status, axum::http::StatusCode::CREATED, "{body}");
+    reminders::set_pause(db, p.id, reminders::PauseOf::Invoice(paused.id), Some("disputed"), None).await.unwrap();
+    let due: NaiveDate = chased.due_date.unwrap();
+    let ctx = context(db, "test-instance");
+    let at = |day: NaiveDate| day.and_hms_opt(7, 0, 0).unwrap().and_utc();
+    let reminded = |id: i64| async move {
+        outbox_message::Entity::find()
+            .filter(outbox_message::Column::Kind.eq("reminder"))
+            .filter(outbox_message::Column::DocumentId.eq(id))
+            .all(db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|m| m.dedupe_key)
+            .collect::<Vec<_>>()
+    };
+    // nothing before the first step (7 days before the due date)
+    run(&ctx, Job::Reminders, &p, at(due - Duration::days(8))).await;
+    assert!(reminded(chased.id).await.is_empty());
+    run(&ctx, Job::Reminders, &p, at(due - Duration::days(7))).await;
+    run(&ctx, Job::Reminders, &p, at(due - Duration::days(6))).await;
+    assert_eq!(reminded(chased.id).await, vec![format!("reminder:{}:-7", chased.id)]);
+    // weeks pass without a run: only the latest step goes
+    let (due_list, held) = reminders::due(db, p.id, due + Duration::days(31)).await.unwrap();
+    assert!(due_list.iter().any(|d| d.invoice.id == chased.id && d.step.days_from_due == 30));
+    assert!(held.iter().any(|h| h.invoice.id == paused.id && h.reason.contains("disputed")));
+    assert!(!due_list.iter().chain([]).any(|d| d.invoice.id == paid.id || d.invoice.id == paused.id));
+    run(&ctx, Job::Reminders, &p, at(due + Duration::days(31))).await;
+    run(&ctx, Job::Reminders, &p, at(due + Duration::days(32))).await;
+    assert_eq!(
+        reminded(chased.id).await,
+        vec![format!("reminder:{}:-7", chased.id), format!("reminder:{}:30", chased.id)]
+    );
+    assert!(reminded(paid.id).await.is_empty() && reminded(paused.id).await.is_empty());
+    // the mail job sends them; the final one says so
+    run(&ctx, Job::SendMail, &p, at(due + Duration::days(32))).await;
+    let subjects: Vec<String> = received_by(&chased_to)
+        .iter()
+        .filter_map(|raw| mail_parser::MessageParser::default().parse(raw).map(|m| m.subject().unwrap_or_default().to_string()))
+        .filter(|s| s.contains("Reminder") || s.contains("Overdue"))
+        .collect();
+    assert_eq!(subjects.len(), 2, "{subjects:?}");
+    assert!(subjects.iter().any(|s| s.starts_with("Overdue: invoice")), "{subjects:?}");
+}
+on_both_databases!(reminders_go_once_per_step_and_never_for_paid_or_paused_invoices, reminders_once_per_step);
+
+async fn two_instances(backend: Backend) {
+    let (books, p) = demo(backend).await;
+    let db = &books.app.db;
+    turn_on(db, &p, false, Utc::now() - Duration::minutes(1)).await;
+    books.bill().await;
+    let word = unique();
+    let invoices = issued(db, &p).await;
+    let payer_ids: std::collections::BTreeSet<i64> = invoices.iter().map(|i| i.payer_id).collect();
+    for (n, id) in payer_ids.iter().enumerate() {
+        set_email(db, &p, *id, &format!("many{n}-{word}@school.example")).await;
+    }
+    // another instance holds the job: this one records a skipped run and sends nothing
+    let now = Utc::now();
+    let lease = format!("send-mail:{}", p.id);
+    let token = jobs::lease::take(db, &lease, "other-host:1", now, now + Duration::minutes(10)).await.unwrap().unwrap();
+    let skipped = jobs::run(&context(db, "this-host:2"), Job::SendMail, &p, now.date_naive(), now, Trigger::Schedule, None)
+        .await
+        .unwrap();
+    assert_eq!(skipped.outcome, outcome::SKIPPED);
+    assert!(skipped.summary.contains("other-host:1"), "{}", skipped.summary);
+    jobs::lease::release(db, &lease, &token, now).await.unwrap();
+
+    // two schedulers on one database, each running the job several times at once
+    let mut tasks = Vec::new();
+    for instance in ["one:1", "two:2"] {
+        let ctx = context(db, instance);
+        let p = p.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut runs = Vec::new();
+            for _ in 0..4 {
+                let now = Utc::now();
+                runs.push(jobs::run(&ctx, Job::SendMail, &p, now.date_naive(), now, Trigger::Schedule, None).await.unwrap());
+            }
+            runs
+        }));
+    }
+    let mut runs = Vec::new();
+    for t in tasks {
+        runs.extend(t.await.unwrap());
+    }
+    assert!(runs.iter().all(|r| r.outcome != outcome::FAILED), "{runs:?}");
+    // runs that did work never overlapped
+    let mut worked: Vec<_> =
+        runs.iter().filter(|r| r.outcome == outcome::SUCCEEDED).map(|r| (r.started_at, r.finished_at.unwrap())).collect();
+    worked.sort();
+    assert!(worked.windows(2).all(|w| w[0].1 <= w[1].0 + Duration::milliseconds(1)), "{worked:?}");
+    // and every payer got each of its invoices exactly once
+    for (n, id) in payer_ids.iter().enumerate() {
+        let expected = invoices.iter().filter(|i| i.payer_id == *id).count();
+        assert_eq!(received_by(&format!("many{n}-{word}@school.example")).len(), expected, "payer {id}");
+    }
+}
+on_both_databases!(two_instances_never_run_a_job_or_send_a_message_twice, two_instances);

@@ -46,6 +46,7 @@ pub async fn serve(settings: Settings, with_demo: bool) -> anyhow::Result<ExitCo
             payments: settings.payments.clone(),
             public_url: web.public_url.clone(),
             mailer: mailer.clone(),
+            schedules: if settings.jobs.run_scheduled { settings.jobs.schedules.clone() } else { Vec::new() },
         },
     );
     say!("Mail is {}.", mailer.describe());

@@ -26,9 +26,9 @@ pub fn parse_addresses(text: &str) -> Result<Vec<String>, String> {
     }
     if !bad.is_empty() {
         return Err(format!(
-            "{} {} not an email address: enter addresses like finance@school.example, separated by commas",
+            "enter email addresses like finance@school.example, separated by commas ({} {})",
             bad.join(", "),
-            if bad.len() == 1 { "is" } else { "are" }
+            if bad.len() == 1 { "is not an email address" } else { "are not email addresses" }
         ));
     }
     if found.len() > MAX_ADDRESSES {
@@ -199,7 +199,7 @@ mod tests {
     #[test]
     fn every_bad_address_is_named() {
         let e = parse_addresses("ok@school.example, nobody, a@b, <x@y.z>").unwrap_err();
-        assert!(e.contains("\"nobody\", \"a@b\", \"<x@y.z>\" are not"), "{e}");
+        assert!(e.contains("(\"nobody\", \"a@b\", \"<x@y.z>\" are not email addresses)"), "{e}");
         assert_eq!(parse_addresses("a1@school.example,").map(|v| v.len()), Ok(1));
         let six: Vec<String> = (1..=6).map(|i| format!("p{i}@school.example")).collect();
         assert!(parse_addresses(&six.join(",")).unwrap_err().contains("at most 5"));

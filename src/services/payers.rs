@@ -386,3 +386,42 @@ pub fn address_lines(payer: &payer::Model) -> String {
     }
     lines.join("\n")
 }
+
+/// Sets a payer's billing email addresses (as typed: separated by commas), for finance or the
+/// payer's own school business manager; everything else about the payer stays as it is.
+pub async fn set_billing_emails<C>(
+    db: &C,
+    partnership_id: i64,
+    id: i64,
+    typed: &str,
+    user_id: Option<i64>,
+) -> Result<payer::Model, ServiceError>
+where
+    C: ConnectionTrait + sea_orm::TransactionTrait,
+{
+    let list = crate::domain::mail::parse_addresses(typed).map_err(|m| {
+        let mut chars = m.chars();
+        ServiceError::invalid("email", chars.next().map(|c| c.to_uppercase().chain(chars).collect::<String>()).unwrap_or_default())
+    })?;
+    let txn = super::begin_write(db).await?;
+    let found = get(&txn, partnership_id, id).await?;
+    let joined = crate::domain::mail::join_addresses(&list);
+    let mut active: payer::ActiveModel = found.clone().into();
+    active.email = Set((!joined.is_empty()).then_some(joined));
+    let updated = active.update(&txn).await?;
+    audit::record(
+        &txn,
+        Event {
+            partnership_id,
+            user_id,
+            action: "payer.emails_changed",
+            entity: "payer",
+            entity_id: id,
+            before: Some(serde_json::json!({"email": found.email})),
+            after: Some(serde_json::json!({"email": updated.email})),
+        },
+    )
+    .await?;
+    sea_orm::TransactionSession::commit(txn).await?;
+    Ok(updated)
+}

@@ -14,6 +14,7 @@ pub mod imports;
 pub mod invoices;
 pub mod layers;
 pub mod limits;
+pub mod mail;
 pub mod memberships;
 pub mod offers;
 pub mod openapi;
@@ -75,6 +76,7 @@ pub fn router(state: AppState) -> Router {
         .merge(audit::router())
         .merge(settings::router())
         .merge(cards::router())
+        .merge(mail::router())
         .merge(funding::router())
         .merge(invoices::router())
         .merge(payments::router())

@@ -19,6 +19,8 @@ pub struct WebSettings {
     pub public_url: String,
     /// Where mail goes: an SMTP server, or the outbox folder.
     pub mailer: crate::services::mail::transport::Mailer,
+    /// The jobs `serve` runs on a schedule, with their cron schedules.
+    pub schedules: Vec<(crate::jobs::Job, String)>,
 }
 
 impl WebSettings {
@@ -33,6 +35,7 @@ impl WebSettings {
                 dir: std::env::temp_dir().join("partnership-billing-mail"),
                 from: crate::services::mail::transport::DEFAULT_FROM.into(),
             },
+            schedules: crate::jobs::Job::ALL.iter().map(|j| (*j, j.default_cron().to_string())).collect(),
         }
     }
 }

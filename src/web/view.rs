@@ -188,6 +188,11 @@ pub fn page_number(text: &str) -> Result<u64, String> {
     }
 }
 
+/// A record id from a page's address: anything but a number is a page that is not there.
+pub fn page_id(text: &str) -> Result<i64, PageError> {
+    text.parse().map_err(|_| PageError::NotFound)
+}
+
 /// A page number for a page: a bad one is a 400 saying so.
 pub fn page_param(text: &str) -> Result<u64, PageError> {
     page_number(text).map_err(PageError::BadRequest)

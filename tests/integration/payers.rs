@@ -95,7 +95,8 @@ async fn payers_on_the_pages(backend: Backend) {
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     let text = bad.text();
     assert!(
-        text.contains("Enter an email address like") && text.contains("Enter the postal address"),
+        text.contains("Enter email addresses like finance@school.example, separated by commas (\"not\", \"an\", \"email\" are not email addresses)")
+            && text.contains("Enter the postal address"),
         "{text}"
     );
     let saved = post(

@@ -70,6 +70,8 @@ pub struct CreditNoteSummary {
 #[derive(Debug, Clone, Serialize)]
 pub struct InvoiceView {
     pub id: i64,
+    /// Why reminders are paused for this invoice, when they are.
+    pub reminders_paused: Option<String>,
     pub number: Option<String>,
     pub status: InvoiceStatus,
     pub payer_id: i64,
@@ -222,6 +224,7 @@ pub async fn get(
     let payment_state = (status == InvoiceStatus::Issued).then(|| payment_state(&money, m.due_date, today));
     Ok(InvoiceView {
         id: m.id,
+        reminders_paused: m.reminders_paused.clone(),
         overdue: is_overdue(status, m.due_date, outstanding, today),
         number: m.number,
         status,

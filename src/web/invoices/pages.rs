@@ -296,6 +296,8 @@ struct InvoicePage {
     card_pay: bool,
     /// Card or Direct Debit payments for it that are pending or failed, in words.
     card_states: Vec<String>,
+    /// Finance may pause or resume reminders of it (issued and still owed).
+    can_pause: bool,
 }
 
 struct PaymentRow {
@@ -311,9 +313,7 @@ impl FieldErrors for InvoicePage {
     }
 }
 
-fn parse_id(text: &str) -> Result<i64, PageError> {
-    text.parse().map_err(|_| PageError::NotFound)
-}
+use crate::web::view::page_id as parse_id;
 
 #[derive(serde::Deserialize, Default)]
 struct ShowQuery {
@@ -455,6 +455,9 @@ async fn invoice_page(
         form_reason,
         card_pay,
         card_states,
+        can_pause: user.require(Action::ManageBilling).is_ok()
+            && status == Status::Issued
+            && v.outstanding > Money::ZERO,
         v,
     };
     Ok((code, render(&page)?).into_response())

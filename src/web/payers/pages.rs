@@ -135,6 +135,8 @@ struct PayerPage {
     held: Vec<(i64, String, String)>,
     years: Vec<SelectOption>,
     po: String,
+    /// Why reminders are paused for this payer, when they are.
+    reminders_paused: Option<String>,
 }
 
 /// The payer's page, with the PO form set to the year of its oldest held invoice (else this year).
@@ -178,7 +180,7 @@ async fn payer_page(
         kind: kind_label(&p.kind),
         contact: vec![
             ("Billing contact", p.contact_name.clone().unwrap_or_else(none)),
-            ("Email for invoices", p.email.clone().unwrap_or_else(none)),
+            ("Billing email addresses", p.email.clone().unwrap_or_else(none)),
             ("Postal address", p.address.lines().collect::<Vec<_>>().join(", ")),
         ],
         requires_po: p.requires_po,
@@ -190,6 +192,7 @@ async fn payer_page(
             .collect(),
         years: years.iter().map(|y| SelectOption::new(y.clone(), y.clone(), chosen.as_deref())).collect(),
         po,
+        reminders_paused: p.reminders_paused.clone(),
         name: p.name,
     };
     Ok(with_problems(&view.errors, render(&view)?))

@@ -25,18 +25,32 @@ struct AccountPage {
     entries: Vec<EntryRow>,
     opening: String,
     closing: String,
+    notice: Option<String>,
+    /// The payer's billing email addresses, in words.
+    emails: String,
+    /// The user may change them (finance, or the payer's own business manager).
+    can_edit_emails: bool,
+    /// The user may pay the payer's invoices by card from here.
+    card: bool,
+}
+
+#[derive(serde::Deserialize, Default)]
+pub(super) struct AccountQuery {
+    done: Option<String>,
 }
 
 pub(super) async fn account(
     State(state): State<AppState>,
     user: PageUser,
     Path(id): Path<String>,
+    Query(q): Query<AccountQuery>,
 ) -> Result<Response, PageError> {
     let payer_id = parse_id(&id)?;
     if !crate::web::payments::may_read_account(&state, &user.user, payer_id).await? {
         return Err(PageError::NotFound);
     }
     let finance = user.require(Action::ManageBilling).is_ok();
+    let payer = crate::services::payers::get(&state.db, user.partnership.id, payer_id).await?;
     let a =
         ledger::account(&state.db, user.partnership.id, payer_id, None, None, state.clock.today()).await?;
     let words = |m: Money| if m < Money::ZERO { format!("{} in credit", -m) } else { m.to_string() };
@@ -91,6 +105,13 @@ pub(super) async fn account(
             .collect(),
         opening: a.opening_balance.to_string(),
         closing: a.closing_balance.to_string(),
+        notice: q.done,
+        emails: payer.email.clone().unwrap_or_else(|| "None given: nothing is emailed".into()),
+        can_edit_emails: crate::web::mail::emails::may_change(&state, &user, payer_id).await?,
+        card: user.require(Action::ViewOwnInvoices).is_ok()
+            && a.outstanding > Money::ZERO
+            && crate::services::stripe::card_payments_on(&state.db, &state.settings.payments, user.partnership.id)
+                .await?,
         finance,
         a,
     };

@@ -46,9 +46,7 @@ pub fn router() -> Router<AppState> {
         .route("/invoices/{id}/write-off", get(write_off::write_off_form).post(write_off::write_off))
 }
 
-pub(super) fn parse_id(text: &str) -> Result<i64, PageError> {
-    text.parse().map_err(|_| PageError::NotFound)
-}
+pub(super) use crate::web::view::page_id as parse_id;
 
 pub(super) fn form_of(pairs: Vec<(String, String)>) -> FormData {
     FormData(pairs)

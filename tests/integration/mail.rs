@@ -343,3 +343,151 @@ async fn two_instances(backend: Backend) {
     }
 }
 on_both_databases!(two_instances_never_run_a_job_or_send_a_message_twice, two_instances);
+
+async fn post(client: &mut crate::helpers::Client, path: &str, csrf: &str, fields: &[(&str, &str)]) -> crate::helpers::Answer {
+    let mut all = vec![("csrf_token", csrf)];
+    all.extend_from_slice(fields);
+    client.post_form(path, &all).await
+}
+
+/// The demo with mail going to the test SMTP server.
+pub async fn mail_books(backend: Backend) -> Books {
+    let mut books = Books::unbilled(backend).await;
+    let settings = partnership_billing::web::WebSettings {
+        mailer: smtp_mailer(),
+        public_url: "https://billing.example".into(),
+        ..partnership_billing::web::WebSettings::local()
+    };
+    books.app.state.settings = std::sync::Arc::new(settings);
+    books.app.router = partnership_billing::web::router(books.app.state.clone());
+    books
+}
+
+async fn mail_on_the_pages(backend: Backend) {
+    let mut books = mail_books(backend).await;
+    let p = partnerships::list(&books.app.db).await.unwrap().remove(0);
+    let mut finance = books.app.client();
+    finance.sign_in("finance@demo.test", "demo-finance-2025").await;
+    let csrf = finance.session_csrf().await;
+
+    // the settings page starts with the usual steps, everything off
+    let page = finance.get("/reminders").await.text();
+    assert!(page.contains("falls due in a week") && page.contains("Step 6"), "{page}");
+    // bad input is named field by field, and nothing is saved
+    let bad = post(
+        &mut finance,
+        "/reminders",
+        &csrf,
+        &[("documents", "yes"), ("reminders", "on"), ("minimum", "lots"), ("days_1", "abc"), ("when_1", "after"), ("wording_1", "Pay"), ("days_2", "3"), ("when_2", "after"), ("wording_2", "")],
+    )
+    .await;
+    assert_eq!(bad.status, axum::http::StatusCode::UNPROCESSABLE_ENTITY);
+    let text = bad.text();
+    assert!(text.contains("Step 1: enter the number of days as a whole number from 0 to 365 (you wrote \"abc\")"), "{text}");
+    assert!(text.contains("The smallest amount to remind about must be an amount, like 1500.00 (you wrote \"lots\")"), "{text}");
+    assert!(text.contains("Step 2: enter what the reminder says"), "{text}");
+    assert!(!reminders::schedule(&books.app.db, p.id).await.unwrap().on, "nothing saved");
+    let saved = post(
+        &mut finance,
+        "/reminders",
+        &csrf,
+        &[
+            ("documents", "yes"), ("reminders", "on"), ("minimum", "10.00"),
+            ("days_1", "7"), ("when_1", "before"), ("wording_1", "Due next week."),
+            ("days_2", "14"), ("when_2", "after"), ("wording_2", "Two weeks late."),
+        ],
+    )
+    .await;
+    assert_eq!(saved.location().as_deref(), Some("/reminders?done=saved"), "{}", saved.text());
+    let schedule = reminders::schedule(&books.app.db, p.id).await.unwrap();
+    assert!(schedule.on && schedule.documents_mailed);
+    assert_eq!(schedule.steps.iter().map(|s| s.days_from_due).collect::<Vec<_>>(), vec![-7, 14]);
+    books.bill().await;
+
+    // the business manager gives their school two billing addresses (a bad one is refused)
+    let own = invoice::Entity::find()
+        .filter(invoice::Column::PayerName.eq("Riverside Park Primary School"))
+        .one(&books.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut sbm = books.app.client();
+    sbm.sign_in("sbm@demo.test", "demo-school-2025").await;
+    let sbm_csrf = sbm.session_csrf().await;
+    let account = sbm.get(&format!("/payers/{}/account", own.payer_id)).await.text();
+    assert!(account.contains("None given: nothing is emailed"), "{account}");
+    let refused = post(&mut sbm, &format!("/payers/{}/emails", own.payer_id), &sbm_csrf, &[("email", "office at school")]).await;
+    assert_eq!(refused.status, axum::http::StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text().contains("are not email addresses"), "{}", refused.text());
+    let word = unique();
+    let (office, bursar) = (format!("office-{word}@school.example"), format!("bursar-{word}@school.example"));
+    let both = format!("{office}, {bursar}");
+    let ok = post(&mut sbm, &format!("/payers/{}/emails", own.payer_id), &sbm_csrf, &[("email", &both)]).await;
+    assert!(ok.location().is_some_and(|l| l.starts_with(&format!("/payers/{}/account?done=", own.payer_id))));
+    assert!(sbm.get(&format!("/payers/{}/account", own.payer_id)).await.text().contains(&both));
+    // another school's payer is not theirs
+    let other = invoice::Entity::find()
+        .filter(invoice::Column::PayerName.eq("Northgate Learning Trust"))
+        .one(&books.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(sbm.get(&format!("/payers/{}/emails", other.payer_id)).await.status, axum::http::StatusCode::NOT_FOUND);
+
+    // finance runs the mail job from the Jobs page and sees what went
+    let ran = post(&mut finance, "/jobs/send-mail/run", &csrf, &[]).await;
+    assert_eq!(ran.location().as_deref(), Some("/jobs?ran=send-mail"));
+    let jobs_page = finance.get("/jobs?ran=send-mail").await.text();
+    assert!(jobs_page.contains("Send mail: Queued") && jobs_page.contains("Run now (page)"), "{jobs_page}");
+    assert_eq!(received_by(&office).len(), 1);
+    assert_eq!(received_by(&bursar).len(), 1);
+    let outbox = finance.get("/mail?state=sent").await.text();
+    assert!(outbox.contains(own.number.as_deref().unwrap()) && outbox.contains(&both), "{outbox}");
+    let unsent = finance.get("/mail?state=no_address").await.text();
+    assert!(unsent.contains("Not sent: no billing email"), "{unsent}");
+    assert_eq!(finance.get("/mail?state=lost").await.status, axum::http::StatusCode::BAD_REQUEST);
+    // a message without an address cannot be sent again until the payer has one
+    let no_address = outbox_message::Entity::find()
+        .filter(outbox_message::Column::State.eq("no_address"))
+        .one(&books.app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let message_page = finance.get(&format!("/mail/{}", no_address.id)).await.text();
+    assert!(message_page.contains("Send it again") && message_page.contains("What it says"), "{message_page}");
+    let again = post(&mut finance, &format!("/mail/{}/send-again", no_address.id), &csrf, &[]).await;
+    assert_eq!(again.status, axum::http::StatusCode::CONFLICT);
+    assert!(again.text().contains("The payer has no billing email address"), "{}", again.text());
+
+    // pausing an invoice's reminders holds it back, with the reason, on the reminders page
+    let paused = post(&mut finance, &format!("/invoices/{}/reminders", own.id), &csrf, &[("reason", "disputed")]).await;
+    assert!(paused.location().is_some_and(|l| l.starts_with(&format!("/invoices/{}?done=", own.id))));
+    assert!(finance.get(&format!("/invoices/{}", own.id)).await.text().contains("Reminders are paused: disputed"));
+    let empty = post(&mut finance, &format!("/invoices/{}/reminders", other.id), &csrf, &[("reason", " ")]).await;
+    assert_eq!(empty.status, axum::http::StatusCode::BAD_REQUEST);
+    let due = own.due_date.unwrap();
+    books.app.state.clock = partnership_billing::clock::Clock::Fixed((due + Duration::days(15)).and_hms_opt(9, 0, 0).unwrap().and_utc());
+    books.app.router = partnership_billing::web::router(books.app.state.clone());
+    let mut finance = books.app.client();
+    finance.sign_in("finance@demo.test", "demo-finance-2025").await;
+    let csrf = finance.session_csrf().await;
+    let page = finance.get("/reminders").await.text();
+    assert!(page.contains("Held back") && page.contains("Paused for this invoice: disputed"), "{page}");
+    assert!(page.contains("14 days after the due date"), "{page}");
+
+    // finance emails the statement; a second click the same day does not send it twice
+    let first = post(&mut finance, &format!("/payers/{}/statement/email", own.payer_id), &csrf, &[]).await;
+    assert!(first.location().is_some_and(|l| l.contains("queued")), "{:?}", first.location());
+    let second = post(&mut finance, &format!("/payers/{}/statement/email", own.payer_id), &csrf, &[]).await;
+    assert!(second.location().is_some_and(|l| l.contains("already")), "{:?}", second.location());
+    post(&mut finance, "/jobs/send-mail/run", &csrf, &[]).await;
+    let statements: Vec<_> = received_by(&office)
+        .iter()
+        .filter_map(|raw| mail_parser::MessageParser::default().parse(raw).map(|m| (m.subject().unwrap_or_default().to_string(), m.attachments().count())))
+        .filter(|(s, _)| s.starts_with("Statement of account"))
+        .collect();
+    assert_eq!(statements.len(), 1, "{statements:?}");
+    assert_eq!(statements[0].1, 1, "the statement PDF is attached");
+    let _ = p;
+}
+on_both_databases!(finance_and_business_managers_run_mail_on_the_pages, mail_on_the_pages);

@@ -167,7 +167,7 @@ pub(super) async fn save(
     let minimum_money = if minimum.is_empty() {
         Some(Money::ZERO)
     } else {
-        match problems.amount(&form, "minimum", "the smallest amount to remind about, like 50.00").map(Money::from_decimal) {
+        match problems.amount(&form, "minimum", "the smallest amount to remind about").map(Money::from_decimal) {
             Some(Ok(m)) => Some(m),
             Some(Err(e)) => {
                 problems.add("minimum", format!("The smallest amount to remind about: {e}"));

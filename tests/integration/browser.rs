@@ -275,6 +275,7 @@ async fn journeys_in_a_real_browser() {
         finance_bills_a_term(&browser, &base).await;
         business_manager_downloads_their_invoice(&browser, &base).await;
         finance_records_a_payment(&browser, &base).await;
+        finance_chases_by_email(&browser, &base).await;
         board_compares_funding_options(&browser, &base).await;
         finance_builds_a_funding_scenario(&browser, &base).await;
         first_year::a_new_partnership_bills_its_first_year(&browser).await;
@@ -506,6 +507,60 @@ async fn finance_records_a_payment(b: &Browser, base: &SocketAddr) {
     b.click_button("Sign out").await;
 }
 
+/// A business manager gives their school a billing email address; finance turns emailing and
+/// reminders on, emails a statement, runs the mail job by hand, reads the email in the outbox
+/// and pauses an invoice's reminders.
+async fn finance_chases_by_email(b: &Browser, base: &SocketAddr) {
+    sign_in(b, base, "sbm@demo.test", "demo-school-2025").await;
+    b.click_link("Invoices").await;
+    b.click_partial_link("RH-").await;
+    b.click_partial_link("statement of account").await;
+    b.click_partial_link("Change").await;
+    b.accessible("billing email addresses").await;
+    b.fill("email", "office@riverside.example, not an address").await;
+    b.click_button("Save the addresses").await;
+    assert!(b.text().await.contains("are not email addresses"));
+    b.accessible("billing email addresses with an error").await;
+    b.fill("email", "office@riverside.example").await;
+    b.click_button("Save the addresses").await;
+    assert!(b.text().await.contains("billing email addresses were saved"));
+    b.go(base, "/").await;
+    b.click_button("Sign out").await;
+
+    sign_in(b, base, "finance@demo.test", "demo-finance-2025").await;
+    b.click_link("Billing").await;
+    b.click_partial_link("Reminders and emails").await;
+    b.accessible("reminders and emails").await;
+    b.choose("documents", "yes").await;
+    b.choose("reminders", "on").await;
+    b.click_button("Save reminders and emails").await;
+    assert!(b.text().await.contains("settings were saved"));
+    b.accessible("reminders and emails, saved").await;
+    b.click_link("Invoices").await;
+    b.click_partial_link("RH-").await;
+    b.fill("pause-reason", "disputed").await;
+    b.click_button("Pause reminders").await;
+    assert!(b.text().await.contains("Reminders are paused: disputed"));
+    b.accessible("an invoice with reminders paused").await;
+    b.click_partial_link("statement of account").await;
+    b.click_button("Email this statement").await;
+    assert!(b.text().await.contains("The statement is queued to be emailed"));
+    b.go(base, "/jobs").await;
+    b.accessible("jobs").await;
+    b.click_button("Run now: Send mail").await;
+    let jobs = b.text().await;
+    assert!(jobs.contains("Send mail: Queued") && jobs.contains("Run now (page)"), "{jobs}");
+    b.accessible("jobs after a run").await;
+    b.go(base, "/mail").await;
+    b.accessible("the emails list").await;
+    b.click_partial_link("Statement of account from").await;
+    let message = b.text().await;
+    assert!(message.contains("What it says") && message.contains("Please find attached"), "{message}");
+    b.accessible("an email").await;
+    b.go(base, "/").await;
+    b.click_button("Sign out").await;
+}
+
 async fn board_compares_funding_options(b: &Browser, base: &SocketAddr) {
     sign_in(b, base, "board@demo.test", "demo-board-2025").await;
     b.click_link("Funding models").await;
@@ -706,6 +761,9 @@ async fn pages_fit_a_phone(b: &Browser, base: &SocketAddr) {
         "/bank-statements",
         "/bank-statements/1",
         "/settlements/new?council=1",
+        "/reminders",
+        "/mail",
+        "/jobs",
     ];
     sign_in(b, base, "admin@demo.test", "demo-admin-2025").await;
     let mut too_wide = Vec::new();

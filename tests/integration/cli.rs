@@ -337,3 +337,38 @@ fn stripe_keys_are_read_from_standard_input_and_never_printed() {
     let removed = run_with_input(&db, &["stripe-keys", "--remove"], &[key], "");
     assert!(String::from_utf8_lossy(&removed.stdout).contains("removed"));
 }
+
+#[test]
+fn jobs_are_listed_and_run_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("jobs.db").display());
+    let outbox = dir.path().join("outbox");
+    let outbox_env = ("MAIL_OUTBOX_DIR", outbox.to_str().unwrap());
+    let demo = run(&db, &["demo"], &[]);
+    assert!(demo.status.success(), "{}", String::from_utf8_lossy(&demo.stderr));
+    let listed = run(&db, &["jobs", "list"], &[("PB_CRON_REMINDERS", "0 30 6 * * *")]);
+    let text = String::from_utf8_lossy(&listed.stdout);
+    assert!(text.contains("reminders") && text.contains("\"0 30 6 * * *\""), "{text}");
+    assert!(text.contains("demo: send-mail has not run yet."), "{text}");
+    let cron = run(&db, &["jobs", "list"], &[("PB_CRON_SEND_MAIL", "*/5 * * * *")]);
+    assert!(!cron.status.success());
+    assert!(String::from_utf8_lossy(&cron.stderr).contains("PB_CRON_SEND_MAIL: \"*/5 * * * *\" is not a schedule of six fields"));
+    let unknown = run(&db, &["jobs", "run", "payroll"], &[]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("there is no job \"payroll\"; the jobs are reminders, send-mail"));
+    // a day well after the demo's invoices fell due: the overdue ones are reminded
+    let reminded = run(&db, &["jobs", "run", "reminders", "--today", "2026-12-31"], &[outbox_env]);
+    let text = String::from_utf8_lossy(&reminded.stdout);
+    assert!(reminded.status.success() && text.contains("demo: reminders done: Queued"), "{text}");
+    let again = run(&db, &["jobs", "run", "reminders", "--today", "2026-12-31"], &[outbox_env]);
+    assert!(String::from_utf8_lossy(&again.stdout).contains("Queued 0 reminders"), "the same day twice queues nothing");
+    let sent = run(&db, &["jobs", "run", "send-mail"], &[outbox_env]);
+    let text = String::from_utf8_lossy(&sent.stdout);
+    assert!(sent.status.success() && text.contains("written as files to the folder"), "{text}");
+    let files: Vec<_> = std::fs::read_dir(&outbox).unwrap().flatten().filter(|e| e.path().extension().is_some_and(|x| x == "eml")).collect();
+    assert!(!files.is_empty(), "{text}");
+    let first = std::fs::read_to_string(files[0].path()).unwrap();
+    assert!(first.contains("Subject:") && first.contains("application/pdf"), "{first}");
+    let listed = run(&db, &["jobs", "list"], &[]);
+    assert!(String::from_utf8_lossy(&listed.stdout).contains("demo: send-mail last ran"));
+}

@@ -98,7 +98,33 @@ where
         };
         ledger::settle(db, partnership, &settlement, actor).await?;
     }
+    demo_mail(db, partnership, actor.now).await?;
     Ok(true)
+}
+
+/// Gives every demo payer a made-up billing address, emails documents from now on, and turns
+/// reminders on with the usual steps, so the Emails, Reminders and Jobs pages have something
+/// to show (mail goes to the outbox folder unless SMTP_URL is set).
+async fn demo_mail<C>(db: &C, partnership: &Partnership, now: chrono::DateTime<chrono::Utc>) -> Result<(), ServiceError>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
+    use entity::payer;
+    for p in payer::Entity::find().filter(payer::Column::PartnershipId.eq(partnership.id)).all(db).await? {
+        let words: Vec<String> = p
+            .name
+            .to_lowercase()
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_string)
+            .collect();
+        let address = format!("finance@{}.example", words.join("-"));
+        crate::services::payers::set_billing_emails(db, partnership.id, p.id, &address, None).await?;
+    }
+    let mut schedule = crate::services::reminders::schedule(db, partnership.id).await?;
+    schedule.on = true;
+    schedule.documents_mailed = true;
+    crate::services::reminders::save_schedule(db, partnership.id, &schedule, None, now).await
 }
 
 /// A Lloyds CSV statement, dated `today`, paying some of what the partnership is owed the ways

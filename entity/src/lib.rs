@@ -10,6 +10,7 @@ pub mod billing_run;
 pub mod credit_note;
 pub mod credit_note_line;
 pub mod credit_note_rate;
+pub mod direct_debit_mandate;
 pub mod document_sequence;
 pub mod income_budget;
 pub mod invoice;

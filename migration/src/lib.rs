@@ -13,6 +13,7 @@ mod m20261129_000007_ledger;
 mod m20261129_000008_bank_statements;
 mod m20261130_000009_card_payments;
 mod m20261130_000010_mail_and_jobs;
+mod m20261130_000011_direct_debit;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000008_bank_statements::Migration),
             Box::new(m20261130_000009_card_payments::Migration),
             Box::new(m20261130_000010_mail_and_jobs::Migration),
+            Box::new(m20261130_000011_direct_debit::Migration),
         ]
     }
 }

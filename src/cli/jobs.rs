@@ -60,6 +60,7 @@ pub async fn jobs(settings: &Settings, action: JobsAction) -> anyhow::Result<Exi
             let ctx = JobContext {
                 db: db.clone(),
                 mailer,
+                payments: settings.payments.clone(),
                 public_url: settings.web.public_url.clone(),
                 instance: jobs::instance_name(),
             };

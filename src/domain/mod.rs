@@ -6,6 +6,7 @@ pub mod bank;
 pub mod billing;
 pub mod billing_phase;
 pub mod credit;
+pub mod direct_debit;
 pub mod fees;
 pub mod funding;
 pub mod gias;

@@ -25,16 +25,19 @@ pub enum Job {
     SendMail,
     /// Queue the day's reminders of unpaid invoices.
     Reminders,
+    /// Send Direct Debit advance notices and collect what is due.
+    DirectDebit,
 }
 
 impl Job {
-    pub const ALL: [Job; 2] = [Job::Reminders, Job::SendMail];
+    pub const ALL: [Job; 3] = [Job::DirectDebit, Job::Reminders, Job::SendMail];
 
     /// The name used on the command line and in the database.
     pub fn name(self) -> &'static str {
         match self {
             Job::SendMail => "send-mail",
             Job::Reminders => "reminders",
+            Job::DirectDebit => "direct-debit",
         }
     }
 
@@ -46,6 +49,7 @@ impl Job {
         match self {
             Job::SendMail => "Send mail",
             Job::Reminders => "Queue reminders",
+            Job::DirectDebit => "Collect Direct Debits",
         }
     }
 
@@ -57,6 +61,9 @@ impl Job {
             Job::Reminders => {
                 "Queues a reminder for each unpaid invoice whose next reminder step has come (when reminders are on). The mail job sends them."
             }
+            Job::DirectDebit => {
+                "For payers with an active Direct Debit: tells them three working days ahead what will be collected and when, then collects each invoice on its day through Stripe."
+            }
         }
     }
 
@@ -65,6 +72,7 @@ impl Job {
         match self {
             Job::SendMail => "0 */5 * * * *",
             Job::Reminders => "0 0 7 * * *",
+            Job::DirectDebit => "0 0 6 * * *",
         }
     }
 
@@ -73,6 +81,7 @@ impl Job {
         match self {
             Job::SendMail => "PB_CRON_SEND_MAIL",
             Job::Reminders => "PB_CRON_REMINDERS",
+            Job::DirectDebit => "PB_CRON_DIRECT_DEBIT",
         }
     }
 }
@@ -109,6 +118,8 @@ impl Trigger {
 pub struct JobContext {
     pub db: DatabaseConnection,
     pub mailer: Mailer,
+    /// Where each partnership's Stripe keys open (for Direct Debit).
+    pub payments: crate::settings::PaymentSettings,
     /// The service's address, for links in messages.
     pub public_url: String,
     /// This process, as recorded on runs and leases (host and process id).
@@ -180,6 +191,7 @@ pub async fn run(
     let result = match job {
         Job::SendMail => send_mail(ctx, partnership, now).await,
         Job::Reminders => reminders(ctx, partnership, today, now).await,
+        Job::DirectDebit => direct_debit(ctx, partnership, today, now).await,
     };
     lease::release(db, &lease_name, &holder, now).await?;
     let (outcome, summary) = match result {
@@ -224,6 +236,31 @@ async fn reminders(
     let (queued, held) =
         crate::services::reminders::queue_due(&ctx.db, partnership, &ctx.public_url, today, now).await?;
     Ok(format!("Queued {queued} reminders; {held} held back (paused, being collected, or under the minimum)."))
+}
+
+async fn direct_debit(
+    ctx: &JobContext,
+    partnership: &Partnership,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<String, ServiceError> {
+    let done = crate::services::stripe::direct_debit::collect_due(
+        &ctx.db,
+        &ctx.payments,
+        partnership,
+        &ctx.public_url,
+        today,
+        now,
+    )
+    .await?;
+    let mut words = format!(
+        "Sent {} advance notices; asked for {} collections ({}).",
+        done.notices, done.collections, done.collected
+    );
+    if !done.held.is_empty() {
+        words.push_str(&format!(" Not collected: {}.", done.held.join("; ")));
+    }
+    Ok(words)
 }
 
 /// Runs per page of the Jobs page.

@@ -277,6 +277,18 @@ pub async fn due(
             reason,
         })?);
     }
+    // Invoices a payer was told will be collected by Direct Debit are not chased meanwhile.
+    let to_collect: HashSet<i64> = outbox_message::Entity::find()
+        .select_only()
+        .column(outbox_message::Column::DocumentId)
+        .filter(outbox_message::Column::PartnershipId.eq(partnership_id))
+        .filter(outbox_message::Column::Kind.eq("direct_debit_notice"))
+        .into_tuple::<Option<i64>>()
+        .all(db)
+        .await?
+        .into_iter()
+        .flatten()
+        .collect();
     let payer_ids: Vec<i64> = open.iter().map(|i| i.payer_id).collect::<HashSet<_>>().into_iter().collect();
     let mut payers: HashMap<i64, payer::Model> = HashMap::new();
     for chunk in payer_ids.chunks(500) {
@@ -301,6 +313,8 @@ pub async fn due(
             Some(format!("Paused for {}: {r}", p.name))
         } else if collecting.contains(&i.id) {
             Some("Being collected by card or Direct Debit".to_string())
+        } else if to_collect.contains(&i.id) {
+            Some("To be collected by Direct Debit".to_string())
         } else if owed < schedule.minimum {
             Some(format!("Owes {owed}, under the minimum of {}", schedule.minimum))
         } else {

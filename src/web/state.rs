@@ -65,6 +65,7 @@ impl AppState {
         crate::jobs::JobContext {
             db: self.db.clone(),
             mailer: self.settings.mailer.clone(),
+            payments: self.settings.payments.clone(),
             public_url: self.settings.public_url.clone(),
             instance: crate::jobs::instance_name(),
         }

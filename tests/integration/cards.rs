@@ -48,6 +48,42 @@ pub async fn stripe_stub() -> (String, Asked) {
             }),
         )
         .route(
+            "/v1/customers",
+            post({
+                let log = log.clone();
+                move |body: String| async move {
+                    let n = {
+                        let mut l = log.lock().unwrap();
+                        l.push(("/v1/customers".into(), body));
+                        l.len()
+                    };
+                    axum::Json(json!({ "id": format!("cus_test_{n}"), "object": "customer" }))
+                }
+            }),
+        )
+        .route(
+            "/v1/payment_intents",
+            post({
+                let log = log.clone();
+                let keys: Arc<Mutex<std::collections::HashMap<String, String>>> = Arc::default();
+                move |headers: axum::http::HeaderMap, body: String| async move {
+                    let key = headers
+                        .get("idempotency-key")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default()
+                        .to_string();
+                    let id = {
+                        let mut l = log.lock().unwrap();
+                        l.push(("/v1/payment_intents".into(), format!("idempotency_key={key}&{body}")));
+                        let n = l.len();
+                        // Stripe answers a repeated key with the PaymentIntent the first made.
+                        keys.lock().unwrap().entry(key).or_insert_with(|| format!("pi_test_dd_{n}")).clone()
+                    };
+                    axum::Json(json!({ "id": id, "object": "payment_intent", "status": "processing" }))
+                }
+            }),
+        )
+        .route(
             "/v1/refunds",
             post(move |body: String| async move {
                 let n = {

@@ -355,7 +355,7 @@ fn jobs_are_listed_and_run_from_the_command_line() {
     assert!(String::from_utf8_lossy(&cron.stderr).contains("PB_CRON_SEND_MAIL: \"*/5 * * * *\" is not a schedule of six fields"));
     let unknown = run(&db, &["jobs", "run", "payroll"], &[]);
     assert_eq!(unknown.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&unknown.stderr).contains("there is no job \"payroll\"; the jobs are reminders, send-mail"));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("there is no job \"payroll\"; the jobs are direct-debit, reminders, send-mail"));
     // a day well after the demo's invoices fell due: the overdue ones are reminded
     let reminded = run(&db, &["jobs", "run", "reminders", "--today", "2026-12-31"], &[outbox_env]);
     let text = String::from_utf8_lossy(&reminded.stdout);

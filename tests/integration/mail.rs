@@ -36,6 +36,7 @@ fn context(db: &DatabaseConnection, instance: &str) -> JobContext {
     JobContext {
         db: db.clone(),
         mailer: smtp_mailer(),
+        payments: partnership_billing::settings::PaymentSettings::default(),
         public_url: "https://billing.example".into(),
         instance: instance.into(),
     }

@@ -14,6 +14,7 @@ mod cards;
 mod cli;
 mod credits;
 mod details;
+mod direct_debit;
 mod enrolment;
 mod funding;
 mod import;

@@ -236,3 +236,52 @@ pub fn reminder(
         queued_by: None,
     }
 }
+
+/// Advance notice of a Direct Debit: how much will be collected, from which mandate, and when.
+pub fn direct_debit_notice(
+    partnership: &Partnership,
+    public_url: &str,
+    p: &payer::Model,
+    i: &invoice::Model,
+    amount: Money,
+    collect_on: NaiveDate,
+    mandate_reference: Option<&str>,
+) -> NewMessage {
+    let number = i.number.clone().unwrap_or_default();
+    let mut facts = vec![
+        ("Invoice number".to_string(), number.clone()),
+        ("Amount".to_string(), amount.to_string()),
+        ("Collected on or just after".to_string(), long_date(collect_on)),
+    ];
+    if let Some(reference) = mandate_reference {
+        facts.push(("Direct Debit reference".into(), reference.to_string()));
+    }
+    NewMessage {
+        kind: MessageKind::DirectDebitNotice,
+        dedupe_key: format!("dd_notice:{}", i.id),
+        payer_id: Some(p.id),
+        document_id: Some(i.id),
+        subject: format!(
+            "Direct Debit notice from {}: {amount} will be collected on {}",
+            partnership.name,
+            long_date(collect_on)
+        ),
+        letter: Letter {
+            greeting: greeting(p),
+            paragraphs: vec![
+                format!(
+                    "This is advance notice that {amount} for invoice {number} will be collected by Direct Debit from your bank account on or just after {}.",
+                    long_date(collect_on)
+                ),
+                "You do not need to do anything. If you think this is wrong, reply to this email at once. Your payments are protected by the Direct Debit Guarantee.".into(),
+            ],
+            facts_caption: "Direct Debit".into(),
+            facts,
+            link: Some((format!("{public_url}/invoices/{}", i.id), format!("View invoice {number} online"))),
+            sign_off: sign_off(partnership),
+            footer: footer(partnership, &number),
+        },
+        attachment: None,
+        queued_by: None,
+    }
+}

@@ -168,7 +168,8 @@ async fn already_seen(
         .is_some())
 }
 
-fn text_at<'a>(object: &'a Value, pointer: &str) -> Option<&'a str> {
+/// A text field of an event's object (or the id of an expanded object there).
+pub(super) fn text_at<'a>(object: &'a Value, pointer: &str) -> Option<&'a str> {
     object.pointer(pointer).and_then(|v| v.as_str().or_else(|| v.get("id").and_then(Value::as_str)))
 }
 
@@ -203,7 +204,7 @@ impl Step<'_> {
         match kind {
             "checkout.session.completed" | "checkout.session.async_payment_succeeded" => {
                 if text_at(o, "/mode") == Some("setup") {
-                    return Ok("Direct Debit set-up: not handled by this version".into());
+                    return super::direct_debit::setup_completed(txn, self.partnership.id, o, self.occurred).await;
                 }
                 let paid = kind.ends_with("succeeded") || text_at(o, "/payment_status") == Some("paid");
                 if paid {
@@ -228,11 +229,24 @@ impl Step<'_> {
                 self.moved(txn, intent_ids(), ProviderState::Processing, None).await
             }
             "payment_intent.payment_failed" => {
-                let why = text_at(o, "/last_payment_error/message")
+                let why: String = text_at(o, "/last_payment_error/message")
                     .map(|m| m.chars().take(500).collect())
                     .unwrap_or_else(|| "The payment did not go through".to_string());
-                self.moved(txn, intent_ids(), ProviderState::Failed, Some(why)).await
+                let outcome = self.moved(txn, intent_ids(), ProviderState::Failed, Some(why.clone())).await?;
+                // A failed Direct Debit stops automatic collection until finance acts.
+                if let Some(row) = self.find(txn, &intent_ids()).await?
+                    && row.kind == ProviderKind::DirectDebit.as_str()
+                    && row.state == ProviderState::Failed.as_str()
+                {
+                    super::direct_debit::stop_after_failure(txn, self.partnership.id, row.payer_id, &why).await?;
+                    return Ok(format!("{outcome}; automatic collection stopped"));
+                }
+                Ok(outcome)
             }
+            "setup_intent.succeeded" => {
+                super::direct_debit::setup_succeeded(txn, self.partnership.id, o, self.occurred).await
+            }
+            "mandate.updated" => super::direct_debit::mandate_updated(txn, self.partnership.id, o, self.occurred).await,
             "payment_intent.canceled" => self.moved(txn, intent_ids(), ProviderState::Cancelled, None).await,
             "charge.refunded" => self.refunded(txn).await,
             _ => Ok("Not used by this service".into()),
@@ -316,7 +330,11 @@ impl Step<'_> {
         let row = provider_payment::ActiveModel {
             partnership_id: Set(self.partnership.id),
             payer_id: Set(payer_id),
-            kind: Set(ProviderKind::Card.as_str().into()),
+            kind: Set(if text_at(self.object, "/metadata/method") == Some("direct_debit") {
+                ProviderKind::DirectDebit.as_str().into()
+            } else {
+                ProviderKind::Card.as_str().into()
+            }),
             checkout_session_id: Set(ids.session.clone()),
             payment_intent_id: Set(ids.intent.clone()),
             invoice_ids: Set(invoice_ids),

@@ -7,6 +7,7 @@
 //! payment.
 
 pub mod checkout;
+pub mod direct_debit;
 pub mod events;
 
 pub use checkout::{CardCheckout, ProviderPaymentView, payments_of_payer, refund_card, start_card_payment};

@@ -15,9 +15,7 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 
-fn parse_id(text: &str) -> Result<i64, PageError> {
-    text.parse().map_err(|_| PageError::NotFound)
-}
+use crate::web::view::page_id as parse_id;
 
 /// Sends the payer to Stripe's page for the invoices chosen (all `payer`'s, when given).
 async fn go_pay(
@@ -80,11 +78,11 @@ pub(super) async fn pay_several(
 
 #[derive(Template)]
 #[template(path = "cards/result.html")]
-struct ResultPage {
-    chrome: Chrome,
-    heading: String,
-    paragraphs: Vec<String>,
-    links: Vec<(String, String)>,
+pub(super) struct ResultPage {
+    pub(super) chrome: Chrome,
+    pub(super) heading: String,
+    pub(super) paragraphs: Vec<String>,
+    pub(super) links: Vec<(String, String)>,
 }
 
 #[derive(serde::Deserialize, Default)]

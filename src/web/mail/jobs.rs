@@ -47,6 +47,7 @@ pub fn schedule_words(cron: Option<&str>) -> String {
         None => "Only when run by hand".into(),
         Some("0 */5 * * * *") => "Every 5 minutes".into(),
         Some("0 0 7 * * *") => "Every day at 07:00 (UTC)".into(),
+        Some("0 0 6 * * *") => "Every day at 06:00 (UTC)".into(),
         Some(other) => format!("On the schedule \"{other}\" (seconds, minutes, hours, day, month, weekday; UTC)"),
     }
 }

@@ -32,6 +32,14 @@ struct AccountPage {
     can_edit_emails: bool,
     /// The user may pay the payer's invoices by card from here.
     card: bool,
+    /// The Direct Debit, in words, when the payer has one.
+    direct_debit: Option<String>,
+    /// Why automatic collection is stopped, for finance to start it again.
+    dd_stopped: Option<String>,
+    /// The user may set up a Direct Debit for the payer.
+    can_set_up_dd: bool,
+    /// Invoices to be collected by Direct Debit, and when.
+    planned: Vec<(String, String)>,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -51,6 +59,10 @@ pub(super) async fn account(
     }
     let finance = user.require(Action::ManageBilling).is_ok();
     let payer = crate::services::payers::get(&state.db, user.partnership.id, payer_id).await?;
+    let stripe_on =
+        crate::services::stripe::card_payments_on(&state.db, &state.settings.payments, user.partnership.id).await?;
+    let mandate =
+        crate::services::stripe::direct_debit::mandate_of(&state.db, user.partnership.id, payer_id).await?;
     let a =
         ledger::account(&state.db, user.partnership.id, payer_id, None, None, state.clock.today()).await?;
     let words = |m: Money| if m < Money::ZERO { format!("{} in credit", -m) } else { m.to_string() };
@@ -108,10 +120,36 @@ pub(super) async fn account(
         notice: q.done,
         emails: payer.email.clone().unwrap_or_else(|| "None given: nothing is emailed".into()),
         can_edit_emails: crate::web::mail::emails::may_change(&state, &user, payer_id).await?,
-        card: user.require(Action::ViewOwnInvoices).is_ok()
-            && a.outstanding > Money::ZERO
-            && crate::services::stripe::card_payments_on(&state.db, &state.settings.payments, user.partnership.id)
-                .await?,
+        card: user.require(Action::ViewOwnInvoices).is_ok() && a.outstanding > Money::ZERO && stripe_on,
+        direct_debit: mandate.as_ref().map(|m| {
+            let mut words = format!("{} since {}", m.state.label(), long_date(m.since.date_naive()));
+            if let Some(r) = &m.reference {
+                words.push_str(&format!(", reference {r}"));
+            }
+            words
+        }),
+        dd_stopped: mandate.as_ref().and_then(|m| m.stopped_reason.clone()),
+        can_set_up_dd: user.require(Action::ViewOwnInvoices).is_ok()
+            && stripe_on
+            && mandate.as_ref().is_none_or(|m| {
+                matches!(
+                    m.state,
+                    crate::domain::direct_debit::MandateState::SettingUp
+                        | crate::domain::direct_debit::MandateState::Inactive
+                )
+            }),
+        planned: {
+            let planned = crate::services::stripe::direct_debit::planned_collections(
+                &state.db,
+                user.partnership.id,
+                payer_id,
+            )
+            .await?;
+            a.invoices
+                .iter()
+                .filter_map(|i| planned.iter().find(|(id, _)| *id == i.id).map(|(_, on)| (i.number.clone(), long_date(*on))))
+                .collect()
+        },
         finance,
         a,
     };

@@ -33,6 +33,8 @@ pub struct Model {
     pub late_payment_claims: bool,
     /// Invoices, credit notes and receipts from this moment are emailed; none when empty.
     pub documents_mailed_from: Option<DateTimeUtc>,
+    /// The reference rate late-payment interest adds 8% to, in hundredths of a percent.
+    pub late_payment_reference_bp: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -14,6 +14,7 @@ mod m20261129_000008_bank_statements;
 mod m20261130_000009_card_payments;
 mod m20261130_000010_mail_and_jobs;
 mod m20261130_000011_direct_debit;
+mod m20261130_000012_late_payment_rate;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000009_card_payments::Migration),
             Box::new(m20261130_000010_mail_and_jobs::Migration),
             Box::new(m20261130_000011_direct_debit::Migration),
+            Box::new(m20261130_000012_late_payment_rate::Migration),
         ]
     }
 }

@@ -12,6 +12,7 @@ pub mod funding;
 pub mod gias;
 pub mod instalments;
 pub mod invoice;
+pub mod late_payment;
 pub mod ledger;
 pub mod mail;
 pub mod money;

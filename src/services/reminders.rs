@@ -25,6 +25,10 @@ pub struct Schedule {
     pub steps: Vec<Step>,
     /// Whether new invoices, credit notes and receipts are emailed to payers.
     pub documents_mailed: bool,
+    /// The final reminder offers a late-payment claim, raised as an invoice when finance says.
+    pub late_payment_claims: bool,
+    /// The Bank of England reference rate the claim's interest adds 8% to, in percent.
+    pub reference_rate: rust_decimal::Decimal,
 }
 
 /// The partnership's schedule; the usual steps when it has never saved any.
@@ -51,11 +55,21 @@ pub async fn schedule(db: &impl ConnectionTrait, partnership_id: i64) -> Result<
             reason: "a minimum below zero".into(),
         });
     }
+    if !(0..=2500).contains(&p.late_payment_reference_bp) {
+        return Err(ServiceError::Corrupt {
+            table: "partnerships",
+            column: "late_payment_reference_bp",
+            value: p.late_payment_reference_bp.to_string(),
+            reason: "a reference rate outside 0% to 25%".into(),
+        });
+    }
     Ok(Schedule {
         on: p.reminders_on,
         minimum: Money::from_pence(p.reminder_minimum_pence),
         steps,
         documents_mailed: p.documents_mailed_from.is_some(),
+        late_payment_claims: p.late_payment_claims,
+        reference_rate: rust_decimal::Decimal::new(i64::from(p.late_payment_reference_bp), 2),
     })
 }
 
@@ -71,9 +85,12 @@ where
     C: ConnectionTrait + TransactionTrait,
 {
     let minimum = schedule.minimum.to_pence().map_err(|e| ServiceError::invalid("minimum", e.to_string()))?;
-    if !(0..=100_000_000).contains(&minimum) {
-        return Err(ServiceError::invalid("minimum", "enter a minimum from £0.00 to £1,000,000.00"));
-    }
+    let bp = schedule.reference_rate * rust_decimal::Decimal::ONE_HUNDRED;
+    let reference_bp = rust_decimal::prelude::ToPrimitive::to_i32(&bp)
+        .filter(|n| (0..=2500).contains(n) && bp.fract().is_zero())
+        .ok_or_else(|| {
+            ServiceError::invalid("reference_rate", "the reference rate must be from 0% to 25%, to two decimal places")
+        })?;
     let before = schedule_json(&self::schedule(db, partnership_id).await?);
     let txn = begin_write(db).await?;
     let found = partnership::Entity::find_by_id(partnership_id)
@@ -89,6 +106,8 @@ where
     active.reminders_on = Set(schedule.on);
     active.reminder_minimum_pence = Set(minimum);
     active.documents_mailed_from = Set(mailed_from);
+    active.late_payment_claims = Set(schedule.late_payment_claims);
+    active.late_payment_reference_bp = Set(reference_bp);
     active.update(&txn).await?;
     reminder_step::Entity::delete_many()
         .filter(reminder_step::Column::PartnershipId.eq(partnership_id))
@@ -126,6 +145,8 @@ fn schedule_json(s: &Schedule) -> serde_json::Value {
         "reminders_on": s.on,
         "minimum": s.minimum.to_string(),
         "documents_mailed": s.documents_mailed,
+        "late_payment_claims": s.late_payment_claims,
+        "reference_rate": s.reference_rate.to_string(),
         "steps": s.steps.iter().map(|st| format!("{}: {}", st.when_words(), st.wording)).collect::<Vec<_>>(),
     })
 }
@@ -345,15 +366,33 @@ pub async fn queue_due<C>(
 where
     C: ConnectionTrait + TransactionTrait,
 {
-    if !schedule(db, partnership.id).await?.on {
+    let settings = schedule(db, partnership.id).await?;
+    if !settings.on {
         return Ok((0, 0));
     }
+    let last = settings.steps.iter().map(|s| s.days_from_due).max();
     let (due, held) = due(db, partnership.id, today).await?;
     let mut queued = 0;
     for chunk in due.chunks(500) {
         let txn = begin_write(db).await?;
         for d in chunk {
-            let message = mail::compose::reminder(partnership, public_url, &d.payer, &d.invoice, &d.step, d.owed, today);
+            let claim = (settings.late_payment_claims && Some(d.step.days_from_due) == last)
+                .then(|| {
+                    d.invoice.due_date.and_then(|due| {
+                        crate::domain::late_payment::claim(d.owed, due, today, settings.reference_rate)
+                    })
+                })
+                .flatten();
+            let message = mail::compose::reminder(
+                partnership,
+                public_url,
+                &d.payer,
+                &d.invoice,
+                &d.step,
+                d.owed,
+                today,
+                claim.as_ref(),
+            );
             if mail::queue(&txn, partnership.id, message, now).await? {
                 queued += 1;
             }

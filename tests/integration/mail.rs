@@ -492,3 +492,66 @@ async fn mail_on_the_pages(backend: Backend) {
     let _ = p;
 }
 on_both_databases!(finance_and_business_managers_run_mail_on_the_pages, mail_on_the_pages);
+
+async fn late_payment_claims(backend: Backend) {
+    let mut books = mail_books(backend).await;
+    let db = books.app.db.clone();
+    let p = partnerships::list(&db).await.unwrap().remove(0);
+    let mut schedule = reminders::schedule(&db, p.id).await.unwrap();
+    schedule.on = true;
+    schedule.late_payment_claims = true;
+    schedule.reference_rate = rust_decimal::Decimal::new(400, 2);
+    reminders::save_schedule(&db, p.id, &schedule, None, Utc::now()).await.unwrap();
+    books.bill().await;
+    let late = issued(&db, &p).await.into_iter().find(|i| i.payer_name == "Riverside Park Primary School").unwrap();
+    let word = unique();
+    let to = format!("late-{word}@school.example");
+    set_email(&db, &p, late.payer_id, &to).await;
+    let due = late.due_date.unwrap();
+    let ctx = context(&db, "test-instance");
+    let at = |day: NaiveDate| day.and_hms_opt(7, 0, 0).unwrap().and_utc();
+    // no claim before the final reminder has gone
+    assert!(partnership_billing::services::invoices::claims::claimable(&db, p.id, due + Duration::days(40)).await.unwrap().is_empty());
+    run(&ctx, Job::Reminders, &p, at(due + Duration::days(31))).await;
+    let final_reminder = outbox_message::Entity::find()
+        .filter(outbox_message::Column::DedupeKey.eq(format!("reminder:{}:30", late.id)))
+        .one(&db)
+        .await
+        .unwrap()
+        .expect("the final reminder");
+    assert!(
+        final_reminder.text_body.contains("statutory interest (12.00% a year")
+            && final_reminder.text_body.contains("Late Payment of Commercial Debts (Interest) Act 1998"),
+        "{}",
+        final_reminder.text_body
+    );
+    let claims = partnership_billing::services::invoices::claims::claimable(&db, p.id, due + Duration::days(40)).await.unwrap();
+    let row = claims.iter().find(|c| c.invoice.id == late.id).expect("a claim on the late invoice");
+    assert_eq!(row.claim.days_late, 40);
+    let owed = partnership_billing::domain::money::Money::from_pence(late.outstanding_pence);
+    assert_eq!(row.claim.fixed_sum, partnership_billing::domain::late_payment::fixed_sum(owed));
+
+    // finance sees it on the reminders page and raises it; a second time is refused
+    books.app.state.clock = partnership_billing::clock::Clock::Fixed(at(due + Duration::days(40)));
+    books.app.router = partnership_billing::web::router(books.app.state.clone());
+    let mut finance = books.app.client();
+    finance.sign_in("finance@demo.test", "demo-finance-2025").await;
+    let csrf = finance.session_csrf().await;
+    let page = finance.get("/reminders").await.text();
+    assert!(page.contains("Late-payment claims you could make") && page.contains(&row.claim.total().to_string()), "{page}");
+    let raised = post(&mut finance, &format!("/invoices/{}/late-payment-claim", late.id), &csrf, &[]).await;
+    let location = raised.location().expect("to the claim invoice");
+    let claim_id: i64 = location.trim_start_matches("/invoices/").split('?').next().unwrap().parse().unwrap();
+    let claim = invoice::Entity::find_by_id(claim_id).one(&db).await.unwrap().unwrap();
+    assert_eq!((claim.payer_id, claim.vat_pence, claim.status.as_str()), (late.payer_id, 0, "issued"));
+    assert_eq!(claim.gross_pence, row.claim.total().to_pence().unwrap());
+    assert_eq!(claim.source_key, format!("late-payment:{}", late.id));
+    let shown = finance.get(&location).await.text();
+    assert!(shown.contains("Statutory interest on") && shown.contains("Fixed sum for the cost of recovering the debt"), "{shown}");
+    let again = post(&mut finance, &format!("/invoices/{}/late-payment-claim", late.id), &csrf, &[]).await;
+    assert_eq!(again.status, axum::http::StatusCode::BAD_REQUEST);
+    assert!(again.text().contains("it was claimed already"), "{}", again.text());
+    let after = finance.get("/reminders").await.text();
+    assert!(!after.contains(&format!("/invoices/{}/late-payment-claim", late.id)), "claimed once only");
+}
+on_both_databases!(late_payment_claims_are_offered_on_the_final_reminder_and_raised_when_finance_says, late_payment_claims);

@@ -2,6 +2,7 @@
 //! issuing and crediting. An issued invoice is never edited or deleted; corrections are credit
 //! notes.
 
+pub mod claims;
 pub mod credit;
 mod list;
 pub mod numbering;

@@ -201,10 +201,21 @@ pub fn reminder(
     step: &crate::domain::reminders::Step,
     owed: Money,
     today: NaiveDate,
+    claim: Option<&crate::domain::late_payment::Claim>,
 ) -> NewMessage {
     let number = i.number.clone().unwrap_or_default();
     let due = i.due_date.unwrap_or(today);
     let overdue = due < today;
+    let mut paragraphs = vec![
+        step.wording.clone(),
+        "If you have paid in the last few days, thank you, and please ignore this reminder.".into(),
+    ];
+    if let Some(c) = claim {
+        paragraphs.push(format!(
+            "If it stays unpaid, we may claim statutory interest ({}% a year, {} so far) and a fixed sum of {} for the cost of recovering the debt, under the Late Payment of Commercial Debts (Interest) Act 1998.",
+            c.rate, c.interest, c.fixed_sum
+        ));
+    }
     NewMessage {
         kind: MessageKind::Reminder,
         dedupe_key: format!("reminder:{}:{}", i.id, step.days_from_due),
@@ -217,10 +228,7 @@ pub fn reminder(
         },
         letter: Letter {
             greeting: greeting(p),
-            paragraphs: vec![
-                step.wording.clone(),
-                "If you have paid in the last few days, thank you, and please ignore this reminder.".into(),
-            ],
+            paragraphs,
             facts_caption: format!("Invoice {number}"),
             facts: vec![
                 ("Invoice number".into(), number.clone()),

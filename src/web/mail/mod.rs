@@ -18,6 +18,7 @@ pub fn router() -> Router<AppState> {
         .route("/mail/{id}/send-again", post(outbox::send_again))
         .route("/reminders", get(reminders::show).post(reminders::save))
         .route("/invoices/{id}/reminders", post(reminders::pause_invoice))
+        .route("/invoices/{id}/late-payment-claim", post(reminders::raise_claim))
         .route("/billing/payers/{id}/reminders", post(reminders::pause_payer))
         .route("/payers/{id}/emails", get(emails::form).post(emails::save))
         .route("/payers/{id}/statement/email", post(outbox::email_statement))

@@ -36,6 +36,15 @@ pub(super) struct DueRow {
     step: String,
 }
 
+pub(super) struct ClaimView {
+    invoice_id: i64,
+    number: String,
+    payer: String,
+    owed: String,
+    working: String,
+    total: String,
+}
+
 pub(super) struct HeldRow {
     invoice_id: i64,
     number: String,
@@ -51,11 +60,14 @@ struct RemindersPage {
     notice: Option<String>,
     documents: bool,
     on: bool,
+    claims_on: bool,
+    reference_rate: String,
     minimum: String,
     steps: Vec<StepRow>,
     today: String,
     due: Vec<DueRow>,
     held: Vec<HeldRow>,
+    claims: Vec<ClaimView>,
 }
 
 fn rows_of(schedule: &Schedule) -> Vec<StepRow> {
@@ -75,27 +87,31 @@ fn rows_of(schedule: &Schedule) -> Vec<StepRow> {
 async fn page(
     state: &AppState,
     user: &PageUser,
-    form: Option<(Schedule, Vec<StepRow>, String)>,
+    form: Option<(Schedule, Vec<StepRow>, String, String)>,
     errors: Vec<FieldError>,
     notice: Option<String>,
 ) -> Result<Response, PageError> {
     let today = state.clock.today();
-    let (schedule, steps, minimum) = match form {
+    let (schedule, steps, minimum, rate) = match form {
         Some(f) => f,
         None => {
             let s = service::schedule(&state.db, user.partnership.id).await?;
             let rows = rows_of(&s);
             let minimum = amount_text(s.minimum.amount());
-            (s, rows, minimum)
+            let rate = s.reference_rate.to_string();
+            (s, rows, minimum, rate)
         }
     };
     let (due, held) = service::due(&state.db, user.partnership.id, today).await?;
+    let claims = crate::services::invoices::claims::claimable(&state.db, user.partnership.id, today).await?;
     let view = RemindersPage {
         chrome: Chrome::for_user(user, "/billing"),
         errors,
         notice,
         documents: schedule.documents_mailed,
         on: schedule.on,
+        claims_on: schedule.late_payment_claims,
+        reference_rate: rate,
         minimum,
         steps,
         today: long_date(today),
@@ -107,6 +123,20 @@ async fn page(
                 payer: d.payer.name.clone(),
                 owed: d.owed.to_string(),
                 step: crate::web::forms::page::sentence_case(&d.step.when_words()),
+            })
+            .collect(),
+        claims: claims
+            .into_iter()
+            .map(|c| ClaimView {
+                invoice_id: c.invoice.id,
+                number: c.invoice.number.clone().unwrap_or_default(),
+                payer: c.invoice.payer_name.clone(),
+                owed: c.owed.to_string(),
+                working: format!(
+                    "{} interest ({}% a year for {} days) and a fixed sum of {}",
+                    c.claim.interest, c.claim.rate, c.claim.days_late, c.claim.fixed_sum
+                ),
+                total: c.claim.total().to_string(),
             })
             .collect(),
         held: held
@@ -209,10 +239,33 @@ pub(super) async fn save(
     if on && steps.is_empty() && problems.0.is_empty() {
         problems.add("days_1", "Enter at least one step, or turn reminders off");
     }
-    let schedule =
-        Schedule { on, minimum: minimum_money.unwrap_or(Money::ZERO), steps, documents_mailed: documents };
+    let claims = match form.get("claims") {
+        "yes" => true,
+        "no" | "" => false,
+        _ => {
+            problems.add("claims", "Choose whether to offer late-payment claims");
+            false
+        }
+    };
+    let rate_text = form.get("reference_rate");
+    let reference_rate = if rate_text.is_empty() {
+        rust_decimal::Decimal::new(400, 2)
+    } else {
+        crate::domain::late_payment::parse_reference_rate(rate_text).unwrap_or_else(|m| {
+            problems.add("reference_rate", crate::web::forms::page::sentence_case(&m));
+            rust_decimal::Decimal::ZERO
+        })
+    };
+    let schedule = Schedule {
+        on,
+        minimum: minimum_money.unwrap_or(Money::ZERO),
+        steps,
+        documents_mailed: documents,
+        late_payment_claims: claims,
+        reference_rate,
+    };
     if !problems.0.is_empty() {
-        return page(&state, &user, Some((schedule, shown, minimum.to_string())), problems.0, None).await;
+        return page(&state, &user, Some((schedule, shown, minimum.to_string(), rate_text.to_string())), problems.0, None).await;
     }
     match service::save_schedule(&state.db, user.partnership.id, &schedule, Some(user.user.id), state.clock.now())
         .await
@@ -220,7 +273,7 @@ pub(super) async fn save(
         Ok(()) => Ok(Redirect::to("/reminders?done=saved").into_response()),
         Err(e) => {
             let errors = refused_as(e, &[])?;
-            page(&state, &user, Some((schedule, shown, minimum.to_string())), errors, None).await
+            page(&state, &user, Some((schedule, shown, minimum.to_string(), rate_text.to_string())), errors, None).await
         }
     }
 }
@@ -265,4 +318,32 @@ pub(super) async fn pause_payer(
 ) -> Result<Response, PageError> {
     let id = page_id(&id)?;
     pause(&state, &user, PauseOf::Payer(id), &FormData(pairs), format!("/billing/payers/{id}")).await
+}
+
+/// Finance raises the late-payment claim on an invoice as its own invoice.
+pub(super) async fn raise_claim(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    user.require(Action::ManageBilling)?;
+    let form = FormData(pairs);
+    user.check_csrf(form.get("csrf_token"))?;
+    let id = page_id(&id)?;
+    let claim = crate::services::invoices::claims::raise_claim(
+        &state.db,
+        &user.partnership,
+        id,
+        state.clock.today(),
+        state.clock.now(),
+        Some(user.user.id),
+    )
+    .await?;
+    let done = format!(
+        "Late-payment claim {} was raised for {}.",
+        claim.number.clone().unwrap_or_default(),
+        Money::from_pence(claim.gross_pence)
+    );
+    Ok(Redirect::to(&format!("/invoices/{}?done={}", claim.id, crate::web::error::urlencode(&done))).into_response())
 }

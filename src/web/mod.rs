@@ -39,12 +39,15 @@ use tower_http::trace::TraceLayer;
 
 /// The whole service as one router: pages, the JSON API, assets and the health check.
 pub fn router(state: AppState) -> Router {
+    // Forms post here; a card or Direct Debit form is answered with a redirect to Stripe's
+    // Checkout page, which browsers check against form-action too.
+    let policy = format!(
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+         form-action 'self' {}; frame-ancestors 'none'; base-uri 'none'",
+        checkout_origin(state.settings.payments.stripe_api_base.as_deref())
+    );
+    let policy = HeaderValue::from_str(&policy).unwrap_or(HeaderValue::from_static("default-src 'self'"));
     let headers = [
-        (
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
-             form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-        ),
         (header::X_FRAME_OPTIONS, "DENY"),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "same-origin"),
@@ -93,10 +96,23 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(layers::catch_panics))
         .with_state(state)
         .layer(TraceLayer::new_for_http());
+    app = app.layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, policy));
     for (name, value) in headers {
         app = app.layer(SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value)));
     }
     app
+}
+
+/// Where Stripe's Checkout pages are: checkout.stripe.com, or the origin of a fake Stripe API
+/// (`STRIPE_API_BASE`), which serves its own stand-in pages.
+fn checkout_origin(api_base: Option<&str>) -> String {
+    let Some(base) = api_base else { return "https://checkout.stripe.com".into() };
+    let (scheme, rest) = base.split_once("://").unwrap_or(("https", base));
+    let host = rest.split('/').next().unwrap_or_default();
+    if host.is_empty() || host.contains(|c: char| c.is_whitespace() || c == ';' || c == '\'') {
+        return "https://checkout.stripe.com".into();
+    }
+    format!("{scheme}://{host}")
 }
 
 async fn health(axum::extract::State(state): axum::extract::State<AppState>) -> axum::response::Response {
@@ -118,5 +134,18 @@ async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
         error::ApiError::NotFound(format!("no such endpoint: {}", uri.path())).into_response()
     } else {
         error::PageError::NotFound.into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::checkout_origin;
+
+    #[test]
+    fn forms_may_go_on_to_stripe_s_checkout_only() {
+        assert_eq!(checkout_origin(None), "https://checkout.stripe.com");
+        assert_eq!(checkout_origin(Some("http://127.0.0.1:8420/")), "http://127.0.0.1:8420");
+        assert_eq!(checkout_origin(Some("https://stripe.test/v1/")), "https://stripe.test");
+        assert_eq!(checkout_origin(Some("http://a b;/")), "https://checkout.stripe.com");
     }
 }

@@ -4,6 +4,7 @@
 use crate::helpers::{Backend, TestApp};
 
 mod first_year;
+mod paying;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 use std::net::SocketAddr;

@@ -316,6 +316,7 @@ fn ledger_routes(ids: &Ids) -> Vec<Route> {
         r(format!("/payers/{payer}/emails"), Page, Get, vec![ADMIN, FINANCE, SBM]),
         r(format!("/payers/{payer}/emails"), Page, PageForm(&[("email", "office@school.example")]), vec![ADMIN, FINANCE, SBM]),
         r(format!("/payers/{payer}/statement/email"), Page, PageForm(&[]), billing.clone()),
+        r(format!("/invoices/{invoice}/late-payment-claim"), Page, PageForm(&[]), billing.clone()),
         r(format!("/payers/{payer}/direct-debit"), Page, PageForm(&[]), vec![SBM]),
         r(format!("/payers/{payer}/direct-debit/resume"), Page, PageForm(&[]), billing.clone()),
         r("/direct-debit/done".into(), Page, Get, vec![ADMIN, FINANCE, BOARD, SBM, TRUST, COUNCIL]),

@@ -14,7 +14,7 @@ use partnership_billing::services::import::{ImportOptions, import_schools};
 use partnership_billing::services::memberships::{self, NewMembership};
 use partnership_billing::services::offers::{self, NewOffer};
 use partnership_billing::services::partnerships::{self, NewPartnership, Partnership};
-use partnership_billing::services::{billing, connect, migrate};
+use partnership_billing::services::{billing, connect, migrate, reminders};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use std::time::{Duration, Instant};
 
@@ -180,6 +180,14 @@ fn bench(c: &mut Criterion) {
             assert_eq!(plan.invoices.len(), SCHOOLS);
         })
     });
+    // Emailing on from before the run, so the mail job has 24,000 invoices to queue.
+    let since = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap().and_utc();
+    runtime.block_on(async {
+        let mut schedule = reminders::schedule(&db, p.id).await.expect("schedule");
+        schedule.documents_mailed = true;
+        schedule.on = true;
+        reminders::save_schedule(&db, p.id, &schedule, None, since).await.expect("emailing on");
+    });
     runtime
         .block_on(billing::commit(&db, &p, "2025-26", "annual", RunBy::on(today), &mut |_, _| {}))
         .expect("run");
@@ -190,6 +198,61 @@ fn bench(c: &mut Criterion) {
         })
     });
     group.finish();
+    mail_benches(c, &runtime, &db, &p, dir.path());
+}
+
+/// The mail and reminder jobs on the 24,000 invoices just raised: today's reminders worked out
+/// (criterion), and one pass of queuing every new invoice's email and sending 500 of them (with
+/// their PDFs) to the outbox folder, timed once and printed (each can only run once).
+fn mail_benches(
+    c: &mut Criterion,
+    runtime: &tokio::runtime::Runtime,
+    db: &DatabaseConnection,
+    p: &Partnership,
+    dir: &std::path::Path,
+) {
+    use partnership_billing::services::mail::{self, transport::Mailer};
+    let due_day = NaiveDate::from_ymd_opt(2025, 11, 1).unwrap();
+    let mut group = c.benchmark_group("mail_24000_invoices_sqlite");
+    group.sample_size(10).measurement_time(Duration::from_secs(20));
+    group.bench_function("reminders_due", |b| {
+        b.iter(|| {
+            let (due, _) = runtime.block_on(reminders::due(db, p.id, due_day)).expect("due");
+            assert_eq!(due.len(), SCHOOLS);
+        })
+    });
+    group.finish();
+    let now = NaiveDate::from_ymd_opt(2025, 9, 2).unwrap().and_hms_opt(8, 0, 0).unwrap().and_utc();
+    runtime.block_on(async {
+        use sea_orm::{EntityTrait, sea_query::Expr};
+        entity::payer::Entity::update_many()
+            .col_expr(
+                entity::payer::Column::Email,
+                Expr::value("finance@school.example, head@school.example"),
+            )
+            .exec(db)
+            .await
+            .expect("billing addresses");
+    });
+    let started = Instant::now();
+    let queued = runtime
+        .block_on(mail::collect::queue_new_documents(db, p, "https://billing.example", now))
+        .expect("queue");
+    let queue_time = started.elapsed();
+    assert_eq!(queued.invoices as usize, SCHOOLS);
+    let mailer = Mailer::Folder { dir: dir.join("outbox"), from: "billing@partnership.example".into() };
+    let started = Instant::now();
+    let sent = runtime.block_on(mail::send::send_up_to(db, &mailer, p, now, 500)).expect("send");
+    let send_time = started.elapsed();
+    println!(
+        "mail_24000_invoices_sqlite/queue_every_new_invoice: {:.2} s for {} messages; send_500_with_pdfs_to_folder: {:.2} s for {} sent ({:.1} ms each; {} not queued)",
+        queue_time.as_secs_f64(),
+        queued.invoices,
+        send_time.as_secs_f64(),
+        sent.sent,
+        send_time.as_secs_f64() * 1000.0 / sent.sent.max(1) as f64,
+        SCHOOLS as u64 - queued.invoices,
+    );
 }
 
 criterion_group!(benches, bench);

@@ -24,7 +24,9 @@ impl MigrationTrait for Migration {
             timestamp_with_time_zone_null("documents_mailed_from").to_owned(),
         ];
         for mut column in partnership_columns {
-            manager.alter_table(Table::alter().table("partnerships").add_column(&mut column).to_owned()).await?;
+            manager
+                .alter_table(Table::alter().table("partnerships").add_column(&mut column).to_owned())
+                .await?;
         }
         for table in ["payers", "invoices"] {
             let mut paused = text_null("reminders_paused");
@@ -104,9 +106,13 @@ impl MigrationTrait for Migration {
             manager.drop_table(Table::drop().table(table).to_owned()).await?;
         }
         for table in ["payers", "invoices"] {
-            manager.alter_table(Table::alter().table(table).drop_column("reminders_paused").to_owned()).await?;
+            manager
+                .alter_table(Table::alter().table(table).drop_column("reminders_paused").to_owned())
+                .await?;
         }
-        for column in ["reminders_on", "reminder_minimum_pence", "late_payment_claims", "documents_mailed_from"] {
+        for column in
+            ["reminders_on", "reminder_minimum_pence", "late_payment_claims", "documents_mailed_from"]
+        {
             manager.alter_table(Table::alter().table("partnerships").drop_column(column).to_owned()).await?;
         }
         Ok(())

@@ -40,7 +40,9 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager.create_index(index("direct_debit_mandates", &["partnership_id", "payer_id"], true)).await?;
-        manager.create_index(index("direct_debit_mandates", &["partnership_id", "mandate_id"], false)).await?;
+        manager
+            .create_index(index("direct_debit_mandates", &["partnership_id", "mandate_id"], false))
+            .await?;
         Ok(())
     }
 

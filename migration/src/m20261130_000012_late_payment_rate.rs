@@ -19,7 +19,9 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
-            .alter_table(Table::alter().table("partnerships").drop_column("late_payment_reference_bp").to_owned())
+            .alter_table(
+                Table::alter().table("partnerships").drop_column("late_payment_reference_bp").to_owned(),
+            )
             .await
     }
 }

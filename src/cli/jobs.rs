@@ -29,7 +29,10 @@ pub async fn jobs(settings: &Settings, action: JobsAction) -> anyhow::Result<Exi
                     "{}  ({}) runs {}: {}",
                     job.name(),
                     job.label(),
-                    cron.map_or_else(|| "only when asked".to_string(), |c| format!("on the schedule \"{c}\" (UTC)")),
+                    cron.map_or_else(
+                        || "only when asked".to_string(),
+                        |c| format!("on the schedule \"{c}\" (UTC)")
+                    ),
                     job.description()
                 );
             }
@@ -68,9 +71,17 @@ pub async fn jobs(settings: &Settings, action: JobsAction) -> anyhow::Result<Exi
             for p in chosen(partnership).await? {
                 let now = chrono::Utc::now();
                 let day = today.unwrap_or_else(|| now.date_naive());
-                let run = jobs::run(&ctx, job, &p, day, now, Trigger::CommandLine, None).await.map_err(service_error)?;
+                let run = jobs::run(&ctx, job, &p, day, now, Trigger::CommandLine, None)
+                    .await
+                    .map_err(service_error)?;
                 failed |= run.outcome == outcome::FAILED;
-                say!("{}: {} {}: {}", p.slug, job.name(), outcome::label(&run.outcome).to_lowercase(), run.summary);
+                say!(
+                    "{}: {} {}: {}",
+                    p.slug,
+                    job.name(),
+                    outcome::label(&run.outcome).to_lowercase(),
+                    run.summary
+                );
             }
             Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
         }

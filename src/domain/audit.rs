@@ -175,6 +175,19 @@ pub fn sentence(e: &Entry) -> String {
                 format!("{who} said {about} no longer needs a PO number")
             }
         }
+        "payer.emails_changed" => format!("{who} changed the billing email addresses of {about}"),
+        "mail.sent_again" => format!("{who} sent {about} again"),
+        "reminders.schedule_changed" => format!("{who} changed the reminders and emails settings"),
+        "reminders.paused" => format!("{who} paused reminders of {about}: {}", text(a, "reminders_paused")),
+        "reminders.resumed" => format!("{who} turned reminders of {about} back on"),
+        "direct_debit.set_up_started" => format!("{who} started setting up a Direct Debit for {about}"),
+        "direct_debit.resumed" => format!("{who} started Direct Debit collection again for {about}"),
+        "invoice.late_payment_claimed" => format!(
+            "{who} raised {about}, a late-payment claim on invoice {}: interest {} and a fixed sum of {}",
+            text(a, "late_invoice"),
+            text(a, "interest"),
+            text(a, "fixed_sum")
+        ),
         "user.disabled" => format!("{who} disabled the account of {about}"),
         "user.enabled" => format!("{who} enabled the account of {about}"),
         "user.password_changed" => format!("{who} changed their password"),

@@ -64,10 +64,38 @@ impl MandateState {
 /// England and Wales bank holidays (gov.uk), 2025 to 2028. Dates beyond are treated as working
 /// days unless at a weekend.
 const BANK_HOLIDAYS: [(i32, u32, u32); 32] = [
-    (2025, 1, 1), (2025, 4, 18), (2025, 4, 21), (2025, 5, 5), (2025, 5, 26), (2025, 8, 25), (2025, 12, 25), (2025, 12, 26),
-    (2026, 1, 1), (2026, 4, 3), (2026, 4, 6), (2026, 5, 4), (2026, 5, 25), (2026, 8, 31), (2026, 12, 25), (2026, 12, 28),
-    (2027, 1, 1), (2027, 3, 26), (2027, 3, 29), (2027, 5, 3), (2027, 5, 31), (2027, 8, 30), (2027, 12, 27), (2027, 12, 28),
-    (2028, 1, 3), (2028, 4, 14), (2028, 4, 17), (2028, 5, 1), (2028, 5, 29), (2028, 8, 28), (2028, 12, 25), (2028, 12, 26),
+    (2025, 1, 1),
+    (2025, 4, 18),
+    (2025, 4, 21),
+    (2025, 5, 5),
+    (2025, 5, 26),
+    (2025, 8, 25),
+    (2025, 12, 25),
+    (2025, 12, 26),
+    (2026, 1, 1),
+    (2026, 4, 3),
+    (2026, 4, 6),
+    (2026, 5, 4),
+    (2026, 5, 25),
+    (2026, 8, 31),
+    (2026, 12, 25),
+    (2026, 12, 28),
+    (2027, 1, 1),
+    (2027, 3, 26),
+    (2027, 3, 29),
+    (2027, 5, 3),
+    (2027, 5, 31),
+    (2027, 8, 30),
+    (2027, 12, 27),
+    (2027, 12, 28),
+    (2028, 1, 3),
+    (2028, 4, 14),
+    (2028, 4, 17),
+    (2028, 5, 1),
+    (2028, 5, 29),
+    (2028, 8, 28),
+    (2028, 12, 25),
+    (2028, 12, 26),
 ];
 
 /// Whether Bacs works on the day.
@@ -127,9 +155,7 @@ pub fn collection_day(due: NaiveDate, told: NaiveDate) -> NaiveDate {
 /// What to do on `today` for an invoice due on `due`, whose notice went on `told` (if it did).
 pub fn plan(due: NaiveDate, today: NaiveDate, told: Option<NaiveDate>) -> Collection {
     match told {
-        None if today >= notice_day(due) => {
-            Collection::SendNotice { collect_on: collection_day(due, today) }
-        }
+        None if today >= notice_day(due) => Collection::SendNotice { collect_on: collection_day(due, today) },
         None => Collection::Wait,
         Some(told) => {
             let on = collection_day(due, told);
@@ -165,11 +191,11 @@ mod tests {
         assert_eq!(plan(due, d(2026, 12, 1), Some(d(2026, 11, 27))), Collection::Due { collect_on: due });
         assert_eq!(plan(due, due, Some(d(2026, 11, 27))), Collection::Collect);
         // an overdue invoice when the mandate arrives: told today, collected three working days on
+        assert_eq!(plan(due, d(2026, 12, 10), None), Collection::SendNotice { collect_on: d(2026, 12, 15) });
         assert_eq!(
-            plan(due, d(2026, 12, 10), None),
-            Collection::SendNotice { collect_on: d(2026, 12, 15) }
+            plan(due, d(2026, 12, 14), Some(d(2026, 12, 10))),
+            Collection::Due { collect_on: d(2026, 12, 15) }
         );
-        assert_eq!(plan(due, d(2026, 12, 14), Some(d(2026, 12, 10))), Collection::Due { collect_on: d(2026, 12, 15) });
         assert_eq!(MandateState::from_stripe("active"), Some(MandateState::Active));
         assert_eq!(MandateState::from_stripe("revoked"), None);
         assert_eq!(MAX_DIRECT_DEBIT.to_string(), "£100,000.00");

@@ -45,7 +45,9 @@ pub fn statutory_interest(debt: Money, rate: Decimal, days: i64) -> Money {
     if days <= 0 || debt <= Money::ZERO {
         return Money::ZERO;
     }
-    Money::from_decimal_rounded(debt.amount() * rate / Decimal::ONE_HUNDRED * Decimal::from(days) / Decimal::from(365))
+    Money::from_decimal_rounded(
+        debt.amount() * rate / Decimal::ONE_HUNDRED * Decimal::from(days) / Decimal::from(365),
+    )
 }
 
 /// The claim on `debt` still owed on an invoice due on `due`, as of `today`, with the reference
@@ -56,16 +58,21 @@ pub fn claim(debt: Money, due: NaiveDate, today: NaiveDate, reference_rate: Deci
         return None;
     }
     let rate = reference_rate + STATUTORY_MARGIN;
-    Some(Claim { days_late, rate, interest: statutory_interest(debt, rate, days_late), fixed_sum: fixed_sum(debt) })
+    Some(Claim {
+        days_late,
+        rate,
+        interest: statutory_interest(debt, rate, days_late),
+        fixed_sum: fixed_sum(debt),
+    })
 }
 
 /// Reads a reference rate as typed ("4", "4.00", "3.75%"): from 0 to [`MAX_REFERENCE_RATE`],
 /// at most two decimal places.
 pub fn parse_reference_rate(text: &str) -> Result<Decimal, String> {
     let cleaned = text.trim().trim_end_matches('%').trim();
-    let rate: Decimal = cleaned
-        .parse()
-        .map_err(|_| format!("enter the reference rate as a percentage, like 4.00 (you wrote \"{}\")", text.trim()))?;
+    let rate: Decimal = cleaned.parse().map_err(|_| {
+        format!("enter the reference rate as a percentage, like 4.00 (you wrote \"{}\")", text.trim())
+    })?;
     if rate < Decimal::ZERO || rate > MAX_REFERENCE_RATE || rate.scale() > 2 {
         return Err(format!(
             "the reference rate must be from 0 to {MAX_REFERENCE_RATE}%, with at most two decimal places (you wrote \"{}\")",
@@ -93,7 +100,10 @@ mod tests {
         assert_eq!(fixed_sum(Money::from_pence(1_000_000)), Money::from_pence(10_000));
         // £5,000 at 4% + 8% for 30 days: 5000 × 0.12 × 30 / 365 = 49.315… → £49.32
         let c = claim(Money::from_pence(500_000), d(1, 1), d(1, 31), dec!(4)).unwrap();
-        assert_eq!((c.days_late, c.rate, c.interest, c.fixed_sum), (30, dec!(12), Money::from_pence(4_932), Money::from_pence(7_000)));
+        assert_eq!(
+            (c.days_late, c.rate, c.interest, c.fixed_sum),
+            (30, dec!(12), Money::from_pence(4_932), Money::from_pence(7_000))
+        );
         assert_eq!(c.total(), Money::from_pence(11_932));
         assert_eq!(claim(Money::from_pence(500_000), d(1, 31), d(1, 31), dec!(4)), None);
         assert_eq!(parse_reference_rate("3.75%"), Ok(dec!(3.75)));

@@ -52,7 +52,9 @@ fn is_address(text: &str) -> bool {
         && !domain.ends_with('.')
         && !domain.contains('@')
         && text.chars().count() <= MAX_ADDRESS_CHARS
-        && !text.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '"' | '(' | ')'))
+        && !text
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '"' | '(' | ')'))
 }
 
 /// What a message is about.
@@ -190,7 +192,8 @@ mod tests {
     #[test]
     fn addresses_are_split_lowered_and_deduplicated() {
         assert_eq!(
-            parse_addresses(" Finance@School.example; office@school.example\nfinance@school.example ").unwrap(),
+            parse_addresses(" Finance@School.example; office@school.example\nfinance@school.example ")
+                .unwrap(),
             vec!["finance@school.example".to_string(), "office@school.example".to_string()]
         );
         assert_eq!(parse_addresses("  ").unwrap(), Vec::<String>::new());

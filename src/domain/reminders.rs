@@ -104,7 +104,8 @@ pub fn check_steps(rows: Vec<(usize, i32, String)>) -> Result<Vec<Step>, Vec<(us
 /// one was sent already. Missed earlier steps are not sent late, so a payer never gets two
 /// reminders at once.
 pub fn step_due(due: NaiveDate, today: NaiveDate, steps: &[i32], sent: &[i32]) -> Option<i32> {
-    let latest = steps.iter().copied().filter(|d| due + chrono::Duration::days(i64::from(*d)) <= today).max()?;
+    let latest =
+        steps.iter().copied().filter(|d| due + chrono::Duration::days(i64::from(*d)) <= today).max()?;
     if sent.iter().any(|s| *s >= latest) {
         return None;
     }
@@ -138,13 +139,23 @@ mod tests {
     fn schedules_are_checked_row_by_row() {
         let ok = check_steps(vec![(1, 14, "late".into()), (2, -7, "soon".into())]).unwrap();
         assert_eq!(ok.iter().map(|s| s.days_from_due).collect::<Vec<_>>(), vec![-7, 14]);
-        let errors = check_steps(vec![(1, 14, "late".into()), (2, 14, " ".into()), (3, 400, "x".into())]).unwrap_err();
+        let errors =
+            check_steps(vec![(1, 14, "late".into()), (2, 14, " ".into()), (3, 400, "x".into())]).unwrap_err();
         assert!(errors.contains(&(2, "step 1 is already 14 days after the due date".into())), "{errors:?}");
         assert!(errors.contains(&(2, "enter what the reminder says".into())));
         assert!(errors.iter().any(|(row, m)| *row == 3 && m.contains("365 days after")));
         assert_eq!(when_words(-1), "1 day before the due date");
         assert_eq!(when_words(0), "on the due date");
-        assert!(check_steps(default_steps().into_iter().enumerate().map(|(i, s)| (i + 1, s.days_from_due, s.wording)).collect()).is_ok());
+        assert!(
+            check_steps(
+                default_steps()
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, s)| (i + 1, s.days_from_due, s.wording))
+                    .collect()
+            )
+            .is_ok()
+        );
     }
 
     proptest! {

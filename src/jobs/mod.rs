@@ -183,7 +183,8 @@ pub async fn run(
     };
     let Some(holder) = lease::take(db, &lease_name, &ctx.instance, now, now + lease_time()).await? else {
         let holder = lease::holder(db, &lease_name).await?.unwrap_or_default();
-        let mut skipped = record(outcome::SKIPPED, format!("Not run: another instance ({holder}) is running it"));
+        let mut skipped =
+            record(outcome::SKIPPED, format!("Not run: another instance ({holder}) is running it"));
         skipped.finished_at = Set(Some(now));
         return Ok(skipped.insert(db).await?);
     };
@@ -209,7 +210,11 @@ pub async fn run(
     Ok(active.update(db).await?)
 }
 
-async fn send_mail(ctx: &JobContext, partnership: &Partnership, now: DateTime<Utc>) -> Result<String, ServiceError> {
+async fn send_mail(
+    ctx: &JobContext,
+    partnership: &Partnership,
+    now: DateTime<Utc>,
+) -> Result<String, ServiceError> {
     use crate::services::mail;
     let collected = mail::collect::queue_new_documents(&ctx.db, partnership, &ctx.public_url, now).await?;
     let sent = mail::send::send_due(&ctx.db, &ctx.mailer, partnership, now).await?;
@@ -235,7 +240,9 @@ async fn reminders(
     }
     let (queued, held) =
         crate::services::reminders::queue_due(&ctx.db, partnership, &ctx.public_url, today, now).await?;
-    Ok(format!("Queued {queued} reminders; {held} held back (paused, being collected, or under the minimum)."))
+    Ok(format!(
+        "Queued {queued} reminders; {held} held back (paused, being collected, or under the minimum)."
+    ))
 }
 
 async fn direct_debit(
@@ -306,7 +313,10 @@ pub async fn last_runs(
 pub async fn close_abandoned(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64, ServiceError> {
     Ok(job_run::Entity::update_many()
         .col_expr(job_run::Column::Outcome, Expr::value(outcome::FAILED))
-        .col_expr(job_run::Column::Summary, Expr::value("Stopped: the process running it ended before it finished"))
+        .col_expr(
+            job_run::Column::Summary,
+            Expr::value("Stopped: the process running it ended before it finished"),
+        )
         .col_expr(job_run::Column::FinishedAt, Expr::value(Some(now)))
         .filter(job_run::Column::Outcome.eq(outcome::RUNNING))
         .filter(job_run::Column::StartedAt.lt(now - lease_time()))

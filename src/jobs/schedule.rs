@@ -66,8 +66,12 @@ pub async fn run_everywhere(ctx: &JobContext, job: Job, trigger: Trigger) {
     for partnership in partnerships {
         let now = chrono::Utc::now();
         match super::run(ctx, job, &partnership, now.date_naive(), now, trigger, None).await {
-            Ok(run) => tracing::info!(job = job.name(), partnership = %partnership.slug, outcome = %run.outcome, "{}", run.summary),
-            Err(e) => tracing::error!(job = job.name(), partnership = %partnership.slug, error = %e, "a job run was not recorded"),
+            Ok(run) => {
+                tracing::info!(job = job.name(), partnership = %partnership.slug, outcome = %run.outcome, "{}", run.summary)
+            }
+            Err(e) => {
+                tracing::error!(job = job.name(), partnership = %partnership.slug, error = %e, "a job run was not recorded")
+            }
         }
     }
 }

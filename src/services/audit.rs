@@ -272,6 +272,10 @@ pub async fn page(
                 names.get(&e.entity_id).cloned(),
                 names.contains_key(&e.entity_id).then(|| format!("/users/{}", e.entity_id)),
             ),
+            "outbox_message" => (Some("an email".into()), Some(format!("/mail/{}", e.entity_id))),
+            "partnership" if e.action.starts_with("reminders") => {
+                (Some("the reminders and emails settings".into()), Some("/reminders".into()))
+            }
             "partnership" if e.action.starts_with("invoice_settings") => {
                 (Some("the invoice settings".into()), Some("/billing/settings".into()))
             }

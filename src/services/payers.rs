@@ -401,7 +401,10 @@ where
 {
     let list = crate::domain::mail::parse_addresses(typed).map_err(|m| {
         let mut chars = m.chars();
-        ServiceError::invalid("email", chars.next().map(|c| c.to_uppercase().chain(chars).collect::<String>()).unwrap_or_default())
+        ServiceError::invalid(
+            "email",
+            chars.next().map(|c| c.to_uppercase().chain(chars).collect::<String>()).unwrap_or_default(),
+        )
     })?;
     let txn = super::begin_write(db).await?;
     let found = get(&txn, partnership_id, id).await?;

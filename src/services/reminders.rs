@@ -89,7 +89,10 @@ where
     let reference_bp = rust_decimal::prelude::ToPrimitive::to_i32(&bp)
         .filter(|n| (0..=2500).contains(n) && bp.fract().is_zero())
         .ok_or_else(|| {
-            ServiceError::invalid("reference_rate", "the reference rate must be from 0% to 25%, to two decimal places")
+            ServiceError::invalid(
+                "reference_rate",
+                "the reference rate must be from 0% to 25%, to two decimal places",
+            )
         })?;
     let before = schedule_json(&self::schedule(db, partnership_id).await?);
     let txn = begin_write(db).await?;
@@ -174,10 +177,13 @@ where
         Some("") => {
             return Err(ServiceError::Invalid(vec![FieldError {
                 field: "reason".into(),
-                message: "Say why reminders are paused, e.g. \"disputed\" or \"waiting for the council\"".into(),
+                message: "Say why reminders are paused, e.g. \"disputed\" or \"waiting for the council\""
+                    .into(),
             }]));
         }
-        Some(r) if r.chars().count() > 500 => return Err(ServiceError::invalid("reason", "Write the reason in at most 500 characters")),
+        Some(r) if r.chars().count() > 500 => {
+            return Err(ServiceError::invalid("reason", "Write the reason in at most 500 characters"));
+        }
         Some(r) => Some(r.to_string()),
     };
     let txn = begin_write(db).await?;
@@ -277,7 +283,9 @@ pub async fn due(
     let mut sent_steps: HashMap<i64, Vec<i32>> = HashMap::new();
     for key in sent {
         let mut parts = key.split(':').skip(1);
-        if let (Some(Ok(id)), Some(Ok(step))) = (parts.next().map(str::parse::<i64>), parts.next().map(str::parse::<i32>)) {
+        if let (Some(Ok(id)), Some(Ok(step))) =
+            (parts.next().map(str::parse::<i64>), parts.next().map(str::parse::<i32>))
+        {
             sent_steps.entry(id).or_default().push(step);
         }
     }
@@ -344,10 +352,12 @@ pub async fn due(
         match reason {
             Some(reason) => held.push(Held { payer_name: p.name.clone(), invoice: i, reason }),
             None => {
-                let step = schedule.steps.iter().find(|s| s.days_from_due == step_days).cloned().unwrap_or(Step {
-                    days_from_due: step_days,
-                    wording: String::new(),
-                });
+                let step = schedule
+                    .steps
+                    .iter()
+                    .find(|s| s.days_from_due == step_days)
+                    .cloned()
+                    .unwrap_or(Step { days_from_due: step_days, wording: String::new() });
                 due.push(Due { invoice: i, payer: p.clone(), step, owed });
             }
         }
@@ -383,16 +393,7 @@ where
                     })
                 })
                 .flatten();
-            let message = mail::compose::reminder(
-                partnership,
-                public_url,
-                &d.payer,
-                &d.invoice,
-                &d.step,
-                d.owed,
-                today,
-                claim.as_ref(),
-            );
+            let message = mail::compose::reminder(partnership, public_url, d, today, claim.as_ref());
             if mail::queue(&txn, partnership.id, message, now).await? {
                 queued += 1;
             }

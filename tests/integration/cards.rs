@@ -359,35 +359,47 @@ async fn a_business_manager_pays_by_card(backend: Backend) {
     );
     assert_eq!(provider_payments(&app.db).await, 1);
 
-    // A refund asked of Stripe is recorded when Stripe confirms it: the invoice owes it again.
+    // Finance refunds £10 on the payment's page: asked of Stripe, recorded when Stripe
+    // confirms it (the invoice then owes it again).
     let pay_id = p.id;
-    let partnership = partnerships::list(&app.db).await.unwrap().remove(0);
-    let actor = partnership_billing::services::ledger::Actor {
-        user_id: None,
-        today: chrono::Utc::now().date_naive(),
-        now: chrono::Utc::now(),
-    };
-    let settings = app.state.settings.payments.clone();
-    let too_much = stripe::refund_card(
-        &app.db,
-        &settings,
-        &partnership,
-        pay_id,
-        partnership_billing::domain::money::Money::from_pence(owed + 1),
-        actor,
-    )
-    .await;
-    assert!(too_much.is_err());
-    stripe::refund_card(
-        &app.db,
-        &settings,
-        &partnership,
-        pay_id,
-        partnership_billing::domain::money::Money::from_pence(1000),
-        actor,
-    )
-    .await
-    .unwrap();
+    let mut finance = sign_in(app, "finance@demo.test").await;
+    let page = finance.get(&format!("/payments/{pay_id}")).await;
+    assert!(
+        page.text().contains("This payment came through Stripe")
+            && page.text().contains("Refund through Stripe"),
+        "{}",
+        page.text()
+    );
+    let csrf = page.csrf_token();
+    let too_much = finance
+        .post_form(
+            &format!("/payments/{pay_id}/refund"),
+            &[
+                ("csrf_token", &csrf),
+                ("refund_amount", &format!("{}.{:02}", (owed + 1) / 100, (owed + 1) % 100)),
+                ("refund_reason", "overpaid"),
+            ],
+        )
+        .await;
+    assert_eq!(too_much.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(too_much.text().contains("of this card payment can be refunded"), "{}", too_much.text());
+    let asked_refund = finance
+        .post_form(
+            &format!("/payments/{pay_id}/refund"),
+            &[("csrf_token", &csrf), ("refund_amount", "10.00"), ("refund_reason", "overpaid")],
+        )
+        .await;
+    assert_eq!(
+        asked_refund.location().as_deref(),
+        Some(format!("/payments/{pay_id}?done=refund-requested").as_str())
+    );
+    assert!(
+        finance
+            .get(&format!("/payments/{pay_id}?done=refund-requested"))
+            .await
+            .text()
+            .contains("Stripe was asked to refund it")
+    );
     let (path, form) = asked.lock().unwrap().last().unwrap().clone();
     assert_eq!(path, "/v1/refunds");
     assert!(form.contains("payment_intent=pi_card_1") && form.contains("amount=1000"), "{form}");

@@ -352,20 +352,33 @@ fn jobs_are_listed_and_run_from_the_command_line() {
     assert!(text.contains("demo: send-mail has not run yet."), "{text}");
     let cron = run(&db, &["jobs", "list"], &[("PB_CRON_SEND_MAIL", "*/5 * * * *")]);
     assert!(!cron.status.success());
-    assert!(String::from_utf8_lossy(&cron.stderr).contains("PB_CRON_SEND_MAIL: \"*/5 * * * *\" is not a schedule of six fields"));
+    assert!(
+        String::from_utf8_lossy(&cron.stderr)
+            .contains("PB_CRON_SEND_MAIL: \"*/5 * * * *\" is not a schedule of six fields")
+    );
     let unknown = run(&db, &["jobs", "run", "payroll"], &[]);
     assert_eq!(unknown.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&unknown.stderr).contains("there is no job \"payroll\"; the jobs are direct-debit, reminders, send-mail"));
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr)
+            .contains("there is no job \"payroll\"; the jobs are direct-debit, reminders, send-mail")
+    );
     // a day well after the demo's invoices fell due: the overdue ones are reminded
     let reminded = run(&db, &["jobs", "run", "reminders", "--today", "2026-12-31"], &[outbox_env]);
     let text = String::from_utf8_lossy(&reminded.stdout);
     assert!(reminded.status.success() && text.contains("demo: reminders done: Queued"), "{text}");
     let again = run(&db, &["jobs", "run", "reminders", "--today", "2026-12-31"], &[outbox_env]);
-    assert!(String::from_utf8_lossy(&again.stdout).contains("Queued 0 reminders"), "the same day twice queues nothing");
+    assert!(
+        String::from_utf8_lossy(&again.stdout).contains("Queued 0 reminders"),
+        "the same day twice queues nothing"
+    );
     let sent = run(&db, &["jobs", "run", "send-mail"], &[outbox_env]);
     let text = String::from_utf8_lossy(&sent.stdout);
     assert!(sent.status.success() && text.contains("written as files to the folder"), "{text}");
-    let files: Vec<_> = std::fs::read_dir(&outbox).unwrap().flatten().filter(|e| e.path().extension().is_some_and(|x| x == "eml")).collect();
+    let files: Vec<_> = std::fs::read_dir(&outbox)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+        .collect();
     assert!(!files.is_empty(), "{text}");
     let first = std::fs::read_to_string(files[0].path()).unwrap();
     assert!(first.contains("Subject:") && first.contains("application/pdf"), "{first}");

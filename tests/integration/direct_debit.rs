@@ -5,7 +5,9 @@
 //! the attempt; a failed collection stops collection until finance starts it again; the
 //! collection that succeeds pays the invoice.
 
-use crate::cards::{WEBHOOK_SECRET, card_books, deliver, enter_keys, event, now, sbm_invoice, sign_in, stripe_stub};
+use crate::cards::{
+    WEBHOOK_SECRET, card_books, deliver, enter_keys, event, now, sbm_invoice, sign_in, stripe_stub,
+};
 use crate::on_both_databases;
 use axum::http::StatusCode;
 use chrono::{Duration, NaiveDate, Utc};
@@ -37,23 +39,38 @@ async fn collecting_by_direct_debit(backend: crate::helpers::Backend) {
     // finance cannot give a school's bank details for it
     let mut finance = sign_in(app, "finance@demo.test").await;
     let finance_csrf = finance.get(&account).await.csrf_token();
-    let refused = finance.post_form(&format!("/payers/{payer_id}/direct-debit"), &[("csrf_token", &finance_csrf)]).await;
+    let refused = finance
+        .post_form(&format!("/payers/{payer_id}/direct-debit"), &[("csrf_token", &finance_csrf)])
+        .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     let go = sbm.post_form(&format!("/payers/{payer_id}/direct-debit"), &[("csrf_token", &csrf)]).await;
     assert_eq!(go.status, StatusCode::SEE_OTHER, "{}", go.text());
-    assert!(go.location().is_some_and(|l| l.starts_with(&format!("{stub}pay/cs_test_"))), "{:?}", go.location());
+    assert!(
+        go.location().is_some_and(|l| l.starts_with(&format!("{stub}pay/cs_test_"))),
+        "{:?}",
+        go.location()
+    );
     let session_id = go.location().unwrap().rsplit('/').next().unwrap().to_string();
     {
         let asked = asked.lock().unwrap();
         let customer = asked.iter().find(|(path, _)| path == "/v1/customers").expect("a customer was made");
         assert!(customer.1.contains("metadata[payer]=") && customer.1.contains("name="), "{}", customer.1);
         let session = &asked.iter().rev().find(|(path, _)| path == "/v1/checkout/sessions").unwrap().1;
-        for part in ["mode=setup", "currency=gbp", "bacs_debit", "customer=cus_test_", &format!("setup_intent_data[metadata][payer]={payer_id}"), &format!("metadata[partnership]={slug}")] {
+        for part in [
+            "mode=setup",
+            "currency=gbp",
+            "bacs_debit",
+            "customer=cus_test_",
+            &format!("setup_intent_data[metadata][payer]={payer_id}"),
+            &format!("metadata[partnership]={slug}"),
+        ] {
             assert!(session.contains(part), "{part} missing from {session}");
         }
     }
     assert!(sbm.get(&account).await.text().contains("Being set up since"));
-    assert!(sbm.get("/direct-debit/done?session=x").await.text().contains("your Direct Debit is being set up"));
+    assert!(
+        sbm.get("/direct-debit/done?session=x").await.text().contains("your Direct Debit is being set up")
+    );
 
     // Stripe's events: the mandate's own news first, before this service knows it: asked again later.
     let mandate = json!({
@@ -61,23 +78,29 @@ async fn collecting_by_direct_debit(backend: crate::helpers::Backend) {
         "payment_method_details": { "type": "bacs_debit", "bacs_debit": { "reference": "PB-REF-0001", "network_status": "accepted" } },
     });
     let t = now();
-    let early = deliver(app, &slug, &event("evt_m1", "mandate.updated", t, mandate.clone()), WEBHOOK_SECRET, t).await;
+    let early =
+        deliver(app, &slug, &event("evt_m1", "mandate.updated", t, mandate.clone()), WEBHOOK_SECRET, t).await;
     assert_eq!(early.0, StatusCode::CONFLICT, "{early:?}");
     let completed = json!({
         "id": session_id, "object": "checkout.session", "mode": "setup", "status": "complete",
         "setup_intent": "seti_1", "customer": "cus_test_1", "metadata": { "partnership": slug, "payer": payer_id.to_string() },
     });
-    let (status, said) = deliver(app, &slug, &event("evt_c1", "checkout.session.completed", t, completed), WEBHOOK_SECRET, t).await;
+    let (status, said) =
+        deliver(app, &slug, &event("evt_c1", "checkout.session.completed", t, completed), WEBHOOK_SECRET, t)
+            .await;
     assert_eq!(status, StatusCode::OK, "{said}");
     assert!(sbm.get(&account).await.text().contains("Waiting for the bank to confirm"));
     let setup = json!({
         "id": "seti_1", "object": "setup_intent", "status": "succeeded", "payment_method": "pm_bacs_1",
         "mandate": "mandate_1", "metadata": { "partnership": slug, "payer": payer_id.to_string() },
     });
-    let (status, said) = deliver(app, &slug, &event("evt_s1", "setup_intent.succeeded", t + 1, setup), WEBHOOK_SECRET, t + 1).await;
+    let (status, said) =
+        deliver(app, &slug, &event("evt_s1", "setup_intent.succeeded", t + 1, setup), WEBHOOK_SECRET, t + 1)
+            .await;
     assert_eq!(status, StatusCode::OK, "{said}");
     // Stripe sends the mandate's news again (same event id): now it is taken
-    let (status, said) = deliver(app, &slug, &event("evt_m1", "mandate.updated", t + 2, mandate), WEBHOOK_SECRET, t + 2).await;
+    let (status, said) =
+        deliver(app, &slug, &event("evt_m1", "mandate.updated", t + 2, mandate), WEBHOOK_SECRET, t + 2).await;
     assert_eq!((status, said.as_str()), (StatusCode::OK, "Direct Debit: Active"));
     let page = sbm.get(&account).await.text();
     assert!(page.contains("Active since") && page.contains("reference PB-REF-0001"), "{page}");
@@ -98,12 +121,21 @@ async fn collecting_by_direct_debit(backend: crate::helpers::Backend) {
         let ctx = ctx.clone();
         let p = p.clone();
         async move {
-            let run = jobs::run(&ctx, Job::DirectDebit, &p, day, at(day), Trigger::Schedule, None).await.unwrap();
+            let run =
+                jobs::run(&ctx, Job::DirectDebit, &p, day, at(day), Trigger::Schedule, None).await.unwrap();
             assert_eq!(run.outcome, outcome::SUCCEEDED, "{}", run.summary);
             run.summary
         }
     };
-    let intents = || asked.lock().unwrap().iter().filter(|(path, _)| path == "/v1/payment_intents").map(|(_, b)| b.clone()).collect::<Vec<_>>();
+    let intents = || {
+        asked
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(path, _)| path == "/v1/payment_intents")
+            .map(|(_, b)| b.clone())
+            .collect::<Vec<_>>()
+    };
     let notice = notice_day(due);
     assert!(run(notice - Duration::days(1)).await.contains("Sent 0 advance notices"));
     assert!(run(notice).await.contains("Sent 1 advance notices"));
@@ -113,9 +145,17 @@ async fn collecting_by_direct_debit(backend: crate::helpers::Backend) {
         .await
         .unwrap()
         .expect("an advance notice");
-    assert!(told.subject.starts_with("Direct Debit notice from") && told.text_body.contains("PB-REF-0001"), "{}", told.text_body);
-    let (_, held) = partnership_billing::services::reminders::due(db, p.id, due + Duration::days(40)).await.unwrap();
-    assert!(held.iter().any(|h| h.invoice.id == inv.id && h.reason == "To be collected by Direct Debit"), "no reminder meanwhile");
+    assert!(
+        told.subject.starts_with("Direct Debit notice from") && told.text_body.contains("PB-REF-0001"),
+        "{}",
+        told.text_body
+    );
+    let (_, held) =
+        partnership_billing::services::reminders::due(db, p.id, due + Duration::days(40)).await.unwrap();
+    assert!(
+        held.iter().any(|h| h.invoice.id == inv.id && h.reason == "To be collected by Direct Debit"),
+        "no reminder meanwhile"
+    );
     run(due - Duration::days(1)).await;
     assert!(intents().is_empty(), "nothing collected before the due date");
     let collected = run(due).await;
@@ -137,7 +177,7 @@ async fn collecting_by_direct_debit(backend: crate::helpers::Backend) {
         assert!(first.contains(&part), "{part} missing from {first}");
     }
     let pending = sbm.get(&format!("/invoices/{}", inv.id)).await.text();
-    assert!(pending.contains("Payment pending") && pending.contains("by Direct Debit"), "{pending}");
+    assert!(pending.contains("Collection pending: ") && pending.contains("by Direct Debit"), "{pending}");
 
     // The bank returns it: collection stops until finance acts.
     let failed = json!({
@@ -166,15 +206,29 @@ async fn collecting_by_direct_debit(backend: crate::helpers::Backend) {
     assert_eq!(status, StatusCode::OK);
     assert!(said.ends_with("automatic collection stopped"), "{said}");
     let page = finance.get(&account).await.text();
-    assert!(page.contains("Automatic collection is stopped. A collection failed: The account has insufficient funds."), "{page}");
+    assert!(
+        page.contains(
+            "Automatic collection is stopped. A collection failed: The account has insufficient funds."
+        ),
+        "{page}"
+    );
+    assert!(
+        page.contains("Payment failed: ") && page.contains("by Direct Debit"),
+        "the failure is on the payer's account: {page}"
+    );
     run(due + Duration::days(2)).await;
     assert_eq!(intents().len(), 1, "nothing collected while stopped");
-    let resumed = finance.post_form(&format!("/payers/{payer_id}/direct-debit/resume"), &[("csrf_token", &finance_csrf)]).await;
+    let resumed = finance
+        .post_form(&format!("/payers/{payer_id}/direct-debit/resume"), &[("csrf_token", &finance_csrf)])
+        .await;
     assert_eq!(resumed.status, StatusCode::SEE_OTHER);
     run(due + Duration::days(3)).await;
     let asked_for = intents();
     assert_eq!(asked_for.len(), 2);
-    assert!(asked_for[1].contains(&format!("idempotency_key=pb-dd-{}-{}-2", p.id, inv.id)), "the second attempt has its own key");
+    assert!(
+        asked_for[1].contains(&format!("idempotency_key=pb-dd-{}-{}-2", p.id, inv.id)),
+        "the second attempt has its own key"
+    );
     let second = provider_payment::Entity::find()
         .filter(provider_payment::Column::Kind.eq("direct_debit"))
         .filter(provider_payment::Column::State.eq("processing"))

@@ -7,8 +7,8 @@ use crate::helpers::Backend;
 use crate::ledger::Books;
 use crate::on_both_databases;
 use chrono::{DateTime, Duration, NaiveDate, SubsecRound, Utc};
-use mail_parser::MimeHeaders;
 use entity::{invoice, job_run, outbox_message, payer};
+use mail_parser::MimeHeaders;
 use partnership_billing::jobs::{self, Job, JobContext, Trigger, outcome};
 use partnership_billing::services::mail::transport::Mailer;
 use partnership_billing::services::partnerships::{self, Partnership};
@@ -155,7 +155,10 @@ async fn emails_invoices_and_receipts(backend: Backend) {
     let html = message.body_html(0).unwrap();
     assert!(html.contains("<html lang=\"en\">") && html.contains("<th scope=\"row\""), "{html}");
     let attachment = message.attachments().next().expect("the invoice PDF is attached");
-    assert_eq!(attachment.attachment_name(), Some(format!("{}.pdf", first.number.as_deref().unwrap()).as_str()));
+    assert_eq!(
+        attachment.attachment_name(),
+        Some(format!("{}.pdf", first.number.as_deref().unwrap()).as_str())
+    );
     assert!(attachment.contents().starts_with(b"%PDF-"));
 
     // the payer without an address is shown, not silently skipped
@@ -182,11 +185,19 @@ async fn emails_invoices_and_receipts(backend: Backend) {
     run(&ctx, Job::SendMail, &p, now + Duration::minutes(10)).await;
     let receipts: Vec<_> = received_by(&office)
         .iter()
-        .filter_map(|raw| mail_parser::MessageParser::default().parse(raw).map(|m| (m.subject().unwrap_or_default().to_string(), m.body_text(0).unwrap_or_default().to_string())))
+        .filter_map(|raw| {
+            mail_parser::MessageParser::default().parse(raw).map(|m| {
+                (m.subject().unwrap_or_default().to_string(), m.body_text(0).unwrap_or_default().to_string())
+            })
+        })
         .filter(|(s, _)| s.starts_with("Payment received"))
         .collect();
     assert_eq!(receipts.len(), 1, "{receipts:?}");
-    assert!(receipts[0].1.contains("£10.00") && receipts[0].1.contains(first.number.as_deref().unwrap()), "{}", receipts[0].1);
+    assert!(
+        receipts[0].1.contains("£10.00") && receipts[0].1.contains(first.number.as_deref().unwrap()),
+        "{}",
+        receipts[0].1
+    );
     let _ = third;
 }
 on_both_databases!(invoices_and_receipts_are_emailed_once_each, emails_invoices_and_receipts);
@@ -202,13 +213,22 @@ async fn failures_back_off_then_show(backend: Backend) {
     let ctx = context(db, "test-instance");
     let key = format!("invoice:{}", first.id);
     let row = || async {
-        outbox_message::Entity::find().filter(outbox_message::Column::DedupeKey.eq(key.clone())).one(db).await.unwrap().unwrap()
+        outbox_message::Entity::find()
+            .filter(outbox_message::Column::DedupeKey.eq(key.clone()))
+            .one(db)
+            .await
+            .unwrap()
+            .unwrap()
     };
     let mut now = Utc::now().trunc_subsecs(6);
     run(&ctx, Job::SendMail, &p, now).await;
     let after_one = row().await;
     assert_eq!((after_one.state.as_str(), after_one.attempts), ("queued", 1));
-    assert!(after_one.last_error.as_deref().unwrap_or_default().contains("550"), "{:?}", after_one.last_error);
+    assert!(
+        after_one.last_error.as_deref().unwrap_or_default().contains("550"),
+        "{:?}",
+        after_one.last_error
+    );
     assert_eq!(after_one.next_attempt_at, now + Duration::minutes(1));
     // not tried again before its time
     run(&ctx, Job::SendMail, &p, now + Duration::seconds(30)).await;
@@ -226,7 +246,10 @@ async fn failures_back_off_then_show(backend: Backend) {
     run(&ctx, Job::SendMail, &p, now + Duration::minutes(1)).await;
     assert_eq!(row().await.state, "sent");
     assert_eq!(received_by(&good).len(), 1);
-    assert!(mail::send_again(db, p.id, failed.id, None, now).await.is_err(), "a sent message is not sent again");
+    assert!(
+        mail::send_again(db, p.id, failed.id, None, now).await.is_err(),
+        "a sent message is not sent again"
+    );
 }
 on_both_databases!(failed_sends_back_off_then_show_and_can_be_sent_again, failures_back_off_then_show);
 
@@ -241,12 +264,16 @@ async fn reminders_once_per_step(backend: Backend) {
     let chased_to = format!("chase-{word}@school.example");
     set_email(db, &p, chased.payer_id, &chased_to).await;
     // one invoice paid in full, one paused as disputed
-    let amount = partnership_billing::domain::money::Money::from_pence(paid.outstanding_pence).to_string().replace(['£', ','], "");
+    let amount = partnership_billing::domain::money::Money::from_pence(paid.outstanding_pence)
+        .to_string()
+        .replace(['£', ','], "");
     let (status, body) = books
         .post("/api/v1/payments", serde_json::json!({ "payer_id": paid.payer_id, "received_on": Utc::now().date_naive(), "amount": amount, "method": "bank_transfer" }))
         .await;
     assert_eq!(status, axum::http::StatusCode::CREATED, "{body}");
-    reminders::set_pause(db, p.id, reminders::PauseOf::Invoice(paused.id), Some("disputed"), None).await.unwrap();
+    reminders::set_pause(db, p.id, reminders::PauseOf::Invoice(paused.id), Some("disputed"), None)
+        .await
+        .unwrap();
     let due: NaiveDate = chased.due_date.unwrap();
     let ctx = context(db, "test-instance");
     let at = |day: NaiveDate| day.and_hms_opt(7, 0, 0).unwrap().and_utc();
@@ -283,7 +310,11 @@ async fn reminders_once_per_step(backend: Backend) {
     run(&ctx, Job::SendMail, &p, at(due + Duration::days(32))).await;
     let subjects: Vec<String> = received_by(&chased_to)
         .iter()
-        .filter_map(|raw| mail_parser::MessageParser::default().parse(raw).map(|m| m.subject().unwrap_or_default().to_string()))
+        .filter_map(|raw| {
+            mail_parser::MessageParser::default()
+                .parse(raw)
+                .map(|m| m.subject().unwrap_or_default().to_string())
+        })
         .filter(|s| s.contains("Reminder") || s.contains("Overdue"))
         .collect();
     assert_eq!(subjects.len(), 2, "{subjects:?}");
@@ -305,10 +336,21 @@ async fn two_instances(backend: Backend) {
     // another instance holds the job: this one records a skipped run and sends nothing
     let now = Utc::now();
     let lease = format!("send-mail:{}", p.id);
-    let token = jobs::lease::take(db, &lease, "other-host:1", now, now + Duration::minutes(10)).await.unwrap().unwrap();
-    let skipped = jobs::run(&context(db, "this-host:2"), Job::SendMail, &p, now.date_naive(), now, Trigger::Schedule, None)
+    let token = jobs::lease::take(db, &lease, "other-host:1", now, now + Duration::minutes(10))
         .await
+        .unwrap()
         .unwrap();
+    let skipped = jobs::run(
+        &context(db, "this-host:2"),
+        Job::SendMail,
+        &p,
+        now.date_naive(),
+        now,
+        Trigger::Schedule,
+        None,
+    )
+    .await
+    .unwrap();
     assert_eq!(skipped.outcome, outcome::SKIPPED);
     assert!(skipped.summary.contains("other-host:1"), "{}", skipped.summary);
     jobs::lease::release(db, &lease, &token, now).await.unwrap();
@@ -322,7 +364,11 @@ async fn two_instances(backend: Backend) {
             let mut runs = Vec::new();
             for _ in 0..4 {
                 let now = Utc::now();
-                runs.push(jobs::run(&ctx, Job::SendMail, &p, now.date_naive(), now, Trigger::Schedule, None).await.unwrap());
+                runs.push(
+                    jobs::run(&ctx, Job::SendMail, &p, now.date_naive(), now, Trigger::Schedule, None)
+                        .await
+                        .unwrap(),
+                );
             }
             runs
         }));
@@ -333,8 +379,11 @@ async fn two_instances(backend: Backend) {
     }
     assert!(runs.iter().all(|r| r.outcome != outcome::FAILED), "{runs:?}");
     // runs that did work never overlapped
-    let mut worked: Vec<_> =
-        runs.iter().filter(|r| r.outcome == outcome::SUCCEEDED).map(|r| (r.started_at, r.finished_at.unwrap())).collect();
+    let mut worked: Vec<_> = runs
+        .iter()
+        .filter(|r| r.outcome == outcome::SUCCEEDED)
+        .map(|r| (r.started_at, r.finished_at.unwrap()))
+        .collect();
     worked.sort();
     assert!(worked.windows(2).all(|w| w[0].1 <= w[1].0 + Duration::milliseconds(1)), "{worked:?}");
     // and every payer got each of its invoices exactly once
@@ -345,7 +394,12 @@ async fn two_instances(backend: Backend) {
 }
 on_both_databases!(two_instances_never_run_a_job_or_send_a_message_twice, two_instances);
 
-async fn post(client: &mut crate::helpers::Client, path: &str, csrf: &str, fields: &[(&str, &str)]) -> crate::helpers::Answer {
+async fn post(
+    client: &mut crate::helpers::Client,
+    path: &str,
+    csrf: &str,
+    fields: &[(&str, &str)],
+) -> crate::helpers::Answer {
     let mut all = vec![("csrf_token", csrf)];
     all.extend_from_slice(fields);
     client.post_form(path, &all).await
@@ -379,13 +433,31 @@ async fn mail_on_the_pages(backend: Backend) {
         &mut finance,
         "/reminders",
         &csrf,
-        &[("documents", "yes"), ("reminders", "on"), ("minimum", "lots"), ("days_1", "abc"), ("when_1", "after"), ("wording_1", "Pay"), ("days_2", "3"), ("when_2", "after"), ("wording_2", "")],
+        &[
+            ("documents", "yes"),
+            ("reminders", "on"),
+            ("minimum", "lots"),
+            ("days_1", "abc"),
+            ("when_1", "after"),
+            ("wording_1", "Pay"),
+            ("days_2", "3"),
+            ("when_2", "after"),
+            ("wording_2", ""),
+        ],
     )
     .await;
     assert_eq!(bad.status, axum::http::StatusCode::UNPROCESSABLE_ENTITY);
     let text = bad.text();
-    assert!(text.contains("Step 1: enter the number of days as a whole number from 0 to 365 (you wrote \"abc\")"), "{text}");
-    assert!(text.contains("The smallest amount to remind about must be an amount, like 1500.00 (you wrote \"lots\")"), "{text}");
+    assert!(
+        text.contains("Step 1: enter the number of days as a whole number from 0 to 365 (you wrote \"abc\")"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "The smallest amount to remind about must be an amount, like 1500.00 (you wrote \"lots\")"
+        ),
+        "{text}"
+    );
     assert!(text.contains("Step 2: enter what the reminder says"), "{text}");
     assert!(!reminders::schedule(&books.app.db, p.id).await.unwrap().on, "nothing saved");
     let saved = post(
@@ -393,9 +465,15 @@ async fn mail_on_the_pages(backend: Backend) {
         "/reminders",
         &csrf,
         &[
-            ("documents", "yes"), ("reminders", "on"), ("minimum", "10.00"),
-            ("days_1", "7"), ("when_1", "before"), ("wording_1", "Due next week."),
-            ("days_2", "14"), ("when_2", "after"), ("wording_2", "Two weeks late."),
+            ("documents", "yes"),
+            ("reminders", "on"),
+            ("minimum", "10.00"),
+            ("days_1", "7"),
+            ("when_1", "before"),
+            ("wording_1", "Due next week."),
+            ("days_2", "14"),
+            ("when_2", "after"),
+            ("wording_2", "Two weeks late."),
         ],
     )
     .await;
@@ -417,13 +495,20 @@ async fn mail_on_the_pages(backend: Backend) {
     let sbm_csrf = sbm.session_csrf().await;
     let account = sbm.get(&format!("/payers/{}/account", own.payer_id)).await.text();
     assert!(account.contains("None given: nothing is emailed"), "{account}");
-    let refused = post(&mut sbm, &format!("/payers/{}/emails", own.payer_id), &sbm_csrf, &[("email", "office at school")]).await;
+    let refused = post(
+        &mut sbm,
+        &format!("/payers/{}/emails", own.payer_id),
+        &sbm_csrf,
+        &[("email", "office at school")],
+    )
+    .await;
     assert_eq!(refused.status, axum::http::StatusCode::UNPROCESSABLE_ENTITY);
     assert!(refused.text().contains("are not email addresses"), "{}", refused.text());
     let word = unique();
     let (office, bursar) = (format!("office-{word}@school.example"), format!("bursar-{word}@school.example"));
     let both = format!("{office}, {bursar}");
-    let ok = post(&mut sbm, &format!("/payers/{}/emails", own.payer_id), &sbm_csrf, &[("email", &both)]).await;
+    let ok =
+        post(&mut sbm, &format!("/payers/{}/emails", own.payer_id), &sbm_csrf, &[("email", &both)]).await;
     assert!(ok.location().is_some_and(|l| l.starts_with(&format!("/payers/{}/account?done=", own.payer_id))));
     assert!(sbm.get(&format!("/payers/{}/account", own.payer_id)).await.text().contains(&both));
     // another school's payer is not theirs
@@ -433,7 +518,10 @@ async fn mail_on_the_pages(backend: Backend) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(sbm.get(&format!("/payers/{}/emails", other.payer_id)).await.status, axum::http::StatusCode::NOT_FOUND);
+    assert_eq!(
+        sbm.get(&format!("/payers/{}/emails", other.payer_id)).await.status,
+        axum::http::StatusCode::NOT_FOUND
+    );
 
     // finance runs the mail job from the Jobs page and sees what went
     let ran = post(&mut finance, "/jobs/send-mail/run", &csrf, &[]).await;
@@ -455,19 +543,29 @@ async fn mail_on_the_pages(backend: Backend) {
         .unwrap()
         .unwrap();
     let message_page = finance.get(&format!("/mail/{}", no_address.id)).await.text();
-    assert!(message_page.contains("Send it again") && message_page.contains("What it says"), "{message_page}");
+    assert!(
+        message_page.contains("Send it again") && message_page.contains("What it says"),
+        "{message_page}"
+    );
     let again = post(&mut finance, &format!("/mail/{}/send-again", no_address.id), &csrf, &[]).await;
     assert_eq!(again.status, axum::http::StatusCode::CONFLICT);
     assert!(again.text().contains("The payer has no billing email address"), "{}", again.text());
 
     // pausing an invoice's reminders holds it back, with the reason, on the reminders page
-    let paused = post(&mut finance, &format!("/invoices/{}/reminders", own.id), &csrf, &[("reason", "disputed")]).await;
+    let paused =
+        post(&mut finance, &format!("/invoices/{}/reminders", own.id), &csrf, &[("reason", "disputed")])
+            .await;
     assert!(paused.location().is_some_and(|l| l.starts_with(&format!("/invoices/{}?done=", own.id))));
-    assert!(finance.get(&format!("/invoices/{}", own.id)).await.text().contains("Reminders are paused: disputed"));
-    let empty = post(&mut finance, &format!("/invoices/{}/reminders", other.id), &csrf, &[("reason", " ")]).await;
+    assert!(
+        finance.get(&format!("/invoices/{}", own.id)).await.text().contains("Reminders are paused: disputed")
+    );
+    let empty =
+        post(&mut finance, &format!("/invoices/{}/reminders", other.id), &csrf, &[("reason", " ")]).await;
     assert_eq!(empty.status, axum::http::StatusCode::BAD_REQUEST);
     let due = own.due_date.unwrap();
-    books.app.state.clock = partnership_billing::clock::Clock::Fixed((due + Duration::days(15)).and_hms_opt(9, 0, 0).unwrap().and_utc());
+    books.app.state.clock = partnership_billing::clock::Clock::Fixed(
+        (due + Duration::days(15)).and_hms_opt(9, 0, 0).unwrap().and_utc(),
+    );
     books.app.router = partnership_billing::web::router(books.app.state.clone());
     let mut finance = books.app.client();
     finance.sign_in("finance@demo.test", "demo-finance-2025").await;
@@ -484,7 +582,11 @@ async fn mail_on_the_pages(backend: Backend) {
     post(&mut finance, "/jobs/send-mail/run", &csrf, &[]).await;
     let statements: Vec<_> = received_by(&office)
         .iter()
-        .filter_map(|raw| mail_parser::MessageParser::default().parse(raw).map(|m| (m.subject().unwrap_or_default().to_string(), m.attachments().count())))
+        .filter_map(|raw| {
+            mail_parser::MessageParser::default()
+                .parse(raw)
+                .map(|m| (m.subject().unwrap_or_default().to_string(), m.attachments().count()))
+        })
         .filter(|(s, _)| s.starts_with("Statement of account"))
         .collect();
     assert_eq!(statements.len(), 1, "{statements:?}");
@@ -503,7 +605,8 @@ async fn late_payment_claims(backend: Backend) {
     schedule.reference_rate = rust_decimal::Decimal::new(400, 2);
     reminders::save_schedule(&db, p.id, &schedule, None, Utc::now()).await.unwrap();
     books.bill().await;
-    let late = issued(&db, &p).await.into_iter().find(|i| i.payer_name == "Riverside Park Primary School").unwrap();
+    let late =
+        issued(&db, &p).await.into_iter().find(|i| i.payer_name == "Riverside Park Primary School").unwrap();
     let word = unique();
     let to = format!("late-{word}@school.example");
     set_email(&db, &p, late.payer_id, &to).await;
@@ -511,7 +614,12 @@ async fn late_payment_claims(backend: Backend) {
     let ctx = context(&db, "test-instance");
     let at = |day: NaiveDate| day.and_hms_opt(7, 0, 0).unwrap().and_utc();
     // no claim before the final reminder has gone
-    assert!(partnership_billing::services::invoices::claims::claimable(&db, p.id, due + Duration::days(40)).await.unwrap().is_empty());
+    assert!(
+        partnership_billing::services::invoices::claims::claimable(&db, p.id, due + Duration::days(40))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     run(&ctx, Job::Reminders, &p, at(due + Duration::days(31))).await;
     let final_reminder = outbox_message::Entity::find()
         .filter(outbox_message::Column::DedupeKey.eq(format!("reminder:{}:30", late.id)))
@@ -525,7 +633,10 @@ async fn late_payment_claims(backend: Backend) {
         "{}",
         final_reminder.text_body
     );
-    let claims = partnership_billing::services::invoices::claims::claimable(&db, p.id, due + Duration::days(40)).await.unwrap();
+    let claims =
+        partnership_billing::services::invoices::claims::claimable(&db, p.id, due + Duration::days(40))
+            .await
+            .unwrap();
     let row = claims.iter().find(|c| c.invoice.id == late.id).expect("a claim on the late invoice");
     assert_eq!(row.claim.days_late, 40);
     let owed = partnership_billing::domain::money::Money::from_pence(late.outstanding_pence);
@@ -538,7 +649,10 @@ async fn late_payment_claims(backend: Backend) {
     finance.sign_in("finance@demo.test", "demo-finance-2025").await;
     let csrf = finance.session_csrf().await;
     let page = finance.get("/reminders").await.text();
-    assert!(page.contains("Late-payment claims you could make") && page.contains(&row.claim.total().to_string()), "{page}");
+    assert!(
+        page.contains("Late-payment claims you could make") && page.contains(&row.claim.total().to_string()),
+        "{page}"
+    );
     let raised = post(&mut finance, &format!("/invoices/{}/late-payment-claim", late.id), &csrf, &[]).await;
     let location = raised.location().expect("to the claim invoice");
     let claim_id: i64 = location.trim_start_matches("/invoices/").split('?').next().unwrap().parse().unwrap();
@@ -547,11 +661,18 @@ async fn late_payment_claims(backend: Backend) {
     assert_eq!(claim.gross_pence, row.claim.total().to_pence().unwrap());
     assert_eq!(claim.source_key, format!("late-payment:{}", late.id));
     let shown = finance.get(&location).await.text();
-    assert!(shown.contains("Statutory interest on") && shown.contains("Fixed sum for the cost of recovering the debt"), "{shown}");
+    assert!(
+        shown.contains("Statutory interest on")
+            && shown.contains("Fixed sum for the cost of recovering the debt"),
+        "{shown}"
+    );
     let again = post(&mut finance, &format!("/invoices/{}/late-payment-claim", late.id), &csrf, &[]).await;
     assert_eq!(again.status, axum::http::StatusCode::BAD_REQUEST);
     assert!(again.text().contains("it was claimed already"), "{}", again.text());
     let after = finance.get("/reminders").await.text();
     assert!(!after.contains(&format!("/invoices/{}/late-payment-claim", late.id)), "claimed once only");
 }
-on_both_databases!(late_payment_claims_are_offered_on_the_final_reminder_and_raised_when_finance_says, late_payment_claims);
+on_both_databases!(
+    late_payment_claims_are_offered_on_the_final_reminder_and_raised_when_finance_says,
+    late_payment_claims
+);

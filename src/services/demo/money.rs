@@ -105,7 +105,11 @@ where
 /// Gives every demo payer a made-up billing address, emails documents from now on, and turns
 /// reminders on with the usual steps, so the Emails, Reminders and Jobs pages have something
 /// to show (mail goes to the outbox folder unless SMTP_URL is set).
-async fn demo_mail<C>(db: &C, partnership: &Partnership, now: chrono::DateTime<chrono::Utc>) -> Result<(), ServiceError>
+async fn demo_mail<C>(
+    db: &C,
+    partnership: &Partnership,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), ServiceError>
 where
     C: ConnectionTrait + TransactionTrait,
 {

@@ -127,7 +127,9 @@ where
             "interest",
         ),
         (
-            format!("Fixed sum for the cost of recovering the debt on invoice {number} (Late Payment of Commercial Debts (Interest) Act 1998)"),
+            format!(
+                "Fixed sum for the cost of recovering the debt on invoice {number} (Late Payment of Commercial Debts (Interest) Act 1998)"
+            ),
             c.fixed_sum,
             "fixed-sum",
         ),

@@ -10,7 +10,9 @@ use crate::services::begin_write;
 use crate::services::partnerships::Partnership;
 use chrono::{DateTime, Utc};
 use entity::{allocation, credit_note, invoice, outbox_message, partnership, payer, payment};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+};
 use std::collections::{HashMap, HashSet};
 
 /// How many documents of each kind were queued.
@@ -96,8 +98,13 @@ where
         for note in chunk {
             let Some(i) = invoice::Entity::find_by_id(note.invoice_id).one(&txn).await? else { continue };
             let p = payer_of(&txn, &mut payers, i.payer_id).await?;
-            let message =
-                compose::credit_note(partnership, public_url, &p, note, i.number.as_deref().unwrap_or_default());
+            let message = compose::credit_note(
+                partnership,
+                public_url,
+                &p,
+                note,
+                i.number.as_deref().unwrap_or_default(),
+            );
             if queue(&txn, partnership.id, message, now).await? {
                 collected.credit_notes += 1;
             }
@@ -110,6 +117,8 @@ where
         .filter(payment::Column::CreatedAt.gte(since))
         .filter(payment::Column::ReversedAt.is_null())
         .filter(payment::Column::AmountPence.gt(0))
+        // a council's budget deduction is the council's book entry, not money the school sent
+        .filter(payment::Column::Method.ne(PaymentMethod::CouncilBudgetDeduction.as_str()))
         .order_by_asc(payment::Column::Id)
         .all(db)
         .await?
@@ -143,8 +152,10 @@ where
                 .into_tuple()
                 .all(&txn)
                 .await?;
-            let paid: Vec<(String, Money)> =
-                paid.into_iter().map(|(n, pence)| (n.unwrap_or_default(), Money::from_pence(pence))).collect();
+            let paid: Vec<(String, Money)> = paid
+                .into_iter()
+                .map(|(n, pence)| (n.unwrap_or_default(), Money::from_pence(pence)))
+                .collect();
             let message = compose::receipt(partnership, public_url, &p, pay, method.label(), &paid);
             if queue(&txn, partnership.id, message, now).await? {
                 collected.receipts += 1;
@@ -163,7 +174,10 @@ async fn payer_of(
     if let Some(p) = cache.get(&id) {
         return Ok(p.clone());
     }
-    let p = payer::Entity::find_by_id(id).one(db).await?.ok_or_else(|| ServiceError::NotFound(format!("payer {id}")))?;
+    let p = payer::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(format!("payer {id}")))?;
     cache.insert(id, p.clone());
     Ok(p)
 }

@@ -25,7 +25,8 @@ fn sign_off(partnership: &Partnership) -> String {
 }
 
 fn footer(partnership: &Partnership, reference: &str) -> Vec<String> {
-    let mut lines: Vec<String> = crate::pdf::documents::bank_note(partnership, reference).into_iter().collect();
+    let mut lines: Vec<String> =
+        crate::pdf::documents::bank_note(partnership, reference).into_iter().collect();
     if let Some(email) = &partnership.remittance_email {
         lines.push(format!("Questions, or a remittance advice: reply to this email or write to {email}."));
     }
@@ -34,7 +35,12 @@ fn footer(partnership: &Partnership, reference: &str) -> Vec<String> {
 }
 
 /// A newly issued invoice, with its PDF.
-pub fn invoice(partnership: &Partnership, public_url: &str, p: &payer::Model, i: &invoice::Model) -> NewMessage {
+pub fn invoice(
+    partnership: &Partnership,
+    public_url: &str,
+    p: &payer::Model,
+    i: &invoice::Model,
+) -> NewMessage {
     let number = i.number.clone().unwrap_or_default();
     let gross = Money::from_pence(i.gross_pence);
     let due = i.due_date.map(long_date).unwrap_or_default();
@@ -61,7 +67,10 @@ pub fn invoice(partnership: &Partnership, public_url: &str, p: &payer::Model, i:
             ],
             facts_caption: "Invoice".into(),
             facts,
-            link: Some((format!("{public_url}/invoices/{}", i.id), format!("View or pay invoice {number} online"))),
+            link: Some((
+                format!("{public_url}/invoices/{}", i.id),
+                format!("View or pay invoice {number} online"),
+            )),
             sign_off: sign_off(partnership),
             footer: footer(partnership, &number),
         },
@@ -84,7 +93,10 @@ pub fn credit_note(
         dedupe_key: format!("credit_note:{}", note.id),
         payer_id: Some(p.id),
         document_id: Some(note.id),
-        subject: format!("Credit note {} from {}: {gross} off invoice {invoice_number}", note.number, partnership.name),
+        subject: format!(
+            "Credit note {} from {}: {gross} off invoice {invoice_number}",
+            note.number, partnership.name
+        ),
         letter: Letter {
             greeting: greeting(p),
             paragraphs: vec![
@@ -130,7 +142,9 @@ pub fn receipt(
         method.to_lowercase()
     )];
     if paid_off.is_empty() {
-        paragraphs.push("We will match it to your invoices; your statement of account shows how it is used.".into());
+        paragraphs.push(
+            "We will match it to your invoices; your statement of account shows how it is used.".into(),
+        );
     } else {
         paragraphs.push("It pays the invoices below.".into());
     }
@@ -149,7 +163,10 @@ pub fn receipt(
             } else {
                 paid_off.iter().map(|(number, m)| (format!("Invoice {number}"), m.to_string())).collect()
             },
-            link: Some((format!("{public_url}/payers/{}/account", p.id), "See your statement of account".into())),
+            link: Some((
+                format!("{public_url}/payers/{}/account", p.id),
+                "See your statement of account".into(),
+            )),
             sign_off: sign_off(partnership),
             footer: footer(partnership, "the invoice numbers"),
         },
@@ -168,9 +185,11 @@ pub fn statement(
     today: NaiveDate,
     sequence: u64,
 ) -> NewMessage {
-    let mut paragraphs = vec![format!("Please find attached {}'s statement of account at {}.", p.name, long_date(today))];
+    let mut paragraphs =
+        vec![format!("Please find attached {}'s statement of account at {}.", p.name, long_date(today))];
     if overdue > Money::ZERO {
-        paragraphs.push(format!("{overdue} of it is overdue: please pay it now, quoting the invoice numbers."));
+        paragraphs
+            .push(format!("{overdue} of it is overdue: please pay it now, quoting the invoice numbers."));
     }
     NewMessage {
         kind: MessageKind::Statement,
@@ -183,7 +202,10 @@ pub fn statement(
             paragraphs,
             facts_caption: "Balance".into(),
             facts: vec![("Owed".into(), owed.to_string()), ("Overdue".into(), overdue.to_string())],
-            link: Some((format!("{public_url}/payers/{}/account", p.id), "See your statement of account online".into())),
+            link: Some((
+                format!("{public_url}/payers/{}/account", p.id),
+                "See your statement of account online".into(),
+            )),
             sign_off: sign_off(partnership),
             footer: footer(partnership, "the invoice numbers"),
         },
@@ -192,17 +214,16 @@ pub fn statement(
     }
 }
 
-/// A reminder of an unpaid invoice at one step of the schedule.
+/// A reminder of an unpaid invoice at the step of the schedule it is due (with the claim that
+/// could be made, on the final step when claims are on).
 pub fn reminder(
     partnership: &Partnership,
     public_url: &str,
-    p: &payer::Model,
-    i: &invoice::Model,
-    step: &crate::domain::reminders::Step,
-    owed: Money,
+    d: &crate::services::reminders::Due,
     today: NaiveDate,
     claim: Option<&crate::domain::late_payment::Claim>,
 ) -> NewMessage {
+    let (p, i, step, owed) = (&d.payer, &d.invoice, &d.step, d.owed);
     let number = i.number.clone().unwrap_or_default();
     let due = i.due_date.unwrap_or(today);
     let overdue = due < today;
@@ -236,7 +257,10 @@ pub fn reminder(
                 ("Payment due".into(), long_date(due)),
                 ("Still to pay".into(), owed.to_string()),
             ],
-            link: Some((format!("{public_url}/invoices/{}", i.id), format!("View or pay invoice {number} online"))),
+            link: Some((
+                format!("{public_url}/invoices/{}", i.id),
+                format!("View or pay invoice {number} online"),
+            )),
             sign_off: sign_off(partnership),
             footer: footer(partnership, &number),
         },

@@ -70,7 +70,9 @@ impl Attachment {
     }
 
     pub fn parse(text: &str) -> Option<Attachment> {
-        [Attachment::Invoice, Attachment::CreditNote, Attachment::Statement].into_iter().find(|a| a.as_str() == text)
+        [Attachment::Invoice, Attachment::CreditNote, Attachment::Statement]
+            .into_iter()
+            .find(|a| a.as_str() == text)
     }
 }
 
@@ -114,7 +116,9 @@ pub async fn queue<C: ConnectionTrait>(
             match payer_addresses(&p) {
                 Ok(list) if list.is_empty() => (list, MessageState::NoAddress, None),
                 Ok(list) => (list, MessageState::Queued, None),
-                Err(e) => (Vec::new(), MessageState::NoAddress, Some(format!("the billing email is unusable: {e}"))),
+                Err(e) => {
+                    (Vec::new(), MessageState::NoAddress, Some(format!("the billing email is unusable: {e}")))
+                }
             }
         }
     };
@@ -206,7 +210,8 @@ pub async fn list(
     payer_id: Option<i64>,
     page: u64,
 ) -> Result<(Vec<OutboxRow>, u64), ServiceError> {
-    let mut query = outbox_message::Entity::find().filter(outbox_message::Column::PartnershipId.eq(partnership_id));
+    let mut query =
+        outbox_message::Entity::find().filter(outbox_message::Column::PartnershipId.eq(partnership_id));
     if let Some(state) = state {
         query = query.filter(outbox_message::Column::State.eq(state.as_str()));
     }

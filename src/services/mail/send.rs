@@ -33,7 +33,7 @@ impl SendSummary {
     }
 }
 
-/// How many messages one run sends at most (the next run carries on).
+/// How many due messages are read at a time.
 pub const BATCH: u64 = 500;
 
 /// Sends the partnership's messages that are due at `now`.
@@ -43,9 +43,19 @@ pub async fn send_due<C: ConnectionTrait>(
     partnership: &Partnership,
     now: DateTime<Utc>,
 ) -> Result<SendSummary, ServiceError> {
-    let mut summary = SendSummary::default();
+    send_up_to(db, mailer, partnership, now, u64::MAX).await
+}
+
+/// [`send_due`], stopping after about `most` messages (a benchmark's sample).
+pub async fn send_up_to<C: ConnectionTrait>(
+    db: &C,
+    mailer: &Mailer,
+    partnership: &Partnership,
+    now: DateTime<Utc>,
+    most: u64,
+) -> Result<SendSummary, ServiceError> {
     // a run that stopped mid-send left its messages "sending": never resent by themselves
-    summary.unsure = outbox_message::Entity::update_many()
+    let unsure = outbox_message::Entity::update_many()
         .col_expr(outbox_message::Column::State, Expr::value(MessageState::Unsure.as_str()))
         .col_expr(
             outbox_message::Column::LastError,
@@ -57,14 +67,42 @@ pub async fn send_due<C: ConnectionTrait>(
         .exec(db)
         .await?
         .rows_affected;
-    let due = outbox_message::Entity::find()
-        .filter(outbox_message::Column::PartnershipId.eq(partnership.id))
-        .filter(outbox_message::Column::State.eq(MessageState::Queued.as_str()))
-        .filter(outbox_message::Column::NextAttemptAt.lte(now))
-        .order_by_asc(outbox_message::Column::Id)
-        .limit(BATCH)
-        .all(db)
-        .await?;
+    let mut summary = SendSummary { unsure, ..SendSummary::default() };
+    // Batch after batch until nothing is due or the run has used its time (the next run
+    // carries on), so a national billing run's invoices go out within the hour.
+    let started = std::time::Instant::now();
+    let mut after_id = 0;
+    loop {
+        let due = outbox_message::Entity::find()
+            .filter(outbox_message::Column::PartnershipId.eq(partnership.id))
+            .filter(outbox_message::Column::State.eq(MessageState::Queued.as_str()))
+            .filter(outbox_message::Column::NextAttemptAt.lte(now))
+            .filter(outbox_message::Column::Id.gt(after_id))
+            .order_by_asc(outbox_message::Column::Id)
+            .limit(BATCH)
+            .all(db)
+            .await?;
+        let Some(last) = due.last() else { break };
+        after_id = last.id;
+        send_batch(db, mailer, partnership, now, due, &mut summary).await?;
+        if started.elapsed() > RUN_TIME || summary.sent + summary.retrying + summary.failed >= most {
+            break;
+        }
+    }
+    Ok(summary)
+}
+
+/// How long one run keeps sending before it leaves the rest to the next.
+pub const RUN_TIME: std::time::Duration = std::time::Duration::from_secs(240);
+
+async fn send_batch<C: ConnectionTrait>(
+    db: &C,
+    mailer: &Mailer,
+    partnership: &Partnership,
+    now: DateTime<Utc>,
+    due: Vec<outbox_message::Model>,
+    summary: &mut SendSummary,
+) -> Result<(), ServiceError> {
     for message in due {
         let claimed = outbox_message::Entity::update_many()
             .col_expr(outbox_message::Column::State, Expr::value(MessageState::Sending.as_str()))
@@ -133,7 +171,7 @@ pub async fn send_due<C: ConnectionTrait>(
         }
         update.exec(db).await?;
     }
-    Ok(summary)
+    Ok(())
 }
 
 /// The PDF a message carries, made from the stored document now (issued documents do not change).
@@ -172,7 +210,8 @@ async fn attachment(
         }
         Attachment::Statement => {
             let payer_id = message.payer_id.ok_or_else(missing)?;
-            let account = crate::services::ledger::account(db, partnership.id, payer_id, None, None, today).await?;
+            let account =
+                crate::services::ledger::account(db, partnership.id, payer_id, None, None, today).await?;
             let doc = crate::pdf::documents::statement_document(&account, partnership, today);
             (format!("statement-{today}.pdf"), crate::pdf::render(&doc))
         }

@@ -26,7 +26,9 @@ impl std::fmt::Debug for Mailer {
 impl Mailer {
     /// The mailer the settings describe; an `SMTP_URL` or `MAIL_FROM` that cannot be used is an
     /// error naming it (the password is never repeated).
-    pub fn from_settings(settings: &crate::settings::EmailSettings) -> Result<Mailer, crate::settings::SettingsError> {
+    pub fn from_settings(
+        settings: &crate::settings::EmailSettings,
+    ) -> Result<Mailer, crate::settings::SettingsError> {
         let from = settings.from.clone().unwrap_or_else(|| DEFAULT_FROM.to_string());
         if from.parse::<lettre::Address>().is_err() {
             return Err(crate::settings::SettingsError {
@@ -57,7 +59,10 @@ impl Mailer {
         match self {
             Mailer::Smtp { server, .. } => format!("sent through the mail server {server}"),
             Mailer::Folder { dir, .. } => {
-                format!("not sent: written as files to the folder {} (set SMTP_URL to send mail)", dir.display())
+                format!(
+                    "not sent: written as files to the folder {} (set SMTP_URL to send mail)",
+                    dir.display()
+                )
             }
         }
     }
@@ -71,15 +76,21 @@ impl Mailer {
     /// Sends one message, or says why the server refused it (its reply, as it gave it).
     pub async fn deliver(&self, message: Message, id: i64) -> Result<(), String> {
         match self {
-            Mailer::Smtp { transport, .. } => transport.send(message).await.map(|_| ()).map_err(|e| e.to_string()),
+            Mailer::Smtp { transport, .. } => {
+                transport.send(message).await.map(|_| ()).map_err(|e| e.to_string())
+            }
             Mailer::Folder { dir, .. } => {
-                tokio::fs::create_dir_all(dir).await.map_err(|e| format!("cannot make {}: {e}", dir.display()))?;
+                tokio::fs::create_dir_all(dir)
+                    .await
+                    .map_err(|e| format!("cannot make {}: {e}", dir.display()))?;
                 let path = dir.join(format!("message-{id:06}.eml"));
                 let partial = dir.join(format!(".message-{id:06}.eml.part"));
                 tokio::fs::write(&partial, message.formatted())
                     .await
                     .map_err(|e| format!("cannot write {}: {e}", partial.display()))?;
-                tokio::fs::rename(&partial, &path).await.map_err(|e| format!("cannot write {}: {e}", path.display()))
+                tokio::fs::rename(&partial, &path)
+                    .await
+                    .map_err(|e| format!("cannot write {}: {e}", path.display()))
             }
         }
     }
@@ -106,7 +117,11 @@ pub fn build(from: &str, envelope: Envelope<'_>) -> Result<Message, String> {
     let mut builder = Message::builder()
         .from(Mailbox::new(Some(envelope.sender_name.to_string()), from_address))
         .subject(envelope.subject)
-        .message_id(Some(format!("<outbox-{}@{}>", envelope.id, from.rsplit('@').next().unwrap_or("localhost"))));
+        .message_id(Some(format!(
+            "<outbox-{}@{}>",
+            envelope.id,
+            from.rsplit('@').next().unwrap_or("localhost")
+        )));
     if let Some(reply_to) = envelope.reply_to {
         let address: lettre::Address =
             reply_to.parse().map_err(|e| format!("the partnership's finance email \"{reply_to}\": {e}"))?;
@@ -120,9 +135,10 @@ pub fn build(from: &str, envelope: Envelope<'_>) -> Result<Message, String> {
     let message = match envelope.attachment {
         None => builder.multipart(body),
         Some((name, bytes)) => builder.multipart(
-            MultiPart::mixed()
-                .multipart(body)
-                .singlepart(MailAttachment::new(name).body(bytes, ContentType::parse("application/pdf").map_err(|e| e.to_string())?)),
+            MultiPart::mixed().multipart(body).singlepart(
+                MailAttachment::new(name)
+                    .body(bytes, ContentType::parse("application/pdf").map_err(|e| e.to_string())?),
+            ),
         ),
     };
     message.map_err(|e| format!("the message cannot be built: {e}"))

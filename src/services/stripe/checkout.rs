@@ -240,6 +240,32 @@ pub struct ProviderPaymentView {
     pub at: DateTime<Utc>,
 }
 
+impl ProviderPaymentView {
+    /// "Collection pending: £1,200.00 by Direct Debit on 2 December 2026", with the bank's or
+    /// card issuer's reason when it failed.
+    pub fn in_words(&self) -> String {
+        let state = match (self.kind, self.state) {
+            (ProviderKind::DirectDebit, ProviderState::Processing) => "Collection pending",
+            (_, state) => state.label(),
+        };
+        let mut words = format!(
+            "{state}: {} by {} on {}",
+            self.amount,
+            self.kind.in_words(),
+            self.at.date_naive().format("%-d %B %Y")
+        );
+        if let Some(why) = &self.failure {
+            words.push_str(&format!(" ({why})"));
+        }
+        words
+    }
+
+    /// Pending or failed: worth showing to the payer and finance.
+    pub fn worth_showing(&self) -> bool {
+        matches!(self.state, ProviderState::Processing | ProviderState::Failed)
+    }
+}
+
 fn view_of(m: &provider_payment::Model) -> Result<ProviderPaymentView, ServiceError> {
     let corrupt = |column: &'static str, value: &str, reason: &str| ServiceError::Corrupt {
         table: "provider_payments",

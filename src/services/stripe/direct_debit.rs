@@ -20,8 +20,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use entity::{direct_debit_mandate as mandate, invoice, outbox_message, provider_payment};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionSession,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionSession, TransactionTrait,
 };
 use serde_json::Value;
 use std::collections::HashMap;
@@ -215,7 +215,12 @@ where
 }
 
 /// Finance starts automatic collection again after a failure.
-pub async fn resume<C>(db: &C, partnership_id: i64, payer_id: i64, user_id: Option<i64>) -> Result<(), ServiceError>
+pub async fn resume<C>(
+    db: &C,
+    partnership_id: i64,
+    payer_id: i64,
+    user_id: Option<i64>,
+) -> Result<(), ServiceError>
 where
     C: ConnectionTrait + TransactionTrait,
 {
@@ -277,7 +282,8 @@ pub(super) async fn setup_completed(
     occurred: DateTime<Utc>,
 ) -> Result<String, WebhookRefusal> {
     let session = text_at(object, "/id");
-    let Some(row) = row_for_event(txn, partnership_id, &[(mandate::Column::CheckoutSessionId, session)], object).await?
+    let Some(row) =
+        row_for_event(txn, partnership_id, &[(mandate::Column::CheckoutSessionId, session)], object).await?
     else {
         return Ok("Not recorded: no Direct Debit set-up of this service".into());
     };
@@ -301,7 +307,8 @@ pub(super) async fn setup_succeeded(
     occurred: DateTime<Utc>,
 ) -> Result<String, WebhookRefusal> {
     let intent = text_at(object, "/id");
-    let Some(row) = row_for_event(txn, partnership_id, &[(mandate::Column::SetupIntentId, intent)], object).await?
+    let Some(row) =
+        row_for_event(txn, partnership_id, &[(mandate::Column::SetupIntentId, intent)], object).await?
     else {
         return Ok("Not recorded: no Direct Debit set-up of this service".into());
     };
@@ -339,7 +346,9 @@ pub(super) async fn mandate_updated(
     )
     .await?
     else {
-        return Err(WebhookRefusal::NotYet("the Direct Debit this mandate belongs to has not arrived yet".into()));
+        return Err(WebhookRefusal::NotYet(
+            "the Direct Debit this mandate belongs to has not arrived yet".into(),
+        ));
     };
     let Some(state) = text_at(object, "/status").and_then(MandateState::from_stripe) else {
         return Ok("Not recorded: the mandate's status does not read".into());
@@ -442,16 +451,24 @@ where
             }
             let mine: Vec<&provider_payment::Model> = tried
                 .iter()
-                .filter(|t| crate::domain::provider::parse_invoice_ids(&t.invoice_ids).is_ok_and(|ids| ids.contains(&inv.id)))
+                .filter(|t| {
+                    crate::domain::provider::parse_invoice_ids(&t.invoice_ids)
+                        .is_ok_and(|ids| ids.contains(&inv.id))
+                })
                 .collect();
             if mine.iter().any(|t| {
-                matches!(ProviderState::parse(&t.state), Some(ProviderState::Started | ProviderState::Processing))
+                matches!(
+                    ProviderState::parse(&t.state),
+                    Some(ProviderState::Started | ProviderState::Processing)
+                )
             }) {
                 continue; // being paid already
             }
             let owed = Money::from_pence(inv.outstanding_pence);
             if owed > MAX_DIRECT_DEBIT {
-                summary.held.push(format!("{number}: {owed} is more than one Direct Debit can collect ({MAX_DIRECT_DEBIT})"));
+                summary.held.push(format!(
+                    "{number}: {owed} is more than one Direct Debit can collect ({MAX_DIRECT_DEBIT})"
+                ));
                 continue;
             }
             let notice_key = format!("dd_notice:{}", inv.id);
@@ -478,7 +495,8 @@ where
                     }
                 }
                 Collection::Collect => {
-                    let attempt = 1 + mine.iter().filter(|t| t.kind == ProviderKind::DirectDebit.as_str()).count();
+                    let attempt =
+                        1 + mine.iter().filter(|t| t.kind == ProviderKind::DirectDebit.as_str()).count();
                     let key = format!("pb-dd-{}-{}-{attempt}", partnership.id, inv.id);
                     let metadata = HashMap::from([
                         ("partnership".to_string(), partnership.slug.clone()),
@@ -492,7 +510,9 @@ where
                     )
                     .customer(customer.clone())
                     .payment_method(method.clone())
-                    .allowed_payment_method_types(vec![stripe_core::PaymentIntentAllowedPaymentMethodTypes::BacsDebit])
+                    .allowed_payment_method_types(vec![
+                        stripe_core::PaymentIntentAllowedPaymentMethodTypes::BacsDebit,
+                    ])
                     .confirm(true)
                     .off_session(stripe_core::payment_intent::CreatePaymentIntentOffSession::Bool(true))
                     .metadata(metadata)

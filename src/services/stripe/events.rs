@@ -204,7 +204,8 @@ impl Step<'_> {
         match kind {
             "checkout.session.completed" | "checkout.session.async_payment_succeeded" => {
                 if text_at(o, "/mode") == Some("setup") {
-                    return super::direct_debit::setup_completed(txn, self.partnership.id, o, self.occurred).await;
+                    return super::direct_debit::setup_completed(txn, self.partnership.id, o, self.occurred)
+                        .await;
                 }
                 let paid = kind.ends_with("succeeded") || text_at(o, "/payment_status") == Some("paid");
                 if paid {
@@ -238,7 +239,8 @@ impl Step<'_> {
                     && row.kind == ProviderKind::DirectDebit.as_str()
                     && row.state == ProviderState::Failed.as_str()
                 {
-                    super::direct_debit::stop_after_failure(txn, self.partnership.id, row.payer_id, &why).await?;
+                    super::direct_debit::stop_after_failure(txn, self.partnership.id, row.payer_id, &why)
+                        .await?;
                     return Ok(format!("{outcome}; automatic collection stopped"));
                 }
                 Ok(outcome)
@@ -246,7 +248,9 @@ impl Step<'_> {
             "setup_intent.succeeded" => {
                 super::direct_debit::setup_succeeded(txn, self.partnership.id, o, self.occurred).await
             }
-            "mandate.updated" => super::direct_debit::mandate_updated(txn, self.partnership.id, o, self.occurred).await,
+            "mandate.updated" => {
+                super::direct_debit::mandate_updated(txn, self.partnership.id, o, self.occurred).await
+            }
             "payment_intent.canceled" => self.moved(txn, intent_ids(), ProviderState::Cancelled, None).await,
             "charge.refunded" => self.refunded(txn).await,
             _ => Ok("Not used by this service".into()),

@@ -478,23 +478,7 @@ async fn card_payment_state(
             .into_iter()
             .filter(|p| p.invoice_ids.contains(&v.id))
             .collect();
-    let words = tried
-        .iter()
-        .filter(|p| matches!(p.state, ProviderState::Processing | ProviderState::Failed))
-        .map(|p| {
-            let mut text = format!(
-                "{}: {} by {} on {}",
-                p.state.label(),
-                p.amount,
-                p.kind.in_words(),
-                long_date(p.at.date_naive())
-            );
-            if let Some(why) = &p.failure {
-                text.push_str(&format!(" ({why})"));
-            }
-            text
-        })
-        .collect();
+    let words = tried.iter().filter(|p| p.worth_showing()).map(|p| p.in_words()).collect();
     let pending = tried.iter().any(|p| p.state == ProviderState::Processing);
     let can = user.require(Action::ViewOwnInvoices).is_ok()
         && v.status == Status::Issued

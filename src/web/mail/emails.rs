@@ -68,7 +68,15 @@ pub(super) async fn save(
     if !may_change(&state, &user, id).await? {
         return Err(PageError::NotFound);
     }
-    match payers::set_billing_emails(&state.db, user.partnership.id, id, form.get("email"), Some(user.user.id)).await {
+    match payers::set_billing_emails(
+        &state.db,
+        user.partnership.id,
+        id,
+        form.get("email"),
+        Some(user.user.id),
+    )
+    .await
+    {
         Ok(p) => {
             let done = format!("{}'s billing email addresses were saved.", p.name);
             Ok(Redirect::to(&format!("/payers/{id}/account?done={}", urlencode(&done))).into_response())

@@ -48,7 +48,9 @@ pub fn schedule_words(cron: Option<&str>) -> String {
         Some("0 */5 * * * *") => "Every 5 minutes".into(),
         Some("0 0 7 * * *") => "Every day at 07:00 (UTC)".into(),
         Some("0 0 6 * * *") => "Every day at 06:00 (UTC)".into(),
-        Some(other) => format!("On the schedule \"{other}\" (seconds, minutes, hours, day, month, weekday; UTC)"),
+        Some(other) => {
+            format!("On the schedule \"{other}\" (seconds, minutes, hours, day, month, weekday; UTC)")
+        }
     }
 }
 
@@ -86,7 +88,9 @@ pub(super) async fn show(
                 ),
                 last: match last {
                     None => "Not run yet".into(),
-                    Some(r) => format!("{} ({})", when(r.started_at), outcome::label(&r.outcome).to_lowercase()),
+                    Some(r) => {
+                        format!("{} ({})", when(r.started_at), outcome::label(&r.outcome).to_lowercase())
+                    }
                 },
             })
             .collect(),
@@ -106,9 +110,12 @@ pub(super) async fn show(
                 summary: r.summary,
             })
             .collect(),
-        pagination: Pagination::new("Pages of job runs", page, total.div_ceil(jobs::RUNS_PAGE_SIZE).max(1), |n| {
-            format!("/jobs?page={n}")
-        }),
+        pagination: Pagination::new(
+            "Pages of job runs",
+            page,
+            total.div_ceil(jobs::RUNS_PAGE_SIZE).max(1),
+            |n| format!("/jobs?page={n}"),
+        ),
     };
     Ok(render(&view)?.into_response())
 }
@@ -124,7 +131,15 @@ pub(super) async fn run_now(
     user.check_csrf(form.get("csrf_token"))?;
     let job = Job::parse(&name).ok_or(PageError::NotFound)?;
     let now = state.clock.now();
-    jobs::run(&state.job_context(), job, &user.partnership, now.date_naive(), now, Trigger::Page, Some(user.user.id))
-        .await?;
+    jobs::run(
+        &state.job_context(),
+        job,
+        &user.partnership,
+        now.date_naive(),
+        now,
+        Trigger::Page,
+        Some(user.user.id),
+    )
+    .await?;
     Ok(Redirect::to(&format!("/jobs?ran={}", job.name())).into_response())
 }

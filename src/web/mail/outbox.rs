@@ -116,7 +116,9 @@ pub(super) async fn list(
                 state: r.state.label(),
                 tag: tag(r.state),
                 note: match (r.state, r.last_error) {
-                    (MessageState::Sent, _) => r.sent_at.map(when).map(|w| format!("Sent {w}")).unwrap_or_default(),
+                    (MessageState::Sent, _) => {
+                        r.sent_at.map(when).map(|w| format!("Sent {w}")).unwrap_or_default()
+                    }
                     (MessageState::Queued, Some(e)) => {
                         format!("Try {} failed: {e}. Next try {}.", r.attempts, when(r.next_attempt_at))
                     }
@@ -125,9 +127,7 @@ pub(super) async fn list(
                 },
             })
             .collect(),
-        pagination: Pagination::new("Pages of messages", page, pages, |n| {
-            format!("/mail?{filter}page={n}")
-        }),
+        pagination: Pagination::new("Pages of messages", page, pages, |n| format!("/mail?{filter}page={n}")),
     };
     Ok(render(&view)?.into_response())
 }
@@ -154,13 +154,21 @@ pub(super) async fn show(
     page(&state, &user, id, None).await
 }
 
-async fn page(state: &AppState, user: &PageUser, id: i64, error: Option<String>) -> Result<Response, PageError> {
+async fn page(
+    state: &AppState,
+    user: &PageUser,
+    id: i64,
+    error: Option<String>,
+) -> Result<Response, PageError> {
     let m = mail::get(&state.db, user.partnership.id, id).await?;
     let body = m.text_body.clone();
     let r = mail::row(m)?;
     let mut facts = vec![
         ("What", r.kind.label().to_string()),
-        ("To", if r.recipients.is_empty() { "No billing email address".into() } else { r.recipients.clone() }),
+        (
+            "To",
+            if r.recipients.is_empty() { "No billing email address".into() } else { r.recipients.clone() },
+        ),
         ("State", r.state.label().to_string()),
         ("Queued", when(r.queued_at)),
         ("Tries", r.attempts.to_string()),
@@ -180,7 +188,8 @@ async fn page(state: &AppState, user: &PageUser, id: i64, error: Option<String>)
         may_send_again: r.state.may_send_again(),
         error,
     };
-    let status = if view.error.is_some() { axum::http::StatusCode::CONFLICT } else { axum::http::StatusCode::OK };
+    let status =
+        if view.error.is_some() { axum::http::StatusCode::CONFLICT } else { axum::http::StatusCode::OK };
     Ok((status, render(&view)?).into_response())
 }
 
@@ -221,7 +230,8 @@ pub(super) async fn email_statement(
     let payer_id = crate::web::view::page_id(&id)?;
     let today = state.clock.today();
     let p = crate::services::payers::get(&state.db, user.partnership.id, payer_id).await?;
-    let account = crate::services::ledger::account(&state.db, user.partnership.id, payer_id, None, None, today).await?;
+    let account =
+        crate::services::ledger::account(&state.db, user.partnership.id, payer_id, None, None, today).await?;
     let mut message = mail::compose::statement(
         &user.partnership,
         &state.settings.public_url,
@@ -238,5 +248,6 @@ pub(super) async fn email_statement(
     } else {
         "The statement was already emailed today."
     };
-    Ok(Redirect::to(&format!("/payers/{payer_id}/account?done={}", crate::web::error::urlencode(done))).into_response())
+    Ok(Redirect::to(&format!("/payers/{payer_id}/account?done={}", crate::web::error::urlencode(done)))
+        .into_response())
 }

@@ -6,8 +6,8 @@
 use crate::domain::money::Money;
 use crate::domain::reminders::{self, MAX_STEPS};
 use crate::domain::role::Action;
-use crate::services::reminders::{self as service, PauseOf, Schedule};
 use crate::services::FieldError;
+use crate::services::reminders::{self as service, PauseOf, Schedule};
 use crate::web::AppState;
 use crate::web::error::PageError;
 use crate::web::forms::fields::{FormData, Problems, amount_text};
@@ -197,7 +197,10 @@ pub(super) async fn save(
     let minimum_money = if minimum.is_empty() {
         Some(Money::ZERO)
     } else {
-        match problems.amount(&form, "minimum", "the smallest amount to remind about").map(Money::from_decimal) {
+        match problems
+            .amount(&form, "minimum", "the smallest amount to remind about")
+            .map(Money::from_decimal)
+        {
             Some(Ok(m)) => Some(m),
             Some(Err(e)) => {
                 problems.add("minimum", format!("The smallest amount to remind about: {e}"));
@@ -230,7 +233,8 @@ pub(super) async fn save(
         Ok(steps) => steps,
         Err(list) => {
             for (n, message) in list {
-                let field = if message.contains("wording") || message.contains("says") { "wording" } else { "days" };
+                let field =
+                    if message.contains("wording") || message.contains("says") { "wording" } else { "days" };
                 problems.add(&format!("{field}_{}", n.min(MAX_STEPS)), format!("Step {n}: {message}"));
             }
             Vec::new()
@@ -265,15 +269,35 @@ pub(super) async fn save(
         reference_rate,
     };
     if !problems.0.is_empty() {
-        return page(&state, &user, Some((schedule, shown, minimum.to_string(), rate_text.to_string())), problems.0, None).await;
+        return page(
+            &state,
+            &user,
+            Some((schedule, shown, minimum.to_string(), rate_text.to_string())),
+            problems.0,
+            None,
+        )
+        .await;
     }
-    match service::save_schedule(&state.db, user.partnership.id, &schedule, Some(user.user.id), state.clock.now())
-        .await
+    match service::save_schedule(
+        &state.db,
+        user.partnership.id,
+        &schedule,
+        Some(user.user.id),
+        state.clock.now(),
+    )
+    .await
     {
         Ok(()) => Ok(Redirect::to("/reminders?done=saved").into_response()),
         Err(e) => {
             let errors = refused_as(e, &[])?;
-            page(&state, &user, Some((schedule, shown, minimum.to_string(), rate_text.to_string())), errors, None).await
+            page(
+                &state,
+                &user,
+                Some((schedule, shown, minimum.to_string(), rate_text.to_string())),
+                errors,
+                None,
+            )
+            .await
         }
     }
 }
@@ -293,9 +317,9 @@ async fn pause(
             let done = if reason.is_some() { "Reminders are paused." } else { "Reminders are on again." };
             Ok(Redirect::to(&format!("{back}?done={}", crate::web::error::urlencode(done))).into_response())
         }
-        Err(crate::services::ServiceError::Invalid(list)) => Err(PageError::BadRequest(
-            list.into_iter().map(|f| f.message).collect::<Vec<_>>().join(". "),
-        )),
+        Err(crate::services::ServiceError::Invalid(list)) => {
+            Err(PageError::BadRequest(list.into_iter().map(|f| f.message).collect::<Vec<_>>().join(". ")))
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -345,5 +369,6 @@ pub(super) async fn raise_claim(
         claim.number.clone().unwrap_or_default(),
         Money::from_pence(claim.gross_pence)
     );
-    Ok(Redirect::to(&format!("/invoices/{}?done={}", claim.id, crate::web::error::urlencode(&done))).into_response())
+    Ok(Redirect::to(&format!("/invoices/{}?done={}", claim.id, crate::web::error::urlencode(&done)))
+        .into_response())
 }

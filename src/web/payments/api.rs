@@ -230,8 +230,29 @@ async fn refund(
 ) -> Result<Response, ApiError> {
     caller.require(Action::ManageBilling)?;
     let r: RefundRequest = body(&bytes)?;
+    let payment_id = parse_id(&id)?;
+    let paid = ledger::get_payment(&state.db, caller.partnership.id, payment_id).await?;
+    if paid.source == crate::domain::ledger::PaymentSource::Provider {
+        // Through Stripe, back where it came from; recorded when Stripe confirms it.
+        let refund = crate::services::stripe::refund_card(
+            &state.db,
+            &state.settings.payments,
+            &caller.partnership,
+            payment_id,
+            money("amount", &r.amount)?,
+            state.actor(caller.user.id),
+        )
+        .await?;
+        return Ok((
+            StatusCode::ACCEPTED,
+            Json(
+                json!({"stripe_refund": refund, "state": "requested", "amount": money("amount", &r.amount)?}),
+            ),
+        )
+            .into_response());
+    }
     let new = NewRefund {
-        payment_id: parse_id(&id)?,
+        payment_id,
         amount: money("amount", &r.amount)?,
         refunded_on: r.refunded_on,
         method: method(&r.method)?,

@@ -26,6 +26,15 @@ pub fn openapi_paths() -> Value {
                 "allocated": { "type": "string" }, "refunded": { "type": "string" }, "unallocated": { "type": "string" },
                 "allocations": array_of(any.clone()) }),
     );
+    // A payment that came through Stripe is refunded through Stripe: 202, recorded when Stripe
+    // confirms it (503 when Stripe does not answer).
+    let mut refund_op = Op { summary: "Refund money of a payment that is not allocated (through Stripe when it came through Stripe)", id: "refundPayment", parameters: vec![id()],
+        body: Some(json_body(obj(&["amount", "refunded_on", "method", "reason"], json!({
+            "amount": money, "refunded_on": date, "method": methods, "reason": { "type": "string", "maxLength": 500 } })), None)),
+        ok: (201, "The refund", json_content(obj(&["id", "amount"], json!({ "id": { "type": "integer" }, "amount": { "type": "string" } })))), errors: WRITE_ONE }.build();
+    refund_op["responses"]["202"] = json!({ "description": "Asked of Stripe; recorded when Stripe confirms it",
+        "content": json_content(obj(&["stripe_refund", "state", "amount"], json!({ "stripe_refund": { "type": "string" }, "state": { "type": "string", "enum": ["requested"] }, "amount": { "type": "string" } }))) });
+    refund_op["responses"]["503"] = json!({ "description": "Stripe did not answer or refused; nothing was refunded", "content": json_content(crate::web::openapi::schema_ref("Error")) });
     json!({
         "/payments": {
             "get": Op { summary: "A page of payments, newest first (finance, admin)", id: "listPayments",
@@ -50,10 +59,7 @@ pub fn openapi_paths() -> Value {
         "/payments/{id}/reverse": { "post": Op { summary: "Reverse a payment (a bounced cheque): its allocations are undone, the record stays", id: "reversePayment",
             parameters: vec![id()], body: Some(json_body(reason.clone(), None)),
             ok: (200, "The payment", json_content(payment.clone())), errors: WRITE_ONE }.build() },
-        "/payments/{id}/refunds": { "post": Op { summary: "Refund money of a payment that is not allocated", id: "refundPayment", parameters: vec![id()],
-            body: Some(json_body(obj(&["amount", "refunded_on", "method", "reason"], json!({
-                "amount": money, "refunded_on": date, "method": methods, "reason": { "type": "string", "maxLength": 500 } })), None)),
-            ok: (201, "The refund", json_content(obj(&["id", "amount"], json!({ "id": { "type": "integer" }, "amount": { "type": "string" } })))), errors: WRITE_ONE }.build() },
+        "/payments/{id}/refunds": { "post": refund_op },
         "/allocations/{id}/undo": { "post": Op { summary: "Undo one allocation (a mis-match); it is kept, marked undone", id: "undoAllocation",
             parameters: vec![id()], body: Some(json_body(reason.clone(), None)),
             ok: (200, "The payment", json_content(payment)), errors: WRITE_ONE }.build() },

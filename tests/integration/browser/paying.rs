@@ -16,11 +16,14 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// Each Checkout Session the service made: its form, by session id.
+type Sessions = Arc<Mutex<HashMap<String, Vec<(String, String)>>>>;
+
 #[derive(Clone)]
 struct Stub {
     base: String,
     webhook: String,
-    sessions: Arc<Mutex<HashMap<String, Vec<(String, String)>>>>,
+    sessions: Sessions,
 }
 
 fn field<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
@@ -31,21 +34,28 @@ fn field<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
 fn object_of(form: &[(String, String)], prefix: &str) -> Value {
     let mut out = serde_json::Map::new();
     for (k, v) in form {
-        if let Some(key) = k.strip_prefix(prefix).and_then(|r| r.strip_prefix('[')).and_then(|r| r.strip_suffix(']')) {
+        if let Some(key) =
+            k.strip_prefix(prefix).and_then(|r| r.strip_prefix('[')).and_then(|r| r.strip_suffix(']'))
+        {
             out.insert(key.to_string(), json!(v));
         }
     }
     Value::Object(out)
 }
 
-async fn create_session(State(stub): State<Stub>, Form(form): Form<Vec<(String, String)>>) -> impl IntoResponse {
+async fn create_session(
+    State(stub): State<Stub>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> impl IntoResponse {
     let id = {
         let mut sessions = stub.sessions.lock().unwrap();
         let id = format!("cs_browser_{}", sessions.len() + 1);
         sessions.insert(id.clone(), form);
         id
     };
-    axum::Json(json!({ "id": id, "object": "checkout.session", "url": format!("{}checkout/{id}", stub.base) }))
+    axum::Json(
+        json!({ "id": id, "object": "checkout.session", "url": format!("{}checkout/{id}", stub.base) }),
+    )
 }
 
 async fn page(Path(id): Path<String>) -> Html<String> {
@@ -65,7 +75,8 @@ async fn deliver(webhook: &str, kind: &str, object: Value) {
     })
     .to_string();
     let signature = stripe_webhook::Webhook::generate_test_header(&payload, WEBHOOK_SECRET, Some(now));
-    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
+    let client =
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
     let request = axum::http::Request::post(webhook)
         .header("content-type", "application/json")
         .header("stripe-signature", signature)
@@ -82,16 +93,24 @@ async fn complete(State(stub): State<Stub>, Path(id): Path<String>) -> impl Into
     let metadata = object_of(&form, "metadata");
     if field(&form, "mode") == Some("setup") {
         let customer = field(&form, "customer").unwrap_or_default();
-        deliver(&stub.webhook, "checkout.session.completed", json!({
-            "id": id, "object": "checkout.session", "mode": "setup", "status": "complete",
-            "setup_intent": format!("seti_{id}"), "customer": customer, "metadata": metadata,
-        }))
+        deliver(
+            &stub.webhook,
+            "checkout.session.completed",
+            json!({
+                "id": id, "object": "checkout.session", "mode": "setup", "status": "complete",
+                "setup_intent": format!("seti_{id}"), "customer": customer, "metadata": metadata,
+            }),
+        )
         .await;
-        deliver(&stub.webhook, "setup_intent.succeeded", json!({
-            "id": format!("seti_{id}"), "object": "setup_intent", "status": "succeeded",
-            "payment_method": format!("pm_{id}"), "mandate": format!("mandate_{id}"),
-            "metadata": object_of(&form, "setup_intent_data[metadata]"),
-        }))
+        deliver(
+            &stub.webhook,
+            "setup_intent.succeeded",
+            json!({
+                "id": format!("seti_{id}"), "object": "setup_intent", "status": "succeeded",
+                "payment_method": format!("pm_{id}"), "mandate": format!("mandate_{id}"),
+                "metadata": object_of(&form, "setup_intent_data[metadata]"),
+            }),
+        )
         .await;
         deliver(&stub.webhook, "mandate.updated", json!({
             "id": format!("mandate_{id}"), "object": "mandate", "status": "active", "payment_method": format!("pm_{id}"),
@@ -138,7 +157,13 @@ async fn checkout_stub(webhook: String) -> String {
 async fn click_button_containing(b: &Browser, text: &str) {
     let xpath = format!("//button[contains(normalize-space(), '{text}')]");
     b.mark_page().await;
-    b.client.find(Locator::XPath(&xpath)).await.unwrap_or_else(|_| panic!("no button with {text}")).click().await.unwrap();
+    b.client
+        .find(Locator::XPath(&xpath))
+        .await
+        .unwrap_or_else(|_| panic!("no button with {text}"))
+        .click()
+        .await
+        .unwrap();
     b.wait_for_new_page().await;
 }
 
@@ -147,15 +172,20 @@ async fn paying_by_card_and_direct_debit_in_a_real_browser() {
     let mut app = TestApp::with_demo(Backend::Sqlite).await;
     let p = partnerships::list(&app.db).await.unwrap().remove(0);
     let today = chrono::Utc::now().date_naive();
-    billing::commit(&app.db, &p, "2026-27", "annual", billing::RunBy::on(today), &mut |_, _| {}).await.unwrap();
+    billing::commit(&app.db, &p, "2026-27", "annual", billing::RunBy::on(today), &mut |_, _| {})
+        .await
+        .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = listener.local_addr().unwrap();
     let stub = checkout_stub(format!("http://{base}/stripe/webhook/{}", p.slug)).await;
     let payments = partnership_billing::settings::PaymentSettings {
-        sealing_key: Some(Arc::new(partnership_billing::secrets::SealingKey::from_text(SEALING_KEY).unwrap())),
+        sealing_key: Some(Arc::new(
+            partnership_billing::secrets::SealingKey::from_text(SEALING_KEY).unwrap(),
+        )),
         stripe_api_base: Some(stub.clone()),
     };
-    let actor = partnership_billing::services::ledger::Actor { user_id: None, today, now: chrono::Utc::now() };
+    let actor =
+        partnership_billing::services::ledger::Actor { user_id: None, today, now: chrono::Utc::now() };
     stripe::set_keys(&app.db, &payments, &p, "sk_test_browser", WEBHOOK_SECRET, actor).await.unwrap();
     app.state.settings = Arc::new(partnership_billing::web::WebSettings {
         payments,

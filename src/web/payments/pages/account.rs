@@ -40,6 +40,8 @@ struct AccountPage {
     can_set_up_dd: bool,
     /// Invoices to be collected by Direct Debit, and when.
     planned: Vec<(String, String)>,
+    /// Card and Direct Debit payments pending or failed, in words.
+    provider_states: Vec<String>,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -60,7 +62,8 @@ pub(super) async fn account(
     let finance = user.require(Action::ManageBilling).is_ok();
     let payer = crate::services::payers::get(&state.db, user.partnership.id, payer_id).await?;
     let stripe_on =
-        crate::services::stripe::card_payments_on(&state.db, &state.settings.payments, user.partnership.id).await?;
+        crate::services::stripe::card_payments_on(&state.db, &state.settings.payments, user.partnership.id)
+            .await?;
     let mandate =
         crate::services::stripe::direct_debit::mandate_of(&state.db, user.partnership.id, payer_id).await?;
     let a =
@@ -138,6 +141,12 @@ pub(super) async fn account(
                         | crate::domain::direct_debit::MandateState::Inactive
                 )
             }),
+        provider_states: crate::services::stripe::payments_of_payer(&state.db, user.partnership.id, payer_id)
+            .await?
+            .into_iter()
+            .filter(|p| p.worth_showing())
+            .map(|p| p.in_words())
+            .collect(),
         planned: {
             let planned = crate::services::stripe::direct_debit::planned_collections(
                 &state.db,
@@ -147,7 +156,12 @@ pub(super) async fn account(
             .await?;
             a.invoices
                 .iter()
-                .filter_map(|i| planned.iter().find(|(id, _)| *id == i.id).map(|(_, on)| (i.number.clone(), long_date(*on))))
+                .filter_map(|i| {
+                    planned
+                        .iter()
+                        .find(|(id, _)| *id == i.id)
+                        .map(|(_, on)| (i.number.clone(), long_date(*on)))
+                })
                 .collect()
         },
         finance,

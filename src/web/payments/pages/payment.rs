@@ -27,6 +27,10 @@ struct PaymentPage {
     refund_method_options: Vec<SelectOption>,
     /// The payer's invoices still owing: id, number, due, owed (to allocate chosen amounts).
     open: Vec<(i64, String, String, String)>,
+    /// Paid through Stripe: a refund is asked of Stripe, and recorded when Stripe confirms it.
+    through_stripe: bool,
+    /// The amount the refund form starts with.
+    refund_default: String,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -42,6 +46,7 @@ pub(super) fn notice_for(done: Option<&str>) -> Option<String> {
             "undone" => "The allocation was undone: the invoice owes that amount again.",
             "reversed" => "The payment was reversed.",
             "refunded" => "The refund was recorded.",
+            "refund-requested" => "Stripe was asked to refund it. The refund is recorded here when Stripe confirms it, usually within a minute.",
             _ => return None,
         }
         .to_string(),
@@ -113,6 +118,12 @@ pub(super) async fn payment_page(
             .iter()
             .map(|m| SelectOption::new(m.as_str(), m.label(), Some("bank_transfer")))
             .collect(),
+        through_stripe: p.source == PaymentSource::Provider,
+        refund_default: if p.source == PaymentSource::Provider && p.unallocated == Money::ZERO {
+            (p.amount - p.refunded).amount().to_string()
+        } else {
+            p.unallocated.amount().to_string()
+        },
         details,
         errors,
         p,
@@ -224,6 +235,27 @@ pub(super) async fn refund(
     let id = parse_id(&id)?;
     let mut errors = Vec::new();
     let amount = amount_field(&form, "refund_amount", "the amount to refund", &mut errors);
+    let paid = ledger::get_payment(&state.db, user.partnership.id, id).await?;
+    if paid.source == PaymentSource::Provider {
+        // Back to the card or bank account it came from, through Stripe.
+        let Some(amount) = amount else { return payment_page(&state, &user, id, errors, None).await };
+        let asked = crate::services::stripe::refund_card(
+            &state.db,
+            &state.settings.payments,
+            &user.partnership,
+            id,
+            amount,
+            state.actor(user.user.id),
+        )
+        .await;
+        return match asked {
+            Ok(_) => Ok(Redirect::to(&format!("/payments/{id}?done=refund-requested")).into_response()),
+            Err(e) => {
+                let errors = crate::web::forms::page::refused_as(e, &[("amount", "refund_amount")])?;
+                payment_page(&state, &user, id, errors, None).await
+            }
+        };
+    }
     let method = PaymentMethod::parse(form.get("refund_method"));
     if method.is_none() {
         errors.push(FieldError {

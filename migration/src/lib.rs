@@ -15,6 +15,7 @@ mod m20261130_000009_card_payments;
 mod m20261130_000010_mail_and_jobs;
 mod m20261130_000011_direct_debit;
 mod m20261130_000012_late_payment_rate;
+mod m20261130_000013_traded_services;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000010_mail_and_jobs::Migration),
             Box::new(m20261130_000011_direct_debit::Migration),
             Box::new(m20261130_000012_late_payment_rate::Migration),
+            Box::new(m20261130_000013_traded_services::Migration),
         ]
     }
 }

@@ -25,5 +25,6 @@ pub mod reminders;
 pub mod role;
 pub mod school;
 pub mod text;
+pub mod traded;
 pub mod unknown_name;
 pub mod vat;

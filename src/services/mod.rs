@@ -19,6 +19,7 @@ pub mod register;
 pub mod reminders;
 pub mod setup;
 pub mod stripe;
+pub mod traded;
 pub mod users;
 
 use migration::MigratorTrait;

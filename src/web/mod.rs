@@ -5,6 +5,7 @@ pub mod assets;
 pub mod audit;
 pub mod billing;
 pub mod cards;
+pub mod catalogue;
 pub mod error;
 pub mod extract;
 pub mod forms;
@@ -63,6 +64,7 @@ pub fn router(state: AppState) -> Router {
         .merge(billing::api())
         .merge(invoices::api())
         .merge(payments::api())
+        .merge(catalogue::api())
         .merge(statements::api())
         .merge(audit::api())
         .merge(funding::api())

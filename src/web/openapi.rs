@@ -403,7 +403,11 @@ fn paths() -> Value {
 /// Every path: the core ones and each feature's own.
 fn all_paths() -> Value {
     let mut all = paths();
-    for more in [crate::web::payments::openapi_paths(), crate::web::statements::openapi_paths()] {
+    for more in [
+        crate::web::payments::openapi_paths(),
+        crate::web::statements::openapi_paths(),
+        crate::web::catalogue::openapi_paths(),
+    ] {
         if let (Some(map), Value::Object(more)) = (all.as_object_mut(), more) {
             map.extend(more);
         }

@@ -11,6 +11,7 @@ mod bad_input;
 mod billing;
 mod browser;
 mod cards;
+mod catalogue;
 mod cli;
 mod credits;
 mod details;

@@ -1,0 +1,460 @@
+//! The traded-services catalogue: each partnership's services with a price list per year, and
+//! the price a school pays for one on a date (from its membership that day, its phase and its
+//! pupils, by [`crate::domain::traded::unit_price`]).
+
+use super::{FieldError, ServiceError, audit, begin_write, read_stored};
+use crate::domain::fees::FeeRule;
+use crate::domain::partnership::MembershipYear;
+use crate::domain::school::Urn;
+use crate::domain::text;
+use crate::domain::traded::{self, Buyer, Category, Invoicing, PriceList, Unit};
+use crate::domain::vat::VatRate;
+use crate::services::partnerships::Partnership;
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{membership, offer_level, school, service, service_price};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionSession, TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// A year's prices as sent: each a fee rule (`{"flat": "650.00"}`, `{"by_phase": …}`, …).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewPrices {
+    pub year: String,
+    pub member: Value,
+    #[serde(default)]
+    pub non_member: Option<Value>,
+    #[serde(default)]
+    pub by_level: BTreeMap<String, Value>,
+}
+
+/// A service as sent.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewService {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub category: String,
+    pub unit: String,
+    pub vat_rate: String,
+    pub invoicing: String,
+    pub active_from: NaiveDate,
+    #[serde(default)]
+    pub active_to: Option<NaiveDate>,
+    #[serde(default)]
+    pub accounting_code: Option<String>,
+    #[serde(default)]
+    pub prices: Vec<NewPrices>,
+}
+
+/// One year's prices as read back, each rule with its words.
+#[derive(Debug, Clone, Serialize)]
+pub struct PricesView {
+    pub year: String,
+    pub member: Value,
+    pub member_in_words: String,
+    pub non_member: Option<Value>,
+    pub non_member_in_words: Option<String>,
+    pub by_level: BTreeMap<String, Value>,
+}
+
+/// A service as read back.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceView {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub category: &'static str,
+    pub category_label: &'static str,
+    pub unit: &'static str,
+    pub vat_rate: &'static str,
+    pub invoicing: &'static str,
+    pub income_stream: String,
+    pub active_from: NaiveDate,
+    pub active_to: Option<NaiveDate>,
+    pub accounting_code: Option<String>,
+    pub prices: Vec<PricesView>,
+}
+
+fn rule_at(value: &Value, field: &str, errors: &mut Vec<FieldError>) -> Option<FeeRule> {
+    match FeeRule::from_json(&value.to_string()) {
+        Ok(rule) => Some(rule),
+        Err(e) => {
+            errors.push(FieldError { field: field.into(), message: e.to_string() });
+            None
+        }
+    }
+}
+
+/// Adds a service with its price lists; every problem is named by its field.
+pub async fn create<C>(
+    db: &C,
+    partnership: &Partnership,
+    new: &NewService,
+    user_id: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<ServiceView, ServiceError>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
+    let mut errors = Vec::new();
+    let mut problem = |field: &str, message: String| errors.push(FieldError { field: field.into(), message });
+    let name = text::required(&new.name, text::MAX_NAME_CHARS, "enter the service's name")
+        .map_err(|m| problem("name", m))
+        .ok();
+    let description = text::optional(&new.description, text::MAX_DESCRIPTION_CHARS)
+        .map_err(|m| problem("description", m))
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let category = Category::parse(&new.category);
+    if category.is_none() {
+        problem(
+            "category",
+            format!(
+                "\"{}\" is not a category: use one of {}",
+                new.category,
+                Category::ALL.map(Category::as_str).join(", ")
+            ),
+        );
+    }
+    let unit = Unit::parse(&new.unit);
+    if unit.is_none() {
+        problem(
+            "unit",
+            format!("\"{}\" is not a unit: use one of {}", new.unit, Unit::ALL.map(Unit::as_str).join(", ")),
+        );
+    }
+    let vat = VatRate::parse(&new.vat_rate);
+    if vat.is_none() {
+        problem(
+            "vat_rate",
+            format!(
+                "\"{}\" is not a VAT rate: standard, reduced, zero, exempt or outside_scope",
+                new.vat_rate
+            ),
+        );
+    }
+    let invoicing = Invoicing::parse(&new.invoicing);
+    if invoicing.is_none() {
+        problem(
+            "invoicing",
+            format!(
+                "\"{}\" is not when a service is invoiced: on_confirmation, on_delivery or monthly_in_arrears",
+                new.invoicing
+            ),
+        );
+    }
+    if new.active_to.is_some_and(|to| to < new.active_from) {
+        problem("active_to", "the service stops before it starts".into());
+    }
+    let code = match new.accounting_code.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+        Some(c) if c.chars().count() > 50 || c.chars().any(char::is_control) => {
+            problem("accounting_code", "an accounting code is at most 50 characters".into());
+            None
+        }
+        other => other.map(String::from),
+    };
+    if new.prices.len() > 20 {
+        problem("prices", "give at most 20 years' price lists at once".into());
+    }
+    let mut years = Vec::new();
+    for (i, p) in new.prices.iter().enumerate() {
+        if p.by_level.len() > 20 {
+            problem(&format!("prices[{i}].by_level"), "give at most 20 levels' prices".into());
+        }
+        for level in p.by_level.keys() {
+            if level.trim().is_empty() || level.chars().count() > text::MAX_NAME_CHARS {
+                problem(
+                    &format!("prices[{i}].by_level"),
+                    format!("\"{}\" is not a level's name", level.chars().take(50).collect::<String>()),
+                );
+            }
+        }
+        if MembershipYear::parse(partnership.year_kind, &p.year).is_none() {
+            problem(
+                &format!("prices[{i}].year"),
+                format!("\"{}\" is not a membership year like 2026-27", p.year),
+            );
+        }
+        if years.contains(&p.year) {
+            problem(&format!("prices[{i}].year"), format!("{} has two price lists", p.year));
+        }
+        years.push(p.year.clone());
+    }
+    drop(problem);
+    for (i, p) in new.prices.iter().enumerate() {
+        rule_at(&p.member, &format!("prices[{i}].member"), &mut errors);
+        if let Some(n) = &p.non_member {
+            rule_at(n, &format!("prices[{i}].non_member"), &mut errors);
+        }
+        for (level, rule) in &p.by_level {
+            rule_at(rule, &format!("prices[{i}].by_level.{level}"), &mut errors);
+        }
+    }
+    let (Some(name), Some(category), Some(unit), Some(vat), Some(invoicing), true) =
+        (name, category, unit, vat, invoicing, errors.is_empty())
+    else {
+        return Err(ServiceError::Invalid(errors));
+    };
+    let txn = begin_write(db).await?;
+    let row = service::ActiveModel {
+        partnership_id: Set(partnership.id),
+        name: Set(name),
+        description: Set(description),
+        category: Set(category.as_str().into()),
+        unit: Set(unit.as_str().into()),
+        vat_rate: Set(vat.as_str().into()),
+        income_stream: Set("traded_services".into()),
+        invoicing: Set(invoicing.as_str().into()),
+        active_from: Set(new.active_from),
+        active_to: Set(new.active_to),
+        accounting_code: Set(code),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| match e.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
+            ServiceError::invalid("name", "a service with that name is already in the catalogue")
+        }
+        _ => ServiceError::Database(e),
+    })?;
+    for p in &new.prices {
+        service_price::ActiveModel {
+            service_id: Set(row.id),
+            year: Set(p.year.clone()),
+            member_rule: Set(p.member.to_string()),
+            non_member_rule: Set(p.non_member.as_ref().map(Value::to_string)),
+            level_rules: Set(serde_json::to_string(&p.by_level).unwrap_or_else(|_| "{}".into())),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+    }
+    audit::record(
+        &txn,
+        audit::Event {
+            partnership_id: partnership.id,
+            user_id,
+            action: "service.created",
+            entity: "service",
+            entity_id: row.id,
+            before: None,
+            after: Some(serde_json::json!({ "name": row.name, "category": row.category, "unit": row.unit })),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    get(db, partnership.id, row.id).await
+}
+
+fn stored_rule(column: &'static str, text: &str) -> Result<FeeRule, ServiceError> {
+    FeeRule::from_json(text).map_err(|e| ServiceError::Corrupt {
+        table: "service_prices",
+        column,
+        value: text.chars().take(200).collect(),
+        reason: e.to_string(),
+    })
+}
+
+fn price_list(p: &service_price::Model) -> Result<PriceList, ServiceError> {
+    let levels: BTreeMap<String, Value> =
+        serde_json::from_str(&p.level_rules).map_err(|e| ServiceError::Corrupt {
+            table: "service_prices",
+            column: "level_rules",
+            value: p.level_rules.chars().take(200).collect(),
+            reason: e.to_string(),
+        })?;
+    Ok(PriceList {
+        member: stored_rule("member_rule", &p.member_rule)?,
+        non_member: p.non_member_rule.as_deref().map(|t| stored_rule("non_member_rule", t)).transpose()?,
+        by_level: levels
+            .iter()
+            .map(|(name, v)| stored_rule("level_rules", &v.to_string()).map(|r| (name.clone(), r)))
+            .collect::<Result<_, _>>()?,
+    })
+}
+
+fn view(m: service::Model, prices: Vec<service_price::Model>) -> Result<ServiceView, ServiceError> {
+    let category: Category = Category::parse(&m.category).ok_or_else(|| ServiceError::Corrupt {
+        table: "services",
+        column: "category",
+        value: m.category.clone(),
+        reason: "not a category".into(),
+    })?;
+    let unit = Unit::parse(&m.unit).ok_or_else(|| ServiceError::Corrupt {
+        table: "services",
+        column: "unit",
+        value: m.unit.clone(),
+        reason: "not a unit".into(),
+    })?;
+    let vat: VatRate = read_stored("services", "vat_rate", &m.vat_rate)?;
+    let invoicing = Invoicing::parse(&m.invoicing).ok_or_else(|| ServiceError::Corrupt {
+        table: "services",
+        column: "invoicing",
+        value: m.invoicing.clone(),
+        reason: "not when a service is invoiced".into(),
+    })?;
+    let mut lists = Vec::new();
+    for p in prices {
+        let list = price_list(&p)?;
+        lists.push(PricesView {
+            year: p.year.clone(),
+            member: serde_json::from_str(&p.member_rule).unwrap_or(Value::Null),
+            member_in_words: unit.describe(&list.member),
+            non_member: p.non_member_rule.as_deref().and_then(|t| serde_json::from_str(t).ok()),
+            non_member_in_words: list.non_member.as_ref().map(|r| unit.describe(r)),
+            by_level: serde_json::from_str(&p.level_rules).unwrap_or_default(),
+        });
+    }
+    Ok(ServiceView {
+        id: m.id,
+        name: m.name,
+        description: m.description,
+        category: category.as_str(),
+        category_label: category.label(),
+        unit: unit.as_str(),
+        vat_rate: vat.as_str(),
+        invoicing: invoicing.as_str(),
+        income_stream: m.income_stream,
+        active_from: m.active_from,
+        active_to: m.active_to,
+        accounting_code: m.accounting_code,
+        prices: lists,
+    })
+}
+
+/// One service of the partnership, with its price lists.
+pub async fn get(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+    id: i64,
+) -> Result<ServiceView, ServiceError> {
+    let m = service::Entity::find_by_id(id)
+        .filter(service::Column::PartnershipId.eq(partnership_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(format!("service {id}")))?;
+    let prices = service_price::Entity::find()
+        .filter(service_price::Column::ServiceId.eq(id))
+        .order_by_asc(service_price::Column::Year)
+        .all(db)
+        .await?;
+    view(m, prices)
+}
+
+/// The partnership's catalogue, by name.
+pub async fn list(db: &impl ConnectionTrait, partnership_id: i64) -> Result<Vec<ServiceView>, ServiceError> {
+    let services = service::Entity::find()
+        .filter(service::Column::PartnershipId.eq(partnership_id))
+        .order_by_asc(service::Column::Name)
+        .all(db)
+        .await?;
+    let ids: Vec<i64> = services.iter().map(|s| s.id).collect();
+    let mut prices: BTreeMap<i64, Vec<service_price::Model>> = BTreeMap::new();
+    for chunk in ids.chunks(500) {
+        for p in service_price::Entity::find()
+            .filter(service_price::Column::ServiceId.is_in(chunk.to_vec()))
+            .order_by_asc(service_price::Column::Year)
+            .all(db)
+            .await?
+        {
+            prices.entry(p.service_id).or_default().push(p);
+        }
+    }
+    services
+        .into_iter()
+        .map(|s| {
+            let p = prices.remove(&s.id).unwrap_or_default();
+            view(s, p)
+        })
+        .collect()
+}
+
+/// The price a school pays for a service on a date, and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct PriceAnswer {
+    pub service_id: i64,
+    pub urn: i32,
+    pub school: String,
+    pub date: NaiveDate,
+    pub year: String,
+    pub member: bool,
+    pub level: Option<String>,
+    /// Pounds and pence, e.g. "650.00".
+    pub unit_price: String,
+    pub why: String,
+}
+
+/// What school `urn` pays for one unit of the service on `date`: by its membership that day.
+pub async fn price_for(
+    db: &impl ConnectionTrait,
+    partnership: &Partnership,
+    service_id: i64,
+    urn: &str,
+    date: NaiveDate,
+) -> Result<PriceAnswer, ServiceError> {
+    let found = get(db, partnership.id, service_id).await?;
+    if date < found.active_from || found.active_to.is_some_and(|to| date > to) {
+        return Err(ServiceError::invalid("date", format!("{} is not offered on {date}", found.name)));
+    }
+    let urn = Urn::parse(urn).map_err(|m| ServiceError::invalid("urn", m))?;
+    let s = school::Entity::find()
+        .filter(school::Column::PartnershipId.eq(partnership.id))
+        .filter(school::Column::Urn.eq(urn.value()))
+        .one(db)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(format!("school {}", urn.value())))?;
+    let year = partnership
+        .year_kind
+        .year_containing(date)
+        .ok_or_else(|| {
+            ServiceError::invalid("date", format!("{date} is outside the years this service can price"))
+        })?
+        .label();
+    let row = service_price::Entity::find()
+        .filter(service_price::Column::ServiceId.eq(service_id))
+        .filter(service_price::Column::Year.eq(year.clone()))
+        .one(db)
+        .await?
+        .ok_or_else(|| ServiceError::Conflict(format!("{} has no prices for {year}", found.name)))?;
+    let list = price_list(&row)?;
+    let on_the_day = membership::Entity::find()
+        .filter(membership::Column::PartnershipId.eq(partnership.id))
+        .filter(membership::Column::SchoolId.eq(s.id))
+        .filter(membership::Column::StartsOn.lte(date))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|m| m.ends_on.is_none_or(|end| end >= date))
+        .max_by_key(|m| m.starts_on);
+    let level = match on_the_day {
+        Some(m) => offer_level::Entity::find_by_id(m.level_id).one(db).await?.map(|l| l.name),
+        None => None,
+    };
+    let figures = crate::services::register::pupil_figures(db, &[s.id]).await?;
+    let pupils =
+        crate::services::register::pupils_in_force(&figures, s.id, date).and_then(|p| u32::try_from(p).ok());
+    let buyer =
+        Buyer { level: level.clone(), phase: crate::services::register::billing_phase_of(&s)?, pupils };
+    let priced =
+        traded::unit_price(&list, &buyer).map_err(|e| ServiceError::Conflict(format!("{}: {e}", s.name)))?;
+    Ok(PriceAnswer {
+        service_id,
+        urn: urn.value(),
+        school: s.name,
+        date,
+        year,
+        member: level.is_some(),
+        level,
+        unit_price: priced.amount.amount().to_string(),
+        why: priced.why,
+    })
+}

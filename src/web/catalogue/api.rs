@@ -1,0 +1,148 @@
+//! `/api/v1/services`: the catalogue, one service, and the price a school pays.
+
+use crate::domain::role::Action;
+use crate::services::traded::{self, NewService};
+use crate::web::AppState;
+use crate::web::error::ApiError;
+use crate::web::extract::{body, invalid, parse_id};
+use crate::web::openapi::{
+    Op, READ, READ_ONE, WRITE, array_of, json_body, json_content, obj, path_param, query_param,
+};
+use crate::web::session::ApiUser;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::{Value, json};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/services", get(list).post(create))
+        .route("/services/{id}", get(show))
+        .route("/services/{id}/price", get(price))
+}
+
+/// Finance and admins see the whole catalogue; schools' business managers and commissioners see
+/// it to buy from it.
+fn may_read(caller: &ApiUser) -> Result<(), ApiError> {
+    caller.require(Action::ManageBilling).or_else(|_| caller.require(Action::ViewOwnInvoices))
+}
+
+async fn list(State(state): State<AppState>, caller: ApiUser) -> Result<Json<Value>, ApiError> {
+    may_read(&caller)?;
+    let services = traded::list(&state.db, caller.user.partnership_id).await?;
+    Ok(Json(json!({ "services": services, "total": services.len() })))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    bytes: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    caller.require(Action::ManageBilling)?;
+    let new: NewService = body(&bytes)?;
+    let made =
+        traded::create(&state.db, &caller.partnership, &new, Some(caller.user.id), state.clock.now()).await?;
+    Ok((StatusCode::CREATED, Json(made)).into_response())
+}
+
+async fn show(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    may_read(&caller)?;
+    Ok(Json(json!(traded::get(&state.db, caller.user.partnership_id, parse_id(&id)?).await?)))
+}
+
+#[derive(serde::Deserialize, Default)]
+struct PriceQuery {
+    #[serde(default)]
+    urn: String,
+    #[serde(default)]
+    date: String,
+}
+
+async fn price(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    Path(id): Path<String>,
+    Query(q): Query<PriceQuery>,
+) -> Result<Json<Value>, ApiError> {
+    may_read(&caller)?;
+    let id = parse_id(&id)?;
+    let date = chrono::NaiveDate::parse_from_str(q.date.trim(), "%Y-%m-%d")
+        .map_err(|_| invalid("date", format!("\"{}\" is not a date like 2026-10-05", q.date.trim())))?;
+    let answer = traded::price_for(&state.db, &caller.partnership, id, &q.urn, date).await?;
+    // A school's own people see their own schools' prices only.
+    if caller.require(Action::ManageBilling).is_err() {
+        let scope = caller.user.school_scope();
+        let own = entity::school::Entity::find()
+            .filter(entity::school::Column::PartnershipId.eq(caller.user.partnership_id))
+            .filter(entity::school::Column::Urn.eq(answer.urn))
+            .one(&state.db)
+            .await
+            .map_err(crate::services::ServiceError::from)?
+            .is_some_and(|s| scope.includes(s.id, s.trust_id));
+        if !own {
+            return Err(ApiError::NotFound(format!("school {} not found", answer.urn)));
+        }
+    }
+    Ok(Json(json!(answer)))
+}
+
+/// The paths of the catalogue.
+pub fn openapi_paths() -> Value {
+    let id = || path_param("id", "integer", "The service's id", json!(1));
+    let rule = json!({ "type": "object", "description": "A fee rule, as membership fees use: {\"flat\": \"650.00\"}, {\"by_phase\": {...}}, {\"per_pupil\": \"2.50\", \"min\": \"400.00\"}" });
+    let service = obj(
+        &["id", "name", "category", "unit", "vat_rate", "invoicing", "active_from", "prices"],
+        json!({ "id": { "type": "integer" }, "name": { "type": "string" }, "description": { "type": "string" },
+                "category": { "type": "string" }, "category_label": { "type": "string" }, "unit": { "type": "string" },
+                "vat_rate": { "type": "string" }, "invoicing": { "type": "string" }, "income_stream": { "type": "string" },
+                "active_from": { "type": "string", "format": "date" }, "active_to": { "type": "string", "format": "date", "nullable": true },
+                "accounting_code": { "type": "string", "nullable": true }, "prices": array_of(json!({ "type": "object" })) }),
+    );
+    let new_service = obj(
+        &["name", "category", "unit", "vat_rate", "invoicing", "active_from"],
+        json!({
+            "name": { "type": "string", "maxLength": 200 }, "description": { "type": "string", "maxLength": 2000 },
+            "category": { "type": "string", "enum": crate::domain::traded::Category::ALL.map(|c| c.as_str()) },
+            "unit": { "type": "string", "enum": crate::domain::traded::Unit::ALL.map(|u| u.as_str()) },
+            "vat_rate": { "type": "string", "enum": ["standard", "reduced", "zero", "exempt", "outside_scope"] },
+            "invoicing": { "type": "string", "enum": crate::domain::traded::Invoicing::ALL.map(|i| i.as_str()) },
+            "active_from": { "type": "string", "format": "date" }, "active_to": { "type": "string", "format": "date", "nullable": true },
+            "accounting_code": { "type": "string", "maxLength": 50, "nullable": true },
+            "prices": array_of(obj(&["year", "member"], json!({ "year": { "type": "string", "example": "2026-27" },
+                "member": rule, "non_member": rule, "by_level": { "type": "object", "additionalProperties": rule } }))),
+        }),
+    );
+    let example = json!({ "name": "Adviser day", "category": "adviser_support", "unit": "day", "vat_rate": "standard",
+        "invoicing": "on_delivery", "active_from": "2026-09-01",
+        "prices": [{ "year": "2026-27", "member": { "flat": "650.00" }, "non_member": { "flat": "800.00" } }] });
+    json!({
+        "/services": {
+            "get": Op { summary: "The traded-services catalogue with each year's prices (finance, admin, schools)", id: "listServices",
+                parameters: vec![], body: None,
+                ok: (200, "The services", json_content(obj(&["services", "total"], json!({ "services": array_of(service.clone()), "total": { "type": "integer" } })))),
+                errors: READ }.build(),
+            "post": Op { summary: "Add a service with its price lists (finance, admin)", id: "createService", parameters: vec![],
+                body: Some(json_body(new_service, Some(example))),
+                ok: (201, "The service", json_content(service.clone())), errors: WRITE }.build()
+        },
+        "/services/{id}": { "get": Op { summary: "One service", id: "getService", parameters: vec![id()], body: None,
+            ok: (200, "The service", json_content(service)), errors: READ_ONE }.build() },
+        "/services/{id}/price": { "get": Op { summary: "What a school pays for one unit on a date, and why (by its membership that day)", id: "servicePrice",
+            parameters: vec![id(),
+                query_param("urn", json!({ "type": "string", "example": "990003" }), true, "The school's URN"),
+                query_param("date", json!({ "type": "string", "format": "date" }), true, "The date of service")],
+            body: None,
+            ok: (200, "The price", json_content(obj(&["unit_price", "why", "member", "year"], json!({
+                "service_id": { "type": "integer" }, "urn": { "type": "integer" }, "school": { "type": "string" },
+                "date": { "type": "string", "format": "date" }, "year": { "type": "string" }, "member": { "type": "boolean" },
+                "level": { "type": "string", "nullable": true }, "unit_price": { "type": "string" }, "why": { "type": "string" } })))),
+            errors: &[400, 401, 403, 404, 409, 422] }.build() }
+    })
+}

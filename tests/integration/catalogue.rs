@@ -1,0 +1,125 @@
+//! The traded-services catalogue through the API: a service with member, non-member, per-level
+//! and per-phase prices; bad input named field by field; and the price a school pays on a date,
+//! by its membership that day, with why. A business manager prices their own school only.
+
+use crate::cards::sign_in;
+use crate::ledger::Books;
+use crate::on_both_databases;
+use axum::http::StatusCode;
+use entity::{membership, school};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::json;
+
+async fn catalogue(backend: crate::helpers::Backend) {
+    let books = Books::new(backend).await;
+    let db = &books.app.db;
+    let adviser = json!({
+        "name": "Adviser day", "description": "A day of a school improvement adviser's time.",
+        "category": "adviser_support", "unit": "day", "vat_rate": "standard", "invoicing": "on_delivery",
+        "active_from": "2026-09-01", "accounting_code": "4100",
+        "prices": [{ "year": "2026-27", "member": { "flat": "650.00" }, "non_member": { "flat": "800.00" },
+                     "by_level": { "Premium": { "flat": "600.00" } } }],
+    });
+    let (status, made) = books.post("/api/v1/services", adviser.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    let id = made["id"].as_i64().unwrap();
+    assert_eq!(made["prices"][0]["member_in_words"], "£650.00 a day");
+    assert_eq!(made["prices"][0]["non_member_in_words"], "£800.00 a day");
+    let (status, again) = books.post("/api/v1/services", adviser).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{again}");
+    assert_eq!(again["error"]["fields"][0]["field"], "name");
+    let (status, bad) = books
+        .post(
+            "/api/v1/services",
+            json!({ "name": "Lunch", "category": "lunch", "unit": "week", "vat_rate": "standard", "invoicing": "on_delivery",
+                    "active_from": "2026-09-01", "active_to": "2026-01-01",
+                    "prices": [{ "year": "2026", "member": { "flat": "lots" } }] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> =
+        bad["error"]["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    for field in ["category", "unit", "active_to", "prices[0].year", "prices[0].member"] {
+        assert!(fields.contains(&field), "{field} not named: {bad}");
+    }
+    let (status, review) = books
+        .post(
+            "/api/v1/services",
+            json!({ "name": "Peer review", "category": "peer_review", "unit": "review", "vat_rate": "standard",
+                    "invoicing": "on_confirmation", "active_from": "2026-09-01",
+                    "prices": [{ "year": "2026-27",
+                                 "member": { "by_phase": { "Primary": { "flat": "1000.00" }, "Secondary": { "flat": "1600.00" }, "default": { "flat": "1200.00" } } } }] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{review}");
+    let listed = books.get("/api/v1/services").await;
+    assert_eq!(listed["total"], 2);
+    assert_eq!(listed["services"][0]["name"], "Adviser day");
+
+    // A member school on a date in the year: the member price (its level has none of its own).
+    let member = books.get(&format!("/api/v1/services/{id}/price?urn=990003&date=2026-10-05")).await;
+    assert_eq!(
+        (member["member"].as_bool(), member["unit_price"].as_str()),
+        (Some(true), Some("650.00")),
+        "{member}"
+    );
+    assert!(member["why"].as_str().unwrap().starts_with("member price, "), "{member}");
+    // A school of the register with no membership: the non-member price.
+    let members: Vec<i64> =
+        membership::Entity::find().all(db).await.unwrap().iter().map(|m| m.school_id).collect();
+    let outsider = school::Entity::find()
+        .all(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|s| !members.contains(&s.id))
+        .expect("a school that is not a member");
+    let other = books.get(&format!("/api/v1/services/{id}/price?urn={}&date=2026-10-05", outsider.urn)).await;
+    assert_eq!(
+        (other["member"].as_bool(), other["unit_price"].as_str(), other["why"].as_str()),
+        (Some(false), Some("800.00"), Some("non-member price")),
+        "{other}"
+    );
+    // Priced by phase for the peer review.
+    let secondary = school::Entity::find()
+        .filter(school::Column::BillingPhase.eq("Secondary"))
+        .filter(school::Column::Id.is_in(members.clone()))
+        .one(db)
+        .await
+        .unwrap()
+        .expect("a secondary member");
+    let priced = books
+        .get(&format!("/api/v1/services/{}/price?urn={}&date=2026-10-05", review["id"], secondary.urn))
+        .await;
+    assert_eq!(priced["unit_price"], "1600.00", "{priced}");
+    // Bad questions are named.
+    let client = books.app.client();
+    let ask = |path: String| {
+        let mut client = books.app.client();
+        let bearer = books.bearer.clone();
+        async move { client.get_with(&path, &[("authorization", &bearer)]).await }
+    };
+    drop(client);
+    let before_start = ask(format!("/api/v1/services/{id}/price?urn=990003&date=2026-08-31")).await;
+    assert_eq!(before_start.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", before_start.text());
+    let no_prices = ask(format!("/api/v1/services/{id}/price?urn=990003&date=2027-10-05")).await;
+    assert_eq!(no_prices.status, StatusCode::CONFLICT);
+    assert!(no_prices.text().contains("has no prices for 2027-28"), "{}", no_prices.text());
+    let not_a_date = ask(format!("/api/v1/services/{id}/price?urn=990003&date=5%2F10%2F2026")).await;
+    assert_eq!(not_a_date.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        ask(format!("/api/v1/services/{id}/price?urn=1234567&date=2026-10-05")).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // A business manager prices their own school, and no other; they cannot add services.
+    let mut sbm = sign_in(&books.app, "sbm@demo.test").await;
+    let own = sbm.get(&format!("/api/v1/services/{id}/price?urn=990003&date=2026-10-05")).await;
+    assert_eq!(own.status, StatusCode::OK, "{}", own.text());
+    let theirs = sbm.get(&format!("/api/v1/services/{id}/price?urn={}&date=2026-10-05", outsider.urn)).await;
+    assert_eq!(theirs.status, StatusCode::NOT_FOUND);
+    let refused = sbm.post_body("/api/v1/services", "application/json", b"{}".to_vec(), &[]).await;
+    assert!(matches!(refused.status, StatusCode::BAD_REQUEST | StatusCode::FORBIDDEN), "{}", refused.status);
+    assert_eq!(books.get("/api/v1/services").await["total"], 2, "nothing was added");
+}
+on_both_databases!(the_catalogue_prices_each_school_by_its_membership_on_the_day, catalogue);

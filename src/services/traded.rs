@@ -187,7 +187,6 @@ where
         }
         years.push(p.year.clone());
     }
-    drop(problem);
     for (i, p) in new.prices.iter().enumerate() {
         rule_at(&p.member, &format!("prices[{i}].member"), &mut errors);
         if let Some(n) = &p.non_member {

@@ -3,19 +3,18 @@
 //! (Interest) Act 1998, and the separate invoice finance raises for it (outside the scope of
 //! VAT; one per late invoice at most).
 
-use super::numbering::{INVOICE, allocate_number};
-use crate::domain::invoice::{InvoiceStatus, document_number};
+use crate::domain::invoice::{InvoiceStatus, Line, LineSource};
 use crate::domain::late_payment::{self, Claim};
 use crate::domain::money::Money;
 use crate::domain::vat::VatRate;
 use crate::services::audit::{self, Event};
 use crate::services::partnerships::Partnership;
-use crate::services::{ServiceError, begin_write, reminders, to_stored_pence};
+use crate::services::{ServiceError, begin_write, reminders};
 use chrono::{DateTime, NaiveDate, Utc};
-use entity::{invoice, invoice_line, outbox_message};
+use entity::{invoice, outbox_message};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionSession, TransactionTrait,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionSession,
+    TransactionTrait,
 };
 use std::collections::HashSet;
 
@@ -134,61 +133,44 @@ where
             "fixed-sum",
         ),
     ];
-    let total = c.total();
     let txn = begin_write(db).await?;
-    let sequence = allocate_number(&txn, partnership.id, INVOICE).await?;
-    let claim = invoice::ActiveModel {
-        partnership_id: Set(partnership.id),
-        payer_id: Set(late.payer_id),
-        billing_run_id: Set(None),
-        source_key: Set(claim_key(late.id)),
-        year: Set(late.year.clone()),
-        period: Set("late payment claim".into()),
-        status: Set(InvoiceStatus::Issued.as_str().into()),
-        number: Set(Some(document_number(&partnership.invoice_prefix, sequence))),
-        sequence: Set(Some(sequence)),
-        issue_date: Set(Some(today)),
-        supply_date: Set(Some(today)),
-        due_date: Set(Some(partnership.due_date(today))),
-        period_start: Set(late.due_date.unwrap_or(today)),
-        period_end: Set(today),
-        po_number: Set(late.po_number.clone()),
-        payer_name: Set(late.payer_name.clone()),
-        payer_address: Set(late.payer_address.clone()),
-        supplier_name: Set(partnership.name.clone()),
-        supplier_address: Set(partnership.address.clone()),
-        supplier_company_number: Set(partnership.company_number.clone()),
-        supplier_registered_office: Set(partnership.registered_office.clone()),
-        supplier_vat_number: Set(partnership.vat_number.clone().filter(|_| partnership.vat_registered())),
-        net_pence: Set(to_stored_pence("total", total)?),
-        vat_pence: Set(0),
-        gross_pence: Set(to_stored_pence("total", total)?),
-        outstanding_pence: Set(to_stored_pence("total", total)?),
-        created_at: Set(now),
-        issued_at: Set(Some(now)),
-        reminders_paused: Set(None),
-        ..Default::default()
-    }
-    .insert(&txn)
+    let payer = entity::payer::Entity::find_by_id(late.payer_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(format!("payer {}", late.payer_id)))?;
+    let claim = super::raise::raise(
+        &txn,
+        partnership,
+        super::raise::Raise {
+            payer,
+            source_key: claim_key(late.id),
+            year: late.year.clone(),
+            period: "late payment claim".into(),
+            period_start: late.due_date.unwrap_or(today),
+            period_end: today,
+            po_number: late.po_number.clone(),
+            lines: lines
+                .into_iter()
+                .map(|(description, amount, part)| super::raise::RaisedLine {
+                    line: Line {
+                        description,
+                        quantity: rust_decimal::Decimal::ONE,
+                        unit_price: amount,
+                        net: amount,
+                        vat_rate: VatRate::OutsideScope,
+                        source: LineSource::Other { reference: claim_key(late.id) },
+                    },
+                    school_id: None,
+                    source_kind: "late_payment",
+                    source_id: late.id,
+                    charge_key: format!("{}:{part}", claim_key(late.id)),
+                })
+                .collect(),
+        },
+        today,
+        now,
+    )
     .await?;
-    for (position, (description, amount, part)) in lines.into_iter().enumerate() {
-        invoice_line::ActiveModel {
-            invoice_id: Set(claim.id),
-            position: Set(position as i32 + 1),
-            description: Set(description),
-            quantity: Set("1".into()),
-            unit_price_pence: Set(to_stored_pence("net", amount)?),
-            net_pence: Set(to_stored_pence("net", amount)?),
-            vat_rate: Set(VatRate::OutsideScope.as_str().into()),
-            school_id: Set(None),
-            source_kind: Set("late_payment".into()),
-            source_id: Set(late.id),
-            charge_key: Set(Some(format!("{}:{part}", claim_key(late.id)))),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-    }
     audit::record(
         &txn,
         Event {

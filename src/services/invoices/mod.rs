@@ -6,6 +6,7 @@ pub mod claims;
 pub mod credit;
 mod list;
 pub mod numbering;
+pub mod raise;
 pub(crate) mod stored;
 
 pub use credit::{CreditAmounts, CreditNoteView, CreditRequest, credit, get_credit_note};

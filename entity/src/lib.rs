@@ -22,6 +22,7 @@ pub mod local_authority;
 pub mod membership;
 pub mod offer;
 pub mod offer_level;
+pub mod order;
 pub mod outbox_message;
 pub mod partnership;
 pub mod payer;

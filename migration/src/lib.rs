@@ -16,6 +16,7 @@ mod m20261130_000010_mail_and_jobs;
 mod m20261130_000011_direct_debit;
 mod m20261130_000012_late_payment_rate;
 mod m20261130_000013_traded_services;
+mod m20261130_000014_orders;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000011_direct_debit::Migration),
             Box::new(m20261130_000012_late_payment_rate::Migration),
             Box::new(m20261130_000013_traded_services::Migration),
+            Box::new(m20261130_000014_orders::Migration),
         ]
     }
 }

@@ -178,6 +178,53 @@ impl Invoicing {
     }
 }
 
+/// Where an order stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderState {
+    Requested,
+    Confirmed,
+    Delivered,
+    Cancelled,
+}
+
+impl OrderState {
+    pub const ALL: [OrderState; 4] =
+        [OrderState::Requested, OrderState::Confirmed, OrderState::Delivered, OrderState::Cancelled];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderState::Requested => "requested",
+            OrderState::Confirmed => "confirmed",
+            OrderState::Delivered => "delivered",
+            OrderState::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<OrderState> {
+        OrderState::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            OrderState::Requested => "Requested",
+            OrderState::Confirmed => "Confirmed",
+            OrderState::Delivered => "Delivered",
+            OrderState::Cancelled => "Cancelled",
+        }
+    }
+
+    /// Whether the order may move to `next`: requested, then confirmed, then delivered;
+    /// cancelled from anything not yet delivered. (An invoiced order is cancelled by crediting
+    /// its invoice, which the service checks.)
+    pub fn may_become(self, next: OrderState) -> bool {
+        use OrderState::*;
+        matches!(
+            (self, next),
+            (Requested, Confirmed) | (Confirmed, Delivered) | (Requested | Confirmed, Cancelled)
+        )
+    }
+}
+
 /// A service's prices for one year.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PriceList {
@@ -344,6 +391,17 @@ mod tests {
         for i in Invoicing::ALL {
             assert_eq!(Invoicing::parse(i.as_str()), Some(i));
         }
+        use OrderState::*;
+        assert!(
+            Requested.may_become(Confirmed)
+                && Confirmed.may_become(Delivered)
+                && Confirmed.may_become(Cancelled)
+        );
+        assert!(
+            !Requested.may_become(Delivered)
+                && !Delivered.may_become(Cancelled)
+                && !Cancelled.may_become(Confirmed)
+        );
     }
 
     proptest! {

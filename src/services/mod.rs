@@ -13,6 +13,7 @@ pub mod ledger;
 pub mod mail;
 pub mod memberships;
 pub mod offers;
+pub mod orders;
 pub mod partnerships;
 pub mod payers;
 pub mod register;

@@ -50,6 +50,18 @@ pub struct NewService {
     pub accounting_code: Option<String>,
     #[serde(default)]
     pub prices: Vec<NewPrices>,
+    /// Units of the service a membership level includes in a year.
+    #[serde(default)]
+    pub entitlements: Vec<NewEntitlement>,
+}
+
+/// "The Standard level of 2026-27 includes 2 days."
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewEntitlement {
+    pub year: String,
+    pub level: String,
+    pub units: rust_decimal::Decimal,
 }
 
 /// One year's prices as read back, each rule with its words.
@@ -196,6 +208,40 @@ where
             rule_at(rule, &format!("prices[{i}].by_level.{level}"), &mut errors);
         }
     }
+    let mut level_ids = Vec::new();
+    for (i, e) in new.entitlements.iter().enumerate() {
+        if e.units <= rust_decimal::Decimal::ZERO
+            || e.units > rust_decimal::Decimal::from(1000)
+            || e.units.scale() > 2
+        {
+            errors.push(FieldError {
+                field: format!("entitlements[{i}].units"),
+                message: "units must be more than 0 and at most 1000, to two decimal places".into(),
+            });
+        }
+        let offer = entity::offer::Entity::find()
+            .filter(entity::offer::Column::PartnershipId.eq(partnership.id))
+            .filter(entity::offer::Column::Year.eq(e.year.clone()))
+            .one(db)
+            .await?;
+        let level = match offer {
+            Some(o) => {
+                offer_level::Entity::find()
+                    .filter(offer_level::Column::OfferId.eq(o.id))
+                    .filter(offer_level::Column::Name.eq(e.level.clone()))
+                    .one(db)
+                    .await?
+            }
+            None => None,
+        };
+        match level {
+            Some(l) => level_ids.push((l.id, e.units)),
+            None => errors.push(FieldError {
+                field: format!("entitlements[{i}].level"),
+                message: format!("the {} offer has no level \"{}\"", e.year, e.level),
+            }),
+        }
+    }
     let (Some(name), Some(category), Some(unit), Some(vat), Some(invoicing), true) =
         (name, category, unit, vat, invoicing, errors.is_empty())
     else {
@@ -232,6 +278,16 @@ where
             member_rule: Set(p.member.to_string()),
             non_member_rule: Set(p.non_member.as_ref().map(Value::to_string)),
             level_rules: Set(serde_json::to_string(&p.by_level).unwrap_or_else(|_| "{}".into())),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+    }
+    for (level_id, units) in level_ids {
+        entity::level_entitlement::ActiveModel {
+            offer_level_id: Set(level_id),
+            service_id: Set(row.id),
+            units: Set(units.normalize().to_string()),
             ..Default::default()
         }
         .insert(&txn)
@@ -392,25 +448,29 @@ pub struct PriceAnswer {
     pub why: String,
 }
 
-/// What school `urn` pays for one unit of the service on `date`: by its membership that day.
-pub async fn price_for(
+/// A service priced for a school on a date.
+#[derive(Debug, Clone)]
+pub struct Quote {
+    pub service: ServiceView,
+    pub year: String,
+    pub level: Option<String>,
+    pub unit: traded::UnitPrice,
+    /// Units of the service the school's level includes in the year.
+    pub included: rust_decimal::Decimal,
+}
+
+/// What `s` pays for one unit of the service on `date`: by its membership that day.
+pub async fn quote(
     db: &impl ConnectionTrait,
     partnership: &Partnership,
     service_id: i64,
-    urn: &str,
+    s: &school::Model,
     date: NaiveDate,
-) -> Result<PriceAnswer, ServiceError> {
+) -> Result<Quote, ServiceError> {
     let found = get(db, partnership.id, service_id).await?;
     if date < found.active_from || found.active_to.is_some_and(|to| date > to) {
         return Err(ServiceError::invalid("date", format!("{} is not offered on {date}", found.name)));
     }
-    let urn = Urn::parse(urn).map_err(|m| ServiceError::invalid("urn", m))?;
-    let s = school::Entity::find()
-        .filter(school::Column::PartnershipId.eq(partnership.id))
-        .filter(school::Column::Urn.eq(urn.value()))
-        .one(db)
-        .await?
-        .ok_or_else(|| ServiceError::NotFound(format!("school {}", urn.value())))?;
     let year = partnership
         .year_kind
         .year_containing(date)
@@ -434,26 +494,68 @@ pub async fn price_for(
         .into_iter()
         .filter(|m| m.ends_on.is_none_or(|end| end >= date))
         .max_by_key(|m| m.starts_on);
-    let level = match on_the_day {
-        Some(m) => offer_level::Entity::find_by_id(m.level_id).one(db).await?.map(|l| l.name),
+    let level = match &on_the_day {
+        Some(m) => offer_level::Entity::find_by_id(m.level_id).one(db).await?,
         None => None,
+    };
+    let included = match &level {
+        Some(l) => match entity::level_entitlement::Entity::find()
+            .filter(entity::level_entitlement::Column::OfferLevelId.eq(l.id))
+            .filter(entity::level_entitlement::Column::ServiceId.eq(service_id))
+            .one(db)
+            .await?
+        {
+            Some(e) => read_stored("level_entitlements", "units", &e.units)?,
+            None => rust_decimal::Decimal::ZERO,
+        },
+        None => rust_decimal::Decimal::ZERO,
     };
     let figures = crate::services::register::pupil_figures(db, &[s.id]).await?;
     let pupils =
         crate::services::register::pupils_in_force(&figures, s.id, date).and_then(|p| u32::try_from(p).ok());
+    let level_name = level.map(|l| l.name);
     let buyer =
-        Buyer { level: level.clone(), phase: crate::services::register::billing_phase_of(&s)?, pupils };
-    let priced =
+        Buyer { level: level_name.clone(), phase: crate::services::register::billing_phase_of(s)?, pupils };
+    let unit =
         traded::unit_price(&list, &buyer).map_err(|e| ServiceError::Conflict(format!("{}: {e}", s.name)))?;
+    Ok(Quote { service: found, year, level: level_name, unit, included })
+}
+
+/// The school of the partnership with `urn`.
+pub async fn school_by_urn(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+    urn: &str,
+) -> Result<school::Model, ServiceError> {
+    let urn = Urn::parse(urn).map_err(|m| ServiceError::invalid("urn", m))?;
+    school::Entity::find()
+        .filter(school::Column::PartnershipId.eq(partnership_id))
+        .filter(school::Column::Urn.eq(urn.value()))
+        .one(db)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(format!("school {}", urn.value())))
+}
+
+/// What school `urn` pays for one unit of the service on `date`, and why.
+pub async fn price_for(
+    db: &impl ConnectionTrait,
+    partnership: &Partnership,
+    service_id: i64,
+    urn: &str,
+    date: NaiveDate,
+) -> Result<PriceAnswer, ServiceError> {
+    get(db, partnership.id, service_id).await?;
+    let s = school_by_urn(db, partnership.id, urn).await?;
+    let q = quote(db, partnership, service_id, &s, date).await?;
     Ok(PriceAnswer {
         service_id,
-        urn: urn.value(),
+        urn: s.urn,
         school: s.name,
         date,
-        year,
-        member: level.is_some(),
-        level,
-        unit_price: priced.amount.amount().to_string(),
-        why: priced.why,
+        year: q.year,
+        member: q.level.is_some(),
+        level: q.level,
+        unit_price: q.unit.amount.amount().to_string(),
+        why: q.unit.why,
     })
 }

@@ -44,6 +44,11 @@ pub fn page_number(text: &str) -> Result<u64, ApiError> {
     crate::web::view::page_number(text).map_err(|m| invalid("page", m))
 }
 
+/// An amount of money sent as text ("120.00"), or the field's problem.
+pub fn money(field: &str, text: &str) -> Result<crate::domain::money::Money, ApiError> {
+    crate::domain::money::Money::parse(text).map_err(|e| invalid(field, e.to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -123,3 +123,150 @@ async fn catalogue(backend: crate::helpers::Backend) {
     assert_eq!(books.get("/api/v1/services").await["total"], 2, "nothing was added");
 }
 on_both_databases!(the_catalogue_prices_each_school_by_its_membership_on_the_day, catalogue);
+
+async fn ordering(backend: crate::helpers::Backend) {
+    use partnership_billing::services::{auth, users};
+    use secrecy::ExposeSecret;
+    let books = Books::new(backend).await;
+    let db = &books.app.db;
+    // The business manager's school's level this year, from a price question.
+    let (status, probe) = books
+        .post("/api/v1/services", json!({ "name": "Probe", "category": "resource", "unit": "item", "vat_rate": "standard",
+            "invoicing": "on_delivery", "active_from": "2026-09-01", "prices": [{ "year": "2026-27", "member": { "flat": "1.00" } }] }))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{probe}");
+    let level = books
+        .get(&format!("/api/v1/services/{}/price?urn=990003&date=2026-10-05", probe["id"]))
+        .await["level"]
+        .as_str()
+        .expect("the business manager's school is a member")
+        .to_string();
+    let (status, refused) = books
+        .post("/api/v1/services", json!({ "name": "Adviser day", "category": "adviser_support", "unit": "day", "vat_rate": "standard",
+            "invoicing": "on_delivery", "active_from": "2026-09-01",
+            "prices": [{ "year": "2026-27", "member": { "flat": "650.00" }, "non_member": { "flat": "800.00" } }],
+            "entitlements": [{ "year": "2026-27", "level": "Platinum", "units": 2 }] }))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused["error"]["fields"][0]["field"], "entitlements[0].level", "{refused}");
+    let (status, adviser) = books
+        .post("/api/v1/services", json!({ "name": "Adviser day", "category": "adviser_support", "unit": "day", "vat_rate": "standard",
+            "invoicing": "on_delivery", "active_from": "2026-09-01",
+            "prices": [{ "year": "2026-27", "member": { "flat": "650.00" }, "non_member": { "flat": "800.00" } }],
+            "entitlements": [{ "year": "2026-27", "level": level, "units": 2 }] }))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{adviser}");
+    let service = adviser["id"].as_i64().unwrap();
+
+    // The business manager orders three days: two are included in the membership.
+    let sbm_user = users::find_by_email(db, "sbm@demo.test").await.unwrap().unwrap();
+    let token = auth::create_api_token(db, sbm_user.id, "orders").await.unwrap();
+    let sbm = format!("Bearer {}", token.expose_secret());
+    let send = |path: String, bearer: String, body: serde_json::Value| {
+        let mut client = books.app.client();
+        async move {
+            let answer = client
+                .post_body(
+                    &path,
+                    "application/json",
+                    body.to_string().into_bytes(),
+                    &[("authorization", &bearer)],
+                )
+                .await;
+            (answer.status, answer.json())
+        }
+    };
+    let (status, order) = send("/api/v1/orders".into(), sbm.clone(),
+        json!({ "service_id": service, "urn": "990003", "quantity": 3, "service_date": "2026-10-05", "po_number": "PO-77" })).await;
+    assert_eq!(status, StatusCode::CREATED, "{order}");
+    assert_eq!(
+        (order["free_units"].as_str(), order["unit_price"].as_str(), order["state"].as_str()),
+        (Some("2"), Some("650.00"), Some("requested")),
+        "{order}"
+    );
+    let id = order["id"].as_i64().unwrap();
+    let members: Vec<i64> =
+        membership::Entity::find().all(db).await.unwrap().iter().map(|m| m.school_id).collect();
+    let outsider =
+        school::Entity::find().all(db).await.unwrap().into_iter().find(|s| !members.contains(&s.id)).unwrap();
+    let (status, _) = send("/api/v1/orders".into(), sbm.clone(),
+        json!({ "service_id": service, "urn": outsider.urn.to_string(), "quantity": 1, "service_date": "2026-10-05" })).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "another school is not theirs to order for");
+    let (status, _) = send(format!("/api/v1/orders/{id}/confirm"), sbm.clone(), json!({})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "only finance confirms");
+    let (status, bad) = send(
+        "/api/v1/orders".into(),
+        sbm.clone(),
+        json!({ "service_id": service, "urn": "990003", "quantity": 0, "service_date": "2026-10-05" }),
+    )
+    .await;
+    assert_eq!(
+        (status, bad["error"]["fields"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("quantity"))
+    );
+
+    // Finance confirms at another price (a reason is needed), then records the delivery: the
+    // invoice is raised, each line saying why.
+    let (status, no_reason) =
+        books.post(&format!("/api/v1/orders/{id}/confirm"), json!({ "unit_price": "600.00" })).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{no_reason}");
+    let (status, confirmed) = books
+        .post(
+            &format!("/api/v1/orders/{id}/confirm"),
+            json!({ "unit_price": "600.00", "reason": "agreed rate for a long-standing member" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{confirmed}");
+    assert_eq!(confirmed["invoice_id"], serde_json::Value::Null, "invoiced on delivery, not yet");
+    let (status, delivered) = books
+        .post(
+            &format!("/api/v1/orders/{id}/deliver"),
+            json!({ "delivered_on": "2026-10-05", "delivered_by": "Alex Adviser" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{delivered}");
+    let invoice_id = delivered["invoice_id"].as_i64().expect("invoiced on delivery");
+    let invoice = books.get(&format!("/api/v1/invoices/{invoice_id}")).await;
+    let lines = invoice["lines"].as_array().unwrap();
+    assert_eq!(lines.len(), 2, "{invoice}");
+    assert!(
+        lines[0]["description"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("2 days included in your {level} membership")),
+        "{invoice}"
+    );
+    assert_eq!(lines[0]["net"], "0.00");
+    assert!(
+        lines[1]["description"]
+            .as_str()
+            .unwrap()
+            .contains("1 day at £600.00 (price set by finance: agreed rate for a long-standing member)"),
+        "{invoice}"
+    );
+    assert_eq!(lines[1]["net"], "600.00");
+    assert_eq!(invoice["po_number"], "PO-77");
+    let (status, _) =
+        books.post(&format!("/api/v1/orders/{id}/cancel"), json!({ "reason": "changed mind" })).await;
+    assert_eq!(status, StatusCode::CONFLICT, "a delivered order is not cancelled");
+    // The entitlement is used up: the next day is charged.
+    let (_, next) = send(
+        "/api/v1/orders".into(),
+        sbm.clone(),
+        json!({ "service_id": service, "urn": "990003", "quantity": 1, "service_date": "2026-11-02" }),
+    )
+    .await;
+    assert_eq!(next["free_units"], "0", "{next}");
+    let (status, cancelled) = books
+        .post(&format!("/api/v1/orders/{}/cancel", next["id"]), json!({ "reason": "date no longer suits" }))
+        .await;
+    assert_eq!((status, cancelled["state"].as_str()), (StatusCode::OK, Some("cancelled")));
+    // The business manager sees their orders, and the invoice is on their school's statement.
+    let mut client = books.app.client();
+    let mine = client.get_with("/api/v1/orders", &[("authorization", &sbm)]).await.json();
+    assert_eq!(mine["total"], 2, "{mine}");
+    let payer = invoice["payer_id"].as_i64().unwrap();
+    let statement = books.get(&format!("/api/v1/payers/{payer}/statement")).await;
+    assert!(statement.to_string().contains(invoice["number"].as_str().unwrap()), "{statement}");
+}
+on_both_databases!(a_school_orders_and_finance_confirms_delivers_and_invoices, ordering);

@@ -307,6 +307,8 @@ fn ledger_routes(ids: &Ids) -> Vec<Route> {
         ),
         r("/api/v1/services".into(), Api, Get, vec![ADMIN, FINANCE, SBM, TRUST, COUNCIL]),
         r("/api/v1/services".into(), Api, Json("{}"), billing.clone()),
+        r("/api/v1/orders".into(), Api, Get, vec![ADMIN, FINANCE, SBM, TRUST, COUNCIL]),
+        r("/api/v1/orders".into(), Api, Json("{}"), vec![ADMIN, FINANCE, SBM, TRUST, COUNCIL]),
         r("/mail".into(), Page, Get, billing.clone()),
         r("/mail?state=failed".into(), Page, Get, billing.clone()),
         r("/reminders".into(), Page, Get, billing.clone()),

@@ -1,6 +1,7 @@
 //! `/api/v1/services`: the catalogue, one service, and the price a school pays.
 
 use crate::domain::role::Action;
+use crate::services::orders;
 use crate::services::traded::{self, NewService};
 use crate::web::AppState;
 use crate::web::error::ApiError;
@@ -22,6 +23,122 @@ pub fn router() -> Router<AppState> {
         .route("/services", get(list).post(create))
         .route("/services/{id}", get(show))
         .route("/services/{id}/price", get(price))
+        .route("/orders", get(list_orders).post(place_order))
+        .route("/orders/{id}/confirm", axum::routing::post(confirm_order))
+        .route("/orders/{id}/deliver", axum::routing::post(deliver_order))
+        .route("/orders/{id}/cancel", axum::routing::post(cancel_order))
+}
+
+/// Finance orders for any school; a business manager for their own schools.
+fn order_scope(caller: &ApiUser) -> Result<crate::domain::role::SchoolScope, ApiError> {
+    if caller.require(Action::ManageBilling).is_ok() {
+        return Ok(crate::domain::role::SchoolScope::All);
+    }
+    caller.require(Action::ViewOwnInvoices)?;
+    Ok(caller.user.school_scope())
+}
+
+#[derive(serde::Deserialize, Default)]
+struct PageQuery {
+    #[serde(default)]
+    page: String,
+}
+
+async fn list_orders(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    Query(q): Query<PageQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let scope = order_scope(&caller)?;
+    let page = crate::web::extract::page_number(&q.page)?;
+    let (orders, total) = orders::list(&state.db, caller.user.partnership_id, scope, page).await?;
+    Ok(Json(json!({ "orders": orders, "total": total, "page": page, "per_page": orders::PER_PAGE })))
+}
+
+async fn place_order(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    bytes: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let scope = order_scope(&caller)?;
+    let new: orders::NewOrder = body(&bytes)?;
+    let made =
+        orders::place(&state.db, &caller.partnership, scope, &new, Some(caller.user.id), state.clock.now())
+            .await?;
+    Ok((StatusCode::CREATED, Json(made)).into_response())
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfirmRequest {
+    #[serde(default)]
+    unit_price: Option<String>,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeliverRequest {
+    delivered_on: chrono::NaiveDate,
+    delivered_by: String,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CancelRequest {
+    reason: String,
+}
+
+async fn step_order(
+    state: &AppState,
+    caller: &ApiUser,
+    id: &str,
+    step: orders::Step,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Action::ManageBilling)?;
+    let id = parse_id(id)?;
+    let now = state.clock.now();
+    let moved =
+        orders::step(&state.db, &caller.partnership, id, step, Some(caller.user.id), now.date_naive(), now)
+            .await?;
+    Ok(Json(json!(moved)))
+}
+
+async fn confirm_order(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    Path(id): Path<String>,
+    bytes: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let r: ConfirmRequest = body(&bytes)?;
+    let price = match (r.unit_price, r.reason) {
+        (None, _) => None,
+        (Some(p), reason) => {
+            Some((crate::web::extract::money("unit_price", &p)?, reason.unwrap_or_default()))
+        }
+    };
+    step_order(&state, &caller, &id, orders::Step::Confirm { price }).await
+}
+
+async fn deliver_order(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    Path(id): Path<String>,
+    bytes: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let r: DeliverRequest = body(&bytes)?;
+    step_order(&state, &caller, &id, orders::Step::Deliver { on: r.delivered_on, by: r.delivered_by }).await
+}
+
+async fn cancel_order(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    Path(id): Path<String>,
+    bytes: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let r: CancelRequest = body(&bytes)?;
+    step_order(&state, &caller, &id, orders::Step::Cancel { reason: r.reason }).await
 }
 
 /// Finance and admins see the whole catalogue; schools' business managers and commissioners see
@@ -122,7 +239,58 @@ pub fn openapi_paths() -> Value {
     let example = json!({ "name": "Adviser day", "category": "adviser_support", "unit": "day", "vat_rate": "standard",
         "invoicing": "on_delivery", "active_from": "2026-09-01",
         "prices": [{ "year": "2026-27", "member": { "flat": "650.00" }, "non_member": { "flat": "800.00" } }] });
+    let order = obj(
+        &[
+            "id",
+            "service_id",
+            "school_id",
+            "state",
+            "quantity",
+            "free_units",
+            "service_date",
+            "unit_price",
+            "why",
+        ],
+        json!({ "id": { "type": "integer" }, "service_id": { "type": "integer" }, "school_id": { "type": "integer" },
+                "state": { "type": "string", "enum": ["requested", "confirmed", "delivered", "cancelled"] },
+                "quantity": { "type": "string" }, "free_units": { "type": "string" },
+                "service_date": { "type": "string", "format": "date" }, "unit_price": { "type": "string" }, "why": { "type": "string" },
+                "po_number": { "type": "string", "nullable": true }, "notes": { "type": "string" },
+                "invoice_id": { "type": "integer", "nullable": true }, "price_changed_reason": { "type": "string", "nullable": true } }),
+    );
+    let order_id = || path_param("id", "integer", "The order's id", json!(1));
+    let step = |summary: &'static str, op: &'static str, schema: Value| {
+        Op {
+            summary,
+            id: op,
+            parameters: vec![order_id()],
+            body: Some(json_body(schema, None)),
+            ok: (200, "The order", json_content(order.clone())),
+            errors: crate::web::openapi::WRITE_ONE,
+        }
+        .build()
+    };
     json!({
+        "/orders": {
+            "get": Op { summary: "A page of orders, newest first (finance: all; a business manager: their schools')", id: "listOrders",
+                parameters: vec![query_param("page", json!({ "type": "integer", "minimum": 1 }), false, "Page number, from 1")], body: None,
+                ok: (200, "The orders", json_content(obj(&["orders", "total", "page"], json!({ "orders": array_of(order.clone()),
+                    "total": { "type": "integer" }, "page": { "type": "integer" }, "per_page": { "type": "integer" } })))),
+                errors: crate::web::openapi::READ_QUERY }.build(),
+            "post": Op { summary: "Order a service for a school, priced on its date with the school's entitlement used first", id: "placeOrder", parameters: vec![],
+                body: Some(json_body(obj(&["service_id", "urn", "quantity", "service_date"], json!({
+                    "service_id": { "type": "integer" }, "urn": { "type": "string", "example": "990003" },
+                    "quantity": { "type": "number", "minimum": 0, "exclusiveMinimum": true, "maximum": 1000 },
+                    "service_date": { "type": "string", "format": "date" },
+                    "po_number": { "type": "string", "maxLength": 100, "nullable": true }, "notes": { "type": "string", "maxLength": 2000 } })), None)),
+                ok: (201, "The order", json_content(order.clone())), errors: crate::web::openapi::WRITE_ONE }.build()
+        },
+        "/orders/{id}/confirm": { "post": step("Confirm an order (finance), optionally at another unit price with a reason; invoiced now if the service is invoiced on confirmation", "confirmOrder",
+            obj(&[], json!({ "unit_price": { "type": "string", "example": "600.00" }, "reason": { "type": "string", "maxLength": 500 } }))) },
+        "/orders/{id}/deliver": { "post": step("Record an order delivered (finance); invoiced now if the service is invoiced on delivery", "deliverOrder",
+            obj(&["delivered_on", "delivered_by"], json!({ "delivered_on": { "type": "string", "format": "date" }, "delivered_by": { "type": "string", "maxLength": 200 } }))) },
+        "/orders/{id}/cancel": { "post": step("Cancel an order not yet invoiced (finance)", "cancelOrder",
+            obj(&["reason"], json!({ "reason": { "type": "string", "maxLength": 500 } }))) },
         "/services": {
             "get": Op { summary: "The traded-services catalogue with each year's prices (finance, admin, schools)", id: "listServices",
                 parameters: vec![], body: None,

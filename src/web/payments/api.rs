@@ -33,9 +33,7 @@ pub fn router() -> Router<AppState> {
         .route("/ledger-check", get(ledger_check))
 }
 
-fn money(field: &str, text: &str) -> Result<Money, ApiError> {
-    Money::parse(text).map_err(|e| invalid(field, e.to_string()))
-}
+use crate::web::extract::money;
 
 fn method(text: &str) -> Result<PaymentMethod, ApiError> {
     PaymentMethod::parse(text).ok_or_else(|| {

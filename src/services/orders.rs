@@ -1,0 +1,428 @@
+//! Orders of traded services: placed by a school's business manager (for their schools) or by
+//! finance, priced on the date of service and with the school's entitlement used first;
+//! confirmed by finance (who may change the price, with a reason), delivered, or cancelled; and
+//! invoiced when the service says (on confirmation or on delivery), with each line saying why
+//! that price.
+
+use super::{ServiceError, audit, begin_write, read_stored, to_stored_pence};
+use crate::domain::invoice::{Line, LineSource};
+use crate::domain::money::Money;
+use crate::domain::payer::PaidBy;
+use crate::domain::role::SchoolScope;
+use crate::domain::traded::{self, Invoicing, OrderState, Unit};
+use crate::domain::vat::VatRate;
+use crate::services::invoices::raise::{Raise, RaisedLine, raise};
+use crate::services::partnerships::Partnership;
+use crate::services::{payers, traded as catalogue};
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{order, school};
+use rust_decimal::Decimal;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionSession, TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+
+/// An order as sent.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewOrder {
+    pub service_id: i64,
+    pub urn: String,
+    pub quantity: Decimal,
+    pub service_date: NaiveDate,
+    #[serde(default)]
+    pub po_number: Option<String>,
+    #[serde(default)]
+    pub notes: String,
+}
+
+/// An order as read back.
+#[derive(Debug, Clone, Serialize)]
+pub struct OrderView {
+    pub id: i64,
+    pub service_id: i64,
+    pub school_id: i64,
+    pub state: &'static str,
+    pub quantity: String,
+    pub free_units: String,
+    pub service_date: NaiveDate,
+    pub unit_price: String,
+    pub why: String,
+    pub po_number: Option<String>,
+    pub notes: String,
+    pub invoice_id: Option<i64>,
+    pub price_changed_reason: Option<String>,
+}
+
+fn view(m: &order::Model) -> Result<OrderView, ServiceError> {
+    let state = OrderState::parse(&m.state).ok_or_else(|| ServiceError::Corrupt {
+        table: "orders",
+        column: "state",
+        value: m.state.clone(),
+        reason: "not a state of an order".into(),
+    })?;
+    Ok(OrderView {
+        id: m.id,
+        service_id: m.service_id,
+        school_id: m.school_id,
+        state: state.as_str(),
+        quantity: m.quantity.clone(),
+        free_units: m.free_units.clone(),
+        service_date: m.service_date,
+        unit_price: Money::from_pence(m.unit_price_pence).amount().to_string(),
+        why: m.why.clone(),
+        po_number: m.po_number.clone(),
+        notes: m.notes.clone(),
+        invoice_id: m.invoice_id,
+        price_changed_reason: m.price_changed_reason.clone(),
+    })
+}
+
+fn check_quantity(q: Decimal) -> Result<(), ServiceError> {
+    if q <= Decimal::ZERO || q > Decimal::from(1000) || q.scale() > 2 {
+        return Err(ServiceError::invalid(
+            "quantity",
+            "order more than 0 and at most 1000 units, to two decimal places",
+        ));
+    }
+    Ok(())
+}
+
+/// Places an order for a school in the user's scope.
+pub async fn place<C>(
+    db: &C,
+    partnership: &Partnership,
+    scope: SchoolScope,
+    new: &NewOrder,
+    user_id: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<OrderView, ServiceError>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
+    check_quantity(new.quantity)?;
+    let po = crate::domain::text::optional(new.po_number.as_deref().unwrap_or_default(), 100)
+        .map_err(|m| ServiceError::invalid("po_number", m))?;
+    let notes = crate::domain::text::optional(&new.notes, crate::domain::text::MAX_DESCRIPTION_CHARS)
+        .map_err(|m| ServiceError::invalid("notes", m))?
+        .unwrap_or_default();
+    let s = catalogue::school_by_urn(db, partnership.id, &new.urn).await?;
+    if !scope.includes(s.id, s.trust_id) {
+        return Err(ServiceError::NotFound(format!("school {}", s.urn)));
+    }
+    let q = catalogue::quote(db, partnership, new.service_id, &s, new.service_date).await?;
+    let payer = payers::payer_for(db, partnership.id, &s, PaidBy::School).await?;
+    let txn = begin_write(db).await?;
+    // Orders of one payer take turns, so two at once never use one entitlement twice.
+    crate::services::ledger::lock_payers(&txn, partnership.id, &[payer.id]).await?;
+    let used: Decimal = order::Entity::find()
+        .select_only()
+        .column(order::Column::FreeUnits)
+        .filter(order::Column::SchoolId.eq(s.id))
+        .filter(order::Column::ServiceId.eq(new.service_id))
+        .filter(order::Column::Year.eq(q.year.clone()))
+        .filter(order::Column::State.ne(OrderState::Cancelled.as_str()))
+        .into_tuple::<String>()
+        .all(&txn)
+        .await?
+        .iter()
+        .map(|u| read_stored::<Decimal>("orders", "free_units", u))
+        .sum::<Result<Decimal, ServiceError>>()?;
+    let (free, _) = traded::use_entitlement(q.included, used, new.quantity);
+    let made = order::ActiveModel {
+        partnership_id: Set(partnership.id),
+        service_id: Set(new.service_id),
+        school_id: Set(s.id),
+        payer_id: Set(payer.id),
+        state: Set(OrderState::Requested.as_str().into()),
+        quantity: Set(new.quantity.normalize().to_string()),
+        free_units: Set(free.normalize().to_string()),
+        service_date: Set(new.service_date),
+        year: Set(q.year.clone()),
+        unit_price_pence: Set(to_stored_pence("unit_price", q.unit.amount)?),
+        why: Set(q.unit.why.clone()),
+        level: Set(q.level.clone()),
+        po_number: Set(po),
+        notes: Set(notes),
+        created_by_user_id: Set(user_id),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        audit::Event {
+            partnership_id: partnership.id,
+            user_id,
+            action: "order.placed",
+            entity: "order",
+            entity_id: made.id,
+            before: None,
+            after: Some(
+                serde_json::json!({ "service": q.service.name, "school": s.name, "quantity": made.quantity }),
+            ),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    view(&made)
+}
+
+async fn found(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+    id: i64,
+) -> Result<order::Model, ServiceError> {
+    order::Entity::find_by_id(id)
+        .filter(order::Column::PartnershipId.eq(partnership_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(format!("order {id}")))
+}
+
+fn moving(m: &order::Model, next: OrderState) -> Result<(), ServiceError> {
+    let now = OrderState::parse(&m.state).unwrap_or(OrderState::Cancelled);
+    if now.may_become(next) {
+        Ok(())
+    } else {
+        Err(ServiceError::Conflict(format!(
+            "this order is {}: it cannot be {} now",
+            now.label().to_lowercase(),
+            next.label().to_lowercase()
+        )))
+    }
+}
+
+/// What changes when an order moves on.
+pub enum Step {
+    /// Confirmed, at a new unit price with the reason when finance changes it.
+    Confirm {
+        price: Option<(Money, String)>,
+    },
+    Deliver {
+        on: NaiveDate,
+        by: String,
+    },
+    Cancel {
+        reason: String,
+    },
+}
+
+/// Moves an order on; raises its invoice when the service is invoiced at that step.
+pub async fn step<C>(
+    db: &C,
+    partnership: &Partnership,
+    id: i64,
+    step: Step,
+    user_id: Option<i64>,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<OrderView, ServiceError>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
+    let txn = begin_write(db).await?;
+    let m = found(&txn, partnership.id, id).await?;
+    let service = catalogue::get(&txn, partnership.id, m.service_id).await?;
+    let invoicing = Invoicing::parse(service.invoicing).unwrap_or(Invoicing::OnDelivery);
+    let before = serde_json::json!({ "state": m.state, "unit_price": Money::from_pence(m.unit_price_pence).to_string() });
+    let mut active: order::ActiveModel = m.clone().into();
+    let (next, invoice_now) = match step {
+        Step::Confirm { price } => {
+            moving(&m, OrderState::Confirmed)?;
+            if let Some((amount, reason)) = price {
+                let reason = crate::domain::text::required(
+                    &reason,
+                    crate::domain::text::MAX_REASON_CHARS,
+                    "say why the price is changed",
+                )
+                .map_err(|e| ServiceError::invalid("reason", e))?;
+                if amount < Money::ZERO {
+                    return Err(ServiceError::invalid("unit_price", "a price cannot be below £0.00"));
+                }
+                active.unit_price_pence = Set(to_stored_pence("unit_price", amount)?);
+                active.why = Set(format!("price set by finance: {reason}"));
+                active.price_changed_reason = Set(Some(reason));
+            }
+            (OrderState::Confirmed, invoicing == Invoicing::OnConfirmation)
+        }
+        Step::Deliver { on, by } => {
+            moving(&m, OrderState::Delivered)?;
+            let by = crate::domain::text::required(
+                &by,
+                crate::domain::text::MAX_NAME_CHARS,
+                "say who delivered it",
+            )
+            .map_err(|e| ServiceError::invalid("delivered_by", e))?;
+            active.delivered_on = Set(Some(on));
+            active.delivered_by = Set(Some(by));
+            (OrderState::Delivered, invoicing == Invoicing::OnDelivery)
+        }
+        Step::Cancel { reason } => {
+            moving(&m, OrderState::Cancelled)?;
+            if m.invoice_id.is_some() {
+                return Err(ServiceError::Conflict(
+                    "this order is invoiced: credit its invoice instead".into(),
+                ));
+            }
+            let reason = crate::domain::text::required(
+                &reason,
+                crate::domain::text::MAX_REASON_CHARS,
+                "say why it is cancelled",
+            )
+            .map_err(|e| ServiceError::invalid("reason", e))?;
+            active.cancelled_reason = Set(Some(reason));
+            (OrderState::Cancelled, false)
+        }
+    };
+    active.state = Set(next.as_str().into());
+    let mut updated = active.update(&txn).await?;
+    if invoice_now && updated.invoice_id.is_none() {
+        let invoice_id = invoice_order(&txn, partnership, &updated, &service, today, now).await?;
+        let mut active: order::ActiveModel = updated.into();
+        active.invoice_id = Set(Some(invoice_id));
+        updated = active.update(&txn).await?;
+    }
+    audit::record(
+        &txn,
+        audit::Event {
+            partnership_id: partnership.id,
+            user_id,
+            action: match next {
+                OrderState::Confirmed => "order.confirmed",
+                OrderState::Delivered => "order.delivered",
+                _ => "order.cancelled",
+            },
+            entity: "order",
+            entity_id: id,
+            before: Some(before),
+            after: Some(serde_json::json!({ "state": updated.state, "unit_price": Money::from_pence(updated.unit_price_pence).to_string(), "invoice_id": updated.invoice_id })),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    view(&updated)
+}
+
+/// The order's invoice: a line for the units the entitlement covers (at £0.00, saying so) and
+/// one for the rest at the order's price, saying why.
+async fn invoice_order(
+    txn: &impl ConnectionTrait,
+    partnership: &Partnership,
+    m: &order::Model,
+    service: &catalogue::ServiceView,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<i64, ServiceError> {
+    let quantity: Decimal = read_stored("orders", "quantity", &m.quantity)?;
+    let free: Decimal = read_stored("orders", "free_units", &m.free_units)?;
+    let charged = quantity - free;
+    let unit = Unit::parse(service.unit).unwrap_or(Unit::Item);
+    let vat: VatRate = read_stored("services", "vat_rate", service.vat_rate)?;
+    let price = Money::from_pence(m.unit_price_pence);
+    let when = m.service_date.format("%-d %B %Y");
+    let school_name =
+        school::Entity::find_by_id(m.school_id).one(txn).await?.map(|s| s.name).unwrap_or_default();
+    let mut lines = Vec::new();
+    let key = format!("order:{}", m.id);
+    if free > Decimal::ZERO {
+        let included = m.level.clone().unwrap_or_default();
+        lines.push(RaisedLine {
+            line: Line {
+                description: format!(
+                    "{}, {when}, {school_name}: {} included in your {included} membership",
+                    service.name,
+                    unit.count(free)
+                ),
+                quantity: free,
+                unit_price: Money::ZERO,
+                net: Money::ZERO,
+                vat_rate: vat,
+                source: LineSource::Other { reference: key.clone() },
+            },
+            school_id: Some(m.school_id),
+            source_kind: "order",
+            source_id: m.id,
+            charge_key: format!("{key}:included"),
+        });
+    }
+    if charged > Decimal::ZERO {
+        lines.push(RaisedLine {
+            line: Line {
+                description: format!(
+                    "{}, {when}, {school_name}: {} at {price} ({})",
+                    service.name,
+                    unit.count(charged),
+                    m.why
+                ),
+                quantity: charged,
+                unit_price: price,
+                net: traded::line_total(charged, price),
+                vat_rate: vat,
+                source: LineSource::Other { reference: key.clone() },
+            },
+            school_id: Some(m.school_id),
+            source_kind: "order",
+            source_id: m.id,
+            charge_key: format!("{key}:charged"),
+        });
+    }
+    let payer = payers::get(txn, partnership.id, m.payer_id).await?;
+    let made = raise(
+        txn,
+        partnership,
+        Raise {
+            payer,
+            source_key: key,
+            year: m.year.clone(),
+            period: "traded services".into(),
+            period_start: m.service_date,
+            period_end: m.delivered_on.unwrap_or(m.service_date),
+            po_number: m.po_number.clone(),
+            lines,
+        },
+        today,
+        now,
+    )
+    .await?;
+    Ok(made.id)
+}
+
+/// Orders per page of the list.
+pub const PER_PAGE: u64 = 50;
+
+/// A page of the partnership's orders in the scope, newest first, and how many there are.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+    scope: SchoolScope,
+    page: u64,
+) -> Result<(Vec<OrderView>, u64), ServiceError> {
+    let mut query = order::Entity::find().filter(order::Column::PartnershipId.eq(partnership_id));
+    match scope {
+        SchoolScope::All => {}
+        SchoolScope::School(id) => query = query.filter(order::Column::SchoolId.eq(id)),
+        SchoolScope::Trust(trust) => {
+            let ids: Vec<i64> = school::Entity::find()
+                .select_only()
+                .column(school::Column::Id)
+                .filter(school::Column::PartnershipId.eq(partnership_id))
+                .filter(school::Column::TrustId.eq(trust))
+                .into_tuple()
+                .all(db)
+                .await?;
+            query = query.filter(order::Column::SchoolId.is_in(ids));
+        }
+        SchoolScope::Nothing => return Ok((Vec::new(), 0)),
+    }
+    let total = query.clone().count(db).await?;
+    let rows = query
+        .order_by_desc(order::Column::Id)
+        .offset(page.saturating_sub(1).saturating_mul(PER_PAGE))
+        .limit(PER_PAGE)
+        .all(db)
+        .await?;
+    Ok((rows.iter().map(view).collect::<Result<_, _>>()?, total))
+}

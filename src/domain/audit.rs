@@ -188,6 +188,17 @@ pub fn sentence(e: &Entry) -> String {
             text(a, "interest"),
             text(a, "fixed_sum")
         ),
+        "service.created" => format!("{who} added {} to the catalogue", text(a, "name")),
+        "service.prices_set" => format!("{who} set the {} prices of a service", text(a, "year")),
+        "order.placed" => format!(
+            "{who} ordered {} of {} for {}",
+            text(a, "quantity"),
+            text(a, "service"),
+            text(a, "school")
+        ),
+        "order.confirmed" => format!("{who} confirmed an order"),
+        "order.delivered" => format!("{who} recorded an order delivered"),
+        "order.cancelled" => format!("{who} cancelled an order"),
         "user.disabled" => format!("{who} disabled the account of {about}"),
         "user.enabled" => format!("{who} enabled the account of {about}"),
         "user.password_changed" => format!("{who} changed their password"),

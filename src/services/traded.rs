@@ -310,6 +310,98 @@ where
     get(db, partnership.id, row.id).await
 }
 
+/// A year's price list as sent to replace it (the year is in the address).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct YearPrices {
+    pub member: Value,
+    #[serde(default)]
+    pub non_member: Option<Value>,
+    #[serde(default)]
+    pub by_level: BTreeMap<String, Value>,
+}
+
+/// Sets (or replaces) a service's price list for one year; orders already placed keep the price
+/// they were placed at.
+pub async fn set_prices<C>(
+    db: &C,
+    partnership: &Partnership,
+    service_id: i64,
+    year: &str,
+    prices: &YearPrices,
+    user_id: Option<i64>,
+) -> Result<ServiceView, ServiceError>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
+    let found = get(db, partnership.id, service_id).await?;
+    let mut errors = Vec::new();
+    if MembershipYear::parse(partnership.year_kind, year).is_none() {
+        errors.push(FieldError {
+            field: "year".into(),
+            message: format!("\"{year}\" is not a membership year like 2026-27"),
+        });
+    }
+    rule_at(&prices.member, "member", &mut errors);
+    if let Some(n) = &prices.non_member {
+        rule_at(n, "non_member", &mut errors);
+    }
+    if prices.by_level.len() > 20 {
+        errors
+            .push(FieldError { field: "by_level".into(), message: "give at most 20 levels' prices".into() });
+    }
+    for (level, rule) in &prices.by_level {
+        if level.trim().is_empty() || level.chars().count() > text::MAX_NAME_CHARS {
+            errors.push(FieldError {
+                field: "by_level".into(),
+                message: "a level's name is 1 to 200 characters".into(),
+            });
+        }
+        rule_at(rule, &format!("by_level.{level}"), &mut errors);
+    }
+    if !errors.is_empty() {
+        return Err(ServiceError::Invalid(errors));
+    }
+    let txn = begin_write(db).await?;
+    let before = found.prices.iter().find(|p| p.year == year).map(|p| {
+        serde_json::json!({
+            "member": p.member_in_words, "non_member": p.non_member_in_words,
+        })
+    });
+    service_price::Entity::delete_many()
+        .filter(service_price::Column::ServiceId.eq(service_id))
+        .filter(service_price::Column::Year.eq(year))
+        .exec(&txn)
+        .await?;
+    service_price::ActiveModel {
+        service_id: Set(service_id),
+        year: Set(year.to_string()),
+        member_rule: Set(prices.member.to_string()),
+        non_member_rule: Set(prices.non_member.as_ref().map(Value::to_string)),
+        level_rules: Set(serde_json::to_string(&prices.by_level).unwrap_or_else(|_| "{}".into())),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        audit::Event {
+            partnership_id: partnership.id,
+            user_id,
+            action: "service.prices_set",
+            entity: "service",
+            entity_id: service_id,
+            before,
+            after: Some(
+                serde_json::json!({ "year": year, "member": prices.member, "non_member": prices.non_member }),
+            ),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    get(db, partnership.id, service_id).await
+}
+
 fn stored_rule(column: &'static str, text: &str) -> Result<FeeRule, ServiceError> {
     FeeRule::from_json(text).map_err(|e| ServiceError::Corrupt {
         table: "service_prices",

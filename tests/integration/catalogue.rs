@@ -105,6 +105,25 @@ async fn catalogue(backend: crate::helpers::Backend) {
     let no_prices = ask(format!("/api/v1/services/{id}/price?urn=990003&date=2027-10-05")).await;
     assert_eq!(no_prices.status, StatusCode::CONFLICT);
     assert!(no_prices.text().contains("has no prices for 2027-28"), "{}", no_prices.text());
+    // Next year's prices are set; the member price then applies to a date in that year.
+    let put = |year: &str, body: serde_json::Value| {
+        let mut client = books.app.client();
+        let request = axum::http::Request::put(format!("/api/v1/services/{id}/prices/{year}"))
+            .header("content-type", "application/json")
+            .header("authorization", books.bearer.clone())
+            .body(axum::body::Body::from(body.to_string()))
+            .unwrap();
+        async move { client.send(request).await }
+    };
+    let bad_year = put("2027", json!({ "member": { "flat": "700.00" } })).await;
+    assert_eq!(bad_year.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad_year.text());
+    let set =
+        put("2027-28", json!({ "member": { "flat": "700.00" }, "non_member": { "flat": "850.00" } })).await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.text());
+    assert_eq!(set.json()["prices"][1]["member_in_words"], "£700.00 a day");
+    let next_year =
+        books.get(&format!("/api/v1/services/{id}/price?urn={}&date=2027-10-05", outsider.urn)).await;
+    assert_eq!(next_year["unit_price"], "850.00", "{next_year}");
     let not_a_date = ask(format!("/api/v1/services/{id}/price?urn=990003&date=5%2F10%2F2026")).await;
     assert_eq!(not_a_date.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(

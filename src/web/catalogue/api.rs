@@ -23,6 +23,7 @@ pub fn router() -> Router<AppState> {
         .route("/services", get(list).post(create))
         .route("/services/{id}", get(show))
         .route("/services/{id}/price", get(price))
+        .route("/services/{id}/prices/{year}", axum::routing::put(set_prices))
         .route("/orders", get(list_orders).post(place_order))
         .route("/orders/{id}/confirm", axum::routing::post(confirm_order))
         .route("/orders/{id}/deliver", axum::routing::post(deliver_order))
@@ -174,6 +175,20 @@ async fn show(
     Ok(Json(json!(traded::get(&state.db, caller.user.partnership_id, parse_id(&id)?).await?)))
 }
 
+async fn set_prices(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    Path((id, year)): Path<(String, String)>,
+    bytes: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Action::ManageBilling)?;
+    let prices: traded::YearPrices = body(&bytes)?;
+    let id = parse_id(&id)?;
+    Ok(Json(json!(
+        traded::set_prices(&state.db, &caller.partnership, id, &year, &prices, Some(caller.user.id)).await?
+    )))
+}
+
 #[derive(serde::Deserialize, Default)]
 struct PriceQuery {
     #[serde(default)]
@@ -300,6 +315,10 @@ pub fn openapi_paths() -> Value {
                 body: Some(json_body(new_service, Some(example))),
                 ok: (201, "The service", json_content(service.clone())), errors: WRITE }.build()
         },
+        "/services/{id}/prices/{year}": { "put": Op { summary: "Set or replace a service's price list for one year (finance, admin); orders keep their prices", id: "setServicePrices",
+            parameters: vec![id(), path_param("year", "string", "The membership year", json!("2027-28"))],
+            body: Some(json_body(obj(&["member"], json!({ "member": rule, "non_member": rule, "by_level": { "type": "object", "additionalProperties": rule } })), None)),
+            ok: (200, "The service", json_content(service.clone())), errors: crate::web::openapi::WRITE_ONE }.build() },
         "/services/{id}": { "get": Op { summary: "One service", id: "getService", parameters: vec![id()], body: None,
             ok: (200, "The service", json_content(service)), errors: READ_ONE }.build() },
         "/services/{id}/price": { "get": Op { summary: "What a school pays for one unit on a date, and why (by its membership that day)", id: "servicePrice",

@@ -234,12 +234,11 @@ async fn reminders(
     today: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<String, ServiceError> {
-    let schedule = crate::services::reminders::schedule(&ctx.db, partnership.id).await?;
-    if !schedule.on {
+    let Some((queued, held)) =
+        crate::services::reminders::queue_due(&ctx.db, partnership, &ctx.public_url, today, now).await?
+    else {
         return Ok("Reminders are off for this partnership: none queued.".into());
-    }
-    let (queued, held) =
-        crate::services::reminders::queue_due(&ctx.db, partnership, &ctx.public_url, today, now).await?;
+    };
     Ok(format!(
         "Queued {queued} reminders; {held} held back (paused, being collected, or under the minimum)."
     ))

@@ -306,13 +306,8 @@ where
     let name = text::optional(&contact.contact_name, text::MAX_NAME_CHARS)
         .map_err(|m| errors.push(FieldError { field: "contact_name".into(), message: m }))
         .ok();
-    let email = crate::domain::mail::parse_addresses(&contact.email)
-        .map_err(|m| {
-            let mut chars = m.chars();
-            let message = chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default();
-            errors.push(FieldError { field: "email".into(), message })
-        })
-        .map(|list| crate::domain::mail::join_addresses(&list))
+    let email = billing_addresses(&contact.email)
+        .map_err(|message| errors.push(FieldError { field: "email".into(), message }))
         .unwrap_or_default();
     let address = text::optional(&contact.address, text::MAX_ADDRESS_CHARS)
         .map_err(|m| errors.push(FieldError { field: "address".into(), message: m }))
@@ -399,16 +394,9 @@ pub async fn set_billing_emails<C>(
 where
     C: ConnectionTrait + sea_orm::TransactionTrait,
 {
-    let list = crate::domain::mail::parse_addresses(typed).map_err(|m| {
-        let mut chars = m.chars();
-        ServiceError::invalid(
-            "email",
-            chars.next().map(|c| c.to_uppercase().chain(chars).collect::<String>()).unwrap_or_default(),
-        )
-    })?;
+    let joined = billing_addresses(typed).map_err(|m| ServiceError::invalid("email", m))?;
     let txn = super::begin_write(db).await?;
     let found = get(&txn, partnership_id, id).await?;
-    let joined = crate::domain::mail::join_addresses(&list);
     let mut active: payer::ActiveModel = found.clone().into();
     active.email = Set((!joined.is_empty()).then_some(joined));
     let updated = active.update(&txn).await?;
@@ -427,4 +415,14 @@ where
     .await?;
     sea_orm::TransactionSession::commit(txn).await?;
     Ok(updated)
+}
+
+/// Billing addresses as typed, checked and joined as stored; or the problem, as a sentence.
+fn billing_addresses(typed: &str) -> Result<String, String> {
+    crate::domain::mail::parse_addresses(typed)
+        .map(|list| crate::domain::mail::join_addresses(&list))
+        .map_err(|m| {
+            let mut chars = m.chars();
+            chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+        })
 }

@@ -256,7 +256,16 @@ pub async fn due(
     partnership_id: i64,
     today: NaiveDate,
 ) -> Result<(Vec<Due>, Vec<Held>), ServiceError> {
-    let schedule = schedule(db, partnership_id).await?;
+    due_under(db, partnership_id, &schedule(db, partnership_id).await?, today).await
+}
+
+/// [`due`] under a schedule already read.
+async fn due_under(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+    schedule: &Schedule,
+    today: NaiveDate,
+) -> Result<(Vec<Due>, Vec<Held>), ServiceError> {
     let days: Vec<i32> = schedule.steps.iter().map(|s| s.days_from_due).collect();
     let Some(earliest) = days.iter().min().copied() else { return Ok((Vec::new(), Vec::new())) };
     let latest_due = today - chrono::Duration::days(i64::from(earliest));
@@ -365,23 +374,24 @@ pub async fn due(
     Ok((due, held))
 }
 
-/// Queues today's reminders (when reminders are on); returns how many were queued.
+/// Queues today's reminders: how many were queued and how many held back, or none when
+/// reminders are off.
 pub async fn queue_due<C>(
     db: &C,
     partnership: &Partnership,
     public_url: &str,
     today: NaiveDate,
     now: DateTime<Utc>,
-) -> Result<(u64, u64), ServiceError>
+) -> Result<Option<(u64, u64)>, ServiceError>
 where
     C: ConnectionTrait + TransactionTrait,
 {
     let settings = schedule(db, partnership.id).await?;
     if !settings.on {
-        return Ok((0, 0));
+        return Ok(None);
     }
     let last = settings.steps.iter().map(|s| s.days_from_due).max();
-    let (due, held) = due(db, partnership.id, today).await?;
+    let (due, held) = due_under(db, partnership.id, &settings, today).await?;
     let mut queued = 0;
     for chunk in due.chunks(500) {
         let txn = begin_write(db).await?;
@@ -400,5 +410,5 @@ where
         }
         sea_orm::TransactionSession::commit(txn).await?;
     }
-    Ok((queued, held.len() as u64))
+    Ok(Some((queued, held.len() as u64)))
 }

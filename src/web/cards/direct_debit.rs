@@ -58,9 +58,8 @@ pub(super) async fn resume(
     Path(id): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    user.require(Action::ManageBilling)?;
     let form = FormData(pairs);
-    user.check_csrf(form.get("csrf_token"))?;
+    crate::web::forms::page::editor(&user, &form)?;
     let payer_id = page_id(&id)?;
     stripe::direct_debit::resume(&state.db, user.partnership.id, payer_id, Some(user.user.id)).await?;
     let done = "Direct Debit collection is on again: the next run collects what is due.";

@@ -126,9 +126,8 @@ pub(super) async fn run_now(
     Path(name): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    user.require(Action::ManageBilling)?;
     let form = FormData(pairs);
-    user.check_csrf(form.get("csrf_token"))?;
+    crate::web::forms::page::editor(&user, &form)?;
     let job = Job::parse(&name).ok_or(PageError::NotFound)?;
     let now = state.clock.now();
     jobs::run(

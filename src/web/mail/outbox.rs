@@ -199,9 +199,8 @@ pub(super) async fn send_again(
     Path(id): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    user.require(Action::ManageBilling)?;
     let form = FormData(pairs);
-    user.check_csrf(form.get("csrf_token"))?;
+    crate::web::forms::page::editor(&user, &form)?;
     let id = crate::web::view::page_id(&id)?;
     match mail::send_again(&state.db, user.partnership.id, id, Some(user.user.id), state.clock.now()).await {
         Ok(_) => Ok(Redirect::to("/mail?done=sent-again").into_response()),
@@ -224,9 +223,8 @@ pub(super) async fn email_statement(
     Path(id): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    user.require(Action::ManageBilling)?;
     let form = FormData(pairs);
-    user.check_csrf(form.get("csrf_token"))?;
+    crate::web::forms::page::editor(&user, &form)?;
     let payer_id = crate::web::view::page_id(&id)?;
     let today = state.clock.today();
     let p = crate::services::payers::get(&state.db, user.partnership.id, payer_id).await?;

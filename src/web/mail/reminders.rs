@@ -173,9 +173,8 @@ pub(super) async fn save(
     user: PageUser,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    user.require(Action::ManageBilling)?;
     let form = FormData(pairs);
-    user.check_csrf(form.get("csrf_token"))?;
+    crate::web::forms::page::editor(&user, &form)?;
     let mut problems = Problems::default();
     let documents = match form.get("documents") {
         "yes" => true,
@@ -309,8 +308,7 @@ async fn pause(
     form: &FormData,
     back: String,
 ) -> Result<Response, PageError> {
-    user.require(Action::ManageBilling)?;
-    user.check_csrf(form.get("csrf_token"))?;
+    crate::web::forms::page::editor(user, form)?;
     let reason = if form.get("action") == "resume" { None } else { Some(form.get("reason")) };
     match service::set_pause(&state.db, user.partnership.id, of, reason, Some(user.user.id)).await {
         Ok(()) => {
@@ -351,9 +349,8 @@ pub(super) async fn raise_claim(
     Path(id): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    user.require(Action::ManageBilling)?;
     let form = FormData(pairs);
-    user.check_csrf(form.get("csrf_token"))?;
+    crate::web::forms::page::editor(&user, &form)?;
     let id = page_id(&id)?;
     let claim = crate::services::invoices::claims::raise_claim(
         &state.db,

@@ -10,6 +10,7 @@ use crate::domain::role::Role;
 use sea_orm::{ConnectionTrait, TransactionSession, TransactionTrait};
 use secrecy::SecretString;
 
+mod catalogue;
 mod memberships;
 mod money;
 mod register;
@@ -138,6 +139,7 @@ where
     let scenario = serde_json::from_value(demo_scenario())
         .map_err(|e| ServiceError::Conflict(format!("demo scenario: {e}")))?;
     super::funding::save_scenario(&txn, partnership.id, "2026-27 funding options", scenario, None).await?;
+    catalogue::load_demo_catalogue(&txn, &partnership, chrono::Utc::now()).await?;
     for login in DEMO_LOGINS {
         let (school_urn, trust_name, la) = match login.email {
             "sbm@demo.test" => (Some(990_003), None, None),

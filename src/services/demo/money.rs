@@ -99,6 +99,7 @@ where
         ledger::settle(db, partnership, &settlement, actor).await?;
     }
     demo_mail(db, partnership, actor.now).await?;
+    super::catalogue::load_demo_orders(db, partnership, today, actor.now).await?;
     Ok(true)
 }
 

@@ -74,6 +74,9 @@ pub enum Action {
     ViewTotals,
     /// Enter or remove the partnership's payment provider keys.
     ManagePaymentKeys,
+    /// Order traded services and book places (finance for any school; a business manager for
+    /// their own schools).
+    OrderServices,
 }
 
 /// Whether `role` may take `action` at all; which schools it reaches is [`SchoolScope`]'s job.
@@ -88,6 +91,7 @@ pub fn allows(role: Role, action: Action) -> bool {
         ViewOwnInvoices => matches!(role, SchoolBusinessManager | Commissioner),
         ViewTotals => matches!(role, Admin | Finance | Board),
         ManagePaymentKeys => matches!(role, Admin),
+        OrderServices => matches!(role, Admin | Finance | SchoolBusinessManager),
     }
 }
 

@@ -125,7 +125,14 @@ impl Unit {
     /// A price rule in words for this unit: billing's words say "a school"; a service is sold by
     /// its unit ("£650.00 a day").
     pub fn describe(self, rule: &FeeRule) -> String {
-        rule.describe().replace(" a school", &format!(" a {}", self.singular()))
+        rule.describe().replace(" a school", &format!(" {}", self.per()))
+    }
+
+    /// One unit with its article, as in "£650.00 a day" or "£95.00 an hour".
+    pub fn per(self) -> String {
+        let one = self.singular();
+        let article = if matches!(self, Unit::Hour | Unit::Item) { "an" } else { "a" };
+        format!("{article} {one}")
     }
 
     /// The unit in words, one or many: "1 day", "3 days".
@@ -280,6 +287,33 @@ pub fn unit_price(list: &PriceList, buyer: &Buyer) -> Result<UnitPrice, NotPrice
     Ok(UnitPrice { amount, why })
 }
 
+/// What each kind of school pays for one unit under `list`: a row for a school that is not a
+/// member, then one per level (`levels`, in the offer's order), each priced for every column
+/// (a billing phase and a school size); `None` where the school cannot buy it.
+pub fn price_table(
+    list: &PriceList,
+    levels: &[String],
+    columns: &[(BillingPhase, u32)],
+) -> Vec<(String, Vec<Option<UnitPrice>>)> {
+    std::iter::once(None)
+        .chain(levels.iter().map(Some))
+        .map(|level| {
+            let label = match level {
+                None => "Not a member".to_string(),
+                Some(l) => format!("{l} member"),
+            };
+            let cells = columns
+                .iter()
+                .map(|(phase, pupils)| {
+                    unit_price(list, &Buyer { level: level.cloned(), phase: *phase, pupils: Some(*pupils) })
+                        .ok()
+                })
+                .collect();
+            (label, cells)
+        })
+        .collect()
+}
+
 /// How many of `quantity` units are covered by an entitlement of `included` units of which
 /// `used` are used already: (free, charged).
 pub fn use_entitlement(included: Decimal, used: Decimal, quantity: Decimal) -> (Decimal, Decimal) {
@@ -313,6 +347,42 @@ mod tests {
 
     fn buyer(level: Option<&str>, phase: BillingPhase, pupils: Option<u32>) -> Buyer {
         Buyer { level: level.map(String::from), phase, pupils }
+    }
+
+    #[test]
+    fn units_take_their_article() {
+        assert_eq!(Unit::Day.per(), "a day");
+        assert_eq!(Unit::Hour.per(), "an hour");
+        assert_eq!(Unit::Item.per(), "an item");
+        assert_eq!(Unit::Hour.describe(&rule(r#"{"flat": "95.00"}"#)), "£95.00 an hour");
+    }
+
+    #[test]
+    fn the_price_table_prices_every_kind_of_school() {
+        let list = PriceList {
+            member: rule(r#"{"by_phase": {"Primary": {"flat": "1000.00"}, "default": {"flat": "1600.00"}}}"#),
+            non_member: None,
+            by_level: vec![("Advanced".into(), rule(r#"{"flat": "900.00"}"#))],
+        };
+        let table = price_table(
+            &list,
+            &["Standard".into(), "Advanced".into()],
+            &[(BillingPhase::Primary, 250), (BillingPhase::Secondary, 1000)],
+        );
+        let amounts: Vec<(String, Vec<Option<i64>>)> = table
+            .into_iter()
+            .map(|(label, cells)| {
+                (label, cells.into_iter().map(|c| c.map(|p| p.amount.to_pence().unwrap())).collect())
+            })
+            .collect();
+        assert_eq!(
+            amounts,
+            vec![
+                ("Not a member".to_string(), vec![None, None]),
+                ("Standard member".to_string(), vec![Some(100_000), Some(160_000)]),
+                ("Advanced member".to_string(), vec![Some(90_000), Some(90_000)]),
+            ]
+        );
     }
 
     #[test]

@@ -42,7 +42,10 @@ pub struct NewOrder {
 pub struct OrderView {
     pub id: i64,
     pub service_id: i64,
+    pub service: String,
     pub school_id: i64,
+    pub school: String,
+    pub urn: i32,
     pub state: &'static str,
     pub quantity: String,
     pub free_units: String,
@@ -53,9 +56,56 @@ pub struct OrderView {
     pub notes: String,
     pub invoice_id: Option<i64>,
     pub price_changed_reason: Option<String>,
+    pub delivered_on: Option<NaiveDate>,
+    pub delivered_by: Option<String>,
+    pub cancelled_reason: Option<String>,
+    pub placed_at: DateTime<Utc>,
 }
 
-fn view(m: &order::Model) -> Result<OrderView, ServiceError> {
+/// Orders as read back, with their services' and schools' names (two queries, whatever the
+/// number of orders).
+async fn views(db: &impl ConnectionTrait, rows: &[order::Model]) -> Result<Vec<OrderView>, ServiceError> {
+    let mut service_ids: Vec<i64> = rows.iter().map(|m| m.service_id).collect();
+    service_ids.sort_unstable();
+    service_ids.dedup();
+    let mut school_ids: Vec<i64> = rows.iter().map(|m| m.school_id).collect();
+    school_ids.sort_unstable();
+    school_ids.dedup();
+    let services: std::collections::HashMap<i64, String> = entity::service::Entity::find()
+        .select_only()
+        .column(entity::service::Column::Id)
+        .column(entity::service::Column::Name)
+        .filter(entity::service::Column::Id.is_in(service_ids))
+        .into_tuple::<(i64, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let schools: std::collections::HashMap<i64, (String, i32)> = school::Entity::find()
+        .select_only()
+        .column(school::Column::Id)
+        .column(school::Column::Name)
+        .column(school::Column::Urn)
+        .filter(school::Column::Id.is_in(school_ids))
+        .into_tuple::<(i64, String, i32)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|(id, name, urn)| (id, (name, urn)))
+        .collect();
+    rows.iter()
+        .map(|m| {
+            let (school, urn) = schools.get(&m.school_id).cloned().unwrap_or_default();
+            view(m, services.get(&m.service_id).cloned().unwrap_or_default(), school, urn)
+        })
+        .collect()
+}
+
+async fn view_one(db: &impl ConnectionTrait, m: &order::Model) -> Result<OrderView, ServiceError> {
+    Ok(views(db, std::slice::from_ref(m)).await?.remove(0))
+}
+
+fn view(m: &order::Model, service: String, school: String, urn: i32) -> Result<OrderView, ServiceError> {
     let state = OrderState::parse(&m.state).ok_or_else(|| ServiceError::Corrupt {
         table: "orders",
         column: "state",
@@ -65,7 +115,10 @@ fn view(m: &order::Model) -> Result<OrderView, ServiceError> {
     Ok(OrderView {
         id: m.id,
         service_id: m.service_id,
+        service,
         school_id: m.school_id,
+        school,
+        urn,
         state: state.as_str(),
         quantity: m.quantity.clone(),
         free_units: m.free_units.clone(),
@@ -76,6 +129,10 @@ fn view(m: &order::Model) -> Result<OrderView, ServiceError> {
         notes: m.notes.clone(),
         invoice_id: m.invoice_id,
         price_changed_reason: m.price_changed_reason.clone(),
+        delivered_on: m.delivered_on,
+        delivered_by: m.delivered_by.clone(),
+        cancelled_reason: m.cancelled_reason.clone(),
+        placed_at: m.created_at,
     })
 }
 
@@ -116,19 +173,7 @@ where
     let txn = begin_write(db).await?;
     // Orders of one payer take turns, so two at once never use one entitlement twice.
     crate::services::ledger::lock_payers(&txn, partnership.id, &[payer.id]).await?;
-    let used: Decimal = order::Entity::find()
-        .select_only()
-        .column(order::Column::FreeUnits)
-        .filter(order::Column::SchoolId.eq(s.id))
-        .filter(order::Column::ServiceId.eq(new.service_id))
-        .filter(order::Column::Year.eq(q.year.clone()))
-        .filter(order::Column::State.ne(OrderState::Cancelled.as_str()))
-        .into_tuple::<String>()
-        .all(&txn)
-        .await?
-        .iter()
-        .map(|u| read_stored::<Decimal>("orders", "free_units", u))
-        .sum::<Result<Decimal, ServiceError>>()?;
+    let used = used_units(&txn, s.id, new.service_id, &q.year).await?;
     let (free, _) = traded::use_entitlement(q.included, used, new.quantity);
     let made = order::ActiveModel {
         partnership_id: Set(partnership.id),
@@ -167,7 +212,44 @@ where
     )
     .await?;
     txn.commit().await?;
-    view(&made)
+    view(&made, q.service.name, s.name, s.urn)
+}
+
+/// Units of a service's entitlement a school has used in a year (by orders not cancelled).
+pub async fn used_units(
+    db: &impl ConnectionTrait,
+    school_id: i64,
+    service_id: i64,
+    year: &str,
+) -> Result<Decimal, ServiceError> {
+    order::Entity::find()
+        .select_only()
+        .column(order::Column::FreeUnits)
+        .filter(order::Column::SchoolId.eq(school_id))
+        .filter(order::Column::ServiceId.eq(service_id))
+        .filter(order::Column::Year.eq(year))
+        .filter(order::Column::State.ne(OrderState::Cancelled.as_str()))
+        .into_tuple::<String>()
+        .all(db)
+        .await?
+        .iter()
+        .map(|u| read_stored::<Decimal>("orders", "free_units", u))
+        .sum()
+}
+
+/// One order of the partnership, if it is in the scope.
+pub async fn get(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+    scope: SchoolScope,
+    id: i64,
+) -> Result<OrderView, ServiceError> {
+    let m = found(db, partnership_id, id).await?;
+    let trust = school::Entity::find_by_id(m.school_id).one(db).await?.and_then(|s| s.trust_id);
+    if !scope.includes(m.school_id, trust) {
+        return Err(ServiceError::NotFound(format!("order {id}")));
+    }
+    view_one(db, &m).await
 }
 
 async fn found(
@@ -279,7 +361,10 @@ where
     };
     active.state = Set(next.as_str().into());
     let mut updated = active.update(&txn).await?;
-    if invoice_now && updated.invoice_id.is_none() {
+    // An order wholly covered by the membership's entitlement costs nothing: no invoice.
+    let charged = read_stored::<Decimal>("orders", "quantity", &updated.quantity)?
+        - read_stored::<Decimal>("orders", "free_units", &updated.free_units)?;
+    if invoice_now && updated.invoice_id.is_none() && charged > Decimal::ZERO {
         let invoice_id = invoice_order(&txn, partnership, &updated, &service, today, now).await?;
         let mut active: order::ActiveModel = updated.into();
         active.invoice_id = Set(Some(invoice_id));
@@ -302,8 +387,9 @@ where
         },
     )
     .await?;
+    let out = view_one(&txn, &updated).await?;
     txn.commit().await?;
-    view(&updated)
+    Ok(out)
 }
 
 /// The order's invoice: a line for the units the entitlement covers (at £0.00, saying so) and
@@ -393,14 +479,19 @@ async fn invoice_order(
 /// Orders per page of the list.
 pub const PER_PAGE: u64 = 50;
 
-/// A page of the partnership's orders in the scope, newest first, and how many there are.
+/// A page of the partnership's orders in the scope (in one state, if given), newest first, and
+/// how many there are.
 pub async fn list(
     db: &impl ConnectionTrait,
     partnership_id: i64,
     scope: SchoolScope,
+    state: Option<OrderState>,
     page: u64,
 ) -> Result<(Vec<OrderView>, u64), ServiceError> {
     let mut query = order::Entity::find().filter(order::Column::PartnershipId.eq(partnership_id));
+    if let Some(state) = state {
+        query = query.filter(order::Column::State.eq(state.as_str()));
+    }
     match scope {
         SchoolScope::All => {}
         SchoolScope::School(id) => query = query.filter(order::Column::SchoolId.eq(id)),
@@ -424,5 +515,5 @@ pub async fn list(
         .limit(PER_PAGE)
         .all(db)
         .await?;
-    Ok((rows.iter().map(view).collect::<Result<_, _>>()?, total))
+    Ok((views(db, &rows).await?, total))
 }

@@ -651,3 +651,141 @@ pub async fn price_for(
         why: q.unit.why,
     })
 }
+
+/// "The Standard level of 2026-27 includes 2 days of this service."
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Entitlement {
+    pub year: String,
+    pub level: String,
+    pub units: rust_decimal::Decimal,
+}
+
+/// What each level of each year includes of a service, by year then the level's order.
+pub async fn entitlements(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+    service_id: i64,
+) -> Result<Vec<Entitlement>, ServiceError> {
+    let rows = entity::level_entitlement::Entity::find()
+        .filter(entity::level_entitlement::Column::ServiceId.eq(service_id))
+        .all(db)
+        .await?;
+    let level_ids: Vec<i64> = rows.iter().map(|r| r.offer_level_id).collect();
+    let levels = offer_level::Entity::find().filter(offer_level::Column::Id.is_in(level_ids)).all(db).await?;
+    let offer_ids: Vec<i64> = levels.iter().map(|l| l.offer_id).collect();
+    let offers = entity::offer::Entity::find()
+        .filter(entity::offer::Column::Id.is_in(offer_ids))
+        .filter(entity::offer::Column::PartnershipId.eq(partnership_id))
+        .all(db)
+        .await?;
+    let mut out = Vec::new();
+    for r in rows {
+        let Some(level) = levels.iter().find(|l| l.id == r.offer_level_id) else { continue };
+        let Some(offer) = offers.iter().find(|o| o.id == level.offer_id) else { continue };
+        out.push((
+            offer.year.clone(),
+            level.position,
+            Entitlement {
+                year: offer.year.clone(),
+                level: level.name.clone(),
+                units: read_stored("level_entitlements", "units", &r.units)?,
+            },
+        ));
+    }
+    out.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+    Ok(out.into_iter().map(|(_, _, e)| e).collect())
+}
+
+/// Replaces what the levels of one year's offer include of a service: `units` by level name
+/// (a level left out includes nothing). Orders already placed keep what they used.
+pub async fn set_entitlements<C>(
+    db: &C,
+    partnership: &Partnership,
+    service_id: i64,
+    year: &str,
+    units: &[(String, rust_decimal::Decimal)],
+    user_id: Option<i64>,
+) -> Result<(), ServiceError>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
+    get(db, partnership.id, service_id).await?;
+    let offer = entity::offer::Entity::find()
+        .filter(entity::offer::Column::PartnershipId.eq(partnership.id))
+        .filter(entity::offer::Column::Year.eq(year))
+        .one(db)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(format!("the {year} offer")))?;
+    let levels =
+        offer_level::Entity::find().filter(offer_level::Column::OfferId.eq(offer.id)).all(db).await?;
+    let mut chosen = Vec::new();
+    let mut errors = Vec::new();
+    for (name, n) in units {
+        if *n < rust_decimal::Decimal::ZERO || *n > rust_decimal::Decimal::from(1000) || n.scale() > 2 {
+            errors.push(FieldError {
+                field: format!("entitlements.{name}"),
+                message: format!("{name}: units must be from 0 to 1000, to two decimal places"),
+            });
+            continue;
+        }
+        match levels.iter().find(|l| &l.name == name) {
+            Some(l) if !n.is_zero() => chosen.push((l.id, *n)),
+            Some(_) => {}
+            None => errors.push(FieldError {
+                field: format!("entitlements.{name}"),
+                message: format!("the {year} offer has no level \"{name}\""),
+            }),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ServiceError::Invalid(errors));
+    }
+    let txn = begin_write(db).await?;
+    let level_ids: Vec<i64> = levels.iter().map(|l| l.id).collect();
+    entity::level_entitlement::Entity::delete_many()
+        .filter(entity::level_entitlement::Column::ServiceId.eq(service_id))
+        .filter(entity::level_entitlement::Column::OfferLevelId.is_in(level_ids))
+        .exec(&txn)
+        .await?;
+    for (level_id, n) in &chosen {
+        entity::level_entitlement::ActiveModel {
+            offer_level_id: Set(*level_id),
+            service_id: Set(service_id),
+            units: Set(n.normalize().to_string()),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+    }
+    audit::record(
+        &txn,
+        audit::Event {
+            partnership_id: partnership.id,
+            user_id,
+            action: "service.entitlements_set",
+            entity: "service",
+            entity_id: service_id,
+            before: None,
+            after: Some(serde_json::json!({ "year": year, "units": units.iter().map(|(l, n)| (l.clone(), n.normalize().to_string())).collect::<BTreeMap<_, _>>() })),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// A service's price list for one year, if it has one.
+pub async fn price_list_for(
+    db: &impl ConnectionTrait,
+    service_id: i64,
+    year: &str,
+) -> Result<Option<PriceList>, ServiceError> {
+    service_price::Entity::find()
+        .filter(service_price::Column::ServiceId.eq(service_id))
+        .filter(service_price::Column::Year.eq(year))
+        .one(db)
+        .await?
+        .as_ref()
+        .map(price_list)
+        .transpose()
+}

@@ -82,6 +82,7 @@ pub fn router(state: AppState) -> Router {
         .merge(settings::router())
         .merge(cards::router())
         .merge(mail::router())
+        .merge(catalogue::router())
         .merge(funding::router())
         .merge(invoices::router())
         .merge(payments::router())

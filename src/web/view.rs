@@ -51,6 +51,9 @@ impl Chrome {
         if allows(role, Action::ViewAllInvoices) || allows(role, Action::ViewOwnInvoices) {
             entries.push(("/invoices", "Invoices"));
         }
+        if allows(role, Action::OrderServices) {
+            entries.push(("/services", "Services"));
+        }
         if allows(role, Action::ManageBilling) {
             entries.push(("/payments", "Payments"));
         }

@@ -14,7 +14,7 @@ async fn catalogue(backend: crate::helpers::Backend) {
     let books = Books::new(backend).await;
     let db = &books.app.db;
     let adviser = json!({
-        "name": "Adviser day", "description": "A day of a school improvement adviser's time.",
+        "name": "Consultant day", "description": "A day of a school improvement adviser's time.",
         "category": "adviser_support", "unit": "day", "vat_rate": "standard", "invoicing": "on_delivery",
         "active_from": "2026-09-01", "accounting_code": "4100",
         "prices": [{ "year": "2026-27", "member": { "flat": "650.00" }, "non_member": { "flat": "800.00" },
@@ -45,7 +45,7 @@ async fn catalogue(backend: crate::helpers::Backend) {
     let (status, review) = books
         .post(
             "/api/v1/services",
-            json!({ "name": "Peer review", "category": "peer_review", "unit": "review", "vat_rate": "standard",
+            json!({ "name": "Peer review (secondary pilot)", "category": "peer_review", "unit": "review", "vat_rate": "standard",
                     "invoicing": "on_confirmation", "active_from": "2026-09-01",
                     "prices": [{ "year": "2026-27",
                                  "member": { "by_phase": { "Primary": { "flat": "1000.00" }, "Secondary": { "flat": "1600.00" }, "default": { "flat": "1200.00" } } } }] }),
@@ -53,8 +53,16 @@ async fn catalogue(backend: crate::helpers::Backend) {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{review}");
     let listed = books.get("/api/v1/services").await;
-    assert_eq!(listed["total"], 2);
-    assert_eq!(listed["services"][0]["name"], "Adviser day");
+    // The demo's catalogue has five services; these two join it, listed by name.
+    assert_eq!(listed["total"], 7);
+    let names: Vec<&str> =
+        listed["services"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert!(
+        names.is_sorted()
+            && names.contains(&"Consultant day")
+            && names.contains(&"Peer review (secondary pilot)"),
+        "{names:?}"
+    );
 
     // A member school on a date in the year: the member price (its level has none of its own).
     let member = books.get(&format!("/api/v1/services/{id}/price?urn=990003&date=2026-10-05")).await;
@@ -139,7 +147,7 @@ async fn catalogue(backend: crate::helpers::Backend) {
     assert_eq!(theirs.status, StatusCode::NOT_FOUND);
     let refused = sbm.post_body("/api/v1/services", "application/json", b"{}".to_vec(), &[]).await;
     assert!(matches!(refused.status, StatusCode::BAD_REQUEST | StatusCode::FORBIDDEN), "{}", refused.status);
-    assert_eq!(books.get("/api/v1/services").await["total"], 2, "nothing was added");
+    assert_eq!(books.get("/api/v1/services").await["total"], 7, "nothing was added");
 }
 on_both_databases!(the_catalogue_prices_each_school_by_its_membership_on_the_day, catalogue);
 
@@ -161,7 +169,7 @@ async fn ordering(backend: crate::helpers::Backend) {
         .expect("the business manager's school is a member")
         .to_string();
     let (status, refused) = books
-        .post("/api/v1/services", json!({ "name": "Adviser day", "category": "adviser_support", "unit": "day", "vat_rate": "standard",
+        .post("/api/v1/services", json!({ "name": "Consultant day", "category": "adviser_support", "unit": "day", "vat_rate": "standard",
             "invoicing": "on_delivery", "active_from": "2026-09-01",
             "prices": [{ "year": "2026-27", "member": { "flat": "650.00" }, "non_member": { "flat": "800.00" } }],
             "entitlements": [{ "year": "2026-27", "level": "Platinum", "units": 2 }] }))
@@ -169,7 +177,7 @@ async fn ordering(backend: crate::helpers::Backend) {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(refused["error"]["fields"][0]["field"], "entitlements[0].level", "{refused}");
     let (status, adviser) = books
-        .post("/api/v1/services", json!({ "name": "Adviser day", "category": "adviser_support", "unit": "day", "vat_rate": "standard",
+        .post("/api/v1/services", json!({ "name": "Consultant day", "category": "adviser_support", "unit": "day", "vat_rate": "standard",
             "invoicing": "on_delivery", "active_from": "2026-09-01",
             "prices": [{ "year": "2026-27", "member": { "flat": "650.00" }, "non_member": { "flat": "800.00" } }],
             "entitlements": [{ "year": "2026-27", "level": level, "units": 2 }] }))
@@ -289,3 +297,274 @@ async fn ordering(backend: crate::helpers::Backend) {
     assert!(statement.to_string().contains(invoice["number"].as_str().unwrap()), "{statement}");
 }
 on_both_databases!(a_school_orders_and_finance_confirms_delivers_and_invoices, ordering);
+
+/// The value of a form field's `value` attribute on a page, found by its id.
+fn field_value(page: &str, id: &str) -> String {
+    let marker = format!("id=\"{id}\"");
+    let at = page.find(&marker).unwrap_or_else(|| panic!("no field {id}"));
+    let rest = &page[at..];
+    let start = rest.find("value=\"").unwrap() + "value=\"".len();
+    rest[start..].split('"').next().unwrap_or_default().to_string()
+}
+
+async fn pages(backend: crate::helpers::Backend) {
+    let mut books = Books::new(backend).await;
+    books.app = books.app.on_day(chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap());
+    let app = &books.app;
+    let mut finance = sign_in(app, "finance@demo.test").await;
+
+    // The catalogue in words, with this year's prices.
+    let listed = finance.get("/services").await;
+    assert_eq!(listed.status, StatusCode::OK);
+    let text = listed.text();
+    assert!(text.contains("Members £650.00 a day; non-members £800.00 a day"), "{text}");
+    assert!(text.contains("Members £180.00 a half day; members only; own prices for Advanced"), "{text}");
+
+    // A new service through the form: mistakes are named, then it is added with its prices.
+    let csrf = finance.get("/services/new").await.csrf_token();
+    let wrong = finance
+        .post_form(
+            "/services/new",
+            &[
+                ("csrf_token", &csrf),
+                ("name", "Data workshop"),
+                ("unit", "hour"),
+                ("vat_rate", "standard"),
+                ("active_from-day", "1"),
+                ("active_from-month", "13"),
+                ("active_from-year", "2026"),
+                ("member-shape", "flat"),
+                ("member-flat", "lots"),
+                ("nonmember-shape", "none"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let text = wrong.text();
+    for message in [
+        "Choose the kind of service",
+        "Choose when the service is invoiced",
+        "must be a real date",
+        "\"lots\"",
+    ] {
+        assert!(text.contains(message), "{message} not said: {text}");
+    }
+    assert_eq!(field_value(&text, "name"), "Data workshop", "what was typed is kept");
+    let added = finance
+        .post_form(
+            "/services/new",
+            &[
+                ("csrf_token", &csrf),
+                ("name", "Data workshop"),
+                ("category", "specialist_support"),
+                ("unit", "hour"),
+                ("vat_rate", "standard"),
+                ("invoicing", "on_confirmation"),
+                ("active_from-day", "1"),
+                ("active_from-month", "9"),
+                ("active_from-year", "2026"),
+                ("member-shape", "flat"),
+                ("member-flat", "95"),
+                ("nonmember-shape", "flat"),
+                ("nonmember-flat", "£120.00"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.text());
+    let at = added.location().unwrap();
+    assert!(at.ends_with("?done=added"), "{at}");
+    let shown = finance.get(&at).await.text();
+    assert!(shown.contains("£95.00 an hour") && shown.contains("£120.00 an hour"), "{shown}");
+    assert!(shown.contains("What each kind of school pays for one hour"), "{shown}");
+
+    // The demo's adviser day: the price editor previews a level's own price, then saves it with
+    // what two levels include.
+    let adviser = books.get("/api/v1/services").await["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "Adviser day")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let editor = finance.get(&format!("/services/{adviser}/prices/2026-27")).await.text();
+    assert!(editor.contains("Advanced member price") && editor.contains("level1-included"), "{editor}");
+    assert_eq!(field_value(&editor, "level1-included"), "2", "Standard includes 2 days in the demo");
+    let form = |action: &'static str, standard: &'static str| {
+        vec![
+            ("csrf_token", csrf.clone()),
+            ("action", action.to_string()),
+            ("member-shape", "keep".to_string()),
+            ("nonmember-shape", "keep".to_string()),
+            ("level0-shape", "none".to_string()),
+            ("level0-included", "1".to_string()),
+            ("level1-shape", "none".to_string()),
+            ("level1-included", standard.to_string()),
+            ("level2-shape", "flat".to_string()),
+            ("level2-flat", "575".to_string()),
+            ("level2-included", "5".to_string()),
+        ]
+    };
+    let post = |client: &mut crate::helpers::Client, fields: Vec<(&'static str, String)>| {
+        let mut client = client.clone();
+        async move {
+            let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            client.post_form(&format!("/services/{adviser}/prices/2026-27"), &pairs).await
+        }
+    };
+    let preview = post(&mut finance, form("preview", "3")).await;
+    assert_eq!(preview.status, StatusCode::OK);
+    let text = preview.text();
+    assert!(text.contains("Nothing is saved yet") && text.contains("£575.00"), "{text}");
+    assert!(
+        !finance.get(&format!("/services/{adviser}")).await.text().contains("£575.00"),
+        "a preview saves nothing"
+    );
+    let bad = post(&mut finance, form("save", "two")).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.text().contains("What the Standard level includes must be a number of days"),
+        "{}",
+        bad.text()
+    );
+    let saved = post(&mut finance, form("save", "3")).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text());
+    let shown = finance.get(&format!("/services/{adviser}")).await.text();
+    assert!(shown.contains("Advanced members") && shown.contains("£575.00 a day"), "{shown}");
+    assert!(shown.contains("Included in Standard") && shown.contains("3 days a year"), "{shown}");
+    let price = books.get(&format!("/api/v1/services/{adviser}/price?urn=990003&date=2026-12-01")).await;
+    assert_eq!(price["unit_price"], "650.00", "the Basic level keeps the member price: {price}");
+
+    // The business manager sees their own price and what their membership includes, and
+    // orders through the form.
+    let mut sbm = sign_in(app, "sbm@demo.test").await;
+    let theirs = sbm.get("/services").await;
+    assert_eq!(theirs.status, StatusCode::OK);
+    let text = theirs.text();
+    assert!(text.contains("Riverside Park Primary School (URN 990003)"), "{text}");
+    assert!(text.contains("£650.00 a day") && text.contains("Member price, Basic level"), "{text}");
+    assert!(text.contains("1 day included, none used yet"), "{text}");
+    let form_page = sbm.get(&format!("/services/{adviser}/order")).await.text();
+    assert!(form_page.contains("1 day still to use"), "{form_page}");
+    let csrf = sbm.session_csrf().await;
+    let wrong = sbm
+        .post_form(
+            &format!("/services/{adviser}/order"),
+            &[
+                ("csrf_token", &csrf),
+                ("urn", "990003"),
+                ("quantity", "two"),
+                ("service_date-day", "31"),
+                ("service_date-month", "2"),
+                ("service_date-year", "2027"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(wrong.text().contains("Enter how many days") && wrong.text().contains("must be a real date"));
+    let placed = sbm
+        .post_form(
+            &format!("/services/{adviser}/order"),
+            &[
+                ("csrf_token", &csrf),
+                ("urn", "990003"),
+                ("quantity", "2"),
+                ("po_number", "PO-2231"),
+                ("service_date-day", "8"),
+                ("service_date-month", "12"),
+                ("service_date-year", "2026"),
+            ],
+        )
+        .await;
+    assert_eq!(placed.status, StatusCode::SEE_OTHER, "{}", placed.text());
+    let order_url = placed.location().unwrap().split('?').next().unwrap().to_string();
+    let page = sbm.get(&order_url).await.text();
+    assert!(
+        page.contains("Requested") && page.contains("1 day, at no charge") && page.contains("£650.00"),
+        "{page}"
+    );
+    assert!(!page.contains("Confirm the order"), "only finance confirms");
+    let refused = sbm.post_form(&format!("{order_url}/confirm"), &[("csrf_token", &csrf)]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let (_, other) = books
+        .post(
+            "/api/v1/orders",
+            json!({ "service_id": adviser, "urn": "990001", "quantity": 1, "service_date": "2026-12-09" }),
+        )
+        .await;
+    assert_eq!(sbm.get(&format!("/orders/{}", other["id"])).await.status, StatusCode::NOT_FOUND);
+    assert!(sbm.get("/orders").await.text().contains("1 order."));
+
+    // Finance confirms, records the delivery (who delivered it is needed), and the invoice is
+    // on the school's statement.
+    let csrf = finance.session_csrf().await;
+    let queue = finance.get("/orders?state=requested").await.text();
+    assert!(queue.contains("Riverside Park Primary School") && queue.contains("2 orders"), "{queue}");
+    assert_eq!(finance.get("/orders?state=lost").await.status, StatusCode::BAD_REQUEST);
+    let confirmed = finance.post_form(&format!("{order_url}/confirm"), &[("csrf_token", &csrf)]).await;
+    assert_eq!(confirmed.status, StatusCode::SEE_OTHER, "{}", confirmed.text());
+    let again = finance.post_form(&format!("{order_url}/confirm"), &[("csrf_token", &csrf)]).await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY, "a confirmed order is not confirmed twice");
+    let nobody = finance
+        .post_form(
+            &format!("{order_url}/deliver"),
+            &[
+                ("csrf_token", &csrf),
+                ("delivered_on-day", "8"),
+                ("delivered_on-month", "12"),
+                ("delivered_on-year", "2026"),
+            ],
+        )
+        .await;
+    assert_eq!(nobody.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(nobody.text().contains("Say who delivered it"), "{}", nobody.text());
+    let delivered = finance
+        .post_form(
+            &format!("{order_url}/deliver"),
+            &[
+                ("csrf_token", &csrf),
+                ("delivered_on-day", "8"),
+                ("delivered_on-month", "12"),
+                ("delivered_on-year", "2026"),
+                ("delivered_by", "Helen Marsh"),
+            ],
+        )
+        .await;
+    assert_eq!(delivered.status, StatusCode::SEE_OTHER, "{}", delivered.text());
+    let page = sbm.get(&order_url).await.text();
+    assert!(
+        page.contains("Delivered 8 December 2026 by Helen Marsh")
+            || page.contains("8 December 2026 by Helen Marsh"),
+        "{page}"
+    );
+    let invoice_href =
+        page.split("href=\"/invoices/").nth(1).expect("a link to the invoice").split('"').next().unwrap();
+    let invoice = books.get(&format!("/api/v1/invoices/{invoice_href}")).await;
+    assert_eq!(invoice["po_number"], "PO-2231");
+    assert_eq!(invoice["totals"]["net"], "650.00", "{invoice}");
+    let statement = sbm.get(&format!("/payers/{}/account", invoice["payer_id"])).await;
+    assert!(statement.text().contains(invoice["number"].as_str().unwrap()), "on the statement");
+
+    // An order the entitlement wholly covers raises no invoice.
+    let (_, free) = books
+        .post(
+            "/api/v1/orders",
+            json!({ "service_id": adviser, "urn": "990001", "quantity": 1, "service_date": "2026-12-10" }),
+        )
+        .await;
+    let free_id = free["id"].as_i64().unwrap();
+    let level = books.get(&format!("/api/v1/services/{adviser}/price?urn=990001&date=2026-12-10")).await;
+    if free["free_units"] == "1" {
+        books.post(&format!("/api/v1/orders/{free_id}/confirm"), json!({})).await;
+        let (_, done) = books
+            .post(
+                &format!("/api/v1/orders/{free_id}/deliver"),
+                json!({ "delivered_on": "2026-12-10", "delivered_by": "Helen Marsh" }),
+            )
+            .await;
+        assert_eq!(done["invoice_id"], serde_json::Value::Null, "{done} {level}");
+    } else {
+        panic!("990001 should have an included day left: {free} {level}");
+    }
+}
+on_both_databases!(finance_prices_services_and_schools_order_them_on_the_pages, pages);

@@ -76,6 +76,11 @@ struct Ids {
     /// A bank statement and one of its lines.
     statement: i64,
     bank_line: i64,
+    /// A demo service, an order for the business manager's school and one for a school no
+    /// business manager looks after.
+    service: i64,
+    own_order: i64,
+    other_order: i64,
 }
 
 const CREDIT_FORM: &[(&str, &str)] = &[("reason", "sweep"), ("what", "lines"), ("line_0", "")];
@@ -307,8 +312,35 @@ fn ledger_routes(ids: &Ids) -> Vec<Route> {
         ),
         r("/api/v1/services".into(), Api, Get, vec![ADMIN, FINANCE, SBM, TRUST, COUNCIL]),
         r("/api/v1/services".into(), Api, Json("{}"), billing.clone()),
-        r("/api/v1/orders".into(), Api, Get, vec![ADMIN, FINANCE, SBM, TRUST, COUNCIL]),
-        r("/api/v1/orders".into(), Api, Json("{}"), vec![ADMIN, FINANCE, SBM, TRUST, COUNCIL]),
+        r("/api/v1/orders".into(), Api, Get, vec![ADMIN, FINANCE, SBM, TRUST]),
+        r("/api/v1/orders".into(), Api, Json("{}"), vec![ADMIN, FINANCE, SBM, TRUST]),
+        r("/services".into(), Page, Get, vec![ADMIN, FINANCE, SBM, TRUST]),
+        r("/services/new".into(), Page, Get, billing.clone()),
+        r("/services/new".into(), Page, PageForm(&[("name", "")]), billing.clone()),
+        r(format!("/services/{}", ids.service), Page, Get, billing.clone()),
+        r(format!("/services/{}/prices/2026-27", ids.service), Page, Get, billing.clone()),
+        r(
+            format!("/services/{}/prices/2026-27", ids.service),
+            Page,
+            PageForm(&[("action", "preview")]),
+            billing.clone(),
+        ),
+        r(format!("/services/{}/order", ids.service), Page, Get, vec![ADMIN, FINANCE, SBM, TRUST]),
+        r(
+            format!("/services/{}/order", ids.service),
+            Page,
+            PageForm(&[("quantity", "")]),
+            vec![ADMIN, FINANCE, SBM, TRUST],
+        ),
+        r("/orders".into(), Page, Get, vec![ADMIN, FINANCE, SBM, TRUST]),
+        r(format!("/orders/{}", ids.own_order), Page, Get, vec![ADMIN, FINANCE, SBM]),
+        r(format!("/orders/{}", ids.other_order), Page, Get, billing.clone()),
+        r(
+            format!("/orders/{}/cancel", ids.own_order),
+            Page,
+            PageForm(&[("cancel_reason", "")]),
+            billing.clone(),
+        ),
         r("/mail".into(), Page, Get, billing.clone()),
         r("/mail?state=failed".into(), Page, Get, billing.clone()),
         r("/reminders".into(), Page, Get, billing.clone()),
@@ -560,7 +592,33 @@ async fn sweep(backend: Backend) {
     .await
     .expect("a statement");
     let bank_line = entity::bank_line::Entity::find().one(&app.db).await.unwrap().unwrap();
+    let service = partnership_billing::services::traded::list(&app.db, p.id).await.unwrap()[0].id;
+    let order_for = |urn: &str| partnership_billing::services::orders::NewOrder {
+        service_id: service,
+        urn: urn.into(),
+        quantity: rust_decimal::Decimal::ONE,
+        service_date: chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+        po_number: None,
+        notes: String::new(),
+    };
+    let mut placed = Vec::new();
+    for urn in [OWN_SCHOOL, DEMO_ONLY_SCHOOL] {
+        let order = partnership_billing::services::orders::place(
+            &app.db,
+            &p,
+            partnership_billing::domain::role::SchoolScope::All,
+            &order_for(urn),
+            None,
+            chrono::Utc::now(),
+        )
+        .await
+        .expect("an order");
+        placed.push(order.id);
+    }
     let ids = Ids {
+        service,
+        own_order: placed[0],
+        other_order: placed[1],
         statement: imported.statement_id,
         bank_line: bank_line.id,
         payment: paid.id,

@@ -35,7 +35,7 @@ fn order_scope(caller: &ApiUser) -> Result<crate::domain::role::SchoolScope, Api
     if caller.require(Action::ManageBilling).is_ok() {
         return Ok(crate::domain::role::SchoolScope::All);
     }
-    caller.require(Action::ViewOwnInvoices)?;
+    caller.require(Action::OrderServices)?;
     Ok(caller.user.school_scope())
 }
 
@@ -52,7 +52,7 @@ async fn list_orders(
 ) -> Result<Json<Value>, ApiError> {
     let scope = order_scope(&caller)?;
     let page = crate::web::extract::page_number(&q.page)?;
-    let (orders, total) = orders::list(&state.db, caller.user.partnership_id, scope, page).await?;
+    let (orders, total) = orders::list(&state.db, caller.user.partnership_id, scope, None, page).await?;
     Ok(Json(json!({ "orders": orders, "total": total, "page": page, "per_page": orders::PER_PAGE })))
 }
 

@@ -1,7 +1,28 @@
-//! Traded services in the JSON API: the catalogue with its price lists, and the price a school
-//! pays for a service on a date, with why. (The pages, orders, bookings, entitlements used and
-//! provider payables are issue 12's later parts.)
+//! Traded services: the catalogue with its price lists and what each level includes, the price
+//! a school pays for a service on a date (with why), and orders, in the JSON API and on the
+//! pages (finance's catalogue, price editor and orders queue; a school's services page and
+//! order form). CPD events with bookings and provider payables are issue 12's later parts.
 
 mod api;
+mod orders;
+mod pages;
+mod school;
 
 pub use api::{openapi_paths, router as api};
+
+use crate::web::AppState;
+use axum::Router;
+use axum::routing::{get, post};
+
+/// The pages of traded services.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/services", get(pages::catalogue))
+        .route("/services/new", get(pages::new_form).post(pages::create))
+        .route("/services/{id}", get(pages::show))
+        .route("/services/{id}/prices/{year}", get(pages::prices_form).post(pages::save_prices))
+        .route("/services/{id}/order", get(school::order_form).post(school::place))
+        .route("/orders", get(orders::list))
+        .route("/orders/{id}", get(orders::show))
+        .route("/orders/{id}/{action}", post(orders::step))
+}

@@ -45,7 +45,7 @@ const LEVEL_FIELDS: &[(&str, &str)] = &[
 
 /// The phases the fee form asks amounts for: those in the register (all of them for an empty
 /// register).
-pub(super) async fn register_phases(
+pub(crate) async fn register_phases(
     state: &AppState,
     user: &PageUser,
 ) -> Result<Vec<BillingPhase>, PageError> {

@@ -1,7 +1,7 @@
 //! Membership offers and their levels, on pages and in the API.
 
 mod api;
-mod levels;
+pub(crate) mod levels;
 pub(crate) mod pages;
 mod preview;
 

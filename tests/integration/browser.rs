@@ -5,6 +5,7 @@ use crate::helpers::{Backend, TestApp};
 
 mod first_year;
 mod paying;
+mod services;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 use std::net::SocketAddr;

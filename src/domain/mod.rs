@@ -7,6 +7,7 @@ pub mod billing;
 pub mod billing_phase;
 pub mod credit;
 pub mod direct_debit;
+pub mod events;
 pub mod fees;
 pub mod funding;
 pub mod gias;

@@ -17,6 +17,7 @@ mod m20261130_000011_direct_debit;
 mod m20261130_000012_late_payment_rate;
 mod m20261130_000013_traded_services;
 mod m20261130_000014_orders;
+mod m20261130_000015_events;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000012_late_payment_rate::Migration),
             Box::new(m20261130_000013_traded_services::Migration),
             Box::new(m20261130_000014_orders::Migration),
+            Box::new(m20261130_000015_events::Migration),
         ]
     }
 }

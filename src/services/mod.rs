@@ -6,6 +6,7 @@ pub mod bank;
 pub mod billing;
 pub mod budgets;
 pub mod demo;
+pub mod events;
 pub mod funding;
 pub mod import;
 pub mod invoices;

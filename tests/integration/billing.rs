@@ -51,7 +51,7 @@ pub async fn issued_sequences(db: &DatabaseConnection) -> Vec<i64> {
         .collect()
 }
 
-fn unbroken(sequences: &[i64]) -> bool {
+pub fn unbroken(sequences: &[i64]) -> bool {
     sequences.iter().enumerate().all(|(i, s)| *s == i as i64 + 1)
 }
 

@@ -17,6 +17,7 @@ mod credits;
 mod details;
 mod direct_debit;
 mod enrolment;
+mod events;
 mod funding;
 mod import;
 mod ledger;

@@ -81,6 +81,10 @@ struct Ids {
     service: i64,
     own_order: i64,
     other_order: i64,
+    /// A CPD event with a place for the business manager's school and one for another school.
+    event: i64,
+    own_place: i64,
+    other_place: i64,
 }
 
 const CREDIT_FORM: &[(&str, &str)] = &[("reason", "sweep"), ("what", "lines"), ("line_0", "")];
@@ -314,6 +318,34 @@ fn ledger_routes(ids: &Ids) -> Vec<Route> {
         r("/api/v1/services".into(), Api, Json("{}"), billing.clone()),
         r("/api/v1/orders".into(), Api, Get, vec![ADMIN, FINANCE, SBM, TRUST]),
         r("/api/v1/orders".into(), Api, Json("{}"), vec![ADMIN, FINANCE, SBM, TRUST]),
+        r("/api/v1/events".into(), Api, Get, vec![ADMIN, FINANCE, SBM, TRUST]),
+        r("/api/v1/events".into(), Api, Json("{}"), billing.clone()),
+        r(format!("/api/v1/events/{}", ids.event), Api, Get, vec![ADMIN, FINANCE, SBM, TRUST]),
+        r(
+            format!("/api/v1/events/{}/bookings", ids.event),
+            Api,
+            Json("{}"),
+            vec![ADMIN, FINANCE, SBM, TRUST],
+        ),
+        r(
+            format!("/api/v1/events/{}/attendance", ids.event),
+            Api,
+            Json(r#"{"attended": [0]}"#),
+            billing.clone(),
+        ),
+        r(
+            format!("/api/v1/bookings/{}/delegate", ids.own_place),
+            Api,
+            Json(r#"{"delegate": ""}"#),
+            vec![ADMIN, FINANCE, SBM],
+        ),
+        r(
+            format!("/api/v1/bookings/{}/delegate", ids.other_place),
+            Api,
+            Json(r#"{"delegate": ""}"#),
+            billing.clone(),
+        ),
+        r(format!("/api/v1/bookings/{}/accept", ids.other_place), Api, Json("{}"), billing.clone()),
         r("/services".into(), Page, Get, vec![ADMIN, FINANCE, SBM, TRUST]),
         r("/services/new".into(), Page, Get, billing.clone()),
         r("/services/new".into(), Page, PageForm(&[("name", "")]), billing.clone()),
@@ -615,7 +647,42 @@ async fn sweep(backend: Backend) {
         .expect("an order");
         placed.push(order.id);
     }
+    let course = partnership_billing::services::traded::list(&app.db, p.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|s| s.name == "CPD course place")
+        .expect("the demo's course")
+        .id;
+    let event: partnership_billing::services::events::NewEvent = serde_json::from_value(serde_json::json!({
+        "service_id": course, "title": "Sweep course", "venue": "Hall", "capacity": 10,
+        "booking_deadline": "2027-01-01", "sessions": [{ "date": "2027-01-02", "starts_at": "09:00", "ends_at": "12:00" }] }))
+    .unwrap();
+    let event = partnership_billing::services::events::create(&app.db, &p, &event, None, chrono::Utc::now())
+        .await
+        .expect("an event");
+    let mut event_places = Vec::new();
+    for urn in [OWN_SCHOOL, DEMO_ONLY_SCHOOL] {
+        let booked = partnership_billing::services::events::book(
+            &app.db,
+            &p,
+            partnership_billing::domain::role::SchoolScope::All,
+            event.id,
+            &partnership_billing::services::events::NewBooking {
+                urn: urn.into(),
+                delegates: vec!["Sweep delegate".into()],
+                po_number: None,
+            },
+            partnership_billing::services::ledger::Actor { user_id: None, today, now: chrono::Utc::now() },
+        )
+        .await
+        .expect("a booking");
+        event_places.push(booked[0].id);
+    }
     let ids = Ids {
+        event: event.id,
+        own_place: event_places[0],
+        other_place: event_places[1],
         service,
         own_order: placed[0],
         other_order: placed[1],

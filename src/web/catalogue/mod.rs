@@ -4,11 +4,24 @@
 //! order form). CPD events with bookings and provider payables are issue 12's later parts.
 
 mod api;
+mod events_api;
 mod orders;
 mod pages;
 mod school;
 
-pub use api::{openapi_paths, router as api};
+/// The JSON API of traded services: the catalogue, orders, events and bookings.
+pub fn api() -> Router<AppState> {
+    api::router().merge(events_api::router())
+}
+
+/// The OpenAPI paths of traded services.
+pub fn openapi_paths() -> serde_json::Value {
+    let mut all = api::openapi_paths();
+    if let (Some(map), serde_json::Value::Object(more)) = (all.as_object_mut(), events_api::openapi_paths()) {
+        map.extend(more);
+    }
+    all
+}
 
 use crate::web::AppState;
 use axum::Router;

@@ -344,3 +344,140 @@ async fn school_bookings(backend: crate::helpers::Backend) {
     assert!(matches!(status, StatusCode::FORBIDDEN | StatusCode::BAD_REQUEST), "{status}");
 }
 on_both_databases!(a_business_manager_books_for_their_own_school_only, school_bookings);
+
+async fn pages(backend: crate::helpers::Backend) {
+    let mut books = Books::new(backend).await;
+    books.app = books.app.on_day(day(2026, 11, 30));
+    let course = service(&books, "CPD course place").await;
+    let mut finance = crate::cards::sign_in(&books.app, "finance@demo.test").await;
+    let csrf = finance.get("/events/new").await.csrf_token();
+    let course_id = course.to_string();
+    let base = |capacity: &'static str, starts: &'static str| {
+        vec![
+            ("csrf_token", csrf.clone()),
+            ("service_id", course_id.clone()),
+            ("title", "Early reading network".to_string()),
+            ("venue", "The Learning Centre".to_string()),
+            ("capacity", capacity.to_string()),
+            ("deadline-day", "10".into()),
+            ("deadline-month", "1".into()),
+            ("deadline-year", "2027".into()),
+            ("session0-day", "20".into()),
+            ("session0-month", "1".into()),
+            ("session0-year", "2027".into()),
+            ("session0-starts", starts.to_string()),
+            ("session0-ends", "12:00".into()),
+            ("notice_days", "14".into()),
+            ("late_percent", "100".into()),
+        ]
+    };
+    let post = |client: &crate::helpers::Client, path: String, fields: Vec<(&'static str, String)>| {
+        let mut client = client.clone();
+        async move {
+            let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            client.post_form(&path, &pairs).await
+        }
+    };
+    let wrong = post(&finance, "/events/new".into(), base("lots", "9am")).await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(wrong.text().contains("Enter how many places there are"), "{}", wrong.text());
+    let wrong = post(&finance, "/events/new".into(), base("2", "9am")).await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(wrong.text().contains("\"9am\" is not a time like 09:30"), "{}", wrong.text());
+    let added = post(&finance, "/events/new".into(), base("2", "09:30")).await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.text());
+    let url = added.location().unwrap().split('?').next().unwrap().to_string();
+    let page = finance.get(&url).await.text();
+    assert!(
+        page.contains("Free to cancel until 14 days before the start") && page.contains("2 of 2 left"),
+        "{page}"
+    );
+
+    // The business manager books two places through the form; they fill the course.
+    let mut sbm = crate::cards::sign_in(&books.app, "sbm@demo.test").await;
+    let page = sbm.get(&url).await;
+    assert!(
+        page.text().contains("A place costs £120.00 for Riverside Park Primary School"),
+        "{}",
+        page.text()
+    );
+    let csrf_s = page.csrf_token();
+    let empty = sbm
+        .post_form(
+            &format!("{url}/book"),
+            &[("csrf_token", &csrf_s), ("urn", "990003"), ("delegates", " \n ")],
+        )
+        .await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        empty.text().contains("Enter each delegate&#39;s name")
+            || empty.text().contains("Enter each delegate's name")
+    );
+    let booked = sbm
+        .post_form(
+            &format!("{url}/book"),
+            &[("csrf_token", &csrf_s), ("urn", "990003"), ("delegates", "Sam Ray\r\nJo Fox")],
+        )
+        .await;
+    assert_eq!(booked.status, StatusCode::SEE_OTHER, "{}", booked.text());
+    let page = sbm.get(&url).await.text();
+    assert!(
+        page.contains("Sam Ray") && page.contains("Jo Fox") && page.contains("Free to cancel today"),
+        "{page}"
+    );
+    // Another school waits; when the business manager cancels a place it is offered, and
+    // finance accepts it for them.
+    let waiting = post(
+        &finance,
+        format!("{url}/book"),
+        vec![("csrf_token", csrf.clone()), ("urn", "990001".into()), ("delegates", "Wyn Hale".into())],
+    )
+    .await;
+    assert_eq!(waiting.status, StatusCode::SEE_OTHER);
+    let id: i64 = url.trim_start_matches("/events/").parse().unwrap();
+    let places = books.get(&format!("/api/v1/events/{id}")).await["places"].as_array().unwrap().clone();
+    let sam = places.iter().find(|p| p["delegate"] == "Sam Ray").unwrap()["id"].as_i64().unwrap();
+    let wyn = places.iter().find(|p| p["delegate"] == "Wyn Hale").unwrap()["id"].as_i64().unwrap();
+    assert_eq!(sbm.get(&url).await.text().contains("Wyn Hale"), false, "another school's place is not shown");
+    let refused = sbm.post_form(&format!("/bookings/{wyn}/cancel"), &[("csrf_token", &csrf_s)]).await;
+    assert_eq!(refused.status, StatusCode::NOT_FOUND);
+    let cancelled = sbm.post_form(&format!("/bookings/{sam}/cancel"), &[("csrf_token", &csrf_s)]).await;
+    assert_eq!(cancelled.status, StatusCode::SEE_OTHER, "{}", cancelled.text());
+    let page = finance.get(&url).await.text();
+    assert!(page.contains("Offered a place"), "{page}");
+    let accepted =
+        post(&finance, format!("/bookings/{wyn}/accept"), vec![("csrf_token", csrf.clone())]).await;
+    assert_eq!(accepted.status, StatusCode::SEE_OTHER);
+    let again = post(&finance, format!("/bookings/{wyn}/accept"), vec![("csrf_token", csrf.clone())]).await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY, "answered already");
+    assert!(again.text().contains("This place is not offered to you"));
+    let changed = sbm
+        .post_form(
+            &format!(
+                "/bookings/{}/delegate",
+                places.iter().find(|p| p["delegate"] == "Jo Fox").unwrap()["id"]
+            ),
+            &[("csrf_token", &csrf_s), ("delegate", "Jo Fox-Bell")],
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::SEE_OTHER);
+    assert!(sbm.get(&url).await.text().contains("Jo Fox-Bell"));
+
+    // On the day finance takes the register.
+    books.app = books.app.on_day(day(2027, 1, 20));
+    let mut finance = crate::cards::sign_in(&books.app, "finance@demo.test").await;
+    let page = finance.get(&url).await;
+    assert!(page.text().contains("Attendance register"));
+    let csrf = page.csrf_token();
+    let saved = finance
+        .post_form(
+            &format!("{url}/attendance"),
+            &[("csrf_token", &csrf), (&format!("attendance-{wyn}"), "attended")],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text());
+    let after = books.get(&format!("/api/v1/events/{id}")).await;
+    let wyn_now = after["places"].as_array().unwrap().iter().find(|p| p["id"] == wyn).unwrap();
+    assert_eq!(wyn_now["state"], "attended");
+}
+on_both_databases!(courses_are_set_up_booked_and_registered_on_the_pages, pages);

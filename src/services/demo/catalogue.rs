@@ -135,5 +135,63 @@ where
         now,
     )
     .await?;
+    load_demo_event(db, partnership, today, now).await
+}
+
+/// A full course with a waiting list: twelve places, booked by six schools two at a time, and
+/// two more delegates waiting. Only while its bookings are open.
+async fn load_demo_event<C>(
+    db: &C,
+    partnership: &Partnership,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
+    use super::super::events::{self, NewBooking, NewEvent};
+    use super::super::ledger::Actor;
+    let Some(course) =
+        traded::list(db, partnership.id).await?.into_iter().find(|s| s.name == "CPD course place")
+    else {
+        return Ok(());
+    };
+    let new: NewEvent = serde_json::from_value(serde_json::json!({
+        "service_id": course.id, "title": "Phonics for new teachers",
+        "description": "Two mornings on systematic synthetic phonics for early career teachers, with a follow-up task.",
+        "venue": "The Learning Centre, 12 Mill Lane, Riverside", "capacity": 12, "booking_deadline": "2027-01-15",
+        "sessions": [{ "date": "2027-01-29", "starts_at": "09:30", "ends_at": "12:30" },
+                     { "date": "2027-02-05", "starts_at": "09:30", "ends_at": "12:30" }],
+        "cancellation_policy": { "rules": [{ "within_days": 14, "percent": "100" }] } }))
+    .map_err(|e| ServiceError::Conflict(format!("demo event: {e}")))?;
+    let event = events::create(db, partnership, &new, None, now).await?;
+    if today > event.booking_deadline {
+        return Ok(());
+    }
+    let bookings = [
+        ("990001", ["Amy Clarke", "Ben Osei"].as_slice()),
+        ("990002", &["Cara Singh", "Dan Webb"]),
+        ("990004", &["Ella Rossi", "Finn Murphy"]),
+        ("990005", &["Grace Obi", "Hari Patel"]),
+        ("990006", &["Isla Brown", "Jack Nowak"]),
+        ("990008", &["Kemi Ade", "Liam Hughes"]),
+        ("990009", &["Maya Khan", "Noah Evans"]),
+    ];
+    for (urn, delegates) in bookings {
+        let booking = NewBooking {
+            urn: urn.into(),
+            delegates: delegates.iter().map(|d| d.to_string()).collect(),
+            po_number: None,
+        };
+        events::book(
+            db,
+            partnership,
+            SchoolScope::All,
+            event.id,
+            &booking,
+            Actor { user_id: None, today, now },
+        )
+        .await?;
+    }
     Ok(())
 }

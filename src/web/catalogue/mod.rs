@@ -4,6 +4,7 @@
 //! order form). CPD events with bookings and provider payables are issue 12's later parts.
 
 mod api;
+mod events;
 mod events_api;
 mod orders;
 mod pages;
@@ -38,4 +39,10 @@ pub fn router() -> Router<AppState> {
         .route("/orders", get(orders::list))
         .route("/orders/{id}", get(orders::show))
         .route("/orders/{id}/{action}", post(orders::step))
+        .route("/events", get(events::list))
+        .route("/events/new", get(events::new_form).post(events::create))
+        .route("/events/{id}", get(events::show))
+        .route("/events/{id}/book", post(events::book))
+        .route("/events/{id}/attendance", post(events::attendance))
+        .route("/bookings/{id}/{action}", post(events::place_action))
 }

@@ -1,5 +1,5 @@
 //! Traded services in a real browser: a business manager sees their own prices, books two
-//! places on a CPD course and orders an adviser day; finance confirms the day, records its
+//! named delegates on a CPD course and orders an adviser day; finance confirms the day, records its
 //! delivery, and the invoice is on the school's statement. Every page is checked with axe and
 //! at a phone's width.
 
@@ -36,7 +36,7 @@ async fn order(b: &Browser, quantity: &str, day: &str, month: &str, year: &str, 
     b.click_button("Place the order").await;
 }
 
-async fn school_orders(b: &Browser, base: &SocketAddr, adviser: i64, course: i64) {
+async fn school_orders(b: &Browser, base: &SocketAddr, adviser: i64) {
     sign_in(b, base, "sbm@demo.test", "demo-school-2025").await;
     b.click_link("Services").await;
     let page = b.text().await;
@@ -45,16 +45,25 @@ async fn school_orders(b: &Browser, base: &SocketAddr, adviser: i64, course: i64
     b.accessible("a school's services").await;
 
     // Two places on a course.
-    click_css(b, &format!("a[href^='/services/{course}/order']")).await;
-    b.accessible("the order form").await;
-    order(b, "two", "12", "1", "2027", "").await;
+    b.click_partial_link("Courses and conferences").await;
+    b.accessible("courses and conferences").await;
+    b.click_link("Phonics for new teachers").await;
     let page = b.text().await;
-    assert!(page.contains("There is a problem") && page.contains("Enter how many places"), "{page}");
-    b.accessible("the order form with an error").await;
-    order(b, "2", "12", "1", "2027", "PO-CPD-7").await;
+    assert!(page.contains("A place costs £120.00 for Riverside Park Primary School"), "{page}");
+    b.accessible("a course").await;
+    b.click_button("Book the places").await;
+    assert!(b.text().await.contains("Enter each delegate"));
+    b.accessible("a course with an error").await;
+    b.fill("delegates", "Sam Ray\nJo Fox").await;
+    b.fill("po_number", "PO-CPD-7").await;
+    b.click_button("Book the places").await;
     let page = b.text().await;
-    assert!(page.contains("The order is placed") && page.contains("2 places"), "{page}");
-    b.accessible("an order, placed").await;
+    assert!(
+        page.contains("The places are booked") && page.contains("Sam Ray") && page.contains("Jo Fox"),
+        "{page}"
+    );
+    assert!(page.contains("Free to cancel today"), "{page}");
+    b.accessible("a course, booked").await;
 
     // An adviser day: the included day is used first.
     b.click_link("Services").await;
@@ -65,7 +74,7 @@ async fn school_orders(b: &Browser, base: &SocketAddr, adviser: i64, course: i64
     assert!(page.contains("1 day, at no charge") && page.contains("£650.00"), "{page}");
     b.go(base, "/orders").await;
     let page = b.text().await;
-    assert!(page.contains("CPD course place") && page.contains("Adviser day"), "{page}");
+    assert!(page.contains("Adviser day"), "{page}");
     b.accessible("a school's orders").await;
     b.go(base, "/").await;
     b.click_button("Sign out").await;
@@ -91,7 +100,7 @@ async fn finance_confirms_and_delivers(b: &Browser, base: &SocketAddr) {
     select.select_by_value("requested").await.expect("choose requested");
     b.click_button("Show orders").await;
     let queue = b.text().await;
-    assert!(queue.contains("Riverside Park Primary School") && queue.contains("2 orders"), "{queue}");
+    assert!(queue.contains("Riverside Park Primary School") && queue.contains("1 order."), "{queue}");
     b.click_partial_link("Adviser day").await;
     let page = b.text().await;
     assert!(page.contains("Riverside Park Primary School") && page.contains("PO-ADV-3"), "{page}");
@@ -136,7 +145,7 @@ async fn school_sees_the_invoice(b: &Browser, base: &SocketAddr) {
     assert!(b.text().await.contains(&number), "the invoice {number} is on the statement");
     let mut too_wide = Vec::new();
     b.client.set_window_size(390, 844).await.expect("a phone-sized window");
-    for path in ["/services", "/orders"] {
+    for path in ["/services", "/orders", "/events", "/events/1"] {
         b.go(base, path).await;
         too_wide.extend(b.fits_the_width(&format!("{path} for a business manager")).await);
         b.accessible(&format!("{path} for a business manager at 390 px")).await;
@@ -163,10 +172,19 @@ async fn schools_order_services_and_finance_delivers_them_in_a_real_browser() {
         .on_day(chrono::NaiveDate::from_ymd_opt(2026, 11, 30).expect("a day"));
     let (adviser, course) =
         (service_id(&app, "Adviser day").await, service_id(&app, "CPD course place").await);
+    let p = partnership_billing::services::partnerships::list(&app.db).await.unwrap().remove(0);
+    let event: partnership_billing::services::events::NewEvent = serde_json::from_value(serde_json::json!({
+        "service_id": course, "title": "Phonics for new teachers", "venue": "The Learning Centre", "capacity": 12,
+        "booking_deadline": "2027-01-15", "sessions": [{ "date": "2027-01-29", "starts_at": "09:30", "ends_at": "12:30" }],
+        "cancellation_policy": { "rules": [{ "within_days": 14, "percent": "100" }] } }))
+    .unwrap();
+    partnership_billing::services::events::create(&app.db, &p, &event, None, chrono::Utc::now())
+        .await
+        .unwrap();
     let base = serve(&app).await;
     let browser = start_browser().await;
     let outcome = tokio::time::timeout(Duration::from_secs(240), async {
-        school_orders(&browser, &base, adviser, course).await;
+        school_orders(&browser, &base, adviser).await;
         finance_confirms_and_delivers(&browser, &base).await;
         school_sees_the_invoice(&browser, &base).await;
     })

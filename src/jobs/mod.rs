@@ -27,10 +27,12 @@ pub enum Job {
     Reminders,
     /// Send Direct Debit advance notices and collect what is due.
     DirectDebit,
+    /// Invoice traded services delivered last month that are invoiced monthly in arrears.
+    TradedInvoicing,
 }
 
 impl Job {
-    pub const ALL: [Job; 3] = [Job::DirectDebit, Job::Reminders, Job::SendMail];
+    pub const ALL: [Job; 4] = [Job::DirectDebit, Job::Reminders, Job::SendMail, Job::TradedInvoicing];
 
     /// The name used on the command line and in the database.
     pub fn name(self) -> &'static str {
@@ -38,6 +40,7 @@ impl Job {
             Job::SendMail => "send-mail",
             Job::Reminders => "reminders",
             Job::DirectDebit => "direct-debit",
+            Job::TradedInvoicing => "traded-invoicing",
         }
     }
 
@@ -50,6 +53,7 @@ impl Job {
             Job::SendMail => "Send mail",
             Job::Reminders => "Queue reminders",
             Job::DirectDebit => "Collect Direct Debits",
+            Job::TradedInvoicing => "Invoice last month's services",
         }
     }
 
@@ -64,6 +68,9 @@ impl Job {
             Job::DirectDebit => {
                 "For payers with an active Direct Debit: tells them three working days ahead what will be collected and when, then collects each invoice on its day through Stripe."
             }
+            Job::TradedInvoicing => {
+                "Raises one invoice per payer per month for the traded services delivered in earlier months that are invoiced monthly in arrears."
+            }
         }
     }
 
@@ -73,6 +80,7 @@ impl Job {
             Job::SendMail => "0 */5 * * * *",
             Job::Reminders => "0 0 7 * * *",
             Job::DirectDebit => "0 0 6 * * *",
+            Job::TradedInvoicing => "0 0 5 1 * *",
         }
     }
 
@@ -82,6 +90,7 @@ impl Job {
             Job::SendMail => "PB_CRON_SEND_MAIL",
             Job::Reminders => "PB_CRON_REMINDERS",
             Job::DirectDebit => "PB_CRON_DIRECT_DEBIT",
+            Job::TradedInvoicing => "PB_CRON_TRADED_INVOICING",
         }
     }
 }
@@ -193,6 +202,17 @@ pub async fn run(
         Job::SendMail => send_mail(ctx, partnership, now).await,
         Job::Reminders => reminders(ctx, partnership, today, now).await,
         Job::DirectDebit => direct_debit(ctx, partnership, today, now).await,
+        Job::TradedInvoicing => {
+            crate::services::orders::invoice_month(&ctx.db, partnership, today, now).await.map(|d| {
+                let plural =
+                    |n: usize, one: &str| if n == 1 { format!("1 {one}") } else { format!("{n} {one}s") };
+                format!(
+                    "Raised {} for {} delivered before this month.",
+                    plural(d.invoices, "invoice"),
+                    plural(d.orders, "order")
+                )
+            })
+        }
     };
     lease::release(db, &lease_name, &holder, now).await?;
     let (outcome, summary) = match result {

@@ -392,23 +392,20 @@ where
     Ok(out)
 }
 
-/// The order's invoice: a line for the units the entitlement covers (at £0.00, saying so) and
-/// one for the rest at the order's price, saying why.
-async fn invoice_order(
+/// An order's invoice lines: one for the units the entitlement covers (at £0.00, saying so)
+/// and one for the rest at the order's price, saying why.
+async fn order_lines(
     txn: &impl ConnectionTrait,
-    partnership: &Partnership,
     m: &order::Model,
     service: &catalogue::ServiceView,
-    today: NaiveDate,
-    now: DateTime<Utc>,
-) -> Result<i64, ServiceError> {
+) -> Result<Vec<RaisedLine>, ServiceError> {
     let quantity: Decimal = read_stored("orders", "quantity", &m.quantity)?;
     let free: Decimal = read_stored("orders", "free_units", &m.free_units)?;
     let charged = quantity - free;
     let unit = Unit::parse(service.unit).unwrap_or(Unit::Item);
     let vat: VatRate = read_stored("services", "vat_rate", service.vat_rate)?;
     let price = Money::from_pence(m.unit_price_pence);
-    let when = m.service_date.format("%-d %B %Y");
+    let when = m.delivered_on.unwrap_or(m.service_date).format("%-d %B %Y");
     let school_name =
         school::Entity::find_by_id(m.school_id).one(txn).await?.map(|s| s.name).unwrap_or_default();
     let mut lines = Vec::new();
@@ -455,13 +452,26 @@ async fn invoice_order(
             charge_key: format!("{key}:charged"),
         });
     }
+    Ok(lines)
+}
+
+/// The order's own invoice (invoiced on confirmation or on delivery).
+async fn invoice_order(
+    txn: &impl ConnectionTrait,
+    partnership: &Partnership,
+    m: &order::Model,
+    service: &catalogue::ServiceView,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<i64, ServiceError> {
+    let lines = order_lines(txn, m, service).await?;
     let payer = payers::get(txn, partnership.id, m.payer_id).await?;
     let made = raise(
         txn,
         partnership,
         Raise {
             payer,
-            source_key: key,
+            source_key: format!("order:{}", m.id),
             year: m.year.clone(),
             period: "traded services".into(),
             period_start: m.service_date,
@@ -474,6 +484,128 @@ async fn invoice_order(
     )
     .await?;
     Ok(made.id)
+}
+
+/// What a monthly invoicing did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MonthlyInvoicing {
+    pub invoices: usize,
+    pub orders: usize,
+}
+
+/// Invoices, monthly in arrears, every order of a service invoiced that way that was delivered
+/// before the month `today` is in: one invoice per payer per month of delivery, a line or two
+/// per order. Each order is invoiced once (its invoice is set in the same transaction), so
+/// running it again raises nothing new. An order wholly covered by an entitlement is left out.
+pub async fn invoice_month<C>(
+    db: &C,
+    partnership: &Partnership,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<MonthlyInvoicing, ServiceError>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
+    use chrono::Datelike;
+    let month_start = today.with_day(1).unwrap_or(today);
+    let monthly: Vec<i64> = entity::service::Entity::find()
+        .select_only()
+        .column(entity::service::Column::Id)
+        .filter(entity::service::Column::PartnershipId.eq(partnership.id))
+        .filter(entity::service::Column::Invoicing.eq(Invoicing::MonthlyInArrears.as_str()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    if monthly.is_empty() {
+        return Ok(MonthlyInvoicing::default());
+    }
+    let due = order::Entity::find()
+        .filter(order::Column::PartnershipId.eq(partnership.id))
+        .filter(order::Column::ServiceId.is_in(monthly))
+        .filter(order::Column::State.eq(OrderState::Delivered.as_str()))
+        .filter(order::Column::InvoiceId.is_null())
+        .filter(order::Column::DeliveredOn.lt(month_start))
+        .order_by_asc(order::Column::DeliveredOn)
+        .order_by_asc(order::Column::Id)
+        .all(db)
+        .await?;
+    let mut groups: std::collections::BTreeMap<(i64, i32, u32), Vec<order::Model>> = Default::default();
+    for m in due {
+        let quantity: Decimal = read_stored("orders", "quantity", &m.quantity)?;
+        let free: Decimal = read_stored("orders", "free_units", &m.free_units)?;
+        let Some(on) = m.delivered_on else { continue };
+        if quantity > free {
+            groups.entry((m.payer_id, on.year(), on.month())).or_default().push(m);
+        }
+    }
+    let mut done = MonthlyInvoicing::default();
+    for ((payer_id, year, month), list) in groups {
+        let start = NaiveDate::from_ymd_opt(year, month, 1).unwrap_or(month_start);
+        let end =
+            start.checked_add_months(chrono::Months::new(1)).and_then(|d| d.pred_opt()).unwrap_or(start);
+        let txn = begin_write(db).await?;
+        crate::services::ledger::lock_payers(&txn, partnership.id, &[payer_id]).await?;
+        // Another run may have invoiced them since they were read.
+        let still: Vec<order::Model> = order::Entity::find()
+            .filter(order::Column::Id.is_in(list.iter().map(|m| m.id).collect::<Vec<_>>()))
+            .filter(order::Column::InvoiceId.is_null())
+            .order_by_asc(order::Column::DeliveredOn)
+            .order_by_asc(order::Column::Id)
+            .all(&txn)
+            .await?;
+        if still.is_empty() {
+            continue;
+        }
+        let mut lines = Vec::new();
+        for m in &still {
+            let service = catalogue::get(&txn, partnership.id, m.service_id).await?;
+            lines.extend(order_lines(&txn, m, &service).await?);
+        }
+        let po =
+            still[0].po_number.clone().filter(|po| still.iter().all(|m| m.po_number.as_ref() == Some(po)));
+        let payer = payers::get(&txn, partnership.id, payer_id).await?;
+        let made = raise(
+            &txn,
+            partnership,
+            Raise {
+                payer,
+                source_key: format!("traded-month:{payer_id}:{year:04}-{month:02}"),
+                year: partnership.year_kind.year_containing(start).map(|y| y.label()).unwrap_or_default(),
+                period: format!("traded services, {}", start.format("%B %Y")),
+                period_start: start,
+                period_end: end,
+                po_number: po,
+                lines,
+            },
+            today,
+            now,
+        )
+        .await?;
+        order::Entity::update_many()
+            .col_expr(order::Column::InvoiceId, sea_orm::sea_query::Expr::value(Some(made.id)))
+            .filter(order::Column::Id.is_in(still.iter().map(|m| m.id).collect::<Vec<_>>()))
+            .exec(&txn)
+            .await?;
+        audit::record(
+            &txn,
+            audit::Event {
+                partnership_id: partnership.id,
+                user_id: None,
+                action: "order.invoiced_monthly",
+                entity: "invoice",
+                entity_id: made.id,
+                before: None,
+                after: Some(
+                    serde_json::json!({ "orders": still.len(), "month": start.format("%B %Y").to_string() }),
+                ),
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        done.invoices += 1;
+        done.orders += still.len();
+    }
+    Ok(done)
 }
 
 /// Orders per page of the list.

@@ -568,3 +568,76 @@ async fn pages(backend: crate::helpers::Backend) {
     }
 }
 on_both_databases!(finance_prices_services_and_schools_order_them_on_the_pages, pages);
+
+async fn monthly(backend: crate::helpers::Backend) {
+    use partnership_billing::jobs::{self, Job, JobContext, Trigger};
+    let books = Books::new(backend).await;
+    let (status, sla) = books
+        .post("/api/v1/services", json!({ "name": "Speech and language therapy", "category": "specialist_support", "unit": "hour",
+            "vat_rate": "exempt", "invoicing": "monthly_in_arrears", "active_from": "2026-09-01",
+            "prices": [{ "year": "2026-27", "member": { "flat": "75.00" }, "non_member": { "flat": "95.00" } }] }))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{sla}");
+    let service = sla["id"].as_i64().unwrap();
+    let mut ids = Vec::new();
+    for (urn, date, hours, po) in [
+        ("990003", "2026-10-06", "3", "PO-1"),
+        ("990003", "2026-10-20", "2.5", "PO-1"),
+        ("990003", "2026-11-03", "4", "PO-1"),
+        ("990001", "2026-10-13", "1", "PO-7"),
+    ] {
+        let (status, o) = books
+            .post("/api/v1/orders", json!({ "service_id": service, "urn": urn, "quantity": hours, "service_date": date, "po_number": po }))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{o}");
+        let id = o["id"].as_i64().unwrap();
+        books.post(&format!("/api/v1/orders/{id}/confirm"), json!({})).await;
+        let (_, d) = books
+            .post(
+                &format!("/api/v1/orders/{id}/deliver"),
+                json!({ "delivered_on": date, "delivered_by": "Rae Therapist" }),
+            )
+            .await;
+        assert_eq!(d["invoice_id"], serde_json::Value::Null, "monthly: not invoiced on delivery: {d}");
+        ids.push(id);
+    }
+    let p = partnership_billing::services::partnerships::list(&books.app.db).await.unwrap().remove(0);
+    let ctx = JobContext {
+        db: books.app.db.clone(),
+        mailer: books.app.state.settings.mailer.clone(),
+        payments: books.app.state.settings.payments.clone(),
+        public_url: "https://billing.example".into(),
+        instance: "test".into(),
+    };
+    let at =
+        |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap().and_hms_opt(5, 0, 0).unwrap().and_utc();
+    let run = |now: chrono::DateTime<chrono::Utc>| {
+        let (ctx, p) = (ctx.clone(), p.clone());
+        async move {
+            jobs::run(&ctx, Job::TradedInvoicing, &p, now.date_naive(), now, Trigger::CommandLine, None)
+                .await
+                .unwrap()
+        }
+    };
+    // On 1 November: October's deliveries, one invoice per payer; November's wait.
+    let first = run(at(2026, 11, 1)).await;
+    assert!(first.summary.contains("Raised 2 invoices for 3 orders"), "{}", first.summary);
+    let listed = books.get("/api/v1/orders").await["orders"].as_array().unwrap().clone();
+    let invoice_of = |id: i64| listed.iter().find(|o| o["id"] == id).unwrap()["invoice_id"].clone();
+    assert_eq!(invoice_of(ids[0]), invoice_of(ids[1]), "one invoice for the school's October");
+    assert_ne!(invoice_of(ids[0]), invoice_of(ids[3]), "another payer, another invoice");
+    assert_eq!(invoice_of(ids[2]), serde_json::Value::Null, "November is not over");
+    let october = books.invoice(invoice_of(ids[0]).as_i64().unwrap()).await;
+    assert_eq!(october["lines"].as_array().unwrap().len(), 2, "{october}");
+    assert_eq!(october["totals"]["net"], "412.50", "5.5 hours at £75.00: {october}");
+    assert_eq!(october["po_number"], "PO-1");
+    assert_eq!(october["period_start"], "2026-10-01");
+    assert_eq!(october["period_end"], "2026-10-31");
+    // Run again: nothing twice.
+    let again = run(at(2026, 11, 1)).await;
+    assert!(again.summary.contains("Raised 0 invoices for 0 orders"), "{}", again.summary);
+    let december = run(at(2026, 12, 1)).await;
+    assert!(december.summary.contains("Raised 1 invoice for 1 order"), "{}", december.summary);
+    books.check().await;
+}
+on_both_databases!(services_invoiced_monthly_in_arrears_are_invoiced_once_per_payer_and_month, monthly);

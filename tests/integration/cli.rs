@@ -358,10 +358,9 @@ fn jobs_are_listed_and_run_from_the_command_line() {
     );
     let unknown = run(&db, &["jobs", "run", "payroll"], &[]);
     assert_eq!(unknown.status.code(), Some(2));
-    assert!(
-        String::from_utf8_lossy(&unknown.stderr)
-            .contains("there is no job \"payroll\"; the jobs are direct-debit, reminders, send-mail")
-    );
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains(
+        "there is no job \"payroll\"; the jobs are direct-debit, reminders, send-mail, traded-invoicing"
+    ));
     // a day well after the demo's invoices fell due: the overdue ones are reminded
     let reminded = run(&db, &["jobs", "run", "reminders", "--today", "2026-12-31"], &[outbox_env]);
     let text = String::from_utf8_lossy(&reminded.stdout);

@@ -18,6 +18,7 @@ mod m20261130_000012_late_payment_rate;
 mod m20261130_000013_traded_services;
 mod m20261130_000014_orders;
 mod m20261130_000015_events;
+mod m20261130_000016_providers;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000013_traded_services::Migration),
             Box::new(m20261130_000014_orders::Migration),
             Box::new(m20261130_000015_events::Migration),
+            Box::new(m20261130_000016_providers::Migration),
         ]
     }
 }

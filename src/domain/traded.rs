@@ -322,6 +322,17 @@ pub fn use_entitlement(included: Decimal, used: Decimal, quantity: Decimal) -> (
     (free, quantity - free)
 }
 
+/// The income a delivery of `units` of an order earns: its share of what the order charges
+/// (the entitlement's free units spread evenly over the order), rounded half up to the penny
+/// once.
+pub fn delivery_income(units: Decimal, quantity: Decimal, free: Decimal, unit: Money) -> Money {
+    if quantity <= Decimal::ZERO {
+        return Money::ZERO;
+    }
+    let charged = (quantity - free).max(Decimal::ZERO);
+    Money::from_decimal_rounded(units * unit.amount() * charged / quantity)
+}
+
 /// A line's total: quantity times the unit price, rounded half up to the penny once.
 pub fn line_total(quantity: Decimal, unit: Money) -> Money {
     Money::from_decimal_rounded(quantity * unit.amount())
@@ -347,6 +358,19 @@ mod tests {
 
     fn buyer(level: Option<&str>, phase: BillingPhase, pupils: Option<u32>) -> Buyer {
         Buyer { level: level.map(String::from), phase, pupils }
+    }
+
+    #[test]
+    fn a_delivery_earns_its_share_of_what_the_order_charges() {
+        let price = Money::from_pence(65_000);
+        assert_eq!(delivery_income(dec!(1), dec!(3), dec!(0), price), price);
+        assert_eq!(delivery_income(dec!(1), dec!(3), dec!(3), price), Money::ZERO, "all included");
+        assert_eq!(
+            delivery_income(dec!(1), dec!(3), dec!(1), price),
+            Money::from_pence(43_333),
+            "two thirds of a day"
+        );
+        assert_eq!(delivery_income(dec!(3), dec!(3), dec!(1), price), Money::from_pence(130_000));
     }
 
     #[test]

@@ -262,3 +262,71 @@ pub fn statement_document(
         columns: ["Date, document and details", "", "Charged", "Paid", "Balance"],
     }
 }
+
+/// A month's self-billing statement and remittance advice for a provider school: the
+/// partnership writes it for the school (which does not invoice for these days), listing each
+/// delivery, its units, the agreed rate and what is owed.
+pub fn self_billing_document(
+    s: &crate::services::providers::StatementView,
+    school_address: &str,
+    partnership: &Partnership,
+) -> Document {
+    let month = NaiveDate::parse_from_str(&format!("{}-01", s.month), "%Y-%m-%d")
+        .map(|d| d.format("%B %Y").to_string())
+        .unwrap_or_else(|_| s.month.clone());
+    let total = Money::parse(&s.total).unwrap_or(Money::ZERO);
+    let lines = s
+        .lines
+        .iter()
+        .map(|l| {
+            let units: rust_decimal::Decimal = l.units.parse().unwrap_or_default();
+            let payable = Money::parse(&l.payable).unwrap_or(Money::ZERO);
+            let rate = if units.is_zero() {
+                Money::ZERO
+            } else {
+                Money::from_decimal_rounded(payable.amount() / units)
+            };
+            DocumentLine {
+                description: format!(
+                    "{} {}: {} for {}, by {}",
+                    date(l.delivered_on),
+                    l.service,
+                    l.units_in_words,
+                    l.school,
+                    l.delivered_by
+                ),
+                quantity: l.units.clone(),
+                unit_price: rate.to_string(),
+                vat_rate: String::new(),
+                net: payable.to_string(),
+            }
+        })
+        .collect();
+    let mut details =
+        vec![("Statement number".to_string(), s.number.clone()), ("For deliveries in".into(), month)];
+    if let (Some(on), Some(r)) = (s.paid_on, &s.paid_reference) {
+        details.push(("Paid".into(), format!("{} (reference {r})", date(on))));
+    }
+    Document {
+        title: "Self-billing statement and remittance advice".into(),
+        supplier_name: s.school.clone(),
+        supplier_address: lines_of(school_address).into_iter().filter(|l| *l != s.school).collect(),
+        supplier_vat_number: None,
+        supplier_company: None,
+        customer_heading: "Prepared by".into(),
+        customer_name: partnership.name.clone(),
+        customer_address: lines_of(&partnership.address),
+        details,
+        lines,
+        totals: vec![("Owed to the school".into(), total.to_string())],
+        notes: vec![
+            format!(
+                "{} prepared this statement for {} under their self-billing agreement: the school does not issue its own invoice for these deliveries.",
+                partnership.name, s.school
+            ),
+            "Tell us within 14 days if anything on it is wrong.".into(),
+        ],
+        remittance: vec![],
+        columns: ["Delivery", "Units", "Rate", "", "Amount"],
+    }
+}

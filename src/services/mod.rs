@@ -17,6 +17,7 @@ pub mod offers;
 pub mod orders;
 pub mod partnerships;
 pub mod payers;
+pub mod providers;
 pub mod register;
 pub mod reminders;
 pub mod setup;

@@ -215,6 +215,20 @@ where
     view(&made, q.service.name, s.name, s.urn)
 }
 
+/// Units of an order delivered so far.
+pub async fn delivered_units(db: &impl ConnectionTrait, order_id: i64) -> Result<Decimal, ServiceError> {
+    entity::delivery::Entity::find()
+        .select_only()
+        .column(entity::delivery::Column::Units)
+        .filter(entity::delivery::Column::OrderId.eq(order_id))
+        .into_tuple::<String>()
+        .all(db)
+        .await?
+        .iter()
+        .map(|u| read_stored::<Decimal>("deliveries", "units", u))
+        .sum()
+}
+
 /// Units of a service's entitlement a school has used in a year (by orders not cancelled).
 pub async fn used_units(
     db: &impl ConnectionTrait,
@@ -277,16 +291,25 @@ fn moving(m: &order::Model, next: OrderState) -> Result<(), ServiceError> {
     }
 }
 
+/// One delivery as recorded.
+#[derive(Debug, Clone, Default)]
+pub struct Delivery {
+    pub on: NaiveDate,
+    pub by: String,
+    pub units: Option<Decimal>,
+    pub provider_urn: Option<String>,
+    pub notes: String,
+}
+
 /// What changes when an order moves on.
 pub enum Step {
     /// Confirmed, at a new unit price with the reason when finance changes it.
     Confirm {
         price: Option<(Money, String)>,
     },
-    Deliver {
-        on: NaiveDate,
-        by: String,
-    },
+    /// A delivery of `units` (all that is left when none are given) by a person, from a
+    /// provider school when the partnership buys their time.
+    Deliver(Delivery),
     Cancel {
         reason: String,
     },
@@ -311,6 +334,7 @@ where
     let invoicing = Invoicing::parse(service.invoicing).unwrap_or(Invoicing::OnDelivery);
     let before = serde_json::json!({ "state": m.state, "unit_price": Money::from_pence(m.unit_price_pence).to_string() });
     let mut active: order::ActiveModel = m.clone().into();
+    let deliver_step = matches!(step, Step::Deliver(_));
     let (next, invoice_now) = match step {
         Step::Confirm { price } => {
             moving(&m, OrderState::Confirmed)?;
@@ -330,17 +354,88 @@ where
             }
             (OrderState::Confirmed, invoicing == Invoicing::OnConfirmation)
         }
-        Step::Deliver { on, by } => {
+        Step::Deliver(d) => {
             moving(&m, OrderState::Delivered)?;
             let by = crate::domain::text::required(
-                &by,
+                &d.by,
                 crate::domain::text::MAX_NAME_CHARS,
                 "say who delivered it",
             )
             .map_err(|e| ServiceError::invalid("delivered_by", e))?;
-            active.delivered_on = Set(Some(on));
-            active.delivered_by = Set(Some(by));
-            (OrderState::Delivered, invoicing == Invoicing::OnDelivery)
+            let notes = crate::domain::text::optional(&d.notes, crate::domain::text::MAX_DESCRIPTION_CHARS)
+                .map_err(|e| ServiceError::invalid("notes", e))?
+                .unwrap_or_default();
+            let year = chrono::Duration::days(366);
+            if d.on > today + chrono::Duration::days(1)
+                || d.on < m.service_date - year
+                || d.on > m.service_date + year
+            {
+                return Err(ServiceError::invalid(
+                    "delivered_on",
+                    "the delivery date is not in the future and within a year of the date wanted",
+                ));
+            }
+            let quantity: Decimal = read_stored("orders", "quantity", &m.quantity)?;
+            let done = delivered_units(&txn, m.id).await?;
+            let left = quantity - done;
+            let units = d.units.unwrap_or(left);
+            if units <= Decimal::ZERO || units > left || units.scale() > 2 {
+                return Err(ServiceError::invalid(
+                    "units",
+                    format!(
+                        "deliver more than 0 and at most the {} units left, to two decimal places",
+                        left.normalize()
+                    ),
+                ));
+            }
+            let (provider, payable) = match d.provider_urn.as_deref().map(str::trim).filter(|u| !u.is_empty())
+            {
+                None => (None, Money::ZERO),
+                Some(urn) => {
+                    let provider =
+                        catalogue::school_by_urn(&txn, partnership.id, urn).await.map_err(|_| {
+                            ServiceError::invalid(
+                                "provider_urn",
+                                format!("no school in the register has the URN {urn}"),
+                            )
+                        })?;
+                    let rate = entity::provider_rate::Entity::find()
+                        .filter(entity::provider_rate::Column::SchoolId.eq(provider.id))
+                        .filter(entity::provider_rate::Column::ServiceId.eq(m.service_id))
+                        .one(&txn)
+                        .await?
+                        .ok_or_else(|| {
+                            ServiceError::invalid(
+                                "provider_urn",
+                                format!("there is no agreed rate with {} for {}: set one on the providers page first", provider.name, service.name),
+                            )
+                        })?;
+                    (Some(provider.id), traded::line_total(units, Money::from_pence(rate.rate_pence)))
+                }
+            };
+            entity::delivery::ActiveModel {
+                partnership_id: Set(partnership.id),
+                order_id: Set(m.id),
+                delivered_on: Set(d.on),
+                units: Set(units.normalize().to_string()),
+                delivered_by: Set(by.clone()),
+                provider_school_id: Set(provider),
+                payable_pence: Set(to_stored_pence("payable", payable)?),
+                notes: Set(notes),
+                created_by_user_id: Set(user_id),
+                created_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+            if units < left {
+                // Part delivered: the order stays confirmed until the rest is delivered.
+                (OrderState::Confirmed, false)
+            } else {
+                active.delivered_on = Set(Some(d.on));
+                active.delivered_by = Set(Some(by));
+                (OrderState::Delivered, invoicing == Invoicing::OnDelivery)
+            }
         }
         Step::Cancel { reason } => {
             moving(&m, OrderState::Cancelled)?;
@@ -376,6 +471,7 @@ where
             partnership_id: partnership.id,
             user_id,
             action: match next {
+                OrderState::Confirmed if deliver_step => "order.part_delivered",
                 OrderState::Confirmed => "order.confirmed",
                 OrderState::Delivered => "order.delivered",
                 _ => "order.cancelled",

@@ -29,6 +29,7 @@ mod offers;
 mod pages;
 mod payers;
 mod pdf;
+mod providers;
 mod roles;
 mod schemathesis;
 mod statements;

@@ -129,13 +129,70 @@ where
         db,
         partnership,
         delivered.id,
-        Step::Deliver { on: day(2026, 10, 14), by: "Helen Marsh (partnership adviser)".into() },
+        Step::Deliver(orders::Delivery {
+            on: day(2026, 10, 14),
+            by: "Helen Marsh (partnership adviser)".into(),
+            ..Default::default()
+        }),
         None,
         today,
         now,
     )
     .await?;
+    load_demo_provider(db, partnership, adviser, today, now).await?;
     load_demo_event(db, partnership, today, now).await
+}
+
+/// A provider school paid for an SLE's days: a rate agreed with it, an order delivered partly
+/// by its SLE, and October's self-billing statement (made once October is over).
+async fn load_demo_provider<C>(
+    db: &C,
+    partnership: &Partnership,
+    adviser: i64,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
+    use super::super::providers;
+    use crate::domain::money::Money;
+    providers::set_rate(db, partnership, "990012", adviser, Money::from_pence(55_000), None).await?;
+    let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap_or(today);
+    let placed = orders::place(
+        db,
+        partnership,
+        SchoolScope::All,
+        &NewOrder {
+            service_id: adviser,
+            urn: "990010".into(),
+            quantity: Decimal::from(3),
+            service_date: day(2026, 10, 6),
+            po_number: Some("PO-4410".into()),
+            notes: "Support for the new maths lead".into(),
+        },
+        None,
+        now,
+    )
+    .await?;
+    orders::step(db, partnership, placed.id, Step::Confirm { price: None }, None, today, now).await?;
+    for (on, by, units, provider) in [
+        (day(2026, 10, 6), "Priya Shah (SLE, Brookfield)", Decimal::ONE, Some("990012")),
+        (day(2026, 10, 20), "Helen Marsh (partnership adviser)", Decimal::from(2), None),
+    ] {
+        let delivery = orders::Delivery {
+            on,
+            by: by.into(),
+            units: Some(units),
+            provider_urn: provider.map(String::from),
+            notes: String::new(),
+        };
+        orders::step(db, partnership, placed.id, Step::Deliver(delivery), None, today, now).await?;
+    }
+    if today > day(2026, 10, 31) {
+        providers::make_statements(db, partnership, "2026-10", None, today, now).await?;
+    }
+    Ok(())
 }
 
 /// A full course with a waiting list: twelve places, booked by six schools two at a time, and

@@ -83,6 +83,12 @@ struct ConfirmRequest {
 struct DeliverRequest {
     delivered_on: chrono::NaiveDate,
     delivered_by: String,
+    #[serde(default)]
+    units: Option<rust_decimal::Decimal>,
+    #[serde(default)]
+    provider_urn: Option<String>,
+    #[serde(default)]
+    notes: String,
 }
 
 #[derive(serde::Deserialize)]
@@ -129,7 +135,14 @@ async fn deliver_order(
     bytes: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let r: DeliverRequest = body(&bytes)?;
-    step_order(&state, &caller, &id, orders::Step::Deliver { on: r.delivered_on, by: r.delivered_by }).await
+    let delivery = orders::Delivery {
+        on: r.delivered_on,
+        by: r.delivered_by,
+        units: r.units,
+        provider_urn: r.provider_urn,
+        notes: r.notes,
+    };
+    step_order(&state, &caller, &id, orders::Step::Deliver(delivery)).await
 }
 
 async fn cancel_order(
@@ -302,8 +315,10 @@ pub fn openapi_paths() -> Value {
         },
         "/orders/{id}/confirm": { "post": step("Confirm an order (finance), optionally at another unit price with a reason; invoiced now if the service is invoiced on confirmation", "confirmOrder",
             obj(&[], json!({ "unit_price": { "type": "string", "example": "600.00" }, "reason": { "type": "string", "maxLength": 500 } }))) },
-        "/orders/{id}/deliver": { "post": step("Record an order delivered (finance); invoiced now if the service is invoiced on delivery", "deliverOrder",
-            obj(&["delivered_on", "delivered_by"], json!({ "delivered_on": { "type": "string", "format": "date" }, "delivered_by": { "type": "string", "maxLength": 200 } }))) },
+        "/orders/{id}/deliver": { "post": step("Record a delivery of an order (finance): all of it, or some units (it stays confirmed until the rest is delivered), by a partnership adviser or a person from a provider school (what is owed them at the agreed rate); invoiced when wholly delivered if the service is invoiced on delivery", "deliverOrder",
+            obj(&["delivered_on", "delivered_by"], json!({ "delivered_on": { "type": "string", "format": "date" }, "delivered_by": { "type": "string", "maxLength": 200 },
+                "units": { "type": "number", "minimum": 0, "exclusiveMinimum": true, "maximum": 1000 },
+                "provider_urn": { "type": "string", "nullable": true, "example": "990007" }, "notes": { "type": "string", "maxLength": 2000 } }))) },
         "/orders/{id}/cancel": { "post": step("Cancel an order not yet invoiced (finance)", "cancelOrder",
             obj(&["reason"], json!({ "reason": { "type": "string", "maxLength": 500 } }))) },
         "/services": {

@@ -8,18 +8,22 @@ mod events;
 mod events_api;
 mod orders;
 mod pages;
+mod providers;
+mod providers_api;
 mod school;
 
 /// The JSON API of traded services: the catalogue, orders, events and bookings.
 pub fn api() -> Router<AppState> {
-    api::router().merge(events_api::router())
+    api::router().merge(events_api::router()).merge(providers_api::router())
 }
 
 /// The OpenAPI paths of traded services.
 pub fn openapi_paths() -> serde_json::Value {
     let mut all = api::openapi_paths();
-    if let (Some(map), serde_json::Value::Object(more)) = (all.as_object_mut(), events_api::openapi_paths()) {
-        map.extend(more);
+    for more in [events_api::openapi_paths(), providers_api::openapi_paths()] {
+        if let (Some(map), serde_json::Value::Object(more)) = (all.as_object_mut(), more) {
+            map.extend(more);
+        }
     }
     all
 }
@@ -45,4 +49,12 @@ pub fn router() -> Router<AppState> {
         .route("/events/{id}/book", post(events::book))
         .route("/events/{id}/attendance", post(events::attendance))
         .route("/bookings/{id}/{action}", post(events::place_action))
+        .route("/providers", get(providers::show))
+        .route("/providers/rates", post(providers::set_rate))
+        .route("/providers/statements", post(providers::make_statements))
+        .route("/providers/statements/{id}", get(providers::statement))
+        .route("/providers/statements/{id}/paid", post(providers::mark_paid))
+        .route("/providers/statements/{id}/pdf", get(providers::pdf))
+        .route("/deliveries", get(providers::timesheet))
+        .route("/services/margin", get(providers::margin))
 }

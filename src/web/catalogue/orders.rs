@@ -138,6 +138,8 @@ struct OrderPage {
     reason: String,
     delivered_on: DateInput,
     delivered_by: String,
+    units: String,
+    provider_urn: String,
     cancel_reason: String,
 }
 
@@ -181,6 +183,12 @@ async fn order_page(state: &AppState, user: &PageUser, id: i64) -> Result<OrderP
     }
     facts.push(("Placed", v.placed_at.format("%-d %B %Y at %H:%M").to_string()));
     let finance = user.require(Action::ManageBilling).is_ok();
+    let done = orders::delivered_units(&state.db, id).await?;
+    let delivered_so_far = (!done.is_zero() && done < quantity)
+        .then(|| format!("{} of {} delivered so far", unit.count(done), unit.count(quantity)));
+    if let Some(so_far) = &delivered_so_far {
+        facts.push(("Delivered so far", so_far.clone()));
+    }
     Ok(OrderPage {
         chrome: Chrome::for_user(user, "/services"),
         errors: vec![],
@@ -198,6 +206,8 @@ async fn order_page(state: &AppState, user: &PageUser, id: i64) -> Result<OrderP
         reason: String::new(),
         delivered_on: DateInput::new("delivered_on", "Date delivered", state.clock.today(), ""),
         delivered_by: String::new(),
+        units: String::new(),
+        provider_urn: String::new(),
         cancel_reason: String::new(),
     })
 }
@@ -258,7 +268,31 @@ pub(super) async fn step(
             page.delivered_on = page.delivered_on.typed(&parts);
             page.delivered_by = form.get("delivered_by").to_string();
             let on = date_field("delivered_on", parts, "Date delivered", &mut errors);
-            (Step::Deliver { on: on.unwrap_or_default(), by: page.delivered_by.clone() }, "delivered")
+            page.units = form.get("units").to_string();
+            page.provider_urn = form.get("provider_urn").to_string();
+            let units = match page.units.trim() {
+                "" => None,
+                text => {
+                    match text.parse::<rust_decimal::Decimal>() {
+                        Ok(u) => Some(u),
+                        Err(_) => {
+                            errors.push(FieldError {
+                            field: "units".into(),
+                            message: format!("Enter how many units were delivered, like 1 or 0.5 (you wrote \"{text}\")"),
+                        });
+                            None
+                        }
+                    }
+                }
+            };
+            let delivery = orders::Delivery {
+                on: on.unwrap_or_default(),
+                by: page.delivered_by.clone(),
+                units,
+                provider_urn: Some(page.provider_urn.clone()),
+                notes: form.get("delivery_notes").to_string(),
+            };
+            (Step::Deliver(delivery), "delivered")
         }
         "cancel" => {
             page.cancel_reason = form.get("cancel_reason").to_string();

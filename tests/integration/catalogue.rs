@@ -470,8 +470,8 @@ async fn pages(backend: crate::helpers::Backend) {
                 ("urn", "990003"),
                 ("quantity", "2"),
                 ("po_number", "PO-2231"),
-                ("service_date-day", "8"),
-                ("service_date-month", "12"),
+                ("service_date-day", "18"),
+                ("service_date-month", "11"),
                 ("service_date-year", "2026"),
             ],
         )
@@ -510,8 +510,8 @@ async fn pages(backend: crate::helpers::Backend) {
             &format!("{order_url}/deliver"),
             &[
                 ("csrf_token", &csrf),
-                ("delivered_on-day", "8"),
-                ("delivered_on-month", "12"),
+                ("delivered_on-day", "18"),
+                ("delivered_on-month", "11"),
                 ("delivered_on-year", "2026"),
             ],
         )
@@ -523,8 +523,8 @@ async fn pages(backend: crate::helpers::Backend) {
             &format!("{order_url}/deliver"),
             &[
                 ("csrf_token", &csrf),
-                ("delivered_on-day", "8"),
-                ("delivered_on-month", "12"),
+                ("delivered_on-day", "18"),
+                ("delivered_on-month", "11"),
                 ("delivered_on-year", "2026"),
                 ("delivered_by", "Helen Marsh"),
             ],
@@ -533,8 +533,8 @@ async fn pages(backend: crate::helpers::Backend) {
     assert_eq!(delivered.status, StatusCode::SEE_OTHER, "{}", delivered.text());
     let page = sbm.get(&order_url).await.text();
     assert!(
-        page.contains("Delivered 8 December 2026 by Helen Marsh")
-            || page.contains("8 December 2026 by Helen Marsh"),
+        page.contains("Delivered 18 November 2026 by Helen Marsh")
+            || page.contains("18 November 2026 by Helen Marsh"),
         "{page}"
     );
     let invoice_href =
@@ -549,17 +549,17 @@ async fn pages(backend: crate::helpers::Backend) {
     let (_, free) = books
         .post(
             "/api/v1/orders",
-            json!({ "service_id": adviser, "urn": "990001", "quantity": 1, "service_date": "2026-12-10" }),
+            json!({ "service_id": adviser, "urn": "990001", "quantity": 1, "service_date": "2026-11-25" }),
         )
         .await;
     let free_id = free["id"].as_i64().unwrap();
-    let level = books.get(&format!("/api/v1/services/{adviser}/price?urn=990001&date=2026-12-10")).await;
+    let level = books.get(&format!("/api/v1/services/{adviser}/price?urn=990001&date=2026-11-25")).await;
     if free["free_units"] == "1" {
         books.post(&format!("/api/v1/orders/{free_id}/confirm"), json!({})).await;
         let (_, done) = books
             .post(
                 &format!("/api/v1/orders/{free_id}/deliver"),
-                json!({ "delivered_on": "2026-12-10", "delivered_by": "Helen Marsh" }),
+                json!({ "delivered_on": "2026-11-25", "delivered_by": "Helen Marsh" }),
             )
             .await;
         assert_eq!(done["invoice_id"], serde_json::Value::Null, "{done} {level}");

@@ -69,7 +69,7 @@ async fn school_orders(b: &Browser, base: &SocketAddr, adviser: i64) {
     b.click_link("Services").await;
     click_css(b, &format!("a[href^='/services/{adviser}/order']")).await;
     assert!(b.text().await.contains("1 day still to use"));
-    order(b, "2", "20", "1", "2027", "PO-ADV-3").await;
+    order(b, "2", "20", "11", "2026", "PO-ADV-3").await;
     let page = b.text().await;
     assert!(page.contains("1 day, at no charge") && page.contains("£650.00"), "{page}");
     b.go(base, "/orders").await;
@@ -109,8 +109,8 @@ async fn finance_confirms_and_delivers(b: &Browser, base: &SocketAddr) {
     b.click_button("Confirm the order").await;
     assert!(b.text().await.contains("The order is confirmed"));
     b.fill("delivered_on-day", "20").await;
-    b.fill("delivered_on-month", "1").await;
-    b.fill("delivered_on-year", "2027").await;
+    b.fill("delivered_on-month", "11").await;
+    b.fill("delivered_on-year", "2026").await;
     b.click_button("Record the delivery").await;
     assert!(b.text().await.contains("Say who delivered it"));
     b.accessible("recording a delivery with an error").await;

@@ -789,3 +789,95 @@ pub async fn price_list_for(
         .map(price_list)
         .transpose()
 }
+
+/// How much of one service was bought in a year.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TakeUp {
+    pub service_id: i64,
+    pub service: String,
+    pub category: &'static str,
+    /// Schools that ordered it or booked a place.
+    pub schools: u64,
+    /// Of those, schools that were members when they bought.
+    pub member_schools: u64,
+    /// Orders not cancelled, and places booked (not cancelled or waiting).
+    pub orders: u64,
+    pub places: u64,
+    /// Units ordered and the share of them a membership included.
+    pub units: String,
+    pub included_units: String,
+    /// What it charges before VAT (orders' charged units at their price, places at theirs).
+    pub value: String,
+}
+
+/// Take-up of each service in a membership year: who bought it, how much, and what it is worth.
+pub async fn take_up(
+    db: &impl ConnectionTrait,
+    partnership: &Partnership,
+    year: &str,
+) -> Result<Vec<TakeUp>, ServiceError> {
+    use crate::domain::events::PlaceState;
+    use crate::domain::money::Money;
+    use std::collections::{BTreeSet, HashMap};
+    let span = MembershipYear::parse(partnership.year_kind, year).ok_or_else(|| {
+        ServiceError::invalid("year", format!("\"{year}\" is not a membership year like 2026-27"))
+    })?;
+    let services = list(db, partnership.id).await?;
+    let orders = entity::order::Entity::find()
+        .filter(entity::order::Column::PartnershipId.eq(partnership.id))
+        .filter(entity::order::Column::Year.eq(year))
+        .filter(entity::order::Column::State.ne(traded::OrderState::Cancelled.as_str()))
+        .all(db)
+        .await?;
+    let events: HashMap<i64, i64> = entity::event::Entity::find()
+        .filter(entity::event::Column::PartnershipId.eq(partnership.id))
+        .filter(entity::event::Column::StartsOn.between(span.first_day(), span.last_day()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|e| (e.id, e.service_id))
+        .collect();
+    let held = [PlaceState::Booked, PlaceState::Attended, PlaceState::NoShow].map(|s| s.as_str());
+    let places = entity::event_place::Entity::find()
+        .filter(entity::event_place::Column::EventId.is_in(events.keys().copied().collect::<Vec<_>>()))
+        .filter(entity::event_place::Column::State.is_in(held))
+        .all(db)
+        .await?;
+    let mut out = Vec::new();
+    for s in services {
+        let mine: Vec<&entity::order::Model> = orders.iter().filter(|o| o.service_id == s.id).collect();
+        let my_places: Vec<&entity::event_place::Model> =
+            places.iter().filter(|p| events.get(&p.event_id) == Some(&s.id)).collect();
+        let mut schools: BTreeSet<i64> = mine.iter().map(|o| o.school_id).collect();
+        schools.extend(my_places.iter().map(|p| p.school_id));
+        let members: BTreeSet<i64> = mine.iter().filter(|o| o.level.is_some()).map(|o| o.school_id).collect();
+        let (mut units, mut included, mut value) =
+            (rust_decimal::Decimal::ZERO, rust_decimal::Decimal::ZERO, Money::ZERO);
+        for o in &mine {
+            let q: rust_decimal::Decimal = read_stored("orders", "quantity", &o.quantity)?;
+            let f: rust_decimal::Decimal = read_stored("orders", "free_units", &o.free_units)?;
+            units += q;
+            included += f;
+            value = value + traded::line_total(q - f, Money::from_pence(o.unit_price_pence));
+        }
+        for p in &my_places {
+            value = value + Money::from_pence(p.price_pence);
+        }
+        if mine.is_empty() && my_places.is_empty() {
+            continue;
+        }
+        out.push(TakeUp {
+            service_id: s.id,
+            service: s.name,
+            category: s.category_label,
+            schools: schools.len() as u64,
+            member_schools: members.len() as u64,
+            orders: mine.len() as u64,
+            places: my_places.len() as u64,
+            units: units.normalize().to_string(),
+            included_units: included.normalize().to_string(),
+            value: value.amount().to_string(),
+        });
+    }
+    Ok(out)
+}

@@ -53,6 +53,8 @@ impl Chrome {
         }
         if allows(role, Action::OrderServices) {
             entries.push(("/services", "Services"));
+        } else if allows(role, Action::ViewTotals) {
+            entries.push(("/services/take-up", "Traded services"));
         }
         if allows(role, Action::ManageBilling) {
             entries.push(("/payments", "Payments"));

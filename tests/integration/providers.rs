@@ -284,5 +284,29 @@ async fn pages(backend: crate::helpers::Backend) {
         "{margin}"
     );
     assert_eq!(finance.get("/services/margin?year=2026").await.status, StatusCode::BAD_REQUEST);
+
+    // The board sees the take-up of each service.
+    let take_up = books.get("/api/v1/traded-take-up?year=2026-27").await;
+    let row = take_up["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["service"] == "Adviser day")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (row["schools"].as_u64(), row["orders"].as_u64(), row["units"].as_str()),
+        (Some(1), Some(1), Some("2")),
+        "{take_up}"
+    );
+    let mut board = crate::cards::sign_in(&books.app, "board@demo.test").await;
+    let page = board.get("/services/take-up").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.text().contains("Take-up of traded services, 2026-27") && page.text().contains("Adviser day"),
+        "{}",
+        page.text()
+    );
+    assert!(page.text().contains("href=\"/services/take-up\""), "the board's menu has it");
 }
 on_both_databases!(provider_pages_agree_rates_and_pay_statements, pages);

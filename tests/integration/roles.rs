@@ -353,6 +353,8 @@ fn ledger_routes(ids: &Ids) -> Vec<Route> {
         r("/providers/statements".into(), Page, PageForm(&[("month", "")]), billing.clone()),
         r("/deliveries".into(), Page, Get, billing.clone()),
         r("/services/margin".into(), Page, Get, billing.clone()),
+        r("/services/take-up".into(), Page, Get, vec![ADMIN, FINANCE, BOARD]),
+        r("/api/v1/traded-take-up?year=2026-27".into(), Api, Get, vec![ADMIN, FINANCE, BOARD]),
         r("/api/v1/provider-rates".into(), Api, Get, billing.clone()),
         r("/api/v1/provider-rates".into(), Api, Json("{}"), billing.clone()),
         r("/api/v1/provider-statements".into(), Api, Get, billing.clone()),

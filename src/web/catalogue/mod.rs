@@ -57,4 +57,5 @@ pub fn router() -> Router<AppState> {
         .route("/providers/statements/{id}/pdf", get(providers::pdf))
         .route("/deliveries", get(providers::timesheet))
         .route("/services/margin", get(providers::margin))
+        .route("/services/take-up", get(providers::take_up))
 }

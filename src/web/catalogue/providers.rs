@@ -453,3 +453,76 @@ pub(super) async fn margin(
     };
     Ok(render(&page)?.into_response())
 }
+
+#[derive(Template)]
+#[template(path = "services/take_up.html")]
+struct TakeUpPage {
+    chrome: Chrome,
+    year: String,
+    years: Vec<SelectOption>,
+    area_schools: i64,
+    rows: Vec<crate::services::traded::TakeUp>,
+}
+
+/// Which of this year and last the user may choose, and the one chosen.
+fn year_choice(
+    user: &PageUser,
+    today: NaiveDate,
+    asked: &str,
+) -> Result<(String, Vec<SelectOption>), PageError> {
+    let this = super::pages::this_year(user, today)?;
+    let year = if asked.trim().is_empty() { this.clone() } else { asked.trim().to_string() };
+    let mut years = vec![this];
+    if let Some(prev) = user.partnership.year_kind.year_containing(today).and_then(|y| {
+        crate::domain::partnership::MembershipYear::new(user.partnership.year_kind, y.start_year() - 1)
+    }) {
+        years.push(prev.label());
+    }
+    let options = years.into_iter().map(|y| SelectOption::new(y.clone(), y, Some(&year))).collect();
+    Ok((year, options))
+}
+
+/// The board's view of traded services: how many schools bought each, and what it is worth.
+pub(super) async fn take_up(
+    State(state): State<AppState>,
+    user: PageUser,
+    Query(q): Query<YearQuery>,
+) -> Result<Response, PageError> {
+    user.require(Action::ViewTotals)?;
+    let (year, years) = year_choice(&user, state.clock.today(), &q.year)?;
+    let rows = match crate::services::traded::take_up(&state.db, &user.partnership, &year).await {
+        Ok(r) => r,
+        Err(ServiceError::Invalid(list)) => {
+            return Err(PageError::BadRequest(
+                list.into_iter().map(|f| sentence_case(&f.message)).collect::<Vec<_>>().join(". "),
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let area_schools: i64 = crate::services::register::count_by_phase(
+        &state.db,
+        user.partnership.id,
+        crate::domain::role::SchoolScope::All,
+    )
+    .await?
+    .iter()
+    .map(|(_, n)| *n as i64)
+    .sum();
+    let page = TakeUpPage {
+        chrome: Chrome::for_user(
+            &user,
+            if user.require(Action::OrderServices).is_ok() { "/services" } else { "/services/take-up" },
+        ),
+        year,
+        years,
+        area_schools,
+        rows: rows
+            .into_iter()
+            .map(|r| crate::services::traded::TakeUp {
+                value: Money::parse(&r.value).map(|m| m.to_string()).unwrap_or_default(),
+                ..r
+            })
+            .collect(),
+    };
+    Ok(render(&page)?.into_response())
+}

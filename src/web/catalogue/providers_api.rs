@@ -27,6 +27,7 @@ pub fn router() -> Router<AppState> {
         .route("/provider-statements/{id}/paid", post(mark_paid))
         .route("/deliveries", get(deliveries))
         .route("/traded-margin", get(margin))
+        .route("/traded-take-up", get(take_up))
 }
 
 async fn list_rates(State(state): State<AppState>, caller: ApiUser) -> Result<Json<Value>, ApiError> {
@@ -160,6 +161,16 @@ async fn margin(
     Ok(Json(json!({ "year": q.year, "by_service": by_service, "by_provider": by_provider })))
 }
 
+async fn take_up(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    Query(q): Query<MonthQuery>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Action::ViewTotals)?;
+    let rows = crate::services::traded::take_up(&state.db, &caller.partnership, &q.year).await?;
+    Ok(Json(json!({ "year": q.year, "services": rows })))
+}
+
 /// The paths of provider payments, timesheets and margin.
 pub fn openapi_paths() -> Value {
     let money = || json!({ "type": "string", "example": "550.00" });
@@ -221,6 +232,12 @@ pub fn openapi_paths() -> Value {
         "/deliveries": { "get": Op { summary: "A month's deliveries (a timesheet), for one person when named", id: "listDeliveries",
             parameters: vec![month(true), query_param("person", json!({ "type": "string" }), false, "Who delivered")], body: None,
             ok: (200, "The deliveries", json_content(obj(&["deliveries"], json!({ "deliveries": array_of(line) })))), errors: READ_QUERY }.build() },
+        "/traded-take-up": { "get": Op { summary: "Take-up of each traded service in a membership year: schools, members among them, orders, places, units and value (board, finance, admin)", id: "tradedTakeUp",
+            parameters: vec![query_param("year", json!({ "type": "string", "example": "2026-27" }), true, "The membership year")], body: None,
+            ok: (200, "Take-up by service", json_content(obj(&["services"], json!({ "year": { "type": "string" }, "services": array_of(obj(&["service", "schools", "orders"], json!({
+                "service_id": { "type": "integer" }, "service": { "type": "string" }, "category": { "type": "string" }, "schools": { "type": "integer" },
+                "member_schools": { "type": "integer" }, "orders": { "type": "integer" }, "places": { "type": "integer" }, "units": { "type": "string" },
+                "included_units": { "type": "string" }, "value": { "type": "string" } }))) })))), errors: READ_QUERY }.build() },
         "/traded-margin": { "get": Op { summary: "Income, cost and margin of deliveries in a membership year, by service and by provider", id: "tradedMargin",
             parameters: vec![query_param("year", json!({ "type": "string", "example": "2026-27" }), true, "The membership year")], body: None,
             ok: (200, "The margin", json_content(obj(&["by_service", "by_provider"], json!({ "year": { "type": "string" },

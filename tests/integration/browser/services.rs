@@ -153,9 +153,21 @@ async fn school_sees_the_invoice(b: &Browser, base: &SocketAddr) {
     b.go(base, "/").await;
     b.click_button("Sign out").await;
     sign_in(b, base, "finance@demo.test", "demo-finance-2025").await;
-    for path in
-        ["/services", "/services/new", "/services/1", "/services/1/prices/2026-27", "/orders", "/orders/1"]
-    {
+    for path in [
+        "/services",
+        "/services/new",
+        "/services/1",
+        "/services/1/prices/2026-27",
+        "/orders",
+        "/orders/1",
+        "/events",
+        "/events/new",
+        "/events/1",
+        "/providers",
+        "/deliveries",
+        "/services/margin",
+        "/services/take-up",
+    ] {
         b.go(base, path).await;
         too_wide.extend(b.fits_the_width(path).await);
         b.accessible(&format!("{path} at 390 px")).await;

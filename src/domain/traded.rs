@@ -190,18 +190,26 @@ impl Invoicing {
 pub enum OrderState {
     Requested,
     Confirmed,
+    /// Confirmed with its date agreed.
+    Scheduled,
     Delivered,
     Cancelled,
 }
 
 impl OrderState {
-    pub const ALL: [OrderState; 4] =
-        [OrderState::Requested, OrderState::Confirmed, OrderState::Delivered, OrderState::Cancelled];
+    pub const ALL: [OrderState; 5] = [
+        OrderState::Requested,
+        OrderState::Confirmed,
+        OrderState::Scheduled,
+        OrderState::Delivered,
+        OrderState::Cancelled,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             OrderState::Requested => "requested",
             OrderState::Confirmed => "confirmed",
+            OrderState::Scheduled => "scheduled",
             OrderState::Delivered => "delivered",
             OrderState::Cancelled => "cancelled",
         }
@@ -215,19 +223,23 @@ impl OrderState {
         match self {
             OrderState::Requested => "Requested",
             OrderState::Confirmed => "Confirmed",
+            OrderState::Scheduled => "Scheduled",
             OrderState::Delivered => "Delivered",
             OrderState::Cancelled => "Cancelled",
         }
     }
 
-    /// Whether the order may move to `next`: requested, then confirmed, then delivered;
-    /// cancelled from anything not yet delivered. (An invoiced order is cancelled by crediting
-    /// its invoice, which the service checks.)
+    /// Whether the order may move to `next`: requested, then confirmed, then scheduled (and
+    /// rescheduled) or straight to delivered; cancelled from anything not yet delivered. (An
+    /// invoiced order is cancelled by crediting its invoice, which the service checks.)
     pub fn may_become(self, next: OrderState) -> bool {
         use OrderState::*;
         matches!(
             (self, next),
-            (Requested, Confirmed) | (Confirmed, Delivered) | (Requested | Confirmed, Cancelled)
+            (Requested, Confirmed)
+                | (Confirmed | Scheduled, Scheduled)
+                | (Confirmed | Scheduled, Delivered)
+                | (Requested | Confirmed | Scheduled, Cancelled)
         )
     }
 }
@@ -371,6 +383,16 @@ mod tests {
             "two thirds of a day"
         );
         assert_eq!(delivery_income(dec!(3), dec!(3), dec!(1), price), Money::from_pence(130_000));
+    }
+
+    #[test]
+    fn orders_move_in_order() {
+        use OrderState::*;
+        assert!(Requested.may_become(Confirmed) && !Requested.may_become(Scheduled));
+        assert!(Confirmed.may_become(Scheduled) && Scheduled.may_become(Scheduled), "rescheduled");
+        assert!(Scheduled.may_become(Delivered) && Confirmed.may_become(Delivered));
+        assert!(Scheduled.may_become(Cancelled) && !Delivered.may_become(Cancelled));
+        assert!(!Cancelled.may_become(Confirmed) && !Delivered.may_become(Scheduled));
     }
 
     #[test]

@@ -310,6 +310,10 @@ pub enum Step {
     /// A delivery of `units` (all that is left when none are given) by a person, from a
     /// provider school when the partnership buys their time.
     Deliver(Delivery),
+    /// The date agreed with the school (in the same membership year, so the price stands).
+    Schedule {
+        on: NaiveDate,
+    },
     Cancel {
         reason: String,
     },
@@ -429,13 +433,28 @@ where
             .insert(&txn)
             .await?;
             if units < left {
-                // Part delivered: the order stays confirmed until the rest is delivered.
-                (OrderState::Confirmed, false)
+                // Part delivered: the order stays as it is until the rest is delivered.
+                (OrderState::parse(&m.state).unwrap_or(OrderState::Confirmed), false)
             } else {
                 active.delivered_on = Set(Some(d.on));
                 active.delivered_by = Set(Some(by));
                 (OrderState::Delivered, invoicing == Invoicing::OnDelivery)
             }
+        }
+        Step::Schedule { on } => {
+            moving(&m, OrderState::Scheduled)?;
+            let year = partnership.year_kind.year_containing(on).map(|y| y.label());
+            if year.as_deref() != Some(m.year.as_str()) {
+                return Err(ServiceError::invalid(
+                    "date",
+                    format!(
+                        "the order is priced for {}: a date in another year needs that year's price, so cancel it and order again",
+                        m.year
+                    ),
+                ));
+            }
+            active.service_date = Set(on);
+            (OrderState::Scheduled, false)
         }
         Step::Cancel { reason } => {
             moving(&m, OrderState::Cancelled)?;
@@ -471,8 +490,9 @@ where
             partnership_id: partnership.id,
             user_id,
             action: match next {
-                OrderState::Confirmed if deliver_step => "order.part_delivered",
+                OrderState::Confirmed | OrderState::Scheduled if deliver_step => "order.part_delivered",
                 OrderState::Confirmed => "order.confirmed",
+                OrderState::Scheduled => "order.scheduled",
                 OrderState::Delivered => "order.delivered",
                 _ => "order.cancelled",
             },

@@ -641,3 +641,68 @@ async fn monthly(backend: crate::helpers::Backend) {
     books.check().await;
 }
 on_both_databases!(services_invoiced_monthly_in_arrears_are_invoiced_once_per_payer_and_month, monthly);
+
+async fn scheduling(backend: crate::helpers::Backend) {
+    let mut books = Books::new(backend).await;
+    books.app = books.app.on_day(chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap());
+    let review = books.get("/api/v1/services").await["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "Peer review")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let (_, order) = books
+        .post(
+            "/api/v1/orders",
+            json!({ "service_id": review, "urn": "990003", "quantity": 2, "service_date": "2027-03-01" }),
+        )
+        .await;
+    let id = order["id"].as_i64().unwrap();
+    let (status, early) =
+        books.post(&format!("/api/v1/orders/{id}/schedule"), json!({ "date": "2027-03-10" })).await;
+    assert_eq!(status, StatusCode::CONFLICT, "a requested order is confirmed first: {early}");
+    books.post(&format!("/api/v1/orders/{id}/confirm"), json!({})).await;
+    let (status, other_year) =
+        books.post(&format!("/api/v1/orders/{id}/schedule"), json!({ "date": "2027-09-10" })).await;
+    assert_eq!(
+        (status, other_year["error"]["fields"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("date")),
+        "{other_year}"
+    );
+    let (status, scheduled) =
+        books.post(&format!("/api/v1/orders/{id}/schedule"), json!({ "date": "2026-11-16" })).await;
+    assert_eq!(
+        (status, scheduled["state"].as_str(), scheduled["service_date"].as_str()),
+        (StatusCode::OK, Some("scheduled"), Some("2026-11-16")),
+        "{scheduled}"
+    );
+    let (_, again) =
+        books.post(&format!("/api/v1/orders/{id}/schedule"), json!({ "date": "2026-11-17" })).await;
+    assert_eq!(again["service_date"], "2026-11-17", "rescheduled");
+    let (_, part) = books
+        .post(
+            &format!("/api/v1/orders/{id}/deliver"),
+            json!({ "delivered_on": "2026-11-17", "delivered_by": "Review team", "units": 1 }),
+        )
+        .await;
+    assert_eq!(part["state"], "scheduled", "part delivered stays scheduled: {part}");
+    let mut finance = crate::cards::sign_in(&books.app, "finance@demo.test").await;
+    let page = finance.get(&format!("/orders/{id}")).await.text();
+    assert!(
+        page.contains("Date agreed")
+            && page.contains("Scheduled")
+            && page.contains("1 review of 2 reviews delivered so far"),
+        "{page}"
+    );
+    let (_, rest) = books
+        .post(
+            &format!("/api/v1/orders/{id}/deliver"),
+            json!({ "delivered_on": "2026-11-18", "delivered_by": "Review team" }),
+        )
+        .await;
+    assert_eq!(rest["state"], "delivered");
+    assert!(rest["invoice_id"].is_i64(), "invoiced on delivery: {rest}");
+}
+on_both_databases!(a_confirmed_order_is_scheduled_and_delivered_in_parts, scheduling);

@@ -28,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/orders/{id}/confirm", axum::routing::post(confirm_order))
         .route("/orders/{id}/deliver", axum::routing::post(deliver_order))
         .route("/orders/{id}/cancel", axum::routing::post(cancel_order))
+        .route("/orders/{id}/schedule", axum::routing::post(schedule_order))
 }
 
 /// Finance orders for any school; a business manager for their own schools.
@@ -93,6 +94,23 @@ struct DeliverRequest {
 
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
+struct ScheduleRequest {
+    date: chrono::NaiveDate,
+}
+
+async fn schedule_order(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    Path(id): Path<String>,
+    bytes: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Action::ManageBilling)?;
+    let r: ScheduleRequest = body(&bytes)?;
+    step_order(&state, &caller, &id, orders::Step::Schedule { on: r.date }).await
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 struct CancelRequest {
     reason: String,
 }
@@ -118,6 +136,7 @@ async fn confirm_order(
     Path(id): Path<String>,
     bytes: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
+    caller.require(Action::ManageBilling)?;
     let r: ConfirmRequest = body(&bytes)?;
     let price = match (r.unit_price, r.reason) {
         (None, _) => None,
@@ -134,6 +153,7 @@ async fn deliver_order(
     Path(id): Path<String>,
     bytes: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
+    caller.require(Action::ManageBilling)?;
     let r: DeliverRequest = body(&bytes)?;
     let delivery = orders::Delivery {
         on: r.delivered_on,
@@ -151,6 +171,7 @@ async fn cancel_order(
     Path(id): Path<String>,
     bytes: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
+    caller.require(Action::ManageBilling)?;
     let r: CancelRequest = body(&bytes)?;
     step_order(&state, &caller, &id, orders::Step::Cancel { reason: r.reason }).await
 }
@@ -280,7 +301,7 @@ pub fn openapi_paths() -> Value {
             "why",
         ],
         json!({ "id": { "type": "integer" }, "service_id": { "type": "integer" }, "school_id": { "type": "integer" },
-                "state": { "type": "string", "enum": ["requested", "confirmed", "delivered", "cancelled"] },
+                "state": { "type": "string", "enum": crate::domain::traded::OrderState::ALL.map(|s| s.as_str()) },
                 "quantity": { "type": "string" }, "free_units": { "type": "string" },
                 "service_date": { "type": "string", "format": "date" }, "unit_price": { "type": "string" }, "why": { "type": "string" },
                 "po_number": { "type": "string", "nullable": true }, "notes": { "type": "string" },
@@ -319,6 +340,8 @@ pub fn openapi_paths() -> Value {
             obj(&["delivered_on", "delivered_by"], json!({ "delivered_on": { "type": "string", "format": "date" }, "delivered_by": { "type": "string", "maxLength": 200 },
                 "units": { "type": "number", "minimum": 0, "exclusiveMinimum": true, "maximum": 1000 },
                 "provider_urn": { "type": "string", "nullable": true, "example": "990007" }, "notes": { "type": "string", "maxLength": 2000 } }))) },
+        "/orders/{id}/schedule": { "post": step("Schedule a confirmed order on the date agreed with the school (finance); the date stays in the order's membership year", "scheduleOrder",
+            obj(&["date"], json!({ "date": { "type": "string", "format": "date" } }))) },
         "/orders/{id}/cancel": { "post": step("Cancel an order not yet invoiced (finance)", "cancelOrder",
             obj(&["reason"], json!({ "reason": { "type": "string", "maxLength": 500 } }))) },
         "/services": {

@@ -26,6 +26,7 @@ fn tag(state: OrderState) -> &'static str {
     match state {
         OrderState::Requested => "govuk-tag--blue",
         OrderState::Confirmed => "govuk-tag--yellow",
+        OrderState::Scheduled => "govuk-tag--turquoise",
         OrderState::Delivered => "govuk-tag--green",
         OrderState::Cancelled => "govuk-tag--grey",
     }
@@ -132,10 +133,12 @@ struct OrderPage {
     facts: Vec<(&'static str, String)>,
     invoice_id: Option<i64>,
     may_confirm: bool,
+    may_schedule: bool,
     may_deliver: bool,
     may_cancel: bool,
     unit_price: String,
     reason: String,
+    scheduled_on: DateInput,
     delivered_on: DateInput,
     delivered_by: String,
     units: String,
@@ -160,7 +163,10 @@ async fn order_page(state: &AppState, user: &PageUser, id: i64) -> Result<OrderP
     let mut facts = vec![
         ("School", format!("{} (URN {})", v.school, v.urn)),
         ("Service", v.service.clone()),
-        ("Date wanted", v.service_date.format("%-d %B %Y").to_string()),
+        (
+            if s == OrderState::Scheduled { "Date agreed" } else { "Date wanted" },
+            v.service_date.format("%-d %B %Y").to_string(),
+        ),
         ("Quantity", unit.count(quantity)),
     ];
     if !free.is_zero() {
@@ -200,10 +206,12 @@ async fn order_page(state: &AppState, user: &PageUser, id: i64) -> Result<OrderP
         facts,
         invoice_id: v.invoice_id,
         may_confirm: finance && s.may_become(OrderState::Confirmed),
+        may_schedule: finance && s.may_become(OrderState::Scheduled),
         may_deliver: finance && s.may_become(OrderState::Delivered),
         may_cancel: finance && s.may_become(OrderState::Cancelled) && v.invoice_id.is_none(),
         unit_price: String::new(),
         reason: String::new(),
+        scheduled_on: DateInput::new("scheduled_on", "Date agreed", v.service_date, ""),
         delivered_on: DateInput::new("delivered_on", "Date delivered", state.clock.today(), ""),
         delivered_by: String::new(),
         units: String::new(),
@@ -223,6 +231,7 @@ pub(super) async fn show(
     page.notice = match q.done.as_str() {
         "placed" => Some("The order is placed. The partnership's finance team will confirm it.".into()),
         "confirmed" => Some("The order is confirmed.".into()),
+        "scheduled" => Some("The order is scheduled on the date agreed.".into()),
         "delivered" => Some("The delivery is recorded.".into()),
         "cancelled" => Some("The order is cancelled.".into()),
         _ => None,
@@ -294,6 +303,16 @@ pub(super) async fn step(
             };
             (Step::Deliver(delivery), "delivered")
         }
+        "schedule" => {
+            let parts = DateParts::of(
+                form.get("scheduled_on-day"),
+                form.get("scheduled_on-month"),
+                form.get("scheduled_on-year"),
+            );
+            page.scheduled_on = page.scheduled_on.typed(&parts);
+            let on = date_field("scheduled_on", parts, "Date agreed", &mut errors);
+            (Step::Schedule { on: on.unwrap_or_default() }, "scheduled")
+        }
         "cancel" => {
             page.cancel_reason = form.get("cancel_reason").to_string();
             (Step::Cancel { reason: page.cancel_reason.clone() }, "cancelled")
@@ -315,6 +334,7 @@ pub(super) async fn step(
                 .map(|f| FieldError {
                     field: match f.field.as_str() {
                         "reason" if action == "cancel" => "cancel_reason".into(),
+                        "date" => "scheduled_on".into(),
                         other => other.to_string(),
                     },
                     message: sentence_case(&f.message),

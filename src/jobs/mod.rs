@@ -207,7 +207,7 @@ pub async fn run(
                 let plural =
                     |n: usize, one: &str| if n == 1 { format!("1 {one}") } else { format!("{n} {one}s") };
                 format!(
-                    "Raised {} for {} delivered before this month.",
+                    "Raised {} for {} delivered before this month (orders, and places on courses).",
                     plural(d.invoices, "invoice"),
                     plural(d.orders, "order")
                 )

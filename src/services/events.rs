@@ -57,7 +57,16 @@ pub struct NewEvent {
     pub sessions: Vec<NewSession>,
     #[serde(default)]
     pub cancellation_policy: CancellationPolicy,
+    /// "per_booking" (the default: booked places are invoiced at once) or "monthly" (each
+    /// school's places and fees are invoiced after the month of the event).
+    #[serde(default)]
+    pub invoicing: Option<String>,
 }
+
+/// Booked places invoiced at once.
+pub const PER_BOOKING: &str = "per_booking";
+/// Places and fees invoiced per school after the month of the event.
+pub const MONTHLY: &str = "monthly";
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SessionView {
@@ -85,6 +94,7 @@ pub struct EventView {
     pub ends_on: NaiveDate,
     pub cancellation_policy: CancellationPolicy,
     pub cancellation_policy_in_words: String,
+    pub invoicing: String,
     pub sessions: Vec<SessionView>,
 }
 
@@ -174,6 +184,17 @@ where
     if let Err(e) = new.cancellation_policy.check() {
         problem("cancellation_policy", e.to_string());
     }
+    let invoicing = match new.invoicing.as_deref().map(str::trim) {
+        None | Some("") | Some(PER_BOOKING) => PER_BOOKING,
+        Some(MONTHLY) => MONTHLY,
+        Some(other) => {
+            problem(
+                "invoicing",
+                format!("\"{other}\" is not how places are invoiced: per_booking or monthly"),
+            );
+            PER_BOOKING
+        }
+    };
     if new.sessions.is_empty() || new.sessions.len() > 30 {
         problem("sessions", "give 1 to 30 sessions".into());
     }
@@ -247,7 +268,7 @@ where
         starts_on: Set(starts_on),
         ends_on: Set(ends_on),
         policy: Set(serde_json::to_string(&new.cancellation_policy).unwrap_or_else(|_| "{}".into())),
-        invoicing: Set("per_booking".into()),
+        invoicing: Set(invoicing.into()),
         created_at: Set(now),
         ..Default::default()
     }
@@ -322,6 +343,7 @@ async fn view(db: &impl ConnectionTrait, m: event::Model) -> Result<EventView, S
         starts_on: m.starts_on,
         ends_on: m.ends_on,
         cancellation_policy_in_words: policy.describe(),
+        invoicing: m.invoicing.clone(),
         cancellation_policy: policy,
         sessions: sessions
             .into_iter()
@@ -570,7 +592,9 @@ where
     let booked_places: Vec<event_place::Model> =
         made.iter().filter(|p| p.state == PlaceState::Booked.as_str()).cloned().collect();
     let e_now = found(&txn, partnership.id, event_id).await?;
-    invoice_places(&txn, partnership, &e_now, &booked_places, today, now).await?;
+    if e_now.invoicing != MONTHLY {
+        invoice_places(&txn, partnership, &e_now, &booked_places, today, now).await?;
+    }
     audit::record(
         &txn,
         audit::Event {
@@ -859,7 +883,9 @@ where
             .one(&txn)
             .await?
             .ok_or_else(|| ServiceError::NotFound(format!("booking {id}")))?;
-        invoice_places(&txn, partnership, &e, &[booked], today, now).await?;
+        if e.invoicing != MONTHLY {
+            invoice_places(&txn, partnership, &e, &[booked], today, now).await?;
+        }
     } else if !offer_next(&txn, e.id).await? {
         give_back_place(&txn, e.id).await?;
     }
@@ -1043,4 +1069,127 @@ where
     txn.commit().await?;
     let ids: Vec<i64> = attended.iter().chain(no_show).copied().collect();
     places_by_id(db, &ids).await
+}
+
+/// A payer's month of a course: the places charged, and the cancellation fees.
+type PlacesAndFees = (Vec<event_place::Model>, Vec<event_place::Model>);
+
+/// Invoices the places and cancellation fees of courses invoiced monthly that started before
+/// the month `today` is in: one invoice per payer per month of the course's start. Each place
+/// and fee is invoiced once (its invoice is set in the same transaction).
+pub async fn invoice_month<C>(
+    db: &C,
+    partnership: &Partnership,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<crate::services::orders::MonthlyInvoicing, ServiceError>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
+    use chrono::Datelike;
+    let month_start = today.with_day(1).unwrap_or(today);
+    let monthly: Vec<event::Model> = event::Entity::find()
+        .filter(event::Column::PartnershipId.eq(partnership.id))
+        .filter(event::Column::Invoicing.eq(MONTHLY))
+        .filter(event::Column::StartsOn.lt(month_start))
+        .all(db)
+        .await?;
+    let mut done = crate::services::orders::MonthlyInvoicing::default();
+    if monthly.is_empty() {
+        return Ok(done);
+    }
+    let held = [PlaceState::Booked, PlaceState::Attended, PlaceState::NoShow].map(|s| s.as_str());
+    let ids: Vec<i64> = monthly.iter().map(|e| e.id).collect();
+    let places = event_place::Entity::find()
+        .filter(event_place::Column::EventId.is_in(ids))
+        .filter(event_place::Column::InvoiceId.is_null())
+        .order_by_asc(event_place::Column::Id)
+        .all(db)
+        .await?;
+    // (payer, year, month) -> places charged, fees charged.
+    let mut groups: std::collections::BTreeMap<(i64, i32, u32), PlacesAndFees> = Default::default();
+    for p in places {
+        let Some(e) = monthly.iter().find(|e| e.id == p.event_id) else { continue };
+        let key = (p.payer_id, e.starts_on.year(), e.starts_on.month());
+        if held.contains(&p.state.as_str()) && p.price_pence > 0 {
+            groups.entry(key).or_default().0.push(p);
+        } else if p.state == PlaceState::Cancelled.as_str()
+            && p.fee_pence.unwrap_or(0) > 0
+            && p.charge_invoice_id.is_none()
+        {
+            groups.entry(key).or_default().1.push(p);
+        }
+    }
+    for ((payer_id, year, month), (charged, fees)) in groups {
+        let start = NaiveDate::from_ymd_opt(year, month, 1).unwrap_or(month_start);
+        let end =
+            start.checked_add_months(chrono::Months::new(1)).and_then(|d| d.pred_opt()).unwrap_or(start);
+        let txn = begin_write(db).await?;
+        crate::services::ledger::lock_payers(&txn, partnership.id, &[payer_id]).await?;
+        let mut lines = Vec::new();
+        let mut marks = Vec::new();
+        let mut first = None;
+        for (p, what, kind) in charged
+            .iter()
+            .map(|p| (p, "a place", "event_place"))
+            .chain(fees.iter().map(|p| (p, "cancellation fee", "event_fee")))
+        {
+            // Another run may have invoiced it since it was read.
+            let now_row = event_place::Entity::find_by_id(p.id).one(&txn).await?;
+            if now_row.as_ref().is_none_or(|r| r.invoice_id.is_some() || r.charge_invoice_id.is_some()) {
+                continue;
+            }
+            let e = monthly
+                .iter()
+                .find(|e| e.id == p.event_id)
+                .ok_or_else(|| ServiceError::NotFound("event".into()))?;
+            let service = catalogue::get(&txn, partnership.id, e.service_id).await?;
+            let vat: VatRate = super::read_stored("services", "vat_rate", service.vat_rate)?;
+            let school_name =
+                school::Entity::find_by_id(p.school_id).one(&txn).await?.map(|s| s.name).unwrap_or_default();
+            let amount = if kind == "event_fee" {
+                Money::from_pence(p.fee_pence.unwrap_or(0))
+            } else {
+                Money::from_pence(p.price_pence)
+            };
+            first.get_or_insert(p.id);
+            marks.push((p.id, kind));
+            lines.push(place_line(e, p, vat, &school_name, amount, what, kind));
+        }
+        let Some(first) = first else { continue };
+        let payer = payers::get(&txn, partnership.id, payer_id).await?;
+        let made = raise(
+            &txn,
+            partnership,
+            Raise {
+                payer,
+                source_key: format!("events-month:{payer_id}:{year:04}-{month:02}:{first}"),
+                year: partnership.year_kind.year_containing(start).map(|y| y.label()).unwrap_or_default(),
+                period: format!("courses, {}", start.format("%B %Y")),
+                period_start: start,
+                period_end: end,
+                po_number: charged.first().and_then(|p| p.po_number.clone()),
+                lines,
+            },
+            today,
+            now,
+        )
+        .await?;
+        for (id, kind) in &marks {
+            let column = if *kind == "event_fee" {
+                event_place::Column::ChargeInvoiceId
+            } else {
+                event_place::Column::InvoiceId
+            };
+            event_place::Entity::update_many()
+                .col_expr(column, Expr::value(Some(made.id)))
+                .filter(event_place::Column::Id.eq(*id))
+                .exec(&txn)
+                .await?;
+        }
+        txn.commit().await?;
+        done.invoices += 1;
+        done.orders += marks.len();
+    }
+    Ok(done)
 }

@@ -633,7 +633,7 @@ where
         .all(db)
         .await?;
     if monthly.is_empty() {
-        return Ok(MonthlyInvoicing::default());
+        return crate::services::events::invoice_month(db, partnership, today, now).await;
     }
     let due = order::Entity::find()
         .filter(order::Column::PartnershipId.eq(partnership.id))
@@ -654,7 +654,7 @@ where
             groups.entry((m.payer_id, on.year(), on.month())).or_default().push(m);
         }
     }
-    let mut done = MonthlyInvoicing::default();
+    let mut done = crate::services::events::invoice_month(db, partnership, today, now).await?;
     for ((payer_id, year, month), list) in groups {
         let start = NaiveDate::from_ymd_opt(year, month, 1).unwrap_or(month_start);
         let end =
@@ -685,7 +685,9 @@ where
             partnership,
             Raise {
                 payer,
-                source_key: format!("traded-month:{payer_id}:{year:04}-{month:02}"),
+                // The first order makes the key unique: a delivery recorded late for the month
+                // is invoiced by a later run under its own key.
+                source_key: format!("traded-month:{payer_id}:{year:04}-{month:02}:{}", still[0].id),
                 year: partnership.year_kind.year_containing(start).map(|y| y.label()).unwrap_or_default(),
                 period: format!("traded services, {}", start.format("%B %Y")),
                 period_start: start,

@@ -621,7 +621,7 @@ async fn monthly(backend: crate::helpers::Backend) {
     };
     // On 1 November: October's deliveries, one invoice per payer; November's wait.
     let first = run(at(2026, 11, 1)).await;
-    assert!(first.summary.contains("Raised 2 invoices for 3 orders"), "{}", first.summary);
+    assert!(first.summary.contains("Raised 2 invoices for 3 orders delivered"), "{}", first.summary);
     let listed = books.get("/api/v1/orders").await["orders"].as_array().unwrap().clone();
     let invoice_of = |id: i64| listed.iter().find(|o| o["id"] == id).unwrap()["invoice_id"].clone();
     assert_eq!(invoice_of(ids[0]), invoice_of(ids[1]), "one invoice for the school's October");
@@ -635,9 +635,9 @@ async fn monthly(backend: crate::helpers::Backend) {
     assert_eq!(october["period_end"], "2026-10-31");
     // Run again: nothing twice.
     let again = run(at(2026, 11, 1)).await;
-    assert!(again.summary.contains("Raised 0 invoices for 0 orders"), "{}", again.summary);
+    assert!(again.summary.contains("Raised 0 invoices for 0 orders delivered"), "{}", again.summary);
     let december = run(at(2026, 12, 1)).await;
-    assert!(december.summary.contains("Raised 1 invoice for 1 order"), "{}", december.summary);
+    assert!(december.summary.contains("Raised 1 invoice for 1 order delivered"), "{}", december.summary);
     books.check().await;
 }
 on_both_databases!(services_invoiced_monthly_in_arrears_are_invoiced_once_per_payer_and_month, monthly);

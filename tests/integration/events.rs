@@ -481,3 +481,83 @@ async fn pages(backend: crate::helpers::Backend) {
     assert_eq!(wyn_now["state"], "attended");
 }
 on_both_databases!(courses_are_set_up_booked_and_registered_on_the_pages, pages);
+
+async fn monthly(backend: crate::helpers::Backend) {
+    use partnership_billing::jobs::{self, Job, JobContext, Trigger};
+    let mut books = Books::new(backend).await;
+    books.app = books.app.on_day(day(2026, 11, 30));
+    let course = service(&books, "CPD course place").await;
+    let mut new = event(course, "Writing moderation", 10, "2026-12-13", "2026-12-06", None);
+    new["invoicing"] = json!("monthly");
+    let (status, made) = books.post("/api/v1/events", new).await;
+    assert_eq!((status, made["invoicing"].as_str()), (StatusCode::CREATED, Some("monthly")), "{made}");
+    let id = made["id"].as_i64().unwrap();
+    let (status, bad) = books
+        .post("/api/v1/events", json!({ "service_id": course, "title": "X", "venue": "Hall", "capacity": 5, "booking_deadline": "2026-12-07",
+            "sessions": [{ "date": "2026-12-14", "starts_at": "09:00", "ends_at": "10:00" }], "invoicing": "weekly" }))
+        .await;
+    assert_eq!(
+        (status, bad["error"]["fields"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invoicing"))
+    );
+    let (_, booked) = books
+        .post(
+            &format!("/api/v1/events/{id}/bookings"),
+            json!({ "urn": "990003", "delegates": ["Ann Lee", "Bo Chan", "Cy Dean"], "po_number": "PO-M" }),
+        )
+        .await;
+    let places = booked["places"].as_array().unwrap().clone();
+    assert!(places.iter().all(|p| p["invoice_id"].is_null()), "invoiced after the month: {booked}");
+    // Cancelled with 13 days' notice: the whole price is a fee, charged with the month.
+    let (_, cancelled) = books.post(&format!("/api/v1/bookings/{}/cancel", places[0]["id"]), json!({})).await;
+    assert_eq!(
+        (cancelled["fee"].as_str(), cancelled["credit_note_id"].as_i64()),
+        (Some("120.00"), None),
+        "{cancelled}"
+    );
+    let p = partnership_billing::services::partnerships::list(&books.app.db).await.unwrap().remove(0);
+    let ctx = JobContext {
+        db: books.app.db.clone(),
+        mailer: books.app.state.settings.mailer.clone(),
+        payments: books.app.state.settings.payments.clone(),
+        public_url: "https://billing.example".into(),
+        instance: "test".into(),
+    };
+    let run = |y, m, d| {
+        let (ctx, p) = (ctx.clone(), p.clone());
+        let now = day(y, m, d).and_hms_opt(5, 0, 0).unwrap().and_utc();
+        async move {
+            jobs::run(&ctx, Job::TradedInvoicing, &p, now.date_naive(), now, Trigger::CommandLine, None)
+                .await
+                .unwrap()
+        }
+    };
+    let early = run(2026, 12, 20).await;
+    assert!(early.summary.contains("Raised 0 invoices"), "December is not over: {}", early.summary);
+    let january = run(2027, 1, 1).await;
+    assert!(january.summary.contains("Raised 1 invoice for 3 orders"), "{}", january.summary);
+    let shown = books.get(&format!("/api/v1/events/{id}")).await;
+    let invoice_id = shown["places"][1]["invoice_id"].as_i64().expect("invoiced");
+    let fee =
+        shown["places"].as_array().unwrap().iter().find(|p| p["id"] == places[0]["id"]).unwrap().clone();
+    assert_eq!(
+        fee["charge_invoice_id"].as_i64(),
+        Some(invoice_id),
+        "the fee is on the same invoice: {shown}"
+    );
+    let invoice = books.invoice(invoice_id).await;
+    assert_eq!(invoice["totals"]["net"], "360.00", "two places and one fee: {invoice}");
+    assert_eq!(invoice["po_number"], "PO-M");
+    assert!(
+        invoice["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["description"].as_str().unwrap().contains("cancellation fee for Ann Lee")),
+        "{invoice}"
+    );
+    let again = run(2027, 1, 1).await;
+    assert!(again.summary.contains("Raised 0 invoices"), "{}", again.summary);
+    books.check().await;
+}
+on_both_databases!(courses_invoiced_monthly_charge_places_and_fees_once, monthly);

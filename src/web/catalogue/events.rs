@@ -121,6 +121,7 @@ struct NewEventPage {
     notice_days: String,
     late_percent: String,
     no_show: String,
+    monthly: bool,
 }
 
 const SESSION_ROWS: usize = 3;
@@ -162,6 +163,7 @@ async fn new_event_page(state: &AppState, user: &PageUser, chosen: &str) -> Resu
         notice_days: "14".into(),
         late_percent: "100".into(),
         no_show: String::new(),
+        monthly: false,
     })
 }
 
@@ -204,6 +206,7 @@ pub(super) async fn create(
     page.notice_days = form.get("notice_days").to_string();
     page.late_percent = form.get("late_percent").to_string();
     page.no_show = form.get("no_show").to_string();
+    page.monthly = form.has("invoicing", events::MONTHLY);
     let mut errors = Vec::new();
     let deadline_parts =
         DateParts::of(form.get("deadline-day"), form.get("deadline-month"), form.get("deadline-year"));
@@ -293,6 +296,7 @@ pub(super) async fn create(
         booking_deadline: deadline,
         sessions,
         cancellation_policy: CancellationPolicy { rules, no_show_charge },
+        invoicing: Some(if page.monthly { events::MONTHLY } else { events::PER_BOOKING }.to_string()),
     };
     match events::create(&state.db, &user.partnership, &new, Some(user.user.id), state.clock.now()).await {
         Ok(made) => Ok(Redirect::to(&format!("/events/{}?done=added", made.id)).into_response()),

@@ -25,6 +25,9 @@ pub struct Model {
     pub postcode: Option<String>,
     /// Street to county, one part a line (the postcode is its own column).
     pub address: Option<String>,
+    /// A customer from outside the partnership's area: buys traded services at non-member
+    /// prices, and is not counted among the area's schools.
+    pub outside_area: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -19,6 +19,7 @@ mod m20261130_000013_traded_services;
 mod m20261130_000014_orders;
 mod m20261130_000015_events;
 mod m20261130_000016_providers;
+mod m20261130_000017_outside_area;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000014_orders::Migration),
             Box::new(m20261130_000015_events::Migration),
             Box::new(m20261130_000016_providers::Migration),
+            Box::new(m20261130_000017_outside_area::Migration),
         ]
     }
 }

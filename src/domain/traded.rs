@@ -152,6 +152,16 @@ impl Unit {
     }
 }
 
+/// The income streams a partnership reports its money by; a service's income is traded
+/// services unless it says otherwise (a commissioned programme sold school by school, say).
+pub const INCOME_STREAMS: [(&str, &str); 5] = [
+    ("traded_services", "Traded services"),
+    ("memberships", "Schools' memberships"),
+    ("la_commission", "Local-authority commission"),
+    ("other_commission", "Other commission"),
+    ("grant", "Grant"),
+];
+
 /// When a service is invoiced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Invoicing {

@@ -246,6 +246,8 @@ impl SchoolFields {
         a.trust_id = Set(self.trust_id);
         a.postcode = Set(self.postcode);
         a.address = Set(self.address);
+        // A school in the area's file is one of the area's schools.
+        a.outside_area = Set(false);
     }
 
     fn into_new(self, partnership_id: i64, urn: i32, now: chrono::DateTime<Utc>) -> school::ActiveModel {

@@ -43,6 +43,10 @@ pub struct NewService {
     pub unit: String,
     pub vat_rate: String,
     pub invoicing: String,
+    /// The income stream it reports under: traded_services (the default), memberships,
+    /// la_commission, other_commission or grant.
+    #[serde(default)]
+    pub income_stream: Option<String>,
     pub active_from: NaiveDate,
     #[serde(default)]
     pub active_to: Option<NaiveDate>,
@@ -162,6 +166,19 @@ where
             ),
         );
     }
+    let stream =
+        new.income_stream.as_deref().map(str::trim).filter(|s| !s.is_empty()).unwrap_or("traded_services");
+    if !traded::INCOME_STREAMS.iter().any(|(k, _)| *k == stream) {
+        problem(
+            "income_stream",
+            format!(
+                "\"{}\" is not an income stream: use one of {}",
+                stream.chars().take(40).collect::<String>(),
+                traded::INCOME_STREAMS.map(|(k, _)| k).join(", ")
+            ),
+        );
+    }
+    let stream = stream.to_string();
     if new.active_to.is_some_and(|to| to < new.active_from) {
         problem("active_to", "the service stops before it starts".into());
     }
@@ -255,7 +272,7 @@ where
         category: Set(category.as_str().into()),
         unit: Set(unit.as_str().into()),
         vat_rate: Set(vat.as_str().into()),
-        income_stream: Set("traded_services".into()),
+        income_stream: Set(stream),
         invoicing: Set(invoicing.as_str().into()),
         active_from: Set(new.active_from),
         active_to: Set(new.active_to),
@@ -880,4 +897,131 @@ pub async fn take_up(
         });
     }
     Ok(out)
+}
+
+/// A school from outside the area, as sent, to buy traded services as a customer.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewCustomer {
+    pub urn: String,
+    pub name: String,
+    #[serde(default)]
+    pub address: String,
+    pub postcode: String,
+    /// A billing phase's label: Primary, Secondary, …
+    pub phase: String,
+}
+
+/// The local authority customers from outside the area are filed under.
+const OUTSIDE_CODE: &str = "OUT";
+
+/// Adds a school from outside the partnership's area as a customer: it buys traded services at
+/// non-member prices with its own name and address on its invoices, and is not counted among
+/// the area's schools. Every problem is named by its field.
+pub async fn add_customer<C>(
+    db: &C,
+    partnership: &Partnership,
+    new: &NewCustomer,
+    user_id: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<school::Model, ServiceError>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
+    use crate::domain::billing_phase::BillingPhase;
+    let mut errors = Vec::new();
+    let urn =
+        Urn::parse(&new.urn).map_err(|m| errors.push(FieldError { field: "urn".into(), message: m })).ok();
+    let name = text::required(&new.name, text::MAX_NAME_CHARS, "enter the school's name")
+        .map_err(|m| errors.push(FieldError { field: "name".into(), message: m }))
+        .ok();
+    let address = new.address.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("\n");
+    if address.chars().count() > 500 || address.chars().any(|c| c.is_control() && c != '\n') {
+        errors.push(FieldError {
+            field: "address".into(),
+            message: "an address is at most 500 characters".into(),
+        });
+    }
+    let postcode = new.postcode.trim().to_uppercase();
+    if postcode.is_empty()
+        || postcode.len() > 10
+        || !postcode.chars().all(|c| c.is_ascii_alphanumeric() || c == ' ')
+    {
+        errors.push(FieldError {
+            field: "postcode".into(),
+            message: "enter the school's postcode, like RV1 2AB".into(),
+        });
+    }
+    let phase = BillingPhase::parse(&new.phase);
+    if phase.is_none() {
+        errors.push(FieldError {
+            field: "phase".into(),
+            message: format!(
+                "\"{}\" is not a phase: use one of {}",
+                new.phase.chars().take(30).collect::<String>(),
+                BillingPhase::ALL.map(BillingPhase::label).join(", ")
+            ),
+        });
+    }
+    let (Some(urn), Some(name), Some(phase), true) = (urn, name, phase, errors.is_empty()) else {
+        return Err(ServiceError::Invalid(errors));
+    };
+    let txn = begin_write(db).await?;
+    let la = match entity::local_authority::Entity::find()
+        .filter(entity::local_authority::Column::PartnershipId.eq(partnership.id))
+        .filter(entity::local_authority::Column::Code.eq(OUTSIDE_CODE))
+        .one(&txn)
+        .await?
+    {
+        Some(la) => la,
+        None => {
+            entity::local_authority::ActiveModel {
+                partnership_id: Set(partnership.id),
+                code: Set(OUTSIDE_CODE.into()),
+                name: Set("Outside the area".into()),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?
+        }
+    };
+    let made = school::ActiveModel {
+        partnership_id: Set(partnership.id),
+        urn: Set(urn.value()),
+        name: Set(name),
+        local_authority_id: Set(la.id),
+        type_name: Set("School outside the area".into()),
+        gias_phase: Set(phase.label().into()),
+        billing_phase: Set(phase.label().into()),
+        status: Set(crate::domain::school::SchoolStatus::Open.as_str().into()),
+        postcode: Set(Some(postcode)),
+        address: Set((!address.is_empty()).then_some(address)),
+        outside_area: Set(true),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await
+    .map_err(|e| match e.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
+            ServiceError::invalid("urn", format!("URN {} is in the register already", urn.value()))
+        }
+        _ => ServiceError::Database(e),
+    })?;
+    audit::record(
+        &txn,
+        audit::Event {
+            partnership_id: partnership.id,
+            user_id,
+            action: "school.customer_added",
+            entity: "school",
+            entity_id: made.id,
+            before: None,
+            after: Some(serde_json::json!({ "urn": made.urn, "name": made.name })),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(made)
 }

@@ -356,6 +356,7 @@ pub async fn count_by_phase(
         .column_as(Expr::col(school::Column::Id).count(), "schools")
         .filter(school::Column::PartnershipId.eq(partnership_id))
         .filter(school::Column::Status.ne(SchoolStatus::Closed.as_str()))
+        .filter(school::Column::OutsideArea.eq(false))
         .filter(scope_condition(scope))
         .group_by(school::Column::BillingPhase)
         .into_tuple()

@@ -25,10 +25,29 @@ pub fn router() -> Router<AppState> {
         .route("/services/{id}/price", get(price))
         .route("/services/{id}/prices/{year}", axum::routing::put(set_prices))
         .route("/orders", get(list_orders).post(place_order))
+        .route("/customers", axum::routing::post(add_customer))
         .route("/orders/{id}/confirm", axum::routing::post(confirm_order))
         .route("/orders/{id}/deliver", axum::routing::post(deliver_order))
         .route("/orders/{id}/cancel", axum::routing::post(cancel_order))
         .route("/orders/{id}/schedule", axum::routing::post(schedule_order))
+}
+
+async fn add_customer(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    bytes: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    caller.require(Action::ManageBilling)?;
+    let new: traded::NewCustomer = body(&bytes)?;
+    let made =
+        traded::add_customer(&state.db, &caller.partnership, &new, Some(caller.user.id), state.clock.now())
+            .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "id": made.id, "urn": made.urn, "name": made.name, "address": made.address, "postcode": made.postcode,
+                     "phase": made.billing_phase, "outside_area": made.outside_area })),
+    )
+        .into_response())
 }
 
 /// Finance orders for any school; a business manager for their own schools.
@@ -279,6 +298,7 @@ pub fn openapi_paths() -> Value {
             "unit": { "type": "string", "enum": crate::domain::traded::Unit::ALL.map(|u| u.as_str()) },
             "vat_rate": { "type": "string", "enum": ["standard", "reduced", "zero", "exempt", "outside_scope"] },
             "invoicing": { "type": "string", "enum": crate::domain::traded::Invoicing::ALL.map(|i| i.as_str()) },
+            "income_stream": { "type": "string", "enum": crate::domain::traded::INCOME_STREAMS.map(|(k, _)| k), "nullable": true },
             "active_from": { "type": "string", "format": "date" }, "active_to": { "type": "string", "format": "date", "nullable": true },
             "accounting_code": { "type": "string", "maxLength": 50, "nullable": true },
             "prices": array_of(obj(&["year", "member"], json!({ "year": { "type": "string", "example": "2026-27" },
@@ -340,6 +360,13 @@ pub fn openapi_paths() -> Value {
             obj(&["delivered_on", "delivered_by"], json!({ "delivered_on": { "type": "string", "format": "date" }, "delivered_by": { "type": "string", "maxLength": 200 },
                 "units": { "type": "number", "minimum": 0, "exclusiveMinimum": true, "maximum": 1000 },
                 "provider_urn": { "type": "string", "nullable": true, "example": "990007" }, "notes": { "type": "string", "maxLength": 2000 } }))) },
+        "/customers": { "post": Op { summary: "Add a school from outside the area as a customer for traded services (finance, admin): it pays non-member prices and is not counted among the area's schools", id: "addCustomer", parameters: vec![],
+            body: Some(json_body(obj(&["urn", "name", "postcode", "phase"], json!({ "urn": { "type": "string", "example": "123456" },
+                "name": { "type": "string", "maxLength": 200 }, "address": { "type": "string", "maxLength": 500 }, "postcode": { "type": "string", "maxLength": 10, "example": "AB1 2CD" },
+                "phase": { "type": "string", "enum": crate::domain::billing_phase::BillingPhase::ALL.map(|p| p.label()) } })), None)),
+            ok: (201, "The customer", json_content(obj(&["id", "urn", "name"], json!({ "id": { "type": "integer" }, "urn": { "type": "integer" }, "name": { "type": "string" },
+                "address": { "type": "string", "nullable": true }, "postcode": { "type": "string", "nullable": true }, "phase": { "type": "string" }, "outside_area": { "type": "boolean" } })))),
+            errors: WRITE }.build() },
         "/orders/{id}/schedule": { "post": step("Schedule a confirmed order on the date agreed with the school (finance); the date stays in the order's membership year", "scheduleOrder",
             obj(&["date"], json!({ "date": { "type": "string", "format": "date" } }))) },
         "/orders/{id}/cancel": { "post": step("Cancel an order not yet invoiced (finance)", "cancelOrder",

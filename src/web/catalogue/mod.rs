@@ -37,6 +37,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/services", get(pages::catalogue))
         .route("/services/new", get(pages::new_form).post(pages::create))
+        .route("/services/customers/new", get(pages::customer_form).post(pages::add_customer))
         .route("/services/{id}", get(pages::show))
         .route("/services/{id}/prices/{year}", get(pages::prices_form).post(pages::save_prices))
         .route("/services/{id}/order", get(school::order_form).post(school::place))

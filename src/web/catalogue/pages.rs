@@ -23,7 +23,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use std::collections::BTreeMap;
 
-field_errors!(NewServicePage, PricesPage);
+field_errors!(NewServicePage, PricesPage, CustomerPage);
 
 /// The sizes the preview prices a school of each phase at, so a per-pupil price shows.
 fn typical_pupils(phase: BillingPhase) -> u32 {
@@ -101,7 +101,14 @@ pub(super) async fn catalogue(
     let services = catalogue::list(&state.db, user.partnership.id).await?;
     let page = CataloguePage {
         chrome: Chrome::for_user(&user, "/services"),
-        notice: (q.done == "added").then(|| "The service is added to the catalogue.".to_string()),
+        notice: match q.done.as_str() {
+            "added" => Some("The service is added to the catalogue.".to_string()),
+            "customer" => Some(format!(
+                "The school is added as a customer from outside the area. Order for it with its URN, {}.",
+                q.urn.trim()
+            )),
+            _ => None,
+        },
         rows: services
             .iter()
             .map(|s| Row {
@@ -130,6 +137,7 @@ struct NewServicePage {
     categories: Vec<SelectOption>,
     units: Vec<SelectOption>,
     vat: Vec<SelectOption>,
+    streams: Vec<SelectOption>,
     invoicing: Vec<(&'static str, &'static str, bool)>,
     active_from: DateInput,
     member: RuleForm,
@@ -143,6 +151,10 @@ fn options<T: Copy>(
     chosen: &str,
 ) -> Vec<SelectOption> {
     all.iter().map(|x| SelectOption::new(value(*x), label(*x), Some(chosen))).collect()
+}
+
+fn stream_options(chosen: &str) -> Vec<SelectOption> {
+    traded::INCOME_STREAMS.iter().map(|(k, l)| SelectOption::new(*k, *l, Some(chosen))).collect()
 }
 
 fn unit_label(u: Unit) -> String {
@@ -171,6 +183,7 @@ impl NewServicePage {
             categories: options(&Category::ALL, Category::as_str, |c| c.label().into(), ""),
             units: options(&Unit::ALL, Unit::as_str, unit_label, Unit::Day.as_str()),
             vat: options(&VatRate::ALL, VatRate::as_str, |v| v.label().into(), VatRate::Standard.as_str()),
+            streams: stream_options("traded_services"),
             invoicing: Invoicing::ALL
                 .iter()
                 .map(|i| (i.as_str(), i.label(), *i == Invoicing::OnDelivery))
@@ -199,6 +212,7 @@ const SERVICE_FIELDS: &[(&str, &str)] = &[
     ("unit", "unit"),
     ("vat_rate", "vat_rate"),
     ("invoicing", "invoicing"),
+    ("income_stream", "income_stream"),
     ("active_from", "active_from"),
     ("accounting_code", "accounting_code"),
     ("prices[0].member", "member-shape"),
@@ -230,6 +244,7 @@ pub(super) async fn create(
     page.categories = options(&Category::ALL, Category::as_str, |c| c.label().into(), form.get("category"));
     page.units = options(&Unit::ALL, Unit::as_str, unit_label, form.get("unit"));
     page.vat = options(&VatRate::ALL, VatRate::as_str, |v| v.label().into(), form.get("vat_rate"));
+    page.streams = stream_options(form.get("income_stream"));
     page.invoicing =
         Invoicing::ALL.iter().map(|i| (i.as_str(), i.label(), form.has("invoicing", i.as_str()))).collect();
     page.active_from = page.active_from.typed(&parts);
@@ -254,6 +269,7 @@ pub(super) async fn create(
         unit: form.get("unit").to_string(),
         vat_rate: form.get("vat_rate").to_string(),
         invoicing: form.get("invoicing").to_string(),
+        income_stream: Some(form.get("income_stream").to_string()),
         active_from,
         active_to: None,
         accounting_code: Some(page.accounting_code.clone()),
@@ -344,6 +360,14 @@ pub(super) async fn show(
         ("Sold by the", unit.singular().to_string()),
         ("VAT", VatRate::parse(s.vat_rate).map_or("", VatRate::label).to_string()),
         ("Invoiced", invoicing_label(&s).to_string()),
+        (
+            "Income stream",
+            traded::INCOME_STREAMS
+                .iter()
+                .find(|(k, _)| *k == s.income_stream)
+                .map_or("", |(_, l)| l)
+                .to_string(),
+        ),
         (
             "Offered",
             match s.active_to {
@@ -599,5 +623,75 @@ pub(super) async fn save_prices(
             Ok(with_problems(&page.errors.clone(), render(&page)?))
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "services/customer.html")]
+struct CustomerPage {
+    chrome: Chrome,
+    errors: Vec<FieldError>,
+    urn: String,
+    name: String,
+    address: String,
+    postcode: String,
+    phases: Vec<SelectOption>,
+}
+
+fn customer_page(user: &PageUser, form: Option<&FormData>) -> CustomerPage {
+    let get = |k: &str| form.map(|f| f.get(k).to_string()).unwrap_or_default();
+    CustomerPage {
+        chrome: Chrome::for_user(user, "/services"),
+        errors: vec![],
+        urn: get("urn"),
+        name: get("name"),
+        address: get("address"),
+        postcode: get("postcode"),
+        phases: BillingPhase::ALL
+            .iter()
+            .map(|p| {
+                SelectOption::new(p.label(), p.label(), Some(form.map_or("Primary", |f| f.get("phase"))))
+            })
+            .collect(),
+    }
+}
+
+pub(super) async fn customer_form(user: PageUser) -> Result<Response, PageError> {
+    user.require(Action::ManageBilling)?;
+    Ok(render(&customer_page(&user, None))?.into_response())
+}
+
+pub(super) async fn add_customer(
+    State(state): State<AppState>,
+    user: PageUser,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let form = FormData(pairs);
+    editor(&user, &form)?;
+    let new = catalogue::NewCustomer {
+        urn: form.get("urn").to_string(),
+        name: form.get("name").to_string(),
+        address: form.get("address").to_string(),
+        postcode: form.get("postcode").to_string(),
+        phase: form.get("phase").to_string(),
+    };
+    match catalogue::add_customer(&state.db, &user.partnership, &new, Some(user.user.id), state.clock.now())
+        .await
+    {
+        Ok(made) => Ok(Redirect::to(&format!("/services?done=customer&urn={}", made.urn)).into_response()),
+        Err(e) => {
+            let mut page = customer_page(&user, Some(&form));
+            page.errors = refused_as(
+                e,
+                &[
+                    ("urn", "urn"),
+                    ("name", "name"),
+                    ("address", "address"),
+                    ("postcode", "postcode"),
+                    ("phase", "phase"),
+                ],
+            )?;
+            Ok(with_problems(&page.errors.clone(), render(&page)?))
+        }
     }
 }

@@ -70,6 +70,8 @@ pub(super) struct ServicesQuery {
     pub done: String,
     #[serde(default)]
     pub school: String,
+    #[serde(default)]
+    pub urn: String,
 }
 
 struct Offer {

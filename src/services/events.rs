@@ -1193,3 +1193,35 @@ where
     }
     Ok(done)
 }
+
+/// A school's places across courses (their business manager's view), newest course first: the
+/// place, and its course's title and first day.
+pub async fn places_of_schools(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+    scope: SchoolScope,
+) -> Result<Vec<(PlaceView, String, NaiveDate)>, ServiceError> {
+    let rows = event_place::Entity::find()
+        .filter(event_place::Column::PartnershipId.eq(partnership_id))
+        .order_by_desc(event_place::Column::EventId)
+        .order_by_asc(event_place::Column::Id)
+        .limit(2000)
+        .all(db)
+        .await?;
+    let own: Vec<event_place::Model> = in_scope(db, scope, &rows).await?.into_iter().take(200).collect();
+    let events: std::collections::HashMap<i64, (String, NaiveDate)> = event::Entity::find()
+        .filter(event::Column::Id.is_in(own.iter().map(|p| p.event_id).collect::<Vec<_>>()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|e| (e.id, (e.title, e.starts_on)))
+        .collect();
+    Ok(place_views(db, &own)
+        .await?
+        .into_iter()
+        .map(|p| {
+            let (title, on) = events.get(&p.event_id).cloned().unwrap_or_default();
+            (p, title, on)
+        })
+        .collect())
+}

@@ -527,11 +527,33 @@ async fn order_lines(
     let mut lines = Vec::new();
     let key = format!("order:{}", m.id);
     if free > Decimal::ZERO {
-        let included = m.level.clone().unwrap_or_default();
+        let level = m.level.clone().unwrap_or_default();
+        // "1 of 2 days used": what the membership includes in the year, and how much of it this
+        // and the school's earlier orders have used.
+        let used: Decimal = order::Entity::find()
+            .select_only()
+            .column(order::Column::FreeUnits)
+            .filter(order::Column::SchoolId.eq(m.school_id))
+            .filter(order::Column::ServiceId.eq(m.service_id))
+            .filter(order::Column::Year.eq(m.year.clone()))
+            .filter(order::Column::State.ne(OrderState::Cancelled.as_str()))
+            .filter(order::Column::Id.lte(m.id))
+            .into_tuple::<String>()
+            .all(txn)
+            .await?
+            .iter()
+            .map(|u| read_stored::<Decimal>("orders", "free_units", u))
+            .sum::<Result<Decimal, ServiceError>>()?;
+        let included = entitlement_units(txn, m).await?;
+        let of = if included > Decimal::ZERO {
+            format!(", {} of {} used", used.normalize(), unit.count(included))
+        } else {
+            String::new()
+        };
         lines.push(RaisedLine {
             line: Line {
                 description: format!(
-                    "{}, {when}, {school_name}: {} included in your {included} membership",
+                    "{}, {when}, {school_name}: {} included in your {level} membership{of}",
                     service.name,
                     unit.count(free)
                 ),
@@ -569,6 +591,36 @@ async fn order_lines(
         });
     }
     Ok(lines)
+}
+
+/// The units of the order's service its membership level included in the order's year.
+async fn entitlement_units(txn: &impl ConnectionTrait, m: &order::Model) -> Result<Decimal, ServiceError> {
+    let Some(level) = &m.level else { return Ok(Decimal::ZERO) };
+    let Some(offer) = entity::offer::Entity::find()
+        .filter(entity::offer::Column::PartnershipId.eq(m.partnership_id))
+        .filter(entity::offer::Column::Year.eq(m.year.clone()))
+        .one(txn)
+        .await?
+    else {
+        return Ok(Decimal::ZERO);
+    };
+    let Some(l) = entity::offer_level::Entity::find()
+        .filter(entity::offer_level::Column::OfferId.eq(offer.id))
+        .filter(entity::offer_level::Column::Name.eq(level.clone()))
+        .one(txn)
+        .await?
+    else {
+        return Ok(Decimal::ZERO);
+    };
+    match entity::level_entitlement::Entity::find()
+        .filter(entity::level_entitlement::Column::OfferLevelId.eq(l.id))
+        .filter(entity::level_entitlement::Column::ServiceId.eq(m.service_id))
+        .one(txn)
+        .await?
+    {
+        Some(e) => read_stored("level_entitlements", "units", &e.units),
+        None => Ok(Decimal::ZERO),
+    }
 }
 
 /// The order's own invoice (invoiced on confirmation or on delivery).

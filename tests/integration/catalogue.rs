@@ -260,7 +260,7 @@ async fn ordering(backend: crate::helpers::Backend) {
         lines[0]["description"]
             .as_str()
             .unwrap()
-            .contains(&format!("2 days included in your {level} membership")),
+            .contains(&format!("2 days included in your {level} membership, 2 of 2 days used")),
         "{invoice}"
     );
     assert_eq!(lines[0]["net"], "0.00");
@@ -360,6 +360,7 @@ async fn pages(backend: crate::helpers::Backend) {
                 ("unit", "hour"),
                 ("vat_rate", "standard"),
                 ("invoicing", "on_confirmation"),
+                ("income_stream", "other_commission"),
                 ("active_from-day", "1"),
                 ("active_from-month", "9"),
                 ("active_from-year", "2026"),
@@ -376,6 +377,7 @@ async fn pages(backend: crate::helpers::Backend) {
     let shown = finance.get(&at).await.text();
     assert!(shown.contains("£95.00 an hour") && shown.contains("£120.00 an hour"), "{shown}");
     assert!(shown.contains("What each kind of school pays for one hour"), "{shown}");
+    assert!(shown.contains("Other commission"), "its income stream: {shown}");
 
     // The demo's adviser day: the price editor previews a level's own price, then saves it with
     // what two levels include.
@@ -706,3 +708,165 @@ async fn scheduling(backend: crate::helpers::Backend) {
     assert!(rest["invoice_id"].is_i64(), "invoiced on delivery: {rest}");
 }
 on_both_databases!(a_confirmed_order_is_scheduled_and_delivered_in_parts, scheduling);
+
+async fn customers(backend: crate::helpers::Backend) {
+    let mut books = Books::new(backend).await;
+    books.app = books.app.on_day(chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap());
+    let p = partnership_billing::services::partnerships::list(&books.app.db).await.unwrap().remove(0);
+    let area = |db: sea_orm::DatabaseConnection| async move {
+        partnership_billing::services::register::count_by_phase(
+            &db,
+            p.id,
+            partnership_billing::domain::role::SchoolScope::All,
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|(_, n)| *n)
+        .sum::<u64>()
+    };
+    let before = area(books.app.db.clone()).await;
+    let (status, bad) = books
+        .post("/api/v1/customers", json!({ "urn": "12x", "name": "", "postcode": "??", "phase": "Middle" }))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> =
+        bad["error"]["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["urn", "name", "postcode", "phase"], "{bad}");
+    let (status, taken) = books
+        .post(
+            "/api/v1/customers",
+            json!({ "urn": "990003", "name": "X", "postcode": "AB1 2CD", "phase": "Primary" }),
+        )
+        .await;
+    assert_eq!(
+        (status, taken["error"]["fields"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("urn")),
+        "{taken}"
+    );
+    let mut finance = crate::cards::sign_in(&books.app, "finance@demo.test").await;
+    let csrf = finance.get("/services/customers/new").await.csrf_token();
+    let added = finance
+        .post_form(
+            "/services/customers/new",
+            &[
+                ("csrf_token", &csrf),
+                ("urn", "145678"),
+                ("name", "Oakfield Primary School"),
+                ("address", "2 Oak Road\nElmsworth\nWestshire"),
+                ("postcode", "el4 9zz"),
+                ("phase", "Primary"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.text());
+    assert!(
+        finance.get(&added.location().unwrap()).await.text().contains("Order for it with its URN, 145678")
+    );
+    assert_eq!(area(books.app.db.clone()).await, before, "not one of the area's schools");
+
+    // It buys at the non-member price, and its invoice carries its own address.
+    let adviser = books.get("/api/v1/services").await["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "Adviser day")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let (status, order) = books
+        .post(
+            "/api/v1/orders",
+            json!({ "service_id": adviser, "urn": "145678", "quantity": 1, "service_date": "2026-11-20" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{order}");
+    assert_eq!(
+        (order["unit_price"].as_str(), order["why"].as_str()),
+        (Some("800.00"), Some("non-member price"))
+    );
+    let id = order["id"].as_i64().unwrap();
+    books.post(&format!("/api/v1/orders/{id}/confirm"), json!({})).await;
+    let (_, done) = books
+        .post(
+            &format!("/api/v1/orders/{id}/deliver"),
+            json!({ "delivered_on": "2026-11-20", "delivered_by": "Helen Marsh" }),
+        )
+        .await;
+    let invoice = books.invoice(done["invoice_id"].as_i64().unwrap()).await;
+    let address = invoice["payer_address"].as_str().unwrap();
+    assert!(
+        address.contains("Oakfield Primary School")
+            && address.contains("2 Oak Road")
+            && address.contains("EL4 9ZZ"),
+        "{invoice}"
+    );
+}
+on_both_databases!(schools_outside_the_area_buy_as_customers_at_non_member_prices, customers);
+
+/// Every way a price is chosen, on the demo's catalogue: a level's own price, a price per pupil,
+/// and the membership on the very day, as a school converts to an academy.
+async fn price_paths(backend: crate::helpers::Backend) {
+    use sea_orm::{ActiveModelTrait, Set};
+    let books = Books::new(backend).await;
+    let db = &books.app.db;
+    let services = books.get("/api/v1/services").await["services"].as_array().unwrap().clone();
+    let id = |name: &str| services.iter().find(|s| s["name"] == name).unwrap()["id"].as_i64().unwrap();
+    let price = |service: i64, urn: i32, date: &str| {
+        let path = format!("/api/v1/services/{service}/price?urn={urn}&date={date}");
+        let books = &books;
+        async move { books.get(&path).await }
+    };
+    // A level with its own price: Advanced members pay £150 for governor clerking.
+    let advanced = entity::offer_level::Entity::find()
+        .filter(entity::offer_level::Column::Name.eq("Advanced"))
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    let member = membership::Entity::find()
+        .filter(membership::Column::LevelId.eq(advanced.id))
+        .one(db)
+        .await
+        .unwrap()
+        .expect("an Advanced member");
+    let s = school::Entity::find_by_id(member.school_id).one(db).await.unwrap().unwrap();
+    let clerking = price(id("Governor clerking"), s.urn, "2026-10-05").await;
+    assert_eq!(
+        (clerking["unit_price"].as_str(), clerking["why"].as_str()),
+        (Some("150.00"), Some("member price, Advanced level"))
+    );
+    // Per pupil with a floor: the safeguarding SLA.
+    let sla = price(id("Safeguarding service-level agreement"), 990_003, "2026-10-05").await;
+    assert!(sla["why"].as_str().unwrap().contains("x £2.50"), "{sla}");
+    // The converting school is a member until its academy takes over; the academy is a member
+    // from the day it joins, and not before.
+    let adviser = id("Adviser day");
+    assert_eq!(price(adviser, 990_011, "2025-10-01").await["member"], true);
+    let before = price(adviser, 990_149, "2025-12-31").await;
+    assert_eq!(
+        (before["member"].as_bool(), before["unit_price"].as_str()),
+        (Some(false), Some("800.00")),
+        "{before}"
+    );
+    let after = price(adviser, 990_149, "2026-01-01").await;
+    assert_eq!(
+        (after["member"].as_bool(), after["unit_price"].as_str()),
+        (Some(true), Some("650.00")),
+        "{after}"
+    );
+    // A membership that ends: the last day is a member's, the next is not.
+    let old = school::Entity::find().filter(school::Column::Urn.eq(990_011)).one(db).await.unwrap().unwrap();
+    let m = membership::Entity::find()
+        .filter(membership::Column::SchoolId.eq(old.id))
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut ending: membership::ActiveModel = m.into();
+    ending.ends_on = Set(Some(chrono::NaiveDate::from_ymd_opt(2025, 12, 31).unwrap()));
+    ending.update(db).await.unwrap();
+    assert_eq!(price(adviser, 990_011, "2025-12-31").await["member"], true);
+    assert_eq!(price(adviser, 990_011, "2026-01-01").await["unit_price"], "800.00");
+}
+on_both_databases!(every_price_path_follows_the_membership_on_the_day, price_paths);

@@ -47,6 +47,8 @@ struct Row {
 #[template(path = "services/orders.html")]
 struct OrdersPage {
     chrome: Chrome,
+    /// A school's places on courses: course id, title, date, delegate, state.
+    places: Vec<(i64, String, String, String, &'static str)>,
     finance: bool,
     states: Vec<(&'static str, &'static str, bool)>,
     count_text: String,
@@ -104,7 +106,21 @@ pub(super) async fn list(
             tag: tag(s),
         });
     }
+    let places = if scope == crate::domain::role::SchoolScope::All {
+        vec![]
+    } else {
+        crate::services::events::places_of_schools(&state.db, user.partnership.id, scope)
+            .await?
+            .into_iter()
+            .map(|(p, title, on)| {
+                let state = crate::domain::events::PlaceState::parse(p.state)
+                    .map_or("", crate::domain::events::PlaceState::label);
+                (p.event_id, title, on.format("%-d %b %Y").to_string(), p.delegate, state)
+            })
+            .collect()
+    };
     let view = OrdersPage {
+        places,
         chrome: Chrome::for_user(&user, "/services"),
         finance: user.require(Action::ManageBilling).is_ok(),
         states: OrderState::ALL.iter().map(|s| (s.as_str(), s.label(), Some(*s) == chosen)).collect(),

@@ -74,7 +74,10 @@ async fn school_orders(b: &Browser, base: &SocketAddr, adviser: i64) {
     assert!(page.contains("1 day, at no charge") && page.contains("£650.00"), "{page}");
     b.go(base, "/orders").await;
     let page = b.text().await;
-    assert!(page.contains("Adviser day"), "{page}");
+    assert!(
+        page.contains("Adviser day") && page.contains("Places on courses") && page.contains("Sam Ray"),
+        "{page}"
+    );
     b.accessible("a school's orders").await;
     b.go(base, "/").await;
     b.click_button("Sign out").await;

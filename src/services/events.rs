@@ -629,18 +629,7 @@ async fn place_views(
     rows: &[event_place::Model],
 ) -> Result<Vec<PlaceView>, ServiceError> {
     let school_ids: Vec<i64> = rows.iter().map(|p| p.school_id).collect();
-    let schools: std::collections::HashMap<i64, (String, i32)> = school::Entity::find()
-        .select_only()
-        .column(school::Column::Id)
-        .column(school::Column::Name)
-        .column(school::Column::Urn)
-        .filter(school::Column::Id.is_in(school_ids))
-        .into_tuple::<(i64, String, i32)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|(id, name, urn)| (id, (name, urn)))
-        .collect();
+    let schools = crate::services::register::school_names(db, school_ids).await?;
     rows.iter()
         .map(|p| {
             let (name, urn) = schools.get(&p.school_id).cloned().unwrap_or_default();
@@ -720,6 +709,16 @@ async fn place_in_scope(
         return Err(ServiceError::NotFound(format!("booking {id}")));
     }
     Ok(p)
+}
+
+/// The event of a place the user can see.
+pub async fn event_of_place(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+    scope: SchoolScope,
+    place_id: i64,
+) -> Result<i64, ServiceError> {
+    Ok(place_in_scope(db, partnership_id, scope, place_id).await?.event_id)
 }
 
 /// Offers a freed place to the first on the event's waiting list; false when nobody waits

@@ -81,18 +81,7 @@ async fn views(db: &impl ConnectionTrait, rows: &[order::Model]) -> Result<Vec<O
         .await?
         .into_iter()
         .collect();
-    let schools: std::collections::HashMap<i64, (String, i32)> = school::Entity::find()
-        .select_only()
-        .column(school::Column::Id)
-        .column(school::Column::Name)
-        .column(school::Column::Urn)
-        .filter(school::Column::Id.is_in(school_ids))
-        .into_tuple::<(i64, String, i32)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|(id, name, urn)| (id, (name, urn)))
-        .collect();
+    let schools = crate::services::register::school_names(db, school_ids).await?;
     rows.iter()
         .map(|m| {
             let (school, urn) = schools.get(&m.school_id).cloned().unwrap_or_default();
@@ -173,7 +162,7 @@ where
     let txn = begin_write(db).await?;
     // Orders of one payer take turns, so two at once never use one entitlement twice.
     crate::services::ledger::lock_payers(&txn, partnership.id, &[payer.id]).await?;
-    let used = used_units(&txn, s.id, new.service_id, &q.year).await?;
+    let used = used_units(&txn, s.id, new.service_id, &q.year, None).await?;
     let (free, _) = traded::use_entitlement(q.included, used, new.quantity);
     let made = order::ActiveModel {
         partnership_id: Set(partnership.id),
@@ -229,20 +218,26 @@ pub async fn delivered_units(db: &impl ConnectionTrait, order_id: i64) -> Result
         .sum()
 }
 
-/// Units of a service's entitlement a school has used in a year (by orders not cancelled).
+/// Units of a service's entitlement a school has used in a year (by orders not cancelled; up to
+/// and including order `up_to` when given).
 pub async fn used_units(
     db: &impl ConnectionTrait,
     school_id: i64,
     service_id: i64,
     year: &str,
+    up_to: Option<i64>,
 ) -> Result<Decimal, ServiceError> {
-    order::Entity::find()
+    let mut query = order::Entity::find()
         .select_only()
         .column(order::Column::FreeUnits)
         .filter(order::Column::SchoolId.eq(school_id))
         .filter(order::Column::ServiceId.eq(service_id))
         .filter(order::Column::Year.eq(year))
-        .filter(order::Column::State.ne(OrderState::Cancelled.as_str()))
+        .filter(order::Column::State.ne(OrderState::Cancelled.as_str()));
+    if let Some(id) = up_to {
+        query = query.filter(order::Column::Id.lte(id));
+    }
+    query
         .into_tuple::<String>()
         .all(db)
         .await?
@@ -530,20 +525,7 @@ async fn order_lines(
         let level = m.level.clone().unwrap_or_default();
         // "1 of 2 days used": what the membership includes in the year, and how much of it this
         // and the school's earlier orders have used.
-        let used: Decimal = order::Entity::find()
-            .select_only()
-            .column(order::Column::FreeUnits)
-            .filter(order::Column::SchoolId.eq(m.school_id))
-            .filter(order::Column::ServiceId.eq(m.service_id))
-            .filter(order::Column::Year.eq(m.year.clone()))
-            .filter(order::Column::State.ne(OrderState::Cancelled.as_str()))
-            .filter(order::Column::Id.lte(m.id))
-            .into_tuple::<String>()
-            .all(txn)
-            .await?
-            .iter()
-            .map(|u| read_stored::<Decimal>("orders", "free_units", u))
-            .sum::<Result<Decimal, ServiceError>>()?;
+        let used = used_units(txn, m.school_id, m.service_id, &m.year, Some(m.id)).await?;
         let included = entitlement_units(txn, m).await?;
         let of = if included > Decimal::ZERO {
             format!(", {} of {} used", used.normalize(), unit.count(included))
@@ -596,31 +578,10 @@ async fn order_lines(
 /// The units of the order's service its membership level included in the order's year.
 async fn entitlement_units(txn: &impl ConnectionTrait, m: &order::Model) -> Result<Decimal, ServiceError> {
     let Some(level) = &m.level else { return Ok(Decimal::ZERO) };
-    let Some(offer) = entity::offer::Entity::find()
-        .filter(entity::offer::Column::PartnershipId.eq(m.partnership_id))
-        .filter(entity::offer::Column::Year.eq(m.year.clone()))
-        .one(txn)
-        .await?
-    else {
+    let Some(l) = catalogue::level_named(txn, m.partnership_id, &m.year, level).await? else {
         return Ok(Decimal::ZERO);
     };
-    let Some(l) = entity::offer_level::Entity::find()
-        .filter(entity::offer_level::Column::OfferId.eq(offer.id))
-        .filter(entity::offer_level::Column::Name.eq(level.clone()))
-        .one(txn)
-        .await?
-    else {
-        return Ok(Decimal::ZERO);
-    };
-    match entity::level_entitlement::Entity::find()
-        .filter(entity::level_entitlement::Column::OfferLevelId.eq(l.id))
-        .filter(entity::level_entitlement::Column::ServiceId.eq(m.service_id))
-        .one(txn)
-        .await?
-    {
-        Some(e) => read_stored("level_entitlements", "units", &e.units),
-        None => Ok(Decimal::ZERO),
-    }
+    catalogue::included_units(txn, l.id, m.service_id).await
 }
 
 /// The order's own invoice (invoiced on confirmation or on delivery).

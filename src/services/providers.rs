@@ -3,13 +3,13 @@
 //! what rate, and the total owed, marked paid when it is; an adviser's timesheet; and the
 //! margin the partnership keeps, by service and by provider.
 
-use super::{FieldError, ServiceError, audit, begin_write, read_stored, to_stored_pence};
+use super::{ServiceError, audit, begin_write, read_stored, to_stored_pence};
 use crate::domain::money::Money;
 use crate::domain::traded::{self, Unit};
 use crate::services::partnerships::Partnership;
 use crate::services::traded as catalogue;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use entity::{delivery, order, provider_rate, provider_statement, school, service};
+use entity::{delivery, order, provider_rate, provider_statement, service};
 use rust_decimal::Decimal;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -105,7 +105,8 @@ pub async fn rates(db: &impl ConnectionTrait, partnership_id: i64) -> Result<Vec
         .limit(5000)
         .all(db)
         .await?;
-    let schools = names(db, rows.iter().map(|r| r.school_id).collect()).await?;
+    let schools =
+        crate::services::register::school_names(db, rows.iter().map(|r| r.school_id).collect()).await?;
     let services: HashMap<i64, (String, String)> = service::Entity::find()
         .filter(service::Column::PartnershipId.eq(partnership_id))
         .all(db)
@@ -132,24 +133,6 @@ pub async fn rates(db: &impl ConnectionTrait, partnership_id: i64) -> Result<Vec
         .collect();
     out.sort_by(|a, b| (&a.school, &a.service).cmp(&(&b.school, &b.service)));
     Ok(out)
-}
-
-async fn names(
-    db: &impl ConnectionTrait,
-    ids: Vec<i64>,
-) -> Result<HashMap<i64, (String, i32)>, ServiceError> {
-    Ok(school::Entity::find()
-        .select_only()
-        .column(school::Column::Id)
-        .column(school::Column::Name)
-        .column(school::Column::Urn)
-        .filter(school::Column::Id.is_in(ids))
-        .into_tuple::<(i64, String, i32)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|(id, name, urn)| (id, (name, urn)))
-        .collect())
 }
 
 /// A delivery as a timesheet or statement line.
@@ -188,7 +171,7 @@ async fn lines(
         .collect();
     let mut school_ids: Vec<i64> = orders.values().map(|o| o.school_id).collect();
     school_ids.extend(rows.iter().filter_map(|d| d.provider_school_id));
-    let schools = names(db, school_ids).await?;
+    let schools = crate::services::register::school_names(db, school_ids).await?;
     rows.iter()
         .map(|d| {
             let o = orders.get(&d.order_id);
@@ -283,7 +266,7 @@ async fn statement_view(
         .order_by_asc(delivery::Column::Id)
         .all(db)
         .await?;
-    let schools = names(db, vec![m.school_id]).await?;
+    let schools = crate::services::register::school_names(db, vec![m.school_id]).await?;
     let (school, urn) = schools.get(&m.school_id).cloned().unwrap_or_default();
     Ok(StatementView {
         id: m.id,
@@ -331,7 +314,7 @@ where
             by_school.entry(p).or_default().push(d);
         }
     }
-    let schools = names(&txn, by_school.keys().copied().collect()).await?;
+    let schools = crate::services::register::school_names(&txn, by_school.keys().copied().collect()).await?;
     let mut made = Vec::new();
     for (school_id, list) in by_school {
         let existing = provider_statement::Entity::find()
@@ -520,7 +503,11 @@ pub async fn margin(
         .into_iter()
         .map(|s| (s.id, s.name))
         .collect();
-    let schools = names(db, rows.iter().filter_map(|d| d.provider_school_id).collect()).await?;
+    let schools = crate::services::register::school_names(
+        db,
+        rows.iter().filter_map(|d| d.provider_school_id).collect(),
+    )
+    .await?;
     type Sums = (Decimal, Money, Money);
     let mut by_service: std::collections::BTreeMap<String, Sums> = Default::default();
     let mut by_provider: std::collections::BTreeMap<String, Sums> = Default::default();
@@ -561,12 +548,4 @@ pub async fn margin(
             .collect::<Vec<_>>()
     };
     Ok((out(by_service), out(by_provider)))
-}
-
-/// Problems with a month typed on a page, named for its field.
-pub fn check_month(month: &str) -> Result<(), Vec<FieldError>> {
-    month_bounds(month).map(|_| ()).map_err(|e| match e {
-        ServiceError::Invalid(list) => list,
-        other => vec![FieldError { field: "month".into(), message: other.to_string() }],
-    })
 }

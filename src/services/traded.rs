@@ -236,21 +236,7 @@ where
                 message: "units must be more than 0 and at most 1000, to two decimal places".into(),
             });
         }
-        let offer = entity::offer::Entity::find()
-            .filter(entity::offer::Column::PartnershipId.eq(partnership.id))
-            .filter(entity::offer::Column::Year.eq(e.year.clone()))
-            .one(db)
-            .await?;
-        let level = match offer {
-            Some(o) => {
-                offer_level::Entity::find()
-                    .filter(offer_level::Column::OfferId.eq(o.id))
-                    .filter(offer_level::Column::Name.eq(e.level.clone()))
-                    .one(db)
-                    .await?
-            }
-            None => None,
-        };
+        let level = level_named(db, partnership.id, &e.year, &e.level).await?;
         match level {
             Some(l) => level_ids.push((l.id, e.units)),
             None => errors.push(FieldError {
@@ -608,15 +594,7 @@ pub async fn quote(
         None => None,
     };
     let included = match &level {
-        Some(l) => match entity::level_entitlement::Entity::find()
-            .filter(entity::level_entitlement::Column::OfferLevelId.eq(l.id))
-            .filter(entity::level_entitlement::Column::ServiceId.eq(service_id))
-            .one(db)
-            .await?
-        {
-            Some(e) => read_stored("level_entitlements", "units", &e.units)?,
-            None => rust_decimal::Decimal::ZERO,
-        },
+        Some(l) => included_units(db, l.id, service_id).await?,
         None => rust_decimal::Decimal::ZERO,
     };
     let figures = crate::services::register::pupil_figures(db, &[s.id]).await?;
@@ -628,6 +606,45 @@ pub async fn quote(
     let unit =
         traded::unit_price(&list, &buyer).map_err(|e| ServiceError::Conflict(format!("{}: {e}", s.name)))?;
     Ok(Quote { service: found, year, level: level_name, unit, included })
+}
+
+/// The level of a year's offer with `name`, if the offer and the level exist.
+pub async fn level_named(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+    year: &str,
+    name: &str,
+) -> Result<Option<offer_level::Model>, ServiceError> {
+    let Some(offer) = entity::offer::Entity::find()
+        .filter(entity::offer::Column::PartnershipId.eq(partnership_id))
+        .filter(entity::offer::Column::Year.eq(year))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(offer_level::Entity::find()
+        .filter(offer_level::Column::OfferId.eq(offer.id))
+        .filter(offer_level::Column::Name.eq(name))
+        .one(db)
+        .await?)
+}
+
+/// Units of a service a membership level includes in its year (none when it says nothing).
+pub async fn included_units(
+    db: &impl ConnectionTrait,
+    level_id: i64,
+    service_id: i64,
+) -> Result<rust_decimal::Decimal, ServiceError> {
+    match entity::level_entitlement::Entity::find()
+        .filter(entity::level_entitlement::Column::OfferLevelId.eq(level_id))
+        .filter(entity::level_entitlement::Column::ServiceId.eq(service_id))
+        .one(db)
+        .await?
+    {
+        Some(e) => read_stored("level_entitlements", "units", &e.units),
+        None => Ok(rust_decimal::Decimal::ZERO),
+    }
 }
 
 /// The school of the partnership with `urn`.
@@ -645,16 +662,21 @@ pub async fn school_by_urn(
         .ok_or_else(|| ServiceError::NotFound(format!("school {}", urn.value())))
 }
 
-/// What school `urn` pays for one unit of the service on `date`, and why.
+/// What school `urn` (in `scope`) pays for one unit of the service on `date`, and why.
 pub async fn price_for(
     db: &impl ConnectionTrait,
     partnership: &Partnership,
     service_id: i64,
     urn: &str,
     date: NaiveDate,
+    scope: crate::domain::role::SchoolScope,
 ) -> Result<PriceAnswer, ServiceError> {
     get(db, partnership.id, service_id).await?;
     let s = school_by_urn(db, partnership.id, urn).await?;
+    // A school's own people see their own schools' prices only.
+    if !scope.includes(s.id, s.trust_id) {
+        return Err(ServiceError::NotFound(format!("school {}", s.urn)));
+    }
     let q = quote(db, partnership, service_id, &s, date).await?;
     Ok(PriceAnswer {
         service_id,

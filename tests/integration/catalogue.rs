@@ -381,14 +381,7 @@ async fn pages(backend: crate::helpers::Backend) {
 
     // The demo's adviser day: the price editor previews a level's own price, then saves it with
     // what two levels include.
-    let adviser = books.get("/api/v1/services").await["services"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == "Adviser day")
-        .unwrap()["id"]
-        .as_i64()
-        .unwrap();
+    let adviser = crate::events::service(&books, "Adviser day").await;
     let editor = finance.get(&format!("/services/{adviser}/prices/2026-27")).await.text();
     assert!(editor.contains("Advanced member price") && editor.contains("level1-included"), "{editor}");
     assert_eq!(field_value(&editor, "level1-included"), "2", "Standard includes 2 days in the demo");
@@ -647,14 +640,7 @@ on_both_databases!(services_invoiced_monthly_in_arrears_are_invoiced_once_per_pa
 async fn scheduling(backend: crate::helpers::Backend) {
     let mut books = Books::new(backend).await;
     books.app = books.app.on_day(chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap());
-    let review = books.get("/api/v1/services").await["services"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == "Peer review")
-        .unwrap()["id"]
-        .as_i64()
-        .unwrap();
+    let review = crate::events::service(&books, "Peer review").await;
     let (_, order) = books
         .post(
             "/api/v1/orders",
@@ -766,14 +752,7 @@ async fn customers(backend: crate::helpers::Backend) {
     assert_eq!(area(books.app.db.clone()).await, before, "not one of the area's schools");
 
     // It buys at the non-member price, and its invoice carries its own address.
-    let adviser = books.get("/api/v1/services").await["services"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == "Adviser day")
-        .unwrap()["id"]
-        .as_i64()
-        .unwrap();
+    let adviser = crate::events::service(&books, "Adviser day").await;
     let (status, order) = books
         .post(
             "/api/v1/orders",

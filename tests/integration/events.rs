@@ -13,7 +13,8 @@ fn day(y: i32, m: u32, d: u32) -> chrono::NaiveDate {
     chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap()
 }
 
-async fn service(books: &Books, name: &str) -> i64 {
+/// A demo service's id, by its name.
+pub async fn service(books: &Books, name: &str) -> i64 {
     books.get("/api/v1/services").await["services"]
         .as_array()
         .unwrap()

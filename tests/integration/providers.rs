@@ -11,14 +11,7 @@ use serde_json::json;
 async fn providers(backend: crate::helpers::Backend) {
     let mut books = Books::new(backend).await;
     books.app = books.app.on_day(chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap());
-    let adviser = books.get("/api/v1/services").await["services"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == "Adviser day")
-        .unwrap()["id"]
-        .as_i64()
-        .unwrap();
+    let adviser = crate::events::service(&books, "Adviser day").await;
     let (status, bad) = books
         .post("/api/v1/provider-rates", json!({ "urn": "990007", "service_id": adviser, "rate": "0" }))
         .await;
@@ -150,14 +143,7 @@ on_both_databases!(provider_schools_are_paid_by_self_billing_statement, provider
 async fn pages(backend: crate::helpers::Backend) {
     let mut books = Books::new(backend).await;
     books.app = books.app.on_day(chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap());
-    let adviser = books.get("/api/v1/services").await["services"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == "Adviser day")
-        .unwrap()["id"]
-        .as_i64()
-        .unwrap();
+    let adviser = crate::events::service(&books, "Adviser day").await;
     let mut finance = crate::cards::sign_in(&books.app, "finance@demo.test").await;
     let page = finance.get("/providers").await;
     assert_eq!(page.status, StatusCode::OK);

@@ -172,6 +172,46 @@ pub async fn lookups(db: &impl ConnectionTrait, partnership_id: i64) -> Result<L
     })
 }
 
+/// The names and URNs of schools by id (one query, however many).
+pub async fn school_names(
+    db: &impl ConnectionTrait,
+    ids: Vec<i64>,
+) -> Result<std::collections::HashMap<i64, (String, i32)>, ServiceError> {
+    use sea_orm::QuerySelect;
+    Ok(school::Entity::find()
+        .select_only()
+        .column(school::Column::Id)
+        .column(school::Column::Name)
+        .column(school::Column::Urn)
+        .filter(school::Column::Id.is_in(ids))
+        .into_tuple::<(i64, String, i32)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|(id, name, urn)| (id, (name, urn)))
+        .collect())
+}
+
+/// A business manager's own schools (one, or their trust's), by name; none for a scope of every
+/// school or of none.
+pub async fn own_schools(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+    scope: SchoolScope,
+) -> Result<Vec<school::Model>, ServiceError> {
+    use sea_orm::{QueryOrder, QuerySelect};
+    if matches!(scope, SchoolScope::All | SchoolScope::Nothing) {
+        return Ok(vec![]);
+    }
+    Ok(school::Entity::find()
+        .filter(school::Column::PartnershipId.eq(partnership_id))
+        .filter(scope_condition(scope))
+        .order_by_asc(school::Column::Name)
+        .limit(1000)
+        .all(db)
+        .await?)
+}
+
 pub(super) fn scope_condition(scope: SchoolScope) -> Condition {
     match scope {
         SchoolScope::All => Condition::all(),

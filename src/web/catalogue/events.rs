@@ -24,8 +24,6 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use entity::school;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 field_errors!(NewEventPage, EventPage);
 
@@ -368,20 +366,7 @@ async fn event_page(state: &AppState, user: &PageUser, id: i64) -> Result<EventP
     let e = events::get(&state.db, user.partnership.id, id).await?;
     let places = events::places(&state.db, user.partnership.id, scope, id).await?;
     let finance = user.require(Action::ManageBilling).is_ok();
-    let schools: Vec<school::Model> = match scope {
-        SchoolScope::School(sid) => {
-            school::Entity::find_by_id(sid).all(&state.db).await.map_err(ServiceError::from)?
-        }
-        SchoolScope::Trust(t) => school::Entity::find()
-            .filter(school::Column::TrustId.eq(t))
-            .filter(school::Column::PartnershipId.eq(user.partnership.id))
-            .order_by_asc(school::Column::Name)
-            .limit(1000)
-            .all(&state.db)
-            .await
-            .map_err(ServiceError::from)?,
-        _ => vec![],
-    };
+    let schools = crate::services::register::own_schools(&state.db, user.partnership.id, scope).await?;
     let price = match schools.first() {
         Some(s) => match catalogue::quote(&state.db, &user.partnership, e.service_id, s, e.starts_on).await {
             Ok(q) => Some(format!("A place costs {} for {} ({}).", q.unit.amount, s.name, q.unit.why)),
@@ -598,27 +583,6 @@ pub(super) async fn book(
     }
 }
 
-/// A place's event, for the redirect back to its page.
-async fn event_of(
-    state: &AppState,
-    user: &PageUser,
-    scope: SchoolScope,
-    place: i64,
-) -> Result<i64, PageError> {
-    let p = entity::event_place::Entity::find_by_id(place)
-        .filter(entity::event_place::Column::PartnershipId.eq(user.partnership.id))
-        .one(&state.db)
-        .await
-        .map_err(ServiceError::from)?
-        .ok_or(PageError::NotFound)?;
-    events::places(&state.db, user.partnership.id, scope, p.event_id)
-        .await?
-        .iter()
-        .any(|v| v.id == place)
-        .then_some(p.event_id)
-        .ok_or(PageError::NotFound)
-}
-
 /// Cancel, accept, decline or change the delegate of a place, from the event's page.
 pub(super) async fn place_action(
     State(state): State<AppState>,
@@ -630,7 +594,7 @@ pub(super) async fn place_action(
     let scope = ordering_scope(&user)?;
     user.check_csrf(form.get("csrf_token"))?;
     let id = page_id(&id)?;
-    let event = event_of(&state, &user, scope, id).await?;
+    let event = events::event_of_place(&state.db, user.partnership.id, scope, id).await?;
     let actor = Actor::at(Some(user.user.id), state.clock);
     let (done, result) = match action.as_str() {
         "cancel" => ("cancelled", events::cancel(&state.db, &user.partnership, scope, id, actor).await),

@@ -2,7 +2,8 @@
 //! delegates (the waiting list beyond the capacity), cancelling by the event's policy,
 //! answering an offered place, substituting a delegate, and the attendance register.
 
-use crate::domain::role::{Action, SchoolScope};
+use super::api::order_scope;
+use crate::domain::role::Action;
 use crate::services::events::{self, NewBooking, NewEvent};
 use crate::services::ledger::Actor;
 use crate::web::AppState;
@@ -31,15 +32,6 @@ pub fn router() -> Router<AppState> {
         .route("/bookings/{id}/delegate", post(delegate))
 }
 
-/// Finance books for any school; a business manager for their own schools.
-fn booking_scope(caller: &ApiUser) -> Result<SchoolScope, ApiError> {
-    if caller.require(Action::ManageBilling).is_ok() {
-        return Ok(SchoolScope::All);
-    }
-    caller.require(Action::OrderServices)?;
-    Ok(caller.user.school_scope())
-}
-
 #[derive(serde::Deserialize, Default)]
 struct PageQuery {
     #[serde(default)]
@@ -51,7 +43,7 @@ async fn list(
     caller: ApiUser,
     Query(q): Query<PageQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    booking_scope(&caller)?;
+    order_scope(&caller)?;
     let page = crate::web::extract::page_number(&q.page)?;
     let (list, total) = events::list(&state.db, caller.user.partnership_id, page).await?;
     Ok(Json(json!({ "events": list, "total": total, "page": page, "per_page": events::PER_PAGE })))
@@ -74,7 +66,7 @@ async fn show(
     caller: ApiUser,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let scope = booking_scope(&caller)?;
+    let scope = order_scope(&caller)?;
     let id = parse_id(&id)?;
     let event = events::get(&state.db, caller.user.partnership_id, id).await?;
     let places = events::places(&state.db, caller.user.partnership_id, scope, id).await?;
@@ -87,7 +79,7 @@ async fn book(
     Path(id): Path<String>,
     bytes: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    let scope = booking_scope(&caller)?;
+    let scope = order_scope(&caller)?;
     let id = parse_id(&id)?;
     let new: NewBooking = body(&bytes)?;
     let places = events::book(
@@ -145,7 +137,7 @@ async fn cancel(
     Path(id): Path<String>,
     bytes: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let scope = booking_scope(&caller)?;
+    let scope = order_scope(&caller)?;
     let id = parse_id(&id)?;
     if !bytes.is_empty() {
         let _: Empty = body(&bytes)?;
@@ -162,7 +154,7 @@ async fn cancel(
 }
 
 async fn answer(state: &AppState, caller: &ApiUser, id: &str, accept: bool) -> Result<Json<Value>, ApiError> {
-    let scope = booking_scope(caller)?;
+    let scope = order_scope(caller)?;
     let id = parse_id(id)?;
     let place = events::answer_offer(
         &state.db,
@@ -204,7 +196,7 @@ async fn delegate(
     Path(id): Path<String>,
     bytes: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let scope = booking_scope(&caller)?;
+    let scope = order_scope(&caller)?;
     let id = parse_id(&id)?;
     let d: Delegate = body(&bytes)?;
     let place =

@@ -21,6 +21,17 @@ use chrono::{Datelike, NaiveDate};
 
 field_errors!(ProvidersPage, StatementPage);
 
+/// A question in the address that the service refuses (a year or month that is not one) is a
+/// bad request naming what was wrong; anything else passes on.
+fn asked_wrongly(e: ServiceError) -> PageError {
+    match e {
+        ServiceError::Invalid(list) => PageError::BadRequest(
+            list.into_iter().map(|f| sentence_case(&f.message)).collect::<Vec<_>>().join(". "),
+        ),
+        other => other.into(),
+    }
+}
+
 /// The last twelve months that have ended, newest first, as ("2026-10", "October 2026").
 fn ended_months(today: NaiveDate) -> Vec<(String, String)> {
     let mut month = today.with_day(1).unwrap_or(today);
@@ -305,17 +316,11 @@ pub(super) async fn pdf(
     user.require(Action::ManageBilling)?;
     let id = page_id(id.trim_end_matches(".pdf"))?;
     let s = providers::statement(&state.db, user.partnership.id, id).await?;
-    let school = entity::school::Entity::find()
-        .filter(entity::school::Column::PartnershipId.eq(user.partnership.id))
-        .filter(entity::school::Column::Urn.eq(s.urn))
-        .one(&state.db)
-        .await
-        .map_err(ServiceError::from)?;
-    let address = school
-        .map(|m| {
-            crate::domain::address::postal_address(&m.name, [m.address.as_deref(), m.postcode.as_deref()])
-        })
-        .unwrap_or_default();
+    let school = catalogue::school_by_urn(&state.db, user.partnership.id, &s.urn.to_string()).await?;
+    let address = crate::domain::address::postal_address(
+        &school.name,
+        [school.address.as_deref(), school.postcode.as_deref()],
+    );
     let doc = crate::pdf::documents::self_billing_document(&s, &address, &user.partnership);
     let bytes = tokio::task::spawn_blocking(move || crate::pdf::render(&doc))
         .await
@@ -329,8 +334,6 @@ pub(super) async fn pdf(
     )
         .into_response())
 }
-
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 #[derive(Template)]
 #[template(path = "services/timesheet.html")]
@@ -364,10 +367,9 @@ pub(super) async fn timesheet(
     } else {
         q.month.trim().to_string()
     };
-    providers::check_month(&month).map_err(|e| {
-        PageError::BadRequest(e.into_iter().map(|f| sentence_case(&f.message)).collect::<Vec<_>>().join(". "))
-    })?;
-    let lines = providers::timesheet(&state.db, user.partnership.id, Some(&q.person), &month).await?;
+    let lines = providers::timesheet(&state.db, user.partnership.id, Some(&q.person), &month)
+        .await
+        .map_err(asked_wrongly)?;
     let total: rust_decimal::Decimal =
         lines.iter().filter_map(|l| l.units.parse::<rust_decimal::Decimal>().ok()).sum();
     let mut months = vec![(today.format("%Y-%m").to_string(), today.format("%B %Y").to_string())];
@@ -413,18 +415,9 @@ pub(super) async fn margin(
     Query(q): Query<YearQuery>,
 ) -> Result<Response, PageError> {
     user.require(Action::ManageBilling)?;
-    let today = state.clock.today();
-    let this = super::pages::this_year(&user, today)?;
-    let year = if q.year.trim().is_empty() { this.clone() } else { q.year.trim().to_string() };
-    let (by_service, by_provider) = match providers::margin(&state.db, &user.partnership, &year).await {
-        Ok(m) => m,
-        Err(ServiceError::Invalid(list)) => {
-            return Err(PageError::BadRequest(
-                list.into_iter().map(|f| sentence_case(&f.message)).collect::<Vec<_>>().join(". "),
-            ));
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let (year, years) = year_choice(&user, state.clock.today(), &q.year)?;
+    let (by_service, by_provider) =
+        providers::margin(&state.db, &user.partnership, &year).await.map_err(asked_wrongly)?;
     let money = |m: Vec<providers::Margin>| {
         m.into_iter()
             .map(|r| providers::Margin {
@@ -435,16 +428,9 @@ pub(super) async fn margin(
             })
             .collect()
     };
-    let mut years = vec![this.clone()];
-    if let Some(y) = user.partnership.year_kind.year_containing(today)
-        && let Some(prev) =
-            crate::domain::partnership::MembershipYear::new(user.partnership.year_kind, y.start_year() - 1)
-    {
-        years.push(prev.label());
-    }
     let page = MarginPage {
         chrome: Chrome::for_user(&user, "/services"),
-        years: years.into_iter().map(|y| SelectOption::new(y.clone(), y, Some(&year))).collect(),
+        years,
         year,
         tables: vec![
             ("By service", "by-service", money(by_service)),
@@ -490,15 +476,8 @@ pub(super) async fn take_up(
 ) -> Result<Response, PageError> {
     user.require(Action::ViewTotals)?;
     let (year, years) = year_choice(&user, state.clock.today(), &q.year)?;
-    let rows = match crate::services::traded::take_up(&state.db, &user.partnership, &year).await {
-        Ok(r) => r,
-        Err(ServiceError::Invalid(list)) => {
-            return Err(PageError::BadRequest(
-                list.into_iter().map(|f| sentence_case(&f.message)).collect::<Vec<_>>().join(". "),
-            ));
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let rows =
+        crate::services::traded::take_up(&state.db, &user.partnership, &year).await.map_err(asked_wrongly)?;
     let area_schools: i64 = crate::services::register::count_by_phase(
         &state.db,
         user.partnership.id,

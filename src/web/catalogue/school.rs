@@ -19,7 +19,6 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use entity::school;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 field_errors!(OrderPage);
 
@@ -34,26 +33,6 @@ pub(super) fn ordering_scope(user: &PageUser) -> Result<SchoolScope, PageError> 
         SchoolScope::Nothing => Err(PageError::Forbidden),
         scope => Ok(scope),
     }
-}
-
-/// A business manager's schools, by name (a trust has at most a few hundred).
-async fn own_schools(
-    state: &AppState,
-    user: &PageUser,
-    scope: SchoolScope,
-) -> Result<Vec<school::Model>, PageError> {
-    let query = school::Entity::find().filter(school::Column::PartnershipId.eq(user.partnership.id));
-    let query = match scope {
-        SchoolScope::School(id) => query.filter(school::Column::Id.eq(id)),
-        SchoolScope::Trust(id) => query.filter(school::Column::TrustId.eq(id)),
-        SchoolScope::All | SchoolScope::Nothing => return Ok(vec![]),
-    };
-    Ok(query
-        .order_by_asc(school::Column::Name)
-        .limit(1000)
-        .all(&state.db)
-        .await
-        .map_err(ServiceError::from)?)
 }
 
 /// The school chosen by `?school=URN` among `schools`, or the first.
@@ -115,7 +94,7 @@ pub(super) async fn services(
 ) -> Result<Response, PageError> {
     let scope = ordering_scope(&user)?;
     let today = state.clock.today();
-    let schools = own_schools(&state, &user, scope).await?;
+    let schools = crate::services::register::own_schools(&state.db, user.partnership.id, scope).await?;
     let s = chosen(&schools, &q.school)?;
     let year = super::pages::this_year(&user, today)?;
     let mut offers = Vec::new();
@@ -127,7 +106,7 @@ pub(super) async fn services(
         let (price, why, included, orderable) =
             match catalogue::quote(&state.db, &user.partnership, service.id, s, today).await {
                 Ok(q) => {
-                    let used = orders::used_units(&state.db, s.id, service.id, &q.year).await?;
+                    let used = orders::used_units(&state.db, s.id, service.id, &q.year, None).await?;
                     (
                         format!("{} {}", q.unit.amount, unit.per()),
                         sentence_case(&q.unit.why),
@@ -203,7 +182,7 @@ async fn order_page(
     let today = state.clock.today();
     let service = catalogue::get(&state.db, user.partnership.id, service_id).await?;
     let unit = Unit::parse(service.unit).unwrap_or(Unit::Item);
-    let schools = own_schools(state, user, scope).await?;
+    let schools = crate::services::register::own_schools(&state.db, user.partnership.id, scope).await?;
     let (by_urn, chosen_school) = match scope {
         SchoolScope::All => (true, None),
         _ => (false, Some(chosen(&schools, urn)?)),
@@ -211,7 +190,7 @@ async fn order_page(
     let price = match chosen_school {
         Some(s) => match catalogue::quote(&state.db, &user.partnership, service_id, s, today).await {
             Ok(q) => {
-                let used = orders::used_units(&state.db, s.id, service_id, &q.year).await?;
+                let used = orders::used_units(&state.db, s.id, service_id, &q.year, None).await?;
                 let left = (q.included - used).max(rust_decimal::Decimal::ZERO);
                 let included = if q.included.is_zero() {
                     String::new()

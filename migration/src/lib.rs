@@ -20,6 +20,7 @@ mod m20261130_000014_orders;
 mod m20261130_000015_events;
 mod m20261130_000016_providers;
 mod m20261130_000017_outside_area;
+mod m20261130_000018_contracts;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000015_events::Migration),
             Box::new(m20261130_000016_providers::Migration),
             Box::new(m20261130_000017_outside_area::Migration),
+            Box::new(m20261130_000018_contracts::Migration),
         ]
     }
 }

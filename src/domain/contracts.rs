@@ -34,6 +34,144 @@ pub enum Timing {
     InArrears,
 }
 
+impl Frequency {
+    pub const ALL: [Frequency; 3] = [Frequency::Monthly, Frequency::Quarterly, Frequency::Annually];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Frequency::Monthly => "monthly",
+            Frequency::Quarterly => "quarterly",
+            Frequency::Annually => "annually",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Frequency> {
+        Frequency::ALL.into_iter().find(|f| f.as_str() == text.trim())
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Frequency::Monthly => "Monthly",
+            Frequency::Quarterly => "Quarterly",
+            Frequency::Annually => "Once a year",
+        }
+    }
+}
+
+super::unknown_name::from_str_by_parse!(Frequency, "instalment frequency");
+
+impl Timing {
+    pub const ALL: [Timing; 2] = [Timing::InAdvance, Timing::InArrears];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Timing::InAdvance => "in_advance",
+            Timing::InArrears => "in_arrears",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Timing> {
+        Timing::ALL.into_iter().find(|t| t.as_str() == text.trim())
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Timing::InAdvance => "In advance (at the start of each period)",
+            Timing::InArrears => "In arrears (at the end of each period)",
+        }
+    }
+}
+
+super::unknown_name::from_str_by_parse!(Timing, "instalment timing");
+
+/// Which of the partnership's income streams a contract's money is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Stream {
+    /// A council's commission of its school-improvement work.
+    LaCommission,
+    /// A commission from another body (health, a charity, another council's service).
+    OtherCommission,
+    /// A grant for a bid: outside the scope of VAT, not a supply.
+    Grant,
+}
+
+impl Stream {
+    pub const ALL: [Stream; 3] = [Stream::LaCommission, Stream::OtherCommission, Stream::Grant];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stream::LaCommission => "la_commission",
+            Stream::OtherCommission => "other_commission",
+            Stream::Grant => "grant",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Stream> {
+        Stream::ALL.into_iter().find(|s| s.as_str() == text.trim())
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Stream::LaCommission => "Local authority commission",
+            Stream::OtherCommission => "Other commission",
+            Stream::Grant => "Grant",
+        }
+    }
+
+    /// The VAT a contract of this stream carries unless finance says otherwise: commissioned
+    /// services are standard-rated supplies; a grant is outside the scope of VAT.
+    pub fn default_vat(self) -> super::vat::VatRate {
+        match self {
+            Stream::Grant => super::vat::VatRate::OutsideScope,
+            _ => super::vat::VatRate::Standard,
+        }
+    }
+}
+
+super::unknown_name::from_str_by_parse!(Stream, "income stream");
+
+/// How a contract is paid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScheduleKind {
+    /// Each contract year's value in monthly, quarterly or annual instalments.
+    Fixed,
+    /// Amounts on dates named in the contract.
+    NamedDates,
+    /// A ratio of what schools were invoiced for membership in a year, up to a cap.
+    Matched,
+    /// Amounts due when deliverables are signed off.
+    Milestones,
+}
+
+impl ScheduleKind {
+    pub const ALL: [ScheduleKind; 4] =
+        [ScheduleKind::Fixed, ScheduleKind::NamedDates, ScheduleKind::Matched, ScheduleKind::Milestones];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScheduleKind::Fixed => "fixed",
+            ScheduleKind::NamedDates => "named_dates",
+            ScheduleKind::Matched => "matched",
+            ScheduleKind::Milestones => "milestones",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ScheduleKind> {
+        ScheduleKind::ALL.into_iter().find(|k| k.as_str() == text.trim())
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ScheduleKind::Fixed => "Regular instalments of each year's value",
+            ScheduleKind::NamedDates => "Amounts on named dates",
+            ScheduleKind::Matched => "Matched funding",
+            ScheduleKind::Milestones => "Milestones",
+        }
+    }
+}
+
+super::unknown_name::from_str_by_parse!(ScheduleKind, "kind of schedule");
+
 /// One instalment: the period it pays for, when it is due, and how much.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Instalment {
@@ -110,6 +248,122 @@ pub fn schedule(
                 amount,
             });
         }
+    }
+    Ok(out)
+}
+
+/// Which contract year (1 for the first) a date falls in, for a contract starting on `start`.
+pub fn contract_year_of(start: NaiveDate, day: NaiveDate) -> usize {
+    let mut year = 1;
+    while let Some(next) = start.checked_add_months(Months::new(12 * year as u32)) {
+        if day < next {
+            break;
+        }
+        year += 1;
+    }
+    year
+}
+
+/// Instalments on dates the contract names: each pays for the time since the one before (the
+/// first, since the start).
+pub fn on_named_dates(
+    start: NaiveDate,
+    end: NaiveDate,
+    dates: &[(NaiveDate, Money)],
+) -> Result<Vec<Instalment>, ScheduleError> {
+    if dates.is_empty() || dates.len() > 120 {
+        return Err(ScheduleError("name 1 to 120 dates".into()));
+    }
+    let mut out: Vec<Instalment> = Vec::new();
+    for (due, amount) in dates {
+        if *amount <= Money::ZERO {
+            return Err(ScheduleError(format!(
+                "the amount due on {} must be more than £0.00",
+                due.format("%-d %B %Y")
+            )));
+        }
+        if *due < start || *due > end {
+            return Err(ScheduleError(format!(
+                "{} is not within the contract ({} to {})",
+                due.format("%-d %B %Y"),
+                start.format("%-d %B %Y"),
+                end.format("%-d %B %Y")
+            )));
+        }
+        let period_start = match out.last() {
+            Some(previous) if previous.due >= *due => {
+                return Err(ScheduleError("put the dates in order, each after the one before".into()));
+            }
+            Some(previous) => previous.due.succ_opt().unwrap_or(*due),
+            None => start,
+        };
+        out.push(Instalment {
+            contract_year: contract_year_of(start, *due),
+            period_start,
+            period_end: *due,
+            due: *due,
+            amount: *amount,
+        });
+    }
+    Ok(out)
+}
+
+/// An instalment already on a contract, for a variation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Standing {
+    pub contract_year: usize,
+    pub due: NaiveDate,
+    pub amount: Money,
+    /// Invoiced (or its invoice raised): it stays as it is.
+    pub invoiced: bool,
+}
+
+/// A variation of a contract's yearly values from `from`: instalments invoiced, or due before
+/// `from`, stay as they are; each year's later instalments share what is left of its new
+/// value, so the year adds up to it exactly. Returns each later instalment's new amount, by its
+/// place in `standing`.
+pub fn vary(
+    standing: &[Standing],
+    new_yearly: &[Money],
+    from: NaiveDate,
+) -> Result<Vec<(usize, Money)>, ScheduleError> {
+    let years = standing.iter().map(|s| s.contract_year).max().unwrap_or(0).max(new_yearly.len());
+    if new_yearly.len() != years {
+        return Err(ScheduleError(format!("give a value for each of the contract's {years} years")));
+    }
+    let mut out = Vec::new();
+    for (y, value) in new_yearly.iter().enumerate() {
+        let year = y + 1;
+        if *value < Money::ZERO {
+            return Err(ScheduleError(format!("year {year}'s value cannot be below £0.00")));
+        }
+        let fixed = standing
+            .iter()
+            .filter(|s| s.contract_year == year && (s.invoiced || s.due < from))
+            .fold(Money::ZERO, |a, s| a + s.amount);
+        let later: Vec<usize> = standing
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.contract_year == year && !s.invoiced && s.due >= from)
+            .map(|(i, _)| i)
+            .collect();
+        if fixed > *value {
+            return Err(ScheduleError(format!(
+                "year {year}: {fixed} is already invoiced or due before {}, more than its new value of {value}",
+                from.format("%-d %B %Y")
+            )));
+        }
+        let rest = *value - fixed;
+        if later.is_empty() {
+            if rest != Money::ZERO {
+                return Err(ScheduleError(format!(
+                    "year {year} has no instalments left from {} to change",
+                    from.format("%-d %B %Y")
+                )));
+            }
+            continue;
+        }
+        out.extend(later.iter().copied().zip(split_exact(rest, later.len())));
     }
     Ok(out)
 }
@@ -213,6 +467,59 @@ mod tests {
         );
     }
 
+    #[test]
+    fn named_dates_pay_for_the_time_since_the_last() {
+        let s = on_named_dates(
+            day(2026, 9, 1),
+            day(2028, 8, 31),
+            &[(day(2026, 10, 15), pounds(250_000)), (day(2027, 10, 15), pounds(250_000))],
+        )
+        .unwrap();
+        assert_eq!((s[0].period_start, s[0].contract_year), (day(2026, 9, 1), 1));
+        assert_eq!((s[1].period_start, s[1].contract_year), (day(2026, 10, 16), 2));
+        assert!(on_named_dates(day(2026, 9, 1), day(2027, 8, 31), &[(day(2027, 9, 1), pounds(1))]).is_err());
+        let e = on_named_dates(
+            day(2026, 9, 1),
+            day(2028, 8, 31),
+            &[(day(2027, 1, 1), pounds(1)), (day(2026, 12, 1), pounds(1))],
+        )
+        .unwrap_err();
+        assert_eq!(e.0, "put the dates in order, each after the one before");
+    }
+
+    #[test]
+    fn a_variation_changes_only_later_instalments() {
+        let s = schedule(day(2026, 4, 1), &[pounds(600_000); 2], Frequency::Quarterly, Timing::InAdvance)
+            .unwrap();
+        let standing: Vec<Standing> = s
+            .iter()
+            .map(|i| Standing {
+                contract_year: i.contract_year,
+                due: i.due,
+                amount: i.amount,
+                invoiced: i.due < day(2026, 10, 1),
+            })
+            .collect();
+        // From 1 October 2026 the council cuts year 1 to £500,000 and year 2 to £400,000.
+        let changed = vary(&standing, &[pounds(500_000), pounds(400_000)], day(2026, 10, 1)).unwrap();
+        assert_eq!(changed.len(), 6, "two later quarters of year 1 and all four of year 2");
+        assert_eq!(changed[0], (2, pounds(100_000)));
+        assert_eq!(changed[2], (4, pounds(100_000)));
+        let e = vary(&standing, &[pounds(200_000), pounds(400_000)], day(2026, 10, 1)).unwrap_err();
+        assert_eq!(
+            e.0,
+            "year 1: £300,000.00 is already invoiced or due before 1 October 2026, more than its new value of £200,000.00"
+        );
+        assert!(vary(&standing, &[pounds(1)], day(2026, 10, 1)).is_err(), "a value for each year");
+    }
+
+    #[test]
+    fn contract_years_count_from_the_start() {
+        assert_eq!(contract_year_of(day(2026, 4, 1), day(2026, 4, 1)), 1);
+        assert_eq!(contract_year_of(day(2026, 4, 1), day(2027, 3, 31)), 1);
+        assert_eq!(contract_year_of(day(2026, 4, 1), day(2027, 4, 1)), 2);
+    }
+
     proptest! {
         /// Every year's instalments add up to its value exactly, whatever the value.
         #[test]
@@ -230,6 +537,31 @@ mod tests {
                 prop_assert_eq!(sum, *value);
             }
             prop_assert!(s.windows(2).all(|w| w[0].due <= w[1].due));
+        }
+
+        /// After a variation each year adds up to its new value exactly.
+        #[test]
+        fn a_variation_adds_up_to_the_new_values(
+            values in proptest::collection::vec(0i64..10_000_000, 1..4),
+            cut in 0i64..100,
+            month in 0u32..48,
+        ) {
+            let yearly: Vec<Money> = values.iter().map(|p| Money::from_pence(*p)).collect();
+            let s = schedule(day(2026, 4, 1), &yearly, Frequency::Monthly, Timing::InAdvance).unwrap();
+            let from = day(2026, 4, 1).checked_add_months(Months::new(month)).unwrap();
+            let standing: Vec<Standing> = s.iter().map(|i| Standing {
+                contract_year: i.contract_year, due: i.due, amount: i.amount, invoiced: i.due < from,
+            }).collect();
+            let new: Vec<Money> = values.iter().map(|p| Money::from_pence(p * (100 - cut) / 100)).collect();
+            if let Ok(changed) = vary(&standing, &new, from) {
+                let mut amounts: Vec<Money> = standing.iter().map(|s| s.amount).collect();
+                for (i, a) in changed { amounts[i] = a; }
+                for (y, value) in new.iter().enumerate() {
+                    if s.iter().all(|i| i.contract_year != y + 1) { continue; }
+                    let sum = standing.iter().zip(&amounts).filter(|(s, _)| s.contract_year == y + 1).fold(Money::ZERO, |a, (_, m)| a + *m);
+                    prop_assert_eq!(sum, *value);
+                }
+            }
         }
 
         #[test]

@@ -57,16 +57,20 @@ pub enum PayerKind {
     School,
     Trust,
     Council,
+    /// Another body that pays under a contract: a health body, a charity, a grant-maker.
+    Organisation,
 }
 
 impl PayerKind {
-    pub const ALL: [PayerKind; 3] = [PayerKind::School, PayerKind::Trust, PayerKind::Council];
+    pub const ALL: [PayerKind; 4] =
+        [PayerKind::School, PayerKind::Trust, PayerKind::Council, PayerKind::Organisation];
 
     pub fn as_str(self) -> &'static str {
         match self {
             PayerKind::School => "school",
             PayerKind::Trust => "trust",
             PayerKind::Council => "council",
+            PayerKind::Organisation => "organisation",
         }
     }
 
@@ -79,6 +83,7 @@ impl PayerKind {
             PayerKind::School => "School",
             PayerKind::Trust => "Trust",
             PayerKind::Council => "Council",
+            PayerKind::Organisation => "Other organisation",
         }
     }
 }

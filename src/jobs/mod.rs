@@ -29,10 +29,13 @@ pub enum Job {
     DirectDebit,
     /// Invoice traded services delivered last month that are invoiced monthly in arrears.
     TradedInvoicing,
+    /// Invoice contract instalments that have fallen due.
+    ContractInvoicing,
 }
 
 impl Job {
-    pub const ALL: [Job; 4] = [Job::DirectDebit, Job::Reminders, Job::SendMail, Job::TradedInvoicing];
+    pub const ALL: [Job; 5] =
+        [Job::DirectDebit, Job::Reminders, Job::SendMail, Job::TradedInvoicing, Job::ContractInvoicing];
 
     /// The name used on the command line and in the database.
     pub fn name(self) -> &'static str {
@@ -41,6 +44,7 @@ impl Job {
             Job::Reminders => "reminders",
             Job::DirectDebit => "direct-debit",
             Job::TradedInvoicing => "traded-invoicing",
+            Job::ContractInvoicing => "contract-invoicing",
         }
     }
 
@@ -54,6 +58,7 @@ impl Job {
             Job::Reminders => "Queue reminders",
             Job::DirectDebit => "Collect Direct Debits",
             Job::TradedInvoicing => "Invoice last month's services",
+            Job::ContractInvoicing => "Invoice contract instalments due",
         }
     }
 
@@ -71,6 +76,9 @@ impl Job {
             Job::TradedInvoicing => {
                 "Raises one invoice per payer per month for the traded services delivered in earlier months that are invoiced monthly in arrears."
             }
+            Job::ContractInvoicing => {
+                "Raises an invoice for each contract or grant instalment due today or earlier that is not yet invoiced, matched funding worked out from the ledger. Each instalment is invoiced once."
+            }
         }
     }
 
@@ -81,6 +89,7 @@ impl Job {
             Job::Reminders => "0 0 7 * * *",
             Job::DirectDebit => "0 0 6 * * *",
             Job::TradedInvoicing => "0 0 5 1 * *",
+            Job::ContractInvoicing => "0 30 5 * * *",
         }
     }
 
@@ -91,6 +100,7 @@ impl Job {
             Job::Reminders => "PB_CRON_REMINDERS",
             Job::DirectDebit => "PB_CRON_DIRECT_DEBIT",
             Job::TradedInvoicing => "PB_CRON_TRADED_INVOICING",
+            Job::ContractInvoicing => "PB_CRON_CONTRACT_INVOICING",
         }
     }
 }
@@ -210,6 +220,15 @@ pub async fn run(
                     "Raised {} for {} delivered before this month (orders, and places on courses).",
                     plural(d.invoices, "invoice"),
                     plural(d.orders, "order")
+                )
+            })
+        }
+        Job::ContractInvoicing => {
+            crate::services::contracts::raise_due(&ctx.db, partnership, today, now).await.map(|d| {
+                format!(
+                    "Raised {} for contract instalments due; {} came to nothing.",
+                    if d.invoices == 1 { "1 invoice".to_string() } else { format!("{} invoices", d.invoices) },
+                    d.nothing_due
                 )
             })
         }

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod bank;
 pub mod billing;
 pub mod budgets;
+pub mod contracts;
 pub mod demo;
 pub mod events;
 pub mod funding;

@@ -39,17 +39,51 @@ pub async fn payer_for(
                 postal_address(&trust.name, [Some(trust.address.as_deref().unwrap_or("Finance team"))]),
             )
         }
-        PaidBy::Council => {
-            let la = local_authority::Entity::find_by_id(school.local_authority_id)
-                .one(db)
-                .await?
-                .ok_or_else(|| ServiceError::NotFound("local authority".into()))?;
-            let council = format!("{} Council", la.name);
-            let address =
-                postal_address(&council, [Some(la.address.as_deref().unwrap_or("Schools Finance"))]);
-            (format!("council:{}", la.id), council, address)
-        }
+        PaidBy::Council => return council_payer(db, partnership_id, school.local_authority_id).await,
     };
+    find_or_make(db, partnership_id, paid_by.as_str(), reference, name, address).await
+}
+
+/// The payer for a council (a local authority of the partnership's register), created the
+/// first time it is needed.
+pub async fn council_payer(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+    local_authority_id: i64,
+) -> Result<payer::Model, ServiceError> {
+    let la = local_authority::Entity::find_by_id(local_authority_id)
+        .filter(local_authority::Column::PartnershipId.eq(partnership_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound("local authority".into()))?;
+    let council = format!("{} Council", la.name);
+    let address = postal_address(&council, [Some(la.address.as_deref().unwrap_or("Schools Finance"))]);
+    find_or_make(db, partnership_id, PaidBy::Council.as_str(), format!("council:{}", la.id), council, address).await
+}
+
+/// The payer for another organisation (a health body, a charity, a grant-maker), by its name:
+/// the same name is the same payer.
+pub async fn organisation_payer(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+    name: &str,
+    address: &str,
+) -> Result<payer::Model, ServiceError> {
+    let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
+    let reference = format!("organisation:{}", name.to_lowercase());
+    let address = postal_address(&name, address.lines().map(Some));
+    find_or_make(db, partnership_id, crate::domain::payer::PayerKind::Organisation.as_str(), reference, name, address)
+        .await
+}
+
+async fn find_or_make(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+    kind: &str,
+    reference: String,
+    name: String,
+    address: String,
+) -> Result<payer::Model, ServiceError> {
     if let Some(existing) = payer::Entity::find()
         .filter(payer::Column::PartnershipId.eq(partnership_id))
         .filter(payer::Column::Reference.eq(reference.as_str()))
@@ -60,7 +94,7 @@ pub async fn payer_for(
     }
     Ok(payer::ActiveModel {
         partnership_id: Set(partnership_id),
-        kind: Set(paid_by.as_str().to_string()),
+        kind: Set(kind.to_string()),
         reference: Set(reference),
         name: Set(name),
         address: Set(address),

@@ -5,7 +5,6 @@
 use crate::domain::billing::find_period;
 use crate::domain::instalments::BillingPlan;
 use crate::domain::partnership::MembershipYear;
-use crate::domain::payer::PaidBy;
 use crate::domain::role::Action;
 use crate::services::payers::{self, Contact};
 use crate::services::{FieldError, ServiceError, billing};
@@ -33,12 +32,7 @@ pub fn router() -> Router<AppState> {
 field_errors!(PayerPage, ContactPage);
 
 fn kind_label(kind: &str) -> &'static str {
-    match kind.parse::<PaidBy>() {
-        Ok(PaidBy::School) => "School",
-        Ok(PaidBy::Trust) => "Trust",
-        Ok(PaidBy::Council) => "Council",
-        Err(_) => "Other",
-    }
+    kind.parse::<crate::domain::payer::PayerKind>().map(|k| k.label()).unwrap_or("Other")
 }
 
 fn parse_id(text: &str) -> Result<i64, PageError> {

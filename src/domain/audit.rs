@@ -30,7 +30,7 @@ pub struct Change {
 
 /// The kinds of action a log can be filtered by: (name in the address, start of the recorded
 /// action, label).
-pub const KINDS: [(&str, &str, &str); 9] = [
+pub const KINDS: [(&str, &str, &str); 10] = [
     ("invoices", "invoice.", "Invoices and credit notes"),
     ("payments", "payment.", "Payments, refunds and allocations"),
     ("bank", "bank.", "Bank statements"),
@@ -40,6 +40,7 @@ pub const KINDS: [(&str, &str, &str); 9] = [
     ("invoice-settings", "invoice_settings.", "Invoice settings"),
     ("details", "partnership.", "Partnership details"),
     ("users", "user.", "Users"),
+    ("contracts", "contract.", "Contracts and grants"),
 ];
 
 fn field<'a>(value: Option<&'a Value>, key: &str) -> Option<&'a Value> {
@@ -199,6 +200,24 @@ pub fn sentence(e: &Entry) -> String {
         "order.confirmed" => format!("{who} confirmed an order"),
         "order.delivered" => format!("{who} recorded an order delivered"),
         "order.cancelled" => format!("{who} cancelled an order"),
+        "contract.created" => format!(
+            "{who} added the contract {} with {}, worth {}",
+            text(a, "title"),
+            text(a, "counterparty"),
+            text(a, "value")
+        ),
+        "contract.varied" => format!(
+            "{who} varied the contract {} from {}: {} to {} ({})",
+            text(a, "title"),
+            text(a, "from"),
+            text(b, "value"),
+            text(a, "value"),
+            text(a, "reason")
+        ),
+        "contract.instalment_invoiced" => {
+            format!("{who} invoiced {} of the contract {} on {about}", text(a, "amount"), text(a, "contract"))
+        }
+        "contract.deliverable_done" => format!("{who} signed off {}: {}", text(a, "deliverable"), text(a, "note")),
         "user.disabled" => format!("{who} disabled the account of {about}"),
         "user.enabled" => format!("{who} enabled the account of {about}"),
         "user.password_changed" => format!("{who} changed their password"),

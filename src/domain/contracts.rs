@@ -9,7 +9,8 @@ use chrono::{Months, NaiveDate};
 use rust_decimal::Decimal;
 
 /// How often a contract is invoiced.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Frequency {
     Monthly,
     Quarterly,
@@ -28,7 +29,8 @@ impl Frequency {
 }
 
 /// Whether an instalment falls due at the start of its period or at its end.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Timing {
     InAdvance,
     InArrears,
@@ -85,7 +87,8 @@ impl Timing {
 super::unknown_name::from_str_by_parse!(Timing, "instalment timing");
 
 /// Which of the partnership's income streams a contract's money is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Stream {
     /// A council's commission of its school-improvement work.
     LaCommission,
@@ -131,7 +134,8 @@ impl Stream {
 super::unknown_name::from_str_by_parse!(Stream, "income stream");
 
 /// How a contract is paid.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ScheduleKind {
     /// Each contract year's value in monthly, quarterly or annual instalments.
     Fixed,

@@ -77,6 +77,8 @@ pub enum Action {
     /// Order traded services and book places (finance for any school; a business manager for
     /// their own schools).
     OrderServices,
+    /// Read contracts and grants (every one; a commissioner, their council's).
+    ViewContracts,
 }
 
 /// Whether `role` may take `action` at all; which schools it reaches is [`SchoolScope`]'s job.
@@ -92,6 +94,7 @@ pub fn allows(role: Role, action: Action) -> bool {
         ViewTotals => matches!(role, Admin | Finance | Board),
         ManagePaymentKeys => matches!(role, Admin),
         OrderServices => matches!(role, Admin | Finance | SchoolBusinessManager),
+        ViewContracts => matches!(role, Admin | Finance | Board | Commissioner),
     }
 }
 

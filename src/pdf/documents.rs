@@ -3,6 +3,7 @@
 
 use super::{Document, DocumentLine};
 use crate::domain::money::Money;
+use crate::domain::vat::VatRate;
 use crate::services::invoices::{CreditNoteView, InvoiceView};
 use crate::services::partnerships::Partnership;
 use chrono::NaiveDate;
@@ -102,7 +103,14 @@ pub fn invoice_document(view: &InvoiceView, partnership: &Partnership) -> Docume
     ));
     remittance.push(("Amount paid and date".into(), "______________________________".into()));
     Document {
-        title: if vat_registered { "VAT invoice".into() } else { "Invoice".into() },
+        // A grant is not a supply: what asks for it is a request for payment, not an invoice.
+        title: if !view.lines.is_empty() && view.lines.iter().all(|l| l.vat_rate == VatRate::OutsideScope) {
+            "Request for payment".into()
+        } else if vat_registered {
+            "VAT invoice".into()
+        } else {
+            "Invoice".into()
+        },
         supplier_name: view.supplier_name.clone(),
         supplier_address: lines_of(&view.supplier_address),
         supplier_vat_number: view.supplier_vat_number.clone(),

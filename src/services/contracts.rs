@@ -951,17 +951,6 @@ pub async fn list(
     Ok(super::Paged { rows, total: paged.total, page: paged.page, pages: paged.pages })
 }
 
-/// The schedule a contract's stored terms give (for a preview of an existing contract, and a
-/// check that what is stored still reads).
-pub async fn preview_of(
-    db: &impl ConnectionTrait,
-    partnership_id: i64,
-    id: i64,
-    scope: &ContractScope,
-) -> Result<ContractView, ServiceError> {
-    get(db, partnership_id, id, scope).await
-}
-
 /// What membership invoices to schools came to in `year`, net of credit notes: for a council's
 /// schools only when `local_authority_id` is given.
 pub async fn membership_invoiced(
@@ -1218,14 +1207,50 @@ pub async fn vary<C>(
 where
     C: ConnectionTrait + TransactionTrait,
 {
+    let txn = begin_write(db).await?;
+    vary_in(&txn, partnership, contract_id, &v, user_id, now).await?;
+    txn.commit().await?;
+    get(db, partnership.id, contract_id, &ContractScope::All).await
+}
+
+/// The contract as a variation would leave it, with nothing saved (the variation is made in a
+/// transaction that is rolled back).
+pub async fn preview_variation<C>(
+    db: &C,
+    partnership: &Partnership,
+    contract_id: i64,
+    v: NewVariation,
+    now: DateTime<Utc>,
+) -> Result<ContractView, ServiceError>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
+    let txn = begin_write(db).await?;
+    vary_in(&txn, partnership, contract_id, &v, None, now).await?;
+    let c = contract::Entity::find_by_id(contract_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(format!("contract {contract_id}")))?;
+    let shown = view(&txn, c).await;
+    txn.rollback().await?;
+    shown
+}
+
+async fn vary_in(
+    txn: &impl ConnectionTrait,
+    partnership: &Partnership,
+    contract_id: i64,
+    v: &NewVariation,
+    user_id: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
     let reason = v.reason.trim();
     if reason.is_empty() || reason.chars().count() > 1000 {
         return Err(ServiceError::invalid("reason", "Say why the contract changes, up to 1,000 characters"));
     }
-    let txn = begin_write(db).await?;
     let c = contract::Entity::find_by_id(contract_id)
         .filter(contract::Column::PartnershipId.eq(partnership.id))
-        .one(&txn)
+        .one(txn)
         .await?
         .ok_or_else(|| ServiceError::NotFound(format!("contract {contract_id}")))?;
     let kind: ScheduleKind = read_stored("contracts", "schedule_kind", &c.schedule_kind)?;
@@ -1241,7 +1266,7 @@ where
         .filter(instalment::Column::ContractId.eq(c.id))
         .filter(instalment::Column::State.ne(CANCELLED))
         .order_by_asc(instalment::Column::Position)
-        .all(&txn)
+        .all(txn)
         .await?;
     let standing: Vec<Standing> = rows
         .iter()
@@ -1262,7 +1287,7 @@ where
             .col_expr(instalment::Column::State, Expr::value(CANCELLED))
             .filter(instalment::Column::Id.eq(old.id))
             .filter(instalment::Column::State.eq(SCHEDULED))
-            .exec(&txn)
+            .exec(txn)
             .await?;
         if *amount > Money::ZERO {
             position += 1;
@@ -1276,7 +1301,7 @@ where
                 amount: Some(*amount),
                 deliverable: None,
             };
-            insert_instalment(&txn, partnership.id, c.id, position, &p, None).await?;
+            insert_instalment(txn, partnership.id, c.id, position, &p, None).await?;
         }
     }
     let new_value = v.yearly.iter().fold(Money::ZERO, |a, b| a + *b);
@@ -1294,15 +1319,15 @@ where
         created_at: Set(now),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
     let mut active: contract::ActiveModel = c.clone().into();
     active.value_pence = Set(to_stored_pence("yearly_values", new_value)?);
     active.yearly_pence = Set(pence_list(&v.yearly)?);
-    active.update(&txn).await?;
+    active.update(txn).await?;
     let words = |list: &[Money]| list.iter().map(ToString::to_string).collect::<Vec<_>>().join(" / ");
     audit::record(
-        &txn,
+        txn,
         Event {
             partnership_id: partnership.id,
             user_id,
@@ -1317,8 +1342,7 @@ where
         },
     )
     .await?;
-    txn.commit().await?;
-    get(db, partnership.id, contract_id, &ContractScope::All).await
+    Ok(())
 }
 
 /// Signs a deliverable off with a note; a milestone's payment falls due that day and is

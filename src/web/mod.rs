@@ -6,6 +6,7 @@ pub mod audit;
 pub mod billing;
 pub mod cards;
 pub mod catalogue;
+pub mod contracts;
 pub mod error;
 pub mod extract;
 pub mod forms;
@@ -65,6 +66,7 @@ pub fn router(state: AppState) -> Router {
         .merge(invoices::api())
         .merge(payments::api())
         .merge(catalogue::api())
+        .merge(contracts::api())
         .merge(statements::api())
         .merge(audit::api())
         .merge(funding::api())
@@ -83,6 +85,7 @@ pub fn router(state: AppState) -> Router {
         .merge(cards::router())
         .merge(mail::router())
         .merge(catalogue::router())
+        .merge(contracts::router())
         .merge(funding::router())
         .merge(invoices::router())
         .merge(payments::router())

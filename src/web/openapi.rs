@@ -372,7 +372,7 @@ fn paths() -> Value {
         "/audit": { "get": Op { summary: "A page of the audit log, newest first, each entry in words (finance, admin)", id: "auditLog",
             parameters: vec![
                 query_param("page", json!({ "type": "integer", "minimum": 1 }), false, "Page number, from 1"),
-                query_param("kind", json!({ "type": "string", "enum": ["invoices", "payments", "bank", "memberships", "offers", "payers", "invoice-settings", "details", "users"] }), false, "Kind of change"),
+                query_param("kind", json!({ "type": "string", "enum": ["invoices", "payments", "bank", "memberships", "offers", "payers", "invoice-settings", "details", "users", "contracts"] }), false, "Kind of change"),
                 query_param("from", json!({ "type": "string" }), false, "From this day (DD-MM-YYYY)"),
                 query_param("to", json!({ "type": "string" }), false, "To this day (DD-MM-YYYY)"),
                 query_param("invoice", json!({ "type": "string" }), false, "An invoice number"),
@@ -407,6 +407,7 @@ fn all_paths() -> Value {
         crate::web::payments::openapi_paths(),
         crate::web::statements::openapi_paths(),
         crate::web::catalogue::openapi_paths(),
+        crate::web::contracts::openapi_paths(),
     ] {
         if let (Some(map), Value::Object(more)) = (all.as_object_mut(), more) {
             map.extend(more);

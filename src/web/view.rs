@@ -59,6 +59,9 @@ impl Chrome {
         if allows(role, Action::ManageBilling) {
             entries.push(("/payments", "Payments"));
         }
+        if allows(role, Action::ViewContracts) {
+            entries.push(("/contracts", "Contracts"));
+        }
         if allows(role, Action::ViewTotals) {
             entries.push(("/funding", "Funding models"));
         }

@@ -266,6 +266,7 @@ async fn home(State(state): State<AppState>, user: PageUser) -> Result<Response,
             page.links = vec![
                 ("/billing", "Set fees, enrol schools and run billing"),
                 ("/invoices", "Invoices, credit notes and overdue debt"),
+                ("/contracts", "Council commissions, other contracts and grants"),
                 ("/schools", "Browse the register of schools"),
             ];
         }
@@ -275,6 +276,7 @@ async fn home(State(state): State<AppState>, user: PageUser) -> Result<Response,
                     .into();
             page.links = vec![
                 ("/funding", "Compare funding models for the board"),
+                ("/contracts#income", "Income by stream and the share from councils"),
                 ("/schools", "Browse the register of schools"),
             ];
         }
@@ -319,7 +321,10 @@ async fn home(State(state): State<AppState>, user: PageUser) -> Result<Response,
                 .map(|l| l.name.clone())
                 .unwrap_or_default();
             page.intro = format!("You commission work from the partnership for {council}.");
-            page.links = vec![("/invoices", "Invoices addressed to your council")];
+            page.links = vec![
+                ("/contracts", "Your council's contracts, what is invoiced and the reports due"),
+                ("/invoices", "Invoices addressed to your council"),
+            ];
         }
     }
     Ok(render(&page)?.into_response())

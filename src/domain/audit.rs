@@ -217,7 +217,9 @@ pub fn sentence(e: &Entry) -> String {
         "contract.instalment_invoiced" => {
             format!("{who} invoiced {} of the contract {} on {about}", text(a, "amount"), text(a, "contract"))
         }
-        "contract.deliverable_done" => format!("{who} signed off {}: {}", text(a, "deliverable"), text(a, "note")),
+        "contract.deliverable_done" => {
+            format!("{who} signed off {}: {}", text(a, "deliverable"), text(a, "note"))
+        }
         "user.disabled" => format!("{who} disabled the account of {about}"),
         "user.enabled" => format!("{who} enabled the account of {about}"),
         "user.password_changed" => format!("{who} changed their password"),

@@ -227,7 +227,11 @@ pub async fn run(
             crate::services::contracts::raise_due(&ctx.db, partnership, today, now).await.map(|d| {
                 format!(
                     "Raised {} for contract instalments due; {} came to nothing.",
-                    if d.invoices == 1 { "1 invoice".to_string() } else { format!("{} invoices", d.invoices) },
+                    if d.invoices == 1 {
+                        "1 invoice".to_string()
+                    } else {
+                        format!("{} invoices", d.invoices)
+                    },
                     d.nothing_due
                 )
             })

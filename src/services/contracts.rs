@@ -25,8 +25,8 @@ use entity::{
 use rust_decimal::Decimal;
 use sea_orm::sea_query::{Alias, Expr, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionSession,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionSession, TransactionTrait,
 };
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -145,7 +145,11 @@ pub fn plan(c: &NewContract, year_kind: YearKind) -> Result<Preview, ServiceErro
             bad(&mut errors, "counterparty_name", "Enter the organisation's name, up to 200 characters");
         }
         if address.trim().is_empty() || address.chars().count() > 500 {
-            bad(&mut errors, "counterparty_address", "Enter the organisation's postal address, up to 500 characters");
+            bad(
+                &mut errors,
+                "counterparty_address",
+                "Enter the organisation's postal address, up to 500 characters",
+            );
         }
     }
     if let Some(v) = &c.counterparty_vat_number
@@ -171,14 +175,22 @@ pub fn plan(c: &NewContract, year_kind: YearKind) -> Result<Preview, ServiceErro
     }
     for b in &c.break_dates {
         if *b <= c.start || *b >= c.end {
-            bad(&mut errors, "break_dates", format!("The break point {} is not inside the contract", day(*b)));
+            bad(
+                &mut errors,
+                "break_dates",
+                format!("The break point {} is not inside the contract", day(*b)),
+            );
         }
     }
     let last_day = c.extension_until.unwrap_or(c.end);
     if let Some(x) = c.extension_until
         && (x <= c.end || !in_range(x) || contract_year_of(c.start, x) > 20)
     {
-        bad(&mut errors, "extension_until", "An extension must end after the contract's end date, within 10 more years");
+        bad(
+            &mut errors,
+            "extension_until",
+            "An extension must end after the contract's end date, within 10 more years",
+        );
     }
     let vat_rate = c.vat_rate.unwrap_or(c.stream.default_vat());
     if c.stream == Stream::Grant && vat_rate != VatRate::OutsideScope {
@@ -199,7 +211,9 @@ pub fn plan(c: &NewContract, year_kind: YearKind) -> Result<Preview, ServiceErro
             Some(_) if c.schedule_kind() != ScheduleKind::Milestones => {
                 bad(&mut errors, &field, "Only a contract paid on milestones pays for deliverables");
             }
-            Some(a) if a <= Money::ZERO => bad(&mut errors, &field, "A milestone's amount must be more than £0.00"),
+            Some(a) if a <= Money::ZERO => {
+                bad(&mut errors, &field, "A milestone's amount must be more than £0.00")
+            }
             _ => {}
         }
     }
@@ -207,10 +221,13 @@ pub fn plan(c: &NewContract, year_kind: YearKind) -> Result<Preview, ServiceErro
     let mut planned: Vec<PlannedInstalment> = Vec::new();
     match &c.schedule {
         ScheduleInput::Fixed { yearly, frequency, timing } => {
-            let whole_years = c.start.checked_add_months(Months::new(12 * years as u32)).and_then(|d| d.pred_opt());
+            let whole_years =
+                c.start.checked_add_months(Months::new(12 * years as u32)).and_then(|d| d.pred_opt());
             if whole_years != Some(c.end) {
                 let ends: Vec<String> = (1..=3)
-                    .filter_map(|y| c.start.checked_add_months(Months::new(12 * y)).and_then(|d| d.pred_opt()))
+                    .filter_map(|y| {
+                        c.start.checked_add_months(Months::new(12 * y)).and_then(|d| d.pred_opt())
+                    })
                     .map(day)
                     .collect();
                 bad(
@@ -223,7 +240,11 @@ pub fn plan(c: &NewContract, year_kind: YearKind) -> Result<Preview, ServiceErro
                     ),
                 );
             } else if yearly.len() != years {
-                bad(&mut errors, "yearly_values", format!("Give a value for each of the contract's {years} years"));
+                bad(
+                    &mut errors,
+                    "yearly_values",
+                    format!("Give a value for each of the contract's {years} years"),
+                );
             } else {
                 match rules::schedule(c.start, yearly, *frequency, *timing) {
                     Ok(list) => planned.extend(list.into_iter().map(|i| fixed_line(title, &i, years))),
@@ -289,7 +310,11 @@ pub fn plan(c: &NewContract, year_kind: YearKind) -> Result<Preview, ServiceErro
                 }
             }
             if planned.is_empty() {
-                bad(&mut errors, "deliverables", "A contract paid on milestones needs at least one deliverable with an amount");
+                bad(
+                    &mut errors,
+                    "deliverables",
+                    "A contract paid on milestones needs at least one deliverable with an amount",
+                );
             }
         }
     }
@@ -357,7 +382,9 @@ fn read_pence_list(text: &str) -> Result<Vec<Money>, ServiceError> {
     if text.trim().is_empty() {
         return Ok(Vec::new());
     }
-    text.split(',').map(|p| read_stored::<i64>("contracts", "yearly_pence", p).map(Money::from_pence)).collect()
+    text.split(',')
+        .map(|p| read_stored::<i64>("contracts", "yearly_pence", p).map(Money::from_pence))
+        .collect()
 }
 
 /// Creates a contract with its deliverables and schedule, in one transaction.
@@ -435,8 +462,15 @@ where
         deliverable_ids.push(row.id);
     }
     for (i, p) in preview.instalments.iter().enumerate() {
-        insert_instalment(&txn, partnership.id, made.id, i as i32 + 1, p, p.deliverable.map(|d| deliverable_ids[d]))
-            .await?;
+        insert_instalment(
+            &txn,
+            partnership.id,
+            made.id,
+            i as i32 + 1,
+            p,
+            p.deliverable.map(|d| deliverable_ids[d]),
+        )
+        .await?;
     }
     audit::record(
         &txn,
@@ -559,7 +593,9 @@ pub struct VariationView {
     pub at: DateTime<Utc>,
 }
 
-/// Money of one contract year (or the whole contract).
+/// Money of one contract year (or the whole contract): its value and what is invoiced are
+/// before VAT (net of credit notes); what is received and outstanding are what the payer pays,
+/// VAT included.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Figures {
     pub value: Money,
@@ -723,7 +759,8 @@ async fn view(db: &impl ConnectionTrait, c: contract::Model) -> Result<ContractV
         }
         ScheduleKind::NamedDates => "Amounts on the dates the contract names".into(),
         ScheduleKind::Matched => {
-            let ratio: Decimal = read_stored("contracts", "matched_ratio", c.matched_ratio.as_deref().unwrap_or(""))?;
+            let ratio: Decimal =
+                read_stored("contracts", "matched_ratio", c.matched_ratio.as_deref().unwrap_or(""))?;
             format!(
                 "{}% of what schools were invoiced for membership in {} (net of credit notes){}",
                 (ratio * Decimal::from(100)).normalize(),
@@ -783,7 +820,10 @@ async fn view(db: &impl ConnectionTrait, c: contract::Model) -> Result<ContractV
             .into_iter()
             .map(|(y, figures)| YearFigures {
                 contract_year: y,
-                starts: c.start_date.checked_add_months(Months::new(12 * (y.max(1) as u32 - 1))).unwrap_or(c.start_date),
+                starts: c
+                    .start_date
+                    .checked_add_months(Months::new(12 * (y.max(1) as u32 - 1)))
+                    .unwrap_or(c.start_date),
                 figures,
             })
             .collect(),
@@ -834,15 +874,19 @@ async fn invoice_money(
                 i.id,
                 InvoiceMoney {
                     number: i.number,
-                    net_of_credits: Money::from_pence(i.gross_pence),
+                    net_of_credits: Money::from_pence(i.net_pence),
                     received: Money::ZERO,
                     outstanding: Money::from_pence(i.outstanding_pence),
                 },
             );
         }
-        for n in credit_note::Entity::find().filter(credit_note::Column::InvoiceId.is_in(chunk.to_vec())).all(db).await? {
+        for n in credit_note::Entity::find()
+            .filter(credit_note::Column::InvoiceId.is_in(chunk.to_vec()))
+            .all(db)
+            .await?
+        {
             if let Some(m) = out.get_mut(&n.invoice_id) {
-                m.net_of_credits = m.net_of_credits - Money::from_pence(n.gross_pence);
+                m.net_of_credits = m.net_of_credits - Money::from_pence(n.net_pence);
             }
         }
         for a in allocation::Entity::find()
@@ -964,18 +1008,24 @@ pub async fn membership_invoiced(
     let inv = Alias::new("i");
     let sch = Alias::new("s");
     let filter = |q: &mut sea_orm::sea_query::SelectStatement| {
-        q.inner_join(
-            (invoice::Entity, inv.clone()),
-            Expr::col((inv.clone(), invoice::Column::Id)).equals((lines.clone(), invoice_line::Column::InvoiceId)),
+        q.join_as(
+            sea_orm::JoinType::InnerJoin,
+            invoice::Entity,
+            inv.clone(),
+            Expr::col((inv.clone(), invoice::Column::Id))
+                .equals((lines.clone(), invoice_line::Column::InvoiceId)),
         )
         .and_where(Expr::col((inv.clone(), invoice::Column::PartnershipId)).eq(partnership_id))
         .and_where(Expr::col((inv.clone(), invoice::Column::Year)).eq(year))
         .and_where(Expr::col((inv.clone(), invoice::Column::Status)).eq(InvoiceStatus::Issued.as_str()))
         .and_where(Expr::col((lines.clone(), invoice_line::Column::SourceKind)).eq("membership"));
         if let Some(la) = local_authority_id {
-            q.inner_join(
-                (school::Entity, sch.clone()),
-                Expr::col((sch.clone(), school::Column::Id)).equals((lines.clone(), invoice_line::Column::SchoolId)),
+            q.join_as(
+                sea_orm::JoinType::InnerJoin,
+                school::Entity,
+                sch.clone(),
+                Expr::col((sch.clone(), school::Column::Id))
+                    .equals((lines.clone(), invoice_line::Column::SchoolId)),
             )
             .and_where(Expr::col((sch.clone(), school::Column::LocalAuthorityId)).eq(la));
         }
@@ -989,8 +1039,10 @@ pub async fn membership_invoiced(
     credited
         .expr_as(pence_sum("c.net_pence"), Alias::new("total"))
         .from_as(credit_note_line::Entity, Alias::new("c"))
-        .inner_join(
-            (invoice_line::Entity, lines.clone()),
+        .join_as(
+            sea_orm::JoinType::InnerJoin,
+            invoice_line::Entity,
+            lines.clone(),
             Expr::col((lines.clone(), invoice_line::Column::Id))
                 .equals((Alias::new("c"), credit_note_line::Column::InvoiceLineId)),
         );
@@ -1116,7 +1168,8 @@ async fn raise_instalment(
             let ratio: Decimal =
                 read_stored("contracts", "matched_ratio", c.matched_ratio.as_deref().unwrap_or(""))?;
             let paid = membership_invoiced(txn, c.partnership_id, &year, c.local_authority_id).await?;
-            let (due, working) = rules::matched_funding(paid, ratio, c.matched_cap_pence.map(Money::from_pence));
+            let (due, working) =
+                rules::matched_funding(paid, ratio, c.matched_cap_pence.map(Money::from_pence));
             (due, Some(format!("{working} (membership invoices for {year}, net of credit notes)")))
         }
     };
@@ -1260,7 +1313,10 @@ async fn vary_in(
         ));
     }
     if v.effective_from < c.start_date || v.effective_from > c.end_date {
-        return Err(ServiceError::invalid("effective_from", "The variation must take effect within the contract"));
+        return Err(ServiceError::invalid(
+            "effective_from",
+            "The variation must take effect within the contract",
+        ));
     }
     let rows: Vec<instalment::Model> = instalment::Entity::find()
         .filter(instalment::Column::ContractId.eq(c.id))
@@ -1413,7 +1469,10 @@ where
 }
 
 /// Councils of the register, for the counterparty choice: (id, "Name Council").
-pub async fn councils(db: &impl ConnectionTrait, partnership_id: i64) -> Result<Vec<(i64, String)>, ServiceError> {
+pub async fn councils(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+) -> Result<Vec<(i64, String)>, ServiceError> {
     Ok(local_authority::Entity::find()
         .filter(local_authority::Column::PartnershipId.eq(partnership_id))
         .order_by_asc(local_authority::Column::Name)
@@ -1442,7 +1501,10 @@ pub struct StreamYear {
 }
 
 /// Invoiced income by stream and membership year (net of credit notes), with council money.
-pub async fn summary(db: &impl ConnectionTrait, partnership_id: i64) -> Result<Vec<StreamYear>, ServiceError> {
+pub async fn summary(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+) -> Result<Vec<StreamYear>, ServiceError> {
     use sea_orm::sea_query::ExprTrait;
     let contracts: BTreeMap<i64, (Stream, bool)> = contract::Entity::find()
         .filter(contract::Column::PartnershipId.eq(partnership_id))
@@ -1486,7 +1548,8 @@ pub async fn summary(db: &impl ConnectionTrait, partnership_id: i64) -> Result<V
         .from(invoice_line::Entity)
         .inner_join(
             invoice::Entity,
-            Expr::col((invoice::Entity, invoice::Column::Id)).equals((invoice_line::Entity, invoice_line::Column::InvoiceId)),
+            Expr::col((invoice::Entity, invoice::Column::Id))
+                .equals((invoice_line::Entity, invoice_line::Column::InvoiceId)),
         )
         .and_where(Expr::col((invoice::Entity, invoice::Column::PartnershipId)).eq(partnership_id))
         .group_by_col(invoice_line::Column::InvoiceId)
@@ -1532,9 +1595,8 @@ pub async fn summary(db: &impl ConnectionTrait, partnership_id: i64) -> Result<V
         .into_values()
         .map(|mut y| {
             if y.total > Money::ZERO {
-                y.council_share = Some(
-                    (y.council_money.amount() * Decimal::from(100) / y.total.amount()).round_dp(0),
-                );
+                y.council_share =
+                    Some((y.council_money.amount() * Decimal::from(100) / y.total.amount()).round_dp(0));
             }
             y
         })

@@ -58,7 +58,8 @@ pub async fn council_payer(
         .ok_or_else(|| ServiceError::NotFound("local authority".into()))?;
     let council = format!("{} Council", la.name);
     let address = postal_address(&council, [Some(la.address.as_deref().unwrap_or("Schools Finance"))]);
-    find_or_make(db, partnership_id, PaidBy::Council.as_str(), format!("council:{}", la.id), council, address).await
+    find_or_make(db, partnership_id, PaidBy::Council.as_str(), format!("council:{}", la.id), council, address)
+        .await
 }
 
 /// The payer for another organisation (a health body, a charity, a grant-maker), by its name:
@@ -72,8 +73,15 @@ pub async fn organisation_payer(
     let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
     let reference = format!("organisation:{}", name.to_lowercase());
     let address = postal_address(&name, address.lines().map(Some));
-    find_or_make(db, partnership_id, crate::domain::payer::PayerKind::Organisation.as_str(), reference, name, address)
-        .await
+    find_or_make(
+        db,
+        partnership_id,
+        crate::domain::payer::PayerKind::Organisation.as_str(),
+        reference,
+        name,
+        address,
+    )
+    .await
 }
 
 async fn find_or_make(

@@ -13,6 +13,7 @@ mod browser;
 mod cards;
 mod catalogue;
 mod cli;
+mod contracts;
 mod credits;
 mod details;
 mod direct_debit;

@@ -85,6 +85,12 @@ struct Ids {
     event: i64,
     own_place: i64,
     other_place: i64,
+    /// A contract with the commissioner's council (Riverside), one of its instalments and
+    /// deliverables, and a contract with another council (Hillbrook).
+    own_contract: i64,
+    own_instalment: i64,
+    own_deliverable: i64,
+    other_contract: i64,
 }
 
 const CREDIT_FORM: &[(&str, &str)] = &[("reason", "sweep"), ("what", "lines"), ("line_0", "")];
@@ -416,6 +422,61 @@ fn ledger_routes(ids: &Ids) -> Vec<Route> {
         r(format!("/api/v1/orders/{}/schedule", ids.own_order), Api, Json("{}"), billing.clone()),
         r(format!("/api/v1/orders/{}/deliver", ids.own_order), Api, Json("{}"), billing.clone()),
         r(format!("/api/v1/orders/{}/cancel", ids.own_order), Api, Json("{}"), billing.clone()),
+        r("/contracts".into(), Page, Get, vec![ADMIN, FINANCE, BOARD, COUNCIL]),
+        r("/contracts?stream=grant&page=2".into(), Page, Get, vec![ADMIN, FINANCE, BOARD, COUNCIL]),
+        r("/contracts/new".into(), Page, Get, billing.clone()),
+        r("/contracts/new".into(), Page, PageForm(&[("title", ""), ("action", "preview")]), billing.clone()),
+        r(format!("/contracts/{}", ids.own_contract), Page, Get, vec![ADMIN, FINANCE, BOARD, COUNCIL]),
+        r(format!("/contracts/{}", ids.other_contract), Page, Get, vec![ADMIN, FINANCE, BOARD]),
+        r(
+            format!("/contracts/{}/vary", ids.own_contract),
+            Page,
+            PageForm(&[("reason", "")]),
+            billing.clone(),
+        ),
+        r(
+            format!("/contracts/{}/instalments/{}/invoice", ids.own_contract, ids.own_instalment),
+            Page,
+            PageForm(&[]),
+            billing.clone(),
+        ),
+        r(
+            format!("/contracts/{}/deliverables/{}/sign-off", ids.own_contract, ids.own_deliverable),
+            Page,
+            PageForm(&[("note", "")]),
+            billing.clone(),
+        ),
+        r("/api/v1/contracts".into(), Api, Get, vec![ADMIN, FINANCE, BOARD, COUNCIL]),
+        r("/api/v1/contracts".into(), Api, Json("{}"), billing.clone()),
+        r("/api/v1/contracts/preview".into(), Api, Json("{}"), billing.clone()),
+        r("/api/v1/contracts/summary".into(), Api, Get, vec![ADMIN, FINANCE, BOARD]),
+        r(format!("/api/v1/contracts/{}", ids.own_contract), Api, Get, vec![ADMIN, FINANCE, BOARD, COUNCIL]),
+        r(format!("/api/v1/contracts/{}", ids.other_contract), Api, Get, vec![ADMIN, FINANCE, BOARD]),
+        r(
+            format!("/api/v1/contracts/{}/schedule/preview", ids.own_contract),
+            Api,
+            Get,
+            vec![ADMIN, FINANCE, BOARD, COUNCIL],
+        ),
+        r(
+            format!("/api/v1/contracts/{}/schedule/preview", ids.other_contract),
+            Api,
+            Get,
+            vec![ADMIN, FINANCE, BOARD],
+        ),
+        r(format!("/api/v1/contracts/{}/variations", ids.own_contract), Api, Json("{}"), billing.clone()),
+        r(
+            format!("/api/v1/contracts/{}/instalments/{}/invoice", ids.own_contract, ids.own_instalment),
+            Api,
+            Json("{}"),
+            billing.clone(),
+        ),
+        r(
+            format!("/api/v1/contracts/{}/milestones/{}/complete", ids.own_contract, ids.own_deliverable),
+            Api,
+            Json("{}"),
+            billing.clone(),
+        ),
         r("/mail".into(), Page, Get, billing.clone()),
         r("/mail?state=failed".into(), Page, Get, billing.clone()),
         r("/reminders".into(), Page, Get, billing.clone()),
@@ -722,7 +783,38 @@ async fn sweep(backend: Backend) {
         .expect("a booking");
         event_places.push(booked[0].id);
     }
+    let mut contract_ids = Vec::new();
+    for code in ["990", "991"] {
+        let la = entity::local_authority::Entity::find()
+            .filter(entity::local_authority::Column::Code.eq(code))
+            .filter(entity::local_authority::Column::PartnershipId.eq(p.id))
+            .one(&app.db)
+            .await
+            .unwrap()
+            .unwrap();
+        let made = app
+            .client()
+            .post_body(
+                "/api/v1/contracts",
+                "application/json",
+                serde_json::json!({ "local_authority_id": la.id, "stream": "la_commission", "title": format!("Sweep {code}"),
+                    "start_date": "2026-04-01", "end_date": "2027-03-31", "schedule": "fixed", "frequency": "quarterly",
+                    "timing": "in_advance", "yearly_values": ["1000.00"],
+                    "deliverables": [{ "title": "Report", "due_on": "2027-03-31" }] })
+                .to_string()
+                .into_bytes(),
+                &[("authorization", &finance_bearer(&app).await)],
+            )
+            .await
+            .json();
+        assert!(made["id"].is_i64(), "{made}");
+        contract_ids.push(made);
+    }
     let ids = Ids {
+        own_contract: contract_ids[0]["id"].as_i64().unwrap(),
+        own_instalment: contract_ids[0]["instalments"][3]["id"].as_i64().unwrap(),
+        own_deliverable: contract_ids[0]["deliverables"][0]["id"].as_i64().unwrap(),
+        other_contract: contract_ids[1]["id"].as_i64().unwrap(),
         event: event.id,
         own_place: event_places[0],
         other_place: event_places[1],
@@ -852,3 +944,12 @@ async fn sweep(backend: Backend) {
     app.finish().await;
 }
 on_both_databases!(every_route_refuses_wrong_roles_and_partnerships, sweep);
+
+/// A bearer token of the demo's finance user.
+async fn finance_bearer(app: &TestApp) -> String {
+    use secrecy::ExposeSecret;
+    let finance = users::find_by_email(&app.db, FINANCE).await.unwrap().unwrap();
+    let token =
+        partnership_billing::services::auth::create_api_token(&app.db, finance.id, "sweep").await.unwrap();
+    format!("Bearer {}", token.expose_secret())
+}

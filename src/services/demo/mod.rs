@@ -11,6 +11,7 @@ use sea_orm::{ConnectionTrait, TransactionSession, TransactionTrait};
 use secrecy::SecretString;
 
 mod catalogue;
+mod contracts;
 mod memberships;
 mod money;
 mod register;

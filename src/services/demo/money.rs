@@ -100,6 +100,7 @@ where
     }
     demo_mail(db, partnership, actor.now).await?;
     super::catalogue::load_demo_orders(db, partnership, today, actor.now).await?;
+    super::contracts::load_demo_contracts(db, partnership, today, actor.now).await?;
     Ok(true)
 }
 

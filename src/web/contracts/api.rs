@@ -5,12 +5,15 @@ use crate::domain::contracts::{Frequency, Stream, Timing};
 use crate::domain::money::Money;
 use crate::domain::role::Action;
 use crate::domain::vat::VatRate;
-use crate::services::contracts::{self, ContractScope, Counterparty, NewContract, NewDeliverable, NewVariation, ScheduleInput};
+use crate::services::contracts::{
+    self, ContractScope, Counterparty, NewContract, NewDeliverable, NewVariation, ScheduleInput,
+};
 use crate::web::AppState;
 use crate::web::error::ApiError;
 use crate::web::extract::{body, invalid, money, page_number, parse_id};
 use crate::web::openapi::{
-    Op, READ_ONE, READ_QUERY, WRITE, WRITE_ONE, array_of, json_body, json_content, obj, path_param, query_param,
+    Op, READ_ONE, READ_QUERY, WRITE, WRITE_ONE, array_of, json_body, json_content, obj, path_param,
+    query_param,
 };
 use crate::web::session::ApiUser;
 use axum::extract::{Path, Query, State};
@@ -47,7 +50,11 @@ struct ListQuery {
     page: String,
 }
 
-async fn list(State(state): State<AppState>, caller: ApiUser, Query(q): Query<ListQuery>) -> Result<Json<Value>, ApiError> {
+async fn list(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
     let scope = scope(&caller)?;
     let stream = match q.stream.trim() {
         "" => None,
@@ -55,7 +62,9 @@ async fn list(State(state): State<AppState>, caller: ApiUser, Query(q): Query<Li
     };
     let page = page_number(&q.page)?;
     let p = contracts::list(&state.db, caller.user.partnership_id, &scope, stream, page).await?;
-    Ok(Json(json!({ "contracts": p.rows, "total": p.total, "page": p.page, "pages": p.pages, "per_page": contracts::PER_PAGE })))
+    Ok(Json(
+        json!({ "contracts": p.rows, "total": p.total, "page": p.page, "pages": p.pages, "per_page": contracts::PER_PAGE }),
+    ))
 }
 
 #[derive(serde::Deserialize)]
@@ -130,7 +139,9 @@ fn read(b: Body) -> Result<NewContract, ApiError> {
     use crate::domain::contracts::ScheduleKind as K;
     let counterparty = match (b.local_authority_id, b.counterparty_name) {
         (Some(la), None) => Counterparty::Council(la),
-        (None, Some(name)) => Counterparty::Organisation { name, address: b.counterparty_address.unwrap_or_default() },
+        (None, Some(name)) => {
+            Counterparty::Organisation { name, address: b.counterparty_address.unwrap_or_default() }
+        }
         _ => {
             return Err(invalid(
                 "local_authority_id",
@@ -141,7 +152,9 @@ fn read(b: Body) -> Result<NewContract, ApiError> {
     let schedule = match b.schedule {
         K::Fixed => ScheduleInput::Fixed {
             yearly: amounts("yearly_values", &b.yearly_values)?,
-            frequency: b.frequency.ok_or_else(|| invalid("frequency", "say how often: monthly, quarterly or annually"))?,
+            frequency: b
+                .frequency
+                .ok_or_else(|| invalid("frequency", "say how often: monthly, quarterly or annually"))?,
             timing: b.timing.ok_or_else(|| invalid("timing", "say when: in_advance or in_arrears"))?,
         },
         K::NamedDates => {
@@ -157,7 +170,9 @@ fn read(b: Body) -> Result<NewContract, ApiError> {
             )
         }
         K::Matched => ScheduleInput::Matched {
-            year: b.matched_year.ok_or_else(|| invalid("matched_year", "name the membership year matched, like 2026-27"))?,
+            year: b
+                .matched_year
+                .ok_or_else(|| invalid("matched_year", "name the membership year matched, like 2026-27"))?,
             ratio: b
                 .matched_ratio
                 .as_deref()
@@ -166,7 +181,9 @@ fn read(b: Body) -> Result<NewContract, ApiError> {
                 .parse::<Decimal>()
                 .map_err(|_| invalid("matched_ratio", "the ratio must be a number, like 0.5 for half"))?,
             cap: b.matched_cap.as_deref().map(|c| money("matched_cap", c)).transpose()?,
-            invoice_on: b.invoice_on.ok_or_else(|| invalid("invoice_on", "give the date the matched funding is invoiced"))?,
+            invoice_on: b
+                .invoice_on
+                .ok_or_else(|| invalid("invoice_on", "give the date the matched funding is invoiced"))?,
         },
         K::Milestones => ScheduleInput::Milestones,
     };
@@ -179,7 +196,11 @@ fn read(b: Body) -> Result<NewContract, ApiError> {
         .enumerate()
         .map(|(i, d)| {
             Ok(NewDeliverable {
-                amount: d.amount.as_deref().map(|a| money(&format!("deliverables[{i}].amount"), a)).transpose()?,
+                amount: d
+                    .amount
+                    .as_deref()
+                    .map(|a| money(&format!("deliverables[{i}].amount"), a))
+                    .transpose()?,
                 title: d.title,
                 due_on: d.due_on,
             })
@@ -204,20 +225,33 @@ fn read(b: Body) -> Result<NewContract, ApiError> {
     })
 }
 
-async fn create(State(state): State<AppState>, caller: ApiUser, bytes: axum::body::Bytes) -> Result<Response, ApiError> {
+async fn create(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    bytes: axum::body::Bytes,
+) -> Result<Response, ApiError> {
     caller.require(Action::ManageBilling)?;
     let c = read(body(&bytes)?)?;
-    let made = contracts::create(&state.db, &caller.partnership, c, Some(caller.user.id), state.clock.now()).await?;
+    let made =
+        contracts::create(&state.db, &caller.partnership, c, Some(caller.user.id), state.clock.now()).await?;
     Ok((StatusCode::CREATED, Json(made)).into_response())
 }
 
-async fn preview_new(State(_state): State<AppState>, caller: ApiUser, bytes: axum::body::Bytes) -> Result<Json<Value>, ApiError> {
+async fn preview_new(
+    State(_state): State<AppState>,
+    caller: ApiUser,
+    bytes: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
     caller.require(Action::ManageBilling)?;
     let c = read(body(&bytes)?)?;
     Ok(Json(json!(contracts::plan(&c, caller.partnership.year_kind)?)))
 }
 
-async fn show(State(state): State<AppState>, caller: ApiUser, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn show(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let scope = scope(&caller)?;
     let id = parse_id(&id)?;
     Ok(Json(json!(contracts::get(&state.db, caller.user.partnership_id, id, &scope).await?)))
@@ -240,8 +274,15 @@ async fn vary(
     caller.require(Action::ManageBilling)?;
     let id = parse_id(&id)?;
     let v: Variation = body(&bytes)?;
-    let v = NewVariation { yearly: amounts("yearly_values", &v.yearly_values)?, effective_from: v.effective_from, reason: v.reason };
-    Ok(Json(json!(contracts::vary(&state.db, &caller.partnership, id, v, Some(caller.user.id), state.clock.now()).await?)))
+    let v = NewVariation {
+        yearly: amounts("yearly_values", &v.yearly_values)?,
+        effective_from: v.effective_from,
+        reason: v.reason,
+    };
+    Ok(Json(json!(
+        contracts::vary(&state.db, &caller.partnership, id, v, Some(caller.user.id), state.clock.now())
+            .await?
+    )))
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -264,18 +305,19 @@ async fn preview(
     let id = parse_id(&id)?;
     let current = contracts::get(&state.db, caller.user.partnership_id, id, &scope).await?;
     if q.yearly_values.trim().is_empty() && q.effective_from.trim().is_empty() {
-        return Ok(Json(json!({ "instalments": current.instalments, "totals": current.totals, "by_year": current.by_year })));
+        return Ok(Json(
+            json!({ "instalments": current.instalments, "totals": current.totals, "by_year": current.by_year }),
+        ));
     }
     caller.require(Action::ManageBilling)?;
     let values: Vec<String> = q.yearly_values.split(',').map(|v| v.trim().to_string()).collect();
-    let effective_from = NaiveDate::parse_from_str(q.effective_from.trim(), "%Y-%m-%d")
-        .map_err(|_| invalid("effective_from", "give the date the variation takes effect, like 2027-04-01"))?;
-    let v = NewVariation {
-        yearly: amounts("yearly_values", &values)?,
-        effective_from,
-        reason: "Preview".into(),
-    };
-    let shown = contracts::preview_variation(&state.db, &caller.partnership, id, v, state.clock.now()).await?;
+    let effective_from = NaiveDate::parse_from_str(q.effective_from.trim(), "%Y-%m-%d").map_err(|_| {
+        invalid("effective_from", "give the date the variation takes effect, like 2027-04-01")
+    })?;
+    let v =
+        NewVariation { yearly: amounts("yearly_values", &values)?, effective_from, reason: "Preview".into() };
+    let shown =
+        contracts::preview_variation(&state.db, &caller.partnership, id, v, state.clock.now()).await?;
     Ok(Json(json!({ "instalments": shown.instalments, "totals": shown.totals, "by_year": shown.by_year })))
 }
 
@@ -350,7 +392,17 @@ pub fn openapi_paths() -> Value {
                 "working": { "type": "string", "nullable": true }, "deliverable_id": { "type": "integer", "nullable": true } }),
     );
     let contract = obj(
-        &["id", "title", "stream", "counterparty", "start_date", "end_date", "totals", "instalments", "deliverables"],
+        &[
+            "id",
+            "title",
+            "stream",
+            "counterparty",
+            "start_date",
+            "end_date",
+            "totals",
+            "instalments",
+            "deliverables",
+        ],
         json!({ "id": { "type": "integer" }, "title": { "type": "string" }, "stream": stream, "stream_label": { "type": "string" },
                 "counterparty": { "type": "string" }, "counterparty_address": { "type": "string" }, "counterparty_vat_number": { "type": "string", "nullable": true },
                 "payer_id": { "type": "integer" }, "council": { "type": "boolean" }, "reference": { "type": "string", "nullable": true },
@@ -389,7 +441,10 @@ pub fn openapi_paths() -> Value {
         "start_date": "2026-04-01", "end_date": "2029-03-31", "schedule": "fixed", "frequency": "quarterly", "timing": "in_advance",
         "yearly_values": ["600000.00", "600000.00", "600000.00"] });
     let id = || path_param("id", "integer", "The contract's id", json!(1));
-    let schedule = obj(&["instalments", "totals"], json!({ "instalments": array_of(instalment.clone()), "totals": { "type": "object" }, "by_year": array_of(json!({ "type": "object" })) }));
+    let schedule = obj(
+        &["instalments", "totals"],
+        json!({ "instalments": array_of(instalment.clone()), "totals": { "type": "object" }, "by_year": array_of(json!({ "type": "object" })) }),
+    );
     json!({
         "/contracts": {
             "get": Op { summary: "Contracts and grants, newest start first (a commissioner sees their council's)", id: "listContracts",

@@ -18,7 +18,9 @@ use crate::web::forms::date::{DateInput, DateParts, date_field};
 use crate::web::forms::fields::{FormData, read_amount};
 use crate::web::forms::page::{editor, refused_as, with_problems};
 use crate::web::session::PageUser;
-use crate::web::view::{Chrome, FieldErrors, Pagination, SelectOption, field_errors, long_date, page_id, page_param, render};
+use crate::web::view::{
+    Chrome, FieldErrors, Pagination, SelectOption, field_errors, long_date, page_id, page_param, render,
+};
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
@@ -87,10 +89,18 @@ pub(super) async fn list(
             .await?
             .into_iter()
             .map(|y| SummaryRow {
-                cells: [y.memberships, y.traded, y.la_commissions, y.other_commissions, y.grants, y.total, y.council_money]
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect(),
+                cells: [
+                    y.memberships,
+                    y.traded,
+                    y.la_commissions,
+                    y.other_commissions,
+                    y.grants,
+                    y.total,
+                    y.council_money,
+                ]
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
                 share: y.council_share.map(|s| format!("{s}%")).unwrap_or_else(|| "None".into()),
                 year: y.year,
             })
@@ -185,15 +195,25 @@ struct NewContractPage {
     preview: Option<(String, Vec<(usize, String)>, Vec<PreviewRow>)>,
 }
 
-fn radios<T: Copy>(all: &[T], chosen: &str, value: fn(T) -> &'static str, label: fn(T) -> &'static str) -> Vec<(&'static str, &'static str, bool)> {
+fn radios<T: Copy>(
+    all: &[T],
+    chosen: &str,
+    value: fn(T) -> &'static str,
+    label: fn(T) -> &'static str,
+) -> Vec<(&'static str, &'static str, bool)> {
     all.iter().map(|x| (value(*x), label(*x), value(*x) == chosen)).collect()
 }
 
 async fn new_page(state: &AppState, user: &PageUser, t: Typed) -> Result<NewContractPage, PageError> {
     let today = state.clock.today();
     let councils = contracts::councils(&state.db, user.partnership.id).await?;
-    let mut options = vec![SelectOption::new("", "Another organisation (give its name below)", Some(t.council.as_str()))];
-    options.extend(councils.into_iter().map(|(id, name)| SelectOption::new(id.to_string(), name, Some(t.council.as_str()))));
+    let mut options =
+        vec![SelectOption::new("", "Another organisation (give its name below)", Some(t.council.as_str()))];
+    options.extend(
+        councils
+            .into_iter()
+            .map(|(id, name)| SelectOption::new(id.to_string(), name, Some(t.council.as_str()))),
+    );
     let vats = [("", "As usual: standard rate for a commission, outside the scope of VAT for a grant")]
         .into_iter()
         .chain(VatRate::ALL.iter().map(|v| (v.as_str(), v.label())))
@@ -210,8 +230,18 @@ async fn new_page(state: &AppState, user: &PageUser, t: Typed) -> Result<NewCont
         vats,
         start: DateInput::new("start", "Start date", today, ""),
         end: DateInput::new("end", "End date", today, "The last day the contract covers"),
-        extension: DateInput::new("extension", "Extension, if the contract allows one (optional)", today, "The latest it could run to"),
-        invoice_on: DateInput::new("invoice_on", "Date matched funding is invoiced (matched funding only)", today, ""),
+        extension: DateInput::new(
+            "extension",
+            "Extension, if the contract allows one (optional)",
+            today,
+            "The latest it could run to",
+        ),
+        invoice_on: DateInput::new(
+            "invoice_on",
+            "Date matched funding is invoiced (matched funding only)",
+            today,
+            "",
+        ),
         preview: None,
         t,
     })
@@ -261,14 +291,19 @@ fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
 }
 
 fn date_parts(form: &FormData, name: &str) -> DateParts {
-    DateParts::of(form.get(&format!("{name}-day")), form.get(&format!("{name}-month")), form.get(&format!("{name}-year")))
+    DateParts::of(
+        form.get(&format!("{name}-day")),
+        form.get(&format!("{name}-month")),
+        form.get(&format!("{name}-year")),
+    )
 }
 
 fn amount(text: &str, what: &str, field: &str, errors: &mut Vec<FieldError>) -> Option<Money> {
     match read_amount(text, what) {
         Ok(Some(v)) => Some(Money::from_decimal_rounded(v)),
         Ok(None) => {
-            errors.push(FieldError { field: field.into(), message: format!("Enter {}", what.to_lowercase()) });
+            errors
+                .push(FieldError { field: field.into(), message: format!("Enter {}", what.to_lowercase()) });
             None
         }
         Err(m) => {
@@ -282,8 +317,12 @@ fn amount(text: &str, what: &str, field: &str, errors: &mut Vec<FieldError>) -> 
 fn read_form(form: &FormData, page: &mut NewContractPage) -> Result<NewContract, Vec<FieldError>> {
     let mut errors = Vec::new();
     let t = &page.t;
-    let (sp, ep, xp, ip) =
-        (date_parts(form, "start"), date_parts(form, "end"), date_parts(form, "extension"), date_parts(form, "invoice_on"));
+    let (sp, ep, xp, ip) = (
+        date_parts(form, "start"),
+        date_parts(form, "end"),
+        date_parts(form, "extension"),
+        date_parts(form, "invoice_on"),
+    );
     let start = date_field("start", sp.clone(), "Start date", &mut errors);
     let end = date_field("end", ep.clone(), "End date", &mut errors);
     let extension = match xp.read("Extension") {
@@ -298,7 +337,8 @@ fn read_form(form: &FormData, page: &mut NewContractPage) -> Result<NewContract,
         Stream::LaCommission
     });
     let kind = t.schedule.parse::<ScheduleKind>().unwrap_or_else(|_| {
-        errors.push(FieldError { field: "schedule".into(), message: "Choose how the contract is paid".into() });
+        errors
+            .push(FieldError { field: "schedule".into(), message: "Choose how the contract is paid".into() });
         ScheduleKind::Fixed
     });
     let vat_rate = match t.vat.as_str() {
@@ -306,17 +346,26 @@ fn read_form(form: &FormData, page: &mut NewContractPage) -> Result<NewContract,
         v => match v.parse::<VatRate>() {
             Ok(v) => Some(v),
             Err(_) => {
-                errors.push(FieldError { field: "vat".into(), message: "Choose a VAT rate from the list".into() });
+                errors.push(FieldError {
+                    field: "vat".into(),
+                    message: "Choose a VAT rate from the list".into(),
+                });
                 None
             }
         },
     };
     let counterparty = match t.council.as_str() {
-        "" => Counterparty::Organisation { name: t.counterparty_name.clone(), address: t.counterparty_address.clone() },
+        "" => Counterparty::Organisation {
+            name: t.counterparty_name.clone(),
+            address: t.counterparty_address.clone(),
+        },
         id => match id.parse::<i64>() {
             Ok(id) => Counterparty::Council(id),
             Err(_) => {
-                errors.push(FieldError { field: "council".into(), message: "Choose a council from the list".into() });
+                errors.push(FieldError {
+                    field: "council".into(),
+                    message: "Choose a council from the list".into(),
+                });
                 Counterparty::Council(0)
             }
         },
@@ -339,7 +388,8 @@ fn read_form(form: &FormData, page: &mut NewContractPage) -> Result<NewContract,
             Some(a) => match read_amount(a, "The amount") {
                 Ok(v) => v.map(Money::from_decimal_rounded),
                 Err(m) => {
-                    errors.push(FieldError { field: "deliverables".into(), message: format!("Line {n}: {m}") });
+                    errors
+                        .push(FieldError { field: "deliverables".into(), message: format!("Line {n}: {m}") });
                     None
                 }
             },
@@ -351,7 +401,9 @@ fn read_form(form: &FormData, page: &mut NewContractPage) -> Result<NewContract,
             }
             _ => errors.push(FieldError {
                 field: "deliverables".into(),
-                message: format!("Deliverable on line {n} must be a title and a due date, like Interim report; 31/3/2027"),
+                message: format!(
+                    "Deliverable on line {n} must be a title and a due date, like Interim report; 31/3/2027"
+                ),
             }),
         }
     }
@@ -360,10 +412,16 @@ fn read_form(form: &FormData, page: &mut NewContractPage) -> Result<NewContract,
             let frequency = t.frequency.parse::<Frequency>().ok();
             let timing = t.timing.parse::<Timing>().ok();
             if frequency.is_none() {
-                errors.push(FieldError { field: "frequency".into(), message: "Choose how often it is invoiced".into() });
+                errors.push(FieldError {
+                    field: "frequency".into(),
+                    message: "Choose how often it is invoiced".into(),
+                });
             }
             if timing.is_none() {
-                errors.push(FieldError { field: "timing".into(), message: "Choose in advance or in arrears".into() });
+                errors.push(FieldError {
+                    field: "timing".into(),
+                    message: "Choose in advance or in arrears".into(),
+                });
             }
             let first = amount(&t.first_value, "The first year's value", "first_value", &mut errors);
             let last = match read_amount(&t.last_value, "The last year's value") {
@@ -382,13 +440,18 @@ fn read_form(form: &FormData, page: &mut NewContractPage) -> Result<NewContract,
                 (Some(f), None) => vec![f; years],
                 _ => Vec::new(),
             };
-            ScheduleInput::Fixed { yearly, frequency: frequency.unwrap_or(Frequency::Quarterly), timing: timing.unwrap_or(Timing::InAdvance) }
+            ScheduleInput::Fixed {
+                yearly,
+                frequency: frequency.unwrap_or(Frequency::Quarterly),
+                timing: timing.unwrap_or(Timing::InAdvance),
+            }
         }
         ScheduleKind::NamedDates => {
             let mut dates = Vec::new();
             for (n, l) in lines(&t.dates) {
                 let mut parts = l.split_whitespace();
-                match (parts.next().and_then(loose_date), parts.next().map(|a| read_amount(a, "The amount"))) {
+                match (parts.next().and_then(loose_date), parts.next().map(|a| read_amount(a, "The amount")))
+                {
                     (Some(d), Some(Ok(Some(a)))) => dates.push((d, Money::from_decimal_rounded(a))),
                     _ => errors.push(FieldError {
                         field: "dates".into(),
@@ -397,12 +460,16 @@ fn read_form(form: &FormData, page: &mut NewContractPage) -> Result<NewContract,
                 }
             }
             if dates.is_empty() {
-                errors.push(FieldError { field: "dates".into(), message: "Enter at least one date and amount".into() });
+                errors.push(FieldError {
+                    field: "dates".into(),
+                    message: "Enter at least one date and amount".into(),
+                });
             }
             ScheduleInput::NamedDates(dates)
         }
         ScheduleKind::Matched => {
-            let ratio = match t.matched_percent.trim().trim_end_matches('%').parse::<rust_decimal::Decimal>() {
+            let ratio = match t.matched_percent.trim().trim_end_matches('%').parse::<rust_decimal::Decimal>()
+            {
                 Ok(p) => p / rust_decimal::Decimal::from(100),
                 Err(_) => {
                     errors.push(FieldError {
@@ -419,7 +486,8 @@ fn read_form(form: &FormData, page: &mut NewContractPage) -> Result<NewContract,
                     None
                 }
             };
-            let invoice_on = date_field("invoice_on", ip.clone(), "Date matched funding is invoiced", &mut errors);
+            let invoice_on =
+                date_field("invoice_on", ip.clone(), "Date matched funding is invoiced", &mut errors);
             ScheduleInput::Matched {
                 year: t.matched_year.clone(),
                 ratio,
@@ -431,8 +499,10 @@ fn read_form(form: &FormData, page: &mut NewContractPage) -> Result<NewContract,
     };
     page.start = std::mem::replace(&mut page.start, DateInput::new("x", "", NaiveDate::MIN, "")).typed(&sp);
     page.end = std::mem::replace(&mut page.end, DateInput::new("x", "", NaiveDate::MIN, "")).typed(&ep);
-    page.extension = std::mem::replace(&mut page.extension, DateInput::new("x", "", NaiveDate::MIN, "")).typed(&xp);
-    page.invoice_on = std::mem::replace(&mut page.invoice_on, DateInput::new("x", "", NaiveDate::MIN, "")).typed(&ip);
+    page.extension =
+        std::mem::replace(&mut page.extension, DateInput::new("x", "", NaiveDate::MIN, "")).typed(&xp);
+    page.invoice_on =
+        std::mem::replace(&mut page.invoice_on, DateInput::new("x", "", NaiveDate::MIN, "")).typed(&ip);
     let (Some(start), Some(end), true) = (start, end, errors.is_empty()) else {
         return Err(errors);
     };
@@ -581,7 +651,10 @@ fn year_rows(c: &ContractView) -> Vec<(String, Vec<String>)> {
             let f = &y.figures;
             (
                 format!("Year {} (from {})", y.contract_year, long_date(y.starts)),
-                [f.value, f.invoiced, f.received, f.outstanding, f.to_invoice].iter().map(ToString::to_string).collect(),
+                [f.value, f.invoiced, f.received, f.outstanding, f.to_invoice]
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect(),
             )
         })
         .collect()
@@ -607,7 +680,10 @@ async fn contract_page(
         facts.push(("Counterparty's VAT number", v.clone()));
     }
     if !c.break_dates.is_empty() {
-        facts.push(("Break points", c.break_dates.iter().map(|d| long_date(*d)).collect::<Vec<_>>().join(", ")));
+        facts.push((
+            "Break points",
+            c.break_dates.iter().map(|d| long_date(*d)).collect::<Vec<_>>().join(", "),
+        ));
     }
     if let Some(x) = c.extension_until {
         facts.push(("May be extended to", long_date(x)));
@@ -615,18 +691,26 @@ async fn contract_page(
     if c.council {
         facts.push((
             "Council officers who see its invoices",
-            if c.receives_invoices.is_empty() { "None yet: add a commissioner user".into() } else { c.receives_invoices.join(", ") },
+            if c.receives_invoices.is_empty() {
+                "None yet: add a commissioner user".into()
+            } else {
+                c.receives_invoices.join(", ")
+            },
         ));
     }
     let t = &c.totals;
-    let yearly = c.by_year.iter().map(|y| (y.contract_year as usize, y.figures.value.amount().to_string())).collect();
+    let yearly =
+        c.by_year.iter().map(|y| (y.contract_year as usize, y.figures.value.amount().to_string())).collect();
     Ok(ContractPage {
         chrome: Chrome::for_user(user, "/contracts"),
         errors: Vec::new(),
         finance,
         facts,
         years: year_rows(&c),
-        totals: [t.value, t.invoiced, t.received, t.outstanding, t.to_invoice].iter().map(ToString::to_string).collect(),
+        totals: [t.value, t.invoiced, t.received, t.outstanding, t.to_invoice]
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
         instalments: c
             .instalments
             .iter()
@@ -679,7 +763,12 @@ async fn contract_page(
             .collect(),
         may_vary: finance && c.schedule_kind == ScheduleKind::Fixed.as_str(),
         vary_values: yearly,
-        vary_from: DateInput::new("from", "Takes effect from", today, "Instalments due from this date change; earlier and invoiced ones stay"),
+        vary_from: DateInput::new(
+            "from",
+            "Takes effect from",
+            today,
+            "Instalments due from this date change; earlier and invoiced ones stay",
+        ),
         vary_reason: String::new(),
         vary_preview: None,
         notice,
@@ -719,8 +808,16 @@ pub(super) async fn raise_now(
 ) -> Result<Response, PageError> {
     editor(&user, &FormData(pairs))?;
     let (id, i) = (page_id(&id)?, page_id(&i)?);
-    contracts::raise_now(&state.db, &user.partnership, id, i, Some(user.user.id), state.clock.today(), state.clock.now())
-        .await?;
+    contracts::raise_now(
+        &state.db,
+        &user.partnership,
+        id,
+        i,
+        Some(user.user.id),
+        state.clock.today(),
+        state.clock.now(),
+    )
+    .await?;
     Ok(Redirect::to(&format!("/contracts/{id}?done=invoiced")).into_response())
 }
 
@@ -751,7 +848,10 @@ pub(super) async fn sign_off(
             let mut page = contract_page(&state, &user, c, None).await?;
             page.errors = list
                 .into_iter()
-                .map(|f| FieldError { field: format!("note-{d}"), message: crate::web::forms::page::sentence_case(&f.message) })
+                .map(|f| FieldError {
+                    field: format!("note-{d}"),
+                    message: crate::web::forms::page::sentence_case(&f.message),
+                })
                 .collect();
             Ok(with_problems(&page.errors.clone(), render(&page)?))
         }
@@ -780,7 +880,8 @@ pub(super) async fn vary(
         }
     }
     let parts = date_parts(&form, "from");
-    page.vary_from = std::mem::replace(&mut page.vary_from, DateInput::new("x", "", NaiveDate::MIN, "")).typed(&parts);
+    page.vary_from =
+        std::mem::replace(&mut page.vary_from, DateInput::new("x", "", NaiveDate::MIN, "")).typed(&parts);
     let from = date_field("from", parts, "Date the variation takes effect", &mut errors);
     page.vary_reason = form.get("reason").to_string();
     if page.vary_reason.trim().is_empty() {

@@ -3,6 +3,7 @@
 
 use crate::helpers::{Backend, TestApp};
 
+mod contracts;
 mod first_year;
 mod paying;
 mod services;

@@ -204,18 +204,22 @@ pub fn sentence(e: &Entry) -> String {
             "{who} added the contract {} with {}, worth {}",
             text(a, "title"),
             text(a, "counterparty"),
-            text(a, "value")
+            money(a, "value")
         ),
         "contract.varied" => format!(
             "{who} varied the contract {} from {}: {} to {} ({})",
             text(a, "title"),
             text(a, "from"),
-            text(b, "value"),
-            text(a, "value"),
+            money(b, "value"),
+            money(a, "value"),
             text(a, "reason")
         ),
         "contract.instalment_invoiced" => {
-            format!("{who} invoiced {} of the contract {} on {about}", text(a, "amount"), text(a, "contract"))
+            format!(
+                "{who} invoiced {} of the contract {} on {about}",
+                money(a, "amount"),
+                text(a, "contract")
+            )
         }
         "contract.deliverable_done" => {
             format!("{who} signed off {}: {}", text(a, "deliverable"), text(a, "note"))

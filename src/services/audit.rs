@@ -231,6 +231,14 @@ pub async fn page(
             .into_iter()
             .map(|s| (s.id, s))
             .collect();
+    let contracts: std::collections::HashMap<i64, String> = entity::contract::Entity::find()
+        .filter(entity::contract::Column::PartnershipId.eq(partnership_id))
+        .filter(entity::contract::Column::Id.is_in(ids_of("contract")))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.title))
+        .collect();
     let mut rows = Vec::with_capacity(found.rows.len());
     for e in found.rows {
         let (subject, link): (Option<String>, Option<String>) = match e.entity.as_str() {
@@ -273,6 +281,9 @@ pub async fn page(
                 names.contains_key(&e.entity_id).then(|| format!("/users/{}", e.entity_id)),
             ),
             "outbox_message" => (Some("an email".into()), Some(format!("/mail/{}", e.entity_id))),
+            "contract" => contracts.get(&e.entity_id).map_or((None, None), |title| {
+                (Some(format!("the contract {title}")), Some(format!("/contracts/{}", e.entity_id)))
+            }),
             "partnership" if e.action.starts_with("reminders") => {
                 (Some("the reminders and emails settings".into()), Some("/reminders".into()))
             }

@@ -269,9 +269,8 @@ pub fn plan(c: &NewContract, year_kind: YearKind) -> Result<Preview, ServiceErro
             Err(e) => bad(&mut errors, "dates", e.0),
         },
         ScheduleInput::Matched { year, ratio, cap, invoice_on } => {
-            match MembershipYear::parse(year_kind, year) {
-                None => bad(&mut errors, "matched_year", MembershipYear::problem(year)),
-                Some(_) => {}
+            if MembershipYear::parse(year_kind, year).is_none() {
+                bad(&mut errors, "matched_year", MembershipYear::problem(year));
             }
             if *ratio <= Decimal::ZERO || *ratio > Decimal::from(10) {
                 bad(&mut errors, "matched_ratio", "The ratio must be more than 0 and at most 10 (1,000%)");
@@ -1393,7 +1392,7 @@ async fn vary_in(
             before: Some(serde_json::json!({ "title": c.title, "value": old_value.to_string(), "years": words(&old_yearly) })),
             after: Some(serde_json::json!({
                 "title": c.title, "value": new_value.to_string(), "years": words(&v.yearly),
-                "from": v.effective_from.to_string(), "reason": reason,
+                "from": day(v.effective_from), "reason": reason,
             })),
         },
     )
@@ -1409,13 +1408,12 @@ pub async fn complete_deliverable<C>(
     contract_id: i64,
     deliverable_id: i64,
     note: &str,
-    user_id: Option<i64>,
-    today: NaiveDate,
-    now: DateTime<Utc>,
+    actor: super::ledger::Actor,
 ) -> Result<ContractView, ServiceError>
 where
     C: ConnectionTrait + TransactionTrait,
 {
+    let super::ledger::Actor { user_id, today, now } = actor;
     let note = note.trim();
     if note.is_empty() || note.chars().count() > 1000 {
         return Err(ServiceError::invalid("note", "Say how it was delivered, up to 1,000 characters"));

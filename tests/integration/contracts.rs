@@ -369,6 +369,11 @@ async fn variation(backend: crate::helpers::Backend) {
         issued["totals"],
         "issued invoices stay as they are"
     );
+    let log = books.get("/api/v1/audit?kind=contracts").await;
+    let said: Vec<&str> =
+        log["entries"].as_array().unwrap().iter().map(|e| e["sentence"].as_str().unwrap()).collect();
+    let varied = "varied the contract Two years from 1 October 2026: £1,200,000.00 to £900,000.00 (The council's budget was cut)";
+    assert!(said.iter().any(|s| s.contains(varied)), "who, when and why: {said:?}");
 
     // Cutting below what is already invoiced is refused, naming why.
     let (status, e) = books

@@ -190,9 +190,7 @@ where
             health.id,
             health.deliverables[0].id,
             "Survey of 42 schools reported to the ICB's mental health lead",
-            None,
-            day(2026, 2, 10),
-            now,
+            Actor { user_id: None, today: day(2026, 2, 10), now },
         )
         .await?;
     }

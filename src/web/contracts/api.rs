@@ -362,9 +362,11 @@ async fn complete(
         id,
         m,
         &c.note,
-        Some(caller.user.id),
-        state.clock.today(),
-        state.clock.now(),
+        crate::services::ledger::Actor {
+            user_id: Some(caller.user.id),
+            today: state.clock.today(),
+            now: state.clock.now(),
+        },
     )
     .await?;
     Ok(Json(json!(done)))

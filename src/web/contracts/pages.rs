@@ -192,7 +192,7 @@ struct NewContractPage {
     end: DateInput,
     extension: DateInput,
     invoice_on: DateInput,
-    preview: Option<(String, Vec<(usize, String)>, Vec<PreviewRow>)>,
+    preview: Option<SchedulePreview>,
 }
 
 fn radios<T: Copy>(
@@ -522,11 +522,19 @@ fn read_form(form: &FormData, page: &mut NewContractPage) -> Result<NewContract,
     })
 }
 
-fn preview_rows(p: &Preview) -> (String, Vec<(usize, String)>, Vec<PreviewRow>) {
-    (
-        p.value.to_string(),
-        p.years.iter().map(|y| (y.contract_year, y.value.to_string())).collect(),
-        p.instalments
+/// A schedule as the new-contract page previews it: the value, each year's and each instalment.
+struct SchedulePreview {
+    value: String,
+    years: Vec<(usize, String)>,
+    rows: Vec<PreviewRow>,
+}
+
+fn preview_rows(p: &Preview) -> SchedulePreview {
+    SchedulePreview {
+        value: p.value.to_string(),
+        years: p.years.iter().map(|y| (y.contract_year, y.value.to_string())).collect(),
+        rows: p
+            .instalments
             .iter()
             .map(|i| PreviewRow {
                 due: i.due_on.map(long_date).unwrap_or_else(|| "When signed off".into()),
@@ -535,7 +543,7 @@ fn preview_rows(p: &Preview) -> (String, Vec<(usize, String)>, Vec<PreviewRow>) 
                 amount: money_text(i.amount),
             })
             .collect(),
-    )
+    }
 }
 
 pub(super) async fn create(
@@ -836,9 +844,11 @@ pub(super) async fn sign_off(
         id,
         d,
         form.get("note"),
-        Some(user.user.id),
-        state.clock.today(),
-        state.clock.now(),
+        crate::services::ledger::Actor {
+            user_id: Some(user.user.id),
+            today: state.clock.today(),
+            now: state.clock.now(),
+        },
     )
     .await;
     match done {

@@ -1466,6 +1466,22 @@ where
     get(db, partnership.id, contract_id, &ContractScope::All).await
 }
 
+/// How many deliverables are not signed off and due by `by` (overdue ones included), for
+/// finance's home page.
+pub async fn deliverables_due(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+    by: NaiveDate,
+) -> Result<u64, ServiceError> {
+    use sea_orm::PaginatorTrait;
+    Ok(deliverable::Entity::find()
+        .filter(deliverable::Column::PartnershipId.eq(partnership_id))
+        .filter(deliverable::Column::DoneOn.is_null())
+        .filter(deliverable::Column::DueOn.lte(by))
+        .count(db)
+        .await?)
+}
+
 /// Councils of the register, for the counterparty choice: (id, "Name Council").
 pub async fn councils(
     db: &impl ConnectionTrait,

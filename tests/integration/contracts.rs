@@ -397,7 +397,8 @@ async fn variation(backend: crate::helpers::Backend) {
 on_both_databases!(a_variation_changes_only_later_instalments, variation);
 
 async fn milestones(backend: crate::helpers::Backend) {
-    let books = Books::unbilled(backend).await;
+    let mut books = Books::unbilled(backend).await;
+    books.app = books.app.on_day(chrono::NaiveDate::from_ymd_opt(2027, 1, 10).unwrap());
     let c = create(
         &books,
         json!({ "counterparty_name": "North Riverside ICB", "counterparty_address": "1 Health Way\nRiverside", "stream": "other_commission",
@@ -406,6 +407,9 @@ async fn milestones(backend: crate::helpers::Backend) {
     )
     .await;
     let (id, d) = (c["id"].as_i64().unwrap(), c["deliverables"][0]["id"].as_i64().unwrap());
+    let mut finance = crate::cards::sign_in(&books.app, "finance@demo.test").await;
+    let home = finance.get("/").await.text();
+    assert!(home.contains("1 contract deliverable or report due within a month or overdue"), "{home}");
     let path = format!("/api/v1/contracts/{id}/milestones/{d}/complete");
     let (status, e) = books.post(&path, json!({ "note": "  " })).await;
     assert_eq!(
@@ -423,6 +427,8 @@ async fn milestones(backend: crate::helpers::Backend) {
         (Some("North Riverside ICB"), Some("18000.00"))
     );
     assert_eq!(books.post(&path, json!({ "note": "again" })).await.0, StatusCode::CONFLICT);
+    let home = finance.get("/").await.text();
+    assert!(!home.contains("contract deliverable"), "signed off, no longer waiting: {home}");
     books.app.finish().await;
 }
 on_both_databases!(a_milestone_is_invoiced_when_signed_off, milestones);

@@ -35,6 +35,8 @@ pub struct Figures {
     pub held: u64,
     pub due: Option<(MembershipYear, Period)>,
     pub lines_to_check: u64,
+    /// Contract deliverables not signed off that are due within a month or overdue.
+    pub deliverables_due: u64,
 }
 
 /// Figures per partnership, with the count of changes they were read after.
@@ -95,5 +97,11 @@ async fn add_up(
         held: invoices::count_held(db, pid).await?,
         due: billing::billed_so_far(db, partnership).await?.1,
         lines_to_check: bank::lines_to_check(db, pid).await?,
+        deliverables_due: crate::services::contracts::deliverables_due(
+            db,
+            pid,
+            today + chrono::Days::new(30),
+        )
+        .await?,
     })
 }

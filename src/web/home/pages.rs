@@ -158,6 +158,17 @@ async fn home(State(state): State<AppState>, user: PageUser) -> Result<Response,
                     "/aged-debt".into(),
                 ));
             }
+            if f.deliverables_due > 0 {
+                page.waiting.push((
+                    format!(
+                        "{} contract deliverable{} or report{} due within a month or overdue",
+                        f.deliverables_due,
+                        if f.deliverables_due == 1 { "" } else { "s" },
+                        if f.deliverables_due == 1 { "" } else { "s" }
+                    ),
+                    "/contracts".into(),
+                ));
+            }
             if f.lines_to_check > 0 {
                 page.waiting.push((
                     format!(

@@ -405,6 +405,45 @@ where
             (payers::organisation_payer(&txn, partnership.id, name, address).await?, None)
         }
     };
+    let payer = match (la, &payer.email) {
+        // The council's commissioners receive its invoices when it has no billing email yet.
+        (Some(la), None) => {
+            let officers: Vec<String> = user::Entity::find()
+                .filter(user::Column::PartnershipId.eq(partnership.id))
+                .filter(user::Column::LocalAuthorityId.eq(la))
+                .filter(user::Column::Role.eq(crate::domain::role::Role::Commissioner.as_str()))
+                .filter(user::Column::DisabledAt.is_null())
+                .all(&txn)
+                .await?
+                .into_iter()
+                .map(|u| u.email)
+                .take(5)
+                .collect();
+            match crate::domain::mail::parse_addresses(&officers.join(", ")) {
+                Ok(list) if !list.is_empty() => {
+                    let mut active: entity::payer::ActiveModel = payer.clone().into();
+                    active.email = Set(Some(crate::domain::mail::join_addresses(&list)));
+                    let updated = active.update(&txn).await?;
+                    audit::record(
+                        &txn,
+                        Event {
+                            partnership_id: partnership.id,
+                            user_id,
+                            action: "payer.emails_changed",
+                            entity: "payer",
+                            entity_id: payer.id,
+                            before: Some(serde_json::json!({ "email": payer.email })),
+                            after: Some(serde_json::json!({ "email": updated.email })),
+                        },
+                    )
+                    .await?;
+                    updated
+                }
+                _ => payer,
+            }
+        }
+        _ => payer,
+    };
     let (frequency, timing, yearly, matched) = match &c.schedule {
         ScheduleInput::Fixed { yearly, frequency, timing } => {
             (Some(frequency.as_str()), Some(timing.as_str()), pence_list(yearly)?, None)
@@ -652,6 +691,8 @@ pub struct ContractView {
     pub variations: Vec<VariationView>,
     /// The council's commissioners, who see its invoices ("Name <email>").
     pub receives_invoices: Vec<String>,
+    /// Where its invoices are emailed (the payer's billing addresses).
+    pub billing_emails: Option<String>,
 }
 
 /// A contract, if the scope reaches it.
@@ -850,6 +891,7 @@ async fn view(db: &impl ConnectionTrait, c: contract::Model) -> Result<ContractV
             })
             .collect(),
         receives_invoices,
+        billing_emails: payer.email.clone(),
     })
 }
 
@@ -1306,9 +1348,9 @@ async fn vary_in(
         .await?
         .ok_or_else(|| ServiceError::NotFound(format!("contract {contract_id}")))?;
     let kind: ScheduleKind = read_stored("contracts", "schedule_kind", &c.schedule_kind)?;
-    if kind != ScheduleKind::Fixed {
+    if !matches!(kind, ScheduleKind::Fixed | ScheduleKind::NamedDates) {
         return Err(ServiceError::Conflict(
-            "Only a contract paid in regular instalments of each year's value can be varied this way".into(),
+            "Only a contract paid in instalments (regular or on named dates) can be varied by its yearly values; matched funding follows the ledger and milestones their deliverables".into(),
         ));
     }
     if v.effective_from < c.start_date || v.effective_from > c.end_date {
@@ -1332,7 +1374,11 @@ async fn vary_in(
             invoiced: r.state != SCHEDULED,
         })
         .collect();
-    let old_yearly = read_pence_list(&c.yearly_pence)?;
+    // Each year's value as it stands (for a named-dates schedule too, which stores none).
+    let years = standing.iter().map(|s| s.contract_year).max().unwrap_or(0);
+    let old_yearly: Vec<Money> = (1..=years)
+        .map(|y| standing.iter().filter(|s| s.contract_year == y).fold(Money::ZERO, |a, s| a + s.amount))
+        .collect();
     let changed = rules::vary(&standing, &v.yearly, v.effective_from)
         .map_err(|e| ServiceError::invalid("yearly_values", e.0))?;
     let mut position = rows.iter().map(|r| r.position).max().unwrap_or(0);
@@ -1368,7 +1414,7 @@ async fn vary_in(
         reason: Set(reason.into()),
         old_value_pence: Set(c.value_pence),
         new_value_pence: Set(to_stored_pence("yearly_values", new_value)?),
-        old_yearly_pence: Set(c.yearly_pence.clone()),
+        old_yearly_pence: Set(pence_list(&old_yearly)?),
         new_yearly_pence: Set(pence_list(&v.yearly)?),
         user_id: Set(user_id),
         created_at: Set(now),

@@ -443,6 +443,7 @@ async fn commissioner(backend: crate::helpers::Backend) {
     let own = books.get(&format!("/api/v1/contracts/{}", own["id"])).await;
     let other = books.get(&format!("/api/v1/contracts/{}", other["id"])).await;
     assert_eq!(own["receives_invoices"][0], "Colin Reid <council@demo.test>");
+    assert_eq!(own["billing_emails"], "council@demo.test", "the commissioner receives its invoices by email");
 
     // The demo's commissioner is Riverside's.
     let mut client = crate::cards::sign_in(&books.app, "council@demo.test").await;
@@ -496,6 +497,17 @@ async fn grant_document(backend: crate::helpers::Backend) {
         (g["totals"]["received"].as_str(), g["totals"]["to_invoice"].as_str()),
         (Some("250000.00"), Some("250000.00"))
     );
+    // The funder cuts the second year's tranche: only the later receipt changes.
+    let (status, varied) = books
+        .post(
+            &format!("/api/v1/contracts/{}/variations", g["id"]),
+            json!({ "yearly_values": ["250000.00", "200000.00"], "effective_from": "2027-01-01", "reason": "The fund was reduced" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{varied}");
+    assert_eq!(by_year(&varied), vec![(1, 25_000_000), (2, 20_000_000)]);
+    let later = varied["instalments"].as_array().unwrap().iter().find(|i| i["state"] == "scheduled").unwrap();
+    assert_eq!((later["due_on"].as_str(), later["amount"].as_str()), (Some("2027-10-15"), Some("200000.00")));
     books.check().await;
     books.app.finish().await;
 }

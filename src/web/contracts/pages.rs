@@ -696,6 +696,10 @@ async fn contract_page(
     if let Some(x) = c.extension_until {
         facts.push(("May be extended to", long_date(x)));
     }
+    facts.push((
+        "Invoices are emailed to",
+        c.billing_emails.clone().unwrap_or_else(|| "No billing email yet".into()),
+    ));
     if c.council {
         facts.push((
             "Council officers who see its invoices",
@@ -769,7 +773,8 @@ async fn contract_page(
                 )
             })
             .collect(),
-        may_vary: finance && c.schedule_kind == ScheduleKind::Fixed.as_str(),
+        may_vary: finance
+            && [ScheduleKind::Fixed.as_str(), ScheduleKind::NamedDates.as_str()].contains(&c.schedule_kind),
         vary_values: yearly,
         vary_from: DateInput::new(
             "from",

@@ -483,6 +483,15 @@ async fn grant_document(backend: crate::helpers::Backend) {
         (inv["totals"]["vat"].as_str(), inv["totals"]["gross"].as_str()),
         (Some("0.00"), Some("250000.00"))
     );
+    // Not a supply: the document asks for payment and is no VAT invoice.
+    let pdf = books
+        .app
+        .client()
+        .get_with(&format!("/api/v1/invoices/{}/pdf", inv["id"]), &[("authorization", &books.bearer)])
+        .await;
+    assert_eq!(pdf.status, StatusCode::OK);
+    let text = crate::pdf::pdf_text(&pdf.body);
+    assert!(text.contains("Request for payment") && !text.contains("VAT invoice"), "{text}");
     // The receipt is recorded and allocated like any payment.
     let (status, paid) = books
         .post(

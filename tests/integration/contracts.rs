@@ -317,6 +317,46 @@ async fn matched(backend: crate::helpers::Backend) {
     let capped = books.get(&format!("/api/v1/contracts/{cid}")).await;
     assert_eq!(capped["instalments"][0]["amount"], "10.00");
     assert!(capped["instalments"][0]["working"].as_str().unwrap().contains("capped at £10.00"), "{capped}");
+    // The board's summary: membership, council commissions and council money for the year.
+    let all: Vec<invoice::Model> = invoice::Entity::find()
+        .filter(invoice::Column::Year.eq("2026-27"))
+        .filter(invoice::Column::Status.eq("issued"))
+        .all(db)
+        .await
+        .unwrap();
+    let council_payers: Vec<i64> = entity::payer::Entity::find()
+        .filter(entity::payer::Column::Kind.eq("council"))
+        .all(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
+    let membership: i64 =
+        all.iter().filter(|i| i.billing_run_id.is_some()).map(|i| i.net_pence).sum::<i64>() - 10_000;
+    let commissions = half(paid) + 1_000;
+    let council_money: i64 =
+        all.iter().filter(|i| council_payers.contains(&i.payer_id)).map(|i| i.net_pence).sum::<i64>()
+            - if council_payers.contains(
+                &invoice::Entity::find_by_id(credited.invoice_id).one(db).await.unwrap().unwrap().payer_id,
+            ) {
+                10_000
+            } else {
+                0
+            };
+    let summary = books.get("/api/v1/contracts/summary").await;
+    let year = summary["years"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|y| y["year"] == "2026-27")
+        .expect("2026-27")
+        .clone();
+    assert_eq!(pence(&year["memberships"]), membership, "{year}");
+    assert_eq!(pence(&year["la_commissions"]), commissions, "{year}");
+    assert_eq!(pence(&year["council_money"]), council_money, "{year}");
+    assert_eq!(pence(&year["total"]), membership + commissions, "{year}");
+    assert!(year["council_share"].as_str().is_some(), "{year}");
     books.check().await;
     books.app.finish().await;
 }

@@ -6,6 +6,7 @@ pub mod bank;
 pub mod billing;
 pub mod budgets;
 pub mod contracts;
+pub mod counts;
 pub mod demo;
 pub mod events;
 pub mod funding;
@@ -188,6 +189,7 @@ pub async fn ping(db: &DatabaseConnection) -> bool {
 /// (`BEGIN IMMEDIATE`), so a concurrent writer waits its turn instead of failing with
 /// "database is locked" half-way; PostgreSQL ignores the option.
 pub async fn begin_write<C: sea_orm::TransactionTrait>(db: &C) -> Result<C::Transaction, DbErr> {
+    counts::changed();
     db.begin_with_options(sea_orm::TransactionOptions {
         isolation_level: None,
         access_mode: None,
@@ -251,7 +253,8 @@ where
         let total = (page - 1) * per_page + shown;
         return Ok(Paged { rows, total, page, pages: page });
     }
-    let total = query.clone().count(db).await?;
+    let key = || sea_orm::QueryTrait::build(&query, db.get_database_backend()).to_string();
+    let total = counts::count(key, query.clone().count(db)).await?;
     let pages = total.div_ceil(per_page).max(1);
     if page > pages {
         return Ok(Paged { rows: fetch(pages).await?, total, page: pages, pages });

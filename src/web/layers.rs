@@ -249,16 +249,18 @@ pub async fn signed_in_error_pages(
 }
 
 /// Marks every request that may change something (anything but a read): figures kept for the
-/// home pages are added up again after it.
+/// home pages are added up again after it, and the lists count their rows again. Each request
+/// runs with the application's kept counts.
 pub async fn note_writes(
     State(state): State<crate::web::AppState>,
     request: Request,
     next: Next,
 ) -> Response {
     let writes = !matches!(*request.method(), axum::http::Method::GET | axum::http::Method::HEAD);
-    let response = next.run(request).await;
+    let response = crate::services::counts::within(state.counts.clone(), next.run(request)).await;
     if writes {
         state.home_cache.wrote();
+        crate::services::counts::changed();
     }
     response
 }

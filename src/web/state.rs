@@ -52,6 +52,8 @@ pub struct AppState {
     pub auth_cache: Arc<AuthCache>,
     /// The home pages' partnership-wide figures, kept a moment.
     pub home_cache: Arc<crate::web::home::figures::HomeCache>,
+    /// Row counts of the paged lists, kept for a few seconds.
+    pub counts: Arc<crate::services::counts::Counts>,
 }
 
 impl AppState {
@@ -79,6 +81,7 @@ impl AppState {
             sign_ins: Arc::default(),
             auth_cache: Arc::default(),
             home_cache: Arc::default(),
+            counts: Arc::default(),
         }
     }
 }

@@ -171,10 +171,15 @@ pub async fn page_for_year(
         if let Some(paid_by) = filter.paid_by {
             count = count.filter(membership::Column::PaidBy.eq(paid_by.as_str()));
         }
-        count.into_tuple::<i64>().one(db).await?.map_or(0, |n| u64::try_from(n).unwrap_or(0))
+        let key = || sea_orm::QueryTrait::build(&count, db.get_database_backend()).to_string();
+        let counted = async {
+            Ok(count.clone().into_tuple::<i64>().one(db).await?.map_or(0, |n| u64::try_from(n).unwrap_or(0)))
+        };
+        crate::services::counts::count(key, counted).await?
     } else {
         use sea_orm::PaginatorTrait;
-        query.clone().count(db).await?
+        let key = || sea_orm::QueryTrait::build(&query, db.get_database_backend()).to_string();
+        crate::services::counts::count(key, query.clone().count(db)).await?
     };
     let pages = total.div_ceil(PER_PAGE).max(1);
     let page = page.clamp(1, pages);

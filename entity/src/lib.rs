@@ -20,6 +20,7 @@ pub mod document_sequence;
 pub mod event;
 pub mod event_place;
 pub mod event_session;
+pub mod export;
 pub mod income_budget;
 pub mod invoice;
 pub mod invoice_line;

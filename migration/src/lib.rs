@@ -21,6 +21,7 @@ mod m20261130_000015_events;
 mod m20261130_000016_providers;
 mod m20261130_000017_outside_area;
 mod m20261130_000018_contracts;
+mod m20261130_000019_exports;
 
 pub struct Migrator;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000016_providers::Migration),
             Box::new(m20261130_000017_outside_area::Migration),
             Box::new(m20261130_000018_contracts::Migration),
+            Box::new(m20261130_000019_exports::Migration),
         ]
     }
 }

@@ -224,6 +224,13 @@ pub fn sentence(e: &Entry) -> String {
         "contract.deliverable_done" => {
             format!("{who} signed off {}: {}", text(a, "deliverable"), text(a, "note"))
         }
+        "export.made" => format!(
+            "{who} exported the invoices and credit notes of {} to {} for {} ({} documents)",
+            date(a, "from"),
+            date(a, "to"),
+            text(a, "format"),
+            text(a, "documents")
+        ),
         "user.disabled" => format!("{who} disabled the account of {about}"),
         "user.enabled" => format!("{who} enabled the account of {about}"),
         "user.password_changed" => format!("{who} changed their password"),

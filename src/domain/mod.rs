@@ -9,6 +9,7 @@ pub mod contracts;
 pub mod credit;
 pub mod direct_debit;
 pub mod events;
+pub mod exports;
 pub mod fees;
 pub mod funding;
 pub mod gias;

@@ -9,6 +9,7 @@ pub mod contracts;
 pub mod counts;
 pub mod demo;
 pub mod events;
+pub mod exports;
 pub mod funding;
 pub mod import;
 pub mod invoices;

@@ -8,6 +8,7 @@ pub mod cards;
 pub mod catalogue;
 pub mod contracts;
 pub mod error;
+pub mod exports;
 pub mod extract;
 pub mod forms;
 pub mod funding;
@@ -67,6 +68,7 @@ pub fn router(state: AppState) -> Router {
         .merge(payments::api())
         .merge(catalogue::api())
         .merge(contracts::api())
+        .merge(exports::api())
         .merge(statements::api())
         .merge(audit::api())
         .merge(funding::api())
@@ -86,6 +88,7 @@ pub fn router(state: AppState) -> Router {
         .merge(mail::router())
         .merge(catalogue::router())
         .merge(contracts::router())
+        .merge(exports::router())
         .merge(funding::router())
         .merge(invoices::router())
         .merge(payments::router())

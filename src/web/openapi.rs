@@ -408,6 +408,7 @@ fn all_paths() -> Value {
         crate::web::statements::openapi_paths(),
         crate::web::catalogue::openapi_paths(),
         crate::web::contracts::openapi_paths(),
+        crate::web::exports::openapi_paths(),
     ] {
         if let (Some(map), Value::Object(more)) = (all.as_object_mut(), more) {
             map.extend(more);

@@ -19,6 +19,7 @@ mod details;
 mod direct_debit;
 mod enrolment;
 mod events;
+mod exports;
 mod funding;
 mod import;
 mod ledger;

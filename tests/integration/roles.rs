@@ -91,6 +91,8 @@ struct Ids {
     own_instalment: i64,
     own_deliverable: i64,
     other_contract: i64,
+    /// An accounting export.
+    export: i64,
 }
 
 const CREDIT_FORM: &[(&str, &str)] = &[("reason", "sweep"), ("what", "lines"), ("line_0", "")];
@@ -422,6 +424,14 @@ fn ledger_routes(ids: &Ids) -> Vec<Route> {
         r(format!("/api/v1/orders/{}/schedule", ids.own_order), Api, Json("{}"), billing.clone()),
         r(format!("/api/v1/orders/{}/deliver", ids.own_order), Api, Json("{}"), billing.clone()),
         r(format!("/api/v1/orders/{}/cancel", ids.own_order), Api, Json("{}"), billing.clone()),
+        r("/exports".into(), Page, Get, billing.clone()),
+        r("/exports?vat_from-day=1&vat_from-month=7&vat_from-year=2025".into(), Page, Get, billing.clone()),
+        r("/exports".into(), Page, PageForm(&[("from-day", "")]), billing.clone()),
+        r(format!("/exports/{}/files/1", ids.export), Page, Get, billing.clone()),
+        r("/api/v1/exports".into(), Api, Get, billing.clone()),
+        r("/api/v1/exports".into(), Api, Json("{}"), billing.clone()),
+        r(format!("/api/v1/exports/{}/files/1", ids.export), Api, Get, billing.clone()),
+        r("/api/v1/vat-summary?from=2025-07-01&to=2025-09-30".into(), Api, Get, billing.clone()),
         r("/contracts".into(), Page, Get, vec![ADMIN, FINANCE, BOARD, COUNCIL]),
         r("/contracts?stream=grant&page=2".into(), Page, Get, vec![ADMIN, FINANCE, BOARD, COUNCIL]),
         r("/contracts/new".into(), Page, Get, billing.clone()),
@@ -810,7 +820,19 @@ async fn sweep(backend: Backend) {
         assert!(made["id"].is_i64(), "{made}");
         contract_ids.push(made);
     }
+    let export = partnership_billing::services::exports::record(
+        &app.db,
+        &p,
+        "xero",
+        today,
+        today,
+        None,
+        chrono::Utc::now(),
+    )
+    .await
+    .expect("an export");
     let ids = Ids {
+        export: export.id,
         own_contract: contract_ids[0]["id"].as_i64().unwrap(),
         own_instalment: contract_ids[0]["instalments"][3]["id"].as_i64().unwrap(),
         own_deliverable: contract_ids[0]["deliverables"][0]["id"].as_i64().unwrap(),

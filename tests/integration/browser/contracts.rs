@@ -65,6 +65,23 @@ async fn finance_adds_a_declining_contract(b: &Browser, base: &SocketAddr) {
     b.click_button("Preview the variation").await;
     assert!(b.text().await.contains("After the variation"));
     b.accessible("a variation's preview").await;
+    // The quarter's VAT and an export for Xero, made and downloaded.
+    b.go(base, "/payments").await;
+    b.click_link("Exports and VAT").await;
+    assert!(b.text().await.contains("Box 1: VAT due on sales"));
+    b.accessible("exports and VAT").await;
+    b.fill("from-day", "1").await;
+    b.fill("from-month", "11").await;
+    b.fill("from-year", "2026").await;
+    b.fill("to-day", "1").await;
+    b.fill("to-month", "11").await;
+    b.fill("to-year", "2026").await;
+    b.click_button("Make the export").await;
+    let page = b.text().await;
+    assert!(page.contains("Export made") && page.contains("1 invoice, 0 credit notes"), "{page}");
+    let fetched = b.download("Download file 1").await;
+    assert_eq!(fetched, json!([200, "text/csv; charset=utf-8", "*Cont"]));
+    b.accessible("exports and VAT with an export").await;
     b.go(base, "/").await;
     b.click_button("Sign out").await;
 }
@@ -92,7 +109,7 @@ async fn commissioner_downloads_the_invoice(b: &Browser, base: &SocketAddr) {
     b.go(base, "/").await;
     b.click_button("Sign out").await;
     sign_in(b, base, "finance@demo.test", "demo-finance-2025").await;
-    for path in ["/contracts", "/contracts/new", "/contracts/1"] {
+    for path in ["/contracts", "/contracts/new", "/contracts/1", "/exports"] {
         b.go(base, path).await;
         too_wide.extend(b.fits_the_width(path).await);
         b.accessible(&format!("{path} at 390 px")).await;

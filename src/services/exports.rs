@@ -1,0 +1,434 @@
+//! Accounting exports (issue 14): issued invoices and credit notes of a date range in Xero's
+//! sales-invoice import, recorded so the next export can start where this one ended and made
+//! again identically (issued documents never change); and the VAT summary of a quarter.
+
+use super::audit::{self, Event};
+use super::partnerships::Partnership;
+use super::{ServiceError, read_stored};
+use crate::domain::exports::{self as rules, Document, DocumentLine, VatSummary};
+use crate::domain::invoice::InvoiceStatus;
+use crate::domain::money::Money;
+use crate::domain::vat::VatRate;
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{
+    contract, contract_instalment, credit_note, credit_note_line, credit_note_rate, export, invoice,
+    invoice_line, order, payer, service,
+};
+use rust_decimal::Decimal;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// The account code a line goes to when its service names none.
+pub const DEFAULT_ACCOUNT: &str = "200";
+
+/// The export formats.
+pub const XERO: &str = "xero";
+
+/// The longest range one export covers.
+const MOST_DAYS: i64 = 400;
+
+fn check_range(from: NaiveDate, to: NaiveDate) -> Result<(), ServiceError> {
+    use chrono::Datelike;
+    if !(2000..=2100).contains(&from.year()) || !(2000..=2100).contains(&to.year()) {
+        return Err(ServiceError::invalid("from", "Dates must be between the years 2000 and 2100"));
+    }
+    if to < from {
+        return Err(ServiceError::invalid("to", "The end date must be on or after the start date"));
+    }
+    if (to - from).num_days() >= MOST_DAYS {
+        return Err(ServiceError::invalid("to", "An export covers at most 400 days"));
+    }
+    Ok(())
+}
+
+fn stream_label(stream: &str) -> String {
+    crate::domain::traded::INCOME_STREAMS
+        .iter()
+        .find(|(k, _)| *k == stream)
+        .map(|(_, l)| l.to_string())
+        .unwrap_or_else(|| "Traded services".into())
+}
+
+/// Each invoice's income stream and account code by line: membership for a billing run's
+/// lines, the contract's stream for a contract's, the service's for an order's.
+async fn line_streams(
+    db: &impl ConnectionTrait,
+    lines: &[invoice_line::Model],
+) -> Result<HashMap<i64, (String, String)>, ServiceError> {
+    let order_ids: Vec<i64> =
+        lines.iter().filter(|l| l.source_kind == "order").map(|l| l.source_id).collect();
+    let instalment_ids: Vec<i64> =
+        lines.iter().filter(|l| l.source_kind == "contract").map(|l| l.source_id).collect();
+    let mut orders: HashMap<i64, i64> = HashMap::new();
+    for chunk in order_ids.chunks(500) {
+        for o in order::Entity::find().filter(order::Column::Id.is_in(chunk.to_vec())).all(db).await? {
+            orders.insert(o.id, o.service_id);
+        }
+    }
+    let services: HashMap<i64, service::Model> = service::Entity::find()
+        .filter(service::Column::Id.is_in(orders.values().copied().collect::<Vec<_>>()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s))
+        .collect();
+    let mut contract_of: HashMap<i64, i64> = HashMap::new();
+    for chunk in instalment_ids.chunks(500) {
+        for i in contract_instalment::Entity::find()
+            .filter(contract_instalment::Column::Id.is_in(chunk.to_vec()))
+            .all(db)
+            .await?
+        {
+            contract_of.insert(i.id, i.contract_id);
+        }
+    }
+    let contracts: HashMap<i64, String> = contract::Entity::find()
+        .filter(contract::Column::Id.is_in(contract_of.values().copied().collect::<Vec<_>>()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.stream))
+        .collect();
+    let mut out = HashMap::new();
+    for l in lines {
+        let (stream, code) = match l.source_kind.as_str() {
+            "membership" => ("memberships".to_string(), None),
+            "contract" => (
+                contract_of.get(&l.source_id).and_then(|c| contracts.get(c)).cloned().unwrap_or_default(),
+                None,
+            ),
+            "order" => match orders.get(&l.source_id).and_then(|s| services.get(s)) {
+                Some(s) => (s.income_stream.clone(), s.accounting_code.clone()),
+                None => ("traded_services".to_string(), None),
+            },
+            _ => ("traded_services".to_string(), None),
+        };
+        out.insert(
+            l.id,
+            (
+                stream_label(&stream),
+                code.filter(|c| !c.trim().is_empty()).unwrap_or_else(|| DEFAULT_ACCOUNT.into()),
+            ),
+        );
+    }
+    Ok(out)
+}
+
+fn address_lines(payer: Option<&payer::Model>, fallback: &str) -> Vec<String> {
+    // The stored address starts with the addressee's name: the lines after it.
+    let text = payer.map(|p| p.address.as_str()).unwrap_or(fallback);
+    text.lines().skip(1).map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect()
+}
+
+/// The issued invoices and credit notes of `from` to `to` (by date of issue) as export
+/// documents, invoices first, each in number order.
+pub async fn documents(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<Document>, ServiceError> {
+    check_range(from, to)?;
+    let invoices = invoice::Entity::find()
+        .filter(invoice::Column::PartnershipId.eq(partnership_id))
+        .filter(invoice::Column::Status.eq(InvoiceStatus::Issued.as_str()))
+        .filter(invoice::Column::IssueDate.gte(from))
+        .filter(invoice::Column::IssueDate.lte(to))
+        .order_by_asc(invoice::Column::Sequence)
+        .all(db)
+        .await?;
+    let notes = credit_note::Entity::find()
+        .filter(credit_note::Column::PartnershipId.eq(partnership_id))
+        .filter(credit_note::Column::IssueDate.gte(from))
+        .filter(credit_note::Column::IssueDate.lte(to))
+        .order_by_asc(credit_note::Column::Sequence)
+        .all(db)
+        .await?;
+    let credited_ids: Vec<i64> = notes.iter().map(|n| n.invoice_id).collect();
+    let mut credited: HashMap<i64, invoice::Model> = HashMap::new();
+    for chunk in credited_ids.chunks(500) {
+        for i in invoice::Entity::find().filter(invoice::Column::Id.is_in(chunk.to_vec())).all(db).await? {
+            credited.insert(i.id, i);
+        }
+    }
+    let mut lines: Vec<invoice_line::Model> = Vec::new();
+    let ids: Vec<i64> = invoices.iter().map(|i| i.id).chain(credited.keys().copied()).collect();
+    for chunk in ids.chunks(500) {
+        lines.extend(
+            invoice_line::Entity::find()
+                .filter(invoice_line::Column::InvoiceId.is_in(chunk.to_vec()))
+                .order_by_asc(invoice_line::Column::Position)
+                .all(db)
+                .await?,
+        );
+    }
+    let streams = line_streams(db, &lines).await?;
+    let mut by_invoice: HashMap<i64, Vec<&invoice_line::Model>> = HashMap::new();
+    for l in &lines {
+        by_invoice.entry(l.invoice_id).or_default().push(l);
+    }
+    let payer_ids: Vec<i64> = invoices.iter().chain(credited.values()).map(|i| i.payer_id).collect();
+    let mut payers: HashMap<i64, payer::Model> = HashMap::new();
+    for chunk in payer_ids.chunks(500) {
+        for p in payer::Entity::find().filter(payer::Column::Id.is_in(chunk.to_vec())).all(db).await? {
+            payers.insert(p.id, p);
+        }
+    }
+    let email = |p: Option<&payer::Model>| {
+        p.and_then(|p| p.email.clone()).and_then(|e| e.split(',').next().map(|e| e.trim().to_string()))
+    };
+    let mut out = Vec::with_capacity(invoices.len() + notes.len());
+    for i in &invoices {
+        let p = payers.get(&i.payer_id);
+        let mut doc_lines = Vec::new();
+        for l in by_invoice.get(&i.id).map(Vec::as_slice).unwrap_or_default() {
+            let (stream, code) = streams.get(&l.id).cloned().unwrap_or_default();
+            doc_lines.push(DocumentLine {
+                description: l.description.clone(),
+                quantity: read_stored::<Decimal>("invoice_lines", "quantity", &l.quantity)?,
+                unit_amount: Money::from_pence(l.unit_price_pence),
+                vat_rate: read_stored::<VatRate>("invoice_lines", "vat_rate", &l.vat_rate)?,
+                account_code: code,
+                stream,
+            });
+        }
+        let date = i.issue_date.unwrap_or(from);
+        out.push(Document {
+            credit_note: false,
+            number: i.number.clone().unwrap_or_default(),
+            contact: i.payer_name.clone(),
+            email: email(p),
+            address: address_lines(None, &i.payer_address),
+            reference: i.po_number.clone(),
+            date,
+            due: i.due_date.unwrap_or(date),
+            lines: doc_lines,
+        });
+    }
+    let note_ids: Vec<i64> = notes.iter().map(|n| n.id).collect();
+    let mut note_lines: HashMap<i64, Vec<credit_note_line::Model>> = HashMap::new();
+    for chunk in note_ids.chunks(500) {
+        for l in credit_note_line::Entity::find()
+            .filter(credit_note_line::Column::CreditNoteId.is_in(chunk.to_vec()))
+            .order_by_asc(credit_note_line::Column::Id)
+            .all(db)
+            .await?
+        {
+            note_lines.entry(l.credit_note_id).or_default().push(l);
+        }
+    }
+    for n in &notes {
+        let Some(i) = credited.get(&n.invoice_id) else { continue };
+        let p = payers.get(&i.payer_id);
+        let mut doc_lines = Vec::new();
+        for l in note_lines.get(&n.id).map(Vec::as_slice).unwrap_or_default() {
+            let (stream, code) = streams.get(&l.invoice_line_id).cloned().unwrap_or_default();
+            doc_lines.push(DocumentLine {
+                description: l.description.clone(),
+                quantity: Decimal::ONE,
+                unit_amount: Money::from_pence(l.net_pence),
+                vat_rate: read_stored::<VatRate>("credit_note_lines", "vat_rate", &l.vat_rate)?,
+                account_code: code,
+                stream,
+            });
+        }
+        out.push(Document {
+            credit_note: true,
+            number: n.number.clone(),
+            contact: i.payer_name.clone(),
+            email: email(p),
+            address: address_lines(None, &i.payer_address),
+            reference: i.number.clone().map(|num| format!("Credits {num}")),
+            date: n.issue_date,
+            due: n.issue_date,
+            lines: doc_lines,
+        });
+    }
+    Ok(out)
+}
+
+/// An export as recorded.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExportView {
+    pub id: i64,
+    pub format: String,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub invoices: i64,
+    pub credit_notes: i64,
+    pub files: i64,
+    pub by: String,
+    pub at: DateTime<Utc>,
+}
+
+fn view(e: export::Model, by: String) -> ExportView {
+    ExportView {
+        id: e.id,
+        format: e.format,
+        from: e.from_date,
+        to: e.to_date,
+        invoices: e.invoices,
+        credit_notes: e.credit_notes,
+        files: e.files,
+        by,
+        at: e.created_at,
+    }
+}
+
+/// Records an export of `from` to `to`: how many documents and files it holds.
+pub async fn record(
+    db: &impl ConnectionTrait,
+    partnership: &Partnership,
+    format: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+    user_id: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<ExportView, ServiceError> {
+    if format != XERO {
+        return Err(ServiceError::invalid(
+            "format",
+            format!("\"{format}\" is not an export format: use xero"),
+        ));
+    }
+    let docs = documents(db, partnership.id, from, to).await?;
+    let notes = docs.iter().filter(|d| d.credit_note).count() as i64;
+    let files = docs.len().div_ceil(rules::XERO_MOST_PER_FILE).max(1) as i64;
+    let made = export::ActiveModel {
+        partnership_id: Set(partnership.id),
+        format: Set(format.into()),
+        from_date: Set(from),
+        to_date: Set(to),
+        invoices: Set(docs.len() as i64 - notes),
+        credit_notes: Set(notes),
+        files: Set(files),
+        user_id: Set(user_id),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    audit::record(
+        db,
+        Event {
+            partnership_id: partnership.id,
+            user_id,
+            action: "export.made",
+            entity: "export",
+            entity_id: made.id,
+            before: None,
+            after: Some(serde_json::json!({ "format": "Xero", "from": from.to_string(), "to": to.to_string(), "documents": docs.len() })),
+        },
+    )
+    .await?;
+    let by = match user_id {
+        Some(id) => entity::user::Entity::find_by_id(id).one(db).await?.map(|u| u.name).unwrap_or_default(),
+        None => "The system".into(),
+    };
+    Ok(view(made, by))
+}
+
+/// The partnership's exports, newest first, and where the next would start.
+pub async fn list(db: &impl ConnectionTrait, partnership_id: i64) -> Result<Vec<ExportView>, ServiceError> {
+    use sea_orm::QuerySelect;
+    let rows = export::Entity::find()
+        .filter(export::Column::PartnershipId.eq(partnership_id))
+        .order_by_desc(export::Column::Id)
+        .limit(50)
+        .all(db)
+        .await?;
+    let names: HashMap<i64, String> = entity::user::Entity::find()
+        .filter(entity::user::Column::Id.is_in(rows.iter().filter_map(|r| r.user_id).collect::<Vec<_>>()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.name))
+        .collect();
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let by = r.user_id.and_then(|u| names.get(&u).cloned()).unwrap_or_else(|| "The system".into());
+            view(r, by)
+        })
+        .collect())
+}
+
+/// File `part` (from 1) of a recorded export, as CSV, made again from the documents (issued
+/// documents never change, so it is the same file).
+pub async fn file(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+    id: i64,
+    part: usize,
+) -> Result<(String, String), ServiceError> {
+    let e = export::Entity::find_by_id(id)
+        .filter(export::Column::PartnershipId.eq(partnership_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| ServiceError::NotFound(format!("export {id}")))?;
+    let docs = documents(db, partnership_id, e.from_date, e.to_date).await?;
+    let files = rules::xero_files(&docs);
+    let count = files.len().max(1);
+    let rows = match files.into_iter().nth(part.saturating_sub(1)) {
+        Some(rows) if part >= 1 => rows,
+        None if part == 1 => vec![rules::XERO_HEADER.iter().map(|h| h.to_string()).collect()],
+        _ => return Err(ServiceError::NotFound(format!("file {part} of export {id} (it has {count})"))),
+    };
+    let name = format!("xero-sales-{}-to-{}-part-{part}-of-{count}.csv", e.from_date, e.to_date);
+    Ok((name, rules::csv(&rows)))
+}
+
+/// The VAT summary of `from` to `to`: invoices issued in it at each rate (VAT worked out per
+/// invoice and rate, as on the invoice) less credit notes issued in it.
+pub async fn vat_summary(
+    db: &impl ConnectionTrait,
+    partnership: &Partnership,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<VatSummary, ServiceError> {
+    check_range(from, to)?;
+    let invoices = invoice::Entity::find()
+        .filter(invoice::Column::PartnershipId.eq(partnership.id))
+        .filter(invoice::Column::Status.eq(InvoiceStatus::Issued.as_str()))
+        .filter(invoice::Column::IssueDate.gte(from))
+        .filter(invoice::Column::IssueDate.lte(to))
+        .all(db)
+        .await?;
+    let ids: Vec<i64> = invoices.iter().map(|i| i.id).collect();
+    let mut per_invoice: HashMap<i64, Vec<crate::domain::invoice::Line>> = HashMap::new();
+    for chunk in ids.chunks(500) {
+        for l in invoice_line::Entity::find()
+            .filter(invoice_line::Column::InvoiceId.is_in(chunk.to_vec()))
+            .all(db)
+            .await?
+        {
+            per_invoice.entry(l.invoice_id).or_default().push(crate::domain::invoice::Line::try_from(&l)?);
+        }
+    }
+    let mut parts: Vec<(VatRate, Money, Money)> = Vec::new();
+    for i in &invoices {
+        let lines = per_invoice.remove(&i.id).unwrap_or_default();
+        // As issued: a partnership that charged no VAT on an invoice charged none.
+        let t = crate::domain::invoice::totals(&lines, i.supplier_vat_number.is_some());
+        parts.extend(t.by_rate.iter().map(|r| (r.rate, r.net, r.vat)));
+    }
+    let notes = credit_note::Entity::find()
+        .filter(credit_note::Column::PartnershipId.eq(partnership.id))
+        .filter(credit_note::Column::IssueDate.gte(from))
+        .filter(credit_note::Column::IssueDate.lte(to))
+        .all(db)
+        .await?;
+    let note_ids: Vec<i64> = notes.iter().map(|n| n.id).collect();
+    for chunk in note_ids.chunks(500) {
+        for r in credit_note_rate::Entity::find()
+            .filter(credit_note_rate::Column::CreditNoteId.is_in(chunk.to_vec()))
+            .all(db)
+            .await?
+        {
+            let r = crate::domain::invoice::RateTotal::try_from(&r)?;
+            parts.push((r.rate, -r.net, -r.vat));
+        }
+    }
+    Ok(rules::vat_summary(&parts))
+}

@@ -1,0 +1,217 @@
+//! The exports page: the VAT summary of a quarter, and exports to Xero with every earlier one
+//! to download again.
+
+use super::last_quarter;
+use crate::domain::role::Action;
+use crate::services::FieldError;
+use crate::services::exports::{self, ExportView};
+use crate::web::AppState;
+use crate::web::error::PageError;
+use crate::web::forms::date::{DateInput, DateParts, date_field};
+use crate::web::forms::fields::FormData;
+use crate::web::forms::page::{editor, refused_as, with_problems};
+use crate::web::session::PageUser;
+use crate::web::view::{Chrome, FieldErrors, field_errors, long_date, page_id, render};
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::NaiveDate;
+
+field_errors!(ExportsPage);
+
+struct ExportRow {
+    id: i64,
+    range: String,
+    held: String,
+    by: String,
+    files: Vec<i64>,
+}
+
+#[derive(Template)]
+#[template(path = "exports/exports.html")]
+struct ExportsPage {
+    chrome: Chrome,
+    errors: Vec<FieldError>,
+    notice: Option<String>,
+    vat_from: DateInput,
+    vat_to: DateInput,
+    vat_range: String,
+    vat_rows: Vec<(String, String, String)>,
+    box1: String,
+    box6: String,
+    from: DateInput,
+    to: DateInput,
+    exports: Vec<ExportRow>,
+}
+
+#[derive(serde::Deserialize, Default)]
+pub(super) struct ShowQuery {
+    #[serde(default, rename = "vat_from-day")]
+    from_day: String,
+    #[serde(default, rename = "vat_from-month")]
+    from_month: String,
+    #[serde(default, rename = "vat_from-year")]
+    from_year: String,
+    #[serde(default, rename = "vat_to-day")]
+    to_day: String,
+    #[serde(default, rename = "vat_to-month")]
+    to_month: String,
+    #[serde(default, rename = "vat_to-year")]
+    to_year: String,
+    #[serde(default)]
+    done: String,
+}
+
+fn rows(list: Vec<ExportView>) -> Vec<ExportRow> {
+    list.into_iter()
+        .map(|e| ExportRow {
+            id: e.id,
+            range: format!("{} to {}", long_date(e.from), long_date(e.to)),
+            held: format!(
+                "{} invoice{}, {} credit note{}",
+                e.invoices,
+                if e.invoices == 1 { "" } else { "s" },
+                e.credit_notes,
+                if e.credit_notes == 1 { "" } else { "s" }
+            ),
+            by: format!("{}, {}", e.by, long_date(e.at.date_naive())),
+            files: (1..=e.files).collect(),
+        })
+        .collect()
+}
+
+async fn page(state: &AppState, user: &PageUser, q: &ShowQuery) -> Result<ExportsPage, PageError> {
+    let today = state.clock.today();
+    let (q_from, q_to) = last_quarter(today);
+    let mut errors = Vec::new();
+    let from_parts = DateParts::of(&q.from_day, &q.from_month, &q.from_year);
+    let to_parts = DateParts::of(&q.to_day, &q.to_month, &q.to_year);
+    let typed = |p: &DateParts| !(p.day.is_empty() && p.month.is_empty() && p.year.is_empty());
+    let vat_from = if typed(&from_parts) {
+        date_field("vat_from", from_parts.clone(), "First day", &mut errors)
+    } else {
+        Some(q_from)
+    };
+    let vat_to = if typed(&to_parts) {
+        date_field("vat_to", to_parts.clone(), "Last day", &mut errors)
+    } else {
+        Some(q_to)
+    };
+    let shown = |d: NaiveDate| {
+        DateParts::of(&d.format("%-d").to_string(), &d.format("%-m").to_string(), &d.format("%Y").to_string())
+    };
+    let mut view = ExportsPage {
+        chrome: Chrome::for_user(user, "/exports"),
+        errors: Vec::new(),
+        notice: (q.done == "made").then(|| "Export made: download its files below".to_string()),
+        vat_from: DateInput::new("vat_from", "First day", q_from, "").typed(&if typed(&from_parts) {
+            from_parts
+        } else {
+            shown(q_from)
+        }),
+        vat_to: DateInput::new("vat_to", "Last day", q_to, "").typed(&if typed(&to_parts) {
+            to_parts
+        } else {
+            shown(q_to)
+        }),
+        vat_range: String::new(),
+        vat_rows: Vec::new(),
+        box1: String::new(),
+        box6: String::new(),
+        from: DateInput::new("from", "From", q_from, "Invoices and credit notes issued on or after this day"),
+        to: DateInput::new("to", "To", q_to, "And on or before this day"),
+        exports: rows(exports::list(&state.db, user.partnership.id).await?),
+    };
+    if let (Some(from), Some(to)) = (vat_from, vat_to) {
+        match exports::vat_summary(&state.db, &user.partnership, from, to).await {
+            Ok(s) => {
+                view.vat_range = format!("{} to {}", long_date(from), long_date(to));
+                view.vat_rows = s
+                    .rates
+                    .iter()
+                    .map(|r| (r.rate.label().to_string(), r.net.to_string(), r.vat.to_string()))
+                    .collect();
+                view.box1 = s.box1.to_string();
+                view.box6 = s.box6.to_string();
+            }
+            Err(e) => errors.extend(refused_as(e, &[("from", "vat_from"), ("to", "vat_to")])?),
+        }
+    }
+    view.errors = errors;
+    Ok(view)
+}
+
+pub(super) async fn show(
+    State(state): State<AppState>,
+    user: PageUser,
+    Query(q): Query<ShowQuery>,
+) -> Result<Response, PageError> {
+    user.require(Action::ManageBilling)?;
+    let mut view = page(&state, &user, &q).await?;
+    // The next export starts the day after the last one ended.
+    if let Some(last) = exports::list(&state.db, user.partnership.id).await?.first() {
+        let start = last.to.succ_opt().unwrap_or(last.to);
+        let shown = DateParts::of(
+            &start.format("%-d").to_string(),
+            &start.format("%-m").to_string(),
+            &start.format("%Y").to_string(),
+        );
+        view.from = std::mem::replace(&mut view.from, DateInput::new("x", "", start, "")).typed(&shown);
+    }
+    let errors = view.errors.clone();
+    Ok(with_problems(&errors, render(&view)?))
+}
+
+pub(super) async fn make(
+    State(state): State<AppState>,
+    user: PageUser,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let form = FormData(pairs);
+    editor(&user, &form)?;
+    let mut errors = Vec::new();
+    let parts = |n: &str| {
+        DateParts::of(
+            form.get(&format!("{n}-day")),
+            form.get(&format!("{n}-month")),
+            form.get(&format!("{n}-year")),
+        )
+    };
+    let (fp, tp) = (parts("from"), parts("to"));
+    let from = date_field("from", fp.clone(), "First day of the export", &mut errors);
+    let to = date_field("to", tp.clone(), "Last day of the export", &mut errors);
+    if let (Some(from), Some(to), true) = (from, to, errors.is_empty()) {
+        match exports::record(
+            &state.db,
+            &user.partnership,
+            exports::XERO,
+            from,
+            to,
+            Some(user.user.id),
+            state.clock.now(),
+        )
+        .await
+        {
+            Ok(_) => return Ok(Redirect::to("/exports?done=made").into_response()),
+            Err(e) => errors = refused_as(e, &[("from", "from"), ("to", "to")])?,
+        }
+    }
+    let mut view = page(&state, &user, &ShowQuery::default()).await?;
+    view.from = std::mem::replace(&mut view.from, DateInput::new("x", "", NaiveDate::MIN, "")).typed(&fp);
+    view.to = std::mem::replace(&mut view.to, DateInput::new("x", "", NaiveDate::MIN, "")).typed(&tp);
+    view.errors = errors;
+    let errors = view.errors.clone();
+    Ok(with_problems(&errors, render(&view)?))
+}
+
+pub(super) async fn download(
+    State(state): State<AppState>,
+    user: PageUser,
+    Path((id, part)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    user.require(Action::ManageBilling)?;
+    let (id, part) = (page_id(&id)?, page_id(&part)?);
+    let (name, csv) = exports::file(&state.db, user.partnership.id, id, part as usize).await?;
+    Ok(crate::web::view::download(csv.into_bytes(), "text/csv; charset=utf-8", &name))
+}

@@ -1,0 +1,114 @@
+//! Accounting exports and the VAT summary through the API: Xero's columns and rows for the
+//! year's invoices and a credit note, the export recorded and made again identically, box 1 and
+//! box 6 against the documents themselves, and bad ranges refused.
+
+use crate::ledger::Books;
+use crate::on_both_databases;
+use axum::http::StatusCode;
+use entity::{credit_note, credit_note_rate, invoice, invoice_line};
+use partnership_billing::domain::exports::XERO_HEADER;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::json;
+
+async fn exports(backend: crate::helpers::Backend) {
+    let mut books = Books::unbilled(backend).await;
+    books.app = books.app.on_day(chrono::NaiveDate::from_ymd_opt(2026, 9, 1).unwrap());
+    books.bill().await;
+    let db = &books.app.db;
+    let issued = invoice::Entity::find().filter(invoice::Column::Status.eq("issued")).all(db).await.unwrap();
+    assert!(!issued.is_empty());
+    let first = &issued[0];
+    let line = invoice_line::Entity::find()
+        .filter(invoice_line::Column::InvoiceId.eq(first.id))
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    let (status, note) = books
+        .post(
+            &format!("/api/v1/invoices/{}/credit-notes", first.id),
+            json!({ "reason": "pupil number corrected", "lines": [{ "line_id": line.id, "amount": "100.00" }] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{note}");
+
+    // The VAT summary against the documents themselves.
+    let summary = books.get("/api/v1/vat-summary?from=2026-07-01&to=2026-09-30").await;
+    let notes = credit_note::Entity::find().all(db).await.unwrap();
+    let note_rates = credit_note_rate::Entity::find().all(db).await.unwrap();
+    let vat: i64 =
+        issued.iter().map(|i| i.vat_pence).sum::<i64>() - notes.iter().map(|n| n.vat_pence).sum::<i64>();
+    let ids: Vec<i64> = issued.iter().map(|i| i.id).collect();
+    let lines = invoice_line::Entity::find()
+        .filter(invoice_line::Column::InvoiceId.is_in(ids))
+        .all(db)
+        .await
+        .unwrap();
+    let net: i64 = lines.iter().filter(|l| l.vat_rate != "outside_scope").map(|l| l.net_pence).sum::<i64>()
+        - note_rates.iter().filter(|r| r.vat_rate != "outside_scope").map(|r| r.net_pence).sum::<i64>();
+    let pence = |v: &serde_json::Value| {
+        let (p, d) = v.as_str().unwrap().split_once('.').unwrap();
+        p.parse::<i64>().unwrap() * 100 + d.parse::<i64>().unwrap()
+    };
+    assert_eq!(pence(&summary["box1"]), vat, "{summary}");
+    assert_eq!(pence(&summary["box6"]), net, "{summary}");
+    let outside = books.get("/api/v1/vat-summary?from=2026-10-01&to=2026-12-31").await;
+    assert_eq!(
+        (outside["box1"].as_str(), outside["rates"].as_array().map(Vec::len)),
+        (Some("0.00"), Some(0))
+    );
+
+    // An export of the quarter: recorded, with its documents.
+    let (status, made) = books
+        .post("/api/v1/exports", json!({ "format": "xero", "from": "2026-07-01", "to": "2026-09-30" }))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    assert_eq!(
+        (made["invoices"].as_i64(), made["credit_notes"].as_i64(), made["files"].as_i64()),
+        (Some(issued.len() as i64), Some(1), Some(1))
+    );
+    let listed = books.get("/api/v1/exports").await;
+    assert_eq!(listed["exports"][0]["id"], made["id"]);
+    let path = format!("/api/v1/exports/{}/files/1", made["id"]);
+    let auth = [("authorization", books.bearer.as_str())];
+    let file = books.app.client().get_with(&path, &auth).await;
+    assert_eq!(file.status, StatusCode::OK);
+    assert!(file.headers["content-type"].to_str().unwrap().starts_with("text/csv"));
+    let text = String::from_utf8(file.body.clone()).unwrap();
+    let mut rows = text.split("\r\n").filter(|r| !r.is_empty());
+    assert_eq!(rows.next().unwrap(), XERO_HEADER.join(","), "Xero's columns in Xero's order");
+    let rows: Vec<&str> = rows.collect();
+    assert_eq!(rows.len(), lines.len() + 1, "a row per invoice line and one for the credit note's line");
+    let number = first.number.clone().unwrap();
+    let invoice_row = rows.iter().find(|r| r.contains(&format!(",{number},"))).expect("the invoice's row");
+    assert!(invoice_row.contains(",01/09/2026,01/10/2026,"), "dates as DD/MM/YYYY: {invoice_row}");
+    let credit_row =
+        rows.iter().find(|r| r.contains(&format!("Credits {number}"))).expect("the credit note's row");
+    assert!(credit_row.contains(",-100.00,"), "a credit note's amount is negative: {credit_row}");
+    assert!(credit_row.contains(note["number"].as_str().unwrap()), "{credit_row}");
+    // Made again: the same file.
+    let again = books.app.client().get_with(&path, &auth).await;
+    assert_eq!(again.body, file.body);
+    assert_eq!(
+        books.app.client().get_with(&format!("/api/v1/exports/{}/files/2", made["id"]), &auth).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // Bad ranges and formats name the field.
+    for (body, field) in [
+        (json!({ "format": "xero", "from": "2026-09-30", "to": "2026-07-01" }), "to"),
+        (json!({ "format": "xero", "from": "2025-01-01", "to": "2026-09-30" }), "to"),
+        (json!({ "format": "sage", "from": "2026-07-01", "to": "2026-09-30" }), "format"),
+    ] {
+        let (status, e) = books.post("/api/v1/exports", body).await;
+        assert_eq!(
+            (status, e["error"]["fields"][0]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
+            "{e}"
+        );
+    }
+    let bad = books.app.client().get_with("/api/v1/vat-summary?from=2026-13-01&to=2026-09-30", &auth).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    books.app.finish().await;
+}
+on_both_databases!(exports_follow_xeros_layout_and_the_vat_summary_adds_up, exports);

@@ -1,6 +1,7 @@
 //! Accounting exports as rules (issue 14): issued invoices and credit notes as rows of Xero's
-//! sales-invoice import (at most 500 documents a file), and the VAT summary of a quarter (the
-//! figures for boxes 1 and 6 of the VAT return).
+//! sales-invoice import (at most 500 documents a file), Sage 50's audit-trail import, QuickBooks
+//! Online's invoice import and a plain journal (for councils' ledgers); and the VAT summary of a
+//! quarter (the figures for boxes 1 and 6 of the VAT return).
 
 use super::money::Money;
 use super::vat::VatRate;
@@ -56,6 +57,10 @@ pub fn xero_tax_type(rate: VatRate) -> &'static str {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Document {
     pub credit_note: bool,
+    /// The payer's record id, for an account reference ("PB000123").
+    pub payer_id: i64,
+    /// VAT at each rate, as on the document.
+    pub vat_by_rate: Vec<(VatRate, Money)>,
     pub number: String,
     pub contact: String,
     pub email: Option<String>,
@@ -174,6 +179,357 @@ pub fn csv(rows: &[Vec<String>]) -> String {
     out
 }
 
+/// The export formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    Xero,
+    Sage50,
+    Quickbooks,
+    Journal,
+}
+
+impl Format {
+    pub const ALL: [Format; 4] = [Format::Xero, Format::Sage50, Format::Quickbooks, Format::Journal];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Xero => "xero",
+            Format::Sage50 => "sage50",
+            Format::Quickbooks => "quickbooks",
+            Format::Journal => "journal",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Format> {
+        Format::ALL.into_iter().find(|f| f.as_str() == text.trim())
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Format::Xero => "Xero (sales invoices and credit notes)",
+            Format::Sage50 => "Sage 50 (audit trail: invoices, credit notes and receipts)",
+            Format::Quickbooks => "QuickBooks Online (invoices)",
+            Format::Journal => "Journal (date, account, debit, credit) for a council's ledger",
+        }
+    }
+
+    pub fn header(self) -> Vec<String> {
+        let list: &[&str] = match self {
+            Format::Xero => &XERO_HEADER,
+            Format::Sage50 => &SAGE_HEADER,
+            Format::Quickbooks => &QUICKBOOKS_HEADER,
+            Format::Journal => &JOURNAL_HEADER,
+        };
+        list.iter().map(|h| h.to_string()).collect()
+    }
+}
+
+super::unknown_name::from_str_by_parse!(Format, "export format");
+
+/// Sage 50's audit-trail transaction import columns.
+pub const SAGE_HEADER: [&str; 15] = [
+    "Type",
+    "Account Reference",
+    "Nominal A/C Ref",
+    "Department Code",
+    "Date",
+    "Reference",
+    "Details",
+    "Net Amount",
+    "Tax Code",
+    "Tax Amount",
+    "Exchange Rate",
+    "Extra Reference",
+    "User Name",
+    "Project Refn",
+    "Cost Code Refn",
+];
+
+/// QuickBooks Online's invoice import columns.
+pub const QUICKBOOKS_HEADER: [&str; 16] = [
+    "InvoiceNo",
+    "Customer",
+    "InvoiceDate",
+    "DueDate",
+    "Terms",
+    "Location",
+    "Memo",
+    "Item(Product/Service)",
+    "ItemDescription",
+    "ItemQuantity",
+    "ItemRate",
+    "ItemAmount",
+    "ItemTaxCode",
+    "ItemTaxAmount",
+    "Currency",
+    "Service Date",
+];
+
+/// A journal's columns.
+pub const JOURNAL_HEADER: [&str; 6] = ["Date", "Account code", "Debit", "Credit", "Description", "Reference"];
+
+/// The accounts a journal and Sage's receipts post to, besides each line's income account.
+pub const DEBTORS_ACCOUNT: &str = "1100";
+pub const BANK_ACCOUNT: &str = "1200";
+pub const VAT_ACCOUNT: &str = "2200";
+
+/// Sage's UK tax code for a rate.
+pub fn sage_tax_code(rate: VatRate) -> &'static str {
+    match rate {
+        VatRate::Standard => "T1",
+        VatRate::Reduced => "T5",
+        VatRate::Zero => "T0",
+        VatRate::Exempt => "T2",
+        VatRate::OutsideScope => "T9",
+    }
+}
+
+/// QuickBooks Online's UK tax code for a rate.
+pub fn quickbooks_tax_code(rate: VatRate) -> &'static str {
+    match rate {
+        VatRate::Standard => "20.0% S",
+        VatRate::Reduced => "5.0% R",
+        VatRate::Zero => "0.0% Z",
+        VatRate::Exempt => "Exempt",
+        VatRate::OutsideScope => "No VAT",
+    }
+}
+
+/// A payer's account reference in Sage (at most eight characters).
+pub fn account_reference(payer_id: i64) -> String {
+    format!("PB{payer_id:06}")
+}
+
+/// Money received from a payer, for Sage's receipts and the journal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Receipt {
+    pub payer_id: i64,
+    pub contact: String,
+    pub date: NaiveDate,
+    pub reference: String,
+    pub amount: Money,
+}
+
+/// A document's lines gathered by income account and VAT rate, each with its share of that
+/// rate's VAT (shared by net, the last taking what is left, so they add up exactly).
+fn by_account(d: &Document) -> Vec<(String, VatRate, Money, Money)> {
+    let mut groups: Vec<(String, VatRate, Money)> = Vec::new();
+    for l in &d.lines {
+        let net = money_of_line(l);
+        match groups.iter_mut().find(|g| g.0 == l.account_code && g.1 == l.vat_rate) {
+            Some(g) => g.2 = g.2 + net,
+            None => groups.push((l.account_code.clone(), l.vat_rate, net)),
+        }
+    }
+    let mut out = Vec::new();
+    for (rate, vat) in &d.vat_by_rate {
+        let of_rate: Vec<&(String, VatRate, Money)> = groups.iter().filter(|g| g.1 == *rate).collect();
+        let total = of_rate.iter().fold(Money::ZERO, |a, g| a + g.2);
+        let mut left = *vat;
+        for (i, g) in of_rate.iter().enumerate() {
+            let share = if i + 1 == of_rate.len() || total == Money::ZERO {
+                left
+            } else {
+                Money::from_decimal_rounded(vat.amount() * g.2.amount() / total.amount())
+            };
+            left = left - share;
+            out.push((g.0.clone(), g.1, g.2, share));
+        }
+    }
+    // Lines at a rate the document carries no VAT figure for (not VAT-registered).
+    for g in &groups {
+        if !d.vat_by_rate.iter().any(|(r, _)| *r == g.1) {
+            out.push((g.0.clone(), g.1, g.2, Money::ZERO));
+        }
+    }
+    out
+}
+
+fn money_of_line(l: &DocumentLine) -> Money {
+    Money::from_decimal_rounded(l.quantity * l.unit_amount.amount())
+}
+
+/// A document as Sage 50 audit-trail rows: SI for an invoice, SC for a credit note; a row per
+/// income account and VAT rate, amounts positive.
+pub fn sage_rows(d: &Document) -> Vec<Vec<String>> {
+    by_account(d)
+        .into_iter()
+        .map(|(account, rate, net, vat)| {
+            vec![
+                if d.credit_note { "SC" } else { "SI" }.into(),
+                account_reference(d.payer_id),
+                account,
+                String::new(),
+                uk(d.date),
+                d.number.clone(),
+                format!(
+                    "{}{}",
+                    d.contact,
+                    d.reference.as_deref().map(|r| format!(", {r}")).unwrap_or_default()
+                ),
+                net.amount().to_string(),
+                sage_tax_code(rate).into(),
+                vat.amount().to_string(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+            ]
+        })
+        .collect()
+}
+
+/// A receipt as Sage 50's sales payment on account (SA): Sage cannot import a receipt already
+/// allocated (SR), so finance allocates it there.
+pub fn sage_receipt_row(r: &Receipt) -> Vec<String> {
+    vec![
+        "SA".into(),
+        account_reference(r.payer_id),
+        BANK_ACCOUNT.into(),
+        String::new(),
+        uk(r.date),
+        r.reference.clone(),
+        format!("Payment from {}", r.contact),
+        r.amount.amount().to_string(),
+        sage_tax_code(VatRate::OutsideScope).into(),
+        "0.00".into(),
+        String::new(),
+        String::new(),
+        String::new(),
+        String::new(),
+        String::new(),
+    ]
+}
+
+/// An invoice as QuickBooks Online invoice rows (its import takes invoices only: a credit note
+/// gives none, and is in the journal instead).
+pub fn quickbooks_rows(d: &Document) -> Vec<Vec<String>> {
+    if d.credit_note {
+        return Vec::new();
+    }
+    let shares = by_account(d);
+    d.lines
+        .iter()
+        .map(|l| {
+            // Each line's VAT: its rate's VAT shared by net over that rate's lines.
+            let net = money_of_line(l);
+            let rate_net = d
+                .lines
+                .iter()
+                .filter(|o| o.vat_rate == l.vat_rate)
+                .fold(Money::ZERO, |a, o| a + money_of_line(o));
+            let rate_vat = shares.iter().filter(|s| s.1 == l.vat_rate).fold(Money::ZERO, |a, s| a + s.3);
+            let vat = if rate_net == Money::ZERO {
+                Money::ZERO
+            } else {
+                Money::from_decimal_rounded(rate_vat.amount() * net.amount() / rate_net.amount())
+            };
+            vec![
+                d.number.clone(),
+                d.contact.clone(),
+                uk(d.date),
+                uk(d.due),
+                String::new(),
+                String::new(),
+                d.reference.clone().unwrap_or_default(),
+                l.stream.clone(),
+                l.description.clone(),
+                l.quantity.normalize().to_string(),
+                l.unit_amount.amount().to_string(),
+                net.amount().to_string(),
+                quickbooks_tax_code(l.vat_rate).into(),
+                vat.amount().to_string(),
+                "GBP".into(),
+                String::new(),
+            ]
+        })
+        .collect()
+}
+
+/// A document as balanced journal rows: an invoice debits debtors with its total and credits
+/// each income account and VAT; a credit note the other way round.
+pub fn journal_rows(d: &Document) -> Vec<Vec<String>> {
+    let groups = by_account(d);
+    let gross = groups.iter().fold(Money::ZERO, |a, g| a + g.2 + g.3);
+    let vat = groups.iter().fold(Money::ZERO, |a, g| a + g.3);
+    let row = |account: &str, amount: Money, debit: bool, what: String| {
+        let (dr, cr) = if debit != d.credit_note {
+            (amount.amount().to_string(), String::new())
+        } else {
+            (String::new(), amount.amount().to_string())
+        };
+        vec![uk(d.date), account.to_string(), dr, cr, what, d.number.clone()]
+    };
+    let kind = if d.credit_note { "Credit note" } else { "Invoice" };
+    let mut out = vec![row(DEBTORS_ACCOUNT, gross, true, format!("{kind} {} to {}", d.number, d.contact))];
+    let mut by_income: Vec<(String, Money)> = Vec::new();
+    for g in &groups {
+        match by_income.iter_mut().find(|(a, _)| *a == g.0) {
+            Some(e) => e.1 = e.1 + g.2,
+            None => by_income.push((g.0.clone(), g.2)),
+        }
+    }
+    for (account, net) in by_income {
+        out.push(row(&account, net, false, format!("{kind} {}: income", d.number)));
+    }
+    if vat != Money::ZERO {
+        out.push(row(VAT_ACCOUNT, vat, false, format!("{kind} {}: VAT", d.number)));
+    }
+    out
+}
+
+/// A receipt as journal rows: bank debited, debtors credited.
+pub fn journal_receipt_rows(r: &Receipt) -> Vec<Vec<String>> {
+    let what = format!("Payment from {}", r.contact);
+    vec![
+        vec![
+            uk(r.date),
+            BANK_ACCOUNT.into(),
+            r.amount.amount().to_string(),
+            String::new(),
+            what.clone(),
+            r.reference.clone(),
+        ],
+        vec![
+            uk(r.date),
+            DEBTORS_ACCOUNT.into(),
+            String::new(),
+            r.amount.amount().to_string(),
+            what,
+            r.reference.clone(),
+        ],
+    ]
+}
+
+/// An export's files: its rows under the format's header; Xero's at most 500 documents a file,
+/// the others one file.
+pub fn files(format: Format, documents: &[Document], receipts: &[Receipt]) -> Vec<Vec<Vec<String>>> {
+    let with_header = |rows: Vec<Vec<String>>| {
+        let mut all = vec![format.header()];
+        all.extend(rows);
+        all
+    };
+    match format {
+        Format::Xero => {
+            let files = xero_files(documents);
+            if files.is_empty() { vec![with_header(Vec::new())] } else { files }
+        }
+        Format::Sage50 => vec![with_header(
+            documents.iter().flat_map(sage_rows).chain(receipts.iter().map(sage_receipt_row)).collect(),
+        )],
+        Format::Quickbooks => vec![with_header(documents.iter().flat_map(quickbooks_rows).collect())],
+        Format::Journal => vec![with_header(
+            documents
+                .iter()
+                .flat_map(journal_rows)
+                .chain(receipts.iter().flat_map(journal_receipt_rows))
+                .collect(),
+        )],
+    }
+}
+
 /// Output VAT and net sales at one rate in a quarter: invoices less credit notes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct RateSummary {
@@ -222,6 +578,8 @@ mod tests {
     fn doc(credit_note: bool) -> Document {
         Document {
             credit_note,
+            payer_id: 7,
+            vat_by_rate: vec![(VatRate::Standard, Money::from_pence(24_000)), (VatRate::Zero, Money::ZERO)],
             number: if credit_note { "RHC-000001".into() } else { "RH-000042".into() },
             contact: "Riverside Park Primary School".into(),
             email: Some("office@riverside.example".into()),
@@ -303,5 +661,79 @@ mod tests {
         assert_eq!(s.box1, Money::from_pence(18_000));
         assert_eq!(s.box6, Money::from_pence(140_000));
         assert_eq!(s.rates.len(), 3);
+    }
+
+    #[test]
+    fn sage_rows_carry_the_tax_codes_and_the_vat() {
+        let rows = sage_rows(&doc(false));
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].len(), SAGE_HEADER.len());
+        assert_eq!(
+            &rows[0][..10],
+            &[
+                "SI",
+                "PB000007",
+                "200",
+                "",
+                "01/09/2026",
+                "RH-000042",
+                "Riverside Park Primary School, PO-7",
+                "1200.00",
+                "T1",
+                "240.00"
+            ]
+        );
+        assert_eq!((rows[1][8].as_str(), rows[1][7].as_str()), ("T0", "25.00"));
+        assert_eq!(sage_rows(&doc(true))[0][0], "SC");
+        let r = Receipt {
+            payer_id: 7,
+            contact: "X".into(),
+            date: day(2026, 9, 9),
+            reference: "BACS".into(),
+            amount: Money::from_pence(100),
+        };
+        assert_eq!(&sage_receipt_row(&r)[..3], &["SA", "PB000007", "1200"]);
+    }
+
+    #[test]
+    fn quickbooks_takes_invoices_only() {
+        let rows = quickbooks_rows(&doc(false));
+        assert_eq!(rows[0].len(), QUICKBOOKS_HEADER.len());
+        assert_eq!(
+            (rows[0][11].as_str(), rows[0][12].as_str(), rows[0][13].as_str()),
+            ("1200.00", "20.0% S", "240.00")
+        );
+        assert!(quickbooks_rows(&doc(true)).is_empty());
+    }
+
+    #[test]
+    fn a_journal_balances() {
+        for credit in [false, true] {
+            let rows = journal_rows(&doc(credit));
+            let sum =
+                |col: usize| rows.iter().filter_map(|r| r[col].parse::<Decimal>().ok()).sum::<Decimal>();
+            assert_eq!(sum(2), sum(3), "debits equal credits");
+            assert_eq!(sum(2), dec!(1465.00), "1,200.00 + 25.00 + 240.00 VAT");
+        }
+        let rows = journal_rows(&doc(false));
+        assert_eq!((rows[0][1].as_str(), rows[0][2].as_str()), ("1100", "1465.00"));
+        assert!(rows.iter().any(|r| r[1] == "2200" && r[3] == "240.00"));
+    }
+
+    #[test]
+    fn vat_shared_over_accounts_adds_up() {
+        let mut d = doc(false);
+        d.lines[1].vat_rate = VatRate::Standard;
+        d.vat_by_rate = vec![(VatRate::Standard, Money::from_pence(24_501))];
+        let total: Money = by_account(&d).iter().fold(Money::ZERO, |a, g| a + g.3);
+        assert_eq!(total, Money::from_pence(24_501));
+    }
+
+    #[test]
+    fn format_names_read_back() {
+        for f in Format::ALL {
+            assert_eq!(f.as_str().parse::<Format>(), Ok(f));
+        }
+        assert!("sage".parse::<Format>().is_err());
     }
 }

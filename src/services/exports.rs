@@ -5,14 +5,14 @@
 use super::audit::{self, Event};
 use super::partnerships::Partnership;
 use super::{ServiceError, read_stored};
-use crate::domain::exports::{self as rules, Document, DocumentLine, VatSummary};
+use crate::domain::exports::{self as rules, Document, DocumentLine, Format, Receipt, VatSummary};
 use crate::domain::invoice::InvoiceStatus;
 use crate::domain::money::Money;
 use crate::domain::vat::VatRate;
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{
     contract, contract_instalment, credit_note, credit_note_line, credit_note_rate, export, invoice,
-    invoice_line, order, payer, service,
+    invoice_line, order, payer, payment, service,
 };
 use rust_decimal::Decimal;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
@@ -21,9 +21,6 @@ use std::collections::HashMap;
 
 /// The account code a line goes to when its service names none.
 pub const DEFAULT_ACCOUNT: &str = "200";
-
-/// The export formats.
-pub const XERO: &str = "xero";
 
 /// The longest range one export covers.
 const MOST_DAYS: i64 = 400;
@@ -194,8 +191,18 @@ pub async fn documents(
             });
         }
         let date = i.issue_date.unwrap_or(from);
+        let as_lines: Vec<crate::domain::invoice::Line> = by_invoice
+            .get(&i.id)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .map(|l| crate::domain::invoice::Line::try_from(*l))
+            .collect::<Result<_, _>>()?;
+        let t = crate::domain::invoice::totals(&as_lines, i.supplier_vat_number.is_some());
         out.push(Document {
             credit_note: false,
+            payer_id: i.payer_id,
+            vat_by_rate: t.by_rate.iter().map(|r| (r.rate, r.vat)).collect(),
             number: i.number.clone().unwrap_or_default(),
             contact: i.payer_name.clone(),
             email: email(p),
@@ -233,8 +240,17 @@ pub async fn documents(
                 stream,
             });
         }
+        let rates = credit_note_rate::Entity::find()
+            .filter(credit_note_rate::Column::CreditNoteId.eq(n.id))
+            .all(db)
+            .await?
+            .iter()
+            .map(|r| crate::domain::invoice::RateTotal::try_from(r).map(|r| (r.rate, r.vat)))
+            .collect::<Result<Vec<_>, _>>()?;
         out.push(Document {
             credit_note: true,
+            payer_id: i.payer_id,
+            vat_by_rate: rates,
             number: n.number.clone(),
             contact: i.payer_name.clone(),
             email: email(p),
@@ -248,11 +264,64 @@ pub async fn documents(
     Ok(out)
 }
 
+/// Payments received from `from` to `to` and not reversed, for Sage's receipts and the journal.
+pub async fn receipts(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<Receipt>, ServiceError> {
+    let rows = payment::Entity::find()
+        .filter(payment::Column::PartnershipId.eq(partnership_id))
+        .filter(payment::Column::ReceivedOn.gte(from))
+        .filter(payment::Column::ReceivedOn.lte(to))
+        .filter(payment::Column::ReversedAt.is_null())
+        .order_by_asc(payment::Column::ReceivedOn)
+        .order_by_asc(payment::Column::Id)
+        .all(db)
+        .await?;
+    let ids: Vec<i64> = rows.iter().map(|p| p.payer_id).collect();
+    let mut names: HashMap<i64, String> = HashMap::new();
+    for chunk in ids.chunks(500) {
+        for p in payer::Entity::find().filter(payer::Column::Id.is_in(chunk.to_vec())).all(db).await? {
+            names.insert(p.id, p.name);
+        }
+    }
+    Ok(rows
+        .into_iter()
+        .map(|p| Receipt {
+            payer_id: p.payer_id,
+            contact: names.get(&p.payer_id).cloned().unwrap_or_default(),
+            date: p.received_on,
+            reference: p.reference,
+            amount: Money::from_pence(p.amount_pence),
+        })
+        .collect())
+}
+
+/// An export's documents, receipts (for the formats that take them) and files.
+async fn made(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+    format: Format,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<(Vec<Document>, Vec<Receipt>, Vec<Vec<Vec<String>>>), ServiceError> {
+    let docs = documents(db, partnership_id, from, to).await?;
+    let receipts = match format {
+        Format::Sage50 | Format::Journal => receipts(db, partnership_id, from, to).await?,
+        _ => Vec::new(),
+    };
+    let files = rules::files(format, &docs, &receipts);
+    Ok((docs, receipts, files))
+}
+
 /// An export as recorded.
 #[derive(Debug, Clone, Serialize)]
 pub struct ExportView {
     pub id: i64,
     pub format: String,
+    pub format_label: &'static str,
     pub from: NaiveDate,
     pub to: NaiveDate,
     pub invoices: i64,
@@ -265,6 +334,7 @@ pub struct ExportView {
 fn view(e: export::Model, by: String) -> ExportView {
     ExportView {
         id: e.id,
+        format_label: e.format.parse::<Format>().map(Format::label).unwrap_or("Unknown format"),
         format: e.format,
         from: e.from_date,
         to: e.to_date,
@@ -286,18 +356,19 @@ pub async fn record(
     user_id: Option<i64>,
     now: DateTime<Utc>,
 ) -> Result<ExportView, ServiceError> {
-    if format != XERO {
-        return Err(ServiceError::invalid(
+    let format: Format = format.parse().map_err(|_| {
+        let known: Vec<&str> = Format::ALL.iter().map(|f| f.as_str()).collect();
+        ServiceError::invalid(
             "format",
-            format!("\"{format}\" is not an export format: use xero"),
-        ));
-    }
-    let docs = documents(db, partnership.id, from, to).await?;
+            format!("\"{format}\" is not an export format: use {}", known.join(", ")),
+        )
+    })?;
+    let (docs, _, files) = made(db, partnership.id, format, from, to).await?;
     let notes = docs.iter().filter(|d| d.credit_note).count() as i64;
-    let files = docs.len().div_ceil(rules::XERO_MOST_PER_FILE).max(1) as i64;
+    let files = files.len() as i64;
     let made = export::ActiveModel {
         partnership_id: Set(partnership.id),
-        format: Set(format.into()),
+        format: Set(format.as_str().into()),
         from_date: Set(from),
         to_date: Set(to),
         invoices: Set(docs.len() as i64 - notes),
@@ -318,7 +389,7 @@ pub async fn record(
             entity: "export",
             entity_id: made.id,
             before: None,
-            after: Some(serde_json::json!({ "format": "Xero", "from": from.to_string(), "to": to.to_string(), "documents": docs.len() })),
+            after: Some(serde_json::json!({ "format": format.label(), "from": from.to_string(), "to": to.to_string(), "documents": docs.len() })),
         },
     )
     .await?;
@@ -367,15 +438,14 @@ pub async fn file(
         .one(db)
         .await?
         .ok_or_else(|| ServiceError::NotFound(format!("export {id}")))?;
-    let docs = documents(db, partnership_id, e.from_date, e.to_date).await?;
-    let files = rules::xero_files(&docs);
-    let count = files.len().max(1);
+    let format: Format = read_stored("exports", "format", &e.format)?;
+    let (_, _, files) = made(db, partnership_id, format, e.from_date, e.to_date).await?;
+    let count = files.len();
     let rows = match files.into_iter().nth(part.saturating_sub(1)) {
         Some(rows) if part >= 1 => rows,
-        None if part == 1 => vec![rules::XERO_HEADER.iter().map(|h| h.to_string()).collect()],
         _ => return Err(ServiceError::NotFound(format!("file {part} of export {id} (it has {count})"))),
     };
-    let name = format!("xero-sales-{}-to-{}-part-{part}-of-{count}.csv", e.from_date, e.to_date);
+    let name = format!("{}-{}-to-{}-part-{part}-of-{count}.csv", format.as_str(), e.from_date, e.to_date);
     Ok((name, rules::csv(&rows)))
 }
 

@@ -94,11 +94,71 @@ async fn exports(backend: crate::helpers::Backend) {
         StatusCode::NOT_FOUND
     );
 
+    // A payment in the quarter, then the other formats.
+    let (status, paid) = books
+        .post(
+            "/api/v1/payments",
+            json!({ "payer_id": first.payer_id, "received_on": "2026-09-01", "amount": "100.00", "method": "bacs_credit", "reference": "BACS 42" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{paid}");
+    let csv_of = |format: &'static str| {
+        let books = &books;
+        async move {
+            let (status, made) = books
+                .post(
+                    "/api/v1/exports",
+                    json!({ "format": format, "from": "2026-07-01", "to": "2026-09-30" }),
+                )
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{made}");
+            let auth = [("authorization", books.bearer.as_str())];
+            let file =
+                books.app.client().get_with(&format!("/api/v1/exports/{}/files/1", made["id"]), &auth).await;
+            assert_eq!(file.status, StatusCode::OK);
+            let text = String::from_utf8(file.body.clone()).unwrap();
+            csv::ReaderBuilder::new()
+                .has_headers(false)
+                .from_reader(text.as_bytes())
+                .records()
+                .map(|r| r.unwrap().iter().map(String::from).collect::<Vec<_>>())
+                .collect::<Vec<_>>()
+        }
+    };
+    let sage = csv_of("sage50").await;
+    assert_eq!(sage[0], partnership_billing::domain::exports::SAGE_HEADER.map(String::from).to_vec());
+    let of_type = |t: &str| sage.iter().filter(|r| r[0] == t).count();
+    assert!(of_type("SI") >= issued.len(), "an SI row per invoice and income account at least");
+    assert_eq!((of_type("SC"), of_type("SA")), (1, 1));
+    let receipt = sage.iter().find(|r| r[0] == "SA").unwrap();
+    assert_eq!(
+        (receipt[4].as_str(), receipt[7].as_str(), receipt[8].as_str()),
+        ("01/09/2026", "100.00", "T9")
+    );
+    let sage_vat: i64 = sage
+        .iter()
+        .skip(1)
+        .filter(|r| r[0] != "SA")
+        .map(|r| pence(&json!(r[9])) * if r[0] == "SC" { -1 } else { 1 })
+        .sum();
+    assert_eq!(sage_vat, vat, "Sage's tax amounts add up to box 1");
+    let qbo = csv_of("quickbooks").await;
+    assert_eq!(qbo[0], partnership_billing::domain::exports::QUICKBOOKS_HEADER.map(String::from).to_vec());
+    assert_eq!(qbo.len(), lines.len() + 1, "invoices only");
+    let journal = csv_of("journal").await;
+    assert_eq!(journal[0], partnership_billing::domain::exports::JOURNAL_HEADER.map(String::from).to_vec());
+    let column = |c: usize| {
+        journal.iter().skip(1).filter(|r| !r[c].is_empty()).map(|r| pence(&json!(r[c]))).sum::<i64>()
+    };
+    assert_eq!(column(2), column(3), "the journal balances");
+    assert!(journal.iter().any(|r| r[1] == "1200" && r[2] == "100.00"), "the payment banked");
+
     // Bad ranges and formats name the field.
     for (body, field) in [
         (json!({ "format": "xero", "from": "2026-09-30", "to": "2026-07-01" }), "to"),
         (json!({ "format": "xero", "from": "2025-01-01", "to": "2026-09-30" }), "to"),
         (json!({ "format": "sage", "from": "2026-07-01", "to": "2026-09-30" }), "format"),
+        (json!({ "format": "xero", "from": "1999-12-31", "to": "2000-01-31" }), "from"),
     ] {
         let (status, e) = books.post("/api/v1/exports", body).await;
         assert_eq!(

@@ -109,8 +109,8 @@ pub fn openapi_paths() -> Value {
         "/exports": {
             "get": Op { summary: "The latest accounting exports, newest first", id: "listExports", parameters: vec![], body: None,
                 ok: (200, "The exports", json_content(obj(&["exports"], json!({ "exports": array_of(export.clone()) })))), errors: READ }.build(),
-            "post": Op { summary: "Export the invoices and credit notes issued in a date range (Xero's sales-invoice import, at most 500 documents a file)", id: "makeExport", parameters: vec![],
-                body: Some(json_body(obj(&["format", "from", "to"], json!({ "format": { "type": "string", "enum": ["xero"] }, "from": date(), "to": date() })),
+            "post": Op { summary: "Export the invoices and credit notes issued in a date range: Xero's sales-invoice import (at most 500 documents a file), Sage 50's audit trail (with receipts), QuickBooks Online's invoice import, or a journal", id: "makeExport", parameters: vec![],
+                body: Some(json_body(obj(&["format", "from", "to"], json!({ "format": { "type": "string", "enum": ["xero", "sage50", "quickbooks", "journal"] }, "from": date(), "to": date() })),
                     Some(json!({ "format": "xero", "from": "2026-10-01", "to": "2026-10-31" })))),
                 ok: (201, "The export", json_content(export)), errors: WRITE }.build()
         },

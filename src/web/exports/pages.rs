@@ -22,6 +22,7 @@ field_errors!(ExportsPage);
 
 struct ExportRow {
     id: i64,
+    format: &'static str,
     range: String,
     held: String,
     by: String,
@@ -42,6 +43,8 @@ struct ExportsPage {
     box6: String,
     from: DateInput,
     to: DateInput,
+    /// The formats to choose from: (name, label, chosen).
+    formats: Vec<(&'static str, &'static str, bool)>,
     exports: Vec<ExportRow>,
 }
 
@@ -67,6 +70,7 @@ fn rows(list: Vec<ExportView>) -> Vec<ExportRow> {
     list.into_iter()
         .map(|e| ExportRow {
             id: e.id,
+            format: e.format_label,
             range: format!("{} to {}", long_date(e.from), long_date(e.to)),
             held: format!(
                 "{} invoice{}, {} credit note{}",
@@ -121,6 +125,10 @@ async fn page(state: &AppState, user: &PageUser, q: &ShowQuery) -> Result<Export
         box6: String::new(),
         from: DateInput::new("from", "From", q_from, "Invoices and credit notes issued on or after this day"),
         to: DateInput::new("to", "To", q_to, "And on or before this day"),
+        formats: crate::domain::exports::Format::ALL
+            .iter()
+            .map(|f| (f.as_str(), f.label(), *f == crate::domain::exports::Format::Xero))
+            .collect(),
         exports: rows(exports::list(&state.db, user.partnership.id).await?),
     };
     if let (Some(from), Some(to)) = (vat_from, vat_to) {
@@ -185,7 +193,7 @@ pub(super) async fn make(
         match exports::record(
             &state.db,
             &user.partnership,
-            exports::XERO,
+            form.get("format"),
             from,
             to,
             Some(user.user.id),
@@ -194,12 +202,15 @@ pub(super) async fn make(
         .await
         {
             Ok(_) => return Ok(Redirect::to("/exports?done=made").into_response()),
-            Err(e) => errors = refused_as(e, &[("from", "from"), ("to", "to")])?,
+            Err(e) => errors = refused_as(e, &[("from", "from"), ("to", "to"), ("format", "format")])?,
         }
     }
     let mut view = page(&state, &user, &ShowQuery::default()).await?;
     view.from = std::mem::replace(&mut view.from, DateInput::new("x", "", NaiveDate::MIN, "")).typed(&fp);
     view.to = std::mem::replace(&mut view.to, DateInput::new("x", "", NaiveDate::MIN, "")).typed(&tp);
+    for f in &mut view.formats {
+        f.2 = f.0 == form.get("format");
+    }
     view.errors = errors;
     let errors = view.errors.clone();
     Ok(with_problems(&errors, render(&view)?))

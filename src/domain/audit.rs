@@ -231,6 +231,7 @@ pub fn sentence(e: &Entry) -> String {
             text(a, "format"),
             text(a, "documents")
         ),
+        "budget.set" => format!("{who} set the {} budgets: {}", text(a, "year"), text(a, "budgets")),
         "user.disabled" => format!("{who} disabled the account of {about}"),
         "user.enabled" => format!("{who} enabled the account of {about}"),
         "user.password_changed" => format!("{who} changed their password"),

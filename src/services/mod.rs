@@ -23,6 +23,7 @@ pub mod payers;
 pub mod providers;
 pub mod register;
 pub mod reminders;
+pub mod reports;
 pub mod setup;
 pub mod stripe;
 pub mod traded;

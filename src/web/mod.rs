@@ -23,6 +23,7 @@ pub mod offers;
 pub mod openapi;
 pub mod payers;
 pub mod payments;
+pub mod reports;
 pub mod schools;
 pub mod session;
 pub mod settings;
@@ -69,6 +70,7 @@ pub fn router(state: AppState) -> Router {
         .merge(catalogue::api())
         .merge(contracts::api())
         .merge(exports::api())
+        .merge(reports::api())
         .merge(statements::api())
         .merge(audit::api())
         .merge(funding::api())
@@ -89,6 +91,7 @@ pub fn router(state: AppState) -> Router {
         .merge(catalogue::router())
         .merge(contracts::router())
         .merge(exports::router())
+        .merge(reports::router())
         .merge(funding::router())
         .merge(invoices::router())
         .merge(payments::router())

@@ -63,6 +63,7 @@ impl Chrome {
             entries.push(("/contracts", "Contracts"));
         }
         if allows(role, Action::ViewTotals) {
+            entries.push(("/reports", "Reports"));
             entries.push(("/funding", "Funding models"));
         }
         if allows(role, Action::ImportSchools) {

@@ -32,6 +32,7 @@ mod pages;
 mod payers;
 mod pdf;
 mod providers;
+mod reports;
 mod roles;
 mod schemathesis;
 mod statements;

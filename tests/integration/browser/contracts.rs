@@ -65,6 +65,23 @@ async fn finance_adds_a_declining_contract(b: &Browser, base: &SocketAddr) {
     b.click_button("Preview the variation").await;
     assert!(b.text().await.contains("After the variation"));
     b.accessible("a variation's preview").await;
+    // The year's funding report with a budget.
+    b.click_link("Reports").await;
+    b.accessible("the funding report").await;
+    b.click_partial_link("budgets").await;
+    b.fill("budget-la_commission", "400000.00").await;
+    b.fill("budget-grant", "lots").await;
+    b.click_button("Save the budgets").await;
+    assert!(b.text().await.contains("There is a problem"));
+    b.accessible("budgets with an error").await;
+    b.fill("budget-grant", "").await;
+    b.click_button("Save the budgets").await;
+    let page = b.text().await;
+    assert!(
+        page.contains("Budgets saved") && page.contains("£400,000.00") && page.contains("-£100,000.00"),
+        "{page}"
+    );
+    b.accessible("the funding report with budgets").await;
     // The quarter's VAT and an export for Xero, made and downloaded.
     b.go(base, "/payments").await;
     b.click_link("Exports and VAT").await;
@@ -109,7 +126,7 @@ async fn commissioner_downloads_the_invoice(b: &Browser, base: &SocketAddr) {
     b.go(base, "/").await;
     b.click_button("Sign out").await;
     sign_in(b, base, "finance@demo.test", "demo-finance-2025").await;
-    for path in ["/contracts", "/contracts/new", "/contracts/1", "/exports"] {
+    for path in ["/contracts", "/contracts/new", "/contracts/1", "/exports", "/reports", "/reports/budgets"] {
         b.go(base, path).await;
         too_wide.extend(b.fits_the_width(path).await);
         b.accessible(&format!("{path} at 390 px")).await;

@@ -1,0 +1,311 @@
+//! The funding report (issue 14): a membership year's income by stream (invoiced net of credit
+//! notes, received, budget, variance and forecast), invoiced by month, the collection rate and
+//! the share from council money; and the budgets it compares against.
+
+use super::audit::{self, Event};
+use super::partnerships::Partnership;
+use super::{FieldError, ServiceError, begin_write, read_stored, to_stored_pence};
+use crate::domain::contracts::Stream;
+use crate::domain::money::Money;
+use crate::domain::partnership::MembershipYear;
+use crate::domain::traded::INCOME_STREAMS;
+use rust_decimal::Decimal;
+use sea_orm::{ConnectionTrait, DatabaseBackend, Statement, TransactionSession, TransactionTrait};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// One stream's line of the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct StreamLine {
+    pub stream: &'static str,
+    pub label: &'static str,
+    pub budget: Option<Money>,
+    /// Invoiced in the year before VAT, net of credit notes.
+    pub invoiced: Money,
+    /// Paid against the year's invoices (VAT included).
+    pub received: Money,
+    /// Invoiced less the budget.
+    pub variance: Option<Money>,
+    /// Invoiced, plus contract instalments of the year not yet invoiced.
+    pub forecast: Money,
+}
+
+/// A month's invoicing by stream, in the order of [`INCOME_STREAMS`].
+#[derive(Debug, Clone, Serialize)]
+pub struct Month {
+    /// "2026-09".
+    pub month: String,
+    pub by_stream: Vec<Money>,
+    pub total: Money,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FundingReport {
+    pub year: String,
+    pub streams: Vec<StreamLine>,
+    pub total: StreamLine,
+    pub months: Vec<Month>,
+    /// Whole per cent of the year's invoices (net of credits, VAT included) paid.
+    pub collection_rate: Option<u32>,
+    /// Council money (what councils were invoiced) as a share of the year's income, whole per cent.
+    pub council_share: Option<Decimal>,
+}
+
+fn label_of(stream: &str) -> &'static str {
+    INCOME_STREAMS.iter().find(|(k, _)| *k == stream).map(|(_, l)| *l).unwrap_or("Traded services")
+}
+
+fn key_of(stream: &str) -> &'static str {
+    INCOME_STREAMS.iter().find(|(k, _)| *k == stream).map(|(k, _)| *k).unwrap_or("traded_services")
+}
+
+/// How an invoice's stream is found in SQL: its contract's, membership for a billing run's,
+/// else its service's (an order's), else traded services.
+const STREAM_SQL: &str = "COALESCE(c.stream, CASE WHEN i.billing_run_id IS NOT NULL THEN 'memberships' END, \
+    (SELECT s.income_stream FROM invoice_lines l JOIN orders o ON o.id = l.source_id AND l.source_kind = 'order' \
+     JOIN services s ON s.id = o.service_id WHERE l.invoice_id = i.id LIMIT 1), 'traded_services')";
+
+fn placeholders(backend: DatabaseBackend, n: usize) -> Vec<String> {
+    (1..=n).map(|k| if backend == DatabaseBackend::Postgres { format!("${k}") } else { "?".into() }).collect()
+}
+
+/// The funding report of a membership year.
+pub async fn funding(
+    db: &impl ConnectionTrait,
+    partnership: &Partnership,
+    year: &str,
+) -> Result<FundingReport, ServiceError> {
+    let year = MembershipYear::parse(partnership.year_kind, year)
+        .ok_or_else(|| ServiceError::invalid("year", MembershipYear::problem(year)))?
+        .label();
+    let backend = db.get_database_backend();
+    let pid = partnership.id;
+    let month = match backend {
+        DatabaseBackend::Postgres => "to_char(i.issue_date, 'YYYY-MM')",
+        _ => "substr(i.issue_date, 1, 7)",
+    };
+    let p = placeholders(backend, 3);
+    let invoiced_sql = format!(
+        "SELECT {STREAM_SQL} AS stream, {month} AS month, CASE WHEN py.kind = 'council' THEN 1 ELSE 0 END AS council, \
+            CAST(COALESCE(SUM(i.net_pence - COALESCE(cn.net, 0)), 0) AS BIGINT) AS total \
+         FROM invoices i JOIN payers py ON py.id = i.payer_id \
+         LEFT JOIN contract_instalments ci ON ci.invoice_id = i.id LEFT JOIN contracts c ON c.id = ci.contract_id \
+         LEFT JOIN (SELECT invoice_id, SUM(net_pence) AS net FROM credit_notes WHERE partnership_id = {} GROUP BY invoice_id) cn \
+           ON cn.invoice_id = i.id \
+         WHERE i.partnership_id = {} AND i.year = {} AND i.status = 'issued' GROUP BY 1, 2, 3",
+        p[0], p[1], p[2]
+    );
+    let values = || -> Vec<sea_orm::Value> { vec![pid.into(), pid.into(), year.clone().into()] };
+    let mut invoiced: BTreeMap<&'static str, Money> = BTreeMap::new();
+    let mut months: BTreeMap<String, BTreeMap<&'static str, Money>> = BTreeMap::new();
+    let (mut council, mut all) = (Money::ZERO, Money::ZERO);
+    for row in db.query_all_raw(Statement::from_sql_and_values(backend, invoiced_sql, values())).await? {
+        let stream = key_of(&row.try_get::<String>("", "stream")?);
+        let month: Option<String> = row.try_get("", "month")?;
+        let net = Money::from_pence(row.try_get::<i64>("", "total")?);
+        *invoiced.entry(stream).or_default() = invoiced.get(stream).copied().unwrap_or_default() + net;
+        let m = months.entry(month.unwrap_or_default()).or_default();
+        *m.entry(stream).or_default() = m.get(stream).copied().unwrap_or_default() + net;
+        if row.try_get::<i32>("", "council")? == 1 {
+            council = council + net;
+        }
+        all = all + net;
+    }
+    let p2 = placeholders(backend, 2);
+    let received_sql = format!(
+        "SELECT {STREAM_SQL} AS stream, CAST(COALESCE(SUM(a.amount_pence), 0) AS BIGINT) AS total \
+         FROM allocations a JOIN invoices i ON i.id = a.invoice_id \
+         LEFT JOIN contract_instalments ci ON ci.invoice_id = i.id LEFT JOIN contracts c ON c.id = ci.contract_id \
+         WHERE i.partnership_id = {} AND i.year = {} AND a.undone_at IS NULL GROUP BY 1",
+        p2[0], p2[1]
+    );
+    let mut received: BTreeMap<&'static str, Money> = BTreeMap::new();
+    for row in db
+        .query_all_raw(Statement::from_sql_and_values(
+            backend,
+            received_sql,
+            [pid.into(), year.clone().into()],
+        ))
+        .await?
+    {
+        let stream = key_of(&row.try_get::<String>("", "stream")?);
+        *received.entry(stream).or_default() = received.get(stream).copied().unwrap_or_default()
+            + Money::from_pence(row.try_get::<i64>("", "total")?);
+    }
+    // Contract instalments of the year still to invoice (their period starts in it).
+    let membership_year = MembershipYear::parse(partnership.year_kind, &year)
+        .ok_or_else(|| ServiceError::invalid("year", MembershipYear::problem(&year)))?;
+    let scheduled = {
+        use entity::{contract, contract_instalment as ci};
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        let rows = ci::Entity::find()
+            .filter(ci::Column::PartnershipId.eq(pid))
+            .filter(ci::Column::State.eq(super::contracts::SCHEDULED))
+            .filter(ci::Column::PeriodStart.gte(membership_year.first_day()))
+            .filter(ci::Column::PeriodStart.lte(membership_year.last_day()))
+            .all(db)
+            .await?;
+        let streams: BTreeMap<i64, String> = contract::Entity::find()
+            .filter(contract::Column::PartnershipId.eq(pid))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c.stream))
+            .collect();
+        let mut out: BTreeMap<&'static str, Money> = BTreeMap::new();
+        for r in rows {
+            let stream: Stream =
+                read_stored("contracts", "stream", streams.get(&r.contract_id).map_or("", String::as_str))?;
+            let key = key_of(stream.as_str());
+            *out.entry(key).or_default() =
+                out.get(key).copied().unwrap_or_default() + Money::from_pence(r.amount_pence.unwrap_or(0));
+        }
+        out
+    };
+    let mut budgets: BTreeMap<String, Money> = BTreeMap::new();
+    {
+        use entity::income_budget;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        for b in income_budget::Entity::find()
+            .filter(income_budget::Column::PartnershipId.eq(pid))
+            .filter(income_budget::Column::Year.eq(year.as_str()))
+            .all(db)
+            .await?
+        {
+            budgets.insert(b.stream, Money::from_pence(b.amount_pence));
+        }
+    }
+    let line = |key: &'static str| {
+        let inv = invoiced.get(key).copied().unwrap_or_default();
+        let budget = budgets.get(key).copied();
+        StreamLine {
+            stream: key,
+            label: label_of(key),
+            budget,
+            invoiced: inv,
+            received: received.get(key).copied().unwrap_or_default(),
+            variance: budget.map(|b| inv - b),
+            forecast: inv + scheduled.get(key).copied().unwrap_or_default(),
+        }
+    };
+    let streams: Vec<StreamLine> = INCOME_STREAMS.iter().map(|(k, _)| line(k)).collect();
+    let any_budget = streams.iter().any(|s| s.budget.is_some());
+    let sum = |f: fn(&StreamLine) -> Money| streams.iter().fold(Money::ZERO, |a, s| a + f(s));
+    let total_budget = streams.iter().filter_map(|s| s.budget).fold(Money::ZERO, |a, b| a + b);
+    let total = StreamLine {
+        stream: "total",
+        label: "All income",
+        budget: any_budget.then_some(total_budget),
+        invoiced: sum(|s| s.invoiced),
+        received: sum(|s| s.received),
+        variance: any_budget.then(|| sum(|s| s.invoiced) - total_budget),
+        forecast: sum(|s| s.forecast),
+    };
+    let collection = super::ledger::collection(db, pid, &year).await?;
+    Ok(FundingReport {
+        streams,
+        total,
+        months: months
+            .into_iter()
+            .map(|(month, by)| {
+                let by_stream: Vec<Money> =
+                    INCOME_STREAMS.iter().map(|(k, _)| by.get(k).copied().unwrap_or_default()).collect();
+                let total = by_stream.iter().fold(Money::ZERO, |a, b| a + *b);
+                Month { month, by_stream, total }
+            })
+            .collect(),
+        collection_rate: collection.rate,
+        council_share: (all > Money::ZERO)
+            .then(|| (council.amount() * Decimal::from(100) / all.amount()).round_dp(0)),
+        year,
+    })
+}
+
+/// Sets a year's budget for each stream given (an empty amount removes it), in one transaction,
+/// audited.
+pub async fn set_budgets<C>(
+    db: &C,
+    partnership: &Partnership,
+    year: &str,
+    amounts: &[(String, Option<Money>)],
+    user_id: Option<i64>,
+) -> Result<(), ServiceError>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
+    use entity::income_budget;
+    use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+    let year = MembershipYear::parse(partnership.year_kind, year)
+        .ok_or_else(|| ServiceError::invalid("year", MembershipYear::problem(year)))?
+        .label();
+    let mut errors = Vec::new();
+    for (stream, amount) in amounts {
+        if !INCOME_STREAMS.iter().any(|(k, _)| k == stream) {
+            errors.push(FieldError {
+                field: stream.clone(),
+                message: format!("\"{stream}\" is not an income stream"),
+            });
+        }
+        if amount.is_some_and(|a| a < Money::ZERO) {
+            errors
+                .push(FieldError {
+                    field: stream.clone(), message: "A budget cannot be below £0.00".into()
+                });
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ServiceError::Invalid(errors));
+    }
+    let txn = begin_write(db).await?;
+    for (stream, amount) in amounts {
+        let existing = income_budget::Entity::find()
+            .filter(income_budget::Column::PartnershipId.eq(partnership.id))
+            .filter(income_budget::Column::Year.eq(year.as_str()))
+            .filter(income_budget::Column::Stream.eq(stream.as_str()))
+            .one(&txn)
+            .await?;
+        match (existing, amount) {
+            (Some(row), None) => {
+                income_budget::Entity::delete_by_id(row.id).exec(&txn).await?;
+            }
+            (Some(row), Some(a)) => {
+                let mut active: income_budget::ActiveModel = row.into();
+                active.amount_pence = Set(to_stored_pence(stream, *a)?);
+                active.update(&txn).await?;
+            }
+            (None, Some(a)) => {
+                income_budget::ActiveModel {
+                    partnership_id: Set(partnership.id),
+                    year: Set(year.clone()),
+                    stream: Set(stream.clone()),
+                    amount_pence: Set(to_stored_pence(stream, *a)?),
+                    ..Default::default()
+                }
+                .insert(&txn)
+                .await?;
+            }
+            (None, None) => {}
+        }
+    }
+    let words: Vec<String> = amounts
+        .iter()
+        .map(|(s, a)| {
+            format!("{}: {}", label_of(s), a.map(|a| a.to_string()).unwrap_or_else(|| "none".into()))
+        })
+        .collect();
+    audit::record(
+        &txn,
+        Event {
+            partnership_id: partnership.id,
+            user_id,
+            action: "budget.set",
+            entity: "partnership",
+            entity_id: partnership.id,
+            before: None,
+            after: Some(serde_json::json!({ "year": year, "budgets": words.join("; ") })),
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}

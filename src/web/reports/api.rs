@@ -1,0 +1,87 @@
+//! `/api/v1/reports/funding` and `/api/v1/budgets`.
+
+use crate::domain::role::Action;
+use crate::services::reports;
+use crate::web::AppState;
+use crate::web::error::ApiError;
+use crate::web::extract::{body, money};
+use crate::web::openapi::{Op, READ_QUERY, WRITE, array_of, json_body, json_content, obj, query_param};
+use crate::web::session::ApiUser;
+use axum::extract::{Query, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/reports/funding", get(funding)).route("/budgets", post(set_budgets))
+}
+
+#[derive(serde::Deserialize, Default)]
+struct YearQuery {
+    #[serde(default)]
+    year: String,
+}
+
+async fn funding(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    Query(q): Query<YearQuery>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Action::ViewTotals)?;
+    Ok(Json(json!(reports::funding(&state.db, &caller.partnership, &q.year).await?)))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Budgets {
+    year: String,
+    /// Each stream's budget; null removes it.
+    budgets: BTreeMap<String, Option<String>>,
+}
+
+async fn set_budgets(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    bytes: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Action::ManageBilling)?;
+    let b: Budgets = body(&bytes)?;
+    let mut amounts = Vec::new();
+    for (stream, amount) in b.budgets {
+        let amount = match amount {
+            Some(text) => Some(money(&format!("budgets.{stream}"), &text)?),
+            None => None,
+        };
+        amounts.push((stream, amount));
+    }
+    reports::set_budgets(&state.db, &caller.partnership, &b.year, &amounts, Some(caller.user.id)).await?;
+    Ok(Json(json!(reports::funding(&state.db, &caller.partnership, &b.year).await?)))
+}
+
+/// The paths of reports.
+pub fn openapi_paths() -> Value {
+    let money = || json!({ "type": "string", "example": "120000.00" });
+    let nullable = || json!({ "type": "string", "nullable": true, "example": "120000.00" });
+    let line = obj(
+        &["stream", "label", "invoiced", "received", "forecast"],
+        json!({ "stream": { "type": "string" }, "label": { "type": "string" }, "budget": nullable(), "invoiced": money(),
+                "received": money(), "variance": nullable(), "forecast": money() }),
+    );
+    let report = obj(
+        &["year", "streams", "total", "months"],
+        json!({ "year": { "type": "string" }, "streams": array_of(line.clone()), "total": line,
+                "months": array_of(obj(&["month", "by_stream", "total"], json!({ "month": { "type": "string" }, "by_stream": array_of(money()), "total": money() }))),
+                "collection_rate": { "type": "integer", "nullable": true }, "council_share": { "type": "string", "nullable": true } }),
+    );
+    let streams = json!({ "type": "object", "additionalProperties": { "type": "string", "nullable": true },
+        "example": { "memberships": "450000.00", "traded_services": "80000.00", "la_commission": "600000.00", "other_commission": null, "grant": "250000.00" } });
+    json!({
+        "/reports/funding": { "get": Op { summary: "A membership year's income by stream: budget, invoiced (before VAT, net of credit notes), received, variance, forecast; invoicing by month; collection rate and council money's share (board, finance, admin)", id: "fundingReport",
+            parameters: vec![query_param("year", json!({ "type": "string", "example": "2026-27" }), true, "The membership year")], body: None,
+            ok: (200, "The report", json_content(report.clone())), errors: READ_QUERY }.build() },
+        "/budgets": { "post": Op { summary: "Set a year's budget for each income stream given (null removes it)", id: "setBudgets", parameters: vec![],
+            body: Some(json_body(obj(&["year", "budgets"], json!({ "year": { "type": "string", "example": "2026-27" }, "budgets": streams })), None)),
+            ok: (200, "The year's report with its budgets", json_content(report)), errors: WRITE }.build() },
+    })
+}

@@ -1,0 +1,24 @@
+//! Reports: the funding report of a membership year with budgets, on a page (with a CSV) and in
+//! the API. The board, finance and admins read it; finance sets the budgets.
+
+mod api;
+mod pages;
+
+use crate::web::AppState;
+use axum::Router;
+use axum::routing::get;
+
+pub use api::openapi_paths;
+
+/// The JSON API of reports (nested under `/api/v1`).
+pub fn api() -> Router<AppState> {
+    api::router()
+}
+
+/// The report pages.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/reports", get(pages::show))
+        .route("/reports/funding.csv", get(pages::csv))
+        .route("/reports/budgets", get(pages::budgets_form).post(pages::save_budgets))
+}

@@ -1,0 +1,242 @@
+//! The funding report page, its CSV, and finance's budgets form.
+
+use crate::domain::money::Money;
+use crate::domain::partnership::MembershipYear;
+use crate::domain::role::Action;
+use crate::domain::traded::INCOME_STREAMS;
+use crate::services::reports::{self, FundingReport};
+use crate::services::{FieldError, ServiceError};
+use crate::web::AppState;
+use crate::web::error::PageError;
+use crate::web::forms::fields::{FormData, read_amount};
+use crate::web::forms::page::{editor, refused_as, with_problems};
+use crate::web::session::PageUser;
+use crate::web::view::{Chrome, FieldErrors, SelectOption, field_errors, render};
+use askama::Template;
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+
+field_errors!(BudgetsPage);
+
+#[derive(serde::Deserialize, Default)]
+pub(super) struct YearQuery {
+    #[serde(default)]
+    year: String,
+    #[serde(default)]
+    done: String,
+}
+
+/// The year asked for, or the membership year today is in.
+fn year_of(state: &AppState, user: &PageUser, asked: &str) -> Result<String, PageError> {
+    if asked.trim().is_empty() {
+        return Ok(user
+            .partnership
+            .year_kind
+            .year_containing(state.clock.today())
+            .map(MembershipYear::label)
+            .unwrap_or_default());
+    }
+    MembershipYear::parse(user.partnership.year_kind, asked)
+        .map(MembershipYear::label)
+        .ok_or_else(|| PageError::BadRequest(MembershipYear::problem(asked)))
+}
+
+fn years(state: &AppState, user: &PageUser, chosen: &str) -> Vec<SelectOption> {
+    let now = user.partnership.year_kind.year_containing(state.clock.today());
+    let mut list: Vec<MembershipYear> = Vec::new();
+    let mut y = now.and_then(|y| MembershipYear::new(y.kind(), y.start_year() - 4));
+    while let Some(year) = y {
+        if list.len() >= 6 {
+            break;
+        }
+        list.push(year);
+        y = year.next();
+    }
+    list.iter().rev().map(|y| SelectOption::new(y.label(), y.label(), Some(chosen))).collect()
+}
+
+fn cell(m: Option<Money>) -> String {
+    m.map(|m| m.to_string()).unwrap_or_else(|| "None set".into())
+}
+
+#[derive(Template)]
+#[template(path = "reports/funding.html")]
+struct FundingPage {
+    chrome: Chrome,
+    notice: Option<String>,
+    finance: bool,
+    year: String,
+    years: Vec<SelectOption>,
+    rows: Vec<(String, Vec<String>)>,
+    total: Vec<String>,
+    stream_labels: Vec<&'static str>,
+    months: Vec<(String, Vec<String>, String)>,
+    collection: String,
+    council: String,
+}
+
+fn line_cells(l: &reports::StreamLine) -> Vec<String> {
+    vec![
+        cell(l.budget),
+        l.invoiced.to_string(),
+        cell(l.variance),
+        l.received.to_string(),
+        l.forecast.to_string(),
+    ]
+}
+
+fn month_label(m: &str) -> String {
+    chrono::NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d")
+        .map(|d| d.format("%B %Y").to_string())
+        .unwrap_or_else(|_| "Not yet issued".into())
+}
+
+pub(super) async fn show(
+    State(state): State<AppState>,
+    user: PageUser,
+    Query(q): Query<YearQuery>,
+) -> Result<Response, PageError> {
+    user.require(Action::ViewTotals)?;
+    let year = year_of(&state, &user, &q.year)?;
+    let r: FundingReport = reports::funding(&state.db, &user.partnership, &year).await?;
+    let view = FundingPage {
+        chrome: Chrome::for_user(&user, "/reports"),
+        notice: (q.done == "budgets").then(|| "Budgets saved".to_string()),
+        finance: user.require(Action::ManageBilling).is_ok(),
+        years: years(&state, &user, &year),
+        rows: r.streams.iter().map(|l| (l.label.to_string(), line_cells(l))).collect(),
+        total: line_cells(&r.total),
+        stream_labels: INCOME_STREAMS.iter().map(|(_, l)| *l).collect(),
+        months: r
+            .months
+            .iter()
+            .map(|m| {
+                (
+                    month_label(&m.month),
+                    m.by_stream.iter().map(ToString::to_string).collect(),
+                    m.total.to_string(),
+                )
+            })
+            .collect(),
+        collection: r
+            .collection_rate
+            .map(|c| format!("{c}%"))
+            .unwrap_or_else(|| "Nothing invoiced yet".into()),
+        council: r.council_share.map(|c| format!("{c}%")).unwrap_or_else(|| "Nothing invoiced yet".into()),
+        year,
+    };
+    Ok(render(&view)?.into_response())
+}
+
+pub(super) async fn csv(
+    State(state): State<AppState>,
+    user: PageUser,
+    Query(q): Query<YearQuery>,
+) -> Result<Response, PageError> {
+    user.require(Action::ViewTotals)?;
+    let year = year_of(&state, &user, &q.year)?;
+    let r = reports::funding(&state.db, &user.partnership, &year).await?;
+    let plain = |m: Option<Money>| m.map(|m| m.amount().to_string()).unwrap_or_default();
+    let mut rows = vec![
+        [
+            "Income stream",
+            "Budget",
+            "Invoiced (before VAT, net of credit notes)",
+            "Variance",
+            "Received",
+            "Forecast",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    for l in r.streams.iter().chain(std::iter::once(&r.total)) {
+        rows.push(vec![
+            l.label.to_string(),
+            plain(l.budget),
+            l.invoiced.amount().to_string(),
+            plain(l.variance),
+            l.received.amount().to_string(),
+            l.forecast.amount().to_string(),
+        ]);
+    }
+    let body = crate::domain::exports::csv(&rows);
+    Ok(crate::web::view::download(
+        body.into_bytes(),
+        "text/csv; charset=utf-8",
+        &format!("funding-report-{year}.csv"),
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "reports/budgets.html")]
+struct BudgetsPage {
+    chrome: Chrome,
+    errors: Vec<FieldError>,
+    year: String,
+    fields: Vec<(String, &'static str, String)>,
+}
+
+pub(super) async fn budgets_form(
+    State(state): State<AppState>,
+    user: PageUser,
+    Query(q): Query<YearQuery>,
+) -> Result<Response, PageError> {
+    user.require(Action::ManageBilling)?;
+    let year = year_of(&state, &user, &q.year)?;
+    let r = reports::funding(&state.db, &user.partnership, &year).await?;
+    let view = BudgetsPage {
+        chrome: Chrome::for_user(&user, "/reports"),
+        errors: Vec::new(),
+        fields: r
+            .streams
+            .iter()
+            .map(|l| {
+                (
+                    format!("budget-{}", l.stream),
+                    l.label,
+                    l.budget.map(|b| b.amount().to_string()).unwrap_or_default(),
+                )
+            })
+            .collect(),
+        year,
+    };
+    Ok(render(&view)?.into_response())
+}
+
+pub(super) async fn save_budgets(
+    State(state): State<AppState>,
+    user: PageUser,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let form = FormData(pairs);
+    editor(&user, &form)?;
+    let year = year_of(&state, &user, form.get("year"))?;
+    let mut errors = Vec::new();
+    let mut amounts = Vec::new();
+    let mut fields = Vec::new();
+    for (stream, label) in INCOME_STREAMS {
+        let name = format!("budget-{stream}");
+        let typed = form.get(&name).to_string();
+        match read_amount(&typed, &format!("The {} budget", label.to_lowercase())) {
+            Ok(v) => amounts.push((stream.to_string(), v.map(Money::from_decimal_rounded))),
+            Err(m) => errors.push(FieldError { field: name.clone(), message: m }),
+        }
+        fields.push((name, label, typed));
+    }
+    if errors.is_empty() {
+        match reports::set_budgets(&state.db, &user.partnership, &year, &amounts, Some(user.user.id)).await {
+            Ok(()) => return Ok(Redirect::to(&format!("/reports?year={year}&done=budgets")).into_response()),
+            Err(ServiceError::Invalid(list)) => {
+                let renamed: Vec<(String, String)> =
+                    INCOME_STREAMS.iter().map(|(s, _)| (s.to_string(), format!("budget-{s}"))).collect();
+                let pairs: Vec<(&str, &str)> =
+                    renamed.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+                errors = refused_as(ServiceError::Invalid(list), &pairs)?;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let view = BudgetsPage { chrome: Chrome::for_user(&user, "/reports"), errors, year, fields };
+    Ok(with_problems(&view.errors.clone(), render(&view)?))
+}

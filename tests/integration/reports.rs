@@ -1,0 +1,127 @@
+//! The funding report through the API: each stream's invoiced (net of a credit note), received
+//! (a part payment), budget, variance and forecast (a contract's instalments still to invoice)
+//! worked out here from the documents; budgets refused when wrong; the CSV; who may read it.
+
+use crate::ledger::Books;
+use crate::on_both_databases;
+use axum::http::StatusCode;
+use entity::{invoice, invoice_line, local_authority};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::{Value, json};
+
+fn pence(v: &Value) -> i64 {
+    let (p, d) = v.as_str().unwrap_or_else(|| panic!("an amount, not {v}")).split_once('.').unwrap();
+    p.parse::<i64>().unwrap() * 100 + d.parse::<i64>().unwrap()
+}
+
+async fn funding(backend: crate::helpers::Backend) {
+    let mut books = Books::unbilled(backend).await;
+    books.app = books.app.on_day(chrono::NaiveDate::from_ymd_opt(2026, 9, 1).unwrap());
+    books.bill().await;
+    let db = books.app.db.clone();
+    let issued = invoice::Entity::find().filter(invoice::Column::Status.eq("issued")).all(&db).await.unwrap();
+    let membership: i64 = issued.iter().map(|i| i.net_pence).sum();
+    let first = &issued[0];
+    let line = invoice_line::Entity::find()
+        .filter(invoice_line::Column::InvoiceId.eq(first.id))
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
+    let (status, _) = books
+        .post(
+            &format!("/api/v1/invoices/{}/credit-notes", first.id),
+            json!({ "reason": "corrected", "lines": [{ "line_id": line.id, "amount": "100.00" }] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, paid) = books
+        .post(
+            "/api/v1/payments",
+            json!({ "payer_id": first.payer_id, "received_on": "2026-09-01", "amount": "50.00", "method": "bacs_credit",
+                "reference": "PART", "allocations": [{ "invoice_id": first.id, "amount": "50.00" }] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{paid}");
+    // A council contract of the year: four quarters, the first invoiced.
+    let la = local_authority::Entity::find()
+        .filter(local_authority::Column::Code.eq("990"))
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
+    let (status, c) = books
+        .post(
+            "/api/v1/contracts",
+            json!({ "local_authority_id": la.id, "stream": "la_commission", "title": "School improvement", "start_date": "2026-09-01",
+                "end_date": "2027-08-31", "schedule": "fixed", "frequency": "quarterly", "timing": "in_advance", "yearly_values": ["400000.00"] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{c}");
+    let p = partnership_billing::services::partnerships::list(&db).await.unwrap().remove(0);
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 9, 1).unwrap();
+    partnership_billing::services::contracts::raise_due(&db, &p, today, chrono::Utc::now()).await.unwrap();
+
+    // Budgets: a wrong stream is refused with nothing saved; then set.
+    let (status, e) = books
+        .post(
+            "/api/v1/budgets",
+            json!({ "year": "2026-27", "budgets": { "memberships": "1.00", "bogus": "1.00" } }),
+        )
+        .await;
+    assert_eq!(
+        (status, e["error"]["fields"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("bogus")),
+        "{e}"
+    );
+    let (status, r) = books
+        .post("/api/v1/budgets", json!({ "year": "2026-27", "budgets": { "memberships": "1000.00", "la_commission": "500000.00", "grant": null } }))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+
+    let r = books.get("/api/v1/reports/funding?year=2026-27").await;
+    let stream =
+        |key: &str| r["streams"].as_array().unwrap().iter().find(|s| s["stream"] == key).unwrap().clone();
+    let m = stream("memberships");
+    assert_eq!(pence(&m["invoiced"]), membership - 10_000, "net of the credit note: {m}");
+    assert_eq!(m["received"], "50.00");
+    assert_eq!(pence(&m["variance"]), membership - 10_000 - 100_000);
+    let la = stream("la_commission");
+    assert_eq!(
+        (la["invoiced"].as_str(), la["forecast"].as_str()),
+        (Some("100000.00"), Some("400000.00")),
+        "{la}"
+    );
+    assert_eq!(la["variance"], "-400000.00");
+    assert!(stream("grant")["budget"].is_null());
+    assert_eq!(pence(&r["total"]["invoiced"]), membership - 10_000 + 10_000_000);
+    assert_eq!(pence(&r["total"]["budget"]), 100_000 + 50_000_000);
+    let september =
+        r["months"].as_array().unwrap().iter().find(|m| m["month"] == "2026-09").expect("September");
+    assert_eq!(pence(&september["total"]), membership - 10_000 + 10_000_000, "all issued on 1 September");
+    assert!(r["collection_rate"].is_u64(), "{r}");
+    assert!(r["council_share"].is_string(), "{r}");
+
+    // The page and its CSV, for finance; the board reads, and may not set budgets.
+    let mut finance = crate::cards::sign_in(&books.app, "finance@demo.test").await;
+    let page = finance.get("/reports?year=2026-27").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text().contains("Funding report 2026-27") && page.text().contains("£100,000.00"));
+    let csv = finance.get("/reports/funding.csv?year=2026-27").await;
+    let text = String::from_utf8(csv.body).unwrap();
+    assert!(
+        text.starts_with("Income stream,Budget,\"Invoiced (before VAT, net of credit notes)\",Variance,Received,Forecast\r\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Local-authority commission,500000.00,100000.00,-400000.00,0.00,400000.00"),
+        "{text}"
+    );
+    let mut board = crate::cards::sign_in(&books.app, "board@demo.test").await;
+    assert_eq!(board.get("/api/v1/reports/funding?year=2026-27").await.status, StatusCode::OK);
+    assert_eq!(board.get("/reports/budgets?year=2026-27").await.status, StatusCode::FORBIDDEN);
+    let bad = finance.get("/api/v1/reports/funding?year=2026").await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    books.app.finish().await;
+}
+on_both_databases!(the_funding_report_adds_up_from_the_documents, funding);

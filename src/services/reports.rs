@@ -309,3 +309,138 @@ where
     txn.commit().await?;
     Ok(())
 }
+
+/// Members among the area's open schools in one group (a phase or a type).
+#[derive(Debug, Clone, Serialize)]
+pub struct TakeUpRow {
+    pub group: String,
+    pub open_schools: u64,
+    pub members: u64,
+    /// Whole per cent of the group's open schools that are members.
+    pub share: Option<u64>,
+}
+
+/// A year's membership take-up: by phase and by type of school (the area's open schools, from
+/// the register, against the year's members), the trend over the years with offers, and the
+/// schools that joined and left since the year before.
+#[derive(Debug, Clone, Serialize)]
+pub struct TakeUp {
+    pub year: String,
+    pub by_phase: Vec<TakeUpRow>,
+    pub by_type: Vec<TakeUpRow>,
+    pub total: TakeUpRow,
+    /// Each year with an offer and its member schools.
+    pub trend: Vec<(String, u64)>,
+    /// The year compared with for joiners and leavers, when it had an offer.
+    pub previous: Option<String>,
+    pub joined: Vec<String>,
+    pub left: Vec<String>,
+}
+
+/// The take-up of membership in a year.
+pub async fn take_up(
+    db: &impl ConnectionTrait,
+    partnership: &Partnership,
+    year: &str,
+) -> Result<TakeUp, ServiceError> {
+    use entity::{membership, offer, school};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+    use std::collections::{BTreeSet, HashMap};
+    let year = MembershipYear::parse(partnership.year_kind, year)
+        .ok_or_else(|| ServiceError::invalid("year", MembershipYear::problem(year)))?;
+    let pid = partnership.id;
+    let offers: Vec<offer::Model> = offer::Entity::find()
+        .filter(offer::Column::PartnershipId.eq(pid))
+        .order_by_asc(offer::Column::Year)
+        .all(db)
+        .await?;
+    let open = ["open", "proposed_to_close"];
+    // (id, phase, type group, name) of the area's schools, open or not (members may since have closed).
+    let schools: HashMap<i64, (String, String, String, bool)> = school::Entity::find()
+        .select_only()
+        .column(school::Column::Id)
+        .column(school::Column::BillingPhase)
+        .column(school::Column::TypeGroup)
+        .column(school::Column::Name)
+        .column(school::Column::Status)
+        .filter(school::Column::PartnershipId.eq(pid))
+        .filter(school::Column::OutsideArea.eq(false))
+        .into_tuple::<(i64, String, Option<String>, String, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|(id, phase, group, name, status)| {
+            (id, (phase, group.unwrap_or_else(|| "Other".into()), name, open.contains(&status.as_str())))
+        })
+        .collect();
+    let members_of = |offer_id: Option<i64>| async move {
+        let Some(id) = offer_id else { return Ok::<BTreeSet<i64>, ServiceError>(BTreeSet::new()) };
+        Ok(membership::Entity::find()
+            .select_only()
+            .column(membership::Column::SchoolId)
+            .filter(membership::Column::OfferId.eq(id))
+            .into_tuple::<i64>()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect())
+    };
+    let offer_of = |label: &str| offers.iter().find(|o| o.year == label).map(|o| o.id);
+    let this = members_of(offer_of(&year.label())).await?;
+    let previous = year
+        .start_year()
+        .checked_sub(1)
+        .and_then(|y| MembershipYear::new(year.kind(), y))
+        .map(|y| y.label())
+        .filter(|label| offer_of(label).is_some());
+    let before = members_of(previous.as_deref().and_then(offer_of)).await?;
+    let this: BTreeSet<i64> = this.into_iter().filter(|id| schools.contains_key(id)).collect();
+    let rows = |key: fn(&(String, String, String, bool)) -> &String| {
+        let mut groups: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+        for (id, s) in &schools {
+            let e = groups.entry(key(s).clone()).or_default();
+            if s.3 {
+                e.0 += 1;
+            }
+            if this.contains(id) {
+                e.1 += 1;
+            }
+        }
+        groups
+            .into_iter()
+            .filter(|(_, (open, members))| *open > 0 || *members > 0)
+            .map(|(group, (open, members))| TakeUpRow {
+                group,
+                open_schools: open,
+                members,
+                share: (open > 0).then(|| members * 100 / open),
+            })
+            .collect::<Vec<_>>()
+    };
+    let by_phase = rows(|s| &s.0);
+    let by_type = rows(|s| &s.1);
+    let open_total = schools.values().filter(|s| s.3).count() as u64;
+    let total = TakeUpRow {
+        group: "All the area's schools".into(),
+        open_schools: open_total,
+        members: this.len() as u64,
+        share: (open_total > 0).then(|| this.len() as u64 * 100 / open_total),
+    };
+    let mut trend = Vec::new();
+    for o in &offers {
+        let members = members_of(Some(o.id)).await?;
+        trend.push((o.year.clone(), members.iter().filter(|id| schools.contains_key(id)).count() as u64));
+    }
+    let name = |id: &i64| schools.get(id).map(|s| s.2.clone()).unwrap_or_default();
+    let mut joined: Vec<String> =
+        if previous.is_some() { this.difference(&before).map(name).collect() } else { Vec::new() };
+    let mut left: Vec<String> = before
+        .iter()
+        .filter(|id| schools.contains_key(id))
+        .filter(|id| !this.contains(id))
+        .map(name)
+        .collect();
+    joined.sort();
+    left.sort();
+    Ok(TakeUp { year: year.label(), by_phase, by_type, total, trend, previous, joined, left })
+}

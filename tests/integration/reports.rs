@@ -102,11 +102,54 @@ async fn funding(backend: crate::helpers::Backend) {
     assert!(r["collection_rate"].is_u64(), "{r}");
     assert!(r["council_share"].is_string(), "{r}");
 
+    // Take-up against the register and the memberships themselves.
+    let t = books.get("/api/v1/reports/take-up?year=2026-27").await;
+    use entity::{membership, offer, school};
+    let area: Vec<school::Model> =
+        school::Entity::find().filter(school::Column::OutsideArea.eq(false)).all(&db).await.unwrap();
+    let open = area.iter().filter(|s| s.status == "open" || s.status == "proposed_to_close").count() as u64;
+    let members_in = |year: &'static str| {
+        let db = db.clone();
+        let area: std::collections::BTreeSet<i64> = area.iter().map(|s| s.id).collect();
+        async move {
+            let Some(o) = offer::Entity::find().filter(offer::Column::Year.eq(year)).one(&db).await.unwrap()
+            else {
+                return std::collections::BTreeSet::new();
+            };
+            membership::Entity::find()
+                .filter(membership::Column::OfferId.eq(o.id))
+                .all(&db)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|m| m.school_id)
+                .filter(|id| area.contains(id))
+                .collect::<std::collections::BTreeSet<i64>>()
+        }
+    };
+    let (now, before) = (members_in("2026-27").await, members_in("2025-26").await);
+    assert_eq!(
+        (t["total"]["open_schools"].as_u64(), t["total"]["members"].as_u64()),
+        (Some(open), Some(now.len() as u64)),
+        "{t}"
+    );
+    let by_phase: u64 =
+        t["by_phase"].as_array().unwrap().iter().map(|r| r["members"].as_u64().unwrap()).sum();
+    assert_eq!(by_phase, now.len() as u64);
+    assert_eq!(t["previous"], "2025-26");
+    assert_eq!(t["joined"].as_array().unwrap().len(), now.difference(&before).count());
+    assert_eq!(t["left"].as_array().unwrap().len(), before.difference(&now).count());
+    assert!(
+        t["trend"].as_array().unwrap().iter().any(|y| y[0] == "2026-27" && y[1] == now.len() as u64),
+        "{t}"
+    );
+
     // The page and its CSV, for finance; the board reads, and may not set budgets.
     let mut finance = crate::cards::sign_in(&books.app, "finance@demo.test").await;
     let page = finance.get("/reports?year=2026-27").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.text().contains("Funding report 2026-27") && page.text().contains("£100,000.00"));
+    assert!(page.text().contains("Membership take-up") && page.text().contains("Members in 2026-27"));
     let csv = finance.get("/reports/funding.csv?year=2026-27").await;
     let text = String::from_utf8(csv.body).unwrap();
     assert!(

@@ -435,6 +435,7 @@ fn ledger_routes(ids: &Ids) -> Vec<Route> {
             billing.clone(),
         ),
         r("/api/v1/reports/funding?year=2025-26".into(), Api, Get, vec![ADMIN, FINANCE, BOARD]),
+        r("/api/v1/reports/take-up?year=2025-26".into(), Api, Get, vec![ADMIN, FINANCE, BOARD]),
         r("/api/v1/budgets".into(), Api, Json("{}"), billing.clone()),
         r("/exports".into(), Page, Get, billing.clone()),
         r("/exports?vat_from-day=1&vat_from-month=7&vat_from-year=2025".into(), Page, Get, billing.clone()),

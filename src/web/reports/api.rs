@@ -14,7 +14,10 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/reports/funding", get(funding)).route("/budgets", post(set_budgets))
+    Router::new()
+        .route("/reports/funding", get(funding))
+        .route("/reports/take-up", get(take_up))
+        .route("/budgets", post(set_budgets))
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -30,6 +33,15 @@ async fn funding(
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Action::ViewTotals)?;
     Ok(Json(json!(reports::funding(&state.db, &caller.partnership, &q.year).await?)))
+}
+
+async fn take_up(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    Query(q): Query<YearQuery>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Action::ViewTotals)?;
+    Ok(Json(json!(reports::take_up(&state.db, &caller.partnership, &q.year).await?)))
 }
 
 #[derive(serde::Deserialize)]
@@ -80,6 +92,13 @@ pub fn openapi_paths() -> Value {
         "/reports/funding": { "get": Op { summary: "A membership year's income by stream: budget, invoiced (before VAT, net of credit notes), received, variance, forecast; invoicing by month; collection rate and council money's share (board, finance, admin)", id: "fundingReport",
             parameters: vec![query_param("year", json!({ "type": "string", "example": "2026-27" }), true, "The membership year")], body: None,
             ok: (200, "The report", json_content(report.clone())), errors: READ_QUERY }.build() },
+        "/reports/take-up": { "get": Op { summary: "A year's membership take-up: the area's open schools and members by phase and by type, the trend over the years, and the schools that joined and left (board, finance, admin)", id: "takeUpReport",
+            parameters: vec![query_param("year", json!({ "type": "string", "example": "2026-27" }), true, "The membership year")], body: None,
+            ok: (200, "The take-up", json_content(obj(&["year", "by_phase", "by_type", "total", "trend", "joined", "left"], json!({
+                "year": { "type": "string" },
+                "by_phase": array_of(json!({ "type": "object" })), "by_type": array_of(json!({ "type": "object" })), "total": { "type": "object" },
+                "trend": array_of(json!({ "type": "array" })), "previous": { "type": "string", "nullable": true },
+                "joined": array_of(json!({ "type": "string" })), "left": array_of(json!({ "type": "string" })) })))), errors: READ_QUERY }.build() },
         "/budgets": { "post": Op { summary: "Set a year's budget for each income stream given (null removes it)", id: "setBudgets", parameters: vec![],
             body: Some(json_body(obj(&["year", "budgets"], json!({ "year": { "type": "string", "example": "2026-27" }, "budgets": streams })), None)),
             ok: (200, "The year's report with its budgets", json_content(report)), errors: WRITE }.build() },

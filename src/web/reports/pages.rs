@@ -74,6 +74,14 @@ struct FundingPage {
     months: Vec<(String, Vec<String>, String)>,
     collection: String,
     council: String,
+    take_up: reports::TakeUp,
+    take_up_tables: Vec<(&'static str, Vec<reports::TakeUpRow>)>,
+}
+
+impl FundingPage {
+    fn share(row: &reports::TakeUpRow) -> String {
+        row.share.map(|s| format!("{s}%")).unwrap_or_else(|| "No open schools".into())
+    }
 }
 
 fn line_cells(l: &reports::StreamLine) -> Vec<String> {
@@ -124,8 +132,15 @@ pub(super) async fn show(
             .map(|c| format!("{c}%"))
             .unwrap_or_else(|| "Nothing invoiced yet".into()),
         council: r.council_share.map(|c| format!("{c}%")).unwrap_or_else(|| "Nothing invoiced yet".into()),
+        take_up_tables: Vec::new(),
+        take_up: reports::take_up(&state.db, &user.partnership, &year).await?,
         year,
     };
+    let mut view = view;
+    view.take_up_tables = vec![
+        ("By phase", view.take_up.by_phase.clone()),
+        ("By type of school", view.take_up.by_type.clone()),
+    ];
     Ok(render(&view)?.into_response())
 }
 

@@ -13,7 +13,9 @@ use partnership_billing::domain::partnership::YearKind;
 use partnership_billing::services::import::{ImportOptions, import_schools};
 use partnership_billing::services::partnerships::{self, NewPartnership, Partnership};
 use partnership_billing::services::{connect, migrate, reports};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
+};
 use std::time::Duration;
 
 const SCHOOLS: usize = 24_000;
@@ -37,10 +39,15 @@ async fn fixture(url: &str) -> (DatabaseConnection, Partnership) {
     .await
     .expect("partnership");
     let file = GiasFile { rows: SCHOOLS, first_urn: 100_000, closed_every: None, blank_pupils_every: None };
-    import_schools(&db, p.id, &file.bytes(), &ImportOptions::default(), &mut |_, _| {}).await.expect("schools");
+    import_schools(&db, p.id, &file.bytes(), &ImportOptions::default(), &mut |_, _| {})
+        .await
+        .expect("schools");
     let now = Utc::now();
-    let schools: Vec<school::Model> =
-        school::Entity::find().filter(school::Column::PartnershipId.eq(p.id)).all(&db).await.expect("schools");
+    let schools: Vec<school::Model> = school::Entity::find()
+        .filter(school::Column::PartnershipId.eq(p.id))
+        .all(&db)
+        .await
+        .expect("schools");
     let mut payers = Vec::with_capacity(SCHOOLS);
     for chunk in schools.chunks(CHUNK) {
         payer::Entity::insert_many(chunk.iter().map(|s| payer::ActiveModel {
@@ -60,7 +67,9 @@ async fn fixture(url: &str) -> (DatabaseConnection, Partnership) {
         .await
         .expect("payers");
     }
-    payers.extend(payer::Entity::find().filter(payer::Column::PartnershipId.eq(p.id)).all(&db).await.expect("payers"));
+    payers.extend(
+        payer::Entity::find().filter(payer::Column::PartnershipId.eq(p.id)).all(&db).await.expect("payers"),
+    );
     let run = billing_run::ActiveModel {
         partnership_id: Set(p.id),
         year: Set("2026-27".into()),
@@ -174,8 +183,11 @@ async fn fixture(url: &str) -> (DatabaseConnection, Partnership) {
             .collect();
         payment::Entity::insert_many(rows).exec(&db).await.expect("payments");
     }
-    let payments: Vec<payment::Model> =
-        payment::Entity::find().filter(payment::Column::PartnershipId.eq(p.id)).all(&db).await.expect("payments");
+    let payments: Vec<payment::Model> = payment::Entity::find()
+        .filter(payment::Column::PartnershipId.eq(p.id))
+        .all(&db)
+        .await
+        .expect("payments");
     for (start, chunk) in payments.chunks(CHUNK).enumerate() {
         allocation::Entity::insert_many(chunk.iter().enumerate().map(|(k, pay)| {
             let (invoice_id, _, _) = invoices[(start * CHUNK + k) % invoices.len()];
@@ -206,7 +218,8 @@ async fn fixture(url: &str) -> (DatabaseConnection, Partnership) {
 fn bench(c: &mut Criterion) {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let dir = tempfile::tempdir().expect("dir");
-    let mut targets = vec![("sqlite", format!("sqlite://{}?mode=rwc", dir.path().join("reports.db").display()))];
+    let mut targets =
+        vec![("sqlite", format!("sqlite://{}?mode=rwc", dir.path().join("reports.db").display()))];
     if let Ok(server) = std::env::var("PB_TEST_POSTGRES_URL") {
         let name = format!("pb_bench_reports_{}", std::process::id());
         runtime.block_on(async {

@@ -160,6 +160,20 @@ async fn funding(backend: crate::helpers::Backend) {
         text.contains("Local-authority commission,500000.00,100000.00,-400000.00,0.00,400000.00"),
         "{text}"
     );
+    let book = finance.get("/reports/funding.xlsx?year=2026-27").await;
+    assert_eq!(book.status, StatusCode::OK);
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(book.body.clone())).unwrap();
+    let mut shared = String::new();
+    std::io::Read::read_to_string(&mut archive.by_name("xl/sharedStrings.xml").unwrap(), &mut shared)
+        .unwrap();
+    assert!(shared.contains("Local-authority commission") && shared.contains("Take-up (%)"), "{shared}");
+    let mut sheet = String::new();
+    std::io::Read::read_to_string(&mut archive.by_name("xl/worksheets/sheet1.xml").unwrap(), &mut sheet)
+        .unwrap();
+    assert!(
+        sheet.contains("<v>100000</v>") && sheet.contains("<v>-400000</v>"),
+        "amounts as numbers: {sheet}"
+    );
     let mut board = crate::cards::sign_in(&books.app, "board@demo.test").await;
     assert_eq!(board.get("/api/v1/reports/funding?year=2026-27").await.status, StatusCode::OK);
     assert_eq!(board.get("/reports/budgets?year=2026-27").await.status, StatusCode::FORBIDDEN);

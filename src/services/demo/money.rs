@@ -101,6 +101,18 @@ where
     demo_mail(db, partnership, actor.now).await?;
     super::catalogue::load_demo_orders(db, partnership, today, actor.now).await?;
     super::contracts::load_demo_contracts(db, partnership, today, actor.now).await?;
+    // The year's budgets, for the funding report to compare against.
+    let budgets: Vec<(String, Option<Money>)> = [
+        ("memberships", 450_000),
+        ("traded_services", 40_000),
+        ("la_commission", 1_000_000),
+        ("other_commission", 30_000),
+        ("grant", 250_000),
+    ]
+    .into_iter()
+    .map(|(stream, pounds)| (stream.to_string(), Some(Money::from_pence(pounds * 100))))
+    .collect();
+    super::super::reports::set_budgets(db, partnership, "2025-26", &budgets, None).await?;
     Ok(true)
 }
 

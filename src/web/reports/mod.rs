@@ -20,5 +20,6 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/reports", get(pages::show))
         .route("/reports/funding.csv", get(pages::csv))
+        .route("/reports/funding.xlsx", get(pages::xlsx))
         .route("/reports/budgets", get(pages::budgets_form).post(pages::save_budgets))
 }

@@ -183,6 +183,99 @@ pub(super) async fn csv(
     ))
 }
 
+/// The report as a workbook: income by stream, invoicing by month, and take-up, a sheet each;
+/// amounts as numbers in pounds.
+pub(super) async fn xlsx(
+    State(state): State<AppState>,
+    user: PageUser,
+    Query(q): Query<YearQuery>,
+) -> Result<Response, PageError> {
+    use rust_decimal::prelude::ToPrimitive;
+    use rust_xlsxwriter::{Format, Workbook};
+    user.require(Action::ViewTotals)?;
+    let year = year_of(&state, &user, &q.year)?;
+    let r = reports::funding(&state.db, &user.partnership, &year).await?;
+    let t = reports::take_up(&state.db, &user.partnership, &year).await?;
+    let failed = |e: rust_xlsxwriter::XlsxError| {
+        tracing::error!(error = %e, "XLSX export failed");
+        PageError::Internal
+    };
+    let mut book = Workbook::new();
+    let bold = Format::new().set_bold();
+    let pounds = Format::new().set_num_format("£#,##0.00;-£#,##0.00");
+    let number = |m: Money| m.amount().to_f64().ok_or(PageError::Internal);
+    {
+        let sheet = book.add_worksheet();
+        sheet.set_name("Income by stream").map_err(failed)?;
+        for (c, h) in [
+            "Income stream",
+            "Budget",
+            "Invoiced (before VAT, net of credit notes)",
+            "Variance",
+            "Received",
+            "Forecast",
+        ]
+        .iter()
+        .enumerate()
+        {
+            sheet.write_string_with_format(0, c as u16, *h, &bold).map_err(failed)?;
+        }
+        for (i, l) in r.streams.iter().chain(std::iter::once(&r.total)).enumerate() {
+            let row = i as u32 + 1;
+            sheet.write_string(row, 0, l.label).map_err(failed)?;
+            for (c, m) in [l.budget, Some(l.invoiced), l.variance, Some(l.received), Some(l.forecast)]
+                .into_iter()
+                .enumerate()
+            {
+                if let Some(m) = m {
+                    sheet.write_number_with_format(row, c as u16 + 1, number(m)?, &pounds).map_err(failed)?;
+                }
+            }
+        }
+        sheet.set_column_width(0, 30).map_err(failed)?;
+    }
+    {
+        let sheet = book.add_worksheet();
+        sheet.set_name("By month").map_err(failed)?;
+        sheet.write_string_with_format(0, 0, "Month", &bold).map_err(failed)?;
+        for (c, (_, label)) in INCOME_STREAMS.iter().enumerate() {
+            sheet.write_string_with_format(0, c as u16 + 1, *label, &bold).map_err(failed)?;
+        }
+        sheet.write_string_with_format(0, INCOME_STREAMS.len() as u16 + 1, "Total", &bold).map_err(failed)?;
+        for (i, m) in r.months.iter().enumerate() {
+            let row = i as u32 + 1;
+            sheet.write_string(row, 0, month_label(&m.month)).map_err(failed)?;
+            for (c, v) in m.by_stream.iter().chain(std::iter::once(&m.total)).enumerate() {
+                sheet.write_number_with_format(row, c as u16 + 1, number(*v)?, &pounds).map_err(failed)?;
+            }
+        }
+    }
+    {
+        let sheet = book.add_worksheet();
+        sheet.set_name("Take-up").map_err(failed)?;
+        for (c, h) in ["Schools", "Open", "Members", "Take-up (%)"].iter().enumerate() {
+            sheet.write_string_with_format(0, c as u16, *h, &bold).map_err(failed)?;
+        }
+        for (i, row) in t.by_phase.iter().chain(t.by_type.iter()).chain(std::iter::once(&t.total)).enumerate()
+        {
+            let r = i as u32 + 1;
+            sheet.write_string(r, 0, &row.group).map_err(failed)?;
+            sheet.write_number(r, 1, row.open_schools as f64).map_err(failed)?;
+            sheet.write_number(r, 2, row.members as f64).map_err(failed)?;
+            if let Some(share) = row.share {
+                sheet.write_number(r, 3, share as f64).map_err(failed)?;
+            }
+        }
+        sheet.set_column_width(0, 30).map_err(failed)?;
+    }
+    let bytes = book.save_to_buffer().map_err(failed)?;
+    Ok(crate::web::view::download(
+        bytes,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        &format!("funding-report-{year}.xlsx"),
+    ))
+}
+
 #[derive(Template)]
 #[template(path = "reports/budgets.html")]
 struct BudgetsPage {

@@ -53,6 +53,7 @@ pub mod service;
 pub mod service_price;
 pub mod session;
 pub mod settlement;
+pub mod stream_account;
 pub mod trust;
 pub mod user;
 pub mod write_off;

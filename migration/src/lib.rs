@@ -22,6 +22,7 @@ mod m20261130_000016_providers;
 mod m20261130_000017_outside_area;
 mod m20261130_000018_contracts;
 mod m20261130_000019_exports;
+mod m20261130_000020_account_codes;
 
 pub struct Migrator;
 
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000017_outside_area::Migration),
             Box::new(m20261130_000018_contracts::Migration),
             Box::new(m20261130_000019_exports::Migration),
+            Box::new(m20261130_000020_account_codes::Migration),
         ]
     }
 }

@@ -231,6 +231,9 @@ pub fn sentence(e: &Entry) -> String {
             text(a, "format"),
             text(a, "documents")
         ),
+        "export.accounts_set" => {
+            format!("{who} set the account codes of the income streams: {}", text(a, "codes"))
+        }
         "budget.set" => format!("{who} set the {} budgets: {}", text(a, "year"), text(a, "budgets")),
         "user.disabled" => format!("{who} disabled the account of {about}"),
         "user.enabled" => format!("{who} enabled the account of {about}"),

@@ -12,14 +12,14 @@ use crate::domain::vat::VatRate;
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{
     contract, contract_instalment, credit_note, credit_note_line, credit_note_rate, export, invoice,
-    invoice_line, order, payer, payment, service,
+    invoice_line, order, payer, payment, service, stream_account,
 };
 use rust_decimal::Decimal;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::Serialize;
 use std::collections::HashMap;
 
-/// The account code a line goes to when its service names none.
+/// The account code a line goes to when neither its service nor its income stream names one.
 pub const DEFAULT_ACCOUNT: &str = "200";
 
 /// The longest range one export covers.
@@ -52,6 +52,7 @@ fn stream_label(stream: &str) -> String {
 async fn line_streams(
     db: &impl ConnectionTrait,
     lines: &[invoice_line::Model],
+    codes: &HashMap<String, String>,
 ) -> Result<HashMap<i64, (String, String)>, ServiceError> {
     let order_ids: Vec<i64> =
         lines.iter().filter(|l| l.source_kind == "order").map(|l| l.source_id).collect();
@@ -101,13 +102,11 @@ async fn line_streams(
             },
             _ => ("traded_services".to_string(), None),
         };
-        out.insert(
-            l.id,
-            (
-                stream_label(&stream),
-                code.filter(|c| !c.trim().is_empty()).unwrap_or_else(|| DEFAULT_ACCOUNT.into()),
-            ),
-        );
+        let code = code
+            .filter(|c| !c.trim().is_empty())
+            .or_else(|| codes.get(&stream).cloned())
+            .unwrap_or_else(|| DEFAULT_ACCOUNT.into());
+        out.insert(l.id, (stream_label(&stream), code));
     }
     Ok(out)
 }
@@ -160,7 +159,14 @@ pub async fn documents(
                 .await?,
         );
     }
-    let streams = line_streams(db, &lines).await?;
+    let codes: HashMap<String, String> = stream_account::Entity::find()
+        .filter(stream_account::Column::PartnershipId.eq(partnership_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| (a.stream, a.account_code))
+        .collect();
+    let streams = line_streams(db, &lines, &codes).await?;
     let mut by_invoice: HashMap<i64, Vec<&invoice_line::Model>> = HashMap::new();
     for l in &lines {
         by_invoice.entry(l.invoice_id).or_default().push(l);
@@ -501,4 +507,92 @@ pub async fn vat_summary(
         }
     }
     Ok(rules::vat_summary(&parts))
+}
+
+/// Each income stream with the account code it posts to, if set: (stream, label, code).
+pub async fn account_codes(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+) -> Result<Vec<(&'static str, &'static str, Option<String>)>, ServiceError> {
+    let set: HashMap<String, String> = stream_account::Entity::find()
+        .filter(stream_account::Column::PartnershipId.eq(partnership_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| (a.stream, a.account_code))
+        .collect();
+    Ok(crate::domain::traded::INCOME_STREAMS.iter().map(|(k, l)| (*k, *l, set.get(*k).cloned())).collect())
+}
+
+/// Sets the account code of each stream given (empty removes it), in one transaction, audited.
+/// A code is 1 to 20 letters, digits, dots, dashes or slashes, as accounts packages allow.
+pub async fn set_account_codes<C>(
+    db: &C,
+    partnership: &Partnership,
+    codes: &[(String, String)],
+    user_id: Option<i64>,
+) -> Result<(), ServiceError>
+where
+    C: ConnectionTrait + sea_orm::TransactionTrait,
+{
+    let mut errors = Vec::new();
+    for (stream, code) in codes {
+        if !crate::domain::traded::INCOME_STREAMS.iter().any(|(k, _)| k == stream) {
+            errors.push(super::FieldError {
+                field: stream.clone(),
+                message: format!("\"{stream}\" is not an income stream"),
+            });
+        }
+        let code = code.trim();
+        if code.chars().count() > 20 || !code.chars().all(|c| c.is_ascii_alphanumeric() || ".-/".contains(c))
+        {
+            errors.push(super::FieldError {
+                field: stream.clone(),
+                message: format!(
+                    "The account code for {} must be up to 20 letters, digits, dots, dashes or slashes",
+                    stream_label(stream).to_lowercase()
+                ),
+            });
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ServiceError::Invalid(errors));
+    }
+    let txn = super::begin_write(db).await?;
+    for (stream, code) in codes {
+        stream_account::Entity::delete_many()
+            .filter(stream_account::Column::PartnershipId.eq(partnership.id))
+            .filter(stream_account::Column::Stream.eq(stream.as_str()))
+            .exec(&txn)
+            .await?;
+        if !code.trim().is_empty() {
+            stream_account::ActiveModel {
+                partnership_id: Set(partnership.id),
+                stream: Set(stream.clone()),
+                account_code: Set(code.trim().to_string()),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+        }
+    }
+    let words: Vec<String> = codes
+        .iter()
+        .map(|(s, c)| format!("{}: {}", stream_label(s), if c.trim().is_empty() { "none" } else { c.trim() }))
+        .collect();
+    audit::record(
+        &txn,
+        Event {
+            partnership_id: partnership.id,
+            user_id,
+            action: "export.accounts_set",
+            entity: "partnership",
+            entity_id: partnership.id,
+            before: None,
+            after: Some(serde_json::json!({ "codes": words.join("; ") })),
+        },
+    )
+    .await?;
+    sea_orm::TransactionSession::commit(txn).await?;
+    Ok(())
 }

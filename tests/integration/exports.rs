@@ -58,6 +58,25 @@ async fn exports(backend: crate::helpers::Backend) {
         (Some("0.00"), Some(0))
     );
 
+    // Account codes by income stream: a bad one is refused, naming the stream.
+    let (status, e) =
+        books.post("/api/v1/account-codes", json!({ "codes": { "memberships": "40 00!" } })).await;
+    assert_eq!(
+        (status, e["error"]["fields"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("memberships")),
+        "{e}"
+    );
+    let (status, codes) =
+        books.post("/api/v1/account-codes", json!({ "codes": { "memberships": "4000", "grant": "" } })).await;
+    assert_eq!(status, StatusCode::OK, "{codes}");
+    assert!(
+        codes["codes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["stream"] == "memberships" && c["account_code"] == "4000")
+    );
+
     // An export of the quarter: recorded, with its documents.
     let (status, made) = books
         .post("/api/v1/exports", json!({ "format": "xero", "from": "2026-07-01", "to": "2026-09-30" }))
@@ -82,6 +101,10 @@ async fn exports(backend: crate::helpers::Backend) {
     let number = first.number.clone().unwrap();
     let invoice_row = rows.iter().find(|r| r.contains(&format!(",{number},"))).expect("the invoice's row");
     assert!(invoice_row.contains(",01/09/2026,01/10/2026,"), "dates as DD/MM/YYYY: {invoice_row}");
+    assert!(
+        invoice_row.contains(",4000,20% (VAT on Income),") || invoice_row.contains(",4000,Exempt Income,"),
+        "the stream's account code: {invoice_row}"
+    );
     let credit_row =
         rows.iter().find(|r| r.contains(&format!("Credits {number}"))).expect("the credit note's row");
     assert!(credit_row.contains(",-100.00,"), "a credit note's amount is negative: {credit_row}");

@@ -22,6 +22,7 @@ pub fn router() -> Router<AppState> {
         .route("/exports", get(list).post(make))
         .route("/exports/{id}/files/{part}", get(file))
         .route("/vat-summary", get(vat_summary))
+        .route("/account-codes", get(account_codes).post(set_account_codes))
 }
 
 fn date(field: &str, text: &str) -> Result<NaiveDate, ApiError> {
@@ -93,6 +94,32 @@ async fn vat_summary(
     Ok(Json(json!({ "from": from, "to": to, "rates": s.rates, "box1": s.box1, "box6": s.box6 })))
 }
 
+async fn account_codes(State(state): State<AppState>, caller: ApiUser) -> Result<Json<Value>, ApiError> {
+    caller.require(Action::ManageBilling)?;
+    let list = exports::account_codes(&state.db, caller.user.partnership_id).await?;
+    Ok(Json(
+        json!({ "codes": list.into_iter().map(|(s, l, c)| json!({ "stream": s, "label": l, "account_code": c })).collect::<Vec<_>>() }),
+    ))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Codes {
+    codes: std::collections::BTreeMap<String, String>,
+}
+
+async fn set_account_codes(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    bytes: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Action::ManageBilling)?;
+    let c: Codes = body(&bytes)?;
+    let codes: Vec<(String, String)> = c.codes.into_iter().collect();
+    exports::set_account_codes(&state.db, &caller.partnership, &codes, Some(caller.user.id)).await?;
+    account_codes(State(state), caller).await
+}
+
 /// The paths of exports.
 pub fn openapi_paths() -> Value {
     let money = || json!({ "type": "string", "example": "1200.00" });
@@ -117,6 +144,13 @@ pub fn openapi_paths() -> Value {
         "/exports/{id}/files/{part}": { "get": Op { summary: "One file of an export, as CSV (made again identically: issued documents never change)", id: "exportFile",
             parameters: vec![path_param("id", "integer", "The export's id", json!(1)), path_param("part", "integer", "The file, from 1", json!(1))], body: None,
             ok: (200, "The CSV file", json!({ "text/csv": { "schema": { "type": "string" } } })), errors: READ_ONE }.build() },
+        "/account-codes": {
+            "get": Op { summary: "The account code each income stream posts to in exports", id: "listAccountCodes", parameters: vec![], body: None,
+                ok: (200, "The codes", json_content(obj(&["codes"], json!({ "codes": array_of(obj(&["stream", "label"], json!({ "stream": { "type": "string" }, "label": { "type": "string" }, "account_code": { "type": "string", "nullable": true } }))) })))), errors: READ }.build(),
+            "post": Op { summary: "Set the account code of each income stream given (empty removes it)", id: "setAccountCodes", parameters: vec![],
+                body: Some(json_body(obj(&["codes"], json!({ "codes": { "type": "object", "additionalProperties": { "type": "string", "maxLength": 20 }, "example": { "memberships": "4000", "la_commission": "4100" } } })), None)),
+                ok: (200, "The codes", json_content(obj(&["codes"], json!({ "codes": array_of(json!({ "type": "object" })) })))), errors: WRITE }.build()
+        },
         "/vat-summary": { "get": Op { summary: "Output VAT and net sales by rate for invoices and credit notes issued in a date range: box 1 and box 6 of the VAT return", id: "vatSummary",
             parameters: vec![range("from", "The first day, like 2026-07-01"), range("to", "The last day, like 2026-09-30")], body: None,
             ok: (200, "The summary", json_content(obj(&["rates", "box1", "box6"], json!({ "from": date(), "to": date(),

@@ -19,6 +19,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/exports", get(pages::show).post(pages::make))
         .route("/exports/{id}/files/{part}", get(pages::download))
+        .route("/exports/accounts", axum::routing::post(pages::save_accounts))
 }
 
 /// The last whole calendar quarter before `today`: its first and last day.

@@ -46,6 +46,8 @@ struct ExportsPage {
     /// The formats to choose from: (name, label, chosen).
     formats: Vec<(&'static str, &'static str, bool)>,
     exports: Vec<ExportRow>,
+    /// Each income stream's account code field: (field, label, value).
+    codes: Vec<(String, &'static str, String)>,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -108,7 +110,11 @@ async fn page(state: &AppState, user: &PageUser, q: &ShowQuery) -> Result<Export
     let mut view = ExportsPage {
         chrome: Chrome::for_user(user, "/exports"),
         errors: Vec::new(),
-        notice: (q.done == "made").then(|| "Export made: download its files below".to_string()),
+        notice: match q.done.as_str() {
+            "made" => Some("Export made: download its files below".to_string()),
+            "accounts" => Some("Account codes saved".to_string()),
+            _ => None,
+        },
         vat_from: DateInput::new("vat_from", "First day", q_from, "").typed(&if typed(&from_parts) {
             from_parts
         } else {
@@ -130,6 +136,11 @@ async fn page(state: &AppState, user: &PageUser, q: &ShowQuery) -> Result<Export
             .map(|f| (f.as_str(), f.label(), *f == crate::domain::exports::Format::Xero))
             .collect(),
         exports: rows(exports::list(&state.db, user.partnership.id).await?),
+        codes: exports::account_codes(&state.db, user.partnership.id)
+            .await?
+            .into_iter()
+            .map(|(stream, label, code)| (format!("account-{stream}"), label, code.unwrap_or_default()))
+            .collect(),
     };
     if let (Some(from), Some(to)) = (vat_from, vat_to) {
         match exports::vat_summary(&state.db, &user.partnership, from, to).await {
@@ -225,4 +236,33 @@ pub(super) async fn download(
     let (id, part) = (page_id(&id)?, page_id(&part)?);
     let (name, csv) = exports::file(&state.db, user.partnership.id, id, part as usize).await?;
     Ok(crate::web::view::download(csv.into_bytes(), "text/csv; charset=utf-8", &name))
+}
+
+pub(super) async fn save_accounts(
+    State(state): State<AppState>,
+    user: PageUser,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let form = FormData(pairs);
+    editor(&user, &form)?;
+    let codes: Vec<(String, String)> = crate::domain::traded::INCOME_STREAMS
+        .iter()
+        .map(|(stream, _)| (stream.to_string(), form.get(&format!("account-{stream}")).to_string()))
+        .collect();
+    match exports::set_account_codes(&state.db, &user.partnership, &codes, Some(user.user.id)).await {
+        Ok(()) => Ok(Redirect::to("/exports?done=accounts#accounts").into_response()),
+        Err(e) => {
+            let renamed: Vec<(String, String)> =
+                codes.iter().map(|(s, _)| (s.clone(), format!("account-{s}"))).collect();
+            let pairs: Vec<(&str, &str)> = renamed.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+            let errors = refused_as(e, &pairs)?;
+            let mut view = page(&state, &user, &ShowQuery::default()).await?;
+            for field in &mut view.codes {
+                field.2 = form.get(&field.0).to_string();
+            }
+            view.errors = errors;
+            let errors = view.errors.clone();
+            Ok(with_problems(&errors, render(&view)?))
+        }
+    }
 }

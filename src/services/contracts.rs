@@ -1561,47 +1561,16 @@ pub struct StreamYear {
 }
 
 /// Invoiced income by stream and membership year (net of credit notes), with council money:
-/// one grouped query, so the board's page costs the same with 100,000 invoices. An invoice of a
-/// contract instalment is its contract's stream; one of a billing run is membership; any other
-/// (orders, places, late-payment claims) is traded services.
+/// one grouped query ([`super::reports::invoiced`], which says how an invoice's stream is found),
+/// so the board's page costs the same with 100,000 invoices.
 pub async fn summary(
     db: &impl ConnectionTrait,
     partnership_id: i64,
 ) -> Result<Vec<StreamYear>, ServiceError> {
-    let backend = db.get_database_backend();
-    let (p1, p2) = match backend {
-        sea_orm::DatabaseBackend::Postgres => ("$1", "$2"),
-        _ => ("?", "?"),
-    };
-    let sql = format!(
-        "SELECT i.year AS year, \
-            COALESCE(c.stream, CASE WHEN i.billing_run_id IS NOT NULL THEN 'membership' ELSE 'traded' END) AS stream, \
-            CASE WHEN p.kind = 'council' THEN 1 ELSE 0 END AS council, \
-            CAST(COALESCE(SUM(i.net_pence - COALESCE(cn.net, 0)), 0) AS BIGINT) AS total \
-         FROM invoices i \
-         JOIN payers p ON p.id = i.payer_id \
-         LEFT JOIN contract_instalments ci ON ci.invoice_id = i.id \
-         LEFT JOIN contracts c ON c.id = ci.contract_id \
-         LEFT JOIN (SELECT invoice_id, SUM(net_pence) AS net FROM credit_notes WHERE partnership_id = {p1} GROUP BY invoice_id) cn \
-           ON cn.invoice_id = i.id \
-         WHERE i.partnership_id = {p2} AND i.status = 'issued' \
-         GROUP BY i.year, 2, 3"
-    );
-    let rows = db
-        .query_all_raw(sea_orm::Statement::from_sql_and_values(
-            backend,
-            sql,
-            [partnership_id.into(), partnership_id.into()],
-        ))
-        .await?;
     let mut years: BTreeMap<String, StreamYear> = BTreeMap::new();
-    for row in rows {
-        let year: String = row.try_get("", "year")?;
-        let stream: String = row.try_get("", "stream")?;
-        let council: i32 = row.try_get("", "council")?;
-        let net = Money::from_pence(row.try_get::<i64>("", "total")?);
-        let e = years.entry(year.clone()).or_insert_with(|| StreamYear {
-            year,
+    for g in super::reports::invoiced(db, partnership_id, None, super::reports::Period::Year).await? {
+        let e = years.entry(g.period.clone()).or_insert_with(|| StreamYear {
+            year: g.period.clone(),
             memberships: Money::ZERO,
             traded: Money::ZERO,
             la_commissions: Money::ZERO,
@@ -1611,20 +1580,18 @@ pub async fn summary(
             council_money: Money::ZERO,
             council_share: None,
         });
-        let slot = match stream.as_str() {
-            "membership" => &mut e.memberships,
-            "traded" => &mut e.traded,
-            other => match read_stored::<Stream>("contracts", "stream", other)? {
-                Stream::LaCommission => &mut e.la_commissions,
-                Stream::OtherCommission => &mut e.other_commissions,
-                Stream::Grant => &mut e.grants,
-            },
+        let slot = match g.stream {
+            "memberships" => &mut e.memberships,
+            "la_commission" => &mut e.la_commissions,
+            "other_commission" => &mut e.other_commissions,
+            "grant" => &mut e.grants,
+            _ => &mut e.traded,
         };
-        *slot = *slot + net;
-        if council == 1 {
-            e.council_money = e.council_money + net;
+        *slot = *slot + g.net;
+        if g.council {
+            e.council_money = e.council_money + g.net;
         }
-        e.total = e.total + net;
+        e.total = e.total + g.net;
     }
     Ok(years
         .into_values()

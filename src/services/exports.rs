@@ -111,9 +111,8 @@ async fn line_streams(
     Ok(out)
 }
 
-fn address_lines(payer: Option<&payer::Model>, fallback: &str) -> Vec<String> {
-    // The stored address starts with the addressee's name: the lines after it.
-    let text = payer.map(|p| p.address.as_str()).unwrap_or(fallback);
+/// The lines of an address as stored on a document, after the addressee's name.
+fn address_lines(text: &str) -> Vec<String> {
     text.lines().skip(1).map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect()
 }
 
@@ -185,25 +184,21 @@ pub async fn documents(
     for i in &invoices {
         let p = payers.get(&i.payer_id);
         let mut doc_lines = Vec::new();
+        let mut as_lines = Vec::new();
         for l in by_invoice.get(&i.id).map(Vec::as_slice).unwrap_or_default() {
             let (stream, code) = streams.get(&l.id).cloned().unwrap_or_default();
+            let line = crate::domain::invoice::Line::try_from(*l)?;
             doc_lines.push(DocumentLine {
-                description: l.description.clone(),
-                quantity: read_stored::<Decimal>("invoice_lines", "quantity", &l.quantity)?,
-                unit_amount: Money::from_pence(l.unit_price_pence),
-                vat_rate: read_stored::<VatRate>("invoice_lines", "vat_rate", &l.vat_rate)?,
+                description: line.description.clone(),
+                quantity: line.quantity,
+                unit_amount: line.unit_price,
+                vat_rate: line.vat_rate,
                 account_code: code,
                 stream,
             });
+            as_lines.push(line);
         }
         let date = i.issue_date.unwrap_or(from);
-        let as_lines: Vec<crate::domain::invoice::Line> = by_invoice
-            .get(&i.id)
-            .map(Vec::as_slice)
-            .unwrap_or_default()
-            .iter()
-            .map(|l| crate::domain::invoice::Line::try_from(*l))
-            .collect::<Result<_, _>>()?;
         let t = crate::domain::invoice::totals(&as_lines, i.supplier_vat_number.is_some());
         out.push(Document {
             credit_note: false,
@@ -212,7 +207,7 @@ pub async fn documents(
             number: i.number.clone().unwrap_or_default(),
             contact: i.payer_name.clone(),
             email: email(p),
-            address: address_lines(None, &i.payer_address),
+            address: address_lines(&i.payer_address),
             reference: i.po_number.clone(),
             date,
             due: i.due_date.unwrap_or(date),
@@ -231,6 +226,17 @@ pub async fn documents(
             note_lines.entry(l.credit_note_id).or_default().push(l);
         }
     }
+    let mut note_rates: HashMap<i64, Vec<(VatRate, Money)>> = HashMap::new();
+    for chunk in note_ids.chunks(500) {
+        for r in credit_note_rate::Entity::find()
+            .filter(credit_note_rate::Column::CreditNoteId.is_in(chunk.to_vec()))
+            .all(db)
+            .await?
+        {
+            let rate = crate::domain::invoice::RateTotal::try_from(&r)?;
+            note_rates.entry(r.credit_note_id).or_default().push((rate.rate, rate.vat));
+        }
+    }
     for n in &notes {
         let Some(i) = credited.get(&n.invoice_id) else { continue };
         let p = payers.get(&i.payer_id);
@@ -246,21 +252,14 @@ pub async fn documents(
                 stream,
             });
         }
-        let rates = credit_note_rate::Entity::find()
-            .filter(credit_note_rate::Column::CreditNoteId.eq(n.id))
-            .all(db)
-            .await?
-            .iter()
-            .map(|r| crate::domain::invoice::RateTotal::try_from(r).map(|r| (r.rate, r.vat)))
-            .collect::<Result<Vec<_>, _>>()?;
         out.push(Document {
             credit_note: true,
             payer_id: i.payer_id,
-            vat_by_rate: rates,
+            vat_by_rate: note_rates.remove(&n.id).unwrap_or_default(),
             number: n.number.clone(),
             contact: i.payer_name.clone(),
             email: email(p),
-            address: address_lines(None, &i.payer_address),
+            address: address_lines(&i.payer_address),
             reference: i.number.clone().map(|num| format!("Credits {num}")),
             date: n.issue_date,
             due: n.issue_date,

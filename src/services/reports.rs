@@ -69,47 +69,91 @@ fn placeholders(backend: DatabaseBackend, n: usize) -> Vec<String> {
     (1..=n).map(|k| if backend == DatabaseBackend::Postgres { format!("${k}") } else { "?".into() }).collect()
 }
 
+/// What issued invoices raised, before VAT and net of their credit notes, in one group: a
+/// period (membership year or month of issue), an income stream (a key of [`INCOME_STREAMS`])
+/// and whether a council was invoiced.
+pub(crate) struct Invoiced {
+    pub period: String,
+    pub stream: &'static str,
+    pub council: bool,
+    pub net: Money,
+}
+
+/// How [`invoiced`] groups by time.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Period {
+    Year,
+    Month,
+}
+
+/// The partnership's invoicing by stream, council or not, and period, in one grouped query;
+/// for one membership year only when `year` is given.
+pub(crate) async fn invoiced(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+    year: Option<&str>,
+    period: Period,
+) -> Result<Vec<Invoiced>, ServiceError> {
+    let backend = db.get_database_backend();
+    let period_sql = match (period, backend) {
+        (Period::Year, _) => "i.year",
+        (Period::Month, DatabaseBackend::Postgres) => "to_char(i.issue_date, 'YYYY-MM')",
+        (Period::Month, _) => "substr(i.issue_date, 1, 7)",
+    };
+    let p = placeholders(backend, 3);
+    let of_year = if year.is_some() { format!(" AND i.year = {}", p[2]) } else { String::new() };
+    let sql = format!(
+        "SELECT {period_sql} AS period, {STREAM_SQL} AS stream, CASE WHEN py.kind = 'council' THEN 1 ELSE 0 END AS council, \
+            CAST(COALESCE(SUM(i.net_pence - COALESCE(cn.net, 0)), 0) AS BIGINT) AS total \
+         FROM invoices i JOIN payers py ON py.id = i.payer_id \
+         LEFT JOIN contract_instalments ci ON ci.invoice_id = i.id LEFT JOIN contracts c ON c.id = ci.contract_id \
+         LEFT JOIN (SELECT invoice_id, SUM(net_pence) AS net FROM credit_notes WHERE partnership_id = {} GROUP BY invoice_id) cn \
+           ON cn.invoice_id = i.id \
+         WHERE i.partnership_id = {} AND i.status = 'issued'{of_year} GROUP BY 1, 2, 3",
+        p[0], p[1]
+    );
+    let mut values: Vec<sea_orm::Value> = vec![partnership_id.into(), partnership_id.into()];
+    values.extend(year.map(|y| sea_orm::Value::from(y.to_string())));
+    let mut out = Vec::new();
+    for row in db.query_all_raw(Statement::from_sql_and_values(backend, sql, values)).await? {
+        out.push(Invoiced {
+            period: row.try_get::<Option<String>>("", "period")?.unwrap_or_default(),
+            stream: key_of(&row.try_get::<String>("", "stream")?),
+            council: row.try_get::<i32>("", "council")? == 1,
+            net: Money::from_pence(row.try_get::<i64>("", "total")?),
+        });
+    }
+    Ok(out)
+}
+
+/// The membership year `text` names, or an error naming the field.
+fn year_of(partnership: &Partnership, text: &str) -> Result<MembershipYear, ServiceError> {
+    MembershipYear::parse(partnership.year_kind, text)
+        .ok_or_else(|| ServiceError::invalid("year", MembershipYear::problem(text)))
+}
+
 /// The funding report of a membership year.
 pub async fn funding(
     db: &impl ConnectionTrait,
     partnership: &Partnership,
     year: &str,
 ) -> Result<FundingReport, ServiceError> {
-    let year = MembershipYear::parse(partnership.year_kind, year)
-        .ok_or_else(|| ServiceError::invalid("year", MembershipYear::problem(year)))?
-        .label();
+    let membership_year = year_of(partnership, year)?;
+    let year = membership_year.label();
     let backend = db.get_database_backend();
     let pid = partnership.id;
-    let month = match backend {
-        DatabaseBackend::Postgres => "to_char(i.issue_date, 'YYYY-MM')",
-        _ => "substr(i.issue_date, 1, 7)",
-    };
-    let p = placeholders(backend, 3);
-    let invoiced_sql = format!(
-        "SELECT {STREAM_SQL} AS stream, {month} AS month, CASE WHEN py.kind = 'council' THEN 1 ELSE 0 END AS council, \
-            CAST(COALESCE(SUM(i.net_pence - COALESCE(cn.net, 0)), 0) AS BIGINT) AS total \
-         FROM invoices i JOIN payers py ON py.id = i.payer_id \
-         LEFT JOIN contract_instalments ci ON ci.invoice_id = i.id LEFT JOIN contracts c ON c.id = ci.contract_id \
-         LEFT JOIN (SELECT invoice_id, SUM(net_pence) AS net FROM credit_notes WHERE partnership_id = {} GROUP BY invoice_id) cn \
-           ON cn.invoice_id = i.id \
-         WHERE i.partnership_id = {} AND i.year = {} AND i.status = 'issued' GROUP BY 1, 2, 3",
-        p[0], p[1], p[2]
-    );
-    let values = || -> Vec<sea_orm::Value> { vec![pid.into(), pid.into(), year.clone().into()] };
-    let mut invoiced: BTreeMap<&'static str, Money> = BTreeMap::new();
+    let mut invoiced_by: BTreeMap<&'static str, Money> = BTreeMap::new();
     let mut months: BTreeMap<String, BTreeMap<&'static str, Money>> = BTreeMap::new();
     let (mut council, mut all) = (Money::ZERO, Money::ZERO);
-    for row in db.query_all_raw(Statement::from_sql_and_values(backend, invoiced_sql, values())).await? {
-        let stream = key_of(&row.try_get::<String>("", "stream")?);
-        let month: Option<String> = row.try_get("", "month")?;
-        let net = Money::from_pence(row.try_get::<i64>("", "total")?);
-        *invoiced.entry(stream).or_default() = invoiced.get(stream).copied().unwrap_or_default() + net;
-        let m = months.entry(month.unwrap_or_default()).or_default();
-        *m.entry(stream).or_default() = m.get(stream).copied().unwrap_or_default() + net;
-        if row.try_get::<i32>("", "council")? == 1 {
-            council = council + net;
+    for g in invoiced(db, pid, Some(&year), Period::Month).await? {
+        *invoiced_by.entry(g.stream).or_default() =
+            invoiced_by.get(g.stream).copied().unwrap_or_default() + g.net;
+        let m = months.entry(g.period).or_default();
+        *m.entry(g.stream).or_default() = m.get(g.stream).copied().unwrap_or_default() + g.net;
+        if g.council {
+            council = council + g.net;
         }
-        all = all + net;
+        all = all + g.net;
     }
     let p2 = placeholders(backend, 2);
     let received_sql = format!(
@@ -133,8 +177,6 @@ pub async fn funding(
             + Money::from_pence(row.try_get::<i64>("", "total")?);
     }
     // Contract instalments of the year still to invoice (their period starts in it).
-    let membership_year = MembershipYear::parse(partnership.year_kind, &year)
-        .ok_or_else(|| ServiceError::invalid("year", MembershipYear::problem(&year)))?;
     let scheduled = {
         use entity::{contract, contract_instalment as ci};
         use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -176,7 +218,7 @@ pub async fn funding(
         }
     }
     let line = |key: &'static str| {
-        let inv = invoiced.get(key).copied().unwrap_or_default();
+        let inv = invoiced_by.get(key).copied().unwrap_or_default();
         let budget = budgets.get(key).copied();
         StreamLine {
             stream: key,
@@ -235,9 +277,7 @@ where
 {
     use entity::income_budget;
     use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
-    let year = MembershipYear::parse(partnership.year_kind, year)
-        .ok_or_else(|| ServiceError::invalid("year", MembershipYear::problem(year)))?
-        .label();
+    let year = year_of(partnership, year)?.label();
     let mut errors = Vec::new();
     for (stream, amount) in amounts {
         if !INCOME_STREAMS.iter().any(|(k, _)| k == stream) {
@@ -346,8 +386,7 @@ pub async fn take_up(
     use entity::{membership, offer, school};
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
     use std::collections::{BTreeSet, HashMap};
-    let year = MembershipYear::parse(partnership.year_kind, year)
-        .ok_or_else(|| ServiceError::invalid("year", MembershipYear::problem(year)))?;
+    let year = year_of(partnership, year)?;
     let pid = partnership.id;
     let offers: Vec<offer::Model> = offer::Entity::find()
         .filter(offer::Column::PartnershipId.eq(pid))
@@ -373,28 +412,32 @@ pub async fn take_up(
             (id, (phase, group.unwrap_or_else(|| "Other".into()), name, open.contains(&status.as_str())))
         })
         .collect();
-    let members_of = |offer_id: Option<i64>| async move {
-        let Some(id) = offer_id else { return Ok::<BTreeSet<i64>, ServiceError>(BTreeSet::new()) };
-        Ok(membership::Entity::find()
-            .select_only()
-            .column(membership::Column::SchoolId)
-            .filter(membership::Column::OfferId.eq(id))
-            .into_tuple::<i64>()
-            .all(db)
-            .await?
-            .into_iter()
-            .collect())
+    // Every year's members among the area's schools, in one read.
+    let mut members: HashMap<i64, BTreeSet<i64>> = HashMap::new();
+    for (offer_id, school_id) in membership::Entity::find()
+        .select_only()
+        .column(membership::Column::OfferId)
+        .column(membership::Column::SchoolId)
+        .filter(membership::Column::PartnershipId.eq(pid))
+        .into_tuple::<(i64, i64)>()
+        .all(db)
+        .await?
+    {
+        if schools.contains_key(&school_id) {
+            members.entry(offer_id).or_default().insert(school_id);
+        }
+    }
+    let members_in = |label: &str| -> BTreeSet<i64> {
+        offers.iter().find(|o| o.year == label).and_then(|o| members.get(&o.id)).cloned().unwrap_or_default()
     };
-    let offer_of = |label: &str| offers.iter().find(|o| o.year == label).map(|o| o.id);
-    let this = members_of(offer_of(&year.label())).await?;
+    let this = members_in(&year.label());
     let previous = year
         .start_year()
         .checked_sub(1)
         .and_then(|y| MembershipYear::new(year.kind(), y))
         .map(|y| y.label())
-        .filter(|label| offer_of(label).is_some());
-    let before = members_of(previous.as_deref().and_then(offer_of)).await?;
-    let this: BTreeSet<i64> = this.into_iter().filter(|id| schools.contains_key(id)).collect();
+        .filter(|label| offers.iter().any(|o| &o.year == label));
+    let before = previous.as_deref().map(members_in).unwrap_or_default();
     let rows = |key: fn(&(String, String, String, bool)) -> &String| {
         let mut groups: BTreeMap<String, (u64, u64)> = BTreeMap::new();
         for (id, s) in &schools {
@@ -426,20 +469,12 @@ pub async fn take_up(
         members: this.len() as u64,
         share: (open_total > 0).then(|| this.len() as u64 * 100 / open_total),
     };
-    let mut trend = Vec::new();
-    for o in &offers {
-        let members = members_of(Some(o.id)).await?;
-        trend.push((o.year.clone(), members.iter().filter(|id| schools.contains_key(id)).count() as u64));
-    }
+    let trend: Vec<(String, u64)> =
+        offers.iter().map(|o| (o.year.clone(), members.get(&o.id).map_or(0, |m| m.len() as u64))).collect();
     let name = |id: &i64| schools.get(id).map(|s| s.2.clone()).unwrap_or_default();
     let mut joined: Vec<String> =
         if previous.is_some() { this.difference(&before).map(name).collect() } else { Vec::new() };
-    let mut left: Vec<String> = before
-        .iter()
-        .filter(|id| schools.contains_key(id))
-        .filter(|id| !this.contains(id))
-        .map(name)
-        .collect();
+    let mut left: Vec<String> = before.difference(&this).map(name).collect();
     joined.sort();
     left.sort();
     Ok(TakeUp { year: year.label(), by_phase, by_type, total, trend, previous, joined, left })

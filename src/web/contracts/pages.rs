@@ -14,7 +14,7 @@ use crate::services::contracts::{
 use crate::services::{FieldError, ServiceError};
 use crate::web::AppState;
 use crate::web::error::PageError;
-use crate::web::forms::date::{DateInput, DateParts, date_field};
+use crate::web::forms::date::{DateInput, date_field};
 use crate::web::forms::fields::{FormData, read_amount};
 use crate::web::forms::page::{editor, refused_as, with_problems};
 use crate::web::session::PageUser;
@@ -290,14 +290,6 @@ fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
     text.lines().map(str::trim).enumerate().filter(|(_, l)| !l.is_empty()).map(|(i, l)| (i + 1, l))
 }
 
-fn date_parts(form: &FormData, name: &str) -> DateParts {
-    DateParts::of(
-        form.get(&format!("{name}-day")),
-        form.get(&format!("{name}-month")),
-        form.get(&format!("{name}-year")),
-    )
-}
-
 fn amount(text: &str, what: &str, field: &str, errors: &mut Vec<FieldError>) -> Option<Money> {
     match read_amount(text, what) {
         Ok(Some(v)) => Some(Money::from_decimal_rounded(v)),
@@ -317,12 +309,8 @@ fn amount(text: &str, what: &str, field: &str, errors: &mut Vec<FieldError>) -> 
 fn read_form(form: &FormData, page: &mut NewContractPage) -> Result<NewContract, Vec<FieldError>> {
     let mut errors = Vec::new();
     let t = &page.t;
-    let (sp, ep, xp, ip) = (
-        date_parts(form, "start"),
-        date_parts(form, "end"),
-        date_parts(form, "extension"),
-        date_parts(form, "invoice_on"),
-    );
+    let (sp, ep, xp, ip) =
+        (form.date("start"), form.date("end"), form.date("extension"), form.date("invoice_on"));
     let start = date_field("start", sp.clone(), "Start date", &mut errors);
     let end = date_field("end", ep.clone(), "End date", &mut errors);
     let extension = match xp.read("Extension") {
@@ -497,12 +485,10 @@ fn read_form(form: &FormData, page: &mut NewContractPage) -> Result<NewContract,
         }
         ScheduleKind::Milestones => ScheduleInput::Milestones,
     };
-    page.start = std::mem::replace(&mut page.start, DateInput::new("x", "", NaiveDate::MIN, "")).typed(&sp);
-    page.end = std::mem::replace(&mut page.end, DateInput::new("x", "", NaiveDate::MIN, "")).typed(&ep);
-    page.extension =
-        std::mem::replace(&mut page.extension, DateInput::new("x", "", NaiveDate::MIN, "")).typed(&xp);
-    page.invoice_on =
-        std::mem::replace(&mut page.invoice_on, DateInput::new("x", "", NaiveDate::MIN, "")).typed(&ip);
+    page.start.retype(&sp);
+    page.end.retype(&ep);
+    page.extension.retype(&xp);
+    page.invoice_on.retype(&ip);
     let (Some(start), Some(end), true) = (start, end, errors.is_empty()) else {
         return Err(errors);
     };
@@ -894,9 +880,8 @@ pub(super) async fn vary(
             yearly.push(m);
         }
     }
-    let parts = date_parts(&form, "from");
-    page.vary_from =
-        std::mem::replace(&mut page.vary_from, DateInput::new("x", "", NaiveDate::MIN, "")).typed(&parts);
+    let parts = form.date("from");
+    page.vary_from.retype(&parts);
     let from = date_field("from", parts, "Date the variation takes effect", &mut errors);
     page.vary_reason = form.get("reason").to_string();
     if page.vary_reason.trim().is_empty() {

@@ -93,20 +93,26 @@ async fn page(state: &AppState, user: &PageUser, q: &ShowQuery) -> Result<Export
     let mut errors = Vec::new();
     let from_parts = DateParts::of(&q.from_day, &q.from_month, &q.from_year);
     let to_parts = DateParts::of(&q.to_day, &q.to_month, &q.to_year);
-    let typed = |p: &DateParts| !(p.day.is_empty() && p.month.is_empty() && p.year.is_empty());
-    let vat_from = if typed(&from_parts) {
-        date_field("vat_from", from_parts.clone(), "First day", &mut errors)
-    } else {
+    let vat_from = if from_parts.is_blank() {
         Some(q_from)
-    };
-    let vat_to = if typed(&to_parts) {
-        date_field("vat_to", to_parts.clone(), "Last day", &mut errors)
     } else {
+        date_field("vat_from", from_parts.clone(), "First day", &mut errors)
+    };
+    let vat_to = if to_parts.is_blank() {
         Some(q_to)
+    } else {
+        date_field("vat_to", to_parts.clone(), "Last day", &mut errors)
     };
-    let shown = |d: NaiveDate| {
-        DateParts::of(&d.format("%-d").to_string(), &d.format("%-m").to_string(), &d.format("%Y").to_string())
+    let shown = |parts: DateParts, default: NaiveDate| {
+        if parts.is_blank() { DateParts::of_date(default) } else { parts }
     };
+    let list = exports::list(&state.db, user.partnership.id).await?;
+    let mut from =
+        DateInput::new("from", "From", q_from, "Invoices and credit notes issued on or after this day");
+    // The next export starts the day after the last one ended.
+    if let Some(start) = list.first().and_then(|last| last.to.succ_opt()) {
+        from.retype(&DateParts::of_date(start));
+    }
     let mut view = ExportsPage {
         chrome: Chrome::for_user(user, "/exports"),
         errors: Vec::new(),
@@ -115,27 +121,19 @@ async fn page(state: &AppState, user: &PageUser, q: &ShowQuery) -> Result<Export
             "accounts" => Some("Account codes saved".to_string()),
             _ => None,
         },
-        vat_from: DateInput::new("vat_from", "First day", q_from, "").typed(&if typed(&from_parts) {
-            from_parts
-        } else {
-            shown(q_from)
-        }),
-        vat_to: DateInput::new("vat_to", "Last day", q_to, "").typed(&if typed(&to_parts) {
-            to_parts
-        } else {
-            shown(q_to)
-        }),
+        vat_from: DateInput::new("vat_from", "First day", q_from, "").typed(&shown(from_parts, q_from)),
+        vat_to: DateInput::new("vat_to", "Last day", q_to, "").typed(&shown(to_parts, q_to)),
         vat_range: String::new(),
         vat_rows: Vec::new(),
         box1: String::new(),
         box6: String::new(),
-        from: DateInput::new("from", "From", q_from, "Invoices and credit notes issued on or after this day"),
+        from,
         to: DateInput::new("to", "To", q_to, "And on or before this day"),
         formats: crate::domain::exports::Format::ALL
             .iter()
             .map(|f| (f.as_str(), f.label(), *f == crate::domain::exports::Format::Xero))
             .collect(),
-        exports: rows(exports::list(&state.db, user.partnership.id).await?),
+        exports: rows(list),
         codes: exports::account_codes(&state.db, user.partnership.id)
             .await?
             .into_iter()
@@ -167,17 +165,7 @@ pub(super) async fn show(
     Query(q): Query<ShowQuery>,
 ) -> Result<Response, PageError> {
     user.require(Action::ManageBilling)?;
-    let mut view = page(&state, &user, &q).await?;
-    // The next export starts the day after the last one ended.
-    if let Some(last) = exports::list(&state.db, user.partnership.id).await?.first() {
-        let start = last.to.succ_opt().unwrap_or(last.to);
-        let shown = DateParts::of(
-            &start.format("%-d").to_string(),
-            &start.format("%-m").to_string(),
-            &start.format("%Y").to_string(),
-        );
-        view.from = std::mem::replace(&mut view.from, DateInput::new("x", "", start, "")).typed(&shown);
-    }
+    let view = page(&state, &user, &q).await?;
     let errors = view.errors.clone();
     Ok(with_problems(&errors, render(&view)?))
 }
@@ -190,14 +178,7 @@ pub(super) async fn make(
     let form = FormData(pairs);
     editor(&user, &form)?;
     let mut errors = Vec::new();
-    let parts = |n: &str| {
-        DateParts::of(
-            form.get(&format!("{n}-day")),
-            form.get(&format!("{n}-month")),
-            form.get(&format!("{n}-year")),
-        )
-    };
-    let (fp, tp) = (parts("from"), parts("to"));
+    let (fp, tp) = (form.date("from"), form.date("to"));
     let from = date_field("from", fp.clone(), "First day of the export", &mut errors);
     let to = date_field("to", tp.clone(), "Last day of the export", &mut errors);
     if let (Some(from), Some(to), true) = (from, to, errors.is_empty()) {
@@ -217,8 +198,8 @@ pub(super) async fn make(
         }
     }
     let mut view = page(&state, &user, &ShowQuery::default()).await?;
-    view.from = std::mem::replace(&mut view.from, DateInput::new("x", "", NaiveDate::MIN, "")).typed(&fp);
-    view.to = std::mem::replace(&mut view.to, DateInput::new("x", "", NaiveDate::MIN, "")).typed(&tp);
+    view.from.retype(&fp);
+    view.to.retype(&tp);
     for f in &mut view.formats {
         f.2 = f.0 == form.get("format");
     }

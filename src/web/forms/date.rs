@@ -30,10 +30,15 @@ impl DateInput {
 
     /// The input with the parts as typed.
     pub fn typed(mut self, parts: &DateParts) -> DateInput {
+        self.retype(parts);
+        self
+    }
+
+    /// Shows `parts` in the input, as typed.
+    pub fn retype(&mut self, parts: &DateParts) {
         self.day = parts.day.clone();
         self.month = parts.month.clone();
         self.year = parts.year.clone();
-        self
     }
 }
 
@@ -52,6 +57,20 @@ impl DateParts {
             month: month.trim().to_string(),
             year: year.trim().to_string(),
         }
+    }
+
+    /// A date's parts as a person would type them (1, 9, 2026).
+    pub fn of_date(date: NaiveDate) -> DateParts {
+        DateParts {
+            day: date.day().to_string(),
+            month: date.month().to_string(),
+            year: date.year().to_string(),
+        }
+    }
+
+    /// Whether nothing was typed.
+    pub fn is_blank(&self) -> bool {
+        self.day.is_empty() && self.month.is_empty() && self.year.is_empty()
     }
 
     /// The date, or the message saying what is wrong with it; `what` names it in sentence case

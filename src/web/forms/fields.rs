@@ -13,6 +13,15 @@ impl FormData {
         self.0.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.trim())
     }
 
+    /// The parts of the GOV.UK date input `name` (fields `{name}-day`, `-month`, `-year`).
+    pub fn date(&self, name: &str) -> crate::web::forms::date::DateParts {
+        crate::web::forms::date::DateParts::of(
+            self.get(&format!("{name}-day")),
+            self.get(&format!("{name}-month")),
+            self.get(&format!("{name}-year")),
+        )
+    }
+
     /// Whether a checkbox or radio with this value was sent.
     pub fn has(&self, name: &str, value: &str) -> bool {
         self.0.iter().any(|(k, v)| k == name && v == value)

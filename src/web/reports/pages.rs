@@ -108,6 +108,7 @@ pub(super) async fn show(
     user.require(Action::ViewTotals)?;
     let year = year_of(&state, &user, &q.year)?;
     let r: FundingReport = reports::funding(&state.db, &user.partnership, &year).await?;
+    let take_up = reports::take_up(&state.db, &user.partnership, &year).await?;
     let view = FundingPage {
         chrome: Chrome::for_user(&user, "/reports"),
         notice: (q.done == "budgets").then(|| "Budgets saved".to_string()),
@@ -132,15 +133,13 @@ pub(super) async fn show(
             .map(|c| format!("{c}%"))
             .unwrap_or_else(|| "Nothing invoiced yet".into()),
         council: r.council_share.map(|c| format!("{c}%")).unwrap_or_else(|| "Nothing invoiced yet".into()),
-        take_up_tables: Vec::new(),
-        take_up: reports::take_up(&state.db, &user.partnership, &year).await?,
+        take_up_tables: vec![
+            ("By phase", take_up.by_phase.clone()),
+            ("By type of school", take_up.by_type.clone()),
+        ],
+        take_up,
         year,
     };
-    let mut view = view;
-    view.take_up_tables = vec![
-        ("By phase", view.take_up.by_phase.clone()),
-        ("By type of school", view.take_up.by_type.clone()),
-    ];
     Ok(render(&view)?.into_response())
 }
 

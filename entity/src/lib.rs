@@ -46,6 +46,8 @@ pub mod pupil_count;
 pub mod purchase_order;
 pub mod refund;
 pub mod reminder_step;
+pub mod renewal_answer;
+pub mod renewal_round;
 pub mod scenario;
 pub mod school;
 pub mod school_link;

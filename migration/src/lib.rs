@@ -23,6 +23,7 @@ mod m20261130_000017_outside_area;
 mod m20261130_000018_contracts;
 mod m20261130_000019_exports;
 mod m20261130_000020_account_codes;
+mod m20261130_000021_renewal_rounds;
 
 pub struct Migrator;
 
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000018_contracts::Migration),
             Box::new(m20261130_000019_exports::Migration),
             Box::new(m20261130_000020_account_codes::Migration),
+            Box::new(m20261130_000021_renewal_rounds::Migration),
         ]
     }
 }

@@ -30,7 +30,7 @@ pub struct Change {
 
 /// The kinds of action a log can be filtered by: (name in the address, start of the recorded
 /// action, label).
-pub const KINDS: [(&str, &str, &str); 10] = [
+pub const KINDS: [(&str, &str, &str); 11] = [
     ("invoices", "invoice.", "Invoices and credit notes"),
     ("payments", "payment.", "Payments, refunds and allocations"),
     ("bank", "bank.", "Bank statements"),
@@ -41,6 +41,7 @@ pub const KINDS: [(&str, &str, &str); 10] = [
     ("details", "partnership.", "Partnership details"),
     ("users", "user.", "Users"),
     ("contracts", "contract.", "Contracts and grants"),
+    ("renewals", "renewal.", "Renewal rounds"),
 ];
 
 fn field<'a>(value: Option<&'a Value>, key: &str) -> Option<&'a Value> {
@@ -234,6 +235,36 @@ pub fn sentence(e: &Entry) -> String {
         "export.accounts_set" => {
             format!("{who} set the account codes of the income streams: {}", text(a, "codes"))
         }
+        "renewal.opened" => format!(
+            "{who} opened the {} renewal round, answers by {}: {} schools invited ({} members this year)",
+            text(a, "year"),
+            date(a, "answer_by"),
+            text(a, "invited"),
+            text(a, "members")
+        ),
+        "renewal.answered" => {
+            format!(
+                "{who} answered the {} renewal round for {}: {}",
+                text(a, "year"),
+                text(a, "school"),
+                text(a, "answer")
+            )
+        }
+        "renewal.chased" => {
+            format!(
+                "{who} reminded {} schools to answer the {} renewal round",
+                text(a, "schools"),
+                text(a, "year")
+            )
+        }
+        "renewal.converted" => format!(
+            "{who} made {} memberships of {} from the renewal round's answers ({} pupil numbers and {} PO numbers recorded)",
+            text(a, "memberships"),
+            text(a, "year"),
+            text(a, "pupil_numbers"),
+            text(a, "po_numbers")
+        ),
+        "renewal.closed" => format!("{who} closed the {} renewal round", text(a, "year")),
         "budget.set" => format!("{who} set the {} budgets: {}", text(a, "year"), text(a, "budgets")),
         "user.disabled" => format!("{who} disabled the account of {about}"),
         "user.enabled" => format!("{who} enabled the account of {about}"),

@@ -66,16 +66,22 @@ pub enum MessageKind {
     Receipt,
     Reminder,
     DirectDebitNotice,
+    /// An invitation to renew (or join) for next year.
+    Renewal,
+    /// A reminder to answer the renewal invitation.
+    RenewalReminder,
 }
 
 impl MessageKind {
-    pub const ALL: [MessageKind; 6] = [
+    pub const ALL: [MessageKind; 8] = [
         MessageKind::Invoice,
         MessageKind::CreditNote,
         MessageKind::Statement,
         MessageKind::Receipt,
         MessageKind::Reminder,
         MessageKind::DirectDebitNotice,
+        MessageKind::Renewal,
+        MessageKind::RenewalReminder,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -86,6 +92,8 @@ impl MessageKind {
             MessageKind::Receipt => "receipt",
             MessageKind::Reminder => "reminder",
             MessageKind::DirectDebitNotice => "direct_debit_notice",
+            MessageKind::Renewal => "renewal",
+            MessageKind::RenewalReminder => "renewal_reminder",
         }
     }
 
@@ -101,6 +109,8 @@ impl MessageKind {
             MessageKind::Receipt => "Payment receipt",
             MessageKind::Reminder => "Reminder",
             MessageKind::DirectDebitNotice => "Direct Debit notice",
+            MessageKind::Renewal => "Renewal invitation",
+            MessageKind::RenewalReminder => "Renewal reminder",
         }
     }
 }

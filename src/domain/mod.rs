@@ -25,6 +25,7 @@ pub mod pro_rata;
 pub mod provider;
 pub mod pupils;
 pub mod reminders;
+pub mod renewals;
 pub mod role;
 pub mod school;
 pub mod text;

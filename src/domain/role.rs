@@ -79,6 +79,8 @@ pub enum Action {
     OrderServices,
     /// Read contracts and grants (every one; a commissioner, their council's).
     ViewContracts,
+    /// Answer a renewal round (finance for any school; a business manager for their own).
+    AnswerRenewal,
 }
 
 /// Whether `role` may take `action` at all; which schools it reaches is [`SchoolScope`]'s job.
@@ -95,6 +97,7 @@ pub fn allows(role: Role, action: Action) -> bool {
         ManagePaymentKeys => matches!(role, Admin),
         OrderServices => matches!(role, Admin | Finance | SchoolBusinessManager),
         ViewContracts => matches!(role, Admin | Finance | Board | Commissioner),
+        AnswerRenewal => matches!(role, Admin | Finance | SchoolBusinessManager),
     }
 }
 

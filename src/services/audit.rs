@@ -284,6 +284,7 @@ pub async fn page(
             "contract" => contracts.get(&e.entity_id).map_or((None, None), |title| {
                 (Some(format!("the contract {title}")), Some(format!("/contracts/{}", e.entity_id)))
             }),
+            "renewal_round" => (Some("the renewal round".into()), Some(format!("/renewals/{}", e.entity_id))),
             "partnership" if e.action.starts_with("export") => {
                 (Some("the account codes".into()), Some("/exports".into()))
             }

@@ -23,6 +23,7 @@ pub mod payers;
 pub mod providers;
 pub mod register;
 pub mod reminders;
+pub mod renewals;
 pub mod reports;
 pub mod setup;
 pub mod stripe;

@@ -23,6 +23,7 @@ pub mod offers;
 pub mod openapi;
 pub mod payers;
 pub mod payments;
+pub mod renewals;
 pub mod reports;
 pub mod schools;
 pub mod session;
@@ -69,6 +70,7 @@ pub fn router(state: AppState) -> Router {
         .merge(payments::api())
         .merge(catalogue::api())
         .merge(contracts::api())
+        .merge(renewals::api())
         .merge(exports::api())
         .merge(reports::api())
         .merge(statements::api())
@@ -90,6 +92,7 @@ pub fn router(state: AppState) -> Router {
         .merge(mail::router())
         .merge(catalogue::router())
         .merge(contracts::router())
+        .merge(renewals::router())
         .merge(exports::router())
         .merge(reports::router())
         .merge(funding::router())

@@ -410,6 +410,7 @@ fn all_paths() -> Value {
         crate::web::contracts::openapi_paths(),
         crate::web::exports::openapi_paths(),
         crate::web::reports::openapi_paths(),
+        crate::web::renewals::openapi_paths(),
     ] {
         if let (Some(map), Value::Object(more)) = (all.as_object_mut(), more) {
             map.extend(more);

@@ -32,6 +32,7 @@ mod pages;
 mod payers;
 mod pdf;
 mod providers;
+mod renewals;
 mod reports;
 mod roles;
 mod schemathesis;

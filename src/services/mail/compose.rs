@@ -76,6 +76,7 @@ pub fn invoice(
         },
         attachment: Some(Attachment::Invoice),
         queued_by: None,
+        to: Vec::new(),
     }
 }
 
@@ -122,6 +123,7 @@ pub fn credit_note(
         },
         attachment: Some(Attachment::CreditNote),
         queued_by: None,
+        to: Vec::new(),
     }
 }
 
@@ -172,6 +174,7 @@ pub fn receipt(
         },
         attachment: None,
         queued_by: None,
+        to: Vec::new(),
     }
 }
 
@@ -211,6 +214,7 @@ pub fn statement(
         },
         attachment: Some(Attachment::Statement),
         queued_by: None,
+        to: Vec::new(),
     }
 }
 
@@ -266,6 +270,7 @@ pub fn reminder(
         },
         attachment: Some(Attachment::Invoice),
         queued_by: None,
+        to: Vec::new(),
     }
 }
 
@@ -315,5 +320,6 @@ pub fn direct_debit_notice(
         },
         attachment: None,
         queued_by: None,
+        to: Vec::new(),
     }
 }

@@ -89,6 +89,8 @@ pub struct NewMessage {
     pub letter: Letter,
     pub attachment: Option<Attachment>,
     pub queued_by: Option<i64>,
+    /// Addresses it goes to besides the payer's billing addresses (a school's business managers).
+    pub to: Vec<String>,
 }
 
 /// A payer's billing addresses as stored, or why they cannot be used.
@@ -105,8 +107,8 @@ pub async fn queue<C: ConnectionTrait>(
     message: NewMessage,
     now: DateTime<Utc>,
 ) -> Result<bool, ServiceError> {
-    let (recipients, state, problem) = match message.payer_id {
-        None => (Vec::new(), MessageState::NoAddress, Some("the message has no payer".to_string())),
+    let (mut recipients, mut problem) = match message.payer_id {
+        None => (Vec::new(), None),
         Some(id) => {
             let p = payer::Entity::find_by_id(id)
                 .filter(payer::Column::PartnershipId.eq(partnership_id))
@@ -114,13 +116,24 @@ pub async fn queue<C: ConnectionTrait>(
                 .await?
                 .ok_or_else(|| ServiceError::NotFound(format!("payer {id}")))?;
             match payer_addresses(&p) {
-                Ok(list) if list.is_empty() => (list, MessageState::NoAddress, None),
-                Ok(list) => (list, MessageState::Queued, None),
-                Err(e) => {
-                    (Vec::new(), MessageState::NoAddress, Some(format!("the billing email is unusable: {e}")))
-                }
+                Ok(list) => (list, None),
+                Err(e) => (Vec::new(), Some(format!("the billing email is unusable: {e}"))),
             }
         }
+    };
+    for address in &message.to {
+        if !recipients.contains(address) {
+            recipients.push(address.clone());
+        }
+    }
+    let state = if recipients.is_empty() {
+        if message.payer_id.is_none() && message.to.is_empty() {
+            problem = Some("the message has nobody to go to".to_string());
+        }
+        MessageState::NoAddress
+    } else {
+        problem = None;
+        MessageState::Queued
     };
     let (text, html) = render(&message.subject, &message.letter)?;
     let row = outbox_message::ActiveModel {
@@ -285,7 +298,8 @@ where
         )));
     }
     let recipients = match found.payer_id {
-        None => Vec::new(),
+        // A message to people rather than a payer goes to them again.
+        None => mail::parse_addresses(&found.recipients).unwrap_or_default(),
         Some(payer_id) => {
             let p = payer::Entity::find_by_id(payer_id)
                 .one(&txn)

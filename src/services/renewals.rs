@@ -227,28 +227,86 @@ pub async fn years_to_open(
         .collect())
 }
 
-/// The addresses of the business managers who answer for a school (theirs, or their trust's).
-async fn business_managers(
-    db: &impl ConnectionTrait,
+/// Who a round's messages go to, and who sends them when: each school's business managers,
+/// its trust's, and its own payer's billing addresses (left out when the school has never been
+/// billed).
+struct Mailing {
     partnership_id: i64,
-) -> Result<(HashMap<i64, Vec<String>>, HashMap<i64, Vec<String>>), ServiceError> {
-    let mut by_school: HashMap<i64, Vec<String>> = HashMap::new();
-    let mut by_trust: HashMap<i64, Vec<String>> = HashMap::new();
-    for u in user::Entity::find()
-        .filter(user::Column::PartnershipId.eq(partnership_id))
-        .filter(user::Column::Role.eq(Role::SchoolBusinessManager.as_str()))
-        .filter(user::Column::DisabledAt.is_null())
-        .all(db)
-        .await?
-    {
-        let address = u.email.to_lowercase();
-        match (u.school_id, u.trust_id) {
-            (Some(s), _) => by_school.entry(s).or_default().push(address),
-            (None, Some(t)) => by_trust.entry(t).or_default().push(address),
-            _ => {}
+    by_school: HashMap<i64, Vec<String>>,
+    by_trust: HashMap<i64, Vec<String>>,
+    own_payers: HashMap<i64, i64>,
+    user_id: Option<i64>,
+    now: DateTime<Utc>,
+}
+
+impl Mailing {
+    async fn load(
+        db: &impl ConnectionTrait,
+        partnership_id: i64,
+        user_id: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> Result<Mailing, ServiceError> {
+        let mut m = Mailing {
+            partnership_id,
+            by_school: HashMap::new(),
+            by_trust: HashMap::new(),
+            own_payers: HashMap::new(),
+            user_id,
+            now,
+        };
+        for u in user::Entity::find()
+            .filter(user::Column::PartnershipId.eq(partnership_id))
+            .filter(user::Column::Role.eq(Role::SchoolBusinessManager.as_str()))
+            .filter(user::Column::DisabledAt.is_null())
+            .all(db)
+            .await?
+        {
+            let address = u.email.to_lowercase();
+            match (u.school_id, u.trust_id) {
+                (Some(s), _) => m.by_school.entry(s).or_default().push(address),
+                (None, Some(t)) => m.by_trust.entry(t).or_default().push(address),
+                _ => {}
+            }
         }
+        m.own_payers = entity::payer::Entity::find()
+            .filter(entity::payer::Column::PartnershipId.eq(partnership_id))
+            .filter(entity::payer::Column::Kind.eq(PaidBy::School.as_str()))
+            .all(db)
+            .await?
+            .into_iter()
+            .filter_map(|p| {
+                p.reference.strip_prefix("school:").and_then(|id| id.parse().ok()).map(|id: i64| (id, p.id))
+            })
+            .collect();
+        Ok(m)
     }
-    Ok((by_school, by_trust))
+
+    /// Queues one school's message; false when one with the same key was queued before.
+    async fn send<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        school: &school::Model,
+        kind: MessageKind,
+        dedupe_key: String,
+        (subject, letter): (String, Letter),
+    ) -> Result<bool, ServiceError> {
+        let mut to = self.by_school.get(&school.id).cloned().unwrap_or_default();
+        if let Some(trust) = school.trust_id {
+            to.extend(self.by_trust.get(&trust).cloned().unwrap_or_default());
+        }
+        let message = NewMessage {
+            kind,
+            dedupe_key,
+            payer_id: self.own_payers.get(&school.id).copied(),
+            document_id: None,
+            subject,
+            letter,
+            attachment: None,
+            queued_by: self.user_id,
+            to,
+        };
+        mail::queue(db, self.partnership_id, message, self.now).await
+    }
 }
 
 /// The invitation or reminder one school gets.
@@ -308,60 +366,6 @@ fn letter(
             footer: vec![partnership.address.clone()],
         },
     )
-}
-
-/// Who a school's message goes to: its business managers, its trust's, and its own payer's
-/// billing addresses (the payer is left out when the school has never been billed).
-async fn queue_letter<C: ConnectionTrait>(
-    db: &C,
-    partnership_id: i64,
-    school: &school::Model,
-    managers: &(HashMap<i64, Vec<String>>, HashMap<i64, Vec<String>>),
-    own_payers: &HashMap<i64, i64>,
-    kind: MessageKind,
-    dedupe_key: String,
-    (subject, letter): (String, Letter),
-    user_id: Option<i64>,
-    now: DateTime<Utc>,
-) -> Result<bool, ServiceError> {
-    let mut to = managers.0.get(&school.id).cloned().unwrap_or_default();
-    if let Some(trust) = school.trust_id {
-        to.extend(managers.1.get(&trust).cloned().unwrap_or_default());
-    }
-    mail::queue(
-        db,
-        partnership_id,
-        NewMessage {
-            kind,
-            dedupe_key,
-            payer_id: own_payers.get(&school.id).copied(),
-            document_id: None,
-            subject,
-            letter,
-            attachment: None,
-            queued_by: user_id,
-            to,
-        },
-        now,
-    )
-    .await
-}
-
-/// The school payers that exist, by school id.
-async fn own_payers(
-    db: &impl ConnectionTrait,
-    partnership_id: i64,
-) -> Result<HashMap<i64, i64>, ServiceError> {
-    Ok(entity::payer::Entity::find()
-        .filter(entity::payer::Column::PartnershipId.eq(partnership_id))
-        .filter(entity::payer::Column::Kind.eq(PaidBy::School.as_str()))
-        .all(db)
-        .await?
-        .into_iter()
-        .filter_map(|p| {
-            p.reference.strip_prefix("school:").and_then(|id| id.parse().ok()).map(|id: i64| (id, p.id))
-        })
-        .collect())
 }
 
 /// Opens a round for a year's offer: invites every open school of the register that is not
@@ -462,8 +466,7 @@ where
             ),
         ));
     }
-    let managers = business_managers(db, pid).await?;
-    let payers = own_payers(db, pid).await?;
+    let mailing = Mailing::load(db, pid, user_id, now).await?;
     let txn = begin_write(db).await?;
     let made = renewal_round::ActiveModel {
         partnership_id: Set(pid),
@@ -498,19 +501,7 @@ where
         let level = current.get(&s.id).map(|c| c.0.as_str());
         let message =
             letter(partnership, public_url, &year.label(), new.answer_by, note.as_deref(), s, level, false);
-        queue_letter(
-            &txn,
-            pid,
-            s,
-            &managers,
-            &payers,
-            MessageKind::Renewal,
-            format!("renewal:{}:{}", made.id, s.id),
-            message,
-            user_id,
-            now,
-        )
-        .await?;
+        mailing.send(&txn, s, MessageKind::Renewal, format!("renewal:{}:{}", made.id, s.id), message).await?;
     }
     audit::record(
         &txn,
@@ -853,8 +844,7 @@ where
         .find_also_related_school()
         .all(db)
         .await?;
-    let managers = business_managers(db, pid).await?;
-    let payers = own_payers(db, pid).await?;
+    let mailing = Mailing::load(db, pid, user_id, now).await?;
     let today = now.date_naive();
     let txn = begin_write(db).await?;
     let mut queued = 0u64;
@@ -871,20 +861,7 @@ where
             true,
         );
         let key = format!("renewal-chase:{round_id}:{}:{today}", s.id);
-        if queue_letter(
-            &txn,
-            pid,
-            &s,
-            &managers,
-            &payers,
-            MessageKind::RenewalReminder,
-            key,
-            message,
-            user_id,
-            now,
-        )
-        .await?
-        {
+        if mailing.send(&txn, &s, MessageKind::RenewalReminder, key, message).await? {
             queued += 1;
             let chased = a.chased + 1;
             let mut active: renewal_answer::ActiveModel = a.into();

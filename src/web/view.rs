@@ -58,6 +58,8 @@ impl Chrome {
         }
         if allows(role, Action::ManageBilling) {
             entries.push(("/payments", "Payments"));
+        } else if allows(role, Action::AnswerRenewal) {
+            entries.push(("/renewal", "Renewal"));
         }
         if allows(role, Action::ViewContracts) {
             entries.push(("/contracts", "Contracts"));

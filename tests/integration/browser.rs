@@ -6,6 +6,7 @@ use crate::helpers::{Backend, TestApp};
 mod contracts;
 mod first_year;
 mod paying;
+mod renewals;
 mod services;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};

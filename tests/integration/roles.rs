@@ -93,6 +93,8 @@ struct Ids {
     other_contract: i64,
     /// An accounting export.
     export: i64,
+    /// A renewal round for 2027-28 (every demo school invited).
+    round: i64,
 }
 
 const CREDIT_FORM: &[(&str, &str)] = &[("reason", "sweep"), ("what", "lines"), ("line_0", "")];
@@ -442,6 +444,43 @@ fn ledger_routes(ids: &Ids) -> Vec<Route> {
         r("/exports?vat_from-day=1&vat_from-month=7&vat_from-year=2025".into(), Page, Get, billing.clone()),
         r("/exports".into(), Page, PageForm(&[("from-day", "")]), billing.clone()),
         r(format!("/exports/{}/files/1", ids.export), Page, Get, billing.clone()),
+        r("/renewals".into(), Page, Get, billing.clone()),
+        r("/renewals".into(), Page, PageForm(&[("year", "2027-28")]), billing.clone()),
+        r(format!("/renewals/{}", ids.round), Page, Get, billing.clone()),
+        r(format!("/renewals/{}?state=waiting&q=primary", ids.round), Page, Get, billing.clone()),
+        r(format!("/renewals/{}/schools/{OWN_SCHOOL}", ids.round), Page, Get, vec![ADMIN, FINANCE, SBM]),
+        r(format!("/renewals/{}/schools/{TRUST_SCHOOL}", ids.round), Page, Get, vec![ADMIN, FINANCE, TRUST]),
+        r(
+            format!("/renewals/{}/schools/{OWN_SCHOOL}", ids.round),
+            Page,
+            PageForm(&[("choice", "")]),
+            vec![ADMIN, FINANCE, SBM],
+        ),
+        r("/renewal".into(), Page, Get, vec![ADMIN, FINANCE, SBM, TRUST]),
+        r(format!("/renewals/{}/chase", ids.round), Page, PageForm(&[]), billing.clone()),
+        r(format!("/renewals/{}/convert", ids.round), Page, Get, billing.clone()),
+        r(format!("/renewals/{}/convert", ids.round), Page, PageForm(&[]), billing.clone()),
+        r("/api/v1/renewals".into(), Api, Get, vec![ADMIN, FINANCE, SBM, TRUST]),
+        r("/api/v1/renewals".into(), Api, Json("{}"), billing.clone()),
+        r(format!("/api/v1/renewals/{}", ids.round), Api, Get, billing.clone()),
+        r(format!("/api/v1/renewals/{}/answers", ids.round), Api, Get, billing.clone()),
+        r(
+            format!("/api/v1/renewals/{}/answers/{OWN_SCHOOL}", ids.round),
+            Api,
+            Get,
+            vec![ADMIN, FINANCE, SBM],
+        ),
+        r(
+            format!("/api/v1/renewals/{}/answers/{TRUST_SCHOOL}", ids.round),
+            Api,
+            Put("{}"),
+            vec![ADMIN, FINANCE, TRUST],
+        ),
+        r(format!("/api/v1/renewals/{}/chase", ids.round), Api, Json("{}"), billing.clone()),
+        r(format!("/api/v1/renewals/{}/convert", ids.round), Api, Json("{}"), billing.clone()),
+        r(format!("/renewals/{}/close", ids.round), Page, Get, billing.clone()),
+        r(format!("/renewals/{}/close", ids.round), Page, PageForm(&[]), billing.clone()),
+        r(format!("/api/v1/renewals/{}/close", ids.round), Api, Json("{}"), billing.clone()),
         r("/api/v1/exports".into(), Api, Get, billing.clone()),
         r("/api/v1/exports".into(), Api, Json("{}"), billing.clone()),
         r(format!("/api/v1/exports/{}/files/1", ids.export), Api, Get, billing.clone()),
@@ -853,7 +892,35 @@ async fn sweep(backend: Backend) {
     )
     .await
     .expect("an export");
+    let next_year = app
+        .client()
+        .post_body(
+            "/api/v1/offers",
+            "application/json",
+            serde_json::json!({ "year": "2027-28", "billing_plan": "annual", "trust_discount_percent": "0", "first_year_discount_percent": "0",
+                "levels": [{ "name": "Core", "description": "Core", "vat_rate": "standard", "fee_rule": { "flat": "1000.00" } }] })
+            .to_string()
+            .into_bytes(),
+            &[("authorization", &finance_bearer(&app).await)],
+        )
+        .await;
+    assert_eq!(next_year.status, StatusCode::CREATED, "{}", next_year.text());
+    let round = partnership_billing::services::renewals::open(
+        &app.db,
+        &p,
+        &partnership_billing::services::renewals::NewRound {
+            year: "2027-28".into(),
+            answer_by: chrono::Utc::now().date_naive() + chrono::Days::new(30),
+            note: String::new(),
+        },
+        "http://localhost",
+        None,
+        chrono::Utc::now(),
+    )
+    .await
+    .expect("a renewal round");
     let ids = Ids {
+        round: round.id,
         export: export.id,
         own_contract: contract_ids[0]["id"].as_i64().unwrap(),
         own_instalment: contract_ids[0]["instalments"][3]["id"].as_i64().unwrap(),
@@ -968,6 +1035,9 @@ async fn sweep(backend: Backend) {
         format!("{SCENARIO}/edit"),
         format!("{SCENARIO}/board-paper.pdf"),
         format!("/users/{}", ids.board_user),
+        format!("/renewals/{}", ids.round),
+        format!("/renewals/{}/schools/{OWN_SCHOOL}", ids.round),
+        format!("/api/v1/renewals/{}/answers", ids.round),
     ] {
         assert_eq!(outsider.get(&path).await.status, StatusCode::NOT_FOUND, "{path}");
     }

@@ -249,6 +249,39 @@ async fn home(State(state): State<AppState>, user: PageUser) -> Result<Response,
             page.latest = Some((i.id, rows, i.number.is_some()));
         }
     }
+    // Renewal rounds: what a business manager has to answer, and what finance has to act on.
+    if role == Role::SchoolBusinessManager && !matches!(scope, SchoolScope::Nothing) {
+        for (r, answers) in crate::services::renewals::open_for(&state.db, pid, scope).await? {
+            let to_answer = answers.iter().filter(|a| a.state == "waiting").count();
+            if to_answer > 0 {
+                page.waiting.push((
+                    format!(
+                        "Membership in {}: {} to answer by {}",
+                        r.year,
+                        if to_answer == 1 { "1 school".to_string() } else { format!("{to_answer} schools") },
+                        crate::web::view::long_date(r.answer_by)
+                    ),
+                    "/renewal".into(),
+                ));
+            }
+        }
+    }
+    if matches!(role, Role::Finance | Role::Admin) {
+        for r in crate::services::renewals::rounds(&state.db, pid)
+            .await?
+            .into_iter()
+            .filter(|r| r.closed_at.is_none())
+        {
+            let to_convert = r.tally.accepted - r.tally.converted;
+            page.waiting.push((
+                format!(
+                    "Renewal round for {}: {} not answered, {} to make into memberships",
+                    r.year, r.tally.waiting, to_convert
+                ),
+                format!("/renewals/{}", r.id),
+            ));
+        }
+    }
     if role == Role::Admin {
         let progress =
             crate::services::setup::progress(&state.db, &user.partnership, today, page.needs_pupils).await?;

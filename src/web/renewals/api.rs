@@ -179,6 +179,8 @@ async fn answer(
 ) -> Result<Json<Value>, ApiError> {
     let scope = scope(&caller)?;
     let (id, u) = (parse_id(&id)?, urn(&u)?);
+    // A school outside the caller's reach is not there, whatever the body says.
+    renewals::answer_of(&state.db, &caller.partnership, scope, id, u).await?;
     let b: AnswerBody = body(&bytes)?;
     let typed = TypedAnswer {
         choice: b.answer,

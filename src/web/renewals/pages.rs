@@ -218,12 +218,12 @@ async fn round_page(
     let filter = AnswerFilter { state: chosen, q: q.q.trim().chars().take(100).collect(), page };
     let (rows, total) = renewals::answers(&state.db, pid, id, &filter).await?;
     let pages = total.div_ceil(renewals::PER_PAGE).max(1);
-    let n = q.n.trim();
+    let n = q.n.trim().parse::<u64>().unwrap_or(0);
     let notice = match q.done.as_str() {
         "opened" => Some(format!("Renewal round opened: {} schools invited by email", r.tally.invited)),
-        "chased" => Some(format!("Reminders queued for {n} schools that have not answered")),
+        "chased" => Some(format!("Reminders queued for the schools that have not answered: {n}")),
         "converted" => {
-            Some(format!("{n} memberships made from the answers: run billing when the year is due"))
+            Some(format!("Memberships made from the answers: {n}. Nothing is invoiced until you run billing"))
         }
         "answered" => Some("Answer saved".to_string()),
         "closed" => Some("Renewal round closed".to_string()),
@@ -307,7 +307,7 @@ pub(super) async fn confirm_convert(
     let n = r.tally.accepted - r.tally.converted;
     Ok(render(&ConfirmPage {
         chrome: Chrome::for_user(&user, "/billing"),
-        heading: format!("Make {n} memberships of {}?", r.year),
+        heading: format!("Make {n} membership{} of {}?", if n == 1 { "" } else { "s" }, r.year),
         message: format!(
             "Each school that said it is renewing becomes a member for {} from the start of the year, at the level it chose. Where a school's pupil number differs from the register's, its figure is recorded; its PO number is recorded for the year. Nothing is invoiced until you run billing.",
             r.year

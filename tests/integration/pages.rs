@@ -641,3 +641,33 @@ async fn homes_answer_first_questions(backend: Backend) {
     app.finish().await;
 }
 on_both_databases!(homes_answer_each_roles_first_question, homes_answer_first_questions);
+
+/// Every page template's title is text: a title block holding markup (an edit that put a
+/// section in the wrong block) shows tags in the browser's tab and duplicates ids on the page.
+#[test]
+fn every_title_block_is_plain_text() {
+    fn templates(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("the templates folder") {
+            let path = entry.expect("an entry").path();
+            if path.is_dir() {
+                templates(&path, out);
+            } else if path.extension().is_some_and(|e| e == "html") {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    templates(&crate::helpers::repo_path("templates"), &mut files);
+    assert!(files.len() > 50, "found {} templates", files.len());
+    let mut wrong = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("a template");
+        if let Some((_, after)) = text.split_once("{% block title %}") {
+            let title = after.split("{% endblock %}").next().unwrap_or_default();
+            if title.contains('<') || title.contains('\n') {
+                wrong.push(file.display().to_string());
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "titles with markup in:\n{}", wrong.join("\n"));
+}

@@ -24,6 +24,7 @@ pub mod payer;
 pub mod pro_rata;
 pub mod provider;
 pub mod pupils;
+pub mod recognition;
 pub mod reminders;
 pub mod renewals;
 pub mod role;

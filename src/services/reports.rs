@@ -45,6 +45,9 @@ pub struct FundingReport {
     pub streams: Vec<StreamLine>,
     pub total: StreamLine,
     pub months: Vec<Month>,
+    /// The year's income recognised in the months it is for (every invoice whose period falls
+    /// in the year, whichever year it was raised in).
+    pub recognised: Vec<Month>,
     /// Whole per cent of the year's invoices (net of credits, VAT included) paid.
     pub collection_rate: Option<u32>,
     /// Council money (what councils were invoiced) as a share of the year's income, whole per cent.
@@ -124,6 +127,109 @@ pub(crate) async fn invoiced(
         });
     }
     Ok(out)
+}
+
+/// Income by month between two days, two ways: by the month each invoice was issued in, and
+/// recognised in the months its period covers (an annual fee spread over its year by days).
+/// Both are before VAT and net of credit notes; by stream in the order of [`INCOME_STREAMS`].
+#[derive(Debug, Clone, Serialize)]
+pub struct IncomeByMonth {
+    pub from: chrono::NaiveDate,
+    pub to: chrono::NaiveDate,
+    pub invoiced: Vec<Month>,
+    pub recognised: Vec<Month>,
+    /// Each stream's total over the range, then the total of all streams.
+    pub invoiced_total: Vec<Money>,
+    pub recognised_total: Vec<Money>,
+}
+
+/// The most days an income range may cover (a little over two years).
+pub const MAX_RANGE_DAYS: i64 = 800;
+
+/// [`IncomeByMonth`] from `from` to `to` (both included), read in one query.
+pub async fn income_by_month(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+) -> Result<IncomeByMonth, ServiceError> {
+    use crate::domain::recognition::{month_of, spread_by_month};
+    if to < from {
+        return Err(ServiceError::invalid("to", "The last day must be on or after the first day"));
+    }
+    if (to - from).num_days() > MAX_RANGE_DAYS {
+        return Err(ServiceError::invalid("to", format!("Choose at most {MAX_RANGE_DAYS} days")));
+    }
+    let backend = db.get_database_backend();
+    let p = placeholders(backend, 6);
+    let sql = format!(
+        "SELECT i.issue_date AS issued, i.period_start AS starts, i.period_end AS ends, {STREAM_SQL} AS stream, \
+            CAST(i.net_pence - COALESCE(cn.net, 0) AS BIGINT) AS net \
+         FROM invoices i \
+         LEFT JOIN contract_instalments ci ON ci.invoice_id = i.id LEFT JOIN contracts c ON c.id = ci.contract_id \
+         LEFT JOIN (SELECT invoice_id, SUM(net_pence) AS net FROM credit_notes WHERE partnership_id = {} GROUP BY invoice_id) cn \
+           ON cn.invoice_id = i.id \
+         WHERE i.partnership_id = {} AND i.status = 'issued' \
+           AND ((i.period_start <= {} AND i.period_end >= {}) OR (i.issue_date >= {} AND i.issue_date <= {}))",
+        p[0], p[1], p[2], p[3], p[4], p[5]
+    );
+    let values: Vec<sea_orm::Value> =
+        vec![partnership_id.into(), partnership_id.into(), to.into(), from.into(), from.into(), to.into()];
+    let index = |stream: &str| INCOME_STREAMS.iter().position(|(k, _)| *k == key_of(stream)).unwrap_or(0);
+    let months_between = || {
+        let mut list = BTreeMap::new();
+        let mut m = month_of(from);
+        while m <= to {
+            list.insert(m, vec![Money::ZERO; INCOME_STREAMS.len()]);
+            m = m.checked_add_months(chrono::Months::new(1)).unwrap_or(chrono::NaiveDate::MAX);
+        }
+        list
+    };
+    let (mut invoiced, mut recognised) = (months_between(), months_between());
+    for row in db.query_all_raw(Statement::from_sql_and_values(backend, sql, values)).await? {
+        let k = index(&row.try_get::<String>("", "stream")?);
+        let net = Money::from_pence(row.try_get::<i64>("", "net")?);
+        if let Some(issued) = row.try_get::<Option<chrono::NaiveDate>>("", "issued")?
+            && (from..=to).contains(&issued)
+            && let Some(cells) = invoiced.get_mut(&month_of(issued))
+        {
+            cells[k] = cells[k] + net;
+        }
+        let (starts, ends) =
+            (row.try_get::<chrono::NaiveDate>("", "starts")?, row.try_get::<chrono::NaiveDate>("", "ends")?);
+        for (month, part) in spread_by_month(net, starts, ends) {
+            // A month only partly in the range counts in full: the range is whole months on the page.
+            if let Some(cells) = recognised.get_mut(&month) {
+                cells[k] = cells[k] + part;
+            }
+        }
+    }
+    let months = |by: BTreeMap<chrono::NaiveDate, Vec<Money>>| -> Vec<Month> {
+        by.into_iter()
+            .map(|(m, by_stream)| {
+                let total = by_stream.iter().fold(Money::ZERO, |a, b| a + *b);
+                Month { month: m.format("%Y-%m").to_string(), by_stream, total }
+            })
+            .collect()
+    };
+    let totals = |list: &[Month]| -> Vec<Money> {
+        (0..=INCOME_STREAMS.len())
+            .map(|k| {
+                list.iter().fold(Money::ZERO, |a, m| {
+                    a + if k < m.by_stream.len() { m.by_stream[k] } else { m.total }
+                })
+            })
+            .collect()
+    };
+    let (invoiced, recognised) = (months(invoiced), months(recognised));
+    Ok(IncomeByMonth {
+        from,
+        to,
+        invoiced_total: totals(&invoiced),
+        recognised_total: totals(&recognised),
+        invoiced,
+        recognised,
+    })
 }
 
 /// The membership year `text` names, or an error naming the field.
@@ -244,7 +350,10 @@ pub async fn funding(
         forecast: sum(|s| s.forecast),
     };
     let collection = super::ledger::collection(db, pid, &year).await?;
+    let recognised =
+        income_by_month(db, pid, membership_year.first_day(), membership_year.last_day()).await?.recognised;
     Ok(FundingReport {
+        recognised,
         streams,
         total,
         months: months

@@ -179,6 +179,67 @@ async fn funding(backend: crate::helpers::Backend) {
     assert_eq!(board.get("/reports/budgets?year=2026-27").await.status, StatusCode::FORBIDDEN);
     let bad = finance.get("/api/v1/reports/funding?year=2026").await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Recognised income: the council's first quarter (£100,000 for 1 September to 30 November,
+    // 91 days) is £32,967.03 of September's income (30 days), and each membership invoice is
+    // spread over its period, net of the credit note.
+    let september = books.get("/api/v1/reports/income?from=2026-09-01&to=2026-09-30").await;
+    let (memberships_col, council_col) = (1, 2);
+    assert_eq!(september["recognised"][0]["month"], "2026-09");
+    assert_eq!(september["recognised"][0]["by_stream"][council_col], "32967.03", "{september}");
+    let credits: std::collections::HashMap<i64, i64> =
+        entity::credit_note::Entity::find().all(&db).await.unwrap().into_iter().fold(
+            Default::default(),
+            |mut by, c| {
+                *by.entry(c.invoice_id).or_default() += c.net_pence;
+                by
+            },
+        );
+    let memberships_in = |month: chrono::NaiveDate| -> i64 {
+        issued
+            .iter()
+            .map(|i| {
+                let net = i.net_pence - credits.get(&i.id).copied().unwrap_or(0);
+                let (start, end) = (
+                    i.period_start.max(month),
+                    i.period_end.min(month + chrono::Months::new(1) - chrono::Days::new(1)),
+                );
+                if end < start {
+                    return 0;
+                }
+                // Each invoice's share of its period's days falling in the month, to the penny
+                // (the sum may differ from the report's by a penny an invoice at most).
+                let days = (i.period_end - i.period_start).num_days() + 1;
+                net * ((end - start).num_days() + 1) / days
+            })
+            .sum()
+    };
+    let sept = chrono::NaiveDate::from_ymd_opt(2026, 9, 1).unwrap();
+    let reported = pence(&september["recognised"][0]["by_stream"][memberships_col]);
+    let worked = memberships_in(sept);
+    assert!(
+        (reported - worked).abs() <= issued.len() as i64,
+        "memberships in September: {reported} against {worked}"
+    );
+    assert!(reported < membership - 100_00, "an annual fee is not all September's income");
+    // A financial year: every penny of the quarter recognised inside it; the invoices issued in it.
+    let fy = books.get("/api/v1/reports/income?from=2026-04-01&to=2027-03-31").await;
+    assert_eq!(fy["recognised"].as_array().unwrap().len(), 12);
+    assert_eq!(fy["recognised_total"][council_col], "100000.00", "{fy}");
+    assert_eq!(
+        pence(&fy["invoiced_total"][memberships_col]),
+        membership - 100_00,
+        "memberships invoiced in the year, net of the credit"
+    );
+    let refused = finance.get("/api/v1/reports/income?from=2027-01-01&to=2026-01-01").await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let page = finance.get("/reports/income?fy=2026-27").await;
+    assert!(
+        page.text().contains("1 April 2026 to 31 March 2027") && page.text().contains("£32,967.03"),
+        "{}",
+        page.text()
+    );
+    assert!(finance.get("/reports?year=2026-27").await.text().contains("Recognised by month"));
     books.app.finish().await;
 }
 on_both_databases!(the_funding_report_adds_up_from_the_documents, funding);

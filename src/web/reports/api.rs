@@ -17,6 +17,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/reports/funding", get(funding))
         .route("/reports/take-up", get(take_up))
+        .route("/reports/income", get(income))
         .route("/budgets", post(set_budgets))
 }
 
@@ -42,6 +43,28 @@ async fn take_up(
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Action::ViewTotals)?;
     Ok(Json(json!(reports::take_up(&state.db, &caller.partnership, &q.year).await?)))
+}
+
+#[derive(serde::Deserialize, Default)]
+struct Range {
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+}
+
+async fn income(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    Query(q): Query<Range>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Action::ViewTotals)?;
+    let day = |field: &str, text: &str| {
+        chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+            .map_err(|_| crate::web::extract::invalid(field, "give a date like 2026-04-01"))
+    };
+    let (from, to) = (day("from", &q.from)?, day("to", &q.to)?);
+    Ok(Json(json!(reports::income_by_month(&state.db, caller.user.partnership_id, from, to).await?)))
 }
 
 #[derive(serde::Deserialize)]
@@ -99,6 +122,14 @@ pub fn openapi_paths() -> Value {
                 "by_phase": array_of(json!({ "type": "object" })), "by_type": array_of(json!({ "type": "object" })), "total": { "type": "object" },
                 "trend": array_of(json!({ "type": "array" })), "previous": { "type": "string", "nullable": true },
                 "joined": array_of(json!({ "type": "string" })), "left": array_of(json!({ "type": "string" })) })))), errors: READ_QUERY }.build() },
+        "/reports/income": { "get": Op { summary: "Income by month between two days (at most 800), before VAT and net of credit notes: invoiced (by month of issue) and recognised (each invoice spread over the days of the period it is for), by stream (board, finance, admin)", id: "incomeByMonth",
+            parameters: vec![query_param("from", json!({ "type": "string", "format": "date" }), true, "The first day, like 2026-04-01"),
+                query_param("to", json!({ "type": "string", "format": "date" }), true, "The last day, like 2027-03-31")], body: None,
+            ok: (200, "Income by month", json_content(obj(&["from", "to", "invoiced", "recognised", "invoiced_total", "recognised_total"], json!({
+                "from": { "type": "string", "format": "date" }, "to": { "type": "string", "format": "date" },
+                "invoiced": array_of(obj(&["month", "by_stream", "total"], json!({ "month": { "type": "string" }, "by_stream": array_of(money()), "total": money() }))),
+                "recognised": array_of(obj(&["month", "by_stream", "total"], json!({ "month": { "type": "string" }, "by_stream": array_of(money()), "total": money() }))),
+                "invoiced_total": array_of(money()), "recognised_total": array_of(money()) })))), errors: READ_QUERY }.build() },
         "/budgets": { "post": Op { summary: "Set a year's budget for each income stream given (null removes it)", id: "setBudgets", parameters: vec![],
             body: Some(json_body(obj(&["year", "budgets"], json!({ "year": { "type": "string", "example": "2026-27" }, "budgets": streams })), None)),
             ok: (200, "The year's report with its budgets", json_content(report)), errors: WRITE }.build() },

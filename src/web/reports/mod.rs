@@ -19,6 +19,7 @@ pub fn api() -> Router<AppState> {
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/reports", get(pages::show))
+        .route("/reports/income", get(pages::income))
         .route("/reports/funding.csv", get(pages::csv))
         .route("/reports/funding.xlsx", get(pages::xlsx))
         .route("/reports/budgets", get(pages::budgets_form).post(pages::save_budgets))

@@ -72,6 +72,7 @@ struct FundingPage {
     total: Vec<String>,
     stream_labels: Vec<&'static str>,
     months: Vec<(String, Vec<String>, String)>,
+    recognised: Vec<(String, Vec<String>, String)>,
     collection: String,
     council: String,
     take_up: reports::TakeUp,
@@ -100,6 +101,90 @@ fn month_label(m: &str) -> String {
         .unwrap_or_else(|_| "Not yet issued".into())
 }
 
+/// Months as table rows: the month's name, each stream's amount and the total.
+fn month_rows(months: &[reports::Month]) -> Vec<(String, Vec<String>, String)> {
+    months
+        .iter()
+        .map(|m| {
+            (
+                month_label(&m.month),
+                m.by_stream.iter().map(ToString::to_string).collect(),
+                m.total.to_string(),
+            )
+        })
+        .collect()
+}
+
+#[derive(serde::Deserialize, Default)]
+pub(super) struct IncomeQuery {
+    #[serde(default)]
+    fy: String,
+}
+
+#[derive(Template)]
+#[template(path = "reports/income.html")]
+struct IncomePage {
+    chrome: Chrome,
+    fy: String,
+    range: String,
+    years: Vec<SelectOption>,
+    stream_labels: Vec<&'static str>,
+    tables: Vec<IncomeTable>,
+}
+
+struct IncomeTable {
+    caption: &'static str,
+    id: &'static str,
+    rows: Vec<(String, Vec<String>, String)>,
+    totals: Vec<String>,
+}
+
+/// A financial year's income (April to March) by month, invoiced and recognised.
+pub(super) async fn income(
+    State(state): State<AppState>,
+    user: PageUser,
+    Query(q): Query<IncomeQuery>,
+) -> Result<Response, PageError> {
+    use crate::domain::partnership::YearKind;
+    user.require(Action::ViewTotals)?;
+    let today = state.clock.today();
+    let fy = match q.fy.trim() {
+        "" => YearKind::Financial.year_containing(today),
+        text => Some(MembershipYear::parse(YearKind::Financial, text).ok_or_else(|| {
+            PageError::BadRequest(MembershipYear::problem(text).replace("membership", "financial"))
+        })?),
+    }
+    .ok_or(PageError::NotFound)?;
+    let r = reports::income_by_month(&state.db, user.partnership.id, fy.first_day(), fy.last_day()).await?;
+    let now = YearKind::Financial.year_containing(today).unwrap_or(fy);
+    let years = (0..6)
+        .filter_map(|back| MembershipYear::new(YearKind::Financial, now.start_year() + 1 - back))
+        .map(|y| SelectOption::new(y.label(), y.label(), Some(fy.label().as_str())))
+        .collect();
+    let view = IncomePage {
+        chrome: Chrome::for_user(&user, "/reports"),
+        range: format!("1 April {} to 31 March {}", fy.start_year(), fy.start_year() + 1),
+        fy: fy.label(),
+        years,
+        stream_labels: INCOME_STREAMS.iter().map(|(_, l)| *l).collect(),
+        tables: vec![
+            IncomeTable {
+                caption: "Recognised by month",
+                id: "recognised",
+                rows: month_rows(&r.recognised),
+                totals: r.recognised_total.iter().map(ToString::to_string).collect(),
+            },
+            IncomeTable {
+                caption: "Invoiced by month of issue",
+                id: "invoiced",
+                rows: month_rows(&r.invoiced),
+                totals: r.invoiced_total.iter().map(ToString::to_string).collect(),
+            },
+        ],
+    };
+    Ok(render(&view)?.into_response())
+}
+
 pub(super) async fn show(
     State(state): State<AppState>,
     user: PageUser,
@@ -117,17 +202,8 @@ pub(super) async fn show(
         rows: r.streams.iter().map(|l| (l.label.to_string(), line_cells(l))).collect(),
         total: line_cells(&r.total),
         stream_labels: INCOME_STREAMS.iter().map(|(_, l)| *l).collect(),
-        months: r
-            .months
-            .iter()
-            .map(|m| {
-                (
-                    month_label(&m.month),
-                    m.by_stream.iter().map(ToString::to_string).collect(),
-                    m.total.to_string(),
-                )
-            })
-            .collect(),
+        months: month_rows(&r.months),
+        recognised: month_rows(&r.recognised),
         collection: r
             .collection_rate
             .map(|c| format!("{c}%"))

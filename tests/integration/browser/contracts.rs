@@ -126,7 +126,15 @@ async fn commissioner_downloads_the_invoice(b: &Browser, base: &SocketAddr) {
     b.go(base, "/").await;
     b.click_button("Sign out").await;
     sign_in(b, base, "finance@demo.test", "demo-finance-2025").await;
-    for path in ["/contracts", "/contracts/new", "/contracts/1", "/exports", "/reports", "/reports/budgets"] {
+    for path in [
+        "/contracts",
+        "/contracts/new",
+        "/contracts/1",
+        "/exports",
+        "/reports",
+        "/reports/budgets",
+        "/reports/income",
+    ] {
         b.go(base, path).await;
         too_wide.extend(b.fits_the_width(path).await);
         b.accessible(&format!("{path} at 390 px")).await;

@@ -65,11 +65,11 @@ mod tests {
 
     #[test]
     fn a_term_is_income_of_its_own_months_only() {
-        let autumn = spread_by_month(Money::from_pence(100_00), d(2026, 9, 1), d(2026, 12, 31));
+        let autumn = spread_by_month(Money::from_pence(10_000), d(2026, 9, 1), d(2026, 12, 31));
         let parts: Vec<i64> = autumn.iter().map(|(_, m)| m.to_pence().unwrap()).collect();
         // 30, 31, 30 and 31 days of 122.
         assert_eq!(parts, vec![2459, 2541, 2459, 2541]);
-        assert_eq!(parts.iter().sum::<i64>(), 100_00);
+        assert_eq!(parts.iter().sum::<i64>(), 10_000);
     }
 
     #[test]

@@ -8,7 +8,7 @@ mod common;
 use chrono::{NaiveDate, Utc};
 use common::gias::GiasFile;
 use criterion::{Criterion, criterion_group, criterion_main};
-use entity::{allocation, billing_run, credit_note, invoice, payer, payment, school};
+use entity::{allocation, billing_run, credit_note, invoice, invoice_line, payer, payment, school};
 use partnership_billing::domain::partnership::YearKind;
 use partnership_billing::services::import::{ImportOptions, import_schools};
 use partnership_billing::services::partnerships::{self, NewPartnership, Partnership};
@@ -138,6 +138,45 @@ async fn fixture(url: &str) -> (DatabaseConnection, Partnership) {
         .into_iter()
         .map(|i| (i.id, i.payer_id, i.gross_pence))
         .collect();
+    // A membership line for each school of each billing-run invoice (for the breakdown by school).
+    let school_ids: Vec<i64> = school::Entity::find()
+        .filter(school::Column::PartnershipId.eq(p.id))
+        .all(&db)
+        .await
+        .expect("schools")
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    let run_invoices: Vec<(i64, i64)> = invoice::Entity::find()
+        .filter(invoice::Column::BillingRunId.eq(run.id))
+        .all(&db)
+        .await
+        .expect("run invoices")
+        .into_iter()
+        .map(|i| (i.id, i.net_pence))
+        .collect();
+    for (start, chunk) in run_invoices.chunks(CHUNK).enumerate() {
+        invoice_line::Entity::insert_many(chunk.iter().enumerate().map(|(k, (id, net))| {
+            let n = start * CHUNK + k;
+            invoice_line::ActiveModel {
+                invoice_id: Set(*id),
+                position: Set(1),
+                description: Set("Membership".into()),
+                quantity: Set("1".into()),
+                unit_price_pence: Set(*net),
+                net_pence: Set(*net),
+                vat_rate: Set("standard".into()),
+                school_id: Set(Some(school_ids[n % school_ids.len()])),
+                source_kind: Set("membership".into()),
+                source_id: Set(n as i64 + 1),
+                charge_key: Set(Some(format!("bench-line:{n}"))),
+                ..Default::default()
+            }
+        }))
+        .exec(&db)
+        .await
+        .expect("invoice lines");
+    }
     let credited: Vec<(usize, &(i64, i64, i64))> = invoices.iter().step_by(100).enumerate().collect();
     for chunk in credited.chunks(CHUNK) {
         credit_note::Entity::insert_many(chunk.iter().map(|(k, (id, _, _))| credit_note::ActiveModel {
@@ -235,6 +274,14 @@ fn bench(c: &mut Criterion) {
         let (db, p) = runtime.block_on(fixture(&url));
         group.bench_function(format!("year_100000_invoices_{name}"), |b| {
             b.iter(|| runtime.block_on(reports::funding(&db, &p, "2026-27")).expect("report"))
+        });
+        group.bench_function(format!("breakdown_by_school_{name}"), |b| {
+            b.iter(|| runtime.block_on(reports::breakdown(&db, &p, "2026-27")).expect("breakdown"))
+        });
+        let (from, to) =
+            (NaiveDate::from_ymd_opt(2026, 4, 1).unwrap(), NaiveDate::from_ymd_opt(2027, 3, 31).unwrap());
+        group.bench_function(format!("income_by_month_financial_year_{name}"), |b| {
+            b.iter(|| runtime.block_on(reports::income_by_month(&db, p.id, from, to)).expect("income"))
         });
         runtime.block_on(db.close()).ok();
     }

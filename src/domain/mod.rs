@@ -5,6 +5,7 @@ pub mod audit;
 pub mod bank;
 pub mod billing;
 pub mod billing_phase;
+pub mod breakdown;
 pub mod contracts;
 pub mod credit;
 pub mod direct_debit;

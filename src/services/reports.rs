@@ -146,7 +146,8 @@ pub struct IncomeByMonth {
 /// The most days an income range may cover (a little over two years).
 pub const MAX_RANGE_DAYS: i64 = 800;
 
-/// [`IncomeByMonth`] from `from` to `to` (both included), read in one query.
+/// [`IncomeByMonth`] from `from` to `to` (both included), read in one query. Invoices of one
+/// stream issued on the same day for the same period (a billing run's) are spread together.
 pub async fn income_by_month(
     db: &impl ConnectionTrait,
     partnership_id: i64,
@@ -164,13 +165,14 @@ pub async fn income_by_month(
     let p = placeholders(backend, 6);
     let sql = format!(
         "SELECT i.issue_date AS issued, i.period_start AS starts, i.period_end AS ends, {STREAM_SQL} AS stream, \
-            CAST(i.net_pence - COALESCE(cn.net, 0) AS BIGINT) AS net \
+            CAST(SUM(i.net_pence - COALESCE(cn.net, 0)) AS BIGINT) AS net \
          FROM invoices i \
          LEFT JOIN contract_instalments ci ON ci.invoice_id = i.id LEFT JOIN contracts c ON c.id = ci.contract_id \
          LEFT JOIN (SELECT invoice_id, SUM(net_pence) AS net FROM credit_notes WHERE partnership_id = {} GROUP BY invoice_id) cn \
            ON cn.invoice_id = i.id \
          WHERE i.partnership_id = {} AND i.status = 'issued' \
-           AND ((i.period_start <= {} AND i.period_end >= {}) OR (i.issue_date >= {} AND i.issue_date <= {}))",
+           AND ((i.period_start <= {} AND i.period_end >= {}) OR (i.issue_date >= {} AND i.issue_date <= {})) \
+         GROUP BY 1, 2, 3, 4",
         p[0], p[1], p[2], p[3], p[4], p[5]
     );
     let values: Vec<sea_orm::Value> =
@@ -587,4 +589,92 @@ pub async fn take_up(
     joined.sort();
     left.sort();
     Ok(TakeUp { year: year.label(), by_phase, by_type, total, trend, previous, joined, left })
+}
+
+/// A year's membership income by billing phase, type of school, local authority and trust, with
+/// the income per pupil of each.
+#[derive(Debug, Clone, Serialize)]
+pub struct Breakdown {
+    pub year: String,
+    pub by_phase: Vec<crate::domain::breakdown::Group>,
+    pub by_type: Vec<crate::domain::breakdown::Group>,
+    pub by_local_authority: Vec<crate::domain::breakdown::Group>,
+    pub by_trust: Vec<crate::domain::breakdown::Group>,
+    pub total: Option<crate::domain::breakdown::Group>,
+}
+
+/// [`Breakdown`] of a membership year: what each school's membership lines of the year's issued
+/// invoices came to before VAT, less the credit notes against those lines.
+pub async fn breakdown(
+    db: &impl ConnectionTrait,
+    partnership: &Partnership,
+    year: &str,
+) -> Result<Breakdown, ServiceError> {
+    use crate::domain::breakdown::{SchoolIncome, group_by};
+    use entity::{local_authority, school, trust};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    use std::collections::HashMap;
+    let membership_year = year_of(partnership, year)?;
+    let year = membership_year.label();
+    let backend = db.get_database_backend();
+    let pid = partnership.id;
+    let p = placeholders(backend, 4);
+    let sql = format!(
+        "SELECT l.school_id AS school_id, CAST(SUM(l.net_pence - COALESCE(cl.net, 0)) AS BIGINT) AS net \
+         FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id \
+         LEFT JOIN (SELECT c.invoice_line_id, SUM(c.net_pence) AS net FROM credit_note_lines c \
+                    JOIN credit_notes n ON n.id = c.credit_note_id WHERE n.partnership_id = {} GROUP BY c.invoice_line_id) cl \
+           ON cl.invoice_line_id = l.id \
+         WHERE i.partnership_id = {} AND i.year = {} AND i.status = 'issued' AND i.billing_run_id IS NOT NULL \
+           AND l.school_id IS NOT NULL AND l.source_kind = {} GROUP BY l.school_id",
+        p[0], p[1], p[2], p[3]
+    );
+    let values: Vec<sea_orm::Value> =
+        vec![pid.into(), pid.into(), year.clone().into(), "membership".to_string().into()];
+    let mut income: HashMap<i64, Money> = HashMap::new();
+    for row in db.query_all_raw(Statement::from_sql_and_values(backend, sql, values)).await? {
+        income
+            .insert(row.try_get::<i64>("", "school_id")?, Money::from_pence(row.try_get::<i64>("", "net")?));
+    }
+    let ids: Vec<i64> = income.keys().copied().collect();
+    let figures = super::register::pupil_figures(db, &ids).await?;
+    let las: HashMap<i64, String> = local_authority::Entity::find()
+        .filter(local_authority::Column::PartnershipId.eq(pid))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| (l.id, l.name))
+        .collect();
+    let trusts: HashMap<i64, String> = trust::Entity::find()
+        .filter(trust::Column::PartnershipId.eq(pid))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t.name))
+        .collect();
+    // (income, phase, type, council, trust) of each school invoiced.
+    let mut rows: Vec<(SchoolIncome, String, Option<String>, Option<String>, Option<String>)> = Vec::new();
+    for chunk in ids.chunks(500) {
+        for s in school::Entity::find().filter(school::Column::Id.is_in(chunk.to_vec())).all(db).await? {
+            rows.push((
+                SchoolIncome {
+                    invoiced: income.get(&s.id).copied().unwrap_or_default(),
+                    pupils: super::register::pupils_in_force(&figures, s.id, membership_year.first_day()),
+                },
+                s.billing_phase.clone(),
+                s.type_group.clone(),
+                las.get(&s.local_authority_id).map(|n| format!("{n} Council")),
+                s.trust_id.and_then(|t| trusts.get(&t).cloned()),
+            ));
+        }
+    }
+    let total = group_by(rows.iter().map(|r| (&r.0, Some("All members"))), "All members").into_iter().next();
+    Ok(Breakdown {
+        by_phase: group_by(rows.iter().map(|r| (&r.0, Some(r.1.as_str()))), "No phase"),
+        by_type: group_by(rows.iter().map(|r| (&r.0, r.2.as_deref())), "Type not known"),
+        by_local_authority: group_by(rows.iter().map(|r| (&r.0, r.3.as_deref())), "Council not known"),
+        by_trust: group_by(rows.iter().map(|r| (&r.0, r.4.as_deref())), "Not in a trust"),
+        total,
+        year,
+    })
 }

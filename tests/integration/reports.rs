@@ -233,13 +233,38 @@ async fn funding(backend: crate::helpers::Backend) {
     );
     let refused = finance.get("/api/v1/reports/income?from=2027-01-01&to=2026-01-01").await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Membership income by school: every member's lines, net of the credit note, in one group
+    // of each breakdown.
+    let b = books.get("/api/v1/reports/breakdown?year=2026-27").await;
+    assert_eq!(pence(&b["total"]["invoiced"]), membership - 10_000, "{b}");
+    let members: std::collections::BTreeSet<i64> = invoice_line::Entity::find()
+        .filter(invoice_line::Column::InvoiceId.is_in(issued.iter().map(|i| i.id)))
+        .all(&db)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|l| l.school_id)
+        .collect();
+    assert_eq!(b["total"]["schools"].as_u64(), Some(members.len() as u64));
+    for key in ["by_phase", "by_type", "by_local_authority", "by_trust"] {
+        let groups = b[key].as_array().unwrap();
+        assert_eq!(groups.iter().map(|g| pence(&g["invoiced"])).sum::<i64>(), membership - 10_000, "{key}");
+        assert_eq!(groups.iter().map(|g| g["schools"].as_u64().unwrap()).sum::<u64>(), members.len() as u64);
+    }
+    let total_pupils = b["total"]["pupils"].as_i64().unwrap();
+    assert!(total_pupils > 0 && b["total"]["per_pupil"].is_string(), "{b}");
     let page = finance.get("/reports/income?fy=2026-27").await;
     assert!(
         page.text().contains("1 April 2026 to 31 March 2027") && page.text().contains("£32,967.03"),
         "{}",
         page.text()
     );
-    assert!(finance.get("/reports?year=2026-27").await.text().contains("Recognised by month"));
+    let report = finance.get("/reports?year=2026-27").await.text();
+    assert!(
+        report.contains("Recognised by month") && report.contains("Membership income by school"),
+        "{report}"
+    );
+    assert!(report.contains("By council") && report.contains("Riverside Council"), "{report}");
     books.app.finish().await;
 }
 on_both_databases!(the_funding_report_adds_up_from_the_documents, funding);

@@ -446,6 +446,7 @@ fn ledger_routes(ids: &Ids) -> Vec<Route> {
             vec![ADMIN, FINANCE, BOARD],
         ),
         r("/reports/income".into(), Page, Get, vec![ADMIN, FINANCE, BOARD]),
+        r("/api/v1/reports/breakdown?year=2025-26".into(), Api, Get, vec![ADMIN, FINANCE, BOARD]),
         r("/reports/income?fy=2025-26".into(), Page, Get, vec![ADMIN, FINANCE, BOARD]),
         r("/api/v1/budgets".into(), Api, Json("{}"), billing.clone()),
         r("/exports".into(), Page, Get, billing.clone()),

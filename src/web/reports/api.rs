@@ -18,6 +18,7 @@ pub fn router() -> Router<AppState> {
         .route("/reports/funding", get(funding))
         .route("/reports/take-up", get(take_up))
         .route("/reports/income", get(income))
+        .route("/reports/breakdown", get(breakdown))
         .route("/budgets", post(set_budgets))
 }
 
@@ -43,6 +44,15 @@ async fn take_up(
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Action::ViewTotals)?;
     Ok(Json(json!(reports::take_up(&state.db, &caller.partnership, &q.year).await?)))
+}
+
+async fn breakdown(
+    State(state): State<AppState>,
+    caller: ApiUser,
+    Query(q): Query<YearQuery>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(Action::ViewTotals)?;
+    Ok(Json(json!(reports::breakdown(&state.db, &caller.partnership, &q.year).await?)))
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -122,6 +132,13 @@ pub fn openapi_paths() -> Value {
                 "by_phase": array_of(json!({ "type": "object" })), "by_type": array_of(json!({ "type": "object" })), "total": { "type": "object" },
                 "trend": array_of(json!({ "type": "array" })), "previous": { "type": "string", "nullable": true },
                 "joined": array_of(json!({ "type": "string" })), "left": array_of(json!({ "type": "string" })) })))), errors: READ_QUERY }.build() },
+        "/reports/breakdown": { "get": Op { summary: "A membership year's membership income (before VAT, net of credit notes) by billing phase, type of school, council and trust, with members, pupils and income per pupil (board, finance, admin)", id: "membershipBreakdown",
+            parameters: vec![query_param("year", json!({ "type": "string", "example": "2026-27" }), true, "The membership year")], body: None,
+            ok: (200, "The breakdown", json_content(obj(&["year", "by_phase", "by_type", "by_local_authority", "by_trust"], json!({
+                "year": { "type": "string" },
+                "by_phase": array_of(json!({ "type": "object" })), "by_type": array_of(json!({ "type": "object" })),
+                "by_local_authority": array_of(json!({ "type": "object" })), "by_trust": array_of(json!({ "type": "object" })),
+                "total": { "type": "object", "nullable": true } })))), errors: READ_QUERY }.build() },
         "/reports/income": { "get": Op { summary: "Income by month between two days (at most 800), before VAT and net of credit notes: invoiced (by month of issue) and recognised (each invoice spread over the days of the period it is for), by stream (board, finance, admin)", id: "incomeByMonth",
             parameters: vec![query_param("from", json!({ "type": "string", "format": "date" }), true, "The first day, like 2026-04-01"),
                 query_param("to", json!({ "type": "string", "format": "date" }), true, "The last day, like 2027-03-31")], body: None,

@@ -77,11 +77,18 @@ struct FundingPage {
     council: String,
     take_up: reports::TakeUp,
     take_up_tables: Vec<(&'static str, Vec<reports::TakeUpRow>)>,
+    /// Membership income by phase, type, council and trust: caption and rows.
+    breakdowns: Vec<(&'static str, Vec<crate::domain::breakdown::Group>)>,
+    breakdown_total: Option<crate::domain::breakdown::Group>,
 }
 
 impl FundingPage {
     fn share(row: &reports::TakeUpRow) -> String {
         row.share.map(|s| format!("{s}%")).unwrap_or_else(|| "No open schools".into())
+    }
+
+    fn per_pupil(group: &crate::domain::breakdown::Group) -> String {
+        group.per_pupil.map(|m| m.to_string()).unwrap_or_else(|| "No pupil numbers".into())
     }
 }
 
@@ -194,7 +201,15 @@ pub(super) async fn show(
     let year = year_of(&state, &user, &q.year)?;
     let r: FundingReport = reports::funding(&state.db, &user.partnership, &year).await?;
     let take_up = reports::take_up(&state.db, &user.partnership, &year).await?;
+    let b = reports::breakdown(&state.db, &user.partnership, &year).await?;
     let view = FundingPage {
+        breakdowns: vec![
+            ("By phase", b.by_phase),
+            ("By type of school", b.by_type),
+            ("By council", b.by_local_authority),
+            ("By trust", b.by_trust),
+        ],
+        breakdown_total: b.total,
         chrome: Chrome::for_user(&user, "/reports"),
         notice: (q.done == "budgets").then(|| "Budgets saved".to_string()),
         finance: user.require(Action::ManageBilling).is_ok(),

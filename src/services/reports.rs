@@ -26,7 +26,8 @@ pub struct StreamLine {
     pub received: Money,
     /// Invoiced less the budget.
     pub variance: Option<Money>,
-    /// Invoiced, plus contract instalments of the year not yet invoiced.
+    /// Invoiced, plus contract instalments of the year not yet invoiced and orders of the year
+    /// confirmed or delivered but not yet invoiced.
     pub forecast: Money,
 }
 
@@ -303,6 +304,34 @@ pub async fn funding(
             .map(|c| (c.id, c.stream))
             .collect();
         let mut out: BTreeMap<&'static str, Money> = BTreeMap::new();
+        // Orders of the year confirmed or delivered but not yet invoiced, in their service's stream.
+        {
+            use entity::{order, service};
+            let services: BTreeMap<i64, String> = service::Entity::find()
+                .filter(service::Column::PartnershipId.eq(pid))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|s| (s.id, s.income_stream))
+                .collect();
+            for o in order::Entity::find()
+                .filter(order::Column::PartnershipId.eq(pid))
+                .filter(order::Column::Year.eq(year.as_str()))
+                .filter(order::Column::State.is_in(["confirmed", "delivered"]))
+                .filter(order::Column::InvoiceId.is_null())
+                .all(db)
+                .await?
+            {
+                let quantity: Decimal = read_stored("orders", "quantity", &o.quantity)?;
+                let free: Decimal = read_stored("orders", "free_units", &o.free_units)?;
+                let charge = crate::domain::traded::line_total(
+                    (quantity - free).max(Decimal::ZERO),
+                    Money::from_pence(o.unit_price_pence),
+                );
+                let key = key_of(services.get(&o.service_id).map_or("traded_services", String::as_str));
+                *out.entry(key).or_default() = out.get(key).copied().unwrap_or_default() + charge;
+            }
+        }
         for r in rows {
             let stream: Stream =
                 read_stored("contracts", "stream", streams.get(&r.contract_id).map_or("", String::as_str))?;
@@ -637,7 +666,13 @@ pub async fn breakdown(
             .insert(row.try_get::<i64>("", "school_id")?, Money::from_pence(row.try_get::<i64>("", "net")?));
     }
     let ids: Vec<i64> = income.keys().copied().collect();
-    let figures = super::register::pupil_figures(db, &ids).await?;
+    // Most of a register invoiced: read the whole register at once rather than by the page.
+    let whole = ids.len() > 1_000;
+    let figures = if whole {
+        super::register::pupil_figures_of_partnership(db, pid).await?
+    } else {
+        super::register::pupil_figures(db, &ids).await?
+    };
     let las: HashMap<i64, String> = local_authority::Entity::find()
         .filter(local_authority::Column::PartnershipId.eq(pid))
         .all(db)
@@ -652,29 +687,90 @@ pub async fn breakdown(
         .into_iter()
         .map(|t| (t.id, t.name))
         .collect();
-    // (income, phase, type, council, trust) of each school invoiced.
-    let mut rows: Vec<(SchoolIncome, String, Option<String>, Option<String>, Option<String>)> = Vec::new();
-    for chunk in ids.chunks(500) {
-        for s in school::Entity::find().filter(school::Column::Id.is_in(chunk.to_vec())).all(db).await? {
-            rows.push((
-                SchoolIncome {
+    // Each school invoiced, with the groups it falls in.
+    struct Member {
+        income: SchoolIncome,
+        phase: String,
+        kind: Option<String>,
+        council: Option<String>,
+        trust: Option<String>,
+    }
+    let mut rows: Vec<Member> = Vec::new();
+    let mut schools = Vec::with_capacity(ids.len());
+    if whole {
+        schools = school::Entity::find().filter(school::Column::PartnershipId.eq(pid)).all(db).await?;
+        schools.retain(|s| income.contains_key(&s.id));
+    } else {
+        for chunk in ids.chunks(500) {
+            schools.extend(
+                school::Entity::find().filter(school::Column::Id.is_in(chunk.to_vec())).all(db).await?,
+            );
+        }
+    }
+    {
+        for s in schools {
+            rows.push(Member {
+                income: SchoolIncome {
                     invoiced: income.get(&s.id).copied().unwrap_or_default(),
                     pupils: super::register::pupils_in_force(&figures, s.id, membership_year.first_day()),
                 },
-                s.billing_phase.clone(),
-                s.type_group.clone(),
-                las.get(&s.local_authority_id).map(|n| format!("{n} Council")),
-                s.trust_id.and_then(|t| trusts.get(&t).cloned()),
-            ));
+                phase: s.billing_phase.clone(),
+                kind: s.type_group.clone(),
+                council: las.get(&s.local_authority_id).map(|n| format!("{n} Council")),
+                trust: s.trust_id.and_then(|t| trusts.get(&t).cloned()),
+            });
         }
     }
-    let total = group_by(rows.iter().map(|r| (&r.0, Some("All members"))), "All members").into_iter().next();
+    let total =
+        group_by(rows.iter().map(|r| (&r.income, Some("All members"))), "All members").into_iter().next();
     Ok(Breakdown {
-        by_phase: group_by(rows.iter().map(|r| (&r.0, Some(r.1.as_str()))), "No phase"),
-        by_type: group_by(rows.iter().map(|r| (&r.0, r.2.as_deref())), "Type not known"),
-        by_local_authority: group_by(rows.iter().map(|r| (&r.0, r.3.as_deref())), "Council not known"),
-        by_trust: group_by(rows.iter().map(|r| (&r.0, r.4.as_deref())), "Not in a trust"),
+        by_phase: group_by(rows.iter().map(|r| (&r.income, Some(r.phase.as_str()))), "No phase"),
+        by_type: group_by(rows.iter().map(|r| (&r.income, r.kind.as_deref())), "Type not known"),
+        by_local_authority: group_by(
+            rows.iter().map(|r| (&r.income, r.council.as_deref())),
+            "Council not known",
+        ),
+        by_trust: group_by(rows.iter().map(|r| (&r.income, r.trust.as_deref())), "Not in a trust"),
         total,
         year,
+    })
+}
+
+/// The partnership's debt against its invoicing: what is owed now, what was invoiced in the year
+/// to today (VAT included), and days sales outstanding.
+#[derive(Debug, Clone, Serialize)]
+pub struct Health {
+    pub owed: Money,
+    pub invoiced_last_365_days: Money,
+    pub days_sales_outstanding: Option<u32>,
+}
+
+/// [`Health`] on `today`.
+pub async fn health(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+    today: chrono::NaiveDate,
+) -> Result<Health, ServiceError> {
+    let backend = db.get_database_backend();
+    let p = placeholders(backend, 4);
+    let sql = format!(
+        "SELECT CAST(COALESCE(SUM(outstanding_pence), 0) AS BIGINT) AS owed, \
+            CAST(COALESCE(SUM(CASE WHEN issue_date > {} AND issue_date <= {} THEN gross_pence ELSE 0 END), 0) AS BIGINT) AS sales \
+         FROM invoices WHERE partnership_id = {} AND status = {}",
+        p[0], p[1], p[2], p[3]
+    );
+    let year_ago = today - chrono::Days::new(365);
+    let values: Vec<sea_orm::Value> =
+        vec![year_ago.into(), today.into(), partnership_id.into(), "issued".to_string().into()];
+    let row = db.query_one_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
+    let (owed, sales) = match row {
+        Some(r) => (r.try_get::<i64>("", "owed")?, r.try_get::<i64>("", "sales")?),
+        None => (0, 0),
+    };
+    let (owed, sales) = (Money::from_pence(owed), Money::from_pence(sales));
+    Ok(Health {
+        owed,
+        invoiced_last_365_days: sales,
+        days_sales_outstanding: crate::domain::ledger::aged::days_sales_outstanding(owed, sales, 365),
     })
 }

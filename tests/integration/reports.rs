@@ -259,12 +259,56 @@ async fn funding(backend: crate::helpers::Backend) {
         "{}",
         page.text()
     );
+    // An order confirmed and not yet invoiced (adviser days are invoiced on delivery) is in the
+    // traded services forecast at what it will charge.
+    let adviser = entity::service::Entity::find()
+        .filter(entity::service::Column::Name.eq("Adviser day"))
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
+    let (status, order) = books
+        .post(
+            "/api/v1/orders",
+            json!({ "service_id": adviser.id, "urn": "990011", "quantity": "3", "service_date": "2026-12-01" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{order}");
+    let before = books.get("/api/v1/reports/funding?year=2026-27").await;
+    let (status, confirmed) = books.post(&format!("/api/v1/orders/{}/confirm", order["id"]), json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{confirmed}");
+    let stored =
+        entity::order::Entity::find_by_id(order["id"].as_i64().unwrap()).one(&db).await.unwrap().unwrap();
+    assert!(stored.invoice_id.is_none());
+    let charged: rust_decimal::Decimal = stored.quantity.parse::<rust_decimal::Decimal>().unwrap()
+        - stored.free_units.parse::<rust_decimal::Decimal>().unwrap();
+    let charge = (charged * rust_decimal::Decimal::from(stored.unit_price_pence))
+        .round()
+        .to_string()
+        .parse::<i64>()
+        .unwrap();
+    assert!(charge > 0, "three adviser days cost something");
+    let after = books.get("/api/v1/reports/funding?year=2026-27").await;
+    let traded = |r: &Value, k: &str| pence(&r["streams"][0][k]);
+    assert_eq!(traded(&after, "forecast") - traded(&before, "forecast"), charge, "{after}");
+    assert_eq!(traded(&after, "invoiced"), traded(&before, "invoiced"));
+    // Days sales outstanding: what is owed now against the last year's invoicing, from the ledger.
+    let all = invoice::Entity::find().filter(invoice::Column::Status.eq("issued")).all(&db).await.unwrap();
+    let owed: i64 = all.iter().map(|i| i.outstanding_pence).sum();
+    let sales: i64 = all.iter().map(|i| i.gross_pence).sum();
+    let h = &after["health"];
+    assert_eq!((pence(&h["owed"]), pence(&h["invoiced_last_365_days"])), (owed, sales), "{h}");
+    let days = (rust_decimal::Decimal::from(owed) * rust_decimal::Decimal::from(365)
+        / rust_decimal::Decimal::from(sales))
+    .round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    assert_eq!(h["days_sales_outstanding"].as_u64().map(rust_decimal::Decimal::from), Some(days), "{h}");
     let report = finance.get("/reports?year=2026-27").await.text();
     assert!(
         report.contains("Recognised by month") && report.contains("Membership income by school"),
         "{report}"
     );
     assert!(report.contains("By council") && report.contains("Riverside Council"), "{report}");
+    assert!(report.contains("Days sales outstanding") && report.contains("owed now against"), "{report}");
     books.app.finish().await;
 }
 on_both_databases!(the_funding_report_adds_up_from_the_documents, funding);

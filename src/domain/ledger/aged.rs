@@ -100,12 +100,35 @@ pub fn collection_rate(invoiced_net_of_credits: Money, collected: Money) -> Opti
     rate.floor().to_u32().map(|r| r.min(100))
 }
 
+/// Days sales outstanding: what is owed now as a share of what was invoiced (VAT included) over
+/// the last `days` days, in days, rounded half up; none when nothing was invoiced then.
+pub fn days_sales_outstanding(owed: Money, invoiced: Money, days: u32) -> Option<u32> {
+    use rust_decimal::prelude::ToPrimitive;
+    if invoiced <= Money::ZERO {
+        return None;
+    }
+    let exact = owed.amount().max(rust_decimal::Decimal::ZERO) * rust_decimal::Decimal::from(days)
+        / invoiced.amount();
+    exact.round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointAwayFromZero).to_u32()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn day(m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, m, d).unwrap()
+    }
+
+    #[test]
+    fn days_sales_outstanding_is_owed_over_a_days_invoicing() {
+        let pounds = |p: i64| Money::from_pence(p * 100);
+        // £30,000 owed against £365,000 invoiced in a year: 30 days.
+        assert_eq!(days_sales_outstanding(pounds(30_000), pounds(365_000), 365), Some(30));
+        // 45.5 days rounds up.
+        assert_eq!(days_sales_outstanding(pounds(455), pounds(3_650), 365), Some(46));
+        assert_eq!(days_sales_outstanding(Money::ZERO, pounds(100), 365), Some(0));
+        assert_eq!(days_sales_outstanding(pounds(100), Money::ZERO, 365), None);
     }
 
     #[test]

@@ -34,7 +34,10 @@ async fn funding(
     Query(q): Query<YearQuery>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Action::ViewTotals)?;
-    Ok(Json(json!(reports::funding(&state.db, &caller.partnership, &q.year).await?)))
+    let mut report = json!(reports::funding(&state.db, &caller.partnership, &q.year).await?);
+    report["health"] =
+        json!(reports::health(&state.db, caller.user.partnership_id, state.clock.today()).await?);
+    Ok(Json(report))
 }
 
 async fn take_up(
@@ -117,7 +120,8 @@ pub fn openapi_paths() -> Value {
         &["year", "streams", "total", "months"],
         json!({ "year": { "type": "string" }, "streams": array_of(line.clone()), "total": line,
                 "months": array_of(obj(&["month", "by_stream", "total"], json!({ "month": { "type": "string" }, "by_stream": array_of(money()), "total": money() }))),
-                "collection_rate": { "type": "integer", "nullable": true }, "council_share": { "type": "string", "nullable": true } }),
+                "collection_rate": { "type": "integer", "nullable": true }, "council_share": { "type": "string", "nullable": true },
+                "health": { "type": "object", "description": "What is owed now, what was invoiced in the last 365 days (with VAT) and days sales outstanding" } }),
     );
     let streams = json!({ "type": "object", "additionalProperties": { "type": "string", "nullable": true },
         "example": { "memberships": "450000.00", "traded_services": "80000.00", "la_commission": "600000.00", "other_commission": null, "grant": "250000.00" } });

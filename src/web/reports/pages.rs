@@ -75,6 +75,7 @@ struct FundingPage {
     recognised: Vec<(String, Vec<String>, String)>,
     collection: String,
     council: String,
+    dso: String,
     take_up: reports::TakeUp,
     take_up_tables: Vec<(&'static str, Vec<reports::TakeUpRow>)>,
     /// Membership income by phase, type, council and trust: caption and rows.
@@ -202,6 +203,7 @@ pub(super) async fn show(
     let r: FundingReport = reports::funding(&state.db, &user.partnership, &year).await?;
     let take_up = reports::take_up(&state.db, &user.partnership, &year).await?;
     let b = reports::breakdown(&state.db, &user.partnership, &year).await?;
+    let h = reports::health(&state.db, user.partnership.id, state.clock.today()).await?;
     let view = FundingPage {
         breakdowns: vec![
             ("By phase", b.by_phase),
@@ -223,6 +225,15 @@ pub(super) async fn show(
             .collection_rate
             .map(|c| format!("{c}%"))
             .unwrap_or_else(|| "Nothing invoiced yet".into()),
+        dso: match h.days_sales_outstanding {
+            Some(days) => format!(
+                "{days} day{}: {} owed now against {} invoiced (with VAT) in the last 365 days",
+                if days == 1 { "" } else { "s" },
+                h.owed,
+                h.invoiced_last_365_days
+            ),
+            None => "Nothing invoiced in the last 365 days".into(),
+        },
         council: r.council_share.map(|c| format!("{c}%")).unwrap_or_else(|| "Nothing invoiced yet".into()),
         take_up_tables: vec![
             ("By phase", take_up.by_phase.clone()),

@@ -312,3 +312,19 @@ async fn funding(backend: crate::helpers::Backend) {
     books.app.finish().await;
 }
 on_both_databases!(the_funding_report_adds_up_from_the_documents, funding);
+
+/// The service's PostgreSQL connections run without the JIT compiler, which took longer to
+/// compile the reports' queries than they take to run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_connections_run_without_jit() {
+    use sea_orm::ConnectionTrait;
+    let app = crate::helpers::TestApp::empty(crate::helpers::Backend::Postgres).await;
+    let row = app
+        .db
+        .query_one_raw(sea_orm::Statement::from_string(sea_orm::DatabaseBackend::Postgres, "SHOW jit"))
+        .await
+        .unwrap()
+        .expect("a setting");
+    assert_eq!(row.try_get::<String>("", "jit").unwrap(), "off");
+    app.finish().await;
+}

@@ -174,6 +174,14 @@ async fn funding(backend: crate::helpers::Backend) {
         sheet.contains("<v>100000</v>") && sheet.contains("<v>-400000</v>"),
         "amounts as numbers: {sheet}"
     );
+    let mut names = String::new();
+    std::io::Read::read_to_string(&mut archive.by_name("xl/workbook.xml").unwrap(), &mut names).unwrap();
+    for name in
+        ["Income by stream", "By month of issue", "Recognised by month", "Membership by school", "Take-up"]
+    {
+        assert!(names.contains(&format!("name=\"{name}\"")), "{name} in {names}");
+    }
+    assert!(shared.contains("Riverside Council") && shared.contains("Per pupil"), "{shared}");
     let mut board = crate::cards::sign_in(&books.app, "board@demo.test").await;
     assert_eq!(board.get("/api/v1/reports/funding?year=2026-27").await.status, StatusCode::OK);
     assert_eq!(board.get("/reports/budgets?year=2026-27").await.status, StatusCode::FORBIDDEN);

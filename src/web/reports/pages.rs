@@ -284,8 +284,8 @@ pub(super) async fn csv(
     ))
 }
 
-/// The report as a workbook: income by stream, invoicing by month, and take-up, a sheet each;
-/// amounts as numbers in pounds.
+/// The report as a workbook: income by stream, invoicing by month of issue, income recognised
+/// by month, membership income by school, and take-up, a sheet each; amounts as numbers in pounds.
 pub(super) async fn xlsx(
     State(state): State<AppState>,
     user: PageUser,
@@ -297,6 +297,7 @@ pub(super) async fn xlsx(
     let year = year_of(&state, &user, &q.year)?;
     let r = reports::funding(&state.db, &user.partnership, &year).await?;
     let t = reports::take_up(&state.db, &user.partnership, &year).await?;
+    let b = reports::breakdown(&state.db, &user.partnership, &year).await?;
     let failed = |e: rust_xlsxwriter::XlsxError| {
         tracing::error!(error = %e, "XLSX export failed");
         PageError::Internal
@@ -335,21 +336,51 @@ pub(super) async fn xlsx(
         }
         sheet.set_column_width(0, 30).map_err(failed)?;
     }
-    {
+    for (name, months) in [("By month of issue", &r.months), ("Recognised by month", &r.recognised)] {
         let sheet = book.add_worksheet();
-        sheet.set_name("By month").map_err(failed)?;
+        sheet.set_name(name).map_err(failed)?;
         sheet.write_string_with_format(0, 0, "Month", &bold).map_err(failed)?;
         for (c, (_, label)) in INCOME_STREAMS.iter().enumerate() {
             sheet.write_string_with_format(0, c as u16 + 1, *label, &bold).map_err(failed)?;
         }
         sheet.write_string_with_format(0, INCOME_STREAMS.len() as u16 + 1, "Total", &bold).map_err(failed)?;
-        for (i, m) in r.months.iter().enumerate() {
+        for (i, m) in months.iter().enumerate() {
             let row = i as u32 + 1;
             sheet.write_string(row, 0, month_label(&m.month)).map_err(failed)?;
             for (c, v) in m.by_stream.iter().chain(std::iter::once(&m.total)).enumerate() {
                 sheet.write_number_with_format(row, c as u16 + 1, number(*v)?, &pounds).map_err(failed)?;
             }
         }
+    }
+    {
+        let sheet = book.add_worksheet();
+        sheet.set_name("Membership by school").map_err(failed)?;
+        for (c, h) in
+            ["Grouped by", "Schools", "Members", "Pupils", "Invoiced", "Per pupil"].iter().enumerate()
+        {
+            sheet.write_string_with_format(0, c as u16, *h, &bold).map_err(failed)?;
+        }
+        let groups = [
+            ("Phase", &b.by_phase),
+            ("Type of school", &b.by_type),
+            ("Council", &b.by_local_authority),
+            ("Trust", &b.by_trust),
+        ];
+        let mut row = 1u32;
+        for (by, list) in groups {
+            for g in list.iter() {
+                sheet.write_string(row, 0, by).map_err(failed)?;
+                sheet.write_string(row, 1, &g.group).map_err(failed)?;
+                sheet.write_number(row, 2, g.schools as f64).map_err(failed)?;
+                sheet.write_number(row, 3, g.pupils as f64).map_err(failed)?;
+                sheet.write_number_with_format(row, 4, number(g.invoiced)?, &pounds).map_err(failed)?;
+                if let Some(p) = g.per_pupil {
+                    sheet.write_number_with_format(row, 5, number(p)?, &pounds).map_err(failed)?;
+                }
+                row += 1;
+            }
+        }
+        sheet.set_column_width(1, 40).map_err(failed)?;
     }
     {
         let sheet = book.add_worksheet();

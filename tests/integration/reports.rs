@@ -317,6 +317,7 @@ async fn funding(backend: crate::helpers::Backend) {
     );
     assert!(report.contains("By council") && report.contains("Riverside Council"), "{report}");
     assert!(report.contains("Days sales outstanding") && report.contains("owed now against"), "{report}");
+    assert!(report.contains("Traded services take-up") && report.contains("Adviser day"), "{report}");
     books.app.finish().await;
 }
 on_both_databases!(the_funding_report_adds_up_from_the_documents, funding);

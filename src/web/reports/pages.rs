@@ -81,6 +81,9 @@ struct FundingPage {
     /// Membership income by phase, type, council and trust: caption and rows.
     breakdowns: Vec<(&'static str, Vec<crate::domain::breakdown::Group>)>,
     breakdown_total: Option<crate::domain::breakdown::Group>,
+    /// Each traded service's take-up: service, schools (members among them), orders and places,
+    /// value before VAT.
+    traded: Vec<[String; 4]>,
 }
 
 impl FundingPage {
@@ -204,6 +207,23 @@ pub(super) async fn show(
     let take_up = reports::take_up(&state.db, &user.partnership, &year).await?;
     let b = reports::breakdown(&state.db, &user.partnership, &year).await?;
     let h = reports::health(&state.db, user.partnership.id, state.clock.today()).await?;
+    let traded = crate::services::traded::take_up(&state.db, &user.partnership, &year)
+        .await?
+        .into_iter()
+        .filter(|t| t.orders + t.places > 0)
+        .map(|t| {
+            [
+                t.service,
+                format!("{} ({} members)", t.schools, t.member_schools),
+                match (t.orders, t.places) {
+                    (o, 0) => format!("{o} order{}", if o == 1 { "" } else { "s" }),
+                    (0, p) => format!("{p} place{}", if p == 1 { "" } else { "s" }),
+                    (o, p) => format!("{o} orders, {p} places"),
+                },
+                Money::parse(&t.value).map(|m| m.to_string()).unwrap_or(t.value),
+            ]
+        })
+        .collect();
     let view = FundingPage {
         breakdowns: vec![
             ("By phase", b.by_phase),
@@ -212,6 +232,7 @@ pub(super) async fn show(
             ("By trust", b.by_trust),
         ],
         breakdown_total: b.total,
+        traded,
         chrome: Chrome::for_user(&user, "/reports"),
         notice: (q.done == "budgets").then(|| "Budgets saved".to_string()),
         finance: user.require(Action::ManageBilling).is_ok(),

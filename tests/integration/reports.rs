@@ -310,6 +310,15 @@ async fn funding(backend: crate::helpers::Backend) {
         / rust_decimal::Decimal::from(sales))
     .round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
     assert_eq!(h["days_sales_outstanding"].as_u64().map(rust_decimal::Decimal::from), Some(days), "{h}");
+    let csv = finance.get("/reports/income.csv?fy=2026-27").await;
+    assert_eq!(csv.status, StatusCode::OK);
+    let text = String::from_utf8(csv.body).unwrap();
+    assert!(
+        text.starts_with("Month,Basis,Traded services,Schools' memberships,Local-authority commission,"),
+        "{text}"
+    );
+    assert!(text.contains("2026-09,Recognised,") && text.contains(",32967.03,"), "{text}");
+    assert_eq!(text.lines().count(), 1 + 12 + 12, "a row a month, both ways: {text}");
     let report = finance.get("/reports?year=2026-27").await.text();
     assert!(
         report.contains("Recognised by month") && report.contains("Membership income by school"),

@@ -448,6 +448,7 @@ fn ledger_routes(ids: &Ids) -> Vec<Route> {
         r("/reports/income".into(), Page, Get, vec![ADMIN, FINANCE, BOARD]),
         r("/api/v1/reports/breakdown?year=2025-26".into(), Api, Get, vec![ADMIN, FINANCE, BOARD]),
         r("/reports/income?fy=2025-26".into(), Page, Get, vec![ADMIN, FINANCE, BOARD]),
+        r("/reports/income.csv?fy=2025-26".into(), Page, Get, vec![ADMIN, FINANCE, BOARD]),
         r("/api/v1/budgets".into(), Api, Json("{}"), billing.clone()),
         r("/exports".into(), Page, Get, billing.clone()),
         r("/exports?vat_from-day=1&vat_from-month=7&vat_from-year=2025".into(), Page, Get, billing.clone()),

@@ -20,6 +20,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/reports", get(pages::show))
         .route("/reports/income", get(pages::income))
+        .route("/reports/income.csv", get(pages::income_csv))
         .route("/reports/funding.csv", get(pages::csv))
         .route("/reports/funding.xlsx", get(pages::xlsx))
         .route("/reports/budgets", get(pages::budgets_form).post(pages::save_budgets))

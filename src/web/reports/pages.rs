@@ -150,6 +150,45 @@ struct IncomeTable {
     totals: Vec<String>,
 }
 
+/// The financial year asked for (April to March), or the one today is in.
+fn financial_year(state: &AppState, q: &IncomeQuery) -> Result<MembershipYear, PageError> {
+    use crate::domain::partnership::YearKind;
+    match q.fy.trim() {
+        "" => YearKind::Financial.year_containing(state.clock.today()),
+        text => Some(MembershipYear::parse(YearKind::Financial, text).ok_or_else(|| {
+            PageError::BadRequest(MembershipYear::problem(text).replace("membership", "financial"))
+        })?),
+    }
+    .ok_or(PageError::NotFound)
+}
+
+/// A financial year's income by month as CSV: recognised, then invoiced, a row a month.
+pub(super) async fn income_csv(
+    State(state): State<AppState>,
+    user: PageUser,
+    Query(q): Query<IncomeQuery>,
+) -> Result<Response, PageError> {
+    user.require(Action::ViewTotals)?;
+    let fy = financial_year(&state, &q)?;
+    let r = reports::income_by_month(&state.db, user.partnership.id, fy.first_day(), fy.last_day()).await?;
+    let mut header = vec!["Month".to_string(), "Basis".to_string()];
+    header.extend(INCOME_STREAMS.iter().map(|(_, l)| l.to_string()));
+    header.push("Total".into());
+    let mut rows = vec![header];
+    for (basis, months) in [("Recognised", &r.recognised), ("Invoiced", &r.invoiced)] {
+        for m in months {
+            let mut row = vec![m.month.clone(), basis.to_string()];
+            row.extend(m.by_stream.iter().chain(std::iter::once(&m.total)).map(|v| v.amount().to_string()));
+            rows.push(row);
+        }
+    }
+    Ok(crate::web::view::download(
+        crate::domain::exports::csv(&rows).into_bytes(),
+        "text/csv; charset=utf-8",
+        &format!("income-by-month-{}.csv", fy.label()),
+    ))
+}
+
 /// A financial year's income (April to March) by month, invoiced and recognised.
 pub(super) async fn income(
     State(state): State<AppState>,
@@ -159,13 +198,7 @@ pub(super) async fn income(
     use crate::domain::partnership::YearKind;
     user.require(Action::ViewTotals)?;
     let today = state.clock.today();
-    let fy = match q.fy.trim() {
-        "" => YearKind::Financial.year_containing(today),
-        text => Some(MembershipYear::parse(YearKind::Financial, text).ok_or_else(|| {
-            PageError::BadRequest(MembershipYear::problem(text).replace("membership", "financial"))
-        })?),
-    }
-    .ok_or(PageError::NotFound)?;
+    let fy = financial_year(&state, &q)?;
     let r = reports::income_by_month(&state.db, user.partnership.id, fy.first_day(), fy.last_day()).await?;
     let now = YearKind::Financial.year_containing(today).unwrap_or(fy);
     let years = (0..6)

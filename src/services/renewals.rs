@@ -5,6 +5,7 @@
 //! step. Nothing is billed until finance runs billing.
 
 use super::audit::{self, Event};
+use super::mail::compose::long_date;
 use super::mail::{self, Letter, NewMessage};
 use super::memberships::{self, NewMembership};
 use super::partnerships::Partnership;
@@ -17,7 +18,7 @@ use crate::domain::renewals::{self, Answer, AnswerState, TypedAnswer};
 use crate::domain::role::{Role, SchoolScope};
 use crate::domain::school::SchoolStatus;
 use chrono::{DateTime, NaiveDate, Utc};
-use entity::{membership, outbox_message, pupil_count, renewal_answer, renewal_round, school, user};
+use entity::{outbox_message, pupil_count, renewal_answer, renewal_round, school, user};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, Set, TransactionSession, TransactionTrait,
@@ -30,10 +31,6 @@ pub const PER_PAGE: u64 = 50;
 
 fn problem(field: &str, message: impl Into<String>) -> ServiceError {
     ServiceError::invalid(field, message)
-}
-
-fn long_date(d: NaiveDate) -> String {
-    d.format("%-d %B %Y").to_string()
 }
 
 /// A round as typed by finance.
@@ -628,12 +625,21 @@ impl AlsoSchool for sea_orm::Select<renewal_answer::Entity> {
     }
 }
 
+/// An open round as a school sees it: no tally of other schools' answers.
+#[derive(Debug, Clone, Serialize)]
+pub struct OpenRound {
+    pub id: i64,
+    pub year: String,
+    pub answer_by: NaiveDate,
+    pub note: Option<String>,
+}
+
 /// The answers the user may give: for each open round, the schools in their scope.
 pub async fn open_for(
     db: &impl ConnectionTrait,
     partnership_id: i64,
     scope: SchoolScope,
-) -> Result<Vec<(RoundView, Vec<AnswerRow>)>, ServiceError> {
+) -> Result<Vec<(OpenRound, Vec<AnswerRow>)>, ServiceError> {
     let school_ids: Vec<i64> = match scope {
         SchoolScope::Nothing => return Ok(Vec::new()),
         SchoolScope::All => return Ok(Vec::new()),
@@ -666,7 +672,8 @@ pub async fn open_for(
             .await?;
         if !models.is_empty() {
             let answers = rows(db, models).await?;
-            out.push((view(db, r).await?, answers));
+            let year = year_of_offer(db, r.offer_id).await?;
+            out.push((OpenRound { id: r.id, year, answer_by: r.answer_by, note: r.note }, answers));
         }
     }
     Ok(out)
@@ -705,6 +712,17 @@ pub async fn answer_of(
     };
     let answer = rows(db, vec![(a, Some(s))]).await?.remove(0);
     Ok(AnswerForm { round: view(db, r).await?, answer, levels, register_pupils })
+}
+
+/// Refuses (not found) unless the school's answer in the round is within the user's scope.
+pub async fn check_reach(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+    scope: SchoolScope,
+    round_id: i64,
+    urn: i32,
+) -> Result<(), ServiceError> {
+    find_answer(db, partnership_id, scope, round_id, urn).await.map(|_| ())
 }
 
 async fn find_answer(
@@ -1062,24 +1080,4 @@ where
     .await?;
     txn.commit().await?;
     round(db, partnership_id, round_id).await
-}
-
-/// Whether a membership made from a round's answer still exists (for tests and checks).
-pub async fn membership_of(
-    db: &impl ConnectionTrait,
-    round_id: i64,
-    school_id: i64,
-) -> Result<Option<membership::Model>, ServiceError> {
-    let Some(a) = renewal_answer::Entity::find()
-        .filter(renewal_answer::Column::RoundId.eq(round_id))
-        .filter(renewal_answer::Column::SchoolId.eq(school_id))
-        .one(db)
-        .await?
-    else {
-        return Ok(None);
-    };
-    match a.membership_id {
-        Some(id) => Ok(membership::Entity::find_by_id(id).one(db).await?),
-        None => Ok(None),
-    }
 }

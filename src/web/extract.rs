@@ -38,6 +38,12 @@ pub fn parse_id(text: &str) -> Result<i64, ApiError> {
     text.parse().map_err(|_| invalid("id", format!("\"{text}\" is not an id")))
 }
 
+/// A date sent as text ("2026-10-01"), or the field's problem.
+pub fn date(field: &str, text: &str) -> Result<chrono::NaiveDate, ApiError> {
+    chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .map_err(|_| invalid(field, "give a date like 2026-10-01"))
+}
+
 /// A page number from a query (blank: the first page); anything else but 1 to 1,000,000 is an
 /// error naming the field.
 pub fn page_number(text: &str) -> Result<u64, ApiError> {

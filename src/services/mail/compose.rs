@@ -9,7 +9,7 @@ use crate::services::partnerships::Partnership;
 use chrono::NaiveDate;
 use entity::{credit_note, invoice, payer, payment};
 
-fn long_date(d: NaiveDate) -> String {
+pub(crate) fn long_date(d: NaiveDate) -> String {
     d.format("%-d %B %Y").to_string()
 }
 

@@ -4,7 +4,7 @@ use crate::domain::role::Action;
 use crate::services::exports;
 use crate::web::AppState;
 use crate::web::error::ApiError;
-use crate::web::extract::{body, invalid, parse_id};
+use crate::web::extract::{body, date, parse_id};
 use crate::web::openapi::{
     Op, READ, READ_ONE, READ_QUERY, WRITE, array_of, json_body, json_content, obj, path_param, query_param,
 };
@@ -23,11 +23,6 @@ pub fn router() -> Router<AppState> {
         .route("/exports/{id}/files/{part}", get(file))
         .route("/vat-summary", get(vat_summary))
         .route("/account-codes", get(account_codes).post(set_account_codes))
-}
-
-fn date(field: &str, text: &str) -> Result<NaiveDate, ApiError> {
-    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-        .map_err(|_| invalid(field, "give a date like 2026-10-01"))
 }
 
 async fn list(State(state): State<AppState>, caller: ApiUser) -> Result<Json<Value>, ApiError> {

@@ -58,9 +58,11 @@ async fn list(State(state): State<AppState>, caller: ApiUser) -> Result<Json<Val
         }
         scope => {
             let open = renewals::open_for(&state.db, caller.user.partnership_id, scope).await?;
-            Ok(Json(json!({ "rounds": open.into_iter().map(|(r, answers)| json!({
-                "id": r.id, "year": r.year, "answer_by": r.answer_by, "note": r.note, "answers": answers
-            })).collect::<Vec<_>>() })))
+            Ok(Json(json!({ "rounds": open.into_iter().map(|(r, answers)| {
+                let mut round = json!(r);
+                round["answers"] = json!(answers);
+                round
+            }).collect::<Vec<_>>() })))
         }
     }
 }
@@ -180,7 +182,7 @@ async fn answer(
     let scope = scope(&caller)?;
     let (id, u) = (parse_id(&id)?, urn(&u)?);
     // A school outside the caller's reach is not there, whatever the body says.
-    renewals::answer_of(&state.db, &caller.partnership, scope, id, u).await?;
+    renewals::check_reach(&state.db, caller.user.partnership_id, scope, id, u).await?;
     let b: AnswerBody = body(&bytes)?;
     let typed = TypedAnswer {
         choice: b.answer,

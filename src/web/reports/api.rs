@@ -72,11 +72,8 @@ async fn income(
     Query(q): Query<Range>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Action::ViewTotals)?;
-    let day = |field: &str, text: &str| {
-        chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-            .map_err(|_| crate::web::extract::invalid(field, "give a date like 2026-04-01"))
-    };
-    let (from, to) = (day("from", &q.from)?, day("to", &q.to)?);
+    use crate::web::extract::date;
+    let (from, to) = (date("from", &q.from)?, date("to", &q.to)?);
     Ok(Json(json!(reports::income_by_month(&state.db, caller.user.partnership_id, from, to).await?)))
 }
 

@@ -20,12 +20,13 @@ use rust_decimal::prelude::ToPrimitive;
 pub const WIDTH: u32 = 720;
 pub const HEIGHT: u32 = 380;
 
-/// GOV.UK colours, distinct in greyscale too: blue, orange, green, purple.
-const SERIES: [RGBColor; 4] = [
+/// GOV.UK colours, distinct in greyscale too: blue, orange, green, purple, turquoise.
+const SERIES: [RGBColor; 5] = [
     RGBColor(0x1d, 0x70, 0xb8),
     RGBColor(0xf4, 0x77, 0x38),
     RGBColor(0x00, 0x70, 0x3c),
     RGBColor(0x4c, 0x2c, 0x92),
+    RGBColor(0x28, 0xa1, 0x97),
 ];
 const INK: RGBColor = RGBColor(0x0b, 0x0c, 0x0c);
 const GREY: RGBColor = RGBColor(0x50, 0x5a, 0x5f);
@@ -97,7 +98,8 @@ fn columns<'a, DB: DrawingBackend>(
     Ok(chart)
 }
 
-type Drawn<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+/// What drawing a chart gives: nothing, or the backend's error.
+pub type Drawn<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
 /// Income by stream against the costs each option must cover, one stacked bar per option.
 pub fn income_against_cost<DB: DrawingBackend>(
@@ -252,6 +254,150 @@ pub fn surplus_against_sign_up<DB: DrawingBackend>(
         .border_style(GREY)
         .label_font(("sans-serif", 12).into_font().color(&INK))
         .draw()?;
+    root.present()
+}
+
+/// One series of a column chart: its legend label and a value a column.
+pub struct Series<'a> {
+    pub label: &'a str,
+    pub values: Vec<f64>,
+}
+
+impl<'a> Series<'a> {
+    /// A series of amounts (converted for drawing only, after every sum is worked out).
+    pub fn money(label: &'a str, values: impl IntoIterator<Item = Money>) -> Series<'a> {
+        Series { label, values: values.into_iter().map(f).collect() }
+    }
+}
+
+/// The legend, top right.
+fn legend<'a, DB: DrawingBackend + 'a>(chart: &mut ColumnChart<'a, DB>) -> Drawn<DB> {
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.9))
+        .border_style(GREY)
+        .label_font(("sans-serif", 12).into_font().color(&INK))
+        .draw()
+}
+
+/// The plot area's width shared by `n` columns, roughly, in pixels.
+fn column_width(n: usize) -> u32 {
+    (WIDTH - 88) / n.max(1) as u32
+}
+
+/// Amounts side by side: one group of columns a label, a column a series (budget, invoiced and
+/// forecast of each income stream).
+pub fn grouped_columns<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    labels: &[String],
+    series: &[Series<'_>],
+) -> Drawn<DB> {
+    root.fill(&WHITE)?;
+    let values = series.iter().flat_map(|s| s.values.iter().copied());
+    let (min, max) = values.fold((0.0f64, 0.0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    let (low, high) = span(min, max * 1.15);
+    let mut chart = columns(root, labels, low, high)?;
+    let width = column_width(labels.len());
+    let pad = width / 8;
+    let each = (width - 2 * pad) / series.len().max(1) as u32;
+    for (k, s) in series.iter().enumerate() {
+        let colour = SERIES[k % SERIES.len()];
+        let left = pad + k as u32 * each;
+        let right = width.saturating_sub(left + each);
+        let bars: Vec<Rectangle<(SegmentValue<usize>, f64)>> = s
+            .values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let mut r = Rectangle::new(
+                    [(SegmentValue::Exact(i), 0.0), (SegmentValue::Exact(i + 1), *v)],
+                    colour.filled(),
+                );
+                r.set_margin(0, 0, left, right);
+                r
+            })
+            .collect();
+        chart
+            .draw_series(bars)?
+            .label(s.label)
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], colour.filled()));
+    }
+    legend(&mut chart)?;
+    root.present()
+}
+
+/// Amounts stacked: one column a label, the series piled up from zero (negative amounts, such
+/// as a month whose credit notes outweigh its invoices, piled down from zero).
+pub fn stacked_columns<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    labels: &[String],
+    series: &[Series<'_>],
+) -> Drawn<DB> {
+    root.fill(&WHITE)?;
+    let n = labels.len();
+    let sum = |i: usize, positive: bool| -> f64 {
+        series.iter().filter_map(|s| s.values.get(i)).filter(|v| (**v >= 0.0) == positive).sum()
+    };
+    let top = (0..n).map(|i| sum(i, true)).fold(0.0, f64::max);
+    let bottom = (0..n).map(|i| sum(i, false)).fold(0.0, f64::min);
+    let (low, high) = span(bottom, top * 1.2);
+    let mut chart = columns(root, labels, low, high)?;
+    let inset = column_width(n) / 6;
+    let (mut up, mut down) = (vec![0.0; n], vec![0.0; n]);
+    for (k, s) in series.iter().enumerate() {
+        let colour = SERIES[k % SERIES.len()];
+        let mut bars = Vec::new();
+        for (i, v) in s.values.iter().enumerate().take(n) {
+            let base = if *v >= 0.0 { &mut up[i] } else { &mut down[i] };
+            bars.push(bar(i, *base, *base + v, colour, inset));
+            *base += v;
+        }
+        chart
+            .draw_series(bars)?
+            .label(s.label)
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], colour.filled()));
+    }
+    legend(&mut chart)?;
+    root.present()
+}
+
+/// Counts as columns, each with its number on top (members each year).
+pub fn count_columns<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    labels: &[String],
+    counts: &[u64],
+) -> Drawn<DB> {
+    root.fill(&WHITE)?;
+    let top = counts.iter().copied().max().unwrap_or(0) as f64;
+    let (low, high) = span(0.0, top * 1.15);
+    let mut chart = ChartBuilder::on(root)
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(64)
+        .build_cartesian_2d((0..labels.len().max(1) - 1).into_segmented(), low..high)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .light_line_style(WHITE)
+        .y_labels(6)
+        .y_label_formatter(&|v| format!("{v:.0}"))
+        .x_label_formatter(&|v| match v {
+            SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => labels.get(*i).cloned().unwrap_or_default(),
+            SegmentValue::Last => String::new(),
+        })
+        .label_style(("sans-serif", 13).into_font().color(&INK))
+        .axis_style(GREY)
+        .draw()?;
+    let inset = column_width(labels.len()) / 4;
+    chart.draw_series(counts.iter().enumerate().map(|(i, c)| bar(i, 0.0, *c as f64, SERIES[0], inset)))?;
+    chart.draw_series(counts.iter().enumerate().map(|(i, c)| {
+        Text::new(
+            c.to_string(),
+            (SegmentValue::CenterOf(i), *c as f64),
+            ("sans-serif", 13).into_font().color(&INK).pos(Pos::new(HPos::Center, VPos::Bottom)),
+        )
+    }))?;
     root.present()
 }
 
@@ -501,6 +647,37 @@ mod tests {
         });
         assert!(svg.starts_with("<svg role=\"img\" aria-label=\"Chart\""), "{}", &svg[..80]);
         assert!(svg.contains("Per pupil") && svg.contains("<polyline"));
+    }
+
+    #[test]
+    fn column_charts_draw_every_series_and_label() {
+        let labels: Vec<String> = ["Sep", "Oct", "Nov"].map(String::from).to_vec();
+        let series = [
+            Series { label: "Membership", values: vec![100.0, -20.0, 50.0] },
+            Series { label: "Grants", values: vec![10.0, 30.0, 0.0] },
+        ];
+        for shapes in [
+            record(|root| stacked_columns(root, &labels, &series).unwrap()),
+            record(|root| grouped_columns(root, &labels, &series).unwrap()),
+        ] {
+            let texts: Vec<&str> = shapes
+                .iter()
+                .filter_map(|s| match s {
+                    Shape::Text { text, .. } => Some(text.as_str()),
+                    _ => None,
+                })
+                .collect();
+            for expected in ["Sep", "Oct", "Nov", "Membership", "Grants"] {
+                assert!(texts.contains(&expected), "{expected} missing from {texts:?}");
+            }
+            let orange = shapes
+                .iter()
+                .filter(|s| matches!(s, Shape::Rect { colour, .. } if *colour == (0xf4, 0x77, 0x38)))
+                .count();
+            assert!(orange >= 3, "the second series' columns and its legend: {orange}");
+        }
+        let counts = record(|root| count_columns(root, &labels, &[4, 7, 9]).unwrap());
+        assert!(counts.iter().any(|s| matches!(s, Shape::Text { text, .. } if text == "9")));
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod charts;
 pub mod cli;
 pub mod clock;
 pub mod domain;
+pub mod funding_report;
 pub mod jobs;
 pub mod pdf;
 pub mod secrets;

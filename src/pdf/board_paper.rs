@@ -73,7 +73,9 @@ fn draw_chart(w: &mut Writer, shapes: &[Shape], top: f32) {
                 });
             }
             Shape::Text { text, at: pos, size, colour: c, anchor: Anchor(h, v) } => {
-                let size = *size as f32 * scale;
+                // plotters lays text out with its own font, a little narrower than DejaVu Sans:
+                // a little smaller keeps a legend's labels inside its box.
+                let size = *size as f32 * scale * 0.85;
                 let (x, y) = at(*pos);
                 let width = text_width(&fonts().regular, text, size);
                 let x = match h {
@@ -95,7 +97,7 @@ fn draw_chart(w: &mut Writer, shapes: &[Shape], top: f32) {
 }
 
 /// A chart with its heading, on a new page when it does not fit.
-fn chart(w: &mut Writer, heading: &str, shapes: &[Shape]) {
+pub(super) fn chart(w: &mut Writer, heading: &str, shapes: &[Shape]) {
     let height = charts::HEIGHT as f32 * (RIGHT - LEFT) / charts::WIDTH as f32;
     if w.y - height - 24.0 < BOTTOM {
         w.new_page();

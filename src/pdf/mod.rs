@@ -7,6 +7,7 @@
 
 pub mod board_paper;
 pub mod documents;
+pub mod funding_report;
 
 use printpdf::{
     Color, FontId, Line as PdfLine, LinePoint, Mm, Op, ParsedFont, PdfDocument, PdfFontHandle, PdfPage,

@@ -774,3 +774,34 @@ pub async fn health(
         days_sales_outstanding: crate::domain::ledger::aged::days_sales_outstanding(owed, sales, 365),
     })
 }
+
+/// Everything the funding report shows for a membership year, read once: for the page, its
+/// downloads and the board report PDF.
+pub struct Pack {
+    pub funding: FundingReport,
+    pub take_up: TakeUp,
+    pub breakdown: Breakdown,
+    /// Each traded service bought in the year (ordered or booked).
+    pub traded: Vec<super::traded::TakeUp>,
+    pub health: Health,
+}
+
+/// The [`Pack`] of `year` on `today`.
+pub async fn pack(
+    db: &impl ConnectionTrait,
+    partnership: &Partnership,
+    year: &str,
+    today: chrono::NaiveDate,
+) -> Result<Pack, ServiceError> {
+    Ok(Pack {
+        funding: funding(db, partnership, year).await?,
+        take_up: take_up(db, partnership, year).await?,
+        breakdown: breakdown(db, partnership, year).await?,
+        traded: super::traded::take_up(db, partnership, year)
+            .await?
+            .into_iter()
+            .filter(|t| t.orders + t.places > 0)
+            .collect(),
+        health: health(db, partnership.id, today).await?,
+    })
+}

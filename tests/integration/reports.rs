@@ -166,7 +166,7 @@ async fn funding(backend: crate::helpers::Backend) {
     let mut shared = String::new();
     std::io::Read::read_to_string(&mut archive.by_name("xl/sharedStrings.xml").unwrap(), &mut shared)
         .unwrap();
-    assert!(shared.contains("Local-authority commission") && shared.contains("Take-up (%)"), "{shared}");
+    assert!(shared.contains("Local-authority commission") && shared.contains("Take-up"), "{shared}");
     let mut sheet = String::new();
     std::io::Read::read_to_string(&mut archive.by_name("xl/worksheets/sheet1.xml").unwrap(), &mut sheet)
         .unwrap();
@@ -176,12 +176,67 @@ async fn funding(backend: crate::helpers::Backend) {
     );
     let mut names = String::new();
     std::io::Read::read_to_string(&mut archive.by_name("xl/workbook.xml").unwrap(), &mut names).unwrap();
-    for name in
-        ["Income by stream", "By month of issue", "Recognised by month", "Membership by school", "Take-up"]
-    {
+    for name in [
+        "Income by stream",
+        "Invoiced by month of issue",
+        "Recognised by month",
+        "Membership income by school",
+        "Membership take-up",
+        "Members by year",
+        "Traded services take-up",
+    ] {
         assert!(names.contains(&format!("name=\"{name}\"")), "{name} in {names}");
     }
     assert!(shared.contains("Riverside Council") && shared.contains("Per pupil"), "{shared}");
+
+    // Every table downloads as CSV on its own; a table that does not exist is named.
+    let breakdown = finance.get("/reports/funding.csv?year=2026-27&table=breakdown").await;
+    let text = String::from_utf8(breakdown.body).unwrap();
+    assert!(text.starts_with("Grouped by,Schools,Members,Pupils,Invoiced,Per pupil\r\n"), "{text}");
+    assert!(text.contains("\r\nCouncil,Riverside Council,"), "{text}");
+    let trend =
+        String::from_utf8(finance.get("/reports/funding.csv?year=2026-27&table=trend").await.body).unwrap();
+    assert!(trend.starts_with("Membership year,Members\r\n") && trend.contains("\r\n2026-27,"), "{trend}");
+    let wrong = finance.get("/reports/funding.csv?year=2026-27&table=secrets").await;
+    assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
+    assert!(
+        wrong.text().contains("There is no table called \"secrets\" in the funding report"),
+        "{}",
+        wrong.text()
+    );
+
+    // The page draws its charts (labelled for screen readers) beside the tables of their figures.
+    for label in [
+        "Budget, invoiced and forecast by income stream",
+        "Income recognised by month, by stream",
+        "Member schools by year",
+    ] {
+        assert!(page.text().contains(&format!("<svg role=\"img\" aria-label=\"{label}\"")), "{label}");
+    }
+
+    // The board report: the same figures on paper, every chart with its table.
+    let paper = finance.get("/reports/funding.pdf?year=2026-27").await;
+    assert_eq!(paper.status, StatusCode::OK);
+    assert!(paper.body.starts_with(b"%PDF"));
+    let text = crate::pdf::pdf_text(&paper.body);
+    for expected in [
+        "Funding report 2026-27",
+        "Budget, invoiced and forecast by income stream",
+        "Local-authority commission",
+        "£100,000.00",
+        "Days sales outstanding",
+        "Membership income by school",
+        "Riverside Council",
+        "Traded services take-up",
+        "Funding report 2026-27, page 1 of",
+    ] {
+        assert!(text.contains(expected), "{expected} in the board report:\n{text}");
+    }
+    let la = text.lines().find(|l| l.trim_start().starts_with("Local-authority commission")).unwrap();
+    assert!(
+        la.contains("£500,000.00") && la.contains("£100,000.00") && la.contains("-£400,000.00"),
+        "budget, invoiced and variance on the commission's row: {la}"
+    );
     let mut board = crate::cards::sign_in(&books.app, "board@demo.test").await;
     assert_eq!(board.get("/api/v1/reports/funding?year=2026-27").await.status, StatusCode::OK);
     assert_eq!(board.get("/reports/budgets?year=2026-27").await.status, StatusCode::FORBIDDEN);

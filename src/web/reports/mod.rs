@@ -23,5 +23,6 @@ pub fn router() -> Router<AppState> {
         .route("/reports/income.csv", get(pages::income_csv))
         .route("/reports/funding.csv", get(pages::csv))
         .route("/reports/funding.xlsx", get(pages::xlsx))
+        .route("/reports/funding.pdf", get(pages::pdf))
         .route("/reports/budgets", get(pages::budgets_form).post(pages::save_budgets))
 }

@@ -4,7 +4,7 @@ use crate::domain::money::Money;
 use crate::domain::partnership::MembershipYear;
 use crate::domain::role::Action;
 use crate::domain::traded::INCOME_STREAMS;
-use crate::services::reports::{self, FundingReport};
+use crate::services::reports;
 use crate::services::{FieldError, ServiceError};
 use crate::web::AppState;
 use crate::web::error::PageError;
@@ -25,6 +25,9 @@ pub(super) struct YearQuery {
     year: String,
     #[serde(default)]
     done: String,
+    /// Which table a CSV download is of.
+    #[serde(default)]
+    table: String,
 }
 
 /// The year asked for, or the membership year today is in.
@@ -73,9 +76,12 @@ struct FundingPage {
     stream_labels: Vec<&'static str>,
     months: Vec<(String, Vec<String>, String)>,
     recognised: Vec<(String, Vec<String>, String)>,
-    collection: String,
-    council: String,
-    dso: String,
+    /// Collection, days sales outstanding, share from councils, take-up: in words.
+    health: Vec<(&'static str, String)>,
+    /// The charts as inline SVG, each with a table of its figures.
+    chart_budget: String,
+    chart_recognised: String,
+    chart_members: String,
     take_up: reports::TakeUp,
     take_up_tables: Vec<(&'static str, Vec<reports::TakeUpRow>)>,
     /// Membership income by phase, type, council and trust: caption and rows.
@@ -106,19 +112,13 @@ fn line_cells(l: &reports::StreamLine) -> Vec<String> {
     ]
 }
 
-fn month_label(m: &str) -> String {
-    chrono::NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d")
-        .map(|d| d.format("%B %Y").to_string())
-        .unwrap_or_else(|_| "Not yet issued".into())
-}
-
 /// Months as table rows: the month's name, each stream's amount and the total.
 fn month_rows(months: &[reports::Month]) -> Vec<(String, Vec<String>, String)> {
     months
         .iter()
         .map(|m| {
             (
-                month_label(&m.month),
+                crate::funding_report::month_name(&m.month),
                 m.by_stream.iter().map(ToString::to_string).collect(),
                 m.total.to_string(),
             )
@@ -234,16 +234,21 @@ pub(super) async fn show(
     user: PageUser,
     Query(q): Query<YearQuery>,
 ) -> Result<Response, PageError> {
+    use crate::funding_report::Chart;
     user.require(Action::ViewTotals)?;
     let year = year_of(&state, &user, &q.year)?;
-    let r: FundingReport = reports::funding(&state.db, &user.partnership, &year).await?;
-    let take_up = reports::take_up(&state.db, &user.partnership, &year).await?;
-    let b = reports::breakdown(&state.db, &user.partnership, &year).await?;
-    let h = reports::health(&state.db, user.partnership.id, state.clock.today()).await?;
-    let traded = crate::services::traded::take_up(&state.db, &user.partnership, &year)
-        .await?
+    let pack = reports::pack(&state.db, &user.partnership, &year, state.clock.today()).await?;
+    let chart = |c: Chart| {
+        crate::charts::svg(c.heading(), |root| {
+            let _ = c.draw(root, &pack);
+        })
+    };
+    let (chart_budget, chart_recognised, chart_members) =
+        (chart(Chart::Budget), chart(Chart::Recognised), chart(Chart::Members));
+    let health = crate::funding_report::health_sentences(&pack);
+    let reports::Pack { funding: r, take_up, breakdown: b, traded, .. } = pack;
+    let traded = traded
         .into_iter()
-        .filter(|t| t.orders + t.places > 0)
         .map(|t| {
             [
                 t.service,
@@ -275,20 +280,10 @@ pub(super) async fn show(
         stream_labels: INCOME_STREAMS.iter().map(|(_, l)| *l).collect(),
         months: month_rows(&r.months),
         recognised: month_rows(&r.recognised),
-        collection: r
-            .collection_rate
-            .map(|c| format!("{c}%"))
-            .unwrap_or_else(|| "Nothing invoiced yet".into()),
-        dso: match h.days_sales_outstanding {
-            Some(days) => format!(
-                "{days} day{}: {} owed now against {} invoiced (with VAT) in the last 365 days",
-                if days == 1 { "" } else { "s" },
-                h.owed,
-                h.invoiced_last_365_days
-            ),
-            None => "Nothing invoiced in the last 365 days".into(),
-        },
-        council: r.council_share.map(|c| format!("{c}%")).unwrap_or_else(|| "Nothing invoiced yet".into()),
+        health,
+        chart_budget,
+        chart_recognised,
+        chart_members,
         take_up_tables: vec![
             ("By phase", take_up.by_phase.clone()),
             ("By type of school", take_up.by_type.clone()),
@@ -299,59 +294,47 @@ pub(super) async fn show(
     Ok(render(&view)?.into_response())
 }
 
+/// One table of the report as CSV (`table`, by default income by stream).
 pub(super) async fn csv(
     State(state): State<AppState>,
     user: PageUser,
     Query(q): Query<YearQuery>,
 ) -> Result<Response, PageError> {
+    use crate::funding_report::{TABLES, tables};
     user.require(Action::ViewTotals)?;
     let year = year_of(&state, &user, &q.year)?;
-    let r = reports::funding(&state.db, &user.partnership, &year).await?;
-    let plain = |m: Option<Money>| m.map(|m| m.amount().to_string()).unwrap_or_default();
-    let mut rows = vec![
-        [
-            "Income stream",
-            "Budget",
-            "Invoiced (before VAT, net of credit notes)",
-            "Variance",
-            "Received",
-            "Forecast",
-        ]
-        .map(String::from)
-        .to_vec(),
-    ];
-    for l in r.streams.iter().chain(std::iter::once(&r.total)) {
-        rows.push(vec![
-            l.label.to_string(),
-            plain(l.budget),
-            l.invoiced.amount().to_string(),
-            plain(l.variance),
-            l.received.amount().to_string(),
-            l.forecast.amount().to_string(),
-        ]);
+    let id = if q.table.trim().is_empty() { "streams" } else { q.table.trim() };
+    if !TABLES.contains(&id) {
+        return Err(PageError::BadRequest(format!(
+            "There is no table called \"{id}\" in the funding report: download a table from the links beside it on the report page"
+        )));
     }
-    let body = crate::domain::exports::csv(&rows);
+    let pack = reports::pack(&state.db, &user.partnership, &year, state.clock.today()).await?;
+    let table = tables(&pack).into_iter().find(|t| t.id == id).ok_or(PageError::NotFound)?;
+    let name = if id == "streams" {
+        format!("funding-report-{year}.csv")
+    } else {
+        format!("funding-report-{year}-{id}.csv")
+    };
     Ok(crate::web::view::download(
-        body.into_bytes(),
+        crate::domain::exports::csv(&table.csv_rows()).into_bytes(),
         "text/csv; charset=utf-8",
-        &format!("funding-report-{year}.csv"),
+        &name,
     ))
 }
 
-/// The report as a workbook: income by stream, invoicing by month of issue, income recognised
-/// by month, membership income by school, and take-up, a sheet each; amounts as numbers in pounds.
+/// The report as a workbook: every table of the report a sheet, amounts as numbers in pounds.
 pub(super) async fn xlsx(
     State(state): State<AppState>,
     user: PageUser,
     Query(q): Query<YearQuery>,
 ) -> Result<Response, PageError> {
+    use crate::funding_report::{Cell, tables};
     use rust_decimal::prelude::ToPrimitive;
     use rust_xlsxwriter::{Format, Workbook};
     user.require(Action::ViewTotals)?;
     let year = year_of(&state, &user, &q.year)?;
-    let r = reports::funding(&state.db, &user.partnership, &year).await?;
-    let t = reports::take_up(&state.db, &user.partnership, &year).await?;
-    let b = reports::breakdown(&state.db, &user.partnership, &year).await?;
+    let pack = reports::pack(&state.db, &user.partnership, &year, state.clock.today()).await?;
     let failed = |e: rust_xlsxwriter::XlsxError| {
         tracing::error!(error = %e, "XLSX export failed");
         PageError::Internal
@@ -359,100 +342,36 @@ pub(super) async fn xlsx(
     let mut book = Workbook::new();
     let bold = Format::new().set_bold();
     let pounds = Format::new().set_num_format("£#,##0.00;-£#,##0.00");
-    let number = |m: Money| m.amount().to_f64().ok_or(PageError::Internal);
-    {
+    let percent = Format::new().set_num_format("0%");
+    for table in tables(&pack) {
         let sheet = book.add_worksheet();
-        sheet.set_name("Income by stream").map_err(failed)?;
-        for (c, h) in [
-            "Income stream",
-            "Budget",
-            "Invoiced (before VAT, net of credit notes)",
-            "Variance",
-            "Received",
-            "Forecast",
-        ]
-        .iter()
-        .enumerate()
-        {
-            sheet.write_string_with_format(0, c as u16, *h, &bold).map_err(failed)?;
+        sheet.set_name(table.caption).map_err(failed)?;
+        for (c, head) in table.columns.iter().enumerate() {
+            sheet.write_string_with_format(0, c as u16, head, &bold).map_err(failed)?;
         }
-        for (i, l) in r.streams.iter().chain(std::iter::once(&r.total)).enumerate() {
+        for (i, cells) in table.rows.iter().enumerate() {
             let row = i as u32 + 1;
-            sheet.write_string(row, 0, l.label).map_err(failed)?;
-            for (c, m) in [l.budget, Some(l.invoiced), l.variance, Some(l.received), Some(l.forecast)]
-                .into_iter()
-                .enumerate()
-            {
-                if let Some(m) = m {
-                    sheet.write_number_with_format(row, c as u16 + 1, number(m)?, &pounds).map_err(failed)?;
+            for (c, cell) in cells.iter().enumerate() {
+                let c = c as u16;
+                match cell {
+                    Cell::Text(t) => sheet.write_string(row, c, t).map(|_| ()),
+                    Cell::Money(m) => {
+                        let v = m.amount().to_f64().ok_or(PageError::Internal)?;
+                        sheet.write_number_with_format(row, c, v, &pounds).map(|_| ())
+                    }
+                    Cell::Count(n) => sheet.write_number(row, c, *n as f64).map(|_| ()),
+                    Cell::Percent(n) => {
+                        sheet.write_number_with_format(row, c, *n as f64 / 100.0, &percent).map(|_| ())
+                    }
+                    Cell::Missing(_) => Ok(()),
                 }
+                .map_err(failed)?;
             }
         }
         sheet.set_column_width(0, 30).map_err(failed)?;
-    }
-    for (name, months) in [("By month of issue", &r.months), ("Recognised by month", &r.recognised)] {
-        let sheet = book.add_worksheet();
-        sheet.set_name(name).map_err(failed)?;
-        sheet.write_string_with_format(0, 0, "Month", &bold).map_err(failed)?;
-        for (c, (_, label)) in INCOME_STREAMS.iter().enumerate() {
-            sheet.write_string_with_format(0, c as u16 + 1, *label, &bold).map_err(failed)?;
+        if table.columns.len() > 1 {
+            sheet.set_column_width(1, 24).map_err(failed)?;
         }
-        sheet.write_string_with_format(0, INCOME_STREAMS.len() as u16 + 1, "Total", &bold).map_err(failed)?;
-        for (i, m) in months.iter().enumerate() {
-            let row = i as u32 + 1;
-            sheet.write_string(row, 0, month_label(&m.month)).map_err(failed)?;
-            for (c, v) in m.by_stream.iter().chain(std::iter::once(&m.total)).enumerate() {
-                sheet.write_number_with_format(row, c as u16 + 1, number(*v)?, &pounds).map_err(failed)?;
-            }
-        }
-    }
-    {
-        let sheet = book.add_worksheet();
-        sheet.set_name("Membership by school").map_err(failed)?;
-        for (c, h) in
-            ["Grouped by", "Schools", "Members", "Pupils", "Invoiced", "Per pupil"].iter().enumerate()
-        {
-            sheet.write_string_with_format(0, c as u16, *h, &bold).map_err(failed)?;
-        }
-        let groups = [
-            ("Phase", &b.by_phase),
-            ("Type of school", &b.by_type),
-            ("Council", &b.by_local_authority),
-            ("Trust", &b.by_trust),
-        ];
-        let mut row = 1u32;
-        for (by, list) in groups {
-            for g in list.iter() {
-                sheet.write_string(row, 0, by).map_err(failed)?;
-                sheet.write_string(row, 1, &g.group).map_err(failed)?;
-                sheet.write_number(row, 2, g.schools as f64).map_err(failed)?;
-                sheet.write_number(row, 3, g.pupils as f64).map_err(failed)?;
-                sheet.write_number_with_format(row, 4, number(g.invoiced)?, &pounds).map_err(failed)?;
-                if let Some(p) = g.per_pupil {
-                    sheet.write_number_with_format(row, 5, number(p)?, &pounds).map_err(failed)?;
-                }
-                row += 1;
-            }
-        }
-        sheet.set_column_width(1, 40).map_err(failed)?;
-    }
-    {
-        let sheet = book.add_worksheet();
-        sheet.set_name("Take-up").map_err(failed)?;
-        for (c, h) in ["Schools", "Open", "Members", "Take-up (%)"].iter().enumerate() {
-            sheet.write_string_with_format(0, c as u16, *h, &bold).map_err(failed)?;
-        }
-        for (i, row) in t.by_phase.iter().chain(t.by_type.iter()).chain(std::iter::once(&t.total)).enumerate()
-        {
-            let r = i as u32 + 1;
-            sheet.write_string(r, 0, &row.group).map_err(failed)?;
-            sheet.write_number(r, 1, row.open_schools as f64).map_err(failed)?;
-            sheet.write_number(r, 2, row.members as f64).map_err(failed)?;
-            if let Some(share) = row.share {
-                sheet.write_number(r, 3, share as f64).map_err(failed)?;
-            }
-        }
-        sheet.set_column_width(0, 30).map_err(failed)?;
     }
     let bytes = book.save_to_buffer().map_err(failed)?;
     Ok(crate::web::view::download(
@@ -460,6 +379,23 @@ pub(super) async fn xlsx(
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         &format!("funding-report-{year}.xlsx"),
     ))
+}
+
+/// The board report: the funding report as a PDF for a board's pack.
+pub(super) async fn pdf(
+    State(state): State<AppState>,
+    user: PageUser,
+    Query(q): Query<YearQuery>,
+) -> Result<Response, PageError> {
+    user.require(Action::ViewTotals)?;
+    let year = year_of(&state, &user, &q.year)?;
+    let today = state.clock.today();
+    let pack = reports::pack(&state.db, &user.partnership, &year, today).await?;
+    let name = user.partnership.name.clone();
+    let bytes = tokio::task::spawn_blocking(move || crate::pdf::funding_report::render(&pack, &name, today))
+        .await
+        .map_err(|_| PageError::Internal)?;
+    Ok(crate::web::view::download(bytes, "application/pdf", &format!("funding-report-{year}.pdf")))
 }
 
 #[derive(Template)]

@@ -5,6 +5,7 @@
 
 use super::{Browser, serve, sign_in, start_browser};
 use crate::helpers::{Backend, TestApp};
+use fantoccini::Locator;
 use serde_json::json;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -82,6 +83,12 @@ async fn finance_adds_a_declining_contract(b: &Browser, base: &SocketAddr) {
         "{page}"
     );
     b.accessible("the funding report with budgets").await;
+    let charts = b.client.find_all(Locator::Css("figure.pb-chart svg[role=img]")).await.expect("charts");
+    assert_eq!(charts.len(), 3, "the budget, recognised income and members charts");
+    let fetched = b.download("Download the board report (PDF)").await;
+    assert_eq!(fetched, json!([200, "application/pdf", "%PDF-"]));
+    let fetched = b.download("Download membership take-up as CSV").await;
+    assert_eq!(fetched, json!([200, "text/csv; charset=utf-8", "Group"]));
     // The quarter's VAT and an export for Xero, made and downloaded.
     b.go(base, "/payments").await;
     b.click_link("Exports and VAT").await;

@@ -10,7 +10,7 @@ pub struct Model {
     pub partnership_id: i64,
     /// Membership year, e.g. "2025-26".
     pub year: String,
-    /// Income stream, e.g. "schools", "traded", "la_commissions".
+    /// Income stream, a key of `INCOME_STREAMS`: "memberships", "traded_services", "la_commission", ...
     pub stream: String,
     /// Whole pence.
     pub amount_pence: i64,

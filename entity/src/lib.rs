@@ -52,6 +52,7 @@ pub mod scenario;
 pub mod school;
 pub mod school_link;
 pub mod service;
+pub mod service_budget;
 pub mod service_price;
 pub mod session;
 pub mod settlement;

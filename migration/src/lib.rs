@@ -24,6 +24,7 @@ mod m20261130_000018_contracts;
 mod m20261130_000019_exports;
 mod m20261130_000020_account_codes;
 mod m20261130_000021_renewal_rounds;
+mod m20261130_000022_payments_export_and_service_budgets;
 
 pub struct Migrator;
 
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000019_exports::Migration),
             Box::new(m20261130_000020_account_codes::Migration),
             Box::new(m20261130_000021_renewal_rounds::Migration),
+            Box::new(m20261130_000022_payments_export_and_service_budgets::Migration),
         ]
     }
 }

@@ -225,13 +225,20 @@ pub fn sentence(e: &Entry) -> String {
         "contract.deliverable_done" => {
             format!("{who} signed off {}: {}", text(a, "deliverable"), text(a, "note"))
         }
-        "export.made" => format!(
-            "{who} exported the invoices and credit notes of {} to {} for {} ({} documents)",
-            date(a, "from"),
-            date(a, "to"),
-            text(a, "format"),
-            text(a, "documents")
-        ),
+        "export.made" => {
+            let payments = text(a, "payments");
+            let held = match payments.as_str() {
+                "" | "0" => format!("{} documents", text(a, "documents")),
+                n if text(a, "documents") == "0" => format!("{n} payments"),
+                n => format!("{} documents, {n} payments", text(a, "documents")),
+            };
+            format!(
+                "{who} exported the invoices, credit notes and payments of {} to {} for {} ({held})",
+                date(a, "from"),
+                date(a, "to"),
+                text(a, "format"),
+            )
+        }
         "export.accounts_set" => {
             format!("{who} set the account codes of the income streams: {}", text(a, "codes"))
         }

@@ -184,17 +184,30 @@ pub fn csv(rows: &[Vec<String>]) -> String {
 #[serde(rename_all = "snake_case")]
 pub enum Format {
     Xero,
+    XeroPayments,
     Sage50,
     Quickbooks,
     Journal,
 }
 
 impl Format {
-    pub const ALL: [Format; 4] = [Format::Xero, Format::Sage50, Format::Quickbooks, Format::Journal];
+    pub const ALL: [Format; 5] =
+        [Format::Xero, Format::XeroPayments, Format::Sage50, Format::Quickbooks, Format::Journal];
+
+    /// Whether the format holds payments received (and not invoices and credit notes).
+    pub fn holds_payments_only(self) -> bool {
+        self == Format::XeroPayments
+    }
+
+    /// Whether the format holds payments received.
+    pub fn holds_payments(self) -> bool {
+        matches!(self, Format::XeroPayments | Format::Sage50 | Format::Journal)
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {
             Format::Xero => "xero",
+            Format::XeroPayments => "xero_payments",
             Format::Sage50 => "sage50",
             Format::Quickbooks => "quickbooks",
             Format::Journal => "journal",
@@ -208,6 +221,7 @@ impl Format {
     pub fn label(self) -> &'static str {
         match self {
             Format::Xero => "Xero (sales invoices and credit notes)",
+            Format::XeroPayments => "Xero bank statement (payments received, to match to the invoices)",
             Format::Sage50 => "Sage 50 (audit trail: invoices, credit notes and receipts)",
             Format::Quickbooks => "QuickBooks Online (invoices)",
             Format::Journal => "Journal (date, account, debit, credit) for a council's ledger",
@@ -217,6 +231,7 @@ impl Format {
     pub fn header(self) -> Vec<String> {
         let list: &[&str] = match self {
             Format::Xero => &XERO_HEADER,
+            Format::XeroPayments => &XERO_STATEMENT_HEADER,
             Format::Sage50 => &SAGE_HEADER,
             Format::Quickbooks => &QUICKBOOKS_HEADER,
             Format::Journal => &JOURNAL_HEADER,
@@ -301,7 +316,7 @@ pub fn account_reference(payer_id: i64) -> String {
     format!("PB{payer_id:06}")
 }
 
-/// Money received from a payer, for Sage's receipts and the journal.
+/// Money received from a payer, for Sage's receipts, the journal and Xero's bank statement.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Receipt {
     pub payer_id: i64,
@@ -309,6 +324,31 @@ pub struct Receipt {
     pub date: NaiveDate,
     pub reference: String,
     pub amount: Money,
+    /// How it was paid, in words: "bank transfer", "card".
+    pub method: String,
+    /// The numbers of the invoices it is allocated to, in order.
+    pub invoices: Vec<String>,
+}
+
+/// Xero's bank statement import columns (its CSV template; starred columns are required).
+pub const XERO_STATEMENT_HEADER: [&str; 5] = ["*Date", "*Amount", "Payee", "Description", "Reference"];
+
+/// Xero imports at most 1,000 statement lines a file.
+pub const XERO_STATEMENT_MOST_PER_FILE: usize = 1000;
+
+/// A receipt as a line of Xero's bank statement import. Xero has no import for payments against
+/// invoices: finance imports the lines into the bank account the money arrived in, and Xero
+/// suggests the matching invoice from the payee, amount and reference (the invoice numbers it
+/// paid, else the payer's own reference).
+pub fn xero_statement_row(r: &Receipt) -> Vec<String> {
+    let paid = if r.invoices.is_empty() { String::new() } else { format!(" for {}", r.invoices.join(", ")) };
+    vec![
+        uk(r.date),
+        r.amount.amount().round_dp(2).to_string(),
+        r.contact.clone(),
+        format!("Payment by {}{paid}", r.method),
+        if r.invoices.is_empty() { r.reference.clone() } else { r.invoices.join(" ") },
+    ]
 }
 
 /// A document's lines gathered by income account and VAT rate, each with its share of that
@@ -516,6 +556,14 @@ pub fn files(format: Format, documents: &[Document], receipts: &[Receipt]) -> Ve
             let files = xero_files(documents);
             if files.is_empty() { vec![with_header(Vec::new())] } else { files }
         }
+        Format::XeroPayments => {
+            let rows: Vec<Vec<String>> = receipts.iter().map(xero_statement_row).collect();
+            if rows.is_empty() {
+                vec![with_header(Vec::new())]
+            } else {
+                rows.chunks(XERO_STATEMENT_MOST_PER_FILE).map(|chunk| with_header(chunk.to_vec())).collect()
+            }
+        }
         Format::Sage50 => vec![with_header(
             documents.iter().flat_map(sage_rows).chain(receipts.iter().map(sage_receipt_row)).collect(),
         )],
@@ -691,8 +739,47 @@ mod tests {
             date: day(2026, 9, 9),
             reference: "BACS".into(),
             amount: Money::from_pence(100),
+            method: "bank transfer".into(),
+            invoices: Vec::new(),
         };
         assert_eq!(&sage_receipt_row(&r)[..3], &["SA", "PB000007", "1200"]);
+    }
+
+    #[test]
+    fn xero_statement_lines_name_the_invoices_paid_and_split_at_a_thousand() {
+        let receipt = |invoices: &[&str]| Receipt {
+            payer_id: 7,
+            contact: "Hillbrook Council".into(),
+            date: day(2026, 9, 9),
+            reference: "REMIT 77".into(),
+            amount: Money::from_pence(123_450),
+            method: "Bacs credit".into(),
+            invoices: invoices.iter().map(|s| s.to_string()).collect(),
+        };
+        assert_eq!(
+            xero_statement_row(&receipt(&["RH-000042", "RH-000043"])),
+            [
+                "09/09/2026",
+                "1234.50",
+                "Hillbrook Council",
+                "Payment by Bacs credit for RH-000042, RH-000043",
+                "RH-000042 RH-000043"
+            ]
+        );
+        let unallocated = xero_statement_row(&receipt(&[]));
+        assert_eq!(
+            (unallocated[3].as_str(), unallocated[4].as_str()),
+            ("Payment by Bacs credit", "REMIT 77")
+        );
+        let many: Vec<Receipt> = (0..1001).map(|_| receipt(&["RH-000001"])).collect();
+        let files = files(Format::XeroPayments, &[doc(false)], &many);
+        assert_eq!(
+            files.iter().map(Vec::len).collect::<Vec<_>>(),
+            [1001, 2],
+            "1,000 lines and a header, then 1"
+        );
+        assert_eq!(files[1][0], XERO_STATEMENT_HEADER.map(String::from).to_vec());
+        assert!(files.iter().flatten().all(|row| !row.contains(&"RH-000042".to_string())), "no invoices");
     }
 
     #[test]

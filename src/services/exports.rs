@@ -292,16 +292,55 @@ pub async fn receipts(
             names.insert(p.id, p.name);
         }
     }
+    // The invoices each payment is allocated to (allocations not undone), by number.
+    let mut paid: HashMap<i64, Vec<String>> = HashMap::new();
+    let payment_ids: Vec<i64> = rows.iter().map(|p| p.id).collect();
+    for chunk in payment_ids.chunks(500) {
+        let allocations = entity::allocation::Entity::find()
+            .filter(entity::allocation::Column::PaymentId.is_in(chunk.to_vec()))
+            .filter(entity::allocation::Column::UndoneAt.is_null())
+            .order_by_asc(entity::allocation::Column::Id)
+            .all(db)
+            .await?;
+        let invoice_ids: Vec<i64> = allocations.iter().map(|a| a.invoice_id).collect();
+        let numbers: HashMap<i64, String> = entity::invoice::Entity::find()
+            .filter(entity::invoice::Column::Id.is_in(invoice_ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .filter_map(|i| i.number.map(|n| (i.id, n)))
+            .collect();
+        for a in allocations {
+            if let Some(n) = numbers.get(&a.invoice_id) {
+                let list = paid.entry(a.payment_id).or_default();
+                if !list.contains(n) {
+                    list.push(n.clone());
+                }
+            }
+        }
+    }
     Ok(rows
         .into_iter()
         .map(|p| Receipt {
             payer_id: p.payer_id,
             contact: names.get(&p.payer_id).cloned().unwrap_or_default(),
             date: p.received_on,
-            reference: p.reference,
             amount: Money::from_pence(p.amount_pence),
+            method: method_words(&p.method),
+            invoices: paid.remove(&p.id).unwrap_or_default(),
+            reference: p.reference,
         })
         .collect())
+}
+
+/// A payment method as it reads inside a sentence: "bank transfer", "Direct Debit".
+fn method_words(stored: &str) -> String {
+    use crate::domain::ledger::method::PaymentMethod;
+    match PaymentMethod::parse(stored) {
+        Some(m @ (PaymentMethod::DirectDebit | PaymentMethod::BacsCredit)) => m.label().to_string(),
+        Some(m) => m.label().to_lowercase(),
+        None => "another method".into(),
+    }
 }
 
 /// An export's documents, receipts (for the formats that take them) and files.
@@ -312,11 +351,13 @@ async fn made(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<(Vec<Document>, Vec<Receipt>, Vec<Vec<Vec<String>>>), ServiceError> {
-    let docs = documents(db, partnership_id, from, to).await?;
-    let receipts = match format {
-        Format::Sage50 | Format::Journal => receipts(db, partnership_id, from, to).await?,
-        _ => Vec::new(),
+    let docs = if format.holds_payments_only() {
+        Vec::new()
+    } else {
+        documents(db, partnership_id, from, to).await?
     };
+    let receipts =
+        if format.holds_payments() { receipts(db, partnership_id, from, to).await? } else { Vec::new() };
     let files = rules::files(format, &docs, &receipts);
     Ok((docs, receipts, files))
 }
@@ -331,6 +372,7 @@ pub struct ExportView {
     pub to: NaiveDate,
     pub invoices: i64,
     pub credit_notes: i64,
+    pub payments: i64,
     pub files: i64,
     pub by: String,
     pub at: DateTime<Utc>,
@@ -345,6 +387,7 @@ fn view(e: export::Model, by: String) -> ExportView {
         to: e.to_date,
         invoices: e.invoices,
         credit_notes: e.credit_notes,
+        payments: e.payments,
         files: e.files,
         by,
         at: e.created_at,
@@ -368,7 +411,7 @@ pub async fn record(
             format!("\"{format}\" is not an export format: use {}", known.join(", ")),
         )
     })?;
-    let (docs, _, files) = made(db, partnership.id, format, from, to).await?;
+    let (docs, receipts, files) = made(db, partnership.id, format, from, to).await?;
     let notes = docs.iter().filter(|d| d.credit_note).count() as i64;
     let files = files.len() as i64;
     let made = export::ActiveModel {
@@ -378,6 +421,7 @@ pub async fn record(
         to_date: Set(to),
         invoices: Set(docs.len() as i64 - notes),
         credit_notes: Set(notes),
+        payments: Set(receipts.len() as i64),
         files: Set(files),
         user_id: Set(user_id),
         created_at: Set(now),
@@ -394,7 +438,7 @@ pub async fn record(
             entity: "export",
             entity_id: made.id,
             before: None,
-            after: Some(serde_json::json!({ "format": format.label(), "from": from.to_string(), "to": to.to_string(), "documents": docs.len() })),
+            after: Some(serde_json::json!({ "format": format.label(), "from": from.to_string(), "to": to.to_string(), "documents": docs.len(), "payments": receipts.len() })),
         },
     )
     .await?;
@@ -450,7 +494,12 @@ pub async fn file(
         Some(rows) if part >= 1 => rows,
         _ => return Err(ServiceError::NotFound(format!("file {part} of export {id} (it has {count})"))),
     };
-    let name = format!("{}-{}-to-{}-part-{part}-of-{count}.csv", format.as_str(), e.from_date, e.to_date);
+    let name = format!(
+        "{}-{}-to-{}-part-{part}-of-{count}.csv",
+        format.as_str().replace('_', "-"),
+        e.from_date,
+        e.to_date
+    );
     Ok((name, rules::csv(&rows)))
 }
 

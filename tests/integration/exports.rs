@@ -175,6 +175,38 @@ async fn exports(backend: crate::helpers::Backend) {
     };
     assert_eq!(column(2), column(3), "the journal balances");
     assert!(journal.iter().any(|r| r[1] == "1200" && r[2] == "100.00"), "the payment banked");
+    // Xero's bank statement: the payment, naming the invoices it paid (else its own reference).
+    let xero = csv_of("xero_payments").await;
+    assert_eq!(
+        xero[0],
+        partnership_billing::domain::exports::XERO_STATEMENT_HEADER.map(String::from).to_vec()
+    );
+    assert_eq!(xero.len(), 2, "the one payment and no invoices: {xero:?}");
+    let payment_id = paid["id"].as_i64().expect("the payment's id");
+    let allocated: Vec<i64> = entity::allocation::Entity::find()
+        .filter(entity::allocation::Column::PaymentId.eq(payment_id))
+        .all(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.invoice_id)
+        .collect();
+    let numbers: Vec<String> =
+        issued.iter().filter(|i| allocated.contains(&i.id)).filter_map(|i| i.number.clone()).collect();
+    assert!(!numbers.is_empty(), "the payment was allocated, oldest invoice first");
+    let reference = numbers.join(" ");
+    assert_eq!(
+        (xero[1][0].as_str(), xero[1][1].as_str(), xero[1][4].as_str()),
+        ("01/09/2026", "100.00", reference.as_str()),
+        "{xero:?}"
+    );
+    assert!(xero[1][3].starts_with("Payment by Bacs credit"), "{xero:?}");
+    let listed = books.get("/api/v1/exports").await;
+    assert_eq!(
+        (listed["exports"][0]["format"].as_str(), listed["exports"][0]["payments"].as_i64()),
+        (Some("xero_payments"), Some(1)),
+        "{listed}"
+    );
 
     // Bad ranges and formats name the field.
     for (body, field) in [

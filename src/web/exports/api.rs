@@ -120,9 +120,9 @@ pub fn openapi_paths() -> Value {
     let money = || json!({ "type": "string", "example": "1200.00" });
     let date = || json!({ "type": "string", "format": "date" });
     let export = obj(
-        &["id", "format", "from", "to", "invoices", "credit_notes", "files"],
+        &["id", "format", "from", "to", "invoices", "credit_notes", "payments", "files"],
         json!({ "id": { "type": "integer" }, "format": { "type": "string" }, "from": date(), "to": date(),
-                "invoices": { "type": "integer" }, "credit_notes": { "type": "integer" }, "files": { "type": "integer" },
+                "invoices": { "type": "integer" }, "credit_notes": { "type": "integer" }, "payments": { "type": "integer" }, "files": { "type": "integer" },
                 "by": { "type": "string" }, "at": { "type": "string", "format": "date-time" } }),
     );
     let range =
@@ -131,8 +131,8 @@ pub fn openapi_paths() -> Value {
         "/exports": {
             "get": Op { summary: "The latest accounting exports, newest first", id: "listExports", parameters: vec![], body: None,
                 ok: (200, "The exports", json_content(obj(&["exports"], json!({ "exports": array_of(export.clone()) })))), errors: READ }.build(),
-            "post": Op { summary: "Export the invoices and credit notes issued in a date range: Xero's sales-invoice import (at most 500 documents a file), Sage 50's audit trail (with receipts), QuickBooks Online's invoice import, or a journal", id: "makeExport", parameters: vec![],
-                body: Some(json_body(obj(&["format", "from", "to"], json!({ "format": { "type": "string", "enum": ["xero", "sage50", "quickbooks", "journal"] }, "from": date(), "to": date() })),
+            "post": Op { summary: "Export the invoices and credit notes issued in a date range: Xero's sales-invoice import (at most 500 documents a file), Xero's bank-statement import of the payments received (at most 1,000 lines a file), Sage 50's audit trail (with receipts), QuickBooks Online's invoice import, or a journal", id: "makeExport", parameters: vec![],
+                body: Some(json_body(obj(&["format", "from", "to"], json!({ "format": { "type": "string", "enum": ["xero", "xero_payments", "sage50", "quickbooks", "journal"] }, "from": date(), "to": date() })),
                     Some(json!({ "format": "xero", "from": "2026-10-01", "to": "2026-10-31" })))),
                 ok: (201, "The export", json_content(export)), errors: WRITE }.build()
         },

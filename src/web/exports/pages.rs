@@ -74,13 +74,21 @@ fn rows(list: Vec<ExportView>) -> Vec<ExportRow> {
             id: e.id,
             format: e.format_label,
             range: format!("{} to {}", long_date(e.from), long_date(e.to)),
-            held: format!(
-                "{} invoice{}, {} credit note{}",
-                e.invoices,
-                if e.invoices == 1 { "" } else { "s" },
-                e.credit_notes,
-                if e.credit_notes == 1 { "" } else { "s" }
-            ),
+            held: {
+                let plural = |n: i64, one: &str| format!("{n} {one}{}", if n == 1 { "" } else { "s" });
+                let payments = plural(e.payments, "payment");
+                if e.format == "xero_payments" {
+                    payments
+                } else if e.payments > 0 {
+                    format!(
+                        "{}, {}, {payments}",
+                        plural(e.invoices, "invoice"),
+                        plural(e.credit_notes, "credit note")
+                    )
+                } else {
+                    format!("{}, {}", plural(e.invoices, "invoice"), plural(e.credit_notes, "credit note"))
+                }
+            },
             by: format!("{}, {}", e.by, long_date(e.at.date_naive())),
             files: (1..=e.files).collect(),
         })

@@ -18,7 +18,7 @@ impl MigrationTrait for Migration {
             .alter_table(
                 Table::alter()
                     .table("exports")
-                    .add_column(&mut big_integer("payments").default(0).to_owned())
+                    .add_column(big_integer("payments").default(0).to_owned())
                     .to_owned(),
             )
             .await?;

@@ -70,7 +70,8 @@ impl Table {
 }
 
 /// The ids of every table, in the order the report shows them.
-pub const TABLES: [&str; 7] = ["streams", "months", "recognised", "breakdown", "take-up", "trend", "traded"];
+pub const TABLES: [&str; 8] =
+    ["streams", "services", "months", "recognised", "breakdown", "take-up", "trend", "traded"];
 
 fn stream_row(l: &StreamLine) -> Vec<Cell> {
     let or_none = |m: Option<Money>| m.map(Cell::Money).unwrap_or(Cell::Missing("None set"));
@@ -165,6 +166,27 @@ pub fn tables(pack: &Pack) -> Vec<Table> {
             ]),
             rows: r.streams.iter().chain(std::iter::once(&r.total)).map(stream_row).collect(),
             total: true,
+        },
+        Table {
+            id: "services",
+            caption: "Traded services against budget",
+            columns: heads(&["Service", "Income stream", "Budget", "Invoiced", "Variance", "Forecast"]),
+            rows: pack
+                .services
+                .iter()
+                .map(|l| {
+                    let or_none = |m: Option<Money>| m.map(Cell::Money).unwrap_or(Cell::Missing("None set"));
+                    vec![
+                        Cell::Text(l.service.clone()),
+                        Cell::Text(l.stream.to_string()),
+                        or_none(l.budget),
+                        Cell::Money(l.invoiced),
+                        or_none(l.variance),
+                        Cell::Money(l.forecast),
+                    ]
+                })
+                .collect(),
+            total: false,
         },
         month_table("months", "Invoiced by month of issue", &r.months),
         month_table("recognised", "Recognised by month", &r.recognised),

@@ -306,7 +306,7 @@ pub async fn funding(
         let mut out: BTreeMap<&'static str, Money> = BTreeMap::new();
         // Orders of the year confirmed or delivered but not yet invoiced, in their service's stream.
         {
-            use entity::{order, service};
+            use entity::service;
             let services: BTreeMap<i64, String> = service::Entity::find()
                 .filter(service::Column::PartnershipId.eq(pid))
                 .all(db)
@@ -314,21 +314,8 @@ pub async fn funding(
                 .into_iter()
                 .map(|s| (s.id, s.income_stream))
                 .collect();
-            for o in order::Entity::find()
-                .filter(order::Column::PartnershipId.eq(pid))
-                .filter(order::Column::Year.eq(year.as_str()))
-                .filter(order::Column::State.is_in(["confirmed", "delivered"]))
-                .filter(order::Column::InvoiceId.is_null())
-                .all(db)
-                .await?
-            {
-                let quantity: Decimal = read_stored("orders", "quantity", &o.quantity)?;
-                let free: Decimal = read_stored("orders", "free_units", &o.free_units)?;
-                let charge = crate::domain::traded::line_total(
-                    (quantity - free).max(Decimal::ZERO),
-                    Money::from_pence(o.unit_price_pence),
-                );
-                let key = key_of(services.get(&o.service_id).map_or("traded_services", String::as_str));
+            for (service_id, charge) in uninvoiced_orders(db, pid, &year).await? {
+                let key = key_of(services.get(&service_id).map_or("traded_services", String::as_str));
                 *out.entry(key).or_default() = out.get(key).copied().unwrap_or_default() + charge;
             }
         }
@@ -403,41 +390,175 @@ pub async fn funding(
     })
 }
 
-/// Sets a year's budget for each stream given (an empty amount removes it), in one transaction,
-/// audited.
+/// What orders of the year confirmed or delivered but not yet invoiced will charge (before VAT),
+/// by service.
+async fn uninvoiced_orders(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+    year: &str,
+) -> Result<BTreeMap<i64, Money>, ServiceError> {
+    use entity::order;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let mut out: BTreeMap<i64, Money> = BTreeMap::new();
+    for o in order::Entity::find()
+        .filter(order::Column::PartnershipId.eq(partnership_id))
+        .filter(order::Column::Year.eq(year))
+        .filter(order::Column::State.is_in(["confirmed", "delivered"]))
+        .filter(order::Column::InvoiceId.is_null())
+        .all(db)
+        .await?
+    {
+        let quantity: Decimal = read_stored("orders", "quantity", &o.quantity)?;
+        let free: Decimal = read_stored("orders", "free_units", &o.free_units)?;
+        let charge = crate::domain::traded::line_total(
+            (quantity - free).max(Decimal::ZERO),
+            Money::from_pence(o.unit_price_pence),
+        );
+        *out.entry(o.service_id).or_default() = out.get(&o.service_id).copied().unwrap_or_default() + charge;
+    }
+    Ok(out)
+}
+
+/// One traded service's line of the report: its budget for the year, what its orders and event
+/// places were invoiced in the year (before VAT, net of credit notes), the variance, and the
+/// forecast (invoiced plus orders confirmed or delivered but not yet invoiced).
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceLine {
+    pub service_id: i64,
+    pub service: String,
+    /// The income stream it counts in, in words.
+    pub stream: &'static str,
+    pub budget: Option<Money>,
+    pub invoiced: Money,
+    pub variance: Option<Money>,
+    pub forecast: Money,
+}
+
+/// Every traded service offered in the year (or budgeted or invoiced in it), by name.
+pub async fn by_service(
+    db: &impl ConnectionTrait,
+    partnership: &Partnership,
+    year: &str,
+) -> Result<Vec<ServiceLine>, ServiceError> {
+    use entity::{service, service_budget};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    let span = year_of(partnership, year)?;
+    let year = span.label();
+    let pid = partnership.id;
+    let backend = db.get_database_backend();
+    let p = placeholders(backend, 3);
+    let sql = format!(
+        "SELECT COALESCE(o.service_id, e.service_id) AS service_id,             CAST(COALESCE(SUM(l.net_pence - COALESCE(cl.net, 0)), 0) AS BIGINT) AS total          FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id          LEFT JOIN orders o ON l.source_kind = 'order' AND o.id = l.source_id          LEFT JOIN event_places ep ON l.source_kind IN ('event_place', 'event_fee', 'event_no_show') AND ep.id = l.source_id          LEFT JOIN events e ON e.id = ep.event_id          LEFT JOIN (SELECT cl.invoice_line_id, SUM(cl.net_pence) AS net FROM credit_note_lines cl              JOIN credit_notes cn ON cn.id = cl.credit_note_id WHERE cn.partnership_id = {} GROUP BY cl.invoice_line_id) cl            ON cl.invoice_line_id = l.id          WHERE i.partnership_id = {} AND i.status = 'issued' AND i.year = {}            AND COALESCE(o.service_id, e.service_id) IS NOT NULL GROUP BY 1",
+        p[0], p[1], p[2]
+    );
+    let mut invoiced: BTreeMap<i64, Money> = BTreeMap::new();
+    for row in db
+        .query_all_raw(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [pid.into(), pid.into(), year.clone().into()],
+        ))
+        .await?
+    {
+        invoiced.insert(
+            row.try_get::<i64>("", "service_id")?,
+            Money::from_pence(row.try_get::<i64>("", "total")?),
+        );
+    }
+    let budgets: BTreeMap<i64, Money> = service_budget::Entity::find()
+        .filter(service_budget::Column::PartnershipId.eq(pid))
+        .filter(service_budget::Column::Year.eq(year.as_str()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|b| (b.service_id, Money::from_pence(b.amount_pence)))
+        .collect();
+    let ordered = uninvoiced_orders(db, pid, &year).await?;
+    let services = service::Entity::find()
+        .filter(service::Column::PartnershipId.eq(pid))
+        .order_by_asc(service::Column::Name)
+        .order_by_asc(service::Column::Id)
+        .all(db)
+        .await?;
+    Ok(services
+        .into_iter()
+        .filter(|s| {
+            let offered =
+                s.active_from <= span.last_day() && s.active_to.is_none_or(|to| to >= span.first_day());
+            offered
+                || budgets.contains_key(&s.id)
+                || invoiced.contains_key(&s.id)
+                || ordered.contains_key(&s.id)
+        })
+        .map(|s| {
+            let inv = invoiced.get(&s.id).copied().unwrap_or_default();
+            let budget = budgets.get(&s.id).copied();
+            ServiceLine {
+                service_id: s.id,
+                stream: label_of(&s.income_stream),
+                service: s.name,
+                budget,
+                invoiced: inv,
+                variance: budget.map(|b| inv - b),
+                forecast: inv + ordered.get(&s.id).copied().unwrap_or_default(),
+            }
+        })
+        .collect())
+}
+
+/// Sets a year's budgets in one transaction, audited: each income stream given and each traded
+/// service given (an empty amount removes it). Nothing is written if any is wrong; a service of
+/// another partnership is refused as unknown.
 pub async fn set_budgets<C>(
     db: &C,
     partnership: &Partnership,
     year: &str,
-    amounts: &[(String, Option<Money>)],
+    streams: &[(String, Option<Money>)],
+    services: &[(i64, Option<Money>)],
     user_id: Option<i64>,
 ) -> Result<(), ServiceError>
 where
     C: ConnectionTrait + TransactionTrait,
 {
-    use entity::income_budget;
+    use entity::{income_budget, service, service_budget};
     use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
     let year = year_of(partnership, year)?.label();
+    let names: BTreeMap<i64, String> = service::Entity::find()
+        .filter(service::Column::PartnershipId.eq(partnership.id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s.name))
+        .collect();
+    let below_zero = "A budget cannot be below £0.00";
     let mut errors = Vec::new();
-    for (stream, amount) in amounts {
+    for (stream, amount) in streams {
         if !INCOME_STREAMS.iter().any(|(k, _)| k == stream) {
             errors.push(FieldError {
                 field: stream.clone(),
                 message: format!("\"{stream}\" is not an income stream"),
             });
+        } else if amount.is_some_and(|a| a < Money::ZERO) {
+            errors.push(FieldError { field: stream.clone(), message: below_zero.into() });
         }
-        if amount.is_some_and(|a| a < Money::ZERO) {
-            errors
-                .push(FieldError {
-                    field: stream.clone(), message: "A budget cannot be below £0.00".into()
-                });
+    }
+    for (id, amount) in services {
+        let field = format!("services.{id}");
+        if !names.contains_key(id) {
+            errors.push(FieldError {
+                field,
+                message: format!("There is no traded service {id} in the catalogue"),
+            });
+        } else if amount.is_some_and(|a| a < Money::ZERO) {
+            errors.push(FieldError { field, message: below_zero.into() });
         }
     }
     if !errors.is_empty() {
         return Err(ServiceError::Invalid(errors));
     }
     let txn = begin_write(db).await?;
-    for (stream, amount) in amounts {
+    let mut words = Vec::new();
+    for (stream, amount) in streams {
         let existing = income_budget::Entity::find()
             .filter(income_budget::Column::PartnershipId.eq(partnership.id))
             .filter(income_budget::Column::Year.eq(year.as_str()))
@@ -466,13 +587,45 @@ where
             }
             (None, None) => {}
         }
+        words.push(format!(
+            "{}: {}",
+            label_of(stream),
+            amount.map(|a| a.to_string()).unwrap_or_else(|| "none".into())
+        ));
     }
-    let words: Vec<String> = amounts
-        .iter()
-        .map(|(s, a)| {
-            format!("{}: {}", label_of(s), a.map(|a| a.to_string()).unwrap_or_else(|| "none".into()))
-        })
-        .collect();
+    for (id, amount) in services {
+        let existing = service_budget::Entity::find()
+            .filter(service_budget::Column::PartnershipId.eq(partnership.id))
+            .filter(service_budget::Column::Year.eq(year.as_str()))
+            .filter(service_budget::Column::ServiceId.eq(*id))
+            .one(&txn)
+            .await?;
+        let field = format!("service-{id}");
+        match (existing, amount) {
+            (Some(row), None) => {
+                service_budget::Entity::delete_by_id(row.id).exec(&txn).await?;
+            }
+            (Some(row), Some(a)) => {
+                let mut active: service_budget::ActiveModel = row.into();
+                active.amount_pence = Set(to_stored_pence(&field, *a)?);
+                active.update(&txn).await?;
+            }
+            (None, Some(a)) => {
+                service_budget::ActiveModel {
+                    partnership_id: Set(partnership.id),
+                    year: Set(year.clone()),
+                    service_id: Set(*id),
+                    amount_pence: Set(to_stored_pence(&field, *a)?),
+                    ..Default::default()
+                }
+                .insert(&txn)
+                .await?;
+            }
+            (None, None) => continue,
+        }
+        let name = names.get(id).cloned().unwrap_or_default();
+        words.push(format!("{name}: {}", amount.map(|a| a.to_string()).unwrap_or_else(|| "none".into())));
+    }
     audit::record(
         &txn,
         Event {
@@ -783,6 +936,8 @@ pub struct Pack {
     pub breakdown: Breakdown,
     /// Each traded service bought in the year (ordered or booked).
     pub traded: Vec<super::traded::TakeUp>,
+    /// Each traded service against its budget.
+    pub services: Vec<ServiceLine>,
     pub health: Health,
 }
 
@@ -802,6 +957,7 @@ pub async fn pack(
             .into_iter()
             .filter(|t| t.orders + t.places > 0)
             .collect(),
+        services: by_service(db, partnership, year).await?,
         health: health(db, partnership.id, today).await?,
     })
 }

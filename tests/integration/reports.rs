@@ -355,11 +355,107 @@ async fn funding(backend: crate::helpers::Backend) {
     let traded = |r: &Value, k: &str| pence(&r["streams"][0][k]);
     assert_eq!(traded(&after, "forecast") - traded(&before, "forecast"), charge, "{after}");
     assert_eq!(traded(&after, "invoiced"), traded(&before, "invoiced"));
+    // Budgets per traded service: the adviser day's line, refused when wrong (all or nothing),
+    // then against what its delivered order invoices.
+    let adviser_line = |r: &Value| -> Value {
+        r["services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["service_id"] == adviser.id)
+            .cloned()
+            .unwrap_or_else(|| panic!("the adviser day's line in {r}"))
+    };
+    let line = adviser_line(&after);
+    assert_eq!((pence(&line["invoiced"]), pence(&line["forecast"])), (0, charge), "{line}");
+    assert_eq!(line["budget"], Value::Null);
+    for (services, field) in [
+        (json!({ "999999": "1.00" }), "services.999999"),
+        (json!({ "adviser": "1.00" }), "services.adviser"),
+        (json!({ adviser.id.to_string(): "-1.00" }), &*format!("services.{}", adviser.id)),
+    ] {
+        let (status, e) = books
+            .post(
+                "/api/v1/budgets",
+                json!({ "year": "2026-27", "budgets": { "grant": "7.00" }, "services": services }),
+            )
+            .await;
+        assert_eq!(
+            (status, e["error"]["fields"][0]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
+            "{e}"
+        );
+    }
+    let unchanged = books.get("/api/v1/reports/funding?year=2026-27").await;
+    assert_eq!(unchanged["streams"][4]["budget"], Value::Null, "nothing written: {unchanged}");
+    let (status, set) = books
+        .post(
+            "/api/v1/budgets",
+            json!({ "year": "2026-27", "services": { adviser.id.to_string(): "5000.00" } }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{set}");
+    assert_eq!(adviser_line(&set)["budget"], "5000.00");
+    assert_eq!(set["streams"][2]["budget"], "500000.00", "stream budgets left as they were: {set}");
+    let (status, delivered) = books
+        .post(
+            &format!("/api/v1/orders/{}/deliver", order["id"]),
+            json!({ "delivered_on": "2026-09-01", "delivered_by": "Alex Adviser" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{delivered}");
+    let invoiced = books.get("/api/v1/reports/funding?year=2026-27").await;
+    let line = adviser_line(&invoiced);
+    assert_eq!(
+        (pence(&line["invoiced"]), pence(&line["forecast"]), pence(&line["variance"])),
+        (charge, charge, charge - 500_000),
+        "{line}"
+    );
+    // The budgets form holds a field a service: a wrong one is named, a right one saved.
+    let form = finance.get("/reports/budgets?year=2026-27").await;
+    let field = format!("service-{}", adviser.id);
+    assert!(form.text().contains(&format!("for=\"{field}\">Adviser day</label>")), "{}", form.text());
+    let csrf = form.csrf_token();
+    let wrong = finance
+        .post_form(
+            "/reports/budgets",
+            &[
+                ("csrf_token", &csrf),
+                ("year", "2026-27"),
+                ("budget-la_commission", "500000.00"),
+                (&field, "lots"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(wrong.text().contains(&format!("href=\"#{field}\"")), "{}", wrong.text());
+    let saved = finance
+        .post_form(
+            "/reports/budgets",
+            &[
+                ("csrf_token", &csrf),
+                ("year", "2026-27"),
+                ("budget-la_commission", "500000.00"),
+                (&field, "6000"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text());
+    let page = finance.get("/reports?year=2026-27").await.text();
+    assert!(page.contains("Traded services against budget") && page.contains("£6,000.00"), "{page}");
+    let services_csv =
+        String::from_utf8(finance.get("/reports/funding.csv?year=2026-27&table=services").await.body)
+            .unwrap();
+    assert!(
+        services_csv.starts_with("Service,Income stream,Budget,Invoiced,Variance,Forecast\r\n"),
+        "{services_csv}"
+    );
+    assert!(services_csv.contains("Adviser day,Traded services,6000.00,"), "{services_csv}");
     // Days sales outstanding: what is owed now against the last year's invoicing, from the ledger.
     let all = invoice::Entity::find().filter(invoice::Column::Status.eq("issued")).all(&db).await.unwrap();
     let owed: i64 = all.iter().map(|i| i.outstanding_pence).sum();
     let sales: i64 = all.iter().map(|i| i.gross_pence).sum();
-    let h = &after["health"];
+    let h = &invoiced["health"];
     assert_eq!((pence(&h["owed"]), pence(&h["invoiced_last_365_days"])), (owed, sales), "{h}");
     let days = (rust_decimal::Decimal::from(owed) * rust_decimal::Decimal::from(365)
         / rust_decimal::Decimal::from(sales))

@@ -112,7 +112,7 @@ where
     .into_iter()
     .map(|(stream, pounds)| (stream.to_string(), Some(Money::from_pence(pounds * 100))))
     .collect();
-    super::super::reports::set_budgets(db, partnership, "2025-26", &budgets, None).await?;
+    super::super::reports::set_budgets(db, partnership, "2025-26", &budgets, &[], None).await?;
     Ok(true)
 }
 

@@ -35,6 +35,7 @@ async fn funding(
 ) -> Result<Json<Value>, ApiError> {
     caller.require(Action::ViewTotals)?;
     let mut report = json!(reports::funding(&state.db, &caller.partnership, &q.year).await?);
+    report["services"] = json!(reports::by_service(&state.db, &caller.partnership, &q.year).await?);
     report["health"] =
         json!(reports::health(&state.db, caller.user.partnership_id, state.clock.today()).await?);
     Ok(Json(report))
@@ -82,7 +83,11 @@ async fn income(
 struct Budgets {
     year: String,
     /// Each stream's budget; null removes it.
+    #[serde(default)]
     budgets: BTreeMap<String, Option<String>>,
+    /// Each traded service's budget by the service's id; null removes it.
+    #[serde(default)]
+    services: BTreeMap<String, Option<String>>,
 }
 
 async fn set_budgets(
@@ -100,8 +105,26 @@ async fn set_budgets(
         };
         amounts.push((stream, amount));
     }
-    reports::set_budgets(&state.db, &caller.partnership, &b.year, &amounts, Some(caller.user.id)).await?;
-    Ok(Json(json!(reports::funding(&state.db, &caller.partnership, &b.year).await?)))
+    let mut services = Vec::new();
+    for (id, amount) in b.services {
+        let field = format!("services.{id}");
+        let Ok(service_id) = id.trim().parse::<i64>() else {
+            return Err(crate::web::extract::invalid(
+                &field,
+                format!("\"{id}\" is not a traded service's id"),
+            ));
+        };
+        let amount = match amount {
+            Some(text) => Some(money(&field, &text)?),
+            None => None,
+        };
+        services.push((service_id, amount));
+    }
+    reports::set_budgets(&state.db, &caller.partnership, &b.year, &amounts, &services, Some(caller.user.id))
+        .await?;
+    let mut report = json!(reports::funding(&state.db, &caller.partnership, &b.year).await?);
+    report["services"] = json!(reports::by_service(&state.db, &caller.partnership, &b.year).await?);
+    Ok(Json(report))
 }
 
 /// The paths of reports.
@@ -118,7 +141,10 @@ pub fn openapi_paths() -> Value {
         json!({ "year": { "type": "string" }, "streams": array_of(line.clone()), "total": line,
                 "months": array_of(obj(&["month", "by_stream", "total"], json!({ "month": { "type": "string" }, "by_stream": array_of(money()), "total": money() }))),
                 "collection_rate": { "type": "integer", "nullable": true }, "council_share": { "type": "string", "nullable": true },
-                "health": { "type": "object", "description": "What is owed now, what was invoiced in the last 365 days (with VAT) and days sales outstanding" } }),
+                "health": { "type": "object", "description": "What is owed now, what was invoiced in the last 365 days (with VAT) and days sales outstanding" },
+                "services": array_of(obj(&["service_id", "service", "stream", "invoiced", "forecast"], json!({ "service_id": { "type": "integer" },
+                    "service": { "type": "string" }, "stream": { "type": "string" }, "budget": nullable(), "invoiced": money(),
+                    "variance": nullable(), "forecast": money() }))) }),
     );
     let streams = json!({ "type": "object", "additionalProperties": { "type": "string", "nullable": true },
         "example": { "memberships": "450000.00", "traded_services": "80000.00", "la_commission": "600000.00", "other_commission": null, "grant": "250000.00" } });
@@ -148,8 +174,10 @@ pub fn openapi_paths() -> Value {
                 "invoiced": array_of(obj(&["month", "by_stream", "total"], json!({ "month": { "type": "string" }, "by_stream": array_of(money()), "total": money() }))),
                 "recognised": array_of(obj(&["month", "by_stream", "total"], json!({ "month": { "type": "string" }, "by_stream": array_of(money()), "total": money() }))),
                 "invoiced_total": array_of(money()), "recognised_total": array_of(money()) })))), errors: READ_QUERY }.build() },
-        "/budgets": { "post": Op { summary: "Set a year's budget for each income stream given (null removes it)", id: "setBudgets", parameters: vec![],
-            body: Some(json_body(obj(&["year", "budgets"], json!({ "year": { "type": "string", "example": "2026-27" }, "budgets": streams })), None)),
+        "/budgets": { "post": Op { summary: "Set a year's budget for each income stream and traded service given (null removes it), all or nothing", id: "setBudgets", parameters: vec![],
+            body: Some(json_body(obj(&["year"], json!({ "year": { "type": "string", "example": "2026-27" }, "budgets": streams,
+                "services": { "type": "object", "description": "Each traded service's budget by the service's id (null removes it)",
+                    "additionalProperties": { "type": "string", "nullable": true }, "example": { "1": "12000.00" } } })), None)),
             ok: (200, "The year's report with its budgets", json_content(report)), errors: WRITE }.build() },
     })
 }

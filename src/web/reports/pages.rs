@@ -90,6 +90,15 @@ struct FundingPage {
     /// Each traded service's take-up: service, schools (members among them), orders and places,
     /// value before VAT.
     traded: Vec<[String; 4]>,
+    /// Each traded service against its budget.
+    services: Vec<ServiceRow>,
+}
+
+struct ServiceRow {
+    service: String,
+    stream: &'static str,
+    /// Budget, invoiced, variance, forecast.
+    cells: Vec<String>,
 }
 
 impl FundingPage {
@@ -246,7 +255,15 @@ pub(super) async fn show(
     let (chart_budget, chart_recognised, chart_members) =
         (chart(Chart::Budget), chart(Chart::Recognised), chart(Chart::Members));
     let health = crate::funding_report::health_sentences(&pack);
-    let reports::Pack { funding: r, take_up, breakdown: b, traded, .. } = pack;
+    let reports::Pack { funding: r, take_up, breakdown: b, traded, services, .. } = pack;
+    let services = services
+        .into_iter()
+        .map(|l| ServiceRow {
+            service: l.service,
+            stream: l.stream,
+            cells: vec![cell(l.budget), l.invoiced.to_string(), cell(l.variance), l.forecast.to_string()],
+        })
+        .collect();
     let traded = traded
         .into_iter()
         .map(|t| {
@@ -271,6 +288,7 @@ pub(super) async fn show(
         ],
         breakdown_total: b.total,
         traded,
+        services,
         chrome: Chrome::for_user(&user, "/reports"),
         notice: (q.done == "budgets").then(|| "Budgets saved".to_string()),
         finance: user.require(Action::ManageBilling).is_ok(),
@@ -404,7 +422,10 @@ struct BudgetsPage {
     chrome: Chrome,
     errors: Vec<FieldError>,
     year: String,
+    /// Each income stream's field: name, label, what is in it.
     fields: Vec<(String, &'static str, String)>,
+    /// Each traded service's field, the same way.
+    service_fields: Vec<(String, String, String)>,
 }
 
 pub(super) async fn budgets_form(
@@ -415,9 +436,20 @@ pub(super) async fn budgets_form(
     user.require(Action::ManageBilling)?;
     let year = year_of(&state, &user, &q.year)?;
     let r = reports::funding(&state.db, &user.partnership, &year).await?;
+    let services = reports::by_service(&state.db, &user.partnership, &year).await?;
     let view = BudgetsPage {
         chrome: Chrome::for_user(&user, "/reports"),
         errors: Vec::new(),
+        service_fields: services
+            .into_iter()
+            .map(|l| {
+                (
+                    format!("service-{}", l.service_id),
+                    l.service,
+                    l.budget.map(|b| b.amount().to_string()).unwrap_or_default(),
+                )
+            })
+            .collect(),
         fields: r
             .streams
             .iter()
@@ -454,12 +486,39 @@ pub(super) async fn save_budgets(
         }
         fields.push((name, label, typed));
     }
+    let mut service_amounts = Vec::new();
+    let mut service_fields = Vec::new();
+    for line in reports::by_service(&state.db, &user.partnership, &year).await? {
+        let name = format!("service-{}", line.service_id);
+        let typed = form.get(&name).to_string();
+        match read_amount(&typed, &format!("The budget for {}", line.service)) {
+            Ok(v) => service_amounts.push((line.service_id, v.map(Money::from_decimal_rounded))),
+            Err(m) => errors.push(FieldError { field: name.clone(), message: m }),
+        }
+        service_fields.push((name, line.service, typed));
+    }
     if errors.is_empty() {
-        match reports::set_budgets(&state.db, &user.partnership, &year, &amounts, Some(user.user.id)).await {
+        match reports::set_budgets(
+            &state.db,
+            &user.partnership,
+            &year,
+            &amounts,
+            &service_amounts,
+            Some(user.user.id),
+        )
+        .await
+        {
             Ok(()) => return Ok(Redirect::to(&format!("/reports?year={year}&done=budgets")).into_response()),
             Err(ServiceError::Invalid(list)) => {
-                let renamed: Vec<(String, String)> =
-                    INCOME_STREAMS.iter().map(|(s, _)| (s.to_string(), format!("budget-{s}"))).collect();
+                let renamed: Vec<(String, String)> = INCOME_STREAMS
+                    .iter()
+                    .map(|(s, _)| (s.to_string(), format!("budget-{s}")))
+                    .chain(
+                        service_fields
+                            .iter()
+                            .map(|(name, _, _)| (name.replacen("service-", "services.", 1), name.clone())),
+                    )
+                    .collect();
                 let pairs: Vec<(&str, &str)> =
                     renamed.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
                 errors = refused_as(ServiceError::Invalid(list), &pairs)?;
@@ -467,6 +526,7 @@ pub(super) async fn save_budgets(
             Err(e) => return Err(e.into()),
         }
     }
-    let view = BudgetsPage { chrome: Chrome::for_user(&user, "/reports"), errors, year, fields };
+    let view =
+        BudgetsPage { chrome: Chrome::for_user(&user, "/reports"), errors, year, fields, service_fields };
     Ok(with_problems(&view.errors.clone(), render(&view)?))
 }

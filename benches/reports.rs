@@ -281,6 +281,15 @@ fn bench(c: &mut Criterion) {
         group.bench_function(format!("breakdown_by_school_{name}"), |b| {
             b.iter(|| runtime.block_on(reports::breakdown(&db, &p, "2026-27")).expect("breakdown"))
         });
+        // Everything the report page, its downloads and the board report read for a year.
+        let today = NaiveDate::from_ymd_opt(2027, 3, 1).unwrap();
+        group.bench_function(format!("whole_report_page_{name}"), |b| {
+            b.iter(|| runtime.block_on(reports::pack(&db, &p, "2026-27", today)).expect("pack"))
+        });
+        let pack = runtime.block_on(reports::pack(&db, &p, "2026-27", today)).expect("pack");
+        group.bench_function(format!("board_report_pdf_{name}"), |b| {
+            b.iter(|| partnership_billing::pdf::funding_report::render(&pack, &p.name, today))
+        });
         let (from, to) =
             (NaiveDate::from_ymd_opt(2026, 4, 1).unwrap(), NaiveDate::from_ymd_opt(2027, 3, 31).unwrap());
         group.bench_function(format!("income_by_month_financial_year_{name}"), |b| {

@@ -948,16 +948,21 @@ pub async fn pack(
     year: &str,
     today: chrono::NaiveDate,
 ) -> Result<Pack, ServiceError> {
+    // The parts read independently, so on a pool of connections they run side by side.
+    let (funding, take_up, breakdown, traded, services, health) = tokio::try_join!(
+        funding(db, partnership, year),
+        take_up(db, partnership, year),
+        breakdown(db, partnership, year),
+        super::traded::take_up(db, partnership, year),
+        by_service(db, partnership, year),
+        health(db, partnership.id, today),
+    )?;
     Ok(Pack {
-        funding: funding(db, partnership, year).await?,
-        take_up: take_up(db, partnership, year).await?,
-        breakdown: breakdown(db, partnership, year).await?,
-        traded: super::traded::take_up(db, partnership, year)
-            .await?
-            .into_iter()
-            .filter(|t| t.orders + t.places > 0)
-            .collect(),
-        services: by_service(db, partnership, year).await?,
-        health: health(db, partnership.id, today).await?,
+        funding,
+        take_up,
+        breakdown,
+        traded: traded.into_iter().filter(|t| t.orders + t.places > 0).collect(),
+        services,
+        health,
     })
 }

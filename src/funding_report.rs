@@ -70,8 +70,8 @@ impl Table {
 }
 
 /// The ids of every table, in the order the report shows them.
-pub const TABLES: [&str; 8] =
-    ["streams", "services", "months", "recognised", "breakdown", "take-up", "trend", "traded"];
+pub const TABLES: [&str; 9] =
+    ["streams", "services", "months", "recognised", "received", "breakdown", "take-up", "trend", "traded"];
 
 fn stream_row(l: &StreamLine) -> Vec<Cell> {
     let or_none = |m: Option<Money>| m.map(Cell::Money).unwrap_or(Cell::Missing("None set"));
@@ -110,6 +110,28 @@ fn month_table(id: &'static str, caption: &'static str, months: &[Month]) -> Tab
             .collect(),
         total: false,
     }
+}
+
+/// A financial year's (or any range's) income by month as tables: recognised, invoiced and
+/// received, each with a total row.
+pub fn income_tables(r: &crate::services::reports::IncomeByMonth) -> Vec<Table> {
+    [
+        ("recognised", "Recognised by month", &r.recognised, &r.recognised_total),
+        ("invoiced", "Invoiced by month of issue", &r.invoiced, &r.invoiced_total),
+        ("received", "Received by month", &r.received, &r.received_total),
+    ]
+    .into_iter()
+    .map(|(id, caption, months, totals)| {
+        let mut t = month_table(id, caption, months);
+        t.rows.push(
+            std::iter::once(Cell::Text("All months".into()))
+                .chain(totals.iter().map(|m| Cell::Money(*m)))
+                .collect(),
+        );
+        t.total = true;
+        t
+    })
+    .collect()
 }
 
 fn group_row(by: &str, g: &Group) -> Vec<Cell> {
@@ -190,6 +212,7 @@ pub fn tables(pack: &Pack) -> Vec<Table> {
         },
         month_table("months", "Invoiced by month of issue", &r.months),
         month_table("recognised", "Recognised by month", &r.recognised),
+        month_table("received", "Received by month", &r.received_by_month),
         Table {
             id: "breakdown",
             caption: "Membership income by school",

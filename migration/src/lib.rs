@@ -25,6 +25,7 @@ mod m20261130_000019_exports;
 mod m20261130_000020_account_codes;
 mod m20261130_000021_renewal_rounds;
 mod m20261130_000022_payments_export_and_service_budgets;
+mod m20261130_000023_report_indexes;
 
 pub struct Migrator;
 
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000020_account_codes::Migration),
             Box::new(m20261130_000021_renewal_rounds::Migration),
             Box::new(m20261130_000022_payments_export_and_service_budgets::Migration),
+            Box::new(m20261130_000023_report_indexes::Migration),
         ]
     }
 }

@@ -49,6 +49,9 @@ pub struct FundingReport {
     /// The year's income recognised in the months it is for (every invoice whose period falls
     /// in the year, whichever year it was raised in).
     pub recognised: Vec<Month>,
+    /// Payments received in each month of the year (VAT included), in the stream of the
+    /// invoices they paid, whichever year those were for.
+    pub received_by_month: Vec<Month>,
     /// Whole per cent of the year's invoices (net of credits, VAT included) paid.
     pub collection_rate: Option<u32>,
     /// Council money (what councils were invoiced) as a share of the year's income, whole per cent.
@@ -64,10 +67,22 @@ fn key_of(stream: &str) -> &'static str {
 }
 
 /// How an invoice's stream is found in SQL: its contract's, membership for a billing run's,
-/// else its service's (an order's), else traded services.
-const STREAM_SQL: &str = "COALESCE(c.stream, CASE WHEN i.billing_run_id IS NOT NULL THEN 'memberships' END, \
-    (SELECT s.income_stream FROM invoice_lines l JOIN orders o ON o.id = l.source_id AND l.source_kind = 'order' \
-     JOIN services s ON s.id = o.service_id WHERE l.invoice_id = i.id LIMIT 1), 'traded_services')";
+/// else its service's (an order's or an event place's), else traded services. Needs
+/// [`STREAM_JOINS`] after the invoices `i`.
+const STREAM_SQL: &str = "COALESCE(c.stream, CASE WHEN i.billing_run_id IS NOT NULL THEN 'memberships' END, sv.stream, 'traded_services')";
+
+/// The joins [`STREAM_SQL`] reads: the invoice's contract, and the service stream of its lines
+/// for orders and event places, found once from those lines (by their source index) rather than
+/// by looking through every invoice's lines.
+const STREAM_JOINS: &str = "LEFT JOIN contract_instalments ci ON ci.invoice_id = i.id LEFT JOIN contracts c ON c.id = ci.contract_id \
+    LEFT JOIN (SELECT x.invoice_id, MIN(x.stream) AS stream FROM ( \
+        SELECT l.invoice_id AS invoice_id, s.income_stream AS stream FROM invoice_lines l \
+          JOIN orders o ON o.id = l.source_id JOIN services s ON s.id = o.service_id WHERE l.source_kind = 'order' \
+        UNION ALL \
+        SELECT l.invoice_id, s.income_stream FROM invoice_lines l JOIN event_places ep ON ep.id = l.source_id \
+          JOIN events e ON e.id = ep.event_id JOIN services s ON s.id = e.service_id \
+          WHERE l.source_kind IN ('event_place', 'event_fee', 'event_no_show')) x GROUP BY x.invoice_id) sv \
+      ON sv.invoice_id = i.id";
 
 fn placeholders(backend: DatabaseBackend, n: usize) -> Vec<String> {
     (1..=n).map(|k| if backend == DatabaseBackend::Postgres { format!("${k}") } else { "?".into() }).collect()
@@ -110,7 +125,7 @@ pub(crate) async fn invoiced(
         "SELECT {period_sql} AS period, {STREAM_SQL} AS stream, CASE WHEN py.kind = 'council' THEN 1 ELSE 0 END AS council, \
             CAST(COALESCE(SUM(i.net_pence - COALESCE(cn.net, 0)), 0) AS BIGINT) AS total \
          FROM invoices i JOIN payers py ON py.id = i.payer_id \
-         LEFT JOIN contract_instalments ci ON ci.invoice_id = i.id LEFT JOIN contracts c ON c.id = ci.contract_id \
+         {STREAM_JOINS} \
          LEFT JOIN (SELECT invoice_id, SUM(net_pence) AS net FROM credit_notes WHERE partnership_id = {} GROUP BY invoice_id) cn \
            ON cn.invoice_id = i.id \
          WHERE i.partnership_id = {} AND i.status = 'issued'{of_year} GROUP BY 1, 2, 3",
@@ -130,18 +145,22 @@ pub(crate) async fn invoiced(
     Ok(out)
 }
 
-/// Income by month between two days, two ways: by the month each invoice was issued in, and
-/// recognised in the months its period covers (an annual fee spread over its year by days).
-/// Both are before VAT and net of credit notes; by stream in the order of [`INCOME_STREAMS`].
+/// Income by month between two days, three ways: by the month each invoice was issued in,
+/// recognised in the months its period covers (an annual fee spread over its year by days), both
+/// before VAT and net of credit notes; and received, by the month each payment arrived (VAT
+/// included), in the stream of the invoice it paid. By stream in the order of [`INCOME_STREAMS`].
 #[derive(Debug, Clone, Serialize)]
 pub struct IncomeByMonth {
     pub from: chrono::NaiveDate,
     pub to: chrono::NaiveDate,
     pub invoiced: Vec<Month>,
     pub recognised: Vec<Month>,
+    /// Payments received in each month (not reversed) as allocated to invoices.
+    pub received: Vec<Month>,
     /// Each stream's total over the range, then the total of all streams.
     pub invoiced_total: Vec<Money>,
     pub recognised_total: Vec<Money>,
+    pub received_total: Vec<Money>,
 }
 
 /// The most days an income range may cover (a little over two years).
@@ -168,7 +187,7 @@ pub async fn income_by_month(
         "SELECT i.issue_date AS issued, i.period_start AS starts, i.period_end AS ends, {STREAM_SQL} AS stream, \
             CAST(SUM(i.net_pence - COALESCE(cn.net, 0)) AS BIGINT) AS net \
          FROM invoices i \
-         LEFT JOIN contract_instalments ci ON ci.invoice_id = i.id LEFT JOIN contracts c ON c.id = ci.contract_id \
+         {STREAM_JOINS} \
          LEFT JOIN (SELECT invoice_id, SUM(net_pence) AS net FROM credit_notes WHERE partnership_id = {} GROUP BY invoice_id) cn \
            ON cn.invoice_id = i.id \
          WHERE i.partnership_id = {} AND i.status = 'issued' \
@@ -207,6 +226,31 @@ pub async fn income_by_month(
             }
         }
     }
+    // Payments by the month they arrived, in the stream of the invoice each part paid.
+    let p = placeholders(backend, 3);
+    let received_sql = format!(
+        "SELECT pm.received_on AS received, {STREAM_SQL} AS stream, CAST(SUM(a.amount_pence) AS BIGINT) AS total \
+         FROM allocations a JOIN payments pm ON pm.id = a.payment_id JOIN invoices i ON i.id = a.invoice_id \
+         {STREAM_JOINS} \
+         WHERE a.partnership_id = {} AND a.undone_at IS NULL AND pm.reversed_at IS NULL \
+           AND pm.received_on >= {} AND pm.received_on <= {} GROUP BY 1, 2",
+        p[0], p[1], p[2]
+    );
+    let mut received = months_between();
+    for row in db
+        .query_all_raw(Statement::from_sql_and_values(
+            backend,
+            received_sql,
+            [partnership_id.into(), from.into(), to.into()],
+        ))
+        .await?
+    {
+        let k = index(&row.try_get::<String>("", "stream")?);
+        let day = row.try_get::<chrono::NaiveDate>("", "received")?;
+        if let Some(cells) = received.get_mut(&month_of(day)) {
+            cells[k] = cells[k] + Money::from_pence(row.try_get::<i64>("", "total")?);
+        }
+    }
     let months = |by: BTreeMap<chrono::NaiveDate, Vec<Money>>| -> Vec<Month> {
         by.into_iter()
             .map(|(m, by_stream)| {
@@ -224,14 +268,16 @@ pub async fn income_by_month(
             })
             .collect()
     };
-    let (invoiced, recognised) = (months(invoiced), months(recognised));
+    let (invoiced, recognised, received) = (months(invoiced), months(recognised), months(received));
     Ok(IncomeByMonth {
         from,
         to,
         invoiced_total: totals(&invoiced),
         recognised_total: totals(&recognised),
+        received_total: totals(&received),
         invoiced,
         recognised,
+        received,
     })
 }
 
@@ -268,7 +314,7 @@ pub async fn funding(
     let received_sql = format!(
         "SELECT {STREAM_SQL} AS stream, CAST(COALESCE(SUM(a.amount_pence), 0) AS BIGINT) AS total \
          FROM allocations a JOIN invoices i ON i.id = a.invoice_id \
-         LEFT JOIN contract_instalments ci ON ci.invoice_id = i.id LEFT JOIN contracts c ON c.id = ci.contract_id \
+         {STREAM_JOINS} \
          WHERE i.partnership_id = {} AND i.year = {} AND a.undone_at IS NULL GROUP BY 1",
         p2[0], p2[1]
     );
@@ -368,10 +414,10 @@ pub async fn funding(
         forecast: sum(|s| s.forecast),
     };
     let collection = super::ledger::collection(db, pid, &year).await?;
-    let recognised =
-        income_by_month(db, pid, membership_year.first_day(), membership_year.last_day()).await?.recognised;
+    let by_month = income_by_month(db, pid, membership_year.first_day(), membership_year.last_day()).await?;
     Ok(FundingReport {
-        recognised,
+        recognised: by_month.recognised,
+        received_by_month: by_month.received,
         streams,
         total,
         months: months
@@ -446,17 +492,31 @@ pub async fn by_service(
     let year = span.label();
     let pid = partnership.id;
     let backend = db.get_database_backend();
-    let p = placeholders(backend, 3);
+    let p = placeholders(backend, 4);
+    // From the partnership's orders and event places to the lines that charge for them (by the
+    // lines' source index), so the year's other invoice lines are never read.
     let sql = format!(
-        "SELECT COALESCE(o.service_id, e.service_id) AS service_id,             CAST(COALESCE(SUM(l.net_pence - COALESCE(cl.net, 0)), 0) AS BIGINT) AS total          FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id          LEFT JOIN orders o ON l.source_kind = 'order' AND o.id = l.source_id          LEFT JOIN event_places ep ON l.source_kind IN ('event_place', 'event_fee', 'event_no_show') AND ep.id = l.source_id          LEFT JOIN events e ON e.id = ep.event_id          LEFT JOIN (SELECT cl.invoice_line_id, SUM(cl.net_pence) AS net FROM credit_note_lines cl              JOIN credit_notes cn ON cn.id = cl.credit_note_id WHERE cn.partnership_id = {} GROUP BY cl.invoice_line_id) cl            ON cl.invoice_line_id = l.id          WHERE i.partnership_id = {} AND i.status = 'issued' AND i.year = {}            AND COALESCE(o.service_id, e.service_id) IS NOT NULL GROUP BY 1",
-        p[0], p[1], p[2]
+        "SELECT t.service_id AS service_id, CAST(COALESCE(SUM(t.net), 0) AS BIGINT) AS total FROM ( \
+           SELECT o.service_id AS service_id, l.net_pence - COALESCE((SELECT SUM(c.net_pence) FROM credit_note_lines c \
+               WHERE c.invoice_line_id = l.id), 0) AS net \
+           FROM orders o JOIN invoice_lines l ON l.source_kind = 'order' AND l.source_id = o.id \
+           JOIN invoices i ON i.id = l.invoice_id \
+           WHERE o.partnership_id = {} AND i.status = 'issued' AND i.year = {} \
+           UNION ALL \
+           SELECT e.service_id, l.net_pence - COALESCE((SELECT SUM(c.net_pence) FROM credit_note_lines c \
+               WHERE c.invoice_line_id = l.id), 0) \
+           FROM events e JOIN event_places ep ON ep.event_id = e.id \
+           JOIN invoice_lines l ON l.source_kind IN ('event_place', 'event_fee', 'event_no_show') AND l.source_id = ep.id \
+           JOIN invoices i ON i.id = l.invoice_id \
+           WHERE e.partnership_id = {} AND i.status = 'issued' AND i.year = {}) t GROUP BY t.service_id",
+        p[0], p[1], p[2], p[3]
     );
     let mut invoiced: BTreeMap<i64, Money> = BTreeMap::new();
     for row in db
         .query_all_raw(Statement::from_sql_and_values(
             backend,
             sql,
-            [pid.into(), pid.into(), year.clone().into()],
+            [pid.into(), year.clone().into(), pid.into(), year.clone().into()],
         ))
         .await?
     {

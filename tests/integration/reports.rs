@@ -322,6 +322,41 @@ async fn funding(backend: crate::helpers::Backend) {
         "{}",
         page.text()
     );
+    // Received by month: every allocation of a payment that arrived in the financial year (not
+    // undone, the payment not reversed), in the month the payment arrived.
+    let payments: std::collections::HashMap<i64, entity::payment::Model> =
+        entity::payment::Entity::find().all(&db).await.unwrap().into_iter().map(|p| (p.id, p)).collect();
+    let (fy_from, fy_to) = (
+        chrono::NaiveDate::from_ymd_opt(2026, 4, 1).unwrap(),
+        chrono::NaiveDate::from_ymd_opt(2027, 3, 31).unwrap(),
+    );
+    let mut by_month: std::collections::BTreeMap<String, i64> = Default::default();
+    for a in entity::allocation::Entity::find().all(&db).await.unwrap() {
+        let p = &payments[&a.payment_id];
+        if a.undone_at.is_none() && p.reversed_at.is_none() && (fy_from..=fy_to).contains(&p.received_on) {
+            *by_month.entry(p.received_on.format("%Y-%m").to_string()).or_default() += a.amount_pence;
+        }
+    }
+    assert!(!by_month.is_empty(), "the part payment is in the year");
+    let fy = books.get("/api/v1/reports/income?from=2026-04-01&to=2027-03-31").await;
+    let received: std::collections::BTreeMap<String, i64> = fy["received"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| pence(&m["total"]) != 0)
+        .map(|m| (m["month"].as_str().unwrap().to_string(), pence(&m["total"])))
+        .collect();
+    assert_eq!(received, by_month, "{fy}");
+    assert_eq!(pence(&fy["received_total"][5]), by_month.values().sum::<i64>());
+    assert!(page.text().contains("Received by month (VAT included)"), "{}", page.text());
+    let book = finance.get("/reports/income.xlsx?fy=2026-27").await;
+    assert_eq!(book.status, StatusCode::OK);
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(book.body.clone())).unwrap();
+    let mut names = String::new();
+    std::io::Read::read_to_string(&mut archive.by_name("xl/workbook.xml").unwrap(), &mut names).unwrap();
+    for name in ["Recognised by month", "Invoiced by month of issue", "Received by month"] {
+        assert!(names.contains(&format!("name=\"{name}\"")), "{name} in {names}");
+    }
     // An order confirmed and not yet invoiced (adviser days are invoiced on delivery) is in the
     // traded services forecast at what it will charge.
     let adviser = entity::service::Entity::find()
@@ -469,7 +504,8 @@ async fn funding(backend: crate::helpers::Backend) {
         "{text}"
     );
     assert!(text.contains("2026-09,Recognised,") && text.contains(",32967.03,"), "{text}");
-    assert_eq!(text.lines().count(), 1 + 12 + 12, "a row a month, both ways: {text}");
+    assert_eq!(text.lines().count(), 1 + 12 * 3, "a row a month, three ways: {text}");
+    assert!(text.contains("\n2026-09,Received,"), "{text}");
     let report = finance.get("/reports?year=2026-27").await.text();
     assert!(
         report.contains("Recognised by month") && report.contains("Membership income by school"),

@@ -431,6 +431,7 @@ fn ledger_routes(ids: &Ids) -> Vec<Route> {
         r("/reports/funding.csv?year=2025-26".into(), Page, Get, vec![ADMIN, FINANCE, BOARD]),
         r("/reports/funding.xlsx?year=2025-26".into(), Page, Get, vec![ADMIN, FINANCE, BOARD]),
         r("/reports/funding.pdf?year=2025-26".into(), Page, Get, vec![ADMIN, FINANCE, BOARD]),
+        r("/reports/income.xlsx?fy=2026-27".into(), Page, Get, vec![ADMIN, FINANCE, BOARD]),
         r("/reports/funding.csv?year=2025-26&table=breakdown".into(), Page, Get, vec![ADMIN, FINANCE, BOARD]),
         r("/reports/budgets?year=2025-26".into(), Page, Get, billing.clone()),
         r(

@@ -166,14 +166,15 @@ pub fn openapi_paths() -> Value {
                 "by_phase": array_of(json!({ "type": "object" })), "by_type": array_of(json!({ "type": "object" })),
                 "by_local_authority": array_of(json!({ "type": "object" })), "by_trust": array_of(json!({ "type": "object" })),
                 "total": { "type": "object", "nullable": true } })))), errors: READ_QUERY }.build() },
-        "/reports/income": { "get": Op { summary: "Income by month between two days (at most 800), before VAT and net of credit notes: invoiced (by month of issue) and recognised (each invoice spread over the days of the period it is for), by stream (board, finance, admin)", id: "incomeByMonth",
+        "/reports/income": { "get": Op { summary: "Income by month between two days (at most 800), by stream: invoiced (by month of issue) and recognised (each invoice spread over the days of the period it is for), before VAT and net of credit notes; and received (payments by the month they arrived, VAT included, in the stream of the invoices they paid) (board, finance, admin)", id: "incomeByMonth",
             parameters: vec![query_param("from", json!({ "type": "string", "format": "date" }), true, "The first day, like 2026-04-01"),
                 query_param("to", json!({ "type": "string", "format": "date" }), true, "The last day, like 2027-03-31")], body: None,
-            ok: (200, "Income by month", json_content(obj(&["from", "to", "invoiced", "recognised", "invoiced_total", "recognised_total"], json!({
+            ok: (200, "Income by month", json_content(obj(&["from", "to", "invoiced", "recognised", "received", "invoiced_total", "recognised_total", "received_total"], json!({
                 "from": { "type": "string", "format": "date" }, "to": { "type": "string", "format": "date" },
                 "invoiced": array_of(obj(&["month", "by_stream", "total"], json!({ "month": { "type": "string" }, "by_stream": array_of(money()), "total": money() }))),
                 "recognised": array_of(obj(&["month", "by_stream", "total"], json!({ "month": { "type": "string" }, "by_stream": array_of(money()), "total": money() }))),
-                "invoiced_total": array_of(money()), "recognised_total": array_of(money()) })))), errors: READ_QUERY }.build() },
+                "received": array_of(obj(&["month", "by_stream", "total"], json!({ "month": { "type": "string" }, "by_stream": array_of(money()), "total": money() }))),
+                "invoiced_total": array_of(money()), "recognised_total": array_of(money()), "received_total": array_of(money()) })))), errors: READ_QUERY }.build() },
         "/budgets": { "post": Op { summary: "Set a year's budget for each income stream and traded service given (null removes it), all or nothing", id: "setBudgets", parameters: vec![],
             body: Some(json_body(obj(&["year"], json!({ "year": { "type": "string", "example": "2026-27" }, "budgets": streams,
                 "services": { "type": "object", "description": "Each traded service's budget by the service's id (null removes it)",

@@ -21,6 +21,7 @@ pub fn router() -> Router<AppState> {
         .route("/reports", get(pages::show))
         .route("/reports/income", get(pages::income))
         .route("/reports/income.csv", get(pages::income_csv))
+        .route("/reports/income.xlsx", get(pages::income_xlsx))
         .route("/reports/funding.csv", get(pages::csv))
         .route("/reports/funding.xlsx", get(pages::xlsx))
         .route("/reports/funding.pdf", get(pages::pdf))

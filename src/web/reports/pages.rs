@@ -76,6 +76,7 @@ struct FundingPage {
     stream_labels: Vec<&'static str>,
     months: Vec<(String, Vec<String>, String)>,
     recognised: Vec<(String, Vec<String>, String)>,
+    received: Vec<(String, Vec<String>, String)>,
     /// Collection, days sales outstanding, share from councils, take-up: in words.
     health: Vec<(&'static str, String)>,
     /// The charts as inline SVG, each with a table of its figures.
@@ -184,7 +185,9 @@ pub(super) async fn income_csv(
     header.extend(INCOME_STREAMS.iter().map(|(_, l)| l.to_string()));
     header.push("Total".into());
     let mut rows = vec![header];
-    for (basis, months) in [("Recognised", &r.recognised), ("Invoiced", &r.invoiced)] {
+    for (basis, months) in
+        [("Recognised", &r.recognised), ("Invoiced", &r.invoiced), ("Received", &r.received)]
+    {
         for m in months {
             let mut row = vec![m.month.clone(), basis.to_string()];
             row.extend(m.by_stream.iter().chain(std::iter::once(&m.total)).map(|v| v.amount().to_string()));
@@ -232,6 +235,12 @@ pub(super) async fn income(
                 id: "invoiced",
                 rows: month_rows(&r.invoiced),
                 totals: r.invoiced_total.iter().map(ToString::to_string).collect(),
+            },
+            IncomeTable {
+                caption: "Received by month (VAT included)",
+                id: "received",
+                rows: month_rows(&r.received),
+                totals: r.received_total.iter().map(ToString::to_string).collect(),
             },
         ],
     };
@@ -298,6 +307,7 @@ pub(super) async fn show(
         stream_labels: INCOME_STREAMS.iter().map(|(_, l)| *l).collect(),
         months: month_rows(&r.months),
         recognised: month_rows(&r.recognised),
+        received: month_rows(&r.received_by_month),
         health,
         chart_budget,
         chart_recognised,
@@ -341,18 +351,11 @@ pub(super) async fn csv(
     ))
 }
 
-/// The report as a workbook: every table of the report a sheet, amounts as numbers in pounds.
-pub(super) async fn xlsx(
-    State(state): State<AppState>,
-    user: PageUser,
-    Query(q): Query<YearQuery>,
-) -> Result<Response, PageError> {
-    use crate::funding_report::{Cell, tables};
+/// Tables as a workbook, a sheet a table (named by its caption), amounts as numbers in pounds.
+fn workbook(tables: &[crate::funding_report::Table]) -> Result<Vec<u8>, PageError> {
+    use crate::funding_report::Cell;
     use rust_decimal::prelude::ToPrimitive;
     use rust_xlsxwriter::{Format, Workbook};
-    user.require(Action::ViewTotals)?;
-    let year = year_of(&state, &user, &q.year)?;
-    let pack = reports::pack(&state.db, &user.partnership, &year, state.clock.today()).await?;
     let failed = |e: rust_xlsxwriter::XlsxError| {
         tracing::error!(error = %e, "XLSX export failed");
         PageError::Internal
@@ -361,7 +364,7 @@ pub(super) async fn xlsx(
     let bold = Format::new().set_bold();
     let pounds = Format::new().set_num_format("£#,##0.00;-£#,##0.00");
     let percent = Format::new().set_num_format("0%");
-    for table in tables(&pack) {
+    for table in tables {
         let sheet = book.add_worksheet();
         sheet.set_name(table.caption).map_err(failed)?;
         for (c, head) in table.columns.iter().enumerate() {
@@ -391,12 +394,35 @@ pub(super) async fn xlsx(
             sheet.set_column_width(1, 24).map_err(failed)?;
         }
     }
-    let bytes = book.save_to_buffer().map_err(failed)?;
-    Ok(crate::web::view::download(
-        bytes,
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        &format!("funding-report-{year}.xlsx"),
-    ))
+    book.save_to_buffer().map_err(failed)
+}
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// The report as a workbook: every table of the report a sheet.
+pub(super) async fn xlsx(
+    State(state): State<AppState>,
+    user: PageUser,
+    Query(q): Query<YearQuery>,
+) -> Result<Response, PageError> {
+    user.require(Action::ViewTotals)?;
+    let year = year_of(&state, &user, &q.year)?;
+    let pack = reports::pack(&state.db, &user.partnership, &year, state.clock.today()).await?;
+    let bytes = workbook(&crate::funding_report::tables(&pack))?;
+    Ok(crate::web::view::download(bytes, XLSX, &format!("funding-report-{year}.xlsx")))
+}
+
+/// A financial year's income by month as a workbook: recognised, invoiced and received.
+pub(super) async fn income_xlsx(
+    State(state): State<AppState>,
+    user: PageUser,
+    Query(q): Query<IncomeQuery>,
+) -> Result<Response, PageError> {
+    user.require(Action::ViewTotals)?;
+    let fy = financial_year(&state, &q)?;
+    let r = reports::income_by_month(&state.db, user.partnership.id, fy.first_day(), fy.last_day()).await?;
+    let bytes = workbook(&crate::funding_report::income_tables(&r))?;
+    Ok(crate::web::view::download(bytes, XLSX, &format!("income-by-month-{}.xlsx", fy.label())))
 }
 
 /// The board report: the funding report as a PDF for a board's pack.

@@ -119,19 +119,38 @@ pub(crate) async fn invoiced(
         (Period::Month, DatabaseBackend::Postgres) => "to_char(i.issue_date, 'YYYY-MM')",
         (Period::Month, _) => "substr(i.issue_date, 1, 7)",
     };
-    let p = placeholders(backend, 3);
-    let of_year = if year.is_some() { format!(" AND i.year = {}", p[2]) } else { String::new() };
+    // Invoices, and their credit notes negated, added up together: the credit notes (few) are
+    // read from their own table, not looked for against every invoice.
+    let p = placeholders(backend, 4);
+    let of_year = |k: usize| if year.is_some() { format!(" AND i.year = {}", p[k]) } else { String::new() };
+    let part = |amount: &str, from: &str, condition: String| {
+        format!(
+            "SELECT {period_sql} AS period, {STREAM_SQL} AS stream, CASE WHEN py.kind = 'council' THEN 1 ELSE 0 END AS council, \
+                {amount} AS amount FROM {from} JOIN payers py ON py.id = i.payer_id {STREAM_JOINS} WHERE {condition}"
+        )
+    };
+    let (first, second) = if year.is_some() { (1, 3) } else { (1, 2) };
     let sql = format!(
-        "SELECT {period_sql} AS period, {STREAM_SQL} AS stream, CASE WHEN py.kind = 'council' THEN 1 ELSE 0 END AS council, \
-            CAST(COALESCE(SUM(i.net_pence - COALESCE(cn.net, 0)), 0) AS BIGINT) AS total \
-         FROM invoices i JOIN payers py ON py.id = i.payer_id \
-         {STREAM_JOINS} \
-         LEFT JOIN (SELECT invoice_id, SUM(net_pence) AS net FROM credit_notes WHERE partnership_id = {} GROUP BY invoice_id) cn \
-           ON cn.invoice_id = i.id \
-         WHERE i.partnership_id = {} AND i.status = 'issued'{of_year} GROUP BY 1, 2, 3",
-        p[0], p[1]
+        "SELECT t.period AS period, t.stream AS stream, t.council AS council, CAST(COALESCE(SUM(t.amount), 0) AS BIGINT) AS total \
+         FROM ({} UNION ALL {}) t GROUP BY t.period, t.stream, t.council",
+        part(
+            "i.net_pence",
+            "invoices i",
+            format!("i.partnership_id = {} AND i.status = 'issued'{}", p[0], of_year(first))
+        ),
+        part(
+            "-cn.net_pence",
+            "credit_notes cn JOIN invoices i ON i.id = cn.invoice_id",
+            format!(
+                "cn.partnership_id = {} AND i.status = 'issued'{}",
+                if year.is_some() { &p[2] } else { &p[1] },
+                of_year(second)
+            )
+        ),
     );
-    let mut values: Vec<sea_orm::Value> = vec![partnership_id.into(), partnership_id.into()];
+    let mut values: Vec<sea_orm::Value> = vec![partnership_id.into()];
+    values.extend(year.map(|y| sea_orm::Value::from(y.to_string())));
+    values.push(partnership_id.into());
     values.extend(year.map(|y| sea_orm::Value::from(y.to_string())));
     let mut out = Vec::new();
     for row in db.query_all_raw(Statement::from_sql_and_values(backend, sql, values)).await? {
@@ -182,21 +201,42 @@ pub async fn income_by_month(
         return Err(ServiceError::invalid("to", format!("Choose at most {MAX_RANGE_DAYS} days")));
     }
     let backend = db.get_database_backend();
-    let p = placeholders(backend, 6);
+    // Invoices, and their credit notes negated (read from their own table), added up together.
+    let p = placeholders(backend, 10);
+    let in_range = |k: usize| {
+        format!(
+            "((i.period_start <= {} AND i.period_end >= {}) OR (i.issue_date >= {} AND i.issue_date <= {}))",
+            p[k],
+            p[k + 1],
+            p[k + 2],
+            p[k + 3]
+        )
+    };
+    let part = |amount: &str, from: &str, condition: String| {
+        format!(
+            "SELECT i.issue_date AS issued, i.period_start AS starts, i.period_end AS ends, {STREAM_SQL} AS stream, \
+                {amount} AS amount FROM {from} {STREAM_JOINS} WHERE {condition}"
+        )
+    };
     let sql = format!(
-        "SELECT i.issue_date AS issued, i.period_start AS starts, i.period_end AS ends, {STREAM_SQL} AS stream, \
-            CAST(SUM(i.net_pence - COALESCE(cn.net, 0)) AS BIGINT) AS net \
-         FROM invoices i \
-         {STREAM_JOINS} \
-         LEFT JOIN (SELECT invoice_id, SUM(net_pence) AS net FROM credit_notes WHERE partnership_id = {} GROUP BY invoice_id) cn \
-           ON cn.invoice_id = i.id \
-         WHERE i.partnership_id = {} AND i.status = 'issued' \
-           AND ((i.period_start <= {} AND i.period_end >= {}) OR (i.issue_date >= {} AND i.issue_date <= {})) \
-         GROUP BY 1, 2, 3, 4",
-        p[0], p[1], p[2], p[3], p[4], p[5]
+        "SELECT t.issued AS issued, t.starts AS starts, t.ends AS ends, t.stream AS stream, CAST(SUM(t.amount) AS BIGINT) AS net \
+         FROM ({} UNION ALL {}) t GROUP BY t.issued, t.starts, t.ends, t.stream",
+        part(
+            "i.net_pence",
+            "invoices i",
+            format!("i.partnership_id = {} AND i.status = 'issued' AND {}", p[0], in_range(1))
+        ),
+        part(
+            "-cn.net_pence",
+            "credit_notes cn JOIN invoices i ON i.id = cn.invoice_id",
+            format!("cn.partnership_id = {} AND i.status = 'issued' AND {}", p[5], in_range(6))
+        ),
     );
-    let values: Vec<sea_orm::Value> =
-        vec![partnership_id.into(), partnership_id.into(), to.into(), from.into(), from.into(), to.into()];
+    let range = || -> [sea_orm::Value; 4] { [to.into(), from.into(), from.into(), to.into()] };
+    let mut values: Vec<sea_orm::Value> = vec![partnership_id.into()];
+    values.extend(range());
+    values.push(partnership_id.into());
+    values.extend(range());
     let index = |stream: &str| INCOME_STREAMS.iter().position(|(k, _)| *k == key_of(stream)).unwrap_or(0);
     let months_between = || {
         let mut list = BTreeMap::new();
@@ -908,32 +948,46 @@ pub async fn breakdown(
         council: Option<String>,
         trust: Option<String>,
     }
-    let mut rows: Vec<Member> = Vec::new();
-    let mut schools = Vec::with_capacity(ids.len());
+    // Only the columns the groups need: (id, phase, type group, council, trust).
+    type Row = (i64, String, Option<String>, i64, Option<i64>);
+    let columns = || {
+        use sea_orm::QuerySelect;
+        school::Entity::find()
+            .select_only()
+            .column(school::Column::Id)
+            .column(school::Column::BillingPhase)
+            .column(school::Column::TypeGroup)
+            .column(school::Column::LocalAuthorityId)
+            .column(school::Column::TrustId)
+    };
+    let mut schools: Vec<Row> = Vec::with_capacity(ids.len());
     if whole {
-        schools = school::Entity::find().filter(school::Column::PartnershipId.eq(pid)).all(db).await?;
-        schools.retain(|s| income.contains_key(&s.id));
+        schools = columns().filter(school::Column::PartnershipId.eq(pid)).into_tuple::<Row>().all(db).await?;
+        schools.retain(|s| income.contains_key(&s.0));
     } else {
         for chunk in ids.chunks(500) {
             schools.extend(
-                school::Entity::find().filter(school::Column::Id.is_in(chunk.to_vec())).all(db).await?,
+                columns()
+                    .filter(school::Column::Id.is_in(chunk.to_vec()))
+                    .into_tuple::<Row>()
+                    .all(db)
+                    .await?,
             );
         }
     }
-    {
-        for s in schools {
-            rows.push(Member {
-                income: SchoolIncome {
-                    invoiced: income.get(&s.id).copied().unwrap_or_default(),
-                    pupils: super::register::pupils_in_force(&figures, s.id, membership_year.first_day()),
-                },
-                phase: s.billing_phase.clone(),
-                kind: s.type_group.clone(),
-                council: las.get(&s.local_authority_id).map(|n| format!("{n} Council")),
-                trust: s.trust_id.and_then(|t| trusts.get(&t).cloned()),
-            });
-        }
-    }
+    let rows: Vec<Member> = schools
+        .into_iter()
+        .map(|(id, phase, kind, la, trust)| Member {
+            income: SchoolIncome {
+                invoiced: income.get(&id).copied().unwrap_or_default(),
+                pupils: super::register::pupils_in_force(&figures, id, membership_year.first_day()),
+            },
+            phase,
+            kind,
+            council: las.get(&la).map(|n| format!("{n} Council")),
+            trust: trust.and_then(|t| trusts.get(&t).cloned()),
+        })
+        .collect();
     let total =
         group_by(rows.iter().map(|r| (&r.income, Some("All members"))), "All members").into_iter().next();
     Ok(Breakdown {
@@ -1001,18 +1055,28 @@ pub struct Pack {
     pub health: Health,
 }
 
-/// The [`Pack`] of `year` on `today`.
+/// What a spawned report task gave.
+async fn spawned<T>(task: tokio::task::JoinHandle<Result<T, ServiceError>>) -> Result<T, ServiceError> {
+    task.await.map_err(|e| ServiceError::Internal(format!("a report task failed: {e}")))?
+}
+
+/// The [`Pack`] of `year` on `today`. The funding figures and the breakdown by school (the two
+/// that read and add up the whole year) run as tasks of their own, so their work in the service
+/// as well as in the database runs side by side with the rest.
 pub async fn pack(
-    db: &impl ConnectionTrait,
+    db: &sea_orm::DatabaseConnection,
     partnership: &Partnership,
     year: &str,
     today: chrono::NaiveDate,
 ) -> Result<Pack, ServiceError> {
-    // The parts read independently, so on a pool of connections they run side by side.
-    let (funding, take_up, breakdown, traded, services, health) = tokio::try_join!(
-        funding(db, partnership, year),
+    let (d, p, y) = (db.clone(), partnership.clone(), year.to_string());
+    let funding_task = tokio::spawn(async move { funding(&d, &p, &y).await });
+    let (d, p, y) = (db.clone(), partnership.clone(), year.to_string());
+    let breakdown_task = tokio::spawn(async move { breakdown(&d, &p, &y).await });
+    let (funding, breakdown, take_up, traded, services, health) = tokio::try_join!(
+        spawned(funding_task),
+        spawned(breakdown_task),
         take_up(db, partnership, year),
-        breakdown(db, partnership, year),
         super::traded::take_up(db, partnership, year),
         by_service(db, partnership, year),
         health(db, partnership.id, today),

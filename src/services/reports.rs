@@ -333,6 +333,21 @@ pub async fn funding(
     partnership: &Partnership,
     year: &str,
 ) -> Result<FundingReport, ServiceError> {
+    let span = year_of(partnership, year)?;
+    let mut report = funding_by_stream(db, partnership, year).await?;
+    let by_month = income_by_month(db, partnership.id, span.first_day(), span.last_day()).await?;
+    report.recognised = by_month.recognised;
+    report.received_by_month = by_month.received;
+    Ok(report)
+}
+
+/// The funding report without its income by month (recognised and received are left empty),
+/// for [`pack`] to read the months beside it.
+async fn funding_by_stream(
+    db: &impl ConnectionTrait,
+    partnership: &Partnership,
+    year: &str,
+) -> Result<FundingReport, ServiceError> {
     let membership_year = year_of(partnership, year)?;
     let year = membership_year.label();
     let backend = db.get_database_backend();
@@ -454,10 +469,9 @@ pub async fn funding(
         forecast: sum(|s| s.forecast),
     };
     let collection = super::ledger::collection(db, pid, &year).await?;
-    let by_month = income_by_month(db, pid, membership_year.first_day(), membership_year.last_day()).await?;
     Ok(FundingReport {
-        recognised: by_month.recognised,
-        received_by_month: by_month.received,
+        recognised: Vec::new(),
+        received_by_month: Vec::new(),
         streams,
         total,
         months: months
@@ -1069,18 +1083,25 @@ pub async fn pack(
     year: &str,
     today: chrono::NaiveDate,
 ) -> Result<Pack, ServiceError> {
+    let span = year_of(partnership, year)?;
     let (d, p, y) = (db.clone(), partnership.clone(), year.to_string());
-    let funding_task = tokio::spawn(async move { funding(&d, &p, &y).await });
+    let funding_task = tokio::spawn(async move { funding_by_stream(&d, &p, &y).await });
+    let (d, pid) = (db.clone(), partnership.id);
+    let months_task =
+        tokio::spawn(async move { income_by_month(&d, pid, span.first_day(), span.last_day()).await });
     let (d, p, y) = (db.clone(), partnership.clone(), year.to_string());
     let breakdown_task = tokio::spawn(async move { breakdown(&d, &p, &y).await });
-    let (funding, breakdown, take_up, traded, services, health) = tokio::try_join!(
+    let (mut funding, by_month, breakdown, take_up, traded, services, health) = tokio::try_join!(
         spawned(funding_task),
+        spawned(months_task),
         spawned(breakdown_task),
         take_up(db, partnership, year),
         super::traded::take_up(db, partnership, year),
         by_service(db, partnership, year),
         health(db, partnership.id, today),
     )?;
+    funding.recognised = by_month.recognised;
+    funding.received_by_month = by_month.received;
     Ok(Pack {
         funding,
         take_up,

@@ -610,6 +610,18 @@ async fn homes_answer_first_questions(backend: Backend) {
     let app = TestApp::with_demo(backend).await.on_day(day);
     let mut finance = app.client();
     finance.sign_in("finance@demo.test", "demo-finance-2025").await;
+    // Many visits at once after a change add the figures up once; the others wait for them.
+    app.state.home_cache.wrote();
+    let before = app.state.home_cache.times_added_up();
+    let mut visits = tokio::task::JoinSet::new();
+    for _ in 0..12 {
+        let mut visitor = finance.clone();
+        visits.spawn(async move { visitor.get("/").await.status });
+    }
+    while let Some(status) = visits.join_next().await {
+        assert_eq!(status.expect("a visit"), StatusCode::OK);
+    }
+    assert_eq!(app.state.home_cache.times_added_up() - before, 1, "added up once for twelve visits");
     let home = finance.get("/").await.text();
     assert!(
         home.contains("Waiting for you")

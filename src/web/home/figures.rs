@@ -44,6 +44,11 @@ pub struct Figures {
 pub struct HomeCache {
     entries: Mutex<HashMap<i64, (Instant, u64, Figures)>>,
     writes: AtomicU64,
+    /// One adding-up at a time per partnership: requests arriving while the figures are being
+    /// added up wait for them rather than each adding them up again.
+    adding: Mutex<HashMap<i64, std::sync::Arc<tokio::sync::Mutex<()>>>>,
+    /// How many times figures were added up (for the tests).
+    added_up: AtomicU64,
 }
 
 impl HomeCache {
@@ -63,16 +68,39 @@ impl HomeCache {
         partnership: &Partnership,
         today: NaiveDate,
     ) -> Result<Figures, ServiceError> {
-        let generation = self.writes.load(Ordering::SeqCst);
-        if let Some((at, seen, figures)) = self.lock().get(&partnership.id)
-            && *seen == generation
-            && at.elapsed() < FRESH_FOR
-        {
-            return Ok(figures.clone());
+        if let Some(figures) = self.fresh(partnership.id) {
+            return Ok(figures);
         }
+        let turn = {
+            let mut adding = self.adding.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            adding.entry(partnership.id).or_default().clone()
+        };
+        let _turn = turn.lock().await;
+        // Another request may have added them up while this one waited for its turn.
+        if let Some(figures) = self.fresh(partnership.id) {
+            return Ok(figures);
+        }
+        let generation = self.writes.load(Ordering::SeqCst);
+        self.added_up.fetch_add(1, Ordering::SeqCst);
         let figures = add_up(db, partnership, today).await?;
         self.lock().insert(partnership.id, (Instant::now(), generation, figures.clone()));
         Ok(figures)
+    }
+
+    /// The partnership's kept figures, when nothing has been written since and they are fresh.
+    fn fresh(&self, partnership_id: i64) -> Option<Figures> {
+        let generation = self.writes.load(Ordering::SeqCst);
+        match self.lock().get(&partnership_id) {
+            Some((at, seen, figures)) if *seen == generation && at.elapsed() < FRESH_FOR => {
+                Some(figures.clone())
+            }
+            _ => None,
+        }
+    }
+
+    /// How many times figures have been added up.
+    pub fn times_added_up(&self) -> u64 {
+        self.added_up.load(Ordering::SeqCst)
     }
 }
 

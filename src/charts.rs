@@ -76,6 +76,7 @@ fn columns<'a, DB: DrawingBackend>(
     labels: &[String],
     low: f64,
     high: f64,
+    y_label: fn(&f64) -> String,
 ) -> Result<ColumnChart<'a, DB>, DrawingAreaErrorKind<DB::ErrorType>> {
     let mut chart = ChartBuilder::on(root)
         .margin(12)
@@ -87,7 +88,7 @@ fn columns<'a, DB: DrawingBackend>(
         .disable_x_mesh()
         .light_line_style(WHITE)
         .y_labels(6)
-        .y_label_formatter(&|v| short(*v))
+        .y_label_formatter(&y_label)
         .x_label_formatter(&|v| match v {
             SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => labels.get(*i).cloned().unwrap_or_default(),
             SegmentValue::Last => String::new(),
@@ -96,6 +97,11 @@ fn columns<'a, DB: DrawingBackend>(
         .axis_style(GREY)
         .draw()?;
     Ok(chart)
+}
+
+/// An amount axis: "£12k".
+fn pounds(v: &f64) -> String {
+    short(*v)
 }
 
 /// What drawing a chart gives: nothing, or the backend's error.
@@ -112,7 +118,7 @@ pub fn income_against_cost<DB: DrawingBackend>(
     let (low, high) = span(0.0, top);
     let names: Vec<String> = result.options.iter().map(|o| o.name.clone()).collect();
     let inset = (WIDTH - 100) / n as u32 / 5;
-    let mut chart = columns(root, &names, low, high)?;
+    let mut chart = columns(root, &names, low, high, pounds)?;
     let streams: [Stream; 4] = [
         ("Membership", |o| o.income.memberships),
         ("Tiers", |o| o.income.levels),
@@ -144,13 +150,7 @@ pub fn income_against_cost<DB: DrawingBackend>(
         }))?
         .label("Costs to cover")
         .legend(|(x, y)| Rectangle::new([(x, y - 2), (x + 10, y + 2)], INK.filled()));
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.9))
-        .border_style(GREY)
-        .label_font(("sans-serif", 12).into_font().color(&INK))
-        .draw()?;
+    legend(&mut chart)?;
     root.present()
 }
 
@@ -191,7 +191,7 @@ pub fn charges_by_phase<DB: DrawingBackend>(
             _ => format!("{} ({})", p.label(), c.len()),
         })
         .collect();
-    let mut chart = columns(root, &labels, low, high)?;
+    let mut chart = columns(root, &labels, low, high, pounds)?;
     for (i, (_, charges)) in phases.iter().enumerate() {
         let (q1, median, q3) = quartiles(charges);
         let (min, max) = (charges[0], charges[charges.len() - 1]);
@@ -297,7 +297,7 @@ pub fn grouped_columns<DB: DrawingBackend>(
     let values = series.iter().flat_map(|s| s.values.iter().copied());
     let (min, max) = values.fold((0.0f64, 0.0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
     let (low, high) = span(min, max * 1.15);
-    let mut chart = columns(root, labels, low, high)?;
+    let mut chart = columns(root, labels, low, high, pounds)?;
     let width = column_width(labels.len());
     let pad = width / 8;
     let each = (width - 2 * pad) / series.len().max(1) as u32;
@@ -342,7 +342,7 @@ pub fn stacked_columns<DB: DrawingBackend>(
     let top = (0..n).map(|i| sum(i, true)).fold(0.0, f64::max);
     let bottom = (0..n).map(|i| sum(i, false)).fold(0.0, f64::min);
     let (low, high) = span(bottom, top * 1.2);
-    let mut chart = columns(root, labels, low, high)?;
+    let mut chart = columns(root, labels, low, high, pounds)?;
     let inset = column_width(n) / 6;
     let (mut up, mut down) = (vec![0.0; n], vec![0.0; n]);
     for (k, s) in series.iter().enumerate() {
@@ -371,24 +371,7 @@ pub fn count_columns<DB: DrawingBackend>(
     root.fill(&WHITE)?;
     let top = counts.iter().copied().max().unwrap_or(0) as f64;
     let (low, high) = span(0.0, top * 1.15);
-    let mut chart = ChartBuilder::on(root)
-        .margin(12)
-        .x_label_area_size(36)
-        .y_label_area_size(64)
-        .build_cartesian_2d((0..labels.len().max(1) - 1).into_segmented(), low..high)?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .light_line_style(WHITE)
-        .y_labels(6)
-        .y_label_formatter(&|v| format!("{v:.0}"))
-        .x_label_formatter(&|v| match v {
-            SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => labels.get(*i).cloned().unwrap_or_default(),
-            SegmentValue::Last => String::new(),
-        })
-        .label_style(("sans-serif", 13).into_font().color(&INK))
-        .axis_style(GREY)
-        .draw()?;
+    let mut chart = columns(root, labels, low, high, |v| format!("{v:.0}"))?;
     let inset = column_width(labels.len()) / 4;
     chart.draw_series(counts.iter().enumerate().map(|(i, c)| bar(i, 0.0, *c as f64, SERIES[0], inset)))?;
     chart.draw_series(counts.iter().enumerate().map(|(i, c)| {
@@ -595,6 +578,22 @@ where
 mod tests {
     use super::*;
 
+    /// The texts a recorded chart writes.
+    fn texts(shapes: &[Shape]) -> Vec<&str> {
+        shapes
+            .iter()
+            .filter_map(|s| match s {
+                Shape::Text { text, .. } => Some(text.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// How many rectangles of `colour` a recorded chart fills.
+    fn filled(shapes: &[Shape], colour: (u8, u8, u8)) -> usize {
+        shapes.iter().filter(|s| matches!(s, Shape::Rect { colour: c, .. } if *c == colour)).count()
+    }
+
     #[test]
     fn short_amounts_for_axes() {
         assert_eq!(short(12_500.0), "£12k");
@@ -627,20 +626,11 @@ mod tests {
         let shapes = record(|root| {
             income_against_cost(root, &result).unwrap();
         });
-        let texts: Vec<&str> = shapes
-            .iter()
-            .filter_map(|s| match s {
-                Shape::Text { text, .. } => Some(text.as_str()),
-                _ => None,
-            })
-            .collect();
+        let texts = texts(&shapes);
         for expected in ["Per pupil", "Flat", "Membership", "Council", "Costs to cover"] {
             assert!(texts.contains(&expected), "{expected} missing from {texts:?}");
         }
-        let blue = shapes
-            .iter()
-            .filter(|s| matches!(s, Shape::Rect { colour, .. } if *colour == (0x1d, 0x70, 0xb8)))
-            .count();
+        let blue = filled(&shapes, (0x1d, 0x70, 0xb8));
         assert!(blue >= 2, "a membership bar for each option (and the legend)");
         let svg = svg("Chart", |root| {
             surplus_against_sign_up(root, &result).unwrap();
@@ -660,20 +650,11 @@ mod tests {
             record(|root| stacked_columns(root, &labels, &series).unwrap()),
             record(|root| grouped_columns(root, &labels, &series).unwrap()),
         ] {
-            let texts: Vec<&str> = shapes
-                .iter()
-                .filter_map(|s| match s {
-                    Shape::Text { text, .. } => Some(text.as_str()),
-                    _ => None,
-                })
-                .collect();
+            let texts = texts(&shapes);
             for expected in ["Sep", "Oct", "Nov", "Membership", "Grants"] {
                 assert!(texts.contains(&expected), "{expected} missing from {texts:?}");
             }
-            let orange = shapes
-                .iter()
-                .filter(|s| matches!(s, Shape::Rect { colour, .. } if *colour == (0xf4, 0x77, 0x38)))
-                .count();
+            let orange = filled(&shapes, (0xf4, 0x77, 0x38));
             assert!(orange >= 3, "the second series' columns and its legend: {orange}");
         }
         let counts = record(|root| count_columns(root, &labels, &[4, 7, 9]).unwrap());

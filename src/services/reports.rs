@@ -341,9 +341,9 @@ pub async fn funding(
     Ok(report)
 }
 
-/// The funding report without its income by month (recognised and received are left empty),
-/// for [`pack`] to read the months beside it.
-async fn funding_by_stream(
+/// The funding report without its income by month (recognised and received are left empty):
+/// for [`pack`] to read the months beside it, and for pages that show only the streams.
+pub async fn funding_by_stream(
     db: &impl ConnectionTrait,
     partnership: &Partnership,
     year: &str,

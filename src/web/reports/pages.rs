@@ -454,6 +454,11 @@ struct BudgetsPage {
     service_fields: Vec<(String, String, String)>,
 }
 
+/// A budget's field: its name, its label and the amount in it (empty for no budget).
+fn budget_field<L>(name: String, label: L, budget: Option<Money>) -> (String, L, String) {
+    (name, label, budget.map(|b| b.amount().to_string()).unwrap_or_default())
+}
+
 pub(super) async fn budgets_form(
     State(state): State<AppState>,
     user: PageUser,
@@ -461,31 +466,20 @@ pub(super) async fn budgets_form(
 ) -> Result<Response, PageError> {
     user.require(Action::ManageBilling)?;
     let year = year_of(&state, &user, &q.year)?;
-    let r = reports::funding(&state.db, &user.partnership, &year).await?;
+    // Only the budgets are shown: the figures by stream without the year's income by month.
+    let r = reports::funding_by_stream(&state.db, &user.partnership, &year).await?;
     let services = reports::by_service(&state.db, &user.partnership, &year).await?;
     let view = BudgetsPage {
         chrome: Chrome::for_user(&user, "/reports"),
         errors: Vec::new(),
         service_fields: services
             .into_iter()
-            .map(|l| {
-                (
-                    format!("service-{}", l.service_id),
-                    l.service,
-                    l.budget.map(|b| b.amount().to_string()).unwrap_or_default(),
-                )
-            })
+            .map(|l| budget_field(format!("service-{}", l.service_id), l.service, l.budget))
             .collect(),
         fields: r
             .streams
             .iter()
-            .map(|l| {
-                (
-                    format!("budget-{}", l.stream),
-                    l.label,
-                    l.budget.map(|b| b.amount().to_string()).unwrap_or_default(),
-                )
-            })
+            .map(|l| budget_field(format!("budget-{}", l.stream), l.label, l.budget))
             .collect(),
         year,
     };

@@ -2,6 +2,7 @@ use clap::Parser;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    partnership_billing::services::configure_sqlite();
     let cli = partnership_billing::cli::Cli::parse();
     partnership_billing::cli::init_tracing();
     match partnership_billing::cli::run(cli).await {

@@ -15,7 +15,7 @@ use entity::job_run;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    Set,
 };
 
 /// The jobs there are.
@@ -323,11 +323,8 @@ pub async fn runs(
 ) -> Result<(Vec<job_run::Model>, u64), ServiceError> {
     let query = job_run::Entity::find().filter(job_run::Column::PartnershipId.eq(partnership_id));
     let total = query.clone().count(db).await?;
-    let rows = query
-        .order_by_desc(job_run::Column::Id)
-        .offset(page.saturating_sub(1).saturating_mul(RUNS_PAGE_SIZE))
-        .limit(RUNS_PAGE_SIZE)
-        .all(db)
+    let offset = page.saturating_sub(1).saturating_mul(RUNS_PAGE_SIZE);
+    let rows = crate::services::rows_at(db, query.order_by_desc(job_run::Column::Id), offset, RUNS_PAGE_SIZE)
         .await?;
     Ok((rows, total))
 }

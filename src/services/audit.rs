@@ -2,9 +2,7 @@
 
 use super::ServiceError;
 use entity::audit_entry;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
 /// One money-changing action. `before` and `after` are JSON snapshots of what changed.
 #[derive(Debug, Clone)]
@@ -43,12 +41,10 @@ pub async fn recent(
     partnership_id: i64,
     limit: u64,
 ) -> Result<Vec<audit_entry::Model>, ServiceError> {
-    Ok(audit_entry::Entity::find()
+    let query = audit_entry::Entity::find()
         .filter(audit_entry::Column::PartnershipId.eq(partnership_id))
-        .order_by_desc(audit_entry::Column::Id)
-        .limit(limit)
-        .all(db)
-        .await?)
+        .order_by_desc(audit_entry::Column::Id);
+    Ok(crate::services::rows_at(db, query, 0, limit).await?)
 }
 
 /// Which entries the log shows.

@@ -1,71 +1,85 @@
-//! Row counts of the paged lists, kept for a few seconds per query so that paging through
-//! 24,000 invoices or schools does not count them all again for every page. Each web
-//! application keeps its own counts (a request reads them through a task-local set by the web
-//! layer); outside a request, lists count every time. Any write in this process (every write
-//! transaction, and every request that is not a read) drops them all; a change made by another
-//! process shows within [`FRESH_FOR`].
+//! Row counts of the paged lists, and the short lists their filters offer (the register's
+//! local authorities, trusts and kinds of school), kept for a few seconds per query so that
+//! paging through 24,000 invoices or schools does not count them all again, nor read every
+//! trust, for every page. Each web application keeps its own (a request reads them through a
+//! task-local set by the web layer); outside a request, they are read every time. Any write in
+//! this process (every write transaction, and every request that is not a read) drops them
+//! all; a change made by another process shows within [`FRESH_FOR`].
 
 use sea_orm::DbErr;
+use std::any::Any;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// How long a count is kept when nothing is written through this process.
+/// How long a value is kept when nothing is written through this process.
 pub const FRESH_FOR: Duration = Duration::from_secs(5);
 
-/// The most counts kept at once (each search is a query of its own).
+/// The most values kept at once (each search is a query of its own).
 const MOST: usize = 10_000;
 
-/// Writes made in this process so far: a count read before the latest is not used.
+/// Writes made in this process so far: a value read before the latest is not used.
 static WRITES: AtomicU64 = AtomicU64::new(0);
 
 tokio::task_local! {
     static KEPT: Arc<Counts>;
 }
 
-/// One application's counts, by the SQL of the query counted.
+type Entry = (Instant, u64, Arc<dyn Any + Send + Sync>);
+
+/// One application's kept values, by a key naming what was read (the SQL of a count).
 #[derive(Default)]
 pub struct Counts {
-    entries: Mutex<HashMap<String, (Instant, u64, u64)>>,
+    entries: Mutex<HashMap<String, Entry>>,
 }
 
-/// Records that something may have changed: every kept count is read again.
+/// Records that something may have changed: every kept value is read again.
 pub fn changed() {
     WRITES.fetch_add(1, Ordering::SeqCst);
 }
 
-/// Runs `work` (a request) with `counts` as the counts it keeps.
+/// Runs `work` (a request) with `counts` as the values it keeps.
 pub async fn within<F: Future>(counts: Arc<Counts>, work: F) -> F::Output {
     KEPT.scope(counts, work).await
 }
 
-/// The count `key` names: kept while fresh and nothing was written, else `count` run again.
-pub(crate) async fn count<F>(key: impl FnOnce() -> String, count: F) -> Result<u64, DbErr>
+/// The value `key` names: kept while fresh and nothing was written, else `read` again. `key`
+/// must name everything the value depends on (its partnership, its filters).
+pub(crate) async fn kept<T, E, F>(key: impl FnOnce() -> String, read: F) -> Result<T, E>
 where
-    F: Future<Output = Result<u64, DbErr>>,
+    T: Clone + Send + Sync + 'static,
+    F: Future<Output = Result<T, E>>,
 {
     let Ok(counts) = KEPT.try_with(Arc::clone) else {
-        return count.await;
+        return read.await;
     };
     let key = key();
     let generation = WRITES.load(Ordering::SeqCst);
-    let lock =
-        |c: &Counts| c.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get(&key).copied();
-    if let Some((at, seen, n)) = lock(&counts)
+    let found = counts.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get(&key).cloned();
+    if let Some((at, seen, value)) = found
         && seen == generation
         && at.elapsed() < FRESH_FOR
+        && let Some(value) = value.downcast_ref::<T>()
     {
-        return Ok(n);
+        return Ok(value.clone());
     }
-    let n = count.await?;
+    let value = read.await?;
     let mut entries = counts.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     if entries.len() >= MOST {
         entries.clear();
     }
-    entries.insert(key, (Instant::now(), generation, n));
-    Ok(n)
+    entries.insert(key, (Instant::now(), generation, Arc::new(value.clone())));
+    Ok(value)
+}
+
+/// The count `key` names (the SQL counted): kept as [`kept`] keeps values.
+pub(crate) async fn count<F>(key: impl FnOnce() -> String, count: F) -> Result<u64, DbErr>
+where
+    F: Future<Output = Result<u64, DbErr>>,
+{
+    kept(key, count).await
 }
 
 #[cfg(test)]
@@ -95,5 +109,26 @@ mod tests {
         count(|| "q".into(), counted()).await.unwrap();
         count(|| "q".into(), counted()).await.unwrap();
         assert_eq!(runs.load(Ordering::SeqCst), 5);
+    }
+
+    #[tokio::test]
+    async fn a_list_is_kept_by_its_key_until_something_is_written() {
+        let counts = Arc::new(Counts::default());
+        let reads = AtomicU64::new(0);
+        let read = |names: &'static [&'static str]| {
+            reads.fetch_add(1, Ordering::SeqCst);
+            async move { Ok::<_, DbErr>(names.iter().map(|n| n.to_string()).collect::<Vec<_>>()) }
+        };
+        within(counts, async {
+            assert_eq!(kept(|| "trusts:1".into(), read(&["Oak"])).await.unwrap(), ["Oak"]);
+            // Kept: the second read's list is not what is returned.
+            assert_eq!(kept(|| "trusts:1".into(), read(&["Elm"])).await.unwrap(), ["Oak"]);
+            assert_eq!(kept(|| "trusts:2".into(), read(&["Ash"])).await.unwrap(), ["Ash"], "by key");
+            // A count under the same key is not taken for the list, nor the list for it.
+            assert_eq!(count(|| "trusts:2".into(), async { Ok(3) }).await.unwrap(), 3);
+            changed();
+            assert_eq!(kept(|| "trusts:1".into(), read(&["Elm"])).await.unwrap(), ["Elm"]);
+        })
+        .await;
     }
 }

@@ -374,13 +374,13 @@ pub async fn list(
 ) -> Result<(Vec<EventView>, u64), ServiceError> {
     let query = event::Entity::find().filter(event::Column::PartnershipId.eq(partnership_id));
     let total = query.clone().count(db).await?;
-    let rows = query
-        .order_by_asc(event::Column::StartsOn)
-        .order_by_asc(event::Column::Id)
-        .offset(page.saturating_sub(1).saturating_mul(PER_PAGE))
-        .limit(PER_PAGE)
-        .all(db)
-        .await?;
+    let rows = crate::services::rows_at(
+        db,
+        query.order_by_asc(event::Column::StartsOn).order_by_asc(event::Column::Id),
+        page.saturating_sub(1).saturating_mul(PER_PAGE),
+        PER_PAGE,
+    )
+    .await?;
     let mut out = Vec::new();
     for m in rows {
         out.push(view(db, m).await?);

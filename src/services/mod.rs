@@ -115,6 +115,23 @@ pub fn to_stored_pence(field: &str, amount: crate::domain::money::Money) -> Resu
     })
 }
 
+/// Switches off SQLite's memory statistics, which the service never reads: keeping them takes
+/// one lock shared by every connection on each allocation SQLite makes, and with the pool's
+/// connections working at once that lock was a fifth of the service's time under load
+/// (BENCHMARKS.md). SQLite only accepts it before it is first used, and while no other thread
+/// uses it: `main` calls this first thing. Later calls do nothing; a refusal is harmless (the
+/// statistics stay on).
+pub fn configure_sqlite() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: SQLITE_CONFIG_MEMSTATUS takes one int. Called once, from `main` before any
+        // connection is opened, so no other thread is inside SQLite.
+        let _ = unsafe {
+            libsqlite3_sys::sqlite3_config(libsqlite3_sys::SQLITE_CONFIG_MEMSTATUS, 0 as std::ffi::c_int)
+        };
+    });
+}
+
 /// Opens the database; an SQLite file is created when it does not exist yet.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(with_create_mode(url));
@@ -238,13 +255,30 @@ pub struct Paged<T> {
     pub pages: u64,
 }
 
+/// The highest page number any list serves: beyond it, an offset no longer fits the
+/// databases' 64-bit integers.
+pub const MAX_PAGE: u64 = 1_000_000;
+
+/// `limit` of `query`'s rows from `offset`. The two numbers are written into the SQL rather
+/// than bound as parameters: SQLite (since 3.48) reads a bound LIMIT while it plans, so a
+/// statement whose LIMIT or OFFSET is bound again is planned again on every run, which under
+/// load on the invoice list cost 11% of the service's time (BENCHMARKS.md); written in, the
+/// pool's cached statement keeps its plan. Both are whole numbers the caller bounded.
+pub(crate) async fn rows_at<E: sea_orm::EntityTrait>(
+    db: &impl ConnectionTrait,
+    query: sea_orm::Select<E>,
+    offset: u64,
+    limit: u64,
+) -> Result<Vec<E::Model>, DbErr> {
+    let mut statement = sea_orm::QueryTrait::build(&query, db.get_database_backend());
+    statement.sql.push_str(&format!(" LIMIT {limit} OFFSET {offset}"));
+    E::find().from_raw_sql(statement).all(db).await
+}
+
 /// Page `page` (from 1) of `query`'s rows, `per_page` to a page, with how many there are in
 /// all. Counting is a second pass over every matching row, so it is skipped when the page shows
 /// the end itself (fewer rows than a page holds), as most searches do; asking past the end
 /// gives the last page.
-/// The highest page number any list serves: beyond it, an offset no longer fits the
-/// databases' 64-bit integers.
-pub const MAX_PAGE: u64 = 1_000_000;
 
 pub(crate) async fn page_of<E: sea_orm::EntityTrait>(
     db: &impl ConnectionTrait,
@@ -255,10 +289,10 @@ pub(crate) async fn page_of<E: sea_orm::EntityTrait>(
 where
     E::Model: Send + Sync,
 {
-    use sea_orm::{PaginatorTrait, QuerySelect};
+    use sea_orm::PaginatorTrait;
     let page = page.clamp(1, MAX_PAGE);
     let per_page = per_page.max(1);
-    let fetch = |page: u64| query.clone().offset((page - 1).saturating_mul(per_page)).limit(per_page).all(db);
+    let fetch = |page: u64| rows_at(db, query.clone(), (page - 1).saturating_mul(per_page), per_page);
     let rows = fetch(page).await?;
     let shown = rows.len() as u64;
     if shown > 0 && shown < per_page || shown == 0 && page == 1 {

@@ -772,11 +772,7 @@ pub async fn list(
         SchoolScope::Nothing => return Ok((Vec::new(), 0)),
     }
     let total = query.clone().count(db).await?;
-    let rows = query
-        .order_by_desc(order::Column::Id)
-        .offset(page.saturating_sub(1).saturating_mul(PER_PAGE))
-        .limit(PER_PAGE)
-        .all(db)
-        .await?;
+    let offset = page.saturating_sub(1).saturating_mul(PER_PAGE);
+    let rows = crate::services::rows_at(db, query.order_by_desc(order::Column::Id), offset, PER_PAGE).await?;
     Ok((views(db, &rows).await?, total))
 }

@@ -10,8 +10,7 @@ use chrono::{DateTime, Duration, Utc};
 use entity::{billing_run, invoice};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 use serde::Serialize;
 
@@ -195,15 +194,10 @@ pub async fn runs(
     limit: u64,
     now: DateTime<Utc>,
 ) -> Result<Vec<RunRecord>, ServiceError> {
-    billing_run::Entity::find()
+    let query = billing_run::Entity::find()
         .filter(billing_run::Column::PartnershipId.eq(partnership_id))
-        .order_by_desc(billing_run::Column::Id)
-        .limit(limit)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|m| record(m, now))
-        .collect()
+        .order_by_desc(billing_run::Column::Id);
+    crate::services::rows_at(db, query, 0, limit).await?.into_iter().map(|m| record(m, now)).collect()
 }
 
 /// Runs per page of the list of every run.

@@ -232,12 +232,10 @@ pub async fn list(
         query = query.filter(outbox_message::Column::PayerId.eq(payer_id));
     }
     let total = query.clone().count(db).await?;
-    let models = query
-        .order_by_desc(outbox_message::Column::Id)
-        .offset(page.saturating_sub(1).saturating_mul(PAGE_SIZE))
-        .limit(PAGE_SIZE)
-        .all(db)
-        .await?;
+    let offset = page.saturating_sub(1).saturating_mul(PAGE_SIZE);
+    let models =
+        crate::services::rows_at(db, query.order_by_desc(outbox_message::Column::Id), offset, PAGE_SIZE)
+            .await?;
     Ok((models.into_iter().map(row).collect::<Result<_, _>>()?, total))
 }
 

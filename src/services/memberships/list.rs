@@ -183,16 +183,13 @@ pub async fn page_for_year(
     };
     let pages = total.div_ceil(PER_PAGE).max(1);
     let page = page.clamp(1, pages);
-    let found_rows = {
-        use sea_orm::QuerySelect;
-        query
-            .order_by_asc(school::Column::Name)
-            .order_by_asc(school::Column::Id)
-            .offset((page - 1) * PER_PAGE)
-            .limit(PER_PAGE)
-            .all(db)
-            .await?
-    };
+    let found_rows = crate::services::rows_at(
+        db,
+        query.order_by_asc(school::Column::Name).order_by_asc(school::Column::Id),
+        (page - 1) * PER_PAGE,
+        PER_PAGE,
+    )
+    .await?;
     let ids: Vec<i64> = found_rows.iter().map(|s| s.id).collect();
     let order: std::collections::HashMap<i64, usize> =
         ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();

@@ -96,25 +96,31 @@ pub async fn local_authorities(
     db: &impl ConnectionTrait,
     partnership_id: i64,
 ) -> Result<Vec<LocalAuthority>, ServiceError> {
-    Ok(local_authority::Entity::find()
-        .filter(local_authority::Column::PartnershipId.eq(partnership_id))
-        .order_by_asc(local_authority::Column::Name)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|m| LocalAuthority { id: m.id, code: m.code, name: m.name })
-        .collect())
+    let read = async {
+        Ok(local_authority::Entity::find()
+            .filter(local_authority::Column::PartnershipId.eq(partnership_id))
+            .order_by_asc(local_authority::Column::Name)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|m| LocalAuthority { id: m.id, code: m.code, name: m.name })
+            .collect())
+    };
+    super::counts::kept(|| format!("local authorities of {partnership_id}"), read).await
 }
 
 pub async fn trusts(db: &impl ConnectionTrait, partnership_id: i64) -> Result<Vec<Trust>, ServiceError> {
-    Ok(trust::Entity::find()
-        .filter(trust::Column::PartnershipId.eq(partnership_id))
-        .order_by_asc(trust::Column::Name)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|m| Trust { id: m.id, name: m.name, companies_house_number: m.companies_house_number })
-        .collect())
+    let read = async {
+        Ok(trust::Entity::find()
+            .filter(trust::Column::PartnershipId.eq(partnership_id))
+            .order_by_asc(trust::Column::Name)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|m| Trust { id: m.id, name: m.name, companies_house_number: m.companies_house_number })
+            .collect())
+    };
+    super::counts::kept(|| format!("trusts of {partnership_id}"), read).await
 }
 
 /// The local authorities the scope's schools are in (all of them for finance and admins): a
@@ -417,16 +423,19 @@ pub async fn type_groups(
     partnership_id: i64,
 ) -> Result<Vec<String>, ServiceError> {
     use sea_orm::QuerySelect;
-    let mut groups: Vec<Option<String>> = school::Entity::find()
-        .select_only()
-        .column(school::Column::TypeGroup)
-        .distinct()
-        .filter(school::Column::PartnershipId.eq(partnership_id))
-        .into_tuple()
-        .all(db)
-        .await?;
-    groups.sort();
-    Ok(groups.into_iter().flatten().collect())
+    let read = async {
+        let mut groups: Vec<Option<String>> = school::Entity::find()
+            .select_only()
+            .column(school::Column::TypeGroup)
+            .distinct()
+            .filter(school::Column::PartnershipId.eq(partnership_id))
+            .into_tuple()
+            .all(db)
+            .await?;
+        groups.sort();
+        Ok(groups.into_iter().flatten().collect())
+    };
+    super::counts::kept(|| format!("kinds of school of {partnership_id}"), read).await
 }
 
 /// Schools whose URN is `typed`, or (when it is not a URN) whose name contains it: URN and name,
@@ -437,7 +446,6 @@ pub async fn find_school(
     typed: &str,
     limit: u64,
 ) -> Result<Vec<(i32, String)>, ServiceError> {
-    use sea_orm::QuerySelect;
     let typed = typed.trim();
     if typed.is_empty() {
         return Ok(Vec::new());
@@ -451,10 +459,7 @@ pub async fn find_school(
             typed,
         )),
     };
-    Ok(query
-        .order_by_asc(school::Column::Name)
-        .limit(limit)
-        .all(db)
+    Ok(super::rows_at(db, query.order_by_asc(school::Column::Name), 0, limit)
         .await?
         .into_iter()
         .map(|s| (s.urn, s.name))

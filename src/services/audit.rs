@@ -193,12 +193,14 @@ pub async fn page(
         .into_iter()
         .map(|s| (s.id, s))
         .collect();
+    // By id alone, the partnership checked on each: given both, SQLite (which has no
+    // statistics) may walk the partnership's 24,000 payers instead of looking up 50.
     let payers: std::collections::HashMap<i64, payer::Model> = payer::Entity::find()
-        .filter(payer::Column::PartnershipId.eq(partnership_id))
         .filter(payer::Column::Id.is_in(ids_of("payer")))
         .all(db)
         .await?
         .into_iter()
+        .filter(|p| p.partnership_id == partnership_id)
         .map(|p| (p.id, p))
         .collect();
     let levels: std::collections::HashMap<i64, offer_level::Model> = offer_level::Entity::find()

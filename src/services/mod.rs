@@ -135,8 +135,13 @@ pub fn configure_sqlite() {
 /// Opens the database; an SQLite file is created when it does not exist yet.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(with_create_mode(url));
+    let sqlite = options.get_url().starts_with("sqlite:");
     options
-        .max_connections(if options.get_url().starts_with("sqlite:") { 4 } else { 10 })
+        .max_connections(if sqlite { 4 } else { 10 })
+        // A pooled connection is pinged before each use by default: one more trip to the
+        // connection's thread per query, for a file that cannot have hung up. PostgreSQL's
+        // connections are still checked.
+        .test_before_acquire(!sqlite)
         .connect_timeout(Duration::from_secs(10))
         .sqlx_logging(false)
         // PostgreSQL's JIT compiler spends longer compiling the reports' grouped queries (a
@@ -147,14 +152,82 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         // connection: the pool's connections then share the operating system's cache, and a
         // report reading 100,000 invoices on four connections at once spends its time reading
         // rows, not in read calls (measured in BENCHMARKS.md).
-        .map_sqlx_sqlite_opts(|sqlite| sqlite.pragma("mmap_size", "1073741824"));
+        .map_sqlx_sqlite_opts(|sqlite| {
+            sqlite.pragma("mmap_size", "1073741824").busy_timeout(Duration::from_secs(10))
+        })
+        .map_sqlx_sqlite_pool_opts(|pool| {
+            pool.after_connect(|conn, _| Box::pin(sqlite_connection_ready(conn)))
+        })
+        .map_sqlx_sqlite_before_acquire(|conn, meta| Box::pin(sqlite_statistics_checked(conn, meta)));
     let db = Database::connect(options).await?;
     if db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite {
         // WAL lets pages read while an import writes; foreign keys are on by default in sqlx.
         db.execute_unprepared("PRAGMA journal_mode = WAL;").await?;
-        db.execute_unprepared("PRAGMA busy_timeout = 10000;").await?;
     }
     Ok(db)
+}
+
+/// Readies each new SQLite connection of the pool for the service's queries.
+///
+/// SQLite plans a query from statistics about the tables (`ANALYZE`); with none it guesses that
+/// "partnership_id = ?" picks out ten rows, and so walked a partnership's 24,000 payers or
+/// schools rather than look up the 50 ids or the few search matches a page asked for. Opening
+/// a connection runs `PRAGMA optimize=0x10012`, SQLite's advice for long-lived connections: it
+/// analyses every table never analysed or grown (or shrunk) tenfold since, reading a sample of
+/// 2,000 rows of each index (0x10) so that it stays quick on a national register. The pool
+/// checks again once a minute on each connection ([`sqlite_statistics_checked`]).
+///
+/// The statistics would otherwise make SQLite plan with the values bound to a statement and
+/// plan it again on each run (as a bound LIMIT did, see [`rows_at`]): the query planner
+/// stability guarantee (QPSG) keeps one plan per statement.
+async fn sqlite_connection_ready(
+    conn: &mut sea_orm::sqlx::sqlite::SqliteConnection,
+) -> Result<(), sea_orm::sqlx::Error> {
+    use std::ffi::c_int;
+    {
+        let mut handle = conn.lock_handle().await?;
+        // SAFETY: the handle is this connection's open database, locked for this call;
+        // SQLITE_DBCONFIG_ENABLE_QPSG takes an int and a nullable int pointer.
+        let rc = unsafe {
+            libsqlite3_sys::sqlite3_db_config(
+                handle.as_raw_handle().as_ptr(),
+                libsqlite3_sys::SQLITE_DBCONFIG_ENABLE_QPSG,
+                1 as c_int,
+                std::ptr::null_mut::<c_int>(),
+            )
+        };
+        if rc != libsqlite3_sys::SQLITE_OK {
+            return Err(sea_orm::sqlx::Error::Configuration(
+                format!("SQLite refused its query planner stability guarantee (code {rc})").into(),
+            ));
+        }
+    }
+    sea_orm::sqlx::Executor::execute(&mut *conn, OPTIMIZE).await?;
+    Ok(())
+}
+
+/// Analyse what needs it (see [`sqlite_connection_ready`]).
+const OPTIMIZE: &str = "PRAGMA optimize=0x10012";
+
+/// How often each connection checks its statistics.
+const STATISTICS_CHECKED_EVERY: Duration = Duration::from_secs(60);
+
+/// Checks a pooled SQLite connection's statistics once a minute as it is handed out: a
+/// connection holds the statistics it read, so one opened before a register was imported or
+/// a year billed would plan as if the tables were empty. `PRAGMA optimize` analyses again any
+/// table that has grown or shrunk tenfold since this connection's statistics (a sample, quick)
+/// and loads the result; when nothing has, it only compares sizes. Whether a minute has
+/// passed is read from the pool's own times: the connection's age now, and when it was last
+/// handed back (`age - idle_for`) lie in different minutes of its life.
+async fn sqlite_statistics_checked(
+    conn: &mut sea_orm::sqlx::sqlite::SqliteConnection,
+    meta: sea_orm::sqlx::pool::PoolConnectionMetadata,
+) -> Result<bool, sea_orm::sqlx::Error> {
+    let minute = |age: Duration| age.as_secs() / STATISTICS_CHECKED_EVERY.as_secs();
+    if minute(meta.age) != minute(meta.age.saturating_sub(meta.idle_for)) {
+        sea_orm::sqlx::Executor::execute(&mut *conn, OPTIMIZE).await?;
+    }
+    Ok(true)
 }
 
 /// Brings the schema of the database at `url` up to date (all migrations, or the first

@@ -26,6 +26,7 @@ mod m20261130_000020_account_codes;
 mod m20261130_000021_renewal_rounds;
 mod m20261130_000022_payments_export_and_service_budgets;
 mod m20261130_000023_report_indexes;
+mod m20261130_000024_school_name_search;
 
 pub struct Migrator;
 
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000021_renewal_rounds::Migration),
             Box::new(m20261130_000022_payments_export_and_service_budgets::Migration),
             Box::new(m20261130_000023_report_indexes::Migration),
+            Box::new(m20261130_000024_school_name_search::Migration),
         ]
     }
 }

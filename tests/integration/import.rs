@@ -266,3 +266,44 @@ async fn windows_1252_files_import() {
     assert_eq!(school.summary.name, "St Mary’s Café School");
     app.finish().await;
 }
+
+/// A search by part of a name finds what the register holds now: the name index (SQLite's
+/// trigram table, kept by triggers) follows a school renamed by a later import, forgets its old
+/// name, and finds a new school straight away; pieces typed in any case, and a typed `%`, which
+/// the index treats as a wildcard, matches only itself.
+async fn name_search_follows_imports(backend: Backend) {
+    let app = TestApp::empty(backend).await;
+    let pid = new_partnership(&app, "ns").await;
+    let on = date(2025, 9, 1);
+    let search = |q: &str| SchoolFilter { q: Some(q.into()), ..Default::default() };
+    let names = |app: &TestApp, q: &'static str| {
+        let db = app.db.clone();
+        async move {
+            register::list_schools(&db, pid, SchoolScope::All, &search(q), on, 1, 50)
+                .await
+                .expect("search")
+                .schools
+                .into_iter()
+                .map(|s| s.name)
+                .collect::<Vec<_>>()
+        }
+    };
+    let first = format!(
+        "{HEADER}\n100001,309,Haringey,Oakfield Primary School,Community school,Primary,Open,200,16-01-2025\n\
+         100002,309,Haringey,Elm Tree 100% Academy,Academy converter,Primary,Open,150,16-01-2025\n"
+    );
+    assert!(import(&app, pid, first.as_bytes(), &ImportOptions::default()).await.committed);
+    assert_eq!(names(&app, "KFIELD prim").await, ["Oakfield Primary School"]);
+    assert_eq!(names(&app, "100%").await, ["Elm Tree 100% Academy"]);
+    assert!(names(&app, "ee 1%cad").await.is_empty(), "% is matched as itself");
+    let renamed = format!(
+        "{HEADER}\n100001,309,Haringey,Oakfield Federation School,Community school,Primary,Open,200,16-01-2025\n\
+         100003,309,Haringey,Birchwood Infant School,Community school,Primary,Open,90,16-01-2025\n"
+    );
+    assert!(import(&app, pid, renamed.as_bytes(), &ImportOptions::default()).await.committed);
+    assert!(names(&app, "field prim").await.is_empty(), "the old name is forgotten");
+    assert_eq!(names(&app, "field fed").await, ["Oakfield Federation School"]);
+    assert_eq!(names(&app, "birchwood").await, ["Birchwood Infant School"]);
+    app.finish().await;
+}
+on_both_databases!(a_name_search_follows_imports, name_search_follows_imports);

@@ -287,6 +287,25 @@ pub async fn count_schools(
     Ok(filtered(db, partnership_id, scope, filter, &lookups, today).count(db).await?)
 }
 
+/// Schools whose name contains `q` (any case). On SQLite the trigram index of names
+/// (`school_names`, migration 24) finds the few schools holding the pieces of `q` first; its
+/// LIKE has no escape character, so it may find more (a `%` or `_` typed is a wildcard to it)
+/// and the name itself is then checked as every backend checks it. On PostgreSQL, ILIKE reads
+/// the name's trigram index.
+pub(crate) fn name_contains(backend: sea_orm::DatabaseBackend, q: &str) -> Condition {
+    let exact = super::contains_text(backend, Expr::col((school::Entity, school::Column::Name)), q);
+    if backend != sea_orm::DatabaseBackend::Sqlite {
+        return Condition::all().add(exact);
+    }
+    let names = sea_orm::sea_query::Alias::new("school_names");
+    let holding = Query::select()
+        .expr(Expr::col((names.clone(), sea_orm::sea_query::Alias::new("rowid"))))
+        .from(names.clone())
+        .and_where(Expr::col((names, sea_orm::sea_query::Alias::new("name"))).like(format!("%{q}%")))
+        .to_owned();
+    Condition::all().add(Expr::col((school::Entity, school::Column::Id)).in_subquery(holding)).add(exact)
+}
+
 /// The schools a scope reaches that match the filter, unordered.
 fn filtered(
     db: &impl ConnectionTrait,
@@ -300,8 +319,7 @@ fn filtered(
         .filter(school::Column::PartnershipId.eq(partnership_id))
         .filter(scope_condition(scope));
     if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        let name = super::contains_text(db.get_database_backend(), Expr::col(school::Column::Name), q);
-        let mut by_text = Condition::any().add(name);
+        let mut by_text = Condition::any().add(name_contains(db.get_database_backend(), q));
         if let Ok(urn) = Urn::parse(q) {
             by_text = by_text.add(school::Column::Urn.eq(urn.value()));
         }
@@ -453,11 +471,7 @@ pub async fn find_school(
     let mut query = school::Entity::find().filter(school::Column::PartnershipId.eq(partnership_id));
     query = match Urn::parse(typed) {
         Ok(urn) => query.filter(school::Column::Urn.eq(urn.value())),
-        Err(_) => query.filter(super::contains_text(
-            db.get_database_backend(),
-            Expr::col(school::Column::Name),
-            typed,
-        )),
+        Err(_) => query.filter(name_contains(db.get_database_backend(), typed)),
     };
     Ok(super::rows_at(db, query.order_by_asc(school::Column::Name), 0, limit)
         .await?

@@ -33,6 +33,19 @@ type Entry = (Instant, u64, Arc<dyn Any + Send + Sync>);
 #[derive(Default)]
 pub struct Counts {
     entries: Mutex<HashMap<String, Entry>>,
+    /// One reading at a time per key: requests arriving while a value is read wait for it
+    /// rather than each reading it again (64 at once, when a value goes stale under load).
+    reading: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl Counts {
+    /// The value kept under `key`, if it is of type `T`, was read no longer ago than
+    /// [`FRESH_FOR`] and began to be read after write number `since`.
+    fn fresh<T: Clone + 'static>(&self, key: &str, since: u64) -> Option<T> {
+        let entries = self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let (at, seen, value) = entries.get(key)?;
+        (*seen >= since && at.elapsed() < FRESH_FOR).then(|| value.downcast_ref::<T>().cloned())?
+    }
 }
 
 /// Records that something may have changed: every kept value is read again.
@@ -56,15 +69,23 @@ where
         return read.await;
     };
     let key = key();
-    let generation = WRITES.load(Ordering::SeqCst);
-    let found = counts.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).get(&key).cloned();
-    if let Some((at, seen, value)) = found
-        && seen == generation
-        && at.elapsed() < FRESH_FOR
-        && let Some(value) = value.downcast_ref::<T>()
-    {
-        return Ok(value.clone());
+    let arrived = WRITES.load(Ordering::SeqCst);
+    if let Some(value) = counts.fresh(&key, arrived) {
+        return Ok(value);
     }
+    let turn = {
+        let mut reading = counts.reading.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if reading.len() >= MOST {
+            reading.clear();
+        }
+        Arc::clone(reading.entry(key.clone()).or_default())
+    };
+    let _turn = turn.lock().await;
+    // Read, after this request arrived, by the one it waited for?
+    if let Some(value) = counts.fresh(&key, arrived) {
+        return Ok(value);
+    }
+    let generation = WRITES.load(Ordering::SeqCst);
     let value = read.await?;
     let mut entries = counts.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     if entries.len() >= MOST {
@@ -130,5 +151,27 @@ mod tests {
             assert_eq!(kept(|| "trusts:1".into(), read(&["Elm"])).await.unwrap(), ["Elm"]);
         })
         .await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn requests_arriving_together_read_a_stale_value_once() {
+        let counts = Arc::new(Counts::default());
+        let reads = Arc::new(AtomicU64::new(0));
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..12 {
+            let (counts, reads) = (counts.clone(), reads.clone());
+            tasks.spawn(within(counts, async move {
+                let read = async {
+                    reads.fetch_add(1, Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    Ok::<_, DbErr>(vec![1_i64, 2, 3])
+                };
+                kept(|| "member schools in order".into(), read).await.unwrap()
+            }));
+        }
+        while let Some(done) = tasks.join_next().await {
+            assert_eq!(done.unwrap(), [1, 2, 3]);
+        }
+        assert_eq!(reads.load(Ordering::SeqCst), 1, "the others waited for the one read");
     }
 }

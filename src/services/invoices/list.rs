@@ -222,17 +222,22 @@ pub async fn count_by_period(
 ) -> Result<Vec<(String, u64)>, ServiceError> {
     use sea_orm::QuerySelect;
     use sea_orm::sea_query::{Expr, ExprTrait};
-    let rows: Vec<(String, i64)> = invoice::Entity::find()
-        .select_only()
-        .column(invoice::Column::Period)
-        .column_as(Expr::col(invoice::Column::Id).count(), "invoices")
-        .filter(invoice::Column::PartnershipId.eq(partnership_id))
-        .filter(invoice::Column::Year.eq(year))
-        .group_by(invoice::Column::Period)
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(rows.into_iter().map(|(p, n)| (p, u64::try_from(n).unwrap_or_default())).collect())
+    // Counted from the (partnership, year, period) index, and kept like the lists' counts:
+    // the billing page and the home page ask on every visit.
+    let read = async {
+        let rows: Vec<(String, i64)> = invoice::Entity::find()
+            .select_only()
+            .column(invoice::Column::Period)
+            .column_as(Expr::col(invoice::Column::Id).count(), "invoices")
+            .filter(invoice::Column::PartnershipId.eq(partnership_id))
+            .filter(invoice::Column::Year.eq(year))
+            .group_by(invoice::Column::Period)
+            .into_tuple()
+            .all(db)
+            .await?;
+        Ok(rows.into_iter().map(|(p, n)| (p, u64::try_from(n).unwrap_or_default())).collect())
+    };
+    crate::services::counts::kept(|| format!("invoices by period of {partnership_id} in {year}"), read).await
 }
 
 /// How many of the partnership's invoices are held for a PO number.

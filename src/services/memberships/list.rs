@@ -143,11 +143,7 @@ pub async fn page_for_year(
     let q = filter.q.trim();
     if !q.is_empty() {
         let backend = db.get_database_backend();
-        let mut any = sea_orm::Condition::any().add(crate::services::contains_text(
-            backend,
-            Expr::col((school::Entity, school::Column::Name)),
-            q,
-        ));
+        let mut any = sea_orm::Condition::any().add(crate::services::register::name_contains(backend, q));
         if let Ok(urn) = q.parse::<i32>() {
             any = any.add(school::Column::Urn.eq(urn));
         }
@@ -156,41 +152,32 @@ pub async fn page_for_year(
     if let Some(phase) = filter.phase {
         query = query.filter(school::Column::BillingPhase.eq(phase.label()));
     }
-    // The count: from the (offer, school) index alone when nothing narrows the schools
-    // themselves, instead of checking every school of the register.
-    let total = if q.is_empty() && filter.phase.is_none() {
+    // The matching member schools in order, by id: read once and kept while nothing is
+    // written (services::counts), so that page 100 is the 50 ids at its place instead of
+    // stepping over the 4,950 schools before it (and checking each one's membership) on every
+    // request. Their number is the list's total. A search by name is read each time: its
+    // matches are few (found by the names' index), and each search kept would be a list.
+    let ordered: std::sync::Arc<Vec<i64>> = {
         use sea_orm::QuerySelect;
-        use sea_orm::sea_query::ExprTrait;
-        let mut count = membership::Entity::find()
-            .select_only()
-            .column_as(Expr::col(membership::Column::SchoolId).count_distinct(), "schools")
-            .filter(membership::Column::OfferId.eq(offer.id));
-        if let Some(id) = level_id {
-            count = count.filter(membership::Column::LevelId.eq(id));
-        }
-        if let Some(paid_by) = filter.paid_by {
-            count = count.filter(membership::Column::PaidBy.eq(paid_by.as_str()));
-        }
-        let key = || sea_orm::QueryTrait::build(&count, db.get_database_backend()).to_string();
-        let counted = async {
-            Ok(count.clone().into_tuple::<i64>().one(db).await?.map_or(0, |n| u64::try_from(n).unwrap_or(0)))
+        let query = query.order_by_asc(school::Column::Name).order_by_asc(school::Column::Id);
+        let read = async {
+            let ids: Vec<i64> =
+                query.clone().select_only().column(school::Column::Id).into_tuple().all(db).await?;
+            Ok::<_, ServiceError>(std::sync::Arc::new(ids))
         };
-        crate::services::counts::count(key, counted).await?
-    } else {
-        use sea_orm::PaginatorTrait;
-        let key = || sea_orm::QueryTrait::build(&query, db.get_database_backend()).to_string();
-        crate::services::counts::count(key, query.clone().count(db)).await?
+        if q.is_empty() {
+            let key = || format!("ordered {}", sea_orm::QueryTrait::build(&query, db.get_database_backend()));
+            crate::services::counts::kept(key, read).await?
+        } else {
+            read.await?
+        }
     };
+    let total = ordered.len() as u64;
     let pages = total.div_ceil(PER_PAGE).max(1);
     let page = page.clamp(1, pages);
-    let found_rows = crate::services::rows_at(
-        db,
-        query.order_by_asc(school::Column::Name).order_by_asc(school::Column::Id),
-        (page - 1) * PER_PAGE,
-        PER_PAGE,
-    )
-    .await?;
-    let ids: Vec<i64> = found_rows.iter().map(|s| s.id).collect();
+    let from = usize::try_from((page - 1) * PER_PAGE).unwrap_or(usize::MAX).min(ordered.len());
+    let ids: Vec<i64> = ordered[from..from.saturating_add(PER_PAGE as usize).min(ordered.len())].to_vec();
+    let found_rows = school::Entity::find().filter(school::Column::Id.is_in(ids.clone())).all(db).await?;
     let order: std::collections::HashMap<i64, usize> =
         ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
     let schools: std::collections::HashMap<i64, school::Model> =

@@ -152,31 +152,18 @@ pub async fn page_for_year(
     if let Some(phase) = filter.phase {
         query = query.filter(school::Column::BillingPhase.eq(phase.label()));
     }
-    // The matching member schools in order, by id: read once and kept while nothing is
-    // written (services::counts), so that page 100 is the 50 ids at its place instead of
-    // stepping over the 4,950 schools before it (and checking each one's membership) on every
-    // request. Their number is the list's total. A search by name is read each time: its
-    // matches are few (found by the names' index), and each search kept would be a list.
-    let ordered: std::sync::Arc<Vec<i64>> = {
-        use sea_orm::QuerySelect;
-        let query = query.order_by_asc(school::Column::Name).order_by_asc(school::Column::Id);
-        let read = async {
-            let ids: Vec<i64> =
-                query.clone().select_only().column(school::Column::Id).into_tuple().all(db).await?;
-            Ok::<_, ServiceError>(std::sync::Arc::new(ids))
-        };
-        if q.is_empty() {
-            let key = || format!("ordered {}", sea_orm::QueryTrait::build(&query, db.get_database_backend()));
-            crate::services::counts::kept(key, read).await?
-        } else {
-            read.await?
-        }
-    };
-    let total = ordered.len() as u64;
-    let pages = total.div_ceil(PER_PAGE).max(1);
-    let page = page.clamp(1, pages);
-    let from = usize::try_from((page - 1) * PER_PAGE).unwrap_or(usize::MAX).min(ordered.len());
-    let ids: Vec<i64> = ordered[from..from.saturating_add(PER_PAGE as usize).min(ordered.len())].to_vec();
+    // The matching member schools in order, by id, kept (services::ordered_ids): page 100 is
+    // the 50 ids at its place instead of a step over the 4,950 schools before it, each one's
+    // membership checked, on every request (3.7 ms). A name search reads its few matches.
+    let ordered = crate::services::ordered_ids(
+        db,
+        query.order_by_asc(school::Column::Name).order_by_asc(school::Column::Id),
+        school::Column::Id,
+        q.is_empty(),
+    )
+    .await?;
+    let crate::services::Paged { rows: ids, total, page, pages } =
+        crate::services::ids_on_page(&ordered, page, PER_PAGE);
     let found_rows = school::Entity::find().filter(school::Column::Id.is_in(ids.clone())).all(db).await?;
     let order: std::collections::HashMap<i64, usize> =
         ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();

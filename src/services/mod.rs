@@ -386,7 +386,6 @@ pub(crate) fn ids_on_page(ordered: &[i64], page: u64, per_page: u64) -> Paged<i6
 /// all. Counting is a second pass over every matching row, so it is skipped when the page shows
 /// the end itself (fewer rows than a page holds), as most searches do; asking past the end
 /// gives the last page.
-
 pub(crate) async fn page_of<E: sea_orm::EntityTrait>(
     db: &impl ConnectionTrait,
     query: sea_orm::Select<E>,

@@ -100,12 +100,25 @@ pub async fn page_for_year(
     filter: &MembershipFilter,
     page: u64,
 ) -> Result<MembershipPage, ServiceError> {
+    let offer = offers::find(db, partnership_id, year).await?;
+    page_of_offer(db, partnership_id, year_kind, offer.as_ref(), filter, page).await
+}
+
+/// [`page_for_year`] for a caller that has read the year's offer (`None`: no offer that year).
+pub async fn page_of_offer(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+    year_kind: crate::domain::partnership::YearKind,
+    offer: Option<&offers::Offer>,
+    filter: &MembershipFilter,
+    page: u64,
+) -> Result<MembershipPage, ServiceError> {
     use crate::domain::billing::{MembershipTerms, period_charge, periods};
     use crate::domain::fees::Discounts;
     use crate::domain::instalments::BillingPlan;
     use crate::domain::partnership::MembershipYear;
     use sea_orm::sea_query::{Expr, Query};
-    let Some(offer) = offers::find(db, partnership_id, year).await? else {
+    let Some(offer) = offer else {
         return Ok(MembershipPage { rows: vec![], total: 0, page: 1, pages: 1 });
     };
     // A page of member schools by name (read from the (partnership, name) index, each checked

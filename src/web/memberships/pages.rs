@@ -154,11 +154,11 @@ async fn list_page(
         .unwrap_or_default();
     let offer = all.iter().find(|o| o.year == year);
     let filter = query.filter()?;
-    let found = memberships::page_for_year(
+    let found = memberships::page_of_offer(
         &state.db,
         user.partnership.id,
         user.partnership.year_kind,
-        &year,
+        offer,
         &filter,
         query.page()?,
     )

@@ -59,7 +59,9 @@ pub async fn within<F: Future>(counts: Arc<Counts>, work: F) -> F::Output {
 }
 
 /// The value `key` names: kept while fresh and nothing was written, else `read` again. `key`
-/// must name everything the value depends on (its partnership, its filters).
+/// must name everything the value depends on (its partnership, its filters). Only for reads on
+/// the pool, never inside a write transaction: it would keep what others cannot see yet (every
+/// caller today reads through the application's connection).
 pub(crate) async fn kept<T, E, F>(key: impl FnOnce() -> String, read: F) -> Result<T, E>
 where
     T: Clone + Send + Sync + 'static,

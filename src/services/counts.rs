@@ -70,31 +70,44 @@ where
     let Ok(counts) = KEPT.try_with(Arc::clone) else {
         return read.await;
     };
-    let key = key();
-    let arrived = WRITES.load(Ordering::SeqCst);
-    if let Some(value) = counts.fresh(&key, arrived) {
-        return Ok(value);
-    }
-    let turn = {
-        let mut reading = counts.reading.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if reading.len() >= MOST {
-            reading.clear();
+    counts.keep(key(), || WRITES.load(Ordering::SeqCst), read).await
+}
+
+impl Counts {
+    /// The value `key` names, kept while fresh and while `writes` (a count of writes) has not
+    /// moved since it was read, else `read` again; one request reads while others asking for
+    /// the same key wait for it. [`kept`] counts this process's writes; a cache of its own
+    /// (the home pages' figures) may count its own.
+    pub(crate) async fn keep<T, E, F>(&self, key: String, writes: impl Fn() -> u64, read: F) -> Result<T, E>
+    where
+        T: Clone + Send + Sync + 'static,
+        F: Future<Output = Result<T, E>>,
+    {
+        let arrived = writes();
+        if let Some(value) = self.fresh(&key, arrived) {
+            return Ok(value);
         }
-        Arc::clone(reading.entry(key.clone()).or_default())
-    };
-    let _turn = turn.lock().await;
-    // Read, after this request arrived, by the one it waited for?
-    if let Some(value) = counts.fresh(&key, arrived) {
-        return Ok(value);
+        let turn = {
+            let mut reading = self.reading.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            if reading.len() >= MOST {
+                reading.clear();
+            }
+            Arc::clone(reading.entry(key.clone()).or_default())
+        };
+        let _turn = turn.lock().await;
+        // Read, after this request arrived, by the one it waited for?
+        if let Some(value) = self.fresh(&key, arrived) {
+            return Ok(value);
+        }
+        let generation = writes();
+        let value = read.await?;
+        let mut entries = self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if entries.len() >= MOST {
+            entries.clear();
+        }
+        entries.insert(key, (Instant::now(), generation, Arc::new(value.clone())));
+        Ok(value)
     }
-    let generation = WRITES.load(Ordering::SeqCst);
-    let value = read.await?;
-    let mut entries = counts.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    if entries.len() >= MOST {
-        entries.clear();
-    }
-    entries.insert(key, (Instant::now(), generation, Arc::new(value.clone())));
-    Ok(value)
 }
 
 /// The count `key` names (the SQL counted): kept as [`kept`] keeps values.

@@ -3,12 +3,13 @@
 //! partnership and read again after any change made through this service (every request that
 //! is not a read counts as one), so a national register's home page does not add up 24,000 rows
 //! eight times for every visit. A change made by another process (a command-line billing run)
-//! shows within [`FRESH_FOR`].
+//! shows within [`crate::services::counts::FRESH_FOR`].
 
 use crate::domain::billing::Period;
 use crate::domain::billing_phase::BillingPhase;
 use crate::domain::partnership::MembershipYear;
 use crate::domain::role::SchoolScope;
+use crate::services::counts::Counts;
 use crate::services::invoices::YearTotals;
 use crate::services::ledger::{Collection, Owed};
 use crate::services::partnerships::Partnership;
@@ -16,13 +17,7 @@ use crate::services::register::{self, SchoolFilter};
 use crate::services::{ServiceError, bank, billing, invoices, ledger};
 use chrono::NaiveDate;
 use sea_orm::DatabaseConnection;
-use std::collections::HashMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
-
-/// How long figures are kept when nothing is changed through this service.
-pub const FRESH_FOR: Duration = Duration::from_secs(5);
 
 /// Everything partnership-wide a home page adds up.
 #[derive(Debug, Clone)]
@@ -39,14 +34,13 @@ pub struct Figures {
     pub deliverables_due: u64,
 }
 
-/// Figures per partnership, with the count of changes they were read after.
+/// Figures per partnership, kept by the same mechanism as the lists' counts
+/// ([`crate::services::counts::Counts::keep`]: one adding-up at a time per partnership, the
+/// others waiting for it), against this application's own count of changes.
 #[derive(Default)]
 pub struct HomeCache {
-    entries: Mutex<HashMap<i64, (Instant, u64, Figures)>>,
+    kept: Counts,
     writes: AtomicU64,
-    /// One adding-up at a time per partnership: requests arriving while the figures are being
-    /// added up wait for them rather than each adding them up again.
-    adding: Mutex<HashMap<i64, std::sync::Arc<tokio::sync::Mutex<()>>>>,
     /// How many times figures were added up (for the tests).
     added_up: AtomicU64,
 }
@@ -57,10 +51,6 @@ impl HomeCache {
         self.writes.fetch_add(1, Ordering::SeqCst);
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, (Instant, u64, Figures)>> {
-        self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
     /// The partnership's figures on `today`: kept ones while fresh, else added up again.
     pub async fn figures(
         &self,
@@ -68,34 +58,11 @@ impl HomeCache {
         partnership: &Partnership,
         today: NaiveDate,
     ) -> Result<Figures, ServiceError> {
-        if let Some(figures) = self.fresh(partnership.id) {
-            return Ok(figures);
-        }
-        let turn = {
-            let mut adding = self.adding.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            adding.entry(partnership.id).or_default().clone()
+        let add = async {
+            self.added_up.fetch_add(1, Ordering::SeqCst);
+            add_up(db, partnership, today).await
         };
-        let _turn = turn.lock().await;
-        // Another request may have added them up while this one waited for its turn.
-        if let Some(figures) = self.fresh(partnership.id) {
-            return Ok(figures);
-        }
-        let generation = self.writes.load(Ordering::SeqCst);
-        self.added_up.fetch_add(1, Ordering::SeqCst);
-        let figures = add_up(db, partnership, today).await?;
-        self.lock().insert(partnership.id, (Instant::now(), generation, figures.clone()));
-        Ok(figures)
-    }
-
-    /// The partnership's kept figures, when nothing has been written since and they are fresh.
-    fn fresh(&self, partnership_id: i64) -> Option<Figures> {
-        let generation = self.writes.load(Ordering::SeqCst);
-        match self.lock().get(&partnership_id) {
-            Some((at, seen, figures)) if *seen == generation && at.elapsed() < FRESH_FOR => {
-                Some(figures.clone())
-            }
-            _ => None,
-        }
+        self.kept.keep(partnership.id.to_string(), || self.writes.load(Ordering::SeqCst), add).await
     }
 
     /// How many times figures have been added up.

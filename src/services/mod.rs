@@ -26,6 +26,7 @@ pub mod reminders;
 pub mod renewals;
 pub mod reports;
 pub mod setup;
+mod sqlite_memory;
 pub mod stripe;
 pub mod traded;
 pub mod users;
@@ -120,10 +121,13 @@ pub fn to_stored_pence(field: &str, amount: crate::domain::money::Money) -> Resu
 /// connections working at once that lock was a fifth of the service's time under load
 /// (BENCHMARKS.md). SQLite only accepts it before it is first used, and while no other thread
 /// uses it: `main` calls this first thing. Later calls do nothing; a refusal is harmless (the
-/// statistics stay on).
+/// statistics stay on). It also gives SQLite the service's allocator ([`sqlite_memory`]).
 pub fn configure_sqlite() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
+        if !sqlite_memory::install() {
+            tracing::debug!("SQLite was already in use: it keeps the C library's allocator");
+        }
         // SAFETY: SQLITE_CONFIG_MEMSTATUS takes one int. Called once, from `main` before any
         // connection is opened, so no other thread is inside SQLite.
         let _ = unsafe {

@@ -4,7 +4,9 @@
 //! trust, for every page. Each web application keeps its own (a request reads them through a
 //! task-local set by the web layer); outside a request, they are read every time. Any write in
 //! this process (every write transaction, and every request that is not a read) drops them
-//! all; a change made by another process shows within [`FRESH_FOR`].
+//! all; a change made by another process shows within [`FRESH_FOR`] and the time one request
+//! takes to read the value again (meanwhile, the other requests are answered from the old one,
+//! rather than all waiting for it).
 
 use sea_orm::DbErr;
 use std::any::Any;
@@ -38,13 +40,32 @@ pub struct Counts {
     reading: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
+/// The longest a value older than [`FRESH_FOR`] is still served while one request reads it again.
+const AGED_AT_MOST: Duration = Duration::from_secs(60);
+
+/// What is kept under a key, for a request that arrived after a given write.
+enum Found<T> {
+    /// Read after that write, no longer ago than [`FRESH_FOR`].
+    Fresh(T),
+    /// Read after that write but longer ago: served while another request reads it again.
+    Aged(T),
+    Missing,
+}
+
 impl Counts {
-    /// The value kept under `key`, if it is of type `T`, was read no longer ago than
-    /// [`FRESH_FOR`] and began to be read after write number `since`.
-    fn fresh<T: Clone + 'static>(&self, key: &str, since: u64) -> Option<T> {
+    /// The value kept under `key`, if it is of type `T` and began to be read after write number
+    /// `since`, and how old it is.
+    fn found<T: Clone + 'static>(&self, key: &str, since: u64) -> Found<T> {
         let entries = self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let (at, seen, value) = entries.get(key)?;
-        (*seen >= since && at.elapsed() < FRESH_FOR).then(|| value.downcast_ref::<T>().cloned())?
+        let Some((at, seen, value)) = entries.get(key) else { return Found::Missing };
+        let Some(value) = value.downcast_ref::<T>().filter(|_| *seen >= since).cloned() else {
+            return Found::Missing;
+        };
+        match at.elapsed() {
+            age if age < FRESH_FOR => Found::Fresh(value),
+            age if age < AGED_AT_MOST => Found::Aged(value),
+            _ => Found::Missing,
+        }
     }
 }
 
@@ -84,9 +105,11 @@ impl Counts {
         F: Future<Output = Result<T, E>>,
     {
         let arrived = writes();
-        if let Some(value) = self.fresh(&key, arrived) {
-            return Ok(value);
-        }
+        let aged = match self.found(&key, arrived) {
+            Found::Fresh(value) => return Ok(value),
+            Found::Aged(value) => Some(value),
+            Found::Missing => None,
+        };
         let turn = {
             let mut reading = self.reading.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             if reading.len() >= MOST {
@@ -94,9 +117,15 @@ impl Counts {
             }
             Arc::clone(reading.entry(key.clone()).or_default())
         };
-        let _turn = turn.lock().await;
+        let _turn = match (aged, turn.try_lock()) {
+            (_, Ok(turn)) => turn,
+            // Only old, with nothing written since: while another request reads it again, the
+            // others are answered from it rather than all waiting (a pause every few seconds).
+            (Some(aged), Err(_)) => return Ok(aged),
+            (None, Err(_)) => turn.lock().await,
+        };
         // Read, after this request arrived, by the one it waited for?
-        if let Some(value) = self.fresh(&key, arrived) {
+        if let Found::Fresh(value) = self.found(&key, arrived) {
             return Ok(value);
         }
         let generation = writes();
@@ -188,5 +217,46 @@ mod tests {
             assert_eq!(done.unwrap(), [1, 2, 3]);
         }
         assert_eq!(reads.load(Ordering::SeqCst), 1, "the others waited for the one read");
+    }
+
+    /// Kept under `key` as if read `ago`, after write number `seen`.
+    fn kept_since(counts: &Counts, key: &str, value: i64, ago: Duration, seen: u64) {
+        let at = Instant::now().checked_sub(ago).expect("a past instant");
+        counts.entries.lock().unwrap().insert(key.into(), (at, seen, Arc::new(value)));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_old_value_answers_while_one_request_reads_it_again_but_not_after_a_write() {
+        // Its own count of writes, so that other tests' writes do not move it.
+        let writes = Arc::new(AtomicU64::new(0));
+        let counts = Arc::new(Counts::default());
+        let ask = |key: &'static str, value: i64| {
+            let (counts, writes) = (counts.clone(), writes.clone());
+            async move {
+                let read = async move {
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                    Ok::<_, DbErr>(value)
+                };
+                counts.keep(key.into(), move || writes.load(Ordering::SeqCst), read).await.unwrap()
+            }
+        };
+        kept_since(&counts, "total", 1, FRESH_FOR + Duration::from_secs(1), 0);
+        let reader = tokio::spawn(ask("total", 2));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let started = Instant::now();
+        assert_eq!(ask("total", 3).await, 1, "the old value, while the first request reads");
+        assert!(started.elapsed() < Duration::from_millis(200), "answered without waiting for the read");
+        assert_eq!(reader.await.unwrap(), 2, "the first request read it again");
+        assert_eq!(ask("total", 4).await, 2, "fresh now");
+
+        // Too old, or read before a write: nobody is answered from it.
+        kept_since(&counts, "ancient", 1, AGED_AT_MOST + Duration::from_secs(1), 0);
+        assert_eq!(ask("ancient", 5).await, 5);
+        kept_since(&counts, "written", 1, FRESH_FOR + Duration::from_secs(1), 0);
+        writes.fetch_add(1, Ordering::SeqCst);
+        let reader = tokio::spawn(ask("written", 6));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(ask("written", 7).await, 6, "after a write, the others wait for the new reading");
+        assert_eq!(reader.await.unwrap(), 6);
     }
 }

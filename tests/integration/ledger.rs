@@ -236,6 +236,7 @@ async fn payments_through_their_life(backend: Backend) {
     // The year's collection rate adds up what payments cleared on its invoices.
     let mut raised = 0i64;
     let mut cleared = 0i64;
+    let (mut seen_credited, mut seen_written_off) = (false, false);
     for summary in books.get("/api/v1/invoices?year=2026-27&status=issued&per_page=500").await["invoices"]
         .as_array()
         .unwrap()
@@ -243,7 +244,20 @@ async fn payments_through_their_life(backend: Backend) {
         let one = books.invoice(summary["id"].as_i64().unwrap()).await;
         raised += pence(&one["money"]["gross"]) - pence(&one["money"]["credited"]);
         cleared += pence(&one["money"]["allocated"]);
+        // The list adds up each invoice's credit notes, payments (not the undone) and
+        // write-offs in its own query: the same figures as the invoice itself.
+        let money = &one["money"];
+        assert_eq!(pence(&summary["credited"]), pence(&money["credited"]), "{summary}");
+        assert_eq!(pence(&summary["paid"]), pence(&money["allocated"]), "{summary}");
+        let owed = pence(&money["gross"])
+            - pence(&money["credited"])
+            - pence(&money["allocated"])
+            - pence(&money["written_off"]);
+        assert_eq!(pence(&summary["outstanding"]), owed, "{summary}");
+        seen_credited |= pence(&money["credited"]) > 0;
+        seen_written_off |= pence(&money["written_off"]) > 0;
     }
+    assert!(seen_credited && seen_written_off, "the year has a credited and a written-off invoice");
     let p = partnership_billing::services::partnerships::find_by_slug(&books.app.db, "demo")
         .await
         .unwrap()

@@ -1,6 +1,6 @@
 //! Lists of invoices (filtered, one page at a time) and the totals of each year.
 
-use super::{InvoiceScope, is_overdue, stored};
+use super::{InvoiceScope, is_overdue};
 use crate::domain::invoice::InvoiceStatus;
 use crate::domain::ledger::{PaymentState, payment_state};
 use crate::domain::money::Money;
@@ -110,16 +110,25 @@ pub async fn list(
         );
     }
     let per_page = per_page.clamp(1, MAX_PER_PAGE);
-    let found =
-        crate::services::page_of(db, query.order_by_desc(invoice::Column::Id), page, per_page).await?;
+    let found: crate::services::Paged<Listed> = crate::services::page_shaped(
+        db,
+        query.order_by_desc(invoice::Column::Id),
+        listed_columns,
+        page,
+        per_page,
+    )
+    .await?;
     let (total, page, pages) = (found.total, found.page, found.pages);
-    let models = found.rows;
-    let money = crate::services::ledger::money_of(db, &models).await?;
-    let mut invoices = Vec::with_capacity(models.len());
-    for m in models {
-        let money = money[&m.id];
+    let mut invoices = Vec::with_capacity(found.rows.len());
+    for m in found.rows {
+        let money = crate::domain::ledger::InvoiceMoney {
+            gross: Money::from_pence(m.gross_pence),
+            credited: Money::from_pence(m.credited_pence),
+            allocated: Money::from_pence(m.allocated_pence),
+            written_off: Money::from_pence(m.written_off_pence),
+        };
         let (gross, credited, outstanding) = (money.gross, money.credited, money.outstanding());
-        let status = stored::status(&m)?;
+        let status: InvoiceStatus = crate::services::read_stored("invoices", "status", &m.status)?;
         invoices.push(InvoiceSummary {
             id: m.id,
             overdue: is_overdue(status, m.due_date, outstanding, today),
@@ -139,6 +148,55 @@ pub async fn list(
         });
     }
     Ok(InvoicePage { invoices, total, page, per_page, pages })
+}
+
+/// An invoice as the list reads it: the columns it shows, and what its credit notes, allocated
+/// payments and write-offs come to (as `ledger::money_of` adds them up), in the same query.
+#[derive(sea_orm::FromQueryResult)]
+struct Listed {
+    id: i64,
+    number: Option<String>,
+    status: String,
+    payer_name: String,
+    year: String,
+    period: String,
+    issue_date: Option<NaiveDate>,
+    due_date: Option<NaiveDate>,
+    gross_pence: i64,
+    credited_pence: i64,
+    allocated_pence: i64,
+    written_off_pence: i64,
+}
+
+/// The columns of [`Listed`]: each sum a subquery on its table's invoice index, whole pence
+/// (PostgreSQL's SUM of a BIGINT is NUMERIC, cast back).
+fn listed_columns(query: sea_orm::Select<invoice::Entity>) -> sea_orm::Select<invoice::Entity> {
+    use sea_orm::QuerySelect;
+    let sum = |expression: &str, table: &str, condition: &str| {
+        Expr::cust(format!(
+            "(SELECT CAST(COALESCE(SUM({expression}), 0) AS BIGINT) FROM {table} \
+             WHERE {table}.invoice_id = invoices.id{condition})"
+        ))
+    };
+    query
+        .select_only()
+        .columns([
+            invoice::Column::Id,
+            invoice::Column::Number,
+            invoice::Column::Status,
+            invoice::Column::PayerName,
+            invoice::Column::Year,
+            invoice::Column::Period,
+            invoice::Column::IssueDate,
+            invoice::Column::DueDate,
+            invoice::Column::GrossPence,
+        ])
+        .column_as(sum("credit_notes.gross_pence", "credit_notes", ""), "credited_pence")
+        .column_as(
+            sum("allocations.amount_pence", "allocations", " AND allocations.undone_at IS NULL"),
+            "allocated_pence",
+        )
+        .column_as(sum("write_offs.amount_pence", "write_offs", ""), "written_off_pence")
 }
 
 /// Invoiced totals per membership year: issued invoices, their total, credits, and what is held.

@@ -100,8 +100,9 @@ pub async fn page_for_year(
     filter: &MembershipFilter,
     page: u64,
 ) -> Result<MembershipPage, ServiceError> {
-    let offer = offers::find(db, partnership_id, year).await?;
-    page_of_offer(db, partnership_id, year_kind, offer.as_ref(), filter, page).await
+    let offered = offers::list_kept(db, partnership_id).await?;
+    let offer = offered.iter().find(|o| o.year == year.trim());
+    page_of_offer(db, partnership_id, year_kind, offer, filter, page).await
 }
 
 /// [`page_for_year`] for a caller that has read the year's offer (`None`: no offer that year).
@@ -117,6 +118,7 @@ pub async fn page_of_offer(
     use crate::domain::fees::Discounts;
     use crate::domain::instalments::BillingPlan;
     use crate::domain::partnership::MembershipYear;
+    use sea_orm::QuerySelect;
     use sea_orm::sea_query::{Expr, Query};
     let Some(offer) = offer else {
         return Ok(MembershipPage { rows: vec![], total: 0, page: 1, pages: 1 });
@@ -177,12 +179,32 @@ pub async fn page_of_offer(
     .await?;
     let crate::services::Paged { rows: ids, total, page, pages } =
         crate::services::ids_on_page(&ordered, page, PER_PAGE);
-    let found_rows = school::Entity::find().filter(school::Column::Id.is_in(ids.clone())).all(db).await?;
     let order: std::collections::HashMap<i64, usize> =
         ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
-    let schools: std::collections::HashMap<i64, school::Model> =
-        found_rows.into_iter().map(|s| (s.id, s)).collect();
+    // The page's memberships with what the list shows of their schools, in one query.
+    let to_school: sea_orm::RelationDef = membership::Entity::belongs_to(school::Entity)
+        .from(membership::Column::SchoolId)
+        .to(school::Column::Id)
+        .into();
     let mut members = membership::Entity::find()
+        .select_only()
+        .columns([
+            membership::Column::Id,
+            membership::Column::SchoolId,
+            membership::Column::LevelId,
+            membership::Column::StartsOn,
+            membership::Column::EndsOn,
+            membership::Column::PaidBy,
+            membership::Column::FirstYear,
+        ])
+        .columns([
+            school::Column::Urn,
+            school::Column::Name,
+            school::Column::BillingPhase,
+            school::Column::OpenDate,
+            school::Column::CloseDate,
+        ])
+        .join(sea_orm::JoinType::InnerJoin, to_school)
         .filter(membership::Column::OfferId.eq(offer.id))
         .filter(membership::Column::SchoolId.is_in(ids.clone()));
     if let Some(id) = level_id {
@@ -191,13 +213,12 @@ pub async fn page_of_offer(
     if let Some(paid_by) = filter.paid_by {
         members = members.filter(membership::Column::PaidBy.eq(paid_by.as_str()));
     }
-    let mut members = members.all(db).await?;
+    let mut members = members.into_model::<Member>().all(db).await?;
     members.sort_by_key(|m| (order.get(&m.school_id).copied().unwrap_or(usize::MAX), m.id));
     let figures = crate::services::register::pupil_figures(db, &ids).await?;
     let my = MembershipYear::parse(year_kind, &offer.year);
     let mut rows = Vec::with_capacity(members.len());
     for m in members {
-        let s = schools.get(&m.school_id).ok_or_else(|| ServiceError::NotFound("school".into()))?;
         let level =
             offer.levels.iter().find(|l| l.id == m.level_id).ok_or_else(|| ServiceError::Corrupt {
                 table: "memberships",
@@ -206,14 +227,14 @@ pub async fn page_of_offer(
                 reason: format!("not a level of the {} offer", offer.year),
             })?;
         let paid_by: PaidBy = crate::services::read_stored("memberships", "paid_by", &m.paid_by)?;
-        let phase = crate::services::register::billing_phase_of(s)?;
-        let start = s.open_date.map_or(m.starts_on, |open| open.max(m.starts_on));
-        let end = match (m.ends_on, s.close_date) {
+        let phase = crate::services::read_stored("schools", "billing_phase", &m.billing_phase)?;
+        let start = m.open_date.map_or(m.starts_on, |open| open.max(m.starts_on));
+        let end = match (m.ends_on, m.close_date) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
         let pupils = my.and_then(|y| {
-            crate::services::register::pupils_in_force(&figures, s.id, start.max(y.first_day()))
+            crate::services::register::pupils_in_force(&figures, m.school_id, start.max(y.first_day()))
         });
         let terms = MembershipTerms {
             title: String::new(),
@@ -249,8 +270,8 @@ pub async fn page_of_offer(
         rows.push(ListedMembership {
             row: MembershipRow {
                 id: m.id,
-                urn: s.urn,
-                school: s.name.clone(),
+                urn: m.urn,
+                school: m.name,
                 year: offer.year.clone(),
                 level: level.name.clone(),
                 level_description: level.description.clone(),
@@ -265,4 +286,21 @@ pub async fn page_of_offer(
         });
     }
     Ok(MembershipPage { rows, total, page, pages })
+}
+
+/// A membership on a page of the list, with what the list shows of its school.
+#[derive(sea_orm::FromQueryResult)]
+struct Member {
+    id: i64,
+    school_id: i64,
+    level_id: i64,
+    starts_on: NaiveDate,
+    ends_on: Option<NaiveDate>,
+    paid_by: String,
+    first_year: bool,
+    urn: i32,
+    name: String,
+    billing_phase: String,
+    open_date: Option<NaiveDate>,
+    close_date: Option<NaiveDate>,
 }

@@ -267,23 +267,53 @@ pub async fn list(db: &impl ConnectionTrait, partnership_id: i64) -> Result<Vec<
         .order_by_desc(offer::Column::Year)
         .all(db)
         .await?;
-    let mut offers = Vec::new();
-    for m in models {
-        offers.push(load(db, m).await?);
+    // Every offer's levels in one query rather than one a year.
+    let mut levels: std::collections::HashMap<i64, Vec<offer_level::Model>> =
+        std::collections::HashMap::new();
+    if !models.is_empty() {
+        for l in offer_level::Entity::find()
+            .filter(offer_level::Column::OfferId.is_in(models.iter().map(|m| m.id).collect::<Vec<_>>()))
+            .order_by_asc(offer_level::Column::Position)
+            .all(db)
+            .await?
+        {
+            levels.entry(l.offer_id).or_default().push(l);
+        }
     }
-    Ok(offers)
+    models
+        .into_iter()
+        .map(|m| {
+            let of_offer = levels.remove(&m.id).unwrap_or_default();
+            from_models(m, of_offer)
+        })
+        .collect()
+}
+
+/// [`list`] for pages that only show the offers (the memberships list and its fees): kept while
+/// nothing is written ([`crate::services::counts::kept`]), so a page of the list does not read
+/// and check every offer and fee rule again. Never for billing, which reads them afresh.
+pub async fn list_kept(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+) -> Result<std::sync::Arc<Vec<Offer>>, ServiceError> {
+    crate::services::counts::kept(|| format!("offers of partnership {partnership_id}"), async {
+        list(db, partnership_id).await.map(std::sync::Arc::new)
+    })
+    .await
 }
 
 async fn load(db: &impl ConnectionTrait, model: offer::Model) -> Result<Offer, ServiceError> {
-    let mut levels = Vec::new();
-    for l in offer_level::Entity::find()
+    let levels = offer_level::Entity::find()
         .filter(offer_level::Column::OfferId.eq(model.id))
         .order_by_asc(offer_level::Column::Position)
         .all(db)
-        .await?
-    {
-        levels.push(Level::try_from(l)?);
-    }
+        .await?;
+    from_models(model, levels)
+}
+
+/// An offer from its stored row and its levels' rows (in order), each read strictly.
+fn from_models(model: offer::Model, levels: Vec<offer_level::Model>) -> Result<Offer, ServiceError> {
+    let levels = levels.into_iter().map(Level::try_from).collect::<Result<Vec<_>, _>>()?;
     Ok(Offer {
         id: model.id,
         billing_plan: read_stored("offers", "billing_plan", &model.billing_plan)?,

@@ -147,7 +147,7 @@ async fn list_page(
     matches: Vec<(i32, String)>,
     notice: Option<String>,
 ) -> Result<Response, PageError> {
-    let all = offers::list(&state.db, user.partnership.id).await?;
+    let all = offers::list_kept(&state.db, user.partnership.id).await?;
     let year = Some(query.year.clone())
         .filter(|y| !y.is_empty())
         .or_else(|| all.first().map(|o| o.year.clone()))

@@ -259,13 +259,12 @@ pub async fn list(
     if held_only {
         query = query.filter(payer::Column::Id.in_subquery(held));
     }
-    let found = super::page_of(
-        db,
-        query.order_by_asc(payer::Column::Name).order_by_asc(payer::Column::Id),
-        page,
-        PER_PAGE,
-    )
-    .await?;
+    let query = query.order_by_asc(payer::Column::Name).order_by_asc(payer::Column::Id);
+    let found = if q.trim().is_empty() {
+        super::page_in_kept_order(db, query, payer::Column::Id, page, PER_PAGE).await?
+    } else {
+        super::page_of(db, query, page, PER_PAGE).await?
+    };
     let ids: Vec<i64> = found.rows.iter().map(|p| p.id).collect();
     let counts: Vec<(i64, i64)> = invoice::Entity::find()
         .select_only()

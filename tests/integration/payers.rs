@@ -130,3 +130,54 @@ async fn payers_on_the_pages(backend: Backend) {
 }
 
 on_both_databases!(payers_and_po_numbers_on_the_pages, payers_on_the_pages);
+
+/// Paging through many payers (the list keeps their order between requests) shows each once, by
+/// name, and a new payer or a PO that releases a held invoice shows on the next request.
+async fn payers_page_in_name_order(backend: Backend) {
+    use sea_orm::{ActiveModelTrait, Set};
+    let app = TestApp::with_demo(backend).await;
+    let demo = partnerships::find_by_slug(&app.db, "demo").await.expect("query").expect("demo");
+    let add = |name: String| entity::payer::ActiveModel {
+        partnership_id: Set(demo.id),
+        kind: Set("council".into()),
+        reference: Set(format!("council:test {name}")),
+        name: Set(name),
+        address: Set("1 High Street".into()),
+        requires_po: Set(false),
+        ledger_version: Set(0),
+        ..Default::default()
+    };
+    // Inserted out of name order: the list's order is the names', not the ids'.
+    for i in (0..120).rev() {
+        add(format!("Zz paging payer {i:03}")).insert(&app.db).await.expect("a payer");
+    }
+    let first = payers::list(&app.db, demo.id, "", false, 1).await.expect("page 1");
+    let total = first.total;
+    assert!(total >= 120 && first.pages == total.div_ceil(payers::PER_PAGE), "{total} in {}", first.pages);
+    let mut names = Vec::new();
+    for page in 1..=first.pages {
+        let found = payers::list(&app.db, demo.id, "", false, page).await.expect("a page");
+        assert_eq!((found.page, found.total), (page, total));
+        names.extend(found.payers.into_iter().map(|(p, _)| p.name));
+    }
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names.len() as u64, total, "every payer once");
+    assert_eq!(names, sorted, "in name order across pages");
+    // A later page past the end gives the last page.
+    let past = payers::list(&app.db, demo.id, "", false, 99).await.expect("past the end");
+    assert_eq!(past.page, first.pages);
+
+    // Added through the service's write path, a payer shows at once.
+    let mut client = app.client();
+    client.sign_in("finance@demo.test", "demo-finance-2025").await;
+    let before = client.get("/billing/payers").await.text();
+    assert!(before.contains(&format!("{total} payers")), "{before}");
+    let txn = partnership_billing::services::begin_write(&app.db).await.expect("a write");
+    add("Aa new payer".into()).insert(&txn).await.expect("a payer");
+    txn.commit().await.expect("commit");
+    let after = client.get("/billing/payers").await.text();
+    assert!(after.contains(&format!("{} payers", total + 1)) && after.contains("Aa new payer"), "{after}");
+}
+
+on_both_databases!(payers_page_in_name_order_across_pages, payers_page_in_name_order);

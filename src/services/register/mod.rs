@@ -171,11 +171,19 @@ async fn scoped_ids(
     Ok(ids.into_iter().flatten().collect())
 }
 
-pub async fn lookups(db: &impl ConnectionTrait, partnership_id: i64) -> Result<Lookups, ServiceError> {
-    Ok(Lookups {
-        las: local_authorities(db, partnership_id).await?.into_iter().map(|l| (l.id, l)).collect(),
-        trusts: trusts(db, partnership_id).await?.into_iter().map(|t| (t.id, t)).collect(),
-    })
+/// The partnership's local authorities and trusts by id, kept like the lists they come from (a
+/// national register has hundreds of each: the maps are not built again for every page).
+pub async fn lookups(
+    db: &impl ConnectionTrait,
+    partnership_id: i64,
+) -> Result<std::sync::Arc<Lookups>, ServiceError> {
+    let read = async {
+        Ok::<_, ServiceError>(std::sync::Arc::new(Lookups {
+            las: local_authorities(db, partnership_id).await?.into_iter().map(|l| (l.id, l)).collect(),
+            trusts: trusts(db, partnership_id).await?.into_iter().map(|t| (t.id, t)).collect(),
+        }))
+    };
+    super::counts::kept(|| format!("lookups of {partnership_id}"), read).await
 }
 
 /// The names and URNs of schools by id (one query, however many).
@@ -283,12 +291,7 @@ async fn in_kept_order(
     page: u64,
     per_page: u64,
 ) -> Result<super::Paged<school::Model>, ServiceError> {
-    let ordered = super::ordered_ids(db, query, school::Column::Id, true).await?;
-    let super::Paged { rows: ids, total, page, pages } = super::ids_on_page(&ordered, page, per_page);
-    let place: HashMap<i64, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
-    let mut rows = school::Entity::find().filter(school::Column::Id.is_in(ids)).all(db).await?;
-    rows.sort_by_key(|s| place.get(&s.id).copied().unwrap_or(usize::MAX));
-    Ok(super::Paged { rows, total, page, pages })
+    Ok(super::page_in_kept_order(db, query, school::Column::Id, page, per_page).await?)
 }
 
 /// How many schools a scope reaches that match the filter (one count, no rows read back).
@@ -304,7 +307,7 @@ pub async fn count_schools(
     let lookups = if filter.la.as_deref().is_some_and(|c| !c.is_empty()) {
         lookups(db, partnership_id).await?
     } else {
-        Lookups { las: HashMap::new(), trusts: HashMap::new() }
+        std::sync::Arc::new(Lookups { las: HashMap::new(), trusts: HashMap::new() })
     };
     Ok(filtered(db, partnership_id, scope, filter, &lookups, today).count(db).await?)
 }

@@ -5,7 +5,8 @@ mod period;
 mod plan;
 
 pub use period::{
-    ChargeError, MembershipTerms, Period, PeriodCharge, find_period, next_due, period_charge, periods,
+    ChargeError, MembershipTerms, Period, PeriodCharge, find_period, next_due, period_charge, period_net,
+    periods,
 };
 pub use plan::{
     Level, Member, OfferTerms, PayerFacts, PlanInput, PlannedInvoice, PlannedLine, RunPlan, SchoolFacts,

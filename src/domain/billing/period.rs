@@ -8,7 +8,7 @@
 //! the months it is a member.
 
 use crate::domain::billing_phase::BillingPhase;
-use crate::domain::fees::{Discounts, FeeRule, Unpriced, discounted_annual};
+use crate::domain::fees::{Discounts, FeeRule, Unpriced, discounted_annual, discounted_annual_amount};
 use crate::domain::instalments::BillingPlan;
 use crate::domain::money::{Money, round_half_up_to_penny};
 use crate::domain::partnership::MembershipYear;
@@ -137,6 +137,38 @@ fn due(annual: Decimal, c: Coverage) -> Money {
     ))
 }
 
+/// How much of the year the membership covers before `period` and to its end; `None` when it
+/// covers none of the period.
+fn covered_by(
+    terms: &MembershipTerms,
+    year: MembershipYear,
+    period: &Period,
+) -> Result<Option<(Coverage, Coverage)>, ChargeError> {
+    if terms.end.is_some_and(|end| end < terms.start) {
+        return Err(ChargeError::LeavesBeforeJoining);
+    }
+    let before = (period.index > 0).then(|| period.first_day.pred_opt().unwrap_or(period.first_day));
+    let covered_before = covered_until(year, terms, before, terms.unit);
+    let covered_to_end = covered_until(year, terms, Some(period.last_day), terms.unit);
+    Ok((covered_to_end.covered != covered_before.covered).then_some((covered_before, covered_to_end)))
+}
+
+/// [`period_charge`]'s amount alone, without its description: the same calculation for lists
+/// that show a fee for each of a page of memberships on every request.
+pub fn period_net(
+    terms: &MembershipTerms,
+    year: MembershipYear,
+    period: &Period,
+) -> Result<Option<Money>, ChargeError> {
+    let Some((covered_before, covered_to_end)) = covered_by(terms, year, period)? else {
+        return Ok(None);
+    };
+    let annual = discounted_annual_amount(terms.rule, terms.phase, terms.pupils, terms.discounts)
+        .map_err(ChargeError::Unpriced)?;
+    let net = due(annual, covered_to_end) - due(annual, covered_before);
+    Ok((!net.amount().is_zero()).then_some(net))
+}
+
 /// What the membership owes for `period`: `None` when nothing is due (not a member then, or a
 /// fee of £0.00).
 pub fn period_charge(
@@ -145,15 +177,9 @@ pub fn period_charge(
     plan: BillingPlan,
     period: &Period,
 ) -> Result<Option<PeriodCharge>, ChargeError> {
-    if terms.end.is_some_and(|end| end < terms.start) {
-        return Err(ChargeError::LeavesBeforeJoining);
-    }
-    let before = (period.index > 0).then(|| period.first_day.pred_opt().unwrap_or(period.first_day));
-    let covered_before = covered_until(year, terms, before, terms.unit);
-    let covered_to_end = covered_until(year, terms, Some(period.last_day), terms.unit);
-    if covered_to_end.covered == covered_before.covered {
+    let Some((covered_before, covered_to_end)) = covered_by(terms, year, period)? else {
         return Ok(None);
-    }
+    };
     let priced = discounted_annual(terms.rule, terms.phase, terms.pupils, terms.discounts)
         .map_err(ChargeError::Unpriced)?;
     let net = due(priced.amount, covered_to_end) - due(priced.amount, covered_before);
@@ -316,6 +342,35 @@ mod tests {
             let total: Money = periods(year(), plan).iter().filter_map(|p| period_charge(&t, year(), plan, p).unwrap()).map(|c| c.net).sum();
             let annual_plan: Money = periods(year(), BillingPlan::Annual).iter().filter_map(|p| period_charge(&t, year(), BillingPlan::Annual, p).unwrap()).map(|c| c.net).sum();
             prop_assert_eq!(total, annual_plan);
+        }
+
+        /// The list's fee without its description is the billed charge's, to the penny, for
+        /// any rule shape, discounts, dates and plan, and fails the same way.
+        #[test]
+        fn the_net_alone_is_the_charge(
+            start in 0u64..400,
+            length in prop::option::of(0u64..400),
+            pupils in prop::option::of(0u32..3000),
+            rule in 0usize..4,
+            trust in 0u32..40,
+            first in 0u32..40,
+            plan in 0usize..3,
+        ) {
+            let rule = FeeRule::from_json([
+                r#"{"per_pupil": "7.37", "lump_sum": "101.01", "min": "900", "max": "9000.50"}"#,
+                r#"{"flat": "1234.56"}"#,
+                r#"{"by_phase": {"Secondary": {"flat": "6000.00"}, "default": {"per_pupil": "8.50"}}, "max": "9000.00"}"#,
+                r#"{"bands": [{"up_to": 200, "flat": "100.00", "per_pupil": "2.00"}, {"flat": "50.00", "per_pupil": "1.00"}], "mode": "graduated"}"#,
+            ][rule]).unwrap();
+            let first_day = d(2025, 8, 1) + chrono::Days::new(start);
+            let mut t = terms(&rule, first_day, length.map(|l| first_day + chrono::Days::new(l)));
+            t.pupils = pupils;
+            t.discounts = Discounts { trust_percent: Decimal::from(trust), first_year_percent: Decimal::new(i64::from(first) * 5, 1) };
+            let plan = [BillingPlan::Annual, BillingPlan::Termly, BillingPlan::Monthly][plan];
+            for p in periods(year(), plan) {
+                let charged = period_charge(&t, year(), plan, &p).map(|c| c.map(|c| c.net));
+                prop_assert_eq!(period_net(&t, year(), &p), charged);
+            }
         }
     }
 

@@ -23,7 +23,9 @@ mod json;
 mod price;
 mod rule;
 
-pub use price::{Discounts, Priced, SchoolPrice, Unpriced, discounted_annual, price_school};
+pub use price::{
+    Discounts, Priced, SchoolPrice, Unpriced, discounted_annual, discounted_annual_amount, price_school,
+};
 pub use rule::{Band, BandMode, FeeRule, RuleError, RuleKind};
 
 #[cfg(test)]

@@ -204,16 +204,36 @@ pub fn discounted_annual(
     pupils: Option<u32>,
     discounts: Discounts,
 ) -> Result<Priced, Unpriced> {
-    let Priced { mut amount, mut working } = rule.exact(phase, pupils)?;
+    let Priced { amount, mut working } = rule.exact(phase, pupils)?;
+    let amount = less_discounts(amount, discounts, |label, percent| {
+        working.push_str(&format!(", less {label} {}%", percent.normalize()));
+    });
+    Ok(Priced { amount, working })
+}
+
+/// [`discounted_annual`]'s amount alone, without writing how it was reached (the memberships
+/// list prices a page of schools on every request).
+pub fn discounted_annual_amount(
+    rule: &FeeRule,
+    phase: BillingPhase,
+    pupils: Option<u32>,
+    discounts: Discounts,
+) -> Result<Decimal, Unpriced> {
+    Ok(less_discounts(rule.exact_amount(phase, pupils)?, discounts, |_, _| {}))
+}
+
+/// The trust discount, then the first-year discount, each on what is left after the one
+/// before; `note` hears each one applied.
+fn less_discounts(mut amount: Decimal, discounts: Discounts, mut note: impl FnMut(&str, Decimal)) -> Decimal {
     for (label, percent) in
         [("trust discount", discounts.trust_percent), ("first-year discount", discounts.first_year_percent)]
     {
         if !percent.is_zero() {
             amount -= amount * percent / Decimal::ONE_HUNDRED;
-            working.push_str(&format!(", less {label} {}%", percent.normalize()));
+            note(label, percent);
         }
     }
-    Ok(Priced { amount, working })
+    amount
 }
 
 /// Prices one school for the share of the year its membership covers: [`discounted_annual`],

@@ -114,7 +114,7 @@ pub async fn page_of_offer(
     filter: &MembershipFilter,
     page: u64,
 ) -> Result<MembershipPage, ServiceError> {
-    use crate::domain::billing::{MembershipTerms, period_charge, periods};
+    use crate::domain::billing::{MembershipTerms, period_net, periods};
     use crate::domain::fees::Discounts;
     use crate::domain::instalments::BillingPlan;
     use crate::domain::partnership::MembershipYear;
@@ -260,8 +260,8 @@ pub async fn page_of_offer(
         let fee = match my {
             Some(y) => {
                 let whole = &periods(y, BillingPlan::Annual)[0];
-                match period_charge(&terms, y, BillingPlan::Annual, whole) {
-                    Ok(charge) => Ok(charge.map_or(crate::domain::money::Money::ZERO, |c| c.net)),
+                match period_net(&terms, y, whole) {
+                    Ok(net) => Ok(net.unwrap_or(crate::domain::money::Money::ZERO)),
                     Err(e) => Err(e.to_string()),
                 }
             }

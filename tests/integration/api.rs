@@ -164,6 +164,26 @@ async fn billing_through_the_api(backend: Backend) {
         "{list}"
     );
     assert!(list["memberships"][0]["fee"].is_string(), "each has its fee for the year: {list}");
+    // A whole year of Core (now £7.00 a pupil), paid by the school, no first-year discount: the
+    // fee is the pupils at £7.00, to the penny.
+    let pence = |text: &str| {
+        let (pounds, pennies) = text.split_once('.').expect("pounds and pence");
+        pounds.parse::<i64>().expect("pounds") * 100 + pennies.parse::<i64>().expect("pence")
+    };
+    let mut checked = 0;
+    for page in 1..=list["pages"].as_u64().unwrap() {
+        let rows = c.get_with(&format!("/api/v1/memberships?year=2025-26&page={page}"), &h).await.json();
+        for m in rows["memberships"].as_array().unwrap() {
+            let whole_year =
+                m["starts_on"].as_str().is_some_and(|d| d <= "2025-09-01") && m["ends_on"].is_null();
+            if m["level"] == "Core" && m["paid_by"] == "school" && m["first_year"] == false && whole_year {
+                let Some(pupils) = m["pupils"].as_i64() else { continue };
+                assert_eq!(pence(m["fee"].as_str().expect("a fee")), pupils * 700, "{m}");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 0, "a whole-year Core member paid by its school is in the list");
     let filtered = c.get_with("/api/v1/memberships?year=2025-26&paid_by=trust&page=1", &h).await.json();
     assert!(
         filtered["memberships"].as_array().unwrap().iter().all(|m| m["paid_by"] == "trust"),

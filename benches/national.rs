@@ -5,7 +5,8 @@
 //! 3. the service started (`serve`), an offer created and every school enrolled through the API;
 //! 4. `billing-run` previewed, committed, and previewed again when nothing is left to raise;
 //! 5. load from `wrk` (64 connections, 2 threads) on `/health`, a page with a session, an API
-//!    read with a token, the schools search and the invoice lists: throughput and p99;
+//!    read with a token, the schools search and the invoice lists: throughput and p99, after one
+//!    second of the same load whose p99 (the list asked for the first time) is shown apart;
 //! 6. the service's peak memory (VmHWM) while it takes two uploads at the 200 MB limit: a file of
 //!    bad rows (the error report is bounded) and a valid national-format file.
 //!
@@ -494,11 +495,19 @@ fn main() {
         ("audit log API (`/api/v1/audit`)", "/api/v1/audit".into(), vec![token_header.clone()]),
         ("billing page (`/billing`)", "/billing".into(), vec![session.clone()]),
     ];
-    println!("\n| request (64 connections, wrk -t2, {} s) | requests/s | p99 |\n|---|---|---|", o.seconds);
+    // Each list first takes one second of the same load (its kept counts and orders read for
+    // the first time, its statistics checked): that second's p99 is shown on its own, and the
+    // measured run is what the list costs once it has been asked for.
+    println!(
+        "\n| request (64 connections, wrk -t2, {} s) | requests/s | p99 | p99 of a first second, cold |\n|---|---|---|---|",
+        o.seconds
+    );
     for (name, path, headers) in &targets {
         service.settle();
+        let (_, cold) = wrk(&format!("{base}{path}"), headers, 1);
+        service.settle();
         let (rate, p99) = wrk(&format!("{base}{path}"), headers, o.seconds);
-        println!("| {name} | {rate:.0} | {p99:.1} ms |");
+        println!("| {name} | {rate:.0} | {p99:.1} ms | {cold:.1} ms |");
     }
 
     if o.uploads {

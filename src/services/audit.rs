@@ -91,7 +91,7 @@ pub async fn page(
     filter: &AuditFilter,
     page: u64,
 ) -> Result<AuditPage, ServiceError> {
-    use super::rows_in;
+    use super::rows_by_id;
     use crate::domain::audit::{Entry, changes, sentence};
     use entity::{invoice, invoice_line, membership, offer, offer_level, payer, school, user};
     use sea_orm::Condition;
@@ -171,84 +171,52 @@ pub async fn page(
     let ids_of = |entity: &str| -> Vec<i64> {
         found.rows.iter().filter(|e| e.entity == entity).map(|e| e.entity_id).collect()
     };
-    let invoices: std::collections::HashMap<i64, invoice::Model> = rows_in(
+    let invoices = rows_by_id(
         db,
         invoice::Entity::find().filter(invoice::Column::PartnershipId.eq(partnership_id)),
         invoice::Column::Id,
         ids_of("invoice"),
     )
-    .await?
-    .into_iter()
-    .map(|i| (i.id, i))
-    .collect();
-    let memberships: std::collections::HashMap<i64, membership::Model> = rows_in(
+    .await?;
+    let memberships = rows_by_id(
         db,
         membership::Entity::find().filter(membership::Column::PartnershipId.eq(partnership_id)),
         membership::Column::Id,
         ids_of("membership"),
     )
-    .await?
-    .into_iter()
-    .map(|m| (m.id, m))
-    .collect();
-    let schools: std::collections::HashMap<i64, school::Model> = rows_in(
-        db,
-        school::Entity::find(),
-        school::Column::Id,
-        memberships.values().map(|m| m.school_id).collect(),
-    )
-    .await?
-    .into_iter()
-    .map(|s| (s.id, s))
-    .collect();
+    .await?;
+    let school_ids = memberships.values().map(|m| m.school_id).collect();
+    let schools = rows_by_id(db, school::Entity::find(), school::Column::Id, school_ids).await?;
     // By id alone, the partnership checked on each: given both, SQLite (which has no
     // statistics) may walk the partnership's 24,000 payers instead of looking up 50.
-    let payers: std::collections::HashMap<i64, payer::Model> =
-        rows_in(db, payer::Entity::find(), payer::Column::Id, ids_of("payer"))
-            .await?
-            .into_iter()
-            .filter(|p| p.partnership_id == partnership_id)
-            .map(|p| (p.id, p))
-            .collect();
-    let levels: std::collections::HashMap<i64, offer_level::Model> =
-        rows_in(db, offer_level::Entity::find(), offer_level::Column::Id, ids_of("offer_level"))
-            .await?
-            .into_iter()
-            .map(|l| (l.id, l))
-            .collect();
+    let mut payers = rows_by_id(db, payer::Entity::find(), payer::Column::Id, ids_of("payer")).await?;
+    payers.retain(|_, p| p.partnership_id == partnership_id);
+    let levels =
+        rows_by_id(db, offer_level::Entity::find(), offer_level::Column::Id, ids_of("offer_level")).await?;
     let mut offer_ids = ids_of("offer");
     offer_ids.extend(levels.values().map(|l| l.offer_id));
-    let offers: std::collections::HashMap<i64, offer::Model> = rows_in(
+    let offers = rows_by_id(
         db,
         offer::Entity::find().filter(offer::Column::PartnershipId.eq(partnership_id)),
         offer::Column::Id,
         offer_ids,
     )
-    .await?
-    .into_iter()
-    .map(|o| (o.id, o))
-    .collect();
-    let statements: std::collections::HashMap<i64, entity::bank_statement::Model> = rows_in(
+    .await?;
+    let statements = rows_by_id(
         db,
         entity::bank_statement::Entity::find()
             .filter(entity::bank_statement::Column::PartnershipId.eq(partnership_id)),
         entity::bank_statement::Column::Id,
         ids_of("bank_statement"),
     )
-    .await?
-    .into_iter()
-    .map(|s| (s.id, s))
-    .collect();
-    let contracts: std::collections::HashMap<i64, String> = rows_in(
+    .await?;
+    let contracts = rows_by_id(
         db,
         entity::contract::Entity::find().filter(entity::contract::Column::PartnershipId.eq(partnership_id)),
         entity::contract::Column::Id,
         ids_of("contract"),
     )
-    .await?
-    .into_iter()
-    .map(|c| (c.id, c.title))
-    .collect();
+    .await?;
     let mut rows = Vec::with_capacity(found.rows.len());
     for e in found.rows {
         let (subject, link): (Option<String>, Option<String>) = match e.entity.as_str() {
@@ -291,8 +259,8 @@ pub async fn page(
                 names.contains_key(&e.entity_id).then(|| format!("/users/{}", e.entity_id)),
             ),
             "outbox_message" => (Some("an email".into()), Some(format!("/mail/{}", e.entity_id))),
-            "contract" => contracts.get(&e.entity_id).map_or((None, None), |title| {
-                (Some(format!("the contract {title}")), Some(format!("/contracts/{}", e.entity_id)))
+            "contract" => contracts.get(&e.entity_id).map_or((None, None), |c| {
+                (Some(format!("the contract {}", c.title)), Some(format!("/contracts/{}", e.entity_id)))
             }),
             "renewal_round" => (Some("the renewal round".into()), Some(format!("/renewals/{}", e.entity_id))),
             "partnership" if e.action.starts_with("export") => {

@@ -413,33 +413,36 @@ pub(crate) async fn page_in_kept_order<E: sea_orm::EntityTrait>(
     page: u64,
     per_page: u64,
 ) -> Result<Paged<E::Model>, DbErr> {
-    use sea_orm::{ColumnTrait, ModelTrait, QueryFilter};
     let ordered = ordered_ids(db, query, id, true).await?;
     let Paged { rows: ids, total, page, pages } = ids_on_page(&ordered, page, per_page);
     let place: std::collections::HashMap<i64, usize> =
         ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
-    let mut rows = if ids.is_empty() { vec![] } else { E::find().filter(id.is_in(ids)).all(db).await? };
-    let id_of = |row: &E::Model| match row.get(id) {
-        sea_orm::Value::BigInt(Some(n)) => Some(n),
-        _ => None,
-    };
-    rows.sort_by_key(|row| id_of(row).and_then(|n| place.get(&n).copied()).unwrap_or(usize::MAX));
-    Ok(Paged { rows, total, page, pages })
+    let mut rows: Vec<(i64, E::Model)> = rows_by_id(db, E::find(), id, ids).await?.into_iter().collect();
+    rows.sort_by_key(|(id, _)| place.get(id).copied().unwrap_or(usize::MAX));
+    Ok(Paged { rows: rows.into_iter().map(|(_, row)| row).collect(), total, page, pages })
 }
 
-/// The rows of `query` whose `column` is one of `ids`, without a trip to the database when there
-/// are none: a page's lookups (the invoices, schools, payers a page names) are often empty.
-pub(crate) async fn rows_in<E: sea_orm::EntityTrait>(
+/// The rows of `query` whose `column` (a whole-number id) is one of `ids`, by that id, without a
+/// trip to the database when there are none: a page's lookups (the invoices, schools, payers a
+/// page names) are often empty.
+pub(crate) async fn rows_by_id<E: sea_orm::EntityTrait>(
     db: &impl ConnectionTrait,
     query: sea_orm::Select<E>,
     column: E::Column,
     ids: Vec<i64>,
-) -> Result<Vec<E::Model>, DbErr> {
-    use sea_orm::{ColumnTrait, QueryFilter};
+) -> Result<std::collections::HashMap<i64, E::Model>, DbErr> {
+    use sea_orm::{ColumnTrait, ModelTrait, QueryFilter};
     if ids.is_empty() {
-        return Ok(Vec::new());
+        return Ok(std::collections::HashMap::new());
     }
-    query.filter(column.is_in(ids)).all(db).await
+    let rows = query.filter(column.is_in(ids)).all(db).await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| match row.get(column) {
+            sea_orm::Value::BigInt(Some(id)) => Some((id, row)),
+            _ => None,
+        })
+        .collect())
 }
 
 /// A key naming what a statement reads: its SQL and its values (written out as they are, rather

@@ -276,22 +276,10 @@ pub async fn list_schools(
     let found = if searched {
         super::page_of(db, query, page, per_page).await?
     } else {
-        in_kept_order(db, query, page, per_page).await?
+        super::page_in_kept_order(db, query, school::Column::Id, page, per_page).await?
     };
     let schools = summaries(db, &lookups, found.rows, today).await?;
     Ok(SchoolPage { schools, total: found.total, page: found.page, per_page, pages: found.pages })
-}
-
-/// A page of the schools `query` finds, in its order, from the kept ordered ids of them all
-/// ([`super::ordered_ids`]): page 200 of the register is 50 schools looked up by id rather
-/// than a step over the 9,950 before them on every request.
-async fn in_kept_order(
-    db: &impl ConnectionTrait,
-    query: sea_orm::Select<school::Entity>,
-    page: u64,
-    per_page: u64,
-) -> Result<super::Paged<school::Model>, ServiceError> {
-    Ok(super::page_in_kept_order(db, query, school::Column::Id, page, per_page).await?)
 }
 
 /// How many schools a scope reaches that match the filter (one count, no rows read back).
